@@ -1,0 +1,19 @@
+package org.segloss;
+
+/** Element type of a buffer. Integer class maps are read as they are stored, never expanded. */
+public enum ElementType {
+    FLOAT32(4),
+    /** Read as unsigned 0..255. */
+    UINT8(1),
+    INT32(4);
+
+    private final int bytes;
+
+    ElementType(int bytes) {
+        this.bytes = bytes;
+    }
+
+    public int bytes() {
+        return bytes;
+    }
+}

@@ -1,0 +1,10 @@
+package org.segloss;
+
+/** A refused input: the message names the argument, the value given and what is allowed. */
+public class InvalidInputException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    public InvalidInputException(String message) {
+        super(message);
+    }
+}

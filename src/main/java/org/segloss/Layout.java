@@ -1,0 +1,38 @@
+package org.segloss;
+
+import java.util.Locale;
+
+/** Where the class axis of {@code pred} is. */
+public enum Layout {
+    /** Channels first: (N, C, *S). */
+    NCHW("nchw"),
+    /** Channels last: (N, *S, C). */
+    NHWC("nhwc");
+
+    private final String id;
+
+    Layout(String id) {
+        this.id = id;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public static Layout parse(String name) {
+        if (name != null) {
+            String key = name.trim().toLowerCase(Locale.ROOT);
+            for (Layout l : values()) {
+                if (l.id.equals(key)) {
+                    return l;
+                }
+            }
+        }
+        throw new InvalidInputException("layout must be one of nchw, nhwc, was " + name);
+    }
+
+    @Override
+    public String toString() {
+        return id;
+    }
+}

@@ -1,0 +1,80 @@
+package org.segloss;
+
+import java.util.Locale;
+
+/** The losses of the contract ({@code shared/spec/losses.md}). */
+public enum Loss {
+    /** Binary cross-entropy (log loss); binary and multilabel. */
+    BCE("bce", true, false),
+    /** 1 - mean Dice coefficient; every mode. */
+    DICE("dice", false, true),
+    /** 1 - mean Jaccard index; every mode. */
+    IOU("iou", false, true),
+    /** Focal loss; every mode (alpha only in binary/multilabel). */
+    FOCAL("focal", true, false),
+    /** 1 - mean Tversky index; every mode. */
+    TVERSKY("tversky", false, true),
+    /** bce - log(max(mean Dice, eps)); binary and multilabel. */
+    BCE_LOGDICE("bce_logdice", true, true),
+    /** Cross-entropy; multiclass. */
+    CE("ce", true, false),
+    /** ce - log(max(mean Dice, eps)); multiclass. */
+    CE_LOGDICE("ce_logdice", true, true);
+
+    private final String id;
+    private final boolean pixelTerm;
+    private final boolean regionTerm;
+
+    Loss(String id, boolean pixelTerm, boolean regionTerm) {
+        this.id = id;
+        this.pixelTerm = pixelTerm;
+        this.regionTerm = regionTerm;
+    }
+
+    /** The name used by the command line and JSON output, e.g. {@code bce_logdice}. */
+    public String id() {
+        return id;
+    }
+
+    /** True when the loss has a per-pixel term (bce, focal, ce). */
+    public boolean hasPixelTerm() {
+        return pixelTerm;
+    }
+
+    /** True when the loss has a region term (a Dice, IoU or Tversky coefficient). */
+    public boolean hasRegionTerm() {
+        return regionTerm;
+    }
+
+    /** True when this loss is defined for the given mode. */
+    public boolean supports(Mode mode) {
+        switch (this) {
+            case BCE:
+            case BCE_LOGDICE:
+                return mode != Mode.MULTICLASS;
+            case CE:
+            case CE_LOGDICE:
+                return mode == Mode.MULTICLASS;
+            default:
+                return true;
+        }
+    }
+
+    /** Parses a loss name such as {@code dice} or {@code bce_logdice}. */
+    public static Loss parse(String name) {
+        if (name != null) {
+            String key = name.trim().toLowerCase(Locale.ROOT).replace('-', '_');
+            for (Loss loss : values()) {
+                if (loss.id.equals(key)) {
+                    return loss;
+                }
+            }
+        }
+        throw new InvalidInputException("loss must be one of bce, dice, iou, focal, tversky, bce_logdice, ce, ce_logdice, was " + name);
+    }
+
+    @Override
+    public String toString() {
+        return id;
+    }
+}

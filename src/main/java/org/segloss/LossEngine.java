@@ -1,0 +1,374 @@
+package org.segloss;
+
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.util.Arrays;
+import org.segloss.backend.Backend;
+import org.segloss.backend.Dispatcher;
+import org.segloss.backend.PixelTerm;
+import org.segloss.backend.Problem;
+import org.segloss.internal.Finalizer;
+import org.segloss.internal.HostValues;
+
+/**
+ * Computes losses and gradients on one backend. Create it with {@link #create()} (the dispatcher
+ * picks the backend), {@link #create(String)} or {@link #of(Backend)}; close it when done.
+ *
+ * <pre>{@code
+ * try (LossEngine engine = LossEngine.create()) {
+ *     LossSpec spec = LossSpec.builder(Loss.DICE, Mode.MULTICLASS).fromLogits(true).build();
+ *     float[] grad = new float[logits.length];
+ *     LossResult r = engine.forwardBackward(spec, logits, new long[] {n, c, h, w}, labels, grad);
+ * }
+ * }</pre>
+ *
+ * <p>Shapes: {@code pred} has shape {@code (N, C, *S)} (layout nchw) or {@code (N, *S, C)} (nhwc),
+ * rank >= 2. Targets hold {@code N*C*S} values (binary/multilabel, pred's layout) or {@code N*S}
+ * class indices (multiclass). Host arrays are used in place by the CPU backend and uploaded by
+ * device backends; {@link DeviceBuffer}s from {@link #upload} or a backend's {@code wrap} stay on
+ * the device. An engine is not meant to be used by several threads at once.
+ */
+public final class LossEngine implements AutoCloseable {
+    private final Backend backend;
+    private volatile boolean closed;
+
+    private LossEngine(Backend backend) {
+        this.backend = backend;
+    }
+
+    /** The backend named by {@code segloss.backend} / {@code SEGLOSS_BACKEND}, else auto. */
+    public static LossEngine create() {
+        return new LossEngine(Dispatcher.open(null));
+    }
+
+    /** A named backend: {@code auto}, {@code cpu}, {@code opencl} or {@code cuda}. */
+    public static LossEngine create(String backend) {
+        if (backend == null) {
+            throw new InvalidInputException("backend must be one of auto, cpu, opencl, cuda, was null");
+        }
+        return new LossEngine(Dispatcher.open(backend));
+    }
+
+    /** An engine over a backend the caller opened (e.g. OpenCL wrapping the caller's context and queue). */
+    public static LossEngine of(Backend backend) {
+        if (backend == null) {
+            throw new InvalidInputException("backend must not be null");
+        }
+        return new LossEngine(backend);
+    }
+
+    /** {@code cpu}, {@code opencl} or {@code cuda}. */
+    public String backendName() {
+        return backend.name();
+    }
+
+    public String device() {
+        return backend.device();
+    }
+
+    /** The backend, for its own buffer operations (wrapping device memory). */
+    public Backend backend() {
+        if (closed) {
+            throw new IllegalStateException("engine is closed");
+        }
+        return backend;
+    }
+
+    // ---- buffers ---------------------------------------------------------------------------
+
+    public DeviceBuffer upload(float[] data) {
+        return backend().upload(data);
+    }
+
+    public DeviceBuffer upload(byte[] classMap) {
+        return backend().upload(classMap);
+    }
+
+    public DeviceBuffer upload(int[] classMap) {
+        return backend().upload(classMap);
+    }
+
+    public DeviceBuffer allocateFloats(long length) {
+        return backend().allocateFloats(length);
+    }
+
+    public void download(DeviceBuffer src, float[] dst) {
+        backend().download(src, dst);
+    }
+
+    // ---- host inputs ---------------------------------------------------------------------
+
+    public LossResult forward(LossSpec spec, float[] pred, long[] shape, float[] target) {
+        return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, FloatBuffer.wrap(nonNull(target, "target")), null);
+    }
+
+    /** Multiclass class map (or a binary mask) stored as unsigned bytes. */
+    public LossResult forward(LossSpec spec, float[] pred, long[] shape, byte[] target) {
+        return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, ByteBuffer.wrap(nonNull(target, "target")), null);
+    }
+
+    public LossResult forward(LossSpec spec, float[] pred, long[] shape, int[] target) {
+        return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, IntBuffer.wrap(nonNull(target, "target")), null);
+    }
+
+    /** Direct or heap buffers; the target is a FloatBuffer, ByteBuffer (uint8) or IntBuffer. */
+    public LossResult forward(LossSpec spec, FloatBuffer pred, long[] shape, Buffer target) {
+        return host(spec, nonNull(pred, "pred"), shape, nonNull(target, "target"), null);
+    }
+
+    /** Forward, and dL/d(pred) written into {@code grad} (same length and layout as pred). */
+    public LossResult forwardBackward(LossSpec spec, float[] pred, long[] shape, float[] target, float[] grad) {
+        return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, FloatBuffer.wrap(nonNull(target, "target")),
+                FloatBuffer.wrap(nonNull(grad, "grad")));
+    }
+
+    public LossResult forwardBackward(LossSpec spec, float[] pred, long[] shape, byte[] target, float[] grad) {
+        return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, ByteBuffer.wrap(nonNull(target, "target")),
+                FloatBuffer.wrap(nonNull(grad, "grad")));
+    }
+
+    public LossResult forwardBackward(LossSpec spec, float[] pred, long[] shape, int[] target, float[] grad) {
+        return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, IntBuffer.wrap(nonNull(target, "target")),
+                FloatBuffer.wrap(nonNull(grad, "grad")));
+    }
+
+    public LossResult forwardBackward(LossSpec spec, FloatBuffer pred, long[] shape, Buffer target, FloatBuffer grad) {
+        return host(spec, nonNull(pred, "pred"), shape, nonNull(target, "target"), nonNull(grad, "grad"));
+    }
+
+    // ---- device inputs --------------------------------------------------------------------
+
+    /** Loss of buffers that already live on this engine's backend: no copy to the host. */
+    public LossResult forward(LossSpec spec, DeviceBuffer pred, long[] shape, DeviceBuffer target) {
+        return run(spec, nonNull(pred, "pred"), shape, nonNull(target, "target"), null, null, null);
+    }
+
+    /** Loss and gradient of device buffers; the gradient is written into {@code grad} on the device. */
+    public LossResult forwardBackward(LossSpec spec, DeviceBuffer pred, long[] shape, DeviceBuffer target,
+                                      DeviceBuffer grad) {
+        return run(spec, nonNull(pred, "pred"), shape, nonNull(target, "target"), nonNull(grad, "grad"), null, null);
+    }
+
+    // ---- scoring --------------------------------------------------------------------------
+
+    /**
+     * Hard per-class counts (scoring). Binary/multilabel: positive where p >= threshold (from logits
+     * x >= logit(threshold)); multiclass: argmax, ties to the lowest class.
+     */
+    public ConfusionCounts confusion(Mode mode, boolean fromLogits, Layout layout, Integer ignoreIndex,
+                                     double threshold, DeviceBuffer pred, long[] shape, DeviceBuffer target) {
+        if (!(threshold >= 0 && threshold <= 1)) {
+            throw new InvalidInputException("threshold must be in [0, 1], was " + threshold);
+        }
+        LossSpec.Builder b = LossSpec.builder(Loss.DICE, mode)
+                .fromLogits(fromLogits).layout(layout);
+        if (ignoreIndex != null) {
+            b.ignoreIndex(ignoreIndex);
+        }
+        LossSpec spec = b.build();
+        Problem problem = problem(spec, shape, nonNull(pred, "pred"), nonNull(target, "target"), null);
+        long[] raw = backend().confusion(problem, pred, target, threshold);
+        int c = (int) problem.c;
+        refuseBad(spec, problem, raw[4 * c], raw[4 * c + 1], null, null);
+        long[][] k = new long[4][c];
+        for (int ci = 0; ci < c; ci++) {
+            for (int j = 0; j < 4; j++) {
+                k[j][ci] = raw[ci * 4 + j];
+            }
+        }
+        return new ConfusionCounts(k[0], k[1], k[2], k[3]);
+    }
+
+    /** {@link #confusion} of host arrays. */
+    public ConfusionCounts confusion(Mode mode, boolean fromLogits, Layout layout, Integer ignoreIndex,
+                                     double threshold, float[] pred, long[] shape, Object target) {
+        try (DeviceBuffer p = backend().upload(nonNull(pred, "pred")); DeviceBuffer t = uploadTarget(target)) {
+            return confusion(mode, fromLogits, layout, ignoreIndex, threshold, p, shape, t);
+        }
+    }
+
+    private DeviceBuffer uploadTarget(Object target) {
+        if (target instanceof float[]) {
+            return backend().upload((float[]) target);
+        } else if (target instanceof byte[]) {
+            return backend().upload((byte[]) target);
+        } else if (target instanceof int[]) {
+            return backend().upload((int[]) target);
+        }
+        throw new InvalidInputException("target must be a float[], byte[] or int[], was "
+                + (target == null ? "null" : target.getClass().getSimpleName()));
+    }
+
+    // ---- the passes -----------------------------------------------------------------------
+
+    private LossResult host(LossSpec spec, FloatBuffer pred, long[] shape, Buffer target, FloatBuffer grad) {
+        Backend b = backend();
+        try (DeviceBuffer p = b.upload(pred); DeviceBuffer t = uploadTarget(b, target)) {
+            if (grad == null) {
+                return run(spec, p, shape, t, null, pred, target);
+            }
+            if (grad.remaining() != pred.remaining()) {
+                throw new InvalidInputException("grad must have pred's length " + pred.remaining() + ", had " + grad.remaining());
+            }
+            if (b.name().equals("cpu")) {
+                try (DeviceBuffer g = b.upload(grad)) {
+                    return run(spec, p, shape, t, g, pred, target);
+                }
+            }
+            try (DeviceBuffer g = b.allocateFloats(grad.remaining())) {
+                LossResult r = run(spec, p, shape, t, g, pred, target);
+                b.download(g, grad);
+                return r;
+            }
+        }
+    }
+
+    private static DeviceBuffer uploadTarget(Backend b, Buffer target) {
+        if (target instanceof FloatBuffer) {
+            return b.upload((FloatBuffer) target);
+        } else if (target instanceof ByteBuffer) {
+            return b.upload((ByteBuffer) target);
+        } else if (target instanceof IntBuffer) {
+            return b.upload((IntBuffer) target);
+        }
+        throw new InvalidInputException("target must be a FloatBuffer, ByteBuffer (uint8) or IntBuffer, was "
+                + target.getClass().getSimpleName());
+    }
+
+    private LossResult run(LossSpec spec, DeviceBuffer pred, long[] shape, DeviceBuffer target, DeviceBuffer grad,
+                           FloatBuffer hostPred, Buffer hostTarget) {
+        nonNull(spec, "spec");
+        Problem problem = problem(spec, shape, pred, target, grad);
+        Backend b = backend();
+        double[] stats = b.stats(problem, pred, target);
+        long[] bad = Finalizer.badCounts(problem, stats);
+        if (bad != null) {
+            refuseBad(spec, problem, bad[0], bad[1], hostPred, hostTarget);
+        }
+        Finalizer.Outcome out = Finalizer.finish(spec, problem, stats, grad != null);
+        if (grad != null) {
+            b.grad(problem, pred, target, out.grad, grad);
+        }
+        return new LossResult(spec, b.name(), b.device(), problem.n, (int) problem.c, out.value, out.pixelLoss,
+                out.regionLoss, out.meanCoefficient, out.coefficients, out.pixelTermSums, out.perClassCoefficient,
+                out.perClassPixelLoss);
+    }
+
+    private static void refuseBad(LossSpec spec, Problem problem, long badPred, long badTarget, FloatBuffer hostPred,
+                                  Buffer hostTarget) {
+        if (badPred > 0) {
+            String allowed = spec.fromLogits() ? "finite" : "finite probabilities in [0, 1] (set from_logits for logits)";
+            throw new InvalidInputException("pred must hold " + allowed + "; " + badPred + " value"
+                    + (badPred == 1 ? " is" : "s are") + " not"
+                    + (hostPred == null ? "" : ", first " + HostValues.firstBadPred(hostPred, spec.fromLogits())));
+        }
+        if (badTarget > 0) {
+            String allowed = problem.multiclass
+                    ? "class indices in [0, " + problem.c + ")" + (problem.hasIgnoreIndex ? " or ignore_index " + problem.ignoreIndex : "")
+                    : "values in [0, 1]";
+            throw new InvalidInputException("target must hold " + allowed + "; " + badTarget + " value"
+                    + (badTarget == 1 ? " is" : "s are") + " not"
+                    + (hostTarget == null ? "" : ", first " + HostValues.firstBadTarget(hostTarget, problem)));
+        }
+    }
+
+    /** Checks shapes and buffers and describes the pass for the backend. */
+    private Problem problem(LossSpec spec, long[] shape, DeviceBuffer pred, DeviceBuffer target, DeviceBuffer grad) {
+        if (shape == null) {
+            throw new InvalidInputException("shape must not be null");
+        }
+        if (shape.length < 2) {
+            throw new InvalidInputException("shape must have rank >= 2 (N, C, *S), was " + Arrays.toString(shape));
+        }
+        long total = 1;
+        for (int i = 0; i < shape.length; i++) {
+            if (shape[i] < 1) {
+                throw new InvalidInputException("shape must not be empty: dimension " + i + " was " + shape[i]
+                        + " in " + Arrays.toString(shape));
+            }
+            total = Math.multiplyExact(total, shape[i]);
+        }
+        Layout layout = spec.layout();
+        long n = shape[0];
+        long c = layout == Layout.NHWC ? shape[shape.length - 1] : shape[1];
+        long s = total / (n * c);
+        if (n * c > Integer.MAX_VALUE / Problem.STATS) {
+            throw new InvalidInputException("N * C must be < " + Integer.MAX_VALUE / Problem.STATS + ", was " + n * c);
+        }
+        boolean multiclass = spec.mode() == Mode.MULTICLASS;
+        if (multiclass && c < 2) {
+            throw new InvalidInputException("multiclass mode needs C >= 2 classes, was C = " + c + " in shape " + Arrays.toString(shape));
+        }
+        if (pred.type() != ElementType.FLOAT32) {
+            throw new InvalidInputException("pred must be float32, was " + pred.type());
+        }
+        if (pred.length() != total) {
+            throw new InvalidInputException("pred must hold " + total + " values for shape " + Arrays.toString(shape)
+                    + ", had " + pred.length());
+        }
+        long targetLength = multiclass ? n * s : total;
+        if (target.length() != targetLength) {
+            throw new InvalidInputException("target must hold " + targetLength + " values for pred shape "
+                    + Arrays.toString(shape) + " in " + spec.mode() + " mode" + (multiclass ? " (N, *S)" : "") + ", had " + target.length());
+        }
+        if (grad != null && (grad.type() != ElementType.FLOAT32 || grad.length() != total)) {
+            throw new InvalidInputException("grad must be a float32 buffer of " + total + " values, was "
+                    + grad.type() + " of " + grad.length());
+        }
+        for (DeviceBuffer d : grad == null ? new DeviceBuffer[] {pred, target} : new DeviceBuffer[] {pred, target, grad}) {
+            if (!d.backend().equals(backend.name())) {
+                throw new InvalidInputException("buffers must belong to backend " + backend.name() + ", got a " + d.backend() + " buffer");
+            }
+        }
+        if (spec.ignoreIndex() != null && !multiclass) {
+            throw new InvalidInputException("ignore_index applies to multiclass mode only, was " + spec.ignoreIndex()
+                    + " in " + spec.mode() + " mode");
+        }
+        if (spec.classWeights() != null && spec.classWeights().length != c) {
+            throw new InvalidInputException("class_weights must have one weight per class (" + c + "), had "
+                    + spec.classWeights().length);
+        }
+        if (spec.loss().hasRegionTerm() && !spec.includeBackground() && c == 1) {
+            throw new InvalidInputException("include_background = false would exclude the only class (C = 1)");
+        }
+        PixelTerm term;
+        switch (spec.loss()) {
+            case BCE:
+            case BCE_LOGDICE:
+                term = PixelTerm.BCE;
+                break;
+            case FOCAL:
+                term = PixelTerm.FOCAL;
+                break;
+            case CE:
+            case CE_LOGDICE:
+                term = PixelTerm.CE;
+                break;
+            default:
+                term = PixelTerm.NONE;
+        }
+        double posWeight = spec.alphaNone() ? 1.0 : spec.alpha();
+        double negWeight = spec.alphaNone() ? 1.0 : 1.0 - spec.alpha();
+        return new Problem(multiclass, spec.fromLogits(), layout, n, c, s, target.type(),
+                spec.ignoreIndex() != null, spec.ignoreIndex() == null ? 0 : spec.ignoreIndex(), term,
+                spec.loss().hasRegionTerm(), posWeight, negWeight, spec.gamma());
+    }
+
+    private static <T> T nonNull(T value, String name) {
+        if (value == null) {
+            throw new InvalidInputException(name + " must not be null");
+        }
+        return value;
+    }
+
+    /** Closes the backend and its device resources. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            backend.close();
+        }
+    }
+}

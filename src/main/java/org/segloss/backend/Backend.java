@@ -1,0 +1,77 @@
+package org.segloss.backend;
+
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import org.segloss.DeviceBuffer;
+
+/**
+ * One compute backend (CPU, OpenCL, CUDA). Buffers are the backend's own ({@link DeviceBuffer});
+ * the three passes of the design are {@link #stats}, {@link #grad} and {@link #confusion}.
+ *
+ * <p>Contract for every pass: deterministic (the same device and input give the same bits from run
+ * to run: fixed chunking, no float atomics, partial sums combined in a fixed order), 64-bit
+ * indexing, inputs read as stored (uint8 class maps unsigned). Runtime failures throw
+ * {@link org.segloss.BackendException} naming the operation and the status.
+ */
+public interface Backend extends AutoCloseable {
+    /** {@code cpu}, {@code opencl} or {@code cuda}. */
+    String name();
+
+    /** Human description of the device, e.g. {@code "NVIDIA H200 (cuda 12.6 driver)"}. */
+    String device();
+
+    DeviceBuffer upload(float[] data);
+
+    /** Uploads the remaining elements of a (heap or direct) buffer. */
+    DeviceBuffer upload(FloatBuffer data);
+
+    /** Unsigned 8-bit class map. */
+    DeviceBuffer upload(byte[] data);
+
+    /** Unsigned 8-bit class map from the remaining bytes of a buffer. */
+    DeviceBuffer upload(ByteBuffer data);
+
+    DeviceBuffer upload(int[] data);
+
+    DeviceBuffer upload(IntBuffer data);
+
+    /** An uninitialised float buffer (e.g. for gradients). */
+    DeviceBuffer allocateFloats(long length);
+
+    /** Copies a float buffer to {@code dst} (whose length must equal the buffer's). */
+    void download(DeviceBuffer src, float[] dst);
+
+    /** Copies a float buffer into the remaining elements of {@code dst}. */
+    void download(DeviceBuffer src, FloatBuffer dst);
+
+    /**
+     * The stats pass: returns {@code rows * Problem.STATS} doubles, row-major
+     * ({@code [row * STATS + stat]}), see {@link Problem}.
+     */
+    double[] stats(Problem problem, DeviceBuffer pred, DeviceBuffer target);
+
+    /** The grad pass: writes dL/dx (or dL/dp) for every pred element into {@code gradOut}. */
+    void grad(Problem problem, DeviceBuffer pred, DeviceBuffer target, GradCoefficients coefficients,
+              DeviceBuffer gradOut);
+
+    /**
+     * Hard counts per class: {@code [c * 4 + k]} with k = 0 TP, 1 FP, 2 FN, 3 TN, over every
+     * non-ignored pixel of the batch. Binary: positive where {@code p >= threshold} (from logits
+     * {@code x >= logit(threshold)}), target positive where {@code t >= 0.5}. Multiclass: argmax over
+     * C, ties to the lowest index. Two more entries follow the {@code 4 * C} counts: the number of
+     * refused pred values and of refused target values (as {@link Problem#STAT_BAD_PRED} and
+     * {@link Problem#STAT_BAD_TARGET}); counts are meaningless when either is not 0.
+     */
+    long[] confusion(Problem problem, DeviceBuffer pred, DeviceBuffer target, double threshold);
+
+    /**
+     * The benchmark floor: the fastest plain streaming read of the buffer this backend can do,
+     * returning a value that depends on every element (e.g. the sum) so it cannot be optimised away.
+     */
+    double streamRead(DeviceBuffer buffer);
+
+    /** Releases every resource. Later calls throw {@link IllegalStateException}. Idempotent. */
+    @Override
+    void close();
+}

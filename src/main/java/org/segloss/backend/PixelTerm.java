@@ -1,0 +1,12 @@
+package org.segloss.backend;
+
+/** Which per-pixel term a stats / grad pass computes. */
+public enum PixelTerm {
+    NONE,
+    /** Binary cross-entropy (binary/multilabel). */
+    BCE,
+    /** Focal loss (binary/multilabel with alpha, multiclass without). */
+    FOCAL,
+    /** Cross-entropy -log p_y (multiclass). */
+    CE
+}

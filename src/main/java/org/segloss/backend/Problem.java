@@ -1,0 +1,113 @@
+package org.segloss.backend;
+
+import java.util.Locale;
+import org.segloss.ElementType;
+import org.segloss.Layout;
+import org.segloss.internal.Constants;
+
+/**
+ * What a kernel pass computes, in the terms every backend shares. Immutable.
+ *
+ * <p>Geometry: {@code pred} holds {@code n * c * s} floats, element {@code (n, c, s)} at
+ * {@code (n * c + ci) * s + si} in NCHW and {@code (n * s + si) * c + ci} in NHWC. A target holds
+ * {@code n * c * s} values in binary mode (same layout as pred) and {@code n * s} class indices
+ * in multiclass mode.
+ *
+ * <p>Stats ({@link #STATS} per row, row = {@code ni * c + ci}), summed over the valid elements of the row:
+ * <ul>
+ * <li>{@link #STAT_I} = sum p t, {@link #STAT_P} = sum p, {@link #STAT_T} = sum t (only when {@link #region} or multiclass);</li>
+ * <li>{@link #STAT_TERM} = sum of the pixel term; in multiclass the term of pixel s goes to row (n, y[s]);</li>
+ * <li>{@link #STAT_BAD_PRED}: count of pred values that are NaN/inf, or outside [0, 1] when not from logits
+ *     (multiclass: counted in row (n, c) of the bad value);</li>
+ * <li>{@link #STAT_BAD_TARGET}: count of target values that are NaN/inf or outside [0, 1] (binary), or class
+ *     indices outside [0, C) that are not the ignore index (multiclass: counted in row (n, 0)).</li>
+ * </ul>
+ * In multiclass mode {@code t = one-hot(y)}, ignored pixels count nowhere, and a pixel whose target is out of
+ * range contributes only to STAT_BAD_TARGET.
+ */
+public final class Problem {
+    public static final int STAT_I = 0;
+    public static final int STAT_P = 1;
+    public static final int STAT_T = 2;
+    public static final int STAT_TERM = 3;
+    public static final int STAT_BAD_PRED = 4;
+    public static final int STAT_BAD_TARGET = 5;
+    /** Number of statistics per row. */
+    public static final int STATS = 6;
+
+    public final boolean multiclass;
+    public final boolean fromLogits;
+    public final Layout layout;
+    /** Batch size, classes (channels), spatial size (product of spatial dims, 1 when there are none). */
+    public final long n, c, s;
+    public final ElementType targetType;
+    /** Multiclass ignore index, meaningful only when {@link #hasIgnoreIndex}. */
+    public final boolean hasIgnoreIndex;
+    public final int ignoreIndex;
+    public final PixelTerm pixelTerm;
+    /** Whether I, P, T are needed (region losses). T is also computed in multiclass for pixel counts. */
+    public final boolean region;
+    /** Focal weights of the positive and negative term (binary): alpha, 1 - alpha, or 1, 1 when alpha = none. */
+    public final double focalPosWeight, focalNegWeight;
+    public final double gamma;
+
+    public Problem(boolean multiclass, boolean fromLogits, Layout layout, long n, long c, long s,
+                   ElementType targetType, boolean hasIgnoreIndex, int ignoreIndex, PixelTerm pixelTerm,
+                   boolean region, double focalPosWeight, double focalNegWeight, double gamma) {
+        this.multiclass = multiclass;
+        this.fromLogits = fromLogits;
+        this.layout = layout;
+        this.n = n;
+        this.c = c;
+        this.s = s;
+        this.targetType = targetType;
+        this.hasIgnoreIndex = hasIgnoreIndex;
+        this.ignoreIndex = ignoreIndex;
+        this.pixelTerm = pixelTerm;
+        this.region = region;
+        this.focalPosWeight = focalPosWeight;
+        this.focalNegWeight = focalNegWeight;
+        this.gamma = gamma;
+    }
+
+    /** Number of pred elements. */
+    public long predLength() {
+        return n * c * s;
+    }
+
+    /** Number of target elements. */
+    public long targetLength() {
+        return multiclass ? n * s : n * c * s;
+    }
+
+    /** Number of (sample, class) rows. */
+    public int rows() {
+        return Math.toIntExact(n * c);
+    }
+
+    /**
+     * Compile-time defines that specialise a kernel for this problem (OpenCL {@code -D} options, also
+     * usable as NVRTC options or as {@code #define} lines prepended to CUDA source). The shape is not
+     * part of them except C for multiclass (loops over classes), so programs are reused across sizes.
+     */
+    public String defines() {
+        StringBuilder d = new StringBuilder();
+        d.append(String.format(Locale.ROOT, "-DSEGLOSS_PROB_CLAMP_EPS=%.9ef", Constants.PROB_CLAMP_EPS));
+        d.append(" -DMULTICLASS=").append(multiclass ? 1 : 0);
+        d.append(" -DFROM_LOGITS=").append(fromLogits ? 1 : 0);
+        d.append(" -DLAYOUT_NHWC=").append(layout == Layout.NHWC ? 1 : 0);
+        d.append(" -DTARGET_TYPE=").append(targetType.ordinal()).append(" /* 0 float, 1 uint8, 2 int32 */");
+        d.append(" -DPIXEL_TERM=").append(pixelTerm.ordinal()).append(" /* 0 none, 1 bce, 2 focal, 3 ce */");
+        d.append(" -DREGION=").append(region ? 1 : 0);
+        d.append(" -DHAS_IGNORE=").append(hasIgnoreIndex ? 1 : 0);
+        return d.toString().replaceAll(" /\\*[^*]*\\*/", "");
+    }
+
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT,
+                "Problem{multiclass=%s, logits=%s, %s, n=%d, c=%d, s=%d, target=%s, ignore=%s, term=%s, region=%s, fw=%s/%s, gamma=%s}",
+                multiclass, fromLogits, layout, n, c, s, targetType, hasIgnoreIndex ? ignoreIndex : "none", pixelTerm,
+                region, focalPosWeight, focalNegWeight, gamma);
+    }
+}

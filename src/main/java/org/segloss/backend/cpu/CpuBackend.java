@@ -1,0 +1,237 @@
+package org.segloss.backend.cpu;
+
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.util.stream.IntStream;
+import org.segloss.DeviceBuffer;
+import org.segloss.ElementType;
+import org.segloss.InvalidInputException;
+import org.segloss.Layout;
+import org.segloss.backend.Backend;
+import org.segloss.backend.GradCoefficients;
+import org.segloss.backend.PixelTerm;
+import org.segloss.backend.Problem;
+
+/**
+ * The pure-Java backend. Buffers are views of the caller's arrays (no copy). Work is cut into fixed
+ * units of (sample, {@link #PIXELS_PER_UNIT} pixels), independent of the thread count; each unit
+ * accumulates in double and units are combined in index order, so results are identical whatever
+ * the number of threads. Forward reads each input once; the grad pass reads them once more and
+ * writes the gradient.
+ *
+ * <p>Java arrays and NIO buffers hold at most 2^31 - 1 elements, so CPU buffers are limited to that.
+ */
+public final class CpuBackend implements Backend {
+    /** Pixels of one sample per unit of work. Fixed, so partial sums never depend on the thread count. */
+    static final int PIXELS_PER_UNIT = 16384;
+
+    private final CpuKernels kernels;
+    private volatile boolean closed;
+
+    public CpuBackend() {
+        this.kernels = CpuKernels.best();
+    }
+
+    /** A backend with the scalar kernels only (for tests and comparisons). */
+    public static CpuBackend scalar() {
+        return new CpuBackend(new ScalarKernels());
+    }
+
+    CpuBackend(CpuKernels kernels) {
+        this.kernels = kernels;
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public String device() {
+        return "Java " + Runtime.version().feature() + ", " + Runtime.getRuntime().availableProcessors()
+                + " threads, " + kernels.description();
+    }
+
+    /** Kernel flavour in use: {@code vector} or {@code scalar}. */
+    public String kernelKind() {
+        return kernels.kind();
+    }
+
+    private void open() {
+        if (closed) {
+            throw new IllegalStateException("backend cpu is closed");
+        }
+    }
+
+    @Override
+    public DeviceBuffer upload(float[] data) {
+        open();
+        return CpuBuffer.of(FloatBuffer.wrap(data));
+    }
+
+    @Override
+    public DeviceBuffer upload(FloatBuffer data) {
+        open();
+        return CpuBuffer.of(data);
+    }
+
+    @Override
+    public DeviceBuffer upload(byte[] data) {
+        open();
+        return CpuBuffer.of(ByteBuffer.wrap(data));
+    }
+
+    @Override
+    public DeviceBuffer upload(ByteBuffer data) {
+        open();
+        return CpuBuffer.of(data);
+    }
+
+    @Override
+    public DeviceBuffer upload(int[] data) {
+        open();
+        return CpuBuffer.of(IntBuffer.wrap(data));
+    }
+
+    @Override
+    public DeviceBuffer upload(IntBuffer data) {
+        open();
+        return CpuBuffer.of(data);
+    }
+
+    @Override
+    public DeviceBuffer allocateFloats(long length) {
+        open();
+        if (length > Integer.MAX_VALUE - 8) {
+            throw new InvalidInputException("cpu buffers hold at most 2^31 - 9 elements, was " + length);
+        }
+        return CpuBuffer.of(FloatBuffer.allocate((int) length));
+    }
+
+    @Override
+    public void download(DeviceBuffer src, float[] dst) {
+        CpuBuffer b = own(src, "src");
+        if (dst.length != b.length()) {
+            throw new InvalidInputException("dst must hold " + b.length() + " floats, had " + dst.length);
+        }
+        b.floats.duplicate().get(dst);
+    }
+
+    @Override
+    public void download(DeviceBuffer src, FloatBuffer dst) {
+        CpuBuffer b = own(src, "src");
+        if (dst.remaining() != b.length()) {
+            throw new InvalidInputException("dst must hold " + b.length() + " floats, had " + dst.remaining());
+        }
+        dst.duplicate().put(b.floats.duplicate());
+    }
+
+    CpuBuffer own(DeviceBuffer b, String what) {
+        open();
+        if (!(b instanceof CpuBuffer)) {
+            throw new InvalidInputException(what + " must be a cpu buffer, was a " + (b == null ? "null" : b.backend()) + " buffer");
+        }
+        return (CpuBuffer) b;
+    }
+
+    private static int units(Problem p) {
+        long perSample = (p.s + PIXELS_PER_UNIT - 1) / PIXELS_PER_UNIT;
+        return Math.toIntExact(p.n * perSample);
+    }
+
+    @Override
+    public double[] stats(Problem p, DeviceBuffer pred, DeviceBuffer target) {
+        CpuBuffer x = own(pred, "pred");
+        CpuBuffer t = own(target, "target");
+        int c = Math.toIntExact(p.c);
+        int units = units(p);
+        long perSample = (p.s + PIXELS_PER_UNIT - 1) / PIXELS_PER_UNIT;
+        double[][] partial = new double[units][];
+        IntStream.range(0, units).parallel().forEach(u -> {
+            int ni = (int) (u / perSample);
+            int s0 = (int) ((u % perSample) * PIXELS_PER_UNIT);
+            int s1 = (int) Math.min(p.s, s0 + (long) PIXELS_PER_UNIT);
+            double[] acc = new double[c * Problem.STATS];
+            kernels.stats(p, x, t, ni, s0, s1, acc);
+            partial[u] = acc;
+        });
+        double[] out = new double[p.rows() * Problem.STATS];
+        for (int u = 0; u < units; u++) {
+            int ni = (int) (u / perSample);
+            double[] acc = partial[u];
+            int base = ni * c * Problem.STATS;
+            for (int k = 0; k < acc.length; k++) {
+                out[base + k] += acc[k];
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void grad(Problem p, DeviceBuffer pred, DeviceBuffer target, GradCoefficients k, DeviceBuffer gradOut) {
+        CpuBuffer x = own(pred, "pred");
+        CpuBuffer t = own(target, "target");
+        CpuBuffer g = own(gradOut, "grad");
+        if (g.type != ElementType.FLOAT32 || g.length() != p.predLength()) {
+            throw new InvalidInputException("grad must be a float buffer of " + p.predLength() + " elements, was "
+                    + g.type + " of " + g.length());
+        }
+        int units = units(p);
+        long perSample = (p.s + PIXELS_PER_UNIT - 1) / PIXELS_PER_UNIT;
+        IntStream.range(0, units).parallel().forEach(u -> {
+            int ni = (int) (u / perSample);
+            int s0 = (int) ((u % perSample) * PIXELS_PER_UNIT);
+            int s1 = (int) Math.min(p.s, s0 + (long) PIXELS_PER_UNIT);
+            kernels.grad(p, x, t, k, g, ni, s0, s1);
+        });
+    }
+
+    @Override
+    public long[] confusion(Problem p, DeviceBuffer pred, DeviceBuffer target, double threshold) {
+        CpuBuffer x = own(pred, "pred");
+        CpuBuffer t = own(target, "target");
+        int c = Math.toIntExact(p.c);
+        int units = units(p);
+        long perSample = (p.s + PIXELS_PER_UNIT - 1) / PIXELS_PER_UNIT;
+        long[][] partial = new long[units][];
+        IntStream.range(0, units).parallel().forEach(u -> {
+            int ni = (int) (u / perSample);
+            int s0 = (int) ((u % perSample) * PIXELS_PER_UNIT);
+            int s1 = (int) Math.min(p.s, s0 + (long) PIXELS_PER_UNIT);
+            long[] acc = new long[c * 4 + 2];
+            ScalarKernels.confusion(p, x, t, threshold, ni, s0, s1, acc);
+            partial[u] = acc;
+        });
+        long[] out = new long[c * 4 + 2];
+        for (long[] acc : partial) {
+            for (int k = 0; k < out.length; k++) {
+                out[k] += acc[k];
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public double streamRead(DeviceBuffer buffer) {
+        CpuBuffer b = own(buffer, "buffer");
+        return kernels.streamRead(b);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+
+    /** Index of element (n, c, s) of pred. */
+    static int index(Problem p, int n, int c, int s) {
+        return p.layout == Layout.NHWC
+                ? (int) (((long) n * p.s + s) * p.c + c)
+                : (int) (((long) n * p.c + c) * p.s + s);
+    }
+
+    /** Whether this problem needs the pixel term. */
+    static boolean hasTerm(Problem p) {
+        return p.pixelTerm != PixelTerm.NONE;
+    }
+}

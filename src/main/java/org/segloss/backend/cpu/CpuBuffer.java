@@ -1,0 +1,83 @@
+package org.segloss.backend.cpu;
+
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import org.segloss.DeviceBuffer;
+import org.segloss.ElementType;
+
+/** A CPU "device" buffer: a view of the caller's array or buffer, never a copy. */
+final class CpuBuffer implements DeviceBuffer {
+    final ElementType type;
+    final FloatBuffer floats;
+    final ByteBuffer bytes;
+    final IntBuffer ints;
+    private final long length;
+
+    private CpuBuffer(ElementType type, FloatBuffer floats, ByteBuffer bytes, IntBuffer ints, Buffer view) {
+        this.type = type;
+        this.floats = floats;
+        this.bytes = bytes;
+        this.ints = ints;
+        this.length = view.remaining();
+    }
+
+    static CpuBuffer of(FloatBuffer b) {
+        return new CpuBuffer(ElementType.FLOAT32, b.slice(), null, null, b);
+    }
+
+    static CpuBuffer of(ByteBuffer b) {
+        return new CpuBuffer(ElementType.UINT8, null, b.slice(), null, b);
+    }
+
+    static CpuBuffer of(IntBuffer b) {
+        return new CpuBuffer(ElementType.INT32, null, null, b.slice(), b);
+    }
+
+    @Override
+    public ElementType type() {
+        return type;
+    }
+
+    @Override
+    public long length() {
+        return length;
+    }
+
+    @Override
+    public String backend() {
+        return "cpu";
+    }
+
+    /** Target value at {@code i} as a double (uint8 read unsigned). */
+    double target(int i) {
+        switch (type) {
+            case FLOAT32:
+                return floats.get(i);
+            case UINT8:
+                return bytes.get(i) & 0xFF;
+            default:
+                return ints.get(i);
+        }
+    }
+
+    /** Class index at {@code i} (uint8 read unsigned; a float target is truncated only if it is integral). */
+    long classIndex(int i) {
+        switch (type) {
+            case UINT8:
+                return bytes.get(i) & 0xFF;
+            case INT32:
+                return ints.get(i);
+            default: {
+                float v = floats.get(i);
+                return v == Math.rint(v) && Math.abs(v) < 1e9f ? (long) v : Long.MIN_VALUE;
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        // views of caller memory: nothing to release
+    }
+}

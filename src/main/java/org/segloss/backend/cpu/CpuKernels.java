@@ -1,0 +1,49 @@
+package org.segloss.backend.cpu;
+
+import org.segloss.backend.GradCoefficients;
+import org.segloss.backend.Problem;
+
+/** The CPU passes over one unit (sample {@code n}, pixels {@code [s0, s1)}). */
+abstract class CpuKernels {
+    /** Adds the unit's stats to {@code acc[c * STATS + stat]}. */
+    abstract void stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc);
+
+    /** Writes the gradient of the unit's elements. */
+    abstract void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad,
+                       int n, int s0, int s1);
+
+    /** Sum of every float of the buffer, read as fast as this flavour can. */
+    abstract double streamRead(CpuBuffer buffer);
+
+    abstract String kind();
+
+    abstract String description();
+
+    private static volatile boolean noticeShown;
+
+    /**
+     * The Vector API kernels when {@code jdk.incubator.vector} is in the boot layer, else the scalar
+     * ones with a one-time notice on stderr (as Apache Lucene does).
+     */
+    static CpuKernels best() {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+            try {
+                return (CpuKernels) Class.forName("org.segloss.backend.cpu.VectorKernels")
+                        .getDeclaredConstructor().newInstance();
+            } catch (ReflectiveOperationException | LinkageError e) {
+                notice("segloss: Vector API kernels failed to load (" + e + "); using scalar CPU kernels");
+            }
+        } else {
+            notice("segloss: jdk.incubator.vector is not enabled; using scalar CPU kernels "
+                    + "(pass --add-modules jdk.incubator.vector for the fast ones)");
+        }
+        return new ScalarKernels();
+    }
+
+    private static void notice(String message) {
+        if (!noticeShown && !Boolean.getBoolean("segloss.quiet")) {
+            noticeShown = true;
+            System.err.println(message);
+        }
+    }
+}

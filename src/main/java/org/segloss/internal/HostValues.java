@@ -1,0 +1,48 @@
+package org.segloss.internal;
+
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import org.segloss.backend.Problem;
+
+/** Finds the first refused value of host data, for error messages only (never on the fast path). */
+public final class HostValues {
+    private HostValues() {
+    }
+
+    /** "at index i: v" for the first pred value that is not finite (or not in [0, 1] for probabilities). */
+    public static String firstBadPred(FloatBuffer pred, boolean fromLogits) {
+        for (int i = 0; i < pred.remaining(); i++) {
+            float v = pred.get(pred.position() + i);
+            if (!Float.isFinite(v) || (!fromLogits && (v < 0 || v > 1))) {
+                return "at index " + i + ": " + v;
+            }
+        }
+        return "not found on the host copy";
+    }
+
+    /** "at index i: v" for the first refused target value. */
+    public static String firstBadTarget(Buffer target, Problem p) {
+        for (int i = 0; i < target.remaining(); i++) {
+            double v;
+            if (target instanceof FloatBuffer) {
+                v = ((FloatBuffer) target).get(target.position() + i);
+            } else if (target instanceof ByteBuffer) {
+                v = ((ByteBuffer) target).get(target.position() + i) & 0xFF;
+            } else {
+                v = ((IntBuffer) target).get(target.position() + i);
+            }
+            boolean bad;
+            if (p.multiclass) {
+                bad = !(v == Math.rint(v) && ((p.hasIgnoreIndex && v == p.ignoreIndex) || (v >= 0 && v < p.c)));
+            } else {
+                bad = !(v >= 0 && v <= 1);
+            }
+            if (bad) {
+                return "at index " + i + ": " + (v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v));
+            }
+        }
+        return "not found on the host copy";
+    }
+}
