@@ -1,0 +1,833 @@
+package org.segloss.backend.opencl;
+
+import static org.jocl.CL.CL_CONTEXT_PLATFORM;
+import static org.jocl.CL.CL_DEVICE_MAX_WORK_GROUP_SIZE;
+import static org.jocl.CL.CL_DEVICE_NAME;
+import static org.jocl.CL.CL_DEVICE_PLATFORM;
+import static org.jocl.CL.CL_DEVICE_TYPE;
+import static org.jocl.CL.CL_DEVICE_VERSION;
+import static org.jocl.CL.CL_KERNEL_WORK_GROUP_SIZE;
+import static org.jocl.CL.CL_MEM_CONTEXT;
+import static org.jocl.CL.CL_MEM_COPY_HOST_PTR;
+import static org.jocl.CL.CL_MEM_READ_WRITE;
+import static org.jocl.CL.CL_MEM_SIZE;
+import static org.jocl.CL.CL_PLATFORM_NAME;
+import static org.jocl.CL.CL_PROGRAM_BUILD_LOG;
+import static org.jocl.CL.CL_QUEUE_DEVICE;
+import static org.jocl.CL.CL_SUCCESS;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.jocl.CL;
+import org.jocl.NativePointerObject;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_command_queue;
+import org.jocl.cl_context;
+import org.jocl.cl_context_properties;
+import org.jocl.cl_device_id;
+import org.jocl.cl_kernel;
+import org.jocl.cl_mem;
+import org.jocl.cl_platform_id;
+import org.jocl.cl_program;
+import org.segloss.BackendException;
+import org.segloss.DeviceBuffer;
+import org.segloss.ElementType;
+import org.segloss.InvalidInputException;
+import org.segloss.Layout;
+import org.segloss.backend.Backend;
+import org.segloss.backend.GradCoefficients;
+import org.segloss.backend.PixelTerm;
+import org.segloss.backend.Problem;
+import org.segloss.internal.Constants;
+
+/**
+ * The OpenCL backend (JOCL). Programs are built from the {@code /kernels-cl/*.cl} resources (common.cl
+ * prepended) with {@link Problem#defines()} plus the work-group size, the per-work-item count, C
+ * (multiclass) and the kind of gamma, and cached per (device, kernel file, defines) for the life of
+ * the backend. Each pass writes float partials per (row, work-group) that the host adds in double in a
+ * fixed order, so results are identical from run to run; confusion counts are integers added as long.
+ *
+ * <p>Open it on a device of its own ({@link OpenClProvider}) or over the caller's context and queue
+ * ({@link #wrap(cl_context, cl_command_queue)}); {@link #wrap(cl_mem, ElementType, long)} makes a
+ * caller's cl_mem usable as a pred, target or gradient buffer without a copy. Runtime failures throw
+ * {@link BackendException} naming the operation and the OpenCL status; after {@link #close()} every
+ * call throws {@link IllegalStateException}. Not for use by several threads at once (calls are serialised).
+ */
+public final class OpenClBackend implements Backend {
+    /** Upper bound of the work-group size; the device and kernel limits may lower it (power of two). */
+    static final int MAX_WORK_GROUP = 256;
+    /** Elements per work-item in the binary passes (fixed: PoCL runs a fixed count ~2x faster than a grid-stride loop). */
+    static final int ITEMS_BINARY = 16;
+    /** Pixels (of C values each) per work-item in the multiclass passes. */
+    static final int ITEMS_MULTICLASS = 8;
+    /** Elements per work-item of the streaming-read floor. */
+    static final int ITEMS_STREAM = 16;
+
+    private final cl_context context;
+    private final cl_command_queue queue;
+    private final cl_device_id device;
+    private final String description;
+    private final int deviceMaxWorkGroup;
+    private final Map<String, Program> programs = new HashMap<>();
+    private final Set<OpenClBuffer> liveBuffers = new LinkedHashSet<>();
+    private long memObjects;
+    private int programBuilds;
+    private boolean closed;
+
+    /** A built program with its kernels and the work-group size they were compiled for. */
+    private static final class Program {
+        final cl_program program;
+        final Map<String, cl_kernel> kernels = new HashMap<>();
+        final int workGroup;
+
+        Program(cl_program program, int workGroup) {
+            this.program = program;
+            this.workGroup = workGroup;
+        }
+    }
+
+    private OpenClBackend(cl_context context, cl_command_queue queue, cl_device_id device) {
+        this.context = context;
+        this.queue = queue;
+        this.device = device;
+        this.deviceMaxWorkGroup = (int) Math.min(Integer.MAX_VALUE, Cl.deviceSize(device, CL_DEVICE_MAX_WORK_GROUP_SIZE));
+        this.description = describe(device);
+    }
+
+    /** Opens a context and an in-order queue of its own on {@code device}. */
+    static OpenClBackend open(cl_device_id device) {
+        cl_platform_id[] platform = new cl_platform_id[1];
+        Cl.check(CL.clGetDeviceInfo(device, CL_DEVICE_PLATFORM, Sizeof.cl_platform_id, Pointer.to(platform), null),
+                "clGetDeviceInfo(CL_DEVICE_PLATFORM)");
+        cl_context_properties props = new cl_context_properties();
+        props.addProperty(CL_CONTEXT_PLATFORM, platform[0]);
+        int[] err = new int[1];
+        cl_context ctx = CL.clCreateContext(props, 1, new cl_device_id[] {device}, null, null, err);
+        Cl.check(err[0], "clCreateContext");
+        @SuppressWarnings("deprecation")
+        cl_command_queue q = CL.clCreateCommandQueue(ctx, device, 0, err);
+        if (err[0] != CL_SUCCESS) {
+            CL.clReleaseContext(ctx);
+            throw Cl.failure("clCreateCommandQueue", err[0]);
+        }
+        return new OpenClBackend(ctx, q, device);
+    }
+
+    /**
+     * A backend over the caller's context and (in-order) queue: passes run on that queue, and buffers
+     * wrapped with {@link #wrap(cl_mem, ElementType, long)} are used in place. The context and queue are
+     * retained here and released on {@link #close()}, so the caller's own references stay valid.
+     */
+    public static OpenClBackend wrap(cl_context context, cl_command_queue queue) {
+        if (context == null || queue == null) {
+            throw new InvalidInputException("context and queue must not be null, were " + context + ", " + queue);
+        }
+        cl_device_id[] dev = new cl_device_id[1];
+        Cl.check(CL.clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, Sizeof.cl_device_id, Pointer.to(dev), null),
+                "clGetCommandQueueInfo(CL_QUEUE_DEVICE)");
+        Cl.check(CL.clRetainContext(context), "clRetainContext");
+        Cl.check(CL.clRetainCommandQueue(queue), "clRetainCommandQueue");
+        return new OpenClBackend(context, queue, dev[0]);
+    }
+
+    static String describe(cl_device_id device) {
+        cl_platform_id[] platform = new cl_platform_id[1];
+        Cl.check(CL.clGetDeviceInfo(device, CL_DEVICE_PLATFORM, Sizeof.cl_platform_id, Pointer.to(platform), null),
+                "clGetDeviceInfo(CL_DEVICE_PLATFORM)");
+        return Cl.deviceString(device, CL_DEVICE_NAME) + " (" + Cl.typeName(Cl.deviceLong(device, CL_DEVICE_TYPE)) + ", "
+                + Cl.platformString(platform[0], CL_PLATFORM_NAME) + ", " + Cl.deviceString(device, CL_DEVICE_VERSION) + ")";
+    }
+
+    @Override
+    public String name() {
+        return "opencl";
+    }
+
+    @Override
+    public String device() {
+        return description;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("backend opencl is closed");
+        }
+    }
+
+    // ---- buffers ---------------------------------------------------------------------------
+
+    /**
+     * Makes the caller's {@code mem} (in this backend's context) usable as a buffer of {@code length}
+     * elements of {@code type}; closing the result or this backend leaves {@code mem} alone.
+     */
+    public synchronized DeviceBuffer wrap(cl_mem mem, ElementType type, long length) {
+        ensureOpen();
+        if (mem == null || type == null) {
+            throw new InvalidInputException("mem and type must not be null, were " + mem + ", " + type);
+        }
+        if (length < 0) {
+            throw new InvalidInputException("length must be >= 0, was " + length);
+        }
+        ByteBuffer size = ByteBuffer.allocateDirect(Sizeof.size_t).order(ByteOrder.nativeOrder());
+        Cl.check(CL.clGetMemObjectInfo(mem, CL_MEM_SIZE, Sizeof.size_t, Pointer.to(size), null), "clGetMemObjectInfo(CL_MEM_SIZE)");
+        long bytes = Sizeof.size_t == 8 ? size.getLong(0) : size.getInt(0) & 0xFFFFFFFFL;
+        if (bytes < length * type.bytes()) {
+            throw new InvalidInputException("mem must hold " + length + " " + type + " values (" + length * type.bytes()
+                    + " bytes), had " + bytes + " bytes");
+        }
+        cl_context[] memContext = new cl_context[1];
+        Cl.check(CL.clGetMemObjectInfo(mem, CL_MEM_CONTEXT, Sizeof.cl_context, Pointer.to(memContext), null),
+                "clGetMemObjectInfo(CL_MEM_CONTEXT)");
+        if (!sameObject(memContext[0], context)) {
+            throw new InvalidInputException("mem must belong to this backend's context (wrap the caller's context with "
+                    + "OpenClBackend.wrap(context, queue)), it belongs to another one");
+        }
+        return new OpenClBuffer(this, mem, type, length, false);
+    }
+
+    private static boolean sameObject(NativePointerObject a, NativePointerObject b) {
+        return a != null && b != null && a.equals(b);
+    }
+
+    @Override
+    public DeviceBuffer upload(float[] data) {
+        return upload(FloatBuffer.wrap(nonNull(data, "data")));
+    }
+
+    @Override
+    public DeviceBuffer upload(FloatBuffer data) {
+        nonNull(data, "data");
+        return create(ElementType.FLOAT32, data.remaining(), Pointer.to(data.slice()));
+    }
+
+    @Override
+    public DeviceBuffer upload(byte[] data) {
+        return upload(ByteBuffer.wrap(nonNull(data, "data")));
+    }
+
+    @Override
+    public DeviceBuffer upload(ByteBuffer data) {
+        nonNull(data, "data");
+        return create(ElementType.UINT8, data.remaining(), Pointer.to(data.slice()));
+    }
+
+    @Override
+    public DeviceBuffer upload(int[] data) {
+        return upload(IntBuffer.wrap(nonNull(data, "data")));
+    }
+
+    @Override
+    public DeviceBuffer upload(IntBuffer data) {
+        nonNull(data, "data");
+        return create(ElementType.INT32, data.remaining(), Pointer.to(data.slice()));
+    }
+
+    @Override
+    public DeviceBuffer allocateFloats(long length) {
+        if (length < 0) {
+            throw new InvalidInputException("length must be >= 0, was " + length);
+        }
+        return create(ElementType.FLOAT32, length, null);
+    }
+
+    /** An owned buffer; an empty one holds one element so that OpenCL accepts it (its length stays 0). */
+    private synchronized OpenClBuffer create(ElementType type, long length, Pointer host) {
+        ensureOpen();
+        long bytes = Math.max(1, length) * type.bytes();
+        cl_mem mem = createMem(bytes, length == 0 ? null : host, "upload");
+        OpenClBuffer b = new OpenClBuffer(this, mem, type, length, true);
+        liveBuffers.add(b);
+        return b;
+    }
+
+    private cl_mem createMem(long bytes, Pointer host, String operation) {
+        int[] err = new int[1];
+        long flags = CL_MEM_READ_WRITE | (host == null ? 0 : CL_MEM_COPY_HOST_PTR);
+        cl_mem mem = CL.clCreateBuffer(context, flags, bytes, host, err);
+        if (err[0] != CL_SUCCESS) {
+            throw Cl.failure(operation + ": clCreateBuffer of " + bytes + " bytes", err[0]);
+        }
+        memObjects++;
+        return mem;
+    }
+
+    private void releaseMem(cl_mem mem) {
+        memObjects--;
+        Cl.check(CL.clReleaseMemObject(mem), "clReleaseMemObject");
+    }
+
+    synchronized void releaseBuffer(OpenClBuffer b) {
+        if (liveBuffers.remove(b) && !closed) {
+            releaseMem(b.mem);
+        }
+    }
+
+    @Override
+    public synchronized void download(DeviceBuffer src, float[] dst) {
+        OpenClBuffer b = own(src, "src");
+        nonNull(dst, "dst");
+        if (b.type != ElementType.FLOAT32 || dst.length != b.length()) {
+            throw new InvalidInputException("dst must hold " + b.length() + " floats of a float buffer, had " + dst.length
+                    + " for a " + b.type + " buffer");
+        }
+        read(b.mem, (long) dst.length * Sizeof.cl_float, Pointer.to(dst), "download");
+    }
+
+    @Override
+    public synchronized void download(DeviceBuffer src, FloatBuffer dst) {
+        OpenClBuffer b = own(src, "src");
+        nonNull(dst, "dst");
+        if (b.type != ElementType.FLOAT32 || dst.remaining() != b.length()) {
+            throw new InvalidInputException("dst must hold " + b.length() + " floats of a float buffer, had "
+                    + dst.remaining() + " for a " + b.type + " buffer");
+        }
+        read(b.mem, (long) dst.remaining() * Sizeof.cl_float, Pointer.to(dst.slice()), "download");
+    }
+
+    private void read(cl_mem mem, long bytes, Pointer dst, String operation) {
+        if (bytes == 0) {
+            return;
+        }
+        Cl.check(CL.clEnqueueReadBuffer(queue, mem, true, 0, bytes, dst, 0, null, null),
+                operation + ": clEnqueueReadBuffer");
+    }
+
+    private OpenClBuffer own(DeviceBuffer b, String what) {
+        ensureOpen();
+        if (!(b instanceof OpenClBuffer) || ((OpenClBuffer) b).owner != this) {
+            throw new InvalidInputException(what + " must be a buffer of this opencl backend, was "
+                    + (b == null ? "null" : "a " + b.backend() + " buffer" + (b instanceof OpenClBuffer ? " of another opencl backend" : "")));
+        }
+        OpenClBuffer ob = (OpenClBuffer) b;
+        if (ob.isClosed()) {
+            throw new InvalidInputException(what + " was closed");
+        }
+        return ob;
+    }
+
+    private static <T> T nonNull(T value, String name) {
+        if (value == null) {
+            throw new InvalidInputException(name + " must not be null");
+        }
+        return value;
+    }
+
+    // ---- programs --------------------------------------------------------------------------
+
+    /** Reads {@code /kernels-cl/<file>} from the classpath (the jar). */
+    static String resource(String file) {
+        try (InputStream in = OpenClBackend.class.getResourceAsStream("/kernels-cl/" + file)) {
+            if (in == null) {
+                throw new BackendException("OpenCL kernel source /kernels-cl/" + file + " is missing from the classpath");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new BackendException("OpenCL kernel source /kernels-cl/" + file + " could not be read: " + e, e);
+        }
+    }
+
+    /** The kernel {@code name} of {@code file} built with {@code defines} (cached); returns it with its work-group size. */
+    private Program program(String file, String defines) {
+        String key = Long.toHexString(devicePointer()) + "|" + file + "|" + defines;
+        Program cached = programs.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        String source = resource("common.cl") + "\n#line 1 \"" + file + "\"\n" + resource(file);
+        int wg = Integer.highestOneBit(Math.max(1, Math.min(MAX_WORK_GROUP, deviceMaxWorkGroup)));
+        Program p = buildProgram(file, source, defines + " -DWG_SIZE=" + wg, wg);
+        int kernelMax = kernelLimit(p);
+        if (kernelMax < wg) {
+            release(p);
+            wg = Integer.highestOneBit(Math.max(1, kernelMax));
+            p = buildProgram(file, source, defines + " -DWG_SIZE=" + wg, wg);
+        }
+        programs.put(key, p);
+        return p;
+    }
+
+    private long devicePointer() {
+        return device.hashCode();
+    }
+
+    /** The smallest CL_KERNEL_WORK_GROUP_SIZE of the program's kernels. */
+    private int kernelLimit(Program p) {
+        int min = Integer.MAX_VALUE;
+        for (cl_kernel k : p.kernels.values()) {
+            ByteBuffer b = ByteBuffer.allocateDirect(Sizeof.size_t).order(ByteOrder.nativeOrder());
+            Cl.check(CL.clGetKernelWorkGroupInfo(k, device, CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(b), null),
+                    "clGetKernelWorkGroupInfo(CL_KERNEL_WORK_GROUP_SIZE)");
+            long v = Sizeof.size_t == 8 ? b.getLong(0) : b.getInt(0) & 0xFFFFFFFFL;
+            min = (int) Math.min(min, v);
+        }
+        return min;
+    }
+
+    /**
+     * Builds {@code source} with {@code options} and creates its kernels; a build failure throws
+     * {@link BackendException} carrying the build log.
+     */
+    private Program buildProgram(String file, String source, String options, int workGroup) {
+        int[] err = new int[1];
+        cl_program program = CL.clCreateProgramWithSource(context, 1, new String[] {source}, null, err);
+        Cl.check(err[0], "clCreateProgramWithSource(" + file + ")");
+        int status = CL.clBuildProgram(program, 1, new cl_device_id[] {device}, options, null, null);
+        programBuilds++;
+        if (status != CL_SUCCESS) {
+            String log = buildLog(program);
+            CL.clReleaseProgram(program);
+            throw new BackendException("OpenCL clBuildProgram(" + file + ") failed: " + CL.stringFor_errorCode(status)
+                    + " (" + status + "), options [" + options + "], build log:\n" + log);
+        }
+        Program p = new Program(program, workGroup);
+        int[] count = new int[1];
+        Cl.check(CL.clCreateKernelsInProgram(program, 0, null, count), "clCreateKernelsInProgram(" + file + ")");
+        cl_kernel[] kernels = new cl_kernel[count[0]];
+        Cl.check(CL.clCreateKernelsInProgram(program, kernels.length, kernels, null), "clCreateKernelsInProgram(" + file + ")");
+        for (cl_kernel k : kernels) {
+            long[] size = new long[1];
+            Cl.check(CL.clGetKernelInfo(k, CL.CL_KERNEL_FUNCTION_NAME, 0, null, size), "clGetKernelInfo");
+            byte[] name = new byte[(int) size[0]];
+            Cl.check(CL.clGetKernelInfo(k, CL.CL_KERNEL_FUNCTION_NAME, name.length, Pointer.to(name), null), "clGetKernelInfo");
+            p.kernels.put(Cl.text(name), k);
+        }
+        return p;
+    }
+
+    /**
+     * Diagnostics: compiles an OpenCL C {@code source} for this backend's device outside the cache and
+     * releases it; a failure throws {@link BackendException} carrying the build log.
+     */
+    public synchronized void compile(String name, String source, String options) {
+        ensureOpen();
+        release(buildProgram(nonNull(name, "name"), nonNull(source, "source"), options == null ? "" : options, 1));
+    }
+
+    private String buildLog(cl_program program) {
+        long[] size = new long[1];
+        if (CL.clGetProgramBuildInfo(program, device, CL_PROGRAM_BUILD_LOG, 0, null, size) != CL_SUCCESS) {
+            return "(no build log)";
+        }
+        byte[] log = new byte[(int) size[0]];
+        if (CL.clGetProgramBuildInfo(program, device, CL_PROGRAM_BUILD_LOG, log.length, Pointer.to(log), null) != CL_SUCCESS) {
+            return "(no build log)";
+        }
+        return Cl.text(log);
+    }
+
+    private static void release(Program p) {
+        for (cl_kernel k : p.kernels.values()) {
+            CL.clReleaseKernel(k);
+        }
+        CL.clReleaseProgram(p.program);
+    }
+
+    /** Diagnostics: programs built so far (a cache miss builds one, twice when the kernel needs a smaller work-group). */
+    public synchronized int programBuilds() {
+        return programBuilds;
+    }
+
+    /** Diagnostics: OpenCL memory objects this backend holds now (its own buffers and temporaries, not wrapped ones). */
+    public synchronized long memObjects() {
+        return memObjects;
+    }
+
+    // ---- defines and geometry --------------------------------------------------------------
+
+    /**
+     * Problem defines plus ours: ITEMS, NUM_CLASSES (multiclass), GAMMA_KIND (focal). Defines a kernel does
+     * not read are normalised so that fewer programs are built: the binary kernels take the layout from
+     * their runtime geometry (LAYOUT_NHWC=0), confusion needs no pixel term, region flag or gamma.
+     */
+    static String defines(Problem p, int items, boolean confusion) {
+        String d = p.defines();
+        if (!p.multiclass) {
+            d = d.replace("-DLAYOUT_NHWC=1", "-DLAYOUT_NHWC=0");
+        }
+        if (confusion) {
+            d = d.replaceAll("-DPIXEL_TERM=\\d+", "-DPIXEL_TERM=0").replace("-DREGION=1", "-DREGION=0");
+        }
+        StringBuilder b = new StringBuilder(d);
+        b.append(" -DITEMS=").append(items);
+        if (p.multiclass) {
+            b.append(" -DNUM_CLASSES=").append(p.c);
+        }
+        b.append(" -DGAMMA_KIND=").append(!confusion && p.pixelTerm == PixelTerm.FOCAL ? gammaKind(p.gamma) : 0);
+        return b.toString();
+    }
+
+    /** 0, 1, 2 for the exact small powers, 3 for any other gamma. */
+    static int gammaKind(double gamma) {
+        return gamma == 0 ? 0 : gamma == 1 ? 1 : gamma == 2 ? 2 : 3;
+    }
+
+    /**
+     * Binary launch geometry, see common.cl: segments of seg_len elements at
+     * {@code (seg / segsPerSample) * sampleStride + (seg % segsPerSample) * chanStride}, stride elemStride;
+     * {@code cycle} channels interleave per segment (nhwc with C <= work-group), {@code active} work-items work.
+     */
+    static final class Geometry {
+        final long segLen;
+        final long sampleStride;
+        final long chanStride;
+        final long elemStride;
+        final int segsPerSample;
+        final int cycle;
+        final int active;
+        final int segments;
+        final long groups;
+
+        Geometry(Problem p, int wg, int items) {
+            long sc = p.s * p.c;
+            if (p.layout == Layout.NCHW) {
+                segLen = p.s;
+                sampleStride = sc;
+                chanStride = p.s;
+                elemStride = 1;
+                segsPerSample = (int) p.c;
+                cycle = 1;
+                active = wg;
+                segments = p.rows();
+            } else if (p.c <= wg) {
+                segLen = sc;
+                sampleStride = sc;
+                chanStride = 0;
+                elemStride = 1;
+                segsPerSample = 1;
+                cycle = (int) p.c;
+                active = (int) (wg / p.c * p.c);
+                segments = Math.toIntExact(p.n);
+            } else {
+                segLen = p.s;
+                sampleStride = sc;
+                chanStride = 1;
+                elemStride = p.c;
+                segsPerSample = (int) p.c;
+                cycle = 1;
+                active = wg;
+                segments = p.rows();
+            }
+            long perGroup = (long) active * items;
+            groups = (segLen + perGroup - 1) / perGroup;
+        }
+    }
+
+    /** Sets kernel arguments: cl_mem, Long (ulong), Integer (int/uint), Float. */
+    private static void args(cl_kernel k, Object... values) {
+        for (int i = 0; i < values.length; i++) {
+            Object v = values[i];
+            int status;
+            if (v instanceof cl_mem) {
+                status = CL.clSetKernelArg(k, i, Sizeof.cl_mem, Pointer.to((cl_mem) v));
+            } else if (v instanceof Long) {
+                status = CL.clSetKernelArg(k, i, Sizeof.cl_ulong, Pointer.to(new long[] {(Long) v}));
+            } else if (v instanceof Integer) {
+                status = CL.clSetKernelArg(k, i, Sizeof.cl_int, Pointer.to(new int[] {(Integer) v}));
+            } else if (v instanceof Float) {
+                status = CL.clSetKernelArg(k, i, Sizeof.cl_float, Pointer.to(new float[] {(Float) v}));
+            } else {
+                throw new IllegalArgumentException("kernel argument " + i + " has unsupported type " + v);
+            }
+            Cl.check(status, "clSetKernelArg(" + i + ")");
+        }
+    }
+
+    private void launch(String operation, cl_kernel k, long groups, long rows, int wg) {
+        if (groups == 0 || rows == 0) {
+            return;
+        }
+        long[] global = {groups * wg, rows};
+        long[] local = {wg, 1};
+        Cl.check(CL.clEnqueueNDRangeKernel(queue, k, 2, null, global, local, 0, null, null),
+                operation + ": clEnqueueNDRangeKernel");
+    }
+
+    private Object[] binaryArgs(Geometry g, Problem p) {
+        return new Object[] {g.segLen, g.sampleStride, g.chanStride, g.elemStride, g.segsPerSample, g.cycle, g.active,
+            (int) p.c};
+    }
+
+    private static Object[] concat(Object[] a, Object... b) {
+        Object[] out = new Object[a.length + b.length];
+        System.arraycopy(a, 0, out, 0, a.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    private void checkInputs(Problem p, OpenClBuffer pred, OpenClBuffer target) {
+        if (pred.type != ElementType.FLOAT32 || pred.length() != p.predLength()) {
+            throw new InvalidInputException("pred must be a float buffer of " + p.predLength() + " elements, was "
+                    + pred.type + " of " + pred.length());
+        }
+        if (target.length() != p.targetLength() || target.type != p.targetType) {
+            throw new InvalidInputException("target must be a " + p.targetType + " buffer of " + p.targetLength()
+                    + " elements, was " + target.type + " of " + target.length());
+        }
+    }
+
+    // ---- passes ----------------------------------------------------------------------------
+
+    @Override
+    public synchronized double[] stats(Problem p, DeviceBuffer predBuffer, DeviceBuffer targetBuffer) {
+        OpenClBuffer pred = own(predBuffer, "pred");
+        OpenClBuffer target = own(targetBuffer, "target");
+        checkInputs(p, pred, target);
+        int items = p.multiclass ? ITEMS_MULTICLASS : ITEMS_BINARY;
+        Program prog = program("stats.cl", defines(p, items, false));
+        int wg = prog.workGroup;
+        cl_kernel k = prog.kernels.get("stats");
+        int c = (int) p.c;
+        double[] out = new double[p.rows() * Problem.STATS];
+        long slots;
+        long groups;
+        int cycle;
+        Geometry geometry = null;
+        if (p.multiclass) {
+            groups = (p.s + (long) wg * items - 1) / ((long) wg * items);
+            slots = p.n * groups * c;
+            cycle = c;
+        } else {
+            geometry = new Geometry(p, wg, items);
+            groups = geometry.groups;
+            slots = geometry.segments * groups * geometry.cycle;
+            cycle = geometry.cycle;
+        }
+        float[] partF = new float[Math.toIntExact(slots * 4)];
+        int[] partU = new int[Math.toIntExact(slots * 2)];
+        cl_mem memF = createMem(slots * 16, null, "stats");
+        cl_mem memU = null;
+        try {
+            memU = createMem(slots * 8, null, "stats");
+            if (p.multiclass) {
+                args(k, pred.mem, target.mem, memF, memU, p.s, (float) p.gamma, p.ignoreIndex);
+                launch("stats", k, groups, p.n, wg);
+            } else {
+                args(k, concat(concat(new Object[] {pred.mem, target.mem, memF, memU}, binaryArgs(geometry, p)),
+                        (float) p.focalPosWeight, (float) p.focalNegWeight, (float) p.gamma));
+                launch("stats", k, groups, geometry.segments, wg);
+            }
+            read(memF, slots * 16, Pointer.to(partF), "stats");
+            read(memU, slots * 8, Pointer.to(partU), "stats");
+        } finally {
+            releaseMem(memF);
+            if (memU != null) {
+                releaseMem(memU);
+            }
+        }
+        // Fixed order: segment (or sample), then work-group, then lane (or class).
+        long segments = p.multiclass ? p.n : geometry.segments;
+        for (long seg = 0; seg < segments; seg++) {
+            for (long g = 0; g < groups; g++) {
+                for (int lane = 0; lane < cycle; lane++) {
+                    int slot = (int) ((seg * groups + g) * cycle + lane);
+                    int row = (int) (seg * cycle + lane);
+                    int base = row * Problem.STATS;
+                    out[base + Problem.STAT_I] += partF[slot * 4];
+                    out[base + Problem.STAT_P] += partF[slot * 4 + 1];
+                    out[base + Problem.STAT_T] += partF[slot * 4 + 2];
+                    out[base + Problem.STAT_TERM] += partF[slot * 4 + 3];
+                    out[base + Problem.STAT_BAD_PRED] += partU[slot * 2] & 0xFFFFFFFFL;
+                    out[base + Problem.STAT_BAD_TARGET] += partU[slot * 2 + 1] & 0xFFFFFFFFL;
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public synchronized void grad(Problem p, DeviceBuffer predBuffer, DeviceBuffer targetBuffer, GradCoefficients k,
+                                  DeviceBuffer gradOut) {
+        OpenClBuffer pred = own(predBuffer, "pred");
+        OpenClBuffer target = own(targetBuffer, "target");
+        OpenClBuffer out = own(gradOut, "grad");
+        checkInputs(p, pred, target);
+        if (out.type != ElementType.FLOAT32 || out.length() != p.predLength()) {
+            throw new InvalidInputException("grad must be a float buffer of " + p.predLength() + " elements, was "
+                    + out.type + " of " + out.length());
+        }
+        int items = p.multiclass ? ITEMS_MULTICLASS : ITEMS_BINARY;
+        Program prog = program("grad.cl", defines(p, items, false));
+        int wg = prog.workGroup;
+        cl_kernel kernel = prog.kernels.get("grad");
+        List<cl_mem> temps = new ArrayList<>(3);
+        try {
+            cl_mem scale = createMem((long) k.pixelScale.length * 4, Pointer.to(k.pixelScale), "grad");
+            temps.add(scale);
+            cl_mem a = createMem((long) k.regionA.length * 4, Pointer.to(k.regionA), "grad");
+            temps.add(a);
+            cl_mem b = createMem((long) k.regionB.length * 4, Pointer.to(k.regionB), "grad");
+            temps.add(b);
+            if (p.multiclass) {
+                long groups = (p.s + (long) wg * items - 1) / ((long) wg * items);
+                args(kernel, pred.mem, target.mem, out.mem, scale, a, b, p.s, (float) p.gamma, p.ignoreIndex);
+                launch("grad", kernel, groups, p.n, wg);
+            } else {
+                Geometry g = new Geometry(p, wg, items);
+                args(kernel, concat(concat(new Object[] {pred.mem, target.mem, out.mem, scale, a, b}, binaryArgs(g, p)),
+                        (float) p.focalPosWeight, (float) p.focalNegWeight, (float) p.gamma));
+                launch("grad", kernel, g.groups, g.segments, wg);
+            }
+            Cl.check(CL.clFinish(queue), "grad: clFinish");
+        } finally {
+            for (cl_mem m : temps) {
+                releaseMem(m);
+            }
+        }
+    }
+
+    @Override
+    public synchronized long[] confusion(Problem p, DeviceBuffer predBuffer, DeviceBuffer targetBuffer, double threshold) {
+        OpenClBuffer pred = own(predBuffer, "pred");
+        OpenClBuffer target = own(targetBuffer, "target");
+        checkInputs(p, pred, target);
+        int items = p.multiclass ? ITEMS_MULTICLASS : ITEMS_BINARY;
+        Program prog = program("confusion.cl", defines(p, items, true));
+        int wg = prog.workGroup;
+        cl_kernel k = prog.kernels.get("confusion");
+        int c = (int) p.c;
+        float cut = cutAtOrAbove(p.fromLogits ? Math.log(threshold / (1 - threshold)) : threshold);
+        long groups;
+        long slots;
+        int cycle;
+        long segments;
+        Geometry geometry = null;
+        if (p.multiclass) {
+            groups = (p.s + (long) wg * items - 1) / ((long) wg * items);
+            cycle = c;
+            segments = p.n;
+        } else {
+            geometry = new Geometry(p, wg, items);
+            groups = geometry.groups;
+            cycle = geometry.cycle;
+            segments = geometry.segments;
+        }
+        slots = segments * groups * cycle;
+        int[] partC = new int[Math.toIntExact(slots * 4)];
+        int[] partU = new int[Math.toIntExact(slots * 2)];
+        cl_mem memC = createMem(slots * 16, null, "confusion");
+        cl_mem memU = null;
+        try {
+            memU = createMem(slots * 8, null, "confusion");
+            if (p.multiclass) {
+                args(k, pred.mem, target.mem, memC, memU, p.s, cut, p.ignoreIndex);
+            } else {
+                args(k, concat(concat(new Object[] {pred.mem, target.mem, memC, memU}, binaryArgs(geometry, p)), cut));
+            }
+            launch("confusion", k, groups, segments, wg);
+            read(memC, slots * 16, Pointer.to(partC), "confusion");
+            read(memU, slots * 8, Pointer.to(partU), "confusion");
+        } finally {
+            releaseMem(memC);
+            if (memU != null) {
+                releaseMem(memU);
+            }
+        }
+        long[] out = new long[c * 4 + 2];
+        for (long seg = 0; seg < segments; seg++) {
+            for (long g = 0; g < groups; g++) {
+                for (int lane = 0; lane < cycle; lane++) {
+                    int slot = (int) ((seg * groups + g) * cycle + lane);
+                    int cls = (int) ((seg * cycle + lane) % c);
+                    for (int j = 0; j < 4; j++) {
+                        out[cls * 4 + j] += partC[slot * 4 + j] & 0xFFFFFFFFL;
+                    }
+                    out[c * 4] += partU[slot * 2] & 0xFFFFFFFFL;
+                    out[c * 4 + 1] += partU[slot * 2 + 1] & 0xFFFFFFFFL;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The smallest float f with f >= cut, so that {@code x >= f} for a float x equals {@code x >= cut} in double. */
+    static float cutAtOrAbove(double cut) {
+        float f = (float) cut;
+        return f < cut ? Math.nextUp(f) : f;
+    }
+
+    @Override
+    public synchronized double streamRead(DeviceBuffer buffer) {
+        OpenClBuffer b = own(buffer, "buffer");
+        String defines = String.format(Locale.ROOT,
+                "-DSEGLOSS_PROB_CLAMP_EPS=%.9ef -DMULTICLASS=0 -DFROM_LOGITS=0 -DLAYOUT_NHWC=0 -DTARGET_TYPE=%d -DPIXEL_TERM=0 "
+                        + "-DREGION=0 -DHAS_IGNORE=0 -DGAMMA_KIND=0 -DITEMS=%d",
+                Constants.PROB_CLAMP_EPS, b.type.ordinal(), ITEMS_STREAM);
+        Program prog = program("stream_read.cl", defines);
+        int wg = prog.workGroup;
+        cl_kernel k = prog.kernels.get("stream_read");
+        long groups = (b.length() + (long) wg * ITEMS_STREAM - 1) / ((long) wg * ITEMS_STREAM);
+        if (groups == 0) {
+            return 0;
+        }
+        float[] part = new float[Math.toIntExact(groups)];
+        cl_mem mem = createMem(groups * 4, null, "streamRead");
+        try {
+            args(k, b.mem, mem, b.length());
+            long[] global = {groups * wg};
+            long[] local = {wg};
+            Cl.check(CL.clEnqueueNDRangeKernel(queue, k, 1, null, global, local, 0, null, null),
+                    "streamRead: clEnqueueNDRangeKernel");
+            read(mem, groups * 4, Pointer.to(part), "streamRead");
+        } finally {
+            releaseMem(mem);
+        }
+        double sum = 0;
+        for (float v : part) {
+            sum += v;
+        }
+        return sum;
+    }
+
+    /** Waits for the queue (benchmarks). */
+    public synchronized void finish() {
+        ensureOpen();
+        Cl.check(CL.clFinish(queue), "clFinish");
+    }
+
+    /**
+     * Releases every owned buffer, program, kernel, and the queue and context (the caller's wrapped ones:
+     * our retain). Wrapped cl_mem are left alone. Idempotent.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        BackendException first = null;
+        try {
+            CL.clFinish(queue);
+        } finally {
+            for (OpenClBuffer b : new ArrayList<>(liveBuffers)) {
+                int status = CL.clReleaseMemObject(b.mem);
+                memObjects--;
+                if (status != CL_SUCCESS && first == null) {
+                    first = Cl.failure("close: clReleaseMemObject", status);
+                }
+            }
+            liveBuffers.clear();
+            for (Program p : programs.values()) {
+                release(p);
+            }
+            programs.clear();
+            CL.clReleaseCommandQueue(queue);
+            CL.clReleaseContext(context);
+            closed = true;
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+}
