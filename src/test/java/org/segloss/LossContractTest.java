@@ -279,6 +279,21 @@ public abstract class LossContractTest {
                     spec(Loss.DICE, Mode.MULTICLASS).smooth(0).build(), new long[] {1, 3, 2},
                     new float[] {0.6f, 0.3f, 0.4f, 0.7f, 0, 0}, new int[] {0, 1}, 1 - (1.2 / 1.9 + 1.4 / 2.1 + 1) / 3,
                     -2.6 / (3 * 3.61), 1.2 / (3 * 3.61), 1.4 / (3 * 4.41), -2.8 / (3 * 4.41), 0, 0),
+            // p = 0 is clamped to 1e-7: -(1 - 1e-7)^2 ln(1e-7); the gradient is the derivative at the clamped
+            // value: -(-2 (1 - pc) ln pc + (1 - pc)^2 / pc)
+            new Golden("focal at a probability of 0 uses the clamped value in the whole term",
+                    spec(Loss.FOCAL, Mode.BINARY).alphaNone().build(), new long[] {1, 1, 1}, new float[] {0},
+                    new float[] {1}, -Math.pow(1 - 1e-7, 2) * Math.log(1e-7),
+                    -(-2 * (1 - 1e-7) * Math.log(1e-7) + Math.pow(1 - 1e-7, 2) / 1e-7)),
+            // p_y = 0 is clamped to 1e-7: -ln(1e-7) = 7 ln 10; dL/dp_y = -1 / 1e-7
+            new Golden("ce at a probability of 0 is -log(1e-7) with the gradient at the clamp",
+                    spec(Loss.CE, Mode.MULTICLASS).build(), new long[] {1, 2, 1}, new float[] {1, 0},
+                    new int[] {1}, 7 * Math.log(10), 0, -1e7),
+            // x = (0, 0), y = 0: p_y = 0.5, -(0.5)^2 ln 0.5 = ln2 / 4; dterm/dx_c = F (t_c - p_c) with
+            // F = f'(p_y) p_y = (2 (1-p) ln p - (1-p)^2 / p) p = -(ln2 + 0.5) / 2
+            new Golden("multiclass focal from logits 0 and 0 is ln(2) / 4",
+                    spec(Loss.FOCAL, Mode.MULTICLASS).fromLogits(true).build(), new long[] {1, 2, 1},
+                    new float[] {0, 0}, new int[] {0}, LN2 / 4, -(LN2 + 0.5) / 4, (LN2 + 0.5) / 4),
             // every pixel ignored: M = 0, loss 0 and gradient 0
             new Golden("ce with every pixel ignored is 0 with gradient 0",
                     spec(Loss.CE, Mode.MULTICLASS).fromLogits(true).ignoreIndex(-100).build(), new long[] {1, 2, 2},
@@ -299,6 +314,11 @@ public abstract class LossContractTest {
         assertValue(g.value, both.value(), g.input.name + " (forwardBackward)");
         if (g.grad != null) {
             assertGradient(g.grad, grad, g.input.name);
+            for (int i = 0; i < grad.length; i++) {
+                if (g.grad[i] == 0) {
+                    assertEquals(0f, grad[i], 0f, g.input.name + ": element " + i + " must get gradient exactly 0");
+                }
+            }
         }
         // the hand computation and the test reference agree too
         assertEquals(g.value, g.input.referenceValue(), 1e-6 * Math.max(1, Math.abs(g.value)), "reference of " + g);
@@ -323,6 +343,20 @@ public abstract class LossContractTest {
         LossResult r = c.forwardBackward(engine, grad);
         assertValue(c.referenceValue(), r.value(), c.name + " (forwardBackward value)");
         assertGradient(c.referenceGradient(), grad, c.name);
+        if (c.spec.ignoreIndex() != null) {
+            Reference.Geometry g = new Reference.Geometry(c.shape, c.spec.layout());
+            double[] y = c.targetValues();
+            for (int ni = 0; ni < g.n; ni++) {
+                for (int si = 0; si < g.s; si++) {
+                    if (y[ni * g.s + si] == c.spec.ignoreIndex()) {
+                        for (int ci = 0; ci < g.c; ci++) {
+                            assertEquals(0f, grad[g.index(ni, ci, si)], 0f,
+                                    c.name + ": ignored pixel " + (ni * g.s + si) + " must get gradient exactly 0");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /** Cases larger than one work unit / work-group, so partial sums are combined. */
@@ -482,6 +516,34 @@ public abstract class LossContractTest {
         assertEquals(arrays.value(), engine.forward(c.spec, pred, c.shape, target).value(), 0.0, c.name + ": forward");
     }
 
+    @Test
+    void aBufferWindowIsReadFromItsPositionToItsLimit() {
+        LossCase c = RandomCases.all().stream().filter(k -> k.spec.loss() == Loss.CE_LOGDICE && k.spec.fromLogits()
+                && k.target instanceof int[]).findFirst().orElseThrow();
+        int len = c.pred.length;
+        int[] classes = (int[]) c.target;
+        float[] paddedPred = new float[len + 5];
+        System.arraycopy(c.pred, 0, paddedPred, 3, len);
+        Arrays.fill(paddedPred, 0, 3, Float.NaN); // outside the window: must not be read
+        Arrays.fill(paddedPred, len + 3, len + 5, Float.NaN);
+        int[] paddedTarget = new int[classes.length + 4];
+        System.arraycopy(classes, 0, paddedTarget, 2, classes.length);
+        Arrays.fill(paddedTarget, 0, 2, 99);
+        Arrays.fill(paddedTarget, classes.length + 2, classes.length + 4, 99);
+        float[] paddedGrad = new float[len + 2];
+        paddedGrad[0] = 42f;
+        FloatBuffer pred = FloatBuffer.wrap(paddedPred, 3, len);
+        java.nio.IntBuffer target = java.nio.IntBuffer.wrap(paddedTarget, 2, classes.length);
+        FloatBuffer grad = FloatBuffer.wrap(paddedGrad, 1, len);
+        LossResult window = engine.forwardBackward(c.spec, pred, c.shape, target, grad);
+        float[] arrayGrad = new float[len];
+        LossResult arrays = c.forwardBackward(engine, arrayGrad);
+        assertEquals(arrays.value(), window.value(), 0.0, c.name);
+        assertBitIdentical(arrayGrad, Arrays.copyOfRange(paddedGrad, 1, len + 1), c.name);
+        assertEquals(42f, paddedGrad[0], 0f, "the element before the grad window is left alone");
+        assertEquals(0f, paddedGrad[len + 1], 0f, "the element after the grad window is left alone");
+    }
+
     // ---- hard confusion counts ----------------------------------------------------------------------
 
     static void assertCounts(long[][] expected, ConfusionCounts actual, String what) {
@@ -523,7 +585,41 @@ public abstract class LossContractTest {
         // class 0: TP 1 (px1), FP 0, FN 0, TN 2; class 1: TP 0, FP 1 (px0), FN 0, TN 2;
         // class 2: TP 1 (px2), FP 0, FN 1 (px0), TN 1
         assertCounts(new long[][] {{1, 0, 1}, {0, 1, 0}, {0, 0, 1}, {2, 2, 1}}, k, "ties and ignore");
-        assertTrue(Double.isNaN(ConfusionCounts.zero(1).dice(0)), "a class with TP + FP + FN == 0 is undefined");
+        // dice: class 0 = 2/2, class 1 = 0/1, class 2 = 2/3
+        assertEquals((1 + 0 + 2.0 / 3.0) / 3, k.meanDice(), 1e-12);
+    }
+
+    @Test
+    void aClassThatIsNeitherPredictedNorPresentIsLeftOutOfTheMeans() {
+        // nchw (1, 3, 2): argmax (0, 1), y = (0, 1); class 2 has TP + FP + FN == 0
+        float[] p = {0.7f, 0.1f, 0.2f, 0.8f, 0.1f, 0.1f};
+        int[] y = {0, 1};
+        ConfusionCounts k = engine.confusion(Mode.MULTICLASS, false, Layout.NCHW, null, 0.5, p, new long[] {1, 3, 2}, y);
+        assertCounts(new long[][] {{1, 1, 0}, {0, 0, 0}, {0, 0, 0}, {1, 1, 2}}, k, "absent class");
+        assertTrue(Double.isNaN(k.dice(2)) && Double.isNaN(k.iou(2)), "class 2 is undefined");
+        assertEquals(1.0, k.meanDice(), 0.0);
+        assertEquals(1.0, k.meanIou(), 0.0);
+    }
+
+    @Test
+    void countsOfTwoHalvesOfABatchAddUpToTheCountsOfTheWhole() {
+        Random rnd = new Random(3);
+        long[] whole = {2, 4, 5, 3};
+        float[] x = new float[120];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        int[] y = new int[30];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = rnd.nextInt(5) == 0 ? -1 : rnd.nextInt(4);
+        }
+        ConfusionCounts all = engine.confusion(Mode.MULTICLASS, true, Layout.NCHW, -1, 0.5, x, whole, y);
+        long[] half = {1, 4, 5, 3};
+        ConfusionCounts first = engine.confusion(Mode.MULTICLASS, true, Layout.NCHW, -1, 0.5,
+                Arrays.copyOfRange(x, 0, 60), half, Arrays.copyOfRange(y, 0, 15));
+        ConfusionCounts second = engine.confusion(Mode.MULTICLASS, true, Layout.NCHW, -1, 0.5,
+                Arrays.copyOfRange(x, 60, 120), half, Arrays.copyOfRange(y, 15, 30));
+        assertEquals(all, first.plus(second));
     }
 
     static Stream<LossCase> confusionCases() {
