@@ -765,6 +765,7 @@ public abstract class LossContractTest {
             option("negative gamma", b -> b.gamma(-1), Loss.FOCAL, "gamma", "-1.0"),
             option("focal alpha above 1", b -> b.alpha(1.5), Loss.FOCAL, "alpha", "1.5"),
             option("tversky alpha below 0", b -> b.alpha(-0.1), Loss.TVERSKY, "alpha", "-0.1"),
+            option("tversky alpha none", b -> b.alphaNone(), Loss.TVERSKY, "alpha", "none"),
             option("tversky beta below 0", b -> b.beta(-0.1), Loss.TVERSKY, "beta", "-0.1"),
             option("tversky beta above 1", b -> b.beta(2), Loss.TVERSKY, "beta", "2.0"),
             option("class_weights of the wrong length", b -> b.classWeights(1, 2), Loss.CE, "class_weights", "2"),
