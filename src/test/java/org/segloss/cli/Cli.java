@@ -28,9 +28,13 @@ final class Cli {
     static Cli run(Object extraCommand, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cl = Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true));
+        PrintWriter outWriter = new PrintWriter(out, true);
+        PrintWriter errWriter = new PrintWriter(err, true);
+        CommandLine cl = Main.commandLine(outWriter, errWriter);
         if (extraCommand != null) {
             cl.addSubcommand(extraCommand);
+            cl.setOut(outWriter); // reaches the added subcommand too
+            cl.setErr(errWriter);
         }
         int code = cl.execute(args);
         return new Cli(code, out.toString(), err.toString());
