@@ -56,6 +56,9 @@ final class BenchCommand implements Callable<Integer> {
             description = "all (every usable backend, OpenCL CPU devices included), auto, cpu, opencl, cuda (default: ${DEFAULT-VALUE}).")
     String backend;
 
+    @Option(names = "--device", paramLabel = "D", description = "OpenCL device (sets segloss.opencl.device).")
+    String device;
+
     @Option(names = "--shape", paramLabel = "N,C,H,W", split = ",", defaultValue = "8,4,512,512",
             description = "pred shape, rank >= 2 (default: ${DEFAULT-VALUE}); multiclass uses the same shape with C classes.")
     long[] shape;
@@ -112,6 +115,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (device != null) {
+            System.setProperty("segloss.opencl.device", device);
+        }
         validate();
         List<Case> cases = new ArrayList<>();
         for (Case c : ALL_CASES) {

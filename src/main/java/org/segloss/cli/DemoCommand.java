@@ -39,6 +39,9 @@ final class DemoCommand implements Callable<Integer> {
             description = "auto, cpu, opencl or cuda (default: segloss.backend / SEGLOSS_BACKEND, else auto).")
     String backend;
 
+    @Option(names = "--device", paramLabel = "D", description = "OpenCL device (sets segloss.opencl.device).")
+    String device;
+
     @Option(names = "--images", paramLabel = "N", defaultValue = "4", description = "Images in the batch (default: ${DEFAULT-VALUE}).")
     int images;
 
@@ -63,6 +66,9 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (device != null) {
+            System.setProperty("segloss.opencl.device", device);
+        }
         if (images < 1) {
             throw new CliInputException("--images must be >= 1, was " + images);
         }

@@ -69,8 +69,12 @@ final class InfoCommand implements Runnable {
             Probe a = auto.get(i);
             Probe e = explicit.get(i);
             out.printf("%-7s %s%n", a.backend(), a.backend().equals(choice) ? "<- auto" : "");
-            out.println("        for auto:    " + line(a));
-            out.println("        by name:     " + line(e));
+            if (a.usable() == e.usable() && a.device().equals(e.device()) && a.reason().equals(e.reason())) {
+                out.println("        " + line(e));
+            } else {
+                out.println("        for auto:    " + line(a));
+                out.println("        by name:     " + line(e));
+            }
             for (String d : mergedDetails(a, e)) {
                 out.println("          " + d);
             }

@@ -196,6 +196,7 @@ final class LossCommand implements Callable<Integer> {
             }
             o.put("from_logits", r.spec().fromLogits());
             o.put("layout", r.spec().layout().id());
+            options(o.putObject("options"), r.spec());
             ArrayNode pc = o.putArray("per_class");
             for (int c = 0; c < r.classes(); c++) {
                 ObjectNode k = pc.addObject();
@@ -247,6 +248,29 @@ final class LossCommand implements Callable<Integer> {
             out.println("gradient     written to " + gradOut);
         }
         out.flush();
+    }
+
+    /** The options the loss ran with, defaults included. */
+    private static void options(ObjectNode o, LossSpec s) {
+        o.put("smooth", s.smooth());
+        o.put("batch", s.batch());
+        Json.putNumber(o, "alpha", s.alpha());
+        o.put("beta", s.beta());
+        o.put("gamma", s.gamma());
+        if (s.ignoreIndex() == null) {
+            o.putNull("ignore_index");
+        } else {
+            o.put("ignore_index", s.ignoreIndex());
+        }
+        if (s.classWeights() == null) {
+            o.putNull("class_weights");
+        } else {
+            ArrayNode w = o.putArray("class_weights");
+            for (double v : s.classWeights()) {
+                w.add(v);
+            }
+        }
+        o.put("include_background", s.includeBackground());
     }
 
     static String num(double v) {
