@@ -367,6 +367,9 @@ class LossCommandTest {
         Cli.run("loss", "--loss", "ce", "--mode", "multiclass", "--from-logits",
                 "--pred", pred("d.npy", new long[] {1, 2, 2}, 1, 2, 3, 4),
                 "--target", target("m.npy", "|u1", new long[] {1, 2}, NpyFixtures.i1(0, 7))).assertUsageError("--target", "7");
+        // an empty tensor
+        Cli.run("loss", "--loss", "dice", "--mode", "binary", "--pred", pred("z.npy", new long[] {0, 2, 2}),
+                "--target", target("z_t.npy", "<f4", new long[] {0, 2, 2}, new byte[0])).assertUsageError("empty", "0");
         // multiclass needs C >= 2
         Cli.run("loss", "--loss", "ce", "--mode", "multiclass", "--from-logits",
                 "--pred", pred("e.npy", new long[] {1, 1, 2}, 1, 2),
