@@ -143,7 +143,7 @@ final class Scorer {
                         break;
                     }
                 } else {
-                    tally.add(new ImageCounts(d.pair.name, d.pair.pred.toString(), d.pair.target.toString(), counts));
+                    tally.add(new ImageCounts(d.pair.pred.toString(), d.pair.pred.toString(), d.pair.target.toString(), counts));
                 }
                 if (progress != null) {
                     progress.step();
