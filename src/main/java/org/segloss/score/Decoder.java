@@ -7,6 +7,7 @@ import java.awt.image.DataBufferUShort;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -21,6 +22,8 @@ import javax.imageio.ImageIO;
  * {@link NpyReader}. Anything else, or a file that fails to decode, is a {@link BadFileException}.
  */
 final class Decoder {
+    private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+
     static {
         ImageIO.setUseCache(false);
     }
@@ -103,9 +106,17 @@ final class Decoder {
         if (!Files.isReadable(file)) {
             throw new BadFileException(Files.exists(file) ? "unreadable: permission denied" : "unreadable: no such file");
         }
+        byte[] head = new byte[PNG_SIGNATURE.length];
+        int got;
+        try (InputStream in = Files.newInputStream(file)) {
+            got = in.readNBytes(head, 0, head.length);
+        }
+        if (got < head.length || !Arrays.equals(head, PNG_SIGNATURE)) {
+            throw new BadFileException("corrupt PNG: the file does not start with the PNG signature");
+        }
         BufferedImage img = ImageIO.read(file.toFile());
         if (img == null) {
-            throw new BadFileException("not a PNG image ImageIO can read");
+            throw new BadFileException("corrupt PNG: ImageIO found no decoder for it");
         }
         return labels(img);
     }

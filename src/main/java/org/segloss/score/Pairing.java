@@ -61,7 +61,7 @@ final class Pairing {
                             + " prediction files share the name stem " + e.getKey()));
                 }
             } else if (tp == null) {
-                out.unpaired.add(new Tally.Skipped(e.getValue().get(0).toString(), "unpaired: no target file with stem " + e.getKey()));
+                out.unpaired.add(new Tally.Skipped(e.getValue().get(0).toString(), "unpaired: no target file with this name stem"));
             } else if (tp.size() > 1) {
                 for (Path f : tp) {
                     out.unpaired.add(new Tally.Skipped(f.toString(), "ambiguous: " + tp.size()
@@ -74,7 +74,7 @@ final class Pairing {
         for (Map.Entry<String, List<Path>> e : t.entrySet()) {
             if (!p.containsKey(e.getKey())) {
                 for (Path f : e.getValue()) {
-                    out.unpaired.add(new Tally.Skipped(f.toString(), "unpaired: no prediction file with stem " + e.getKey()));
+                    out.unpaired.add(new Tally.Skipped(f.toString(), "unpaired: no prediction file with this name stem"));
                 }
             }
         }
