@@ -48,7 +48,7 @@ final class HtmlReport {
         String summary = esc(t.images() + " images scored, " + k.classes() + " classes"
                 + (t.settings.classesInferred ? " (inferred from the largest label seen)" : "")
                 + (t.settings.ignoreIndex == null ? "" : ", ignore index " + t.settings.ignoreIndex)
-                + ", " + t.skipped().size() + " files skipped");
+                + ", " + t.skipped().size() + (t.skipped().size() == 1 ? " file" : " files") + " skipped");
         String metrics = "<div class=\"big\">" + fmt(k.meanDice()) + "<small>mean Dice</small></div>"
                 + "<div class=\"big\">" + fmt(k.meanIou()) + "<small>mean IoU</small></div>";
         String page = template.replace("{{TITLE}}", esc(title))
@@ -232,7 +232,10 @@ final class HtmlReport {
         int rank = 0;
         for (ImageCounts w : worst) {
             rank++;
-            String caption = "#" + rank + " " + w.file + " — Dice " + fmt(w.meanDice()) + ", IoU " + fmt(w.meanIou());
+            Path shown = Paths.get(w.file);
+            String shortName = shown.getNameCount() >= 2 ? shown.subpath(shown.getNameCount() - 2, shown.getNameCount()).toString()
+                    : w.file;
+            String caption = "#" + rank + " " + shortName + " — Dice " + fmt(w.meanDice()) + ", IoU " + fmt(w.meanIou());
             String img;
             try {
                 BufferedImage overlay = overlay(w, classes, threshold, fromLogits);
@@ -242,7 +245,8 @@ final class HtmlReport {
             } catch (BadFileException | IOException e) {
                 img = "<p class=\"note\">overlay unavailable: " + esc(e.getMessage()) + "</p>";
             }
-            sb.append("<figure>").append(img).append("<figcaption>").append(esc(caption)).append("</figcaption></figure>");
+            sb.append("<figure title=\"").append(esc(w.file)).append("\">").append(img).append("<figcaption>").append(esc(caption))
+                    .append("</figcaption></figure>");
         }
         return sb.toString();
     }

@@ -151,6 +151,11 @@ public final class MergeCommand implements Callable<Integer> {
         return tally.skipped().isEmpty() ? 0 : CommandSupport.EXIT_SKIPPED;
     }
 
+    /** Runs the command on its own ({@code java -cp segloss.jar org.segloss.score.MergeCommand ...}). */
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
     /** A command line with this command and the error convention installed. */
     public static CommandLine commandLine() {
         return CommandSupport.configure(new CommandLine(new MergeCommand()));

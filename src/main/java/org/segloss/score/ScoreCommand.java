@@ -265,6 +265,11 @@ public final class ScoreCommand implements Callable<Integer> {
         return sb.toString();
     }
 
+    /** Runs the command on its own ({@code java -cp segloss.jar org.segloss.score.ScoreCommand ...}). */
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
     /** A command line with this command and the error convention installed. */
     public static CommandLine commandLine() {
         return CommandSupport.configure(new CommandLine(new ScoreCommand()));
