@@ -329,6 +329,29 @@ class ScoreCommandTest {
     }
 
     @Test
+    void theReportDoesNotDependOnTheNumberOfDecodeThreads() throws Exception {
+        goodPairs(9, 16, "");
+        Fixtures.gray8(pred.resolve("m_bad.png"), new int[(H + 2) * W], H + 2, W);
+        Fixtures.gray8(target.resolve("m_bad.png"), new int[H * W], H, W);
+        CommandRunner one = CommandRunner.score(args("--format", "json", "--per-image", "--worst", "3", "--threads", "1"));
+        CommandRunner four = CommandRunner.score(args("--format", "json", "--per-image", "--worst", "3", "--threads", "4"));
+        assertEquals(3, one.code, one::toString);
+        assertEquals(one.out, four.out);
+    }
+
+    @Test
+    void strictStopsAtTheFirstBadFileInNameOrder() throws Exception {
+        goodPairs(4, 17, "");
+        for (String n : new String[] {"a_bad.png", "z_bad.png"}) {
+            Fixtures.gray8(pred.resolve(n), new int[(H + 1) * W], H + 1, W);
+            Fixtures.gray8(target.resolve(n), new int[H * W], H, W);
+        }
+        CommandRunner r = CommandRunner.score(args("--strict", "--threads", "3"));
+        assertEquals(2, r.code, r::toString);
+        assertTrue(r.err.startsWith("error: " + pred.resolve("a_bad.png") + ": size mismatch"), r::toString);
+    }
+
+    @Test
     void twoFilesAreOnePair() throws Exception {
         long[][] expected = goodPairs(1, 13, "");
         CommandRunner r = CommandRunner.score("--pred", pred.resolve("img0.png").toString(), "--target",
