@@ -107,7 +107,11 @@ public final class ScoreCommand implements Callable<Integer> {
         PrintWriter stdout = spec.commandLine().getOut();
         try {
             return run(err, stdout);
-        } catch (CommandSupport.UsageException | InvalidInputException | BackendUnavailableException e) {
+        } catch (BackendUnavailableException e) {
+            return CommandSupport.fail(err, new CommandSupport.UsageException("--backend "
+                    + (backend == null ? Dispatcher.requested(null) : backend) + ": " + e.getMessage()), debug,
+                    CommandSupport.EXIT_USAGE);
+        } catch (CommandSupport.UsageException | InvalidInputException e) {
             return CommandSupport.fail(err, e, debug, CommandSupport.EXIT_USAGE);
         } catch (IOException | BackendException e) {
             return CommandSupport.fail(err, e, debug, CommandSupport.EXIT_FAILURE);

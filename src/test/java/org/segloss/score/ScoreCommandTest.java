@@ -352,6 +352,18 @@ class ScoreCommandTest {
     }
 
     @Test
+    void anUnavailableBackendIsAUsageErrorNamingIt() throws Exception {
+        goodPairs(1, 18, "");
+        Fixtures.npy(pred.resolve("s.npy"), "<f4", new long[] {K, H, W}, Fixtures.boxed(new float[K * H * W]));
+        Fixtures.gray8(target.resolve("s.png"), new int[H * W], H, W);
+        org.junit.jupiter.api.Assumptions.assumeFalse(org.segloss.backend.Dispatcher.probe("cuda", false).usable(),
+                "cuda is present here, so no backend is unavailable");
+        CommandRunner r = CommandRunner.score(args("--backend", "cuda"));
+        assertEquals(2, r.code, r::toString);
+        assertTrue(r.err.startsWith("error: --backend cuda: "), r::toString);
+    }
+
+    @Test
     void twoFilesAreOnePair() throws Exception {
         long[][] expected = goodPairs(1, 13, "");
         CommandRunner r = CommandRunner.score("--pred", pred.resolve("img0.png").toString(), "--target",
