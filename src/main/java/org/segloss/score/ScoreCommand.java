@@ -236,12 +236,27 @@ public final class ScoreCommand implements Callable<Integer> {
     }
 
     private ProgressBar progressBar(int total) {
-        if (quiet || System.console() == null || total == 0) {
+        if (quiet || !onTerminal() || total == 0) {
             return null;
         }
         return new ProgressBarBuilder().setTaskName("score").setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
                 .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUnit(" files", 1).showSpeed()
                 .setUpdateIntervalMillis(250).build();
+    }
+
+    /** True when standard error goes to a terminal (Java 22+ has a Console even when redirected: ask it). */
+    static boolean onTerminal() {
+        java.io.Console c = System.console();
+        if (c == null) {
+            return false;
+        }
+        try {
+            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(c);
+        } catch (NoSuchMethodException e) {
+            return true;
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            return false;
+        }
     }
 
     private String header(Tally t, Scorer.Outcome o) {

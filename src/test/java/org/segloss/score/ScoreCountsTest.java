@@ -146,6 +146,13 @@ class ScoreCountsTest {
             Fixtures.npy(p.resolve("img" + i + ".npy"), "<f4", new long[] {4, H, W}, Fixtures.boxed(v));
             return new int[][] {argmax(v, 4, H * W, true), tg};
         }, "--ignore-index", "255"));
+        c.add(new Case("float32 scores with 300 classes against a 16-bit target, ignore 65535", 300, 65535, (p, t, i, rnd) -> {
+            int[] tg = Fixtures.randomLabels(rnd, H * W, 300);
+            float[] v = uniform(rnd, 300 * H * W, 0f, 1f);
+            Fixtures.gray16(t.resolve("img" + i + ".png"), (tg = withIgnore(rnd, tg, 65535, 0.1)), H, W);
+            Fixtures.npy(p.resolve("img" + i + ".npy"), "<f4", new long[] {300, H, W}, Fixtures.boxed(v));
+            return new int[][] {argmax(v, 300, H * W, true), tg};
+        }, "--ignore-index", "65535"));
         c.add(new Case("float64 logits (H, W, C) from logits", 5, null, (p, t, i, rnd) -> {
             int[] tg = Fixtures.randomLabels(rnd, H * W, 5);
             float[] v = uniform(rnd, 5 * H * W, -5f, 5f);
