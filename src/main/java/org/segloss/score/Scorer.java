@@ -143,7 +143,8 @@ final class Scorer {
                         break;
                     }
                 } else {
-                    tally.add(new ImageCounts(d.pair.pred.toString(), d.pair.pred.toString(), d.pair.target.toString(), counts));
+                    tally.add(new ImageCounts(d.pair.pred.toString(), d.pair.pred.toAbsolutePath().toString(),
+                            d.pair.target.toAbsolutePath().toString(), counts));
                 }
                 if (progress != null) {
                     progress.step();

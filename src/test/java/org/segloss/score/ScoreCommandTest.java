@@ -460,6 +460,19 @@ class ScoreCommandTest {
     }
 
     @Test
+    void mergeWritesTheReportWithOverlaysFromTheSavedPaths() throws Exception {
+        goodPairs(3, 19, "");
+        Path stats = dir.resolve("s.json");
+        assertEquals(0, CommandRunner.score(args("--save-stats", stats.toString())).code);
+        Path report = dir.resolve("merged-report");
+        CommandRunner r = CommandRunner.merge(stats.toString(), "--report", report.toString(), "--quiet");
+        assertEquals(0, r.code, r::toString);
+        String html = Files.readString(report.resolve("index.html"));
+        assertTrue(html.contains("src=\"worst-03.png\""), html);
+        assertNotNull(ImageIO.read(report.resolve("worst-03.png").toFile()));
+    }
+
+    @Test
     void reportIsSelfContainedWithChartsAndOverlays() throws Exception {
         goodPairs(4, 15, "");
         Path report = dir.resolve("report");
