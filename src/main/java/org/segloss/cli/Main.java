@@ -30,7 +30,8 @@ public final class Main implements Runnable {
      * (picocli keeps option state in it).
      */
     static List<Object> subcommands() {
-        return List.of(new InfoCommand(), new LossCommand(), new BenchCommand(), new DemoCommand());
+        return List.of(new InfoCommand(), new LossCommand(), new BenchCommand(), new DemoCommand(),
+                new org.segloss.score.ScoreCommand(), new org.segloss.score.MergeCommand());
     }
 
     /** A configured command line: subcommands, error handlers, output to {@code out} and {@code err}. */
