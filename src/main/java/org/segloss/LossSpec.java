@@ -32,7 +32,7 @@ public final class LossSpec {
         this.smooth = b.smooth;
         this.batch = b.batch;
         boolean tversky = b.loss == Loss.TVERSKY;
-        this.alphaNone = b.alphaNone && !tversky;
+        this.alphaNone = b.alphaNone;
         this.alpha = b.alpha != null ? b.alpha
                 : tversky ? Constants.DEFAULT_TVERSKY_ALPHA : Constants.DEFAULT_FOCAL_ALPHA;
         this.beta = b.beta != null ? b.beta : Constants.DEFAULT_TVERSKY_BETA;
@@ -240,6 +240,9 @@ public final class LossSpec {
             }
             if (!(gamma >= 0) || Double.isInfinite(gamma)) {
                 throw new InvalidInputException("gamma must be >= 0 and finite, was " + gamma);
+            }
+            if (alphaNone && loss == Loss.TVERSKY) {
+                throw new InvalidInputException("alpha none applies to focal only; tversky needs alpha in [0, 1], was none");
             }
             if (alpha != null && !(alpha >= 0 && alpha <= 1)) {
                 throw new InvalidInputException("alpha must be in [0, 1], was " + alpha);

@@ -11,7 +11,8 @@ import org.segloss.DeviceBuffer;
  *
  * <p>Contract for every pass: deterministic (the same device and input give the same bits from run
  * to run: fixed chunking, no float atomics, partial sums combined in a fixed order), 64-bit
- * indexing, inputs read as stored (uint8 class maps unsigned). Runtime failures throw
+ * indexing, inputs read as stored (uint8 class maps unsigned), and synchronous: a pass returns only
+ * when its results (the returned sums, the written gradient) are complete. Runtime failures throw
  * {@link org.segloss.BackendException} naming the operation and the status.
  */
 public interface Backend extends AutoCloseable {

@@ -361,10 +361,24 @@ final class ScalarKernels extends CpuKernels {
 
     @Override
     double streamRead(CpuBuffer buffer) {
-        FloatBuffer f = buffer.floats;
         double sum = 0;
-        for (int i = 0, len = f.limit(); i < len; i++) {
-            sum += f.get(i);
+        int len = (int) buffer.length();
+        switch (buffer.type) {
+            case FLOAT32:
+                for (int i = 0; i < len; i++) {
+                    sum += buffer.floats.get(i);
+                }
+                break;
+            case UINT8:
+                for (int i = 0; i < len; i++) {
+                    sum += buffer.bytes.get(i) & 0xFF;
+                }
+                break;
+            default:
+                for (int i = 0; i < len; i++) {
+                    sum += buffer.ints.get(i);
+                }
+                break;
         }
         return sum;
     }

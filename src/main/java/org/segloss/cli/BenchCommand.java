@@ -1,0 +1,325 @@
+package org.segloss.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.function.DoubleSupplier;
+import org.segloss.DeviceBuffer;
+import org.segloss.Loss;
+import org.segloss.LossEngine;
+import org.segloss.LossSpec;
+import org.segloss.Mode;
+import org.segloss.backend.Backend;
+import org.segloss.backend.Dispatcher;
+import org.segloss.backend.Probe;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code segloss bench}: median time of each loss's forward and forward+backward pass on device
+ * buffers, next to the floor, the time the backend needs just to stream the same bytes.
+ *
+ * <p>Floor definitions (all from {@link Backend#streamRead}, median of the repeats):
+ * <ul>
+ *   <li>{@code read(pred)}: streamRead of the pred buffer itself;</li>
+ *   <li>{@code read(target)}: streamRead of the float target buffer itself, or, for a uint8 class map,
+ *       of a float32 buffer with the same number of bytes (streamRead reads floats);</li>
+ *   <li>forward: {@code floor = read(pred) + read(target)} (the pass reads each input byte once);</li>
+ *   <li>forward+backward: {@code floor = 2 (read(pred) + read(target)) + read(pred)}: the inputs are read
+ *       twice and the gradient (pred's size) is written once, the write counted at read speed. Writes
+ *       are not faster than reads, so this floor is a lower bound.</li>
+ * </ul>
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Time each loss (forward, forward+backward) on device buffers against the floor:",
+                "a plain streaming read of the same bytes on the same backend.",
+                "Floor: forward = read(pred) + read(target); forward+backward = 2 x that + read(pred)",
+                "(inputs read twice, gradient written once, counted at read speed)."})
+final class BenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    DebugOption debugOption;
+
+    @Option(names = "--backend", paramLabel = "B|all", converter = Converters.BenchBackendConverter.class,
+            defaultValue = "all",
+            description = "all (every usable backend, OpenCL CPU devices included), auto, cpu, opencl, cuda (default: ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--device", paramLabel = "D", description = "OpenCL device (sets segloss.opencl.device).")
+    String device;
+
+    @Option(names = "--shape", paramLabel = "N,C,H,W", split = ",", defaultValue = "8,4,512,512",
+            description = "pred shape, rank >= 2 (default: ${DEFAULT-VALUE}); multiclass uses the same shape with C classes.")
+    long[] shape;
+
+    @Option(names = "--losses", paramLabel = "a,b", split = ",", converter = Converters.LossConverter.class,
+            description = "Losses to time (default: all). bce, bce_logdice, dice, iou, focal, tversky run binary from logits"
+                    + " with a float target; ce, ce_logdice, dice multiclass with a uint8 class map.")
+    List<Loss> losses;
+
+    @Option(names = "--repeat", paramLabel = "K", defaultValue = "5",
+            description = "Timed runs per pass, at most (default: ${DEFAULT-VALUE}); see --max-seconds.")
+    int repeat;
+
+    @Option(names = "--warmup", paramLabel = "K", defaultValue = "1", description = "Untimed runs first (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--max-seconds", paramLabel = "S", defaultValue = "1.5",
+            description = "Stop timing a pass after 3 runs once its timed runs took this long (default: ${DEFAULT-VALUE}; 0: always --repeat runs).")
+    double maxSeconds;
+
+    @Option(names = "--json", description = "Print a JSON array, one object per (backend, loss, mode, pass).")
+    boolean json;
+
+    /** One timed configuration: a loss in its natural mode, from logits. */
+    static final class Case {
+        final Loss loss;
+        final Mode mode;
+
+        Case(Loss loss, Mode mode) {
+            this.loss = loss;
+            this.mode = mode;
+        }
+    }
+
+    /** Every configuration, in table order. */
+    static final List<Case> ALL_CASES = List.of(
+            new Case(Loss.BCE, Mode.BINARY), new Case(Loss.BCE_LOGDICE, Mode.BINARY),
+            new Case(Loss.DICE, Mode.BINARY), new Case(Loss.IOU, Mode.BINARY),
+            new Case(Loss.FOCAL, Mode.BINARY), new Case(Loss.TVERSKY, Mode.BINARY),
+            new Case(Loss.CE, Mode.MULTICLASS), new Case(Loss.CE_LOGDICE, Mode.MULTICLASS),
+            new Case(Loss.DICE, Mode.MULTICLASS));
+
+    /** One measured row. */
+    static final class Row {
+        String backend;
+        String device;
+        Case c;
+        String pass;
+        long elements;
+        double ms;
+        double floorMs;
+        int runs;
+    }
+
+    @Override
+    public Integer call() {
+        if (device != null) {
+            System.setProperty("segloss.opencl.device", device);
+        }
+        validate();
+        List<Case> cases = new ArrayList<>();
+        for (Case c : ALL_CASES) {
+            if (losses == null || losses.contains(c.loss)) {
+                cases.add(c);
+            }
+        }
+        long classes = shape[1];
+        if (classes < 2 && cases.removeIf(c -> c.mode == Mode.MULTICLASS)) {
+            spec.commandLine().getErr().println("segloss bench: C = " + classes
+                    + " < 2, skipping the multiclass cases (they need at least 2 classes)");
+        }
+        List<String> backends = backends();
+        PrintWriter out = spec.commandLine().getOut();
+        if (!json) {
+            out.println("shape " + Arrays.toString(shape) + ", median of up to " + repeat + " runs after " + warmup
+                    + " warm-up runs; floor: forward = read(pred) + read(target), forward+backward = 2 x that + read(pred)");
+            out.printf(Locale.ROOT, "%-7s %-12s %-10s %-16s %10s %10s %7s%n", "backend", "loss", "mode", "pass", "ms",
+                    "floor_ms", "ratio");
+            out.flush();
+        }
+        List<Row> rows = new ArrayList<>();
+        for (String name : backends) {
+            try (LossEngine engine = LossEngine.create(name)) {
+                for (Row r : run(engine, cases)) {
+                    rows.add(r);
+                    if (!json) {
+                        out.printf(Locale.ROOT, "%-7s %-12s %-10s %-16s %10.3f %10.3f %7.2f%n", r.backend, r.c.loss.id(),
+                                r.c.mode.id(), r.pass, r.ms, r.floorMs, r.ms / r.floorMs);
+                        out.flush();
+                    }
+                }
+                if (!json) {
+                    out.println("        (" + name + ": " + engine.device() + ")");
+                }
+            }
+        }
+        if (json) {
+            ArrayNode arr = Json.array();
+            for (Row r : rows) {
+                ObjectNode o = arr.addObject();
+                o.put("backend", r.backend);
+                o.put("device", r.device);
+                o.put("loss", r.c.loss.id());
+                o.put("mode", r.c.mode.id());
+                o.put("pass", r.pass);
+                o.put("elements", r.elements);
+                o.put("target", r.c.mode == Mode.MULTICLASS ? "uint8" : "float32");
+                o.put("ms", r.ms);
+                o.put("floor_ms", r.floorMs);
+                Json.putNumber(o, "ratio", r.ms / r.floorMs);
+                o.put("runs", r.runs);
+            }
+            out.println(Json.write(arr));
+        }
+        out.flush();
+        return 0;
+    }
+
+    private void validate() {
+        if (shape.length < 2) {
+            throw new CliInputException("--shape must have rank >= 2 (N,C,H,W), was " + join(shape));
+        }
+        for (long d : shape) {
+            if (d < 1) {
+                throw new CliInputException("--shape dimensions must be >= 1, was " + join(shape));
+            }
+        }
+        long total = 1;
+        for (long d : shape) {
+            total = Math.multiplyExact(total, d);
+        }
+        if (total > Integer.MAX_VALUE - 8) {
+            throw new CliInputException("--shape holds " + total + " elements; the benchmark keeps host copies, at most "
+                    + (Integer.MAX_VALUE - 8) + ", was " + join(shape));
+        }
+        if (repeat < 1) {
+            throw new CliInputException("--repeat must be >= 1, was " + repeat);
+        }
+        if (!(maxSeconds >= 0)) {
+            throw new CliInputException("--max-seconds must be >= 0, was " + maxSeconds);
+        }
+        if (warmup < 0) {
+            throw new CliInputException("--warmup must be >= 0, was " + warmup);
+        }
+    }
+
+    private static String join(long[] v) {
+        StringBuilder b = new StringBuilder();
+        for (long d : v) {
+            b.append(b.length() == 0 ? "" : ",").append(d);
+        }
+        return b.toString();
+    }
+
+    /** Backends to run: for {@code all} every one usable when asked for by name. */
+    private List<String> backends() {
+        if (!backend.equals("all")) {
+            return List.of(backend);
+        }
+        List<String> out = new ArrayList<>();
+        for (String name : Dispatcher.BACKENDS) {
+            Probe p = Dispatcher.probe(name, false);
+            if (p.usable()) {
+                out.add(name);
+            } else if (!json) {
+                spec.commandLine().getOut().println("        (" + name + " skipped: " + p.reason() + ")");
+            }
+        }
+        return out;
+    }
+
+    private List<Row> run(LossEngine engine, List<Case> cases) {
+        long total = 1;
+        for (long d : shape) {
+            total *= d;
+        }
+        long pixels = total / shape[1];
+        int classes = (int) shape[1];
+        SplittableRandom rnd = new SplittableRandom(12345);
+        float[] logits = new float[(int) total];
+        float[] mask = new float[(int) total];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = (float) (rnd.nextDouble() * 8 - 4);
+            mask[i] = rnd.nextInt(4) == 0 ? 1f : 0f;
+        }
+        byte[] classMap = new byte[(int) pixels];
+        for (int i = 0; i < classMap.length; i++) {
+            classMap[i] = (byte) rnd.nextInt(Math.max(classes, 1));
+        }
+        float[] classMapSizedFloats = new float[(int) ((pixels + 3) / 4)];
+        Arrays.fill(classMapSizedFloats, 1f);
+        List<Row> rows = new ArrayList<>();
+        try (DeviceBuffer pred = engine.upload(logits);
+             DeviceBuffer target = engine.upload(mask);
+             DeviceBuffer labels = engine.upload(classMap);
+             DeviceBuffer labelsBytes = engine.upload(classMapSizedFloats);
+             DeviceBuffer grad = engine.allocateFloats(total)) {
+            Backend b = engine.backend();
+            double readPred = median(() -> b.streamRead(pred));
+            double readTarget = median(() -> b.streamRead(target));
+            double readLabels = median(() -> b.streamRead(labelsBytes));
+            for (Case c : cases) {
+                boolean multiclass = c.mode == Mode.MULTICLASS;
+                DeviceBuffer t = multiclass ? labels : target;
+                double readT = multiclass ? readLabels : readTarget;
+                LossSpec spec = LossSpec.builder(c.loss, c.mode).fromLogits(true).build();
+                double fwd = median(() -> engine.forward(spec, pred, shape, t).value());
+                rows.add(row(engine, c, "forward", total, fwd, readPred + readT, lastRuns));
+                double fb = median(() -> engine.forwardBackward(spec, pred, shape, t, grad).value());
+                rows.add(row(engine, c, "forward_backward", total, fb, 2 * (readPred + readT) + readPred, lastRuns));
+            }
+        }
+        return rows;
+    }
+
+    private static Row row(LossEngine engine, Case c, String pass, long elements, double ms, double floorMs, int runs) {
+        Row r = new Row();
+        r.backend = engine.backendName();
+        r.device = engine.device();
+        r.c = c;
+        r.pass = pass;
+        r.elements = elements;
+        r.ms = ms;
+        r.floorMs = floorMs;
+        r.runs = runs;
+        return r;
+    }
+
+    /** Blackhole for results, so no call can be optimised away. */
+    static volatile double sink;
+
+    /** Fewest timed runs before --max-seconds may stop a pass. */
+    static final int MIN_RUNS = 3;
+
+    /**
+     * Median wall time in ms of up to {@code repeat} runs after {@code warmup} untimed ones; stops
+     * early (after at least {@link #MIN_RUNS}) once the timed runs took {@code maxSeconds}.
+     */
+    private double median(DoubleSupplier work) {
+        for (int i = 0; i < warmup; i++) {
+            sink += work.getAsDouble();
+        }
+        double[] ms = new double[repeat];
+        double spent = 0;
+        int runs = 0;
+        while (runs < repeat) {
+            long t0 = System.nanoTime();
+            sink += work.getAsDouble();
+            ms[runs] = (System.nanoTime() - t0) / 1e6;
+            spent += ms[runs];
+            runs++;
+            if (maxSeconds > 0 && runs >= MIN_RUNS && spent >= maxSeconds * 1000) {
+                break;
+            }
+        }
+        lastRuns = runs;
+        double[] done = Arrays.copyOf(ms, runs);
+        Arrays.sort(done);
+        return runs % 2 == 1 ? done[runs / 2] : (done[runs / 2 - 1] + done[runs / 2]) / 2;
+    }
+
+    /** Timed runs of the last {@link #median} call. */
+    private int lastRuns;
+}

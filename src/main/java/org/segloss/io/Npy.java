@@ -1,0 +1,208 @@
+package org.segloss.io;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+
+/**
+ * Reads and writes numpy {@code .npy} files (format versions 1.0, 2.0 and 3.0).
+ *
+ * <p>Reading: {@link #open(Path)} parses and checks the header only (dtype, C order, a shape whose
+ * data the file holds exactly); the {@code read...} methods of {@link NpyArray} then stream the data
+ * once into a Java array. Accepted dtypes: {@link NpyDtype}; little-endian or byte-sized only.
+ * Writing: float32, C order.
+ */
+public final class Npy {
+    /** The six magic bytes every .npy file starts with: {@code \x93NUMPY}. */
+    static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+
+    /** numpy pads the header so that the data starts at a multiple of this many bytes. */
+    static final int HEADER_ALIGNMENT = 64;
+
+    private Npy() {
+    }
+
+    /** Opens a .npy file: parses and checks its header; the data is read later by the array's methods. */
+    public static NpyArray open(Path file) throws IOException {
+        String name = file.toString();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long fileSize = ch.size();
+            ByteBuffer pre = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
+            readUpTo(ch, pre);
+            pre.flip();
+            if (pre.remaining() < 10 || !startsWithMagic(pre)) {
+                throw new NpyFormatException(name + ": not a .npy file (bad magic: the file must start with \\x93NUMPY)");
+            }
+            int major = pre.get(6) & 0xFF;
+            int minor = pre.get(7) & 0xFF;
+            long headerLength;
+            int prefix;
+            if (major == 1) {
+                headerLength = pre.getShort(8) & 0xFFFF;
+                prefix = 10;
+            } else if (major == 2 || major == 3) {
+                if (pre.remaining() < 12) {
+                    throw new NpyFormatException(name + ": truncated .npy header (file is " + fileSize + " bytes)");
+                }
+                headerLength = pre.getInt(8) & 0xFFFFFFFFL;
+                prefix = 12;
+            } else {
+                throw new NpyFormatException(name + ": .npy format version " + major + "." + minor
+                        + " is not supported; allowed 1.0, 2.0, 3.0");
+            }
+            long dataOffset = prefix + headerLength;
+            if (dataOffset > fileSize) {
+                throw new NpyFormatException(name + ": truncated .npy header: it claims " + headerLength
+                        + " bytes but the file has only " + (fileSize - prefix) + " after the prefix");
+            }
+            if (headerLength > 1 << 20) {
+                throw new NpyFormatException(name + ": .npy header of " + headerLength + " bytes is too long (at most 1 MiB)");
+            }
+            ByteBuffer hb = ByteBuffer.allocate((int) headerLength);
+            ch.position(prefix);
+            readUpTo(ch, hb);
+            String text = new String(hb.array(), 0, hb.position(),
+                    major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+            NpyHeader header = NpyHeader.parse(name, text);
+            NpyDtype dtype = dtypeOf(name, header.descr);
+            if (header.fortranOrder) {
+                throw new NpyFormatException(name + ": fortran_order True is not supported; save a C-order array "
+                        + "(numpy.ascontiguousarray)");
+            }
+            long size = 1;
+            for (long d : header.shape) {
+                if (d < 0) {
+                    throw new NpyFormatException(name + ": shape " + Arrays.toString(header.shape) + " has a negative dimension");
+                }
+                try {
+                    size = Math.multiplyExact(size, d);
+                } catch (ArithmeticException e) {
+                    throw new NpyFormatException(name + ": shape " + Arrays.toString(header.shape) + " is too large");
+                }
+            }
+            long dataBytes;
+            try {
+                dataBytes = Math.multiplyExact(size, (long) dtype.bytes());
+            } catch (ArithmeticException e) {
+                throw new NpyFormatException(name + ": shape " + Arrays.toString(header.shape) + " is too large");
+            }
+            long held = fileSize - dataOffset;
+            if (held != dataBytes) {
+                throw new NpyFormatException(name + ": the header's shape " + Arrays.toString(header.shape) + " and dtype "
+                        + dtype.numpyName() + " need " + dataBytes + " data bytes but the file holds " + held
+                        + (held < dataBytes ? " (truncated file)" : " (trailing bytes)"));
+            }
+            return new NpyArray(file, dtype, header.shape, size, dataOffset);
+        }
+    }
+
+    private static NpyDtype dtypeOf(String name, String descr) throws NpyFormatException {
+        NpyDtype d = NpyDtype.ofDescr(descr);
+        if (d != null) {
+            return d;
+        }
+        if (descr.startsWith(">") && NpyDtype.ofDescr("<" + descr.substring(1)) != null) {
+            throw new NpyFormatException(name + ": big-endian dtype '" + descr + "' is not supported; save it little-endian "
+                    + "(array.astype('<" + descr.substring(1) + "'))");
+        }
+        throw new NpyFormatException(name + ": dtype '" + descr + "' is not supported; allowed: " + NpyDtype.accepted());
+    }
+
+    private static boolean startsWithMagic(ByteBuffer b) {
+        for (int i = 0; i < MAGIC.length; i++) {
+            if (b.get(i) != MAGIC[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Reads until {@code dst} is full or the channel ends. */
+    static void readUpTo(FileChannel ch, ByteBuffer dst) throws IOException {
+        while (dst.hasRemaining()) {
+            if (ch.read(dst) < 0) {
+                return;
+            }
+        }
+    }
+
+    /** Writes {@code data} (C order, shape {@code shape}) as a float32 .npy file, replacing any file there. */
+    public static void writeFloat32(Path file, long[] shape, float[] data) throws IOException {
+        writeFloat32(file, shape, FloatBuffer.wrap(data));
+    }
+
+    /** Writes the remaining floats of {@code data} as a float32 .npy file of shape {@code shape}. */
+    public static void writeFloat32(Path file, long[] shape, FloatBuffer data) throws IOException {
+        long size = 1;
+        for (long d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException("shape must not have negative dimensions, was " + Arrays.toString(shape));
+            }
+            size = Math.multiplyExact(size, d);
+        }
+        if (size != data.remaining()) {
+            throw new IllegalArgumentException("data must hold " + size + " values for shape " + Arrays.toString(shape)
+                    + ", had " + data.remaining());
+        }
+        byte[] header = header(NpyDtype.FLOAT32, shape);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            writeFully(ch, ByteBuffer.wrap(header));
+            ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+            FloatBuffer src = data.duplicate();
+            while (src.hasRemaining()) {
+                chunk.clear();
+                FloatBuffer view = chunk.asFloatBuffer();
+                int n = Math.min(view.capacity(), src.remaining());
+                FloatBuffer part = src.slice();
+                part.limit(n);
+                view.put(part);
+                src.position(src.position() + n);
+                chunk.limit(n * 4);
+                writeFully(ch, chunk);
+            }
+        }
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            ch.write(b);
+        }
+    }
+
+    /**
+     * The magic, version and header dict of a C-order array, padded with spaces and a newline so
+     * that the data starts at a multiple of {@link #HEADER_ALIGNMENT} bytes (version 1.0 while the
+     * header fits in 65535 bytes, else 2.0).
+     */
+    static byte[] header(NpyDtype dtype, long[] shape) {
+        StringBuilder dims = new StringBuilder("(");
+        for (int i = 0; i < shape.length; i++) {
+            dims.append(shape[i]);
+            if (shape.length == 1 || i < shape.length - 1) {
+                dims.append(shape.length == 1 ? "," : ", ");
+            }
+        }
+        dims.append(')');
+        String dict = "{'descr': '" + dtype.descr() + "', 'fortran_order': False, 'shape': " + dims + ", }";
+        int prefix = dict.length() + 1 + 10 > 65535 ? 12 : 10;
+        int total = prefix + dict.length() + 1;
+        int padded = (total + HEADER_ALIGNMENT - 1) / HEADER_ALIGNMENT * HEADER_ALIGNMENT;
+        String text = dict + " ".repeat(padded - total) + "\n";
+        ByteBuffer b = ByteBuffer.allocate(padded).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(MAGIC);
+        if (prefix == 10) {
+            b.put((byte) 1).put((byte) 0).putShort((short) text.length());
+        } else {
+            b.put((byte) 2).put((byte) 0).putInt(text.length());
+        }
+        b.put(text.getBytes(StandardCharsets.ISO_8859_1));
+        return b.array();
+    }
+}

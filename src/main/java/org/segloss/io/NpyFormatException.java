@@ -1,0 +1,12 @@
+package org.segloss.io;
+
+import java.io.IOException;
+
+/** A {@code .npy} file that segloss cannot read; the message names the file and the problem. */
+public final class NpyFormatException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    public NpyFormatException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,163 @@
+package org.segloss.score;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code segloss merge A.json B.json ...}: adds the integer counts written by
+ * {@code score --save-stats} and prints the same report as {@code score}. The sum is exact, so
+ * shards scored apart and merged give the result of one run.
+ */
+@Command(name = "merge", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Adds stats files written by 'segloss score --save-stats' (exactly: integer counts) and prints the report."},
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {"0:merged; no file was skipped in any shard", "1:runtime failure (I/O)",
+                "2:usage error, unreadable or malformed stats file, or shards scored with different settings",
+                "3:merged; some files were skipped in the shards (listed)"})
+public final class MergeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(arity = "1..*", paramLabel = "STATS", description = "Stats files (JSON) from score --save-stats.")
+    List<Path> files;
+
+    @Option(names = "--class-names", paramLabel = "FILE", description = "One class name per line.")
+    Path classNames;
+
+    @Option(names = "--per-image", description = "Also print one row per image (when every shard saved them).")
+    boolean perImage;
+
+    @Option(names = {"--worst", "--top-k"}, paramLabel = "K", description = "Print the K images with the lowest mean Dice.")
+    Integer worst;
+
+    @Option(names = "--format", paramLabel = "F", defaultValue = "table", description = "table, json or csv (default: ${DEFAULT-VALUE}).")
+    String format;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Write the report here instead of standard output.")
+    Path out;
+
+    @Option(names = "--report", paramLabel = "DIR", description = "Write an offline HTML report into DIR.")
+    Path report;
+
+    @Option(names = "--save-stats", paramLabel = "FILE", description = "Write the merged counts (to merge again later).")
+    Path saveStats;
+
+    @Option(names = "--quiet", description = "No notes on standard error.")
+    boolean quiet;
+
+    @Option(names = "--debug", description = "Print stack traces with errors.")
+    boolean debug;
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        try {
+            return run(err, spec.commandLine().getOut());
+        } catch (CommandSupport.UsageException e) {
+            return CommandSupport.fail(err, e, debug, CommandSupport.EXIT_USAGE);
+        } catch (IOException e) {
+            return CommandSupport.fail(err, e, debug, CommandSupport.EXIT_FAILURE);
+        }
+    }
+
+    private int run(PrintWriter err, PrintWriter stdout) throws CommandSupport.UsageException, IOException {
+        String fmt = CommandSupport.format(format);
+        if (worst != null && worst < 0) {
+            throw new CommandSupport.UsageException("--worst must be >= 0, was " + worst);
+        }
+        StatsFile.Loaded[] loaded = new StatsFile.Loaded[files.size()];
+        for (int i = 0; i < loaded.length; i++) {
+            Path f = files.get(i);
+            try {
+                loaded[i] = StatsFile.load(f);
+            } catch (NoSuchFileException e) {
+                throw new CommandSupport.UsageException("stats file " + f + ": no such file");
+            } catch (IOException e) {
+                throw new CommandSupport.UsageException("stats file " + f + " cannot be read: " + e.getMessage());
+            } catch (BadFileException e) {
+                throw new CommandSupport.UsageException("stats file " + f + ": " + e.getMessage());
+            }
+        }
+        StatsFile.Loaded first = loaded[0];
+        boolean inferred = true;
+        Integer explicitClasses = null;
+        boolean allPerImage = true;
+        int worstK = Integer.MAX_VALUE;
+        for (StatsFile.Loaded l : loaded) {
+            if (!Objects.equals(l.ignoreIndex, first.ignoreIndex) || l.fromLogits != first.fromLogits
+                    || Double.compare(l.threshold, first.threshold) != 0) {
+                throw new CommandSupport.UsageException("stats file " + l.file + " was scored with ignore_index "
+                        + l.ignoreIndex + ", threshold " + l.threshold + ", from_logits " + l.fromLogits + " but " + first.file
+                        + " with ignore_index " + first.ignoreIndex + ", threshold " + first.threshold + ", from_logits "
+                        + first.fromLogits + ": their counts do not add up");
+            }
+            if (!l.classesInferred) {
+                if (explicitClasses != null && explicitClasses != l.classes) {
+                    throw new CommandSupport.UsageException("stats file " + l.file + " has " + l.classes
+                            + " classes, another shard " + explicitClasses + " (both set with --classes)");
+                }
+                explicitClasses = l.classes;
+                inferred = false;
+            }
+            allPerImage &= l.perImage != null;
+            worstK = Math.min(worstK, l.worstK);
+        }
+        for (StatsFile.Loaded l : loaded) {
+            if (explicitClasses != null && l.classes > explicitClasses) {
+                throw new CommandSupport.UsageException("stats file " + l.file + " has " + l.classes
+                        + " classes (inferred), more than the " + explicitClasses + " another shard set with --classes");
+            }
+        }
+        if (worst != null && worst > worstK) {
+            throw new CommandSupport.UsageException("--worst " + worst + " is more than the " + worstK
+                    + " worst images the shards saved (score with --worst " + worst + ")");
+        }
+        if (perImage && !allPerImage) {
+            throw new CommandSupport.UsageException("--per-image needs per-image rows in every stats file (score with --per-image --save-stats)");
+        }
+        Tally tally = new Tally(new Tally.Settings(first.ignoreIndex, first.threshold, first.fromLogits, inferred),
+                explicitClasses == null ? 0 : explicitClasses, allPerImage, worst != null ? worst : worstK);
+        for (StatsFile.Loaded l : loaded) {
+            tally.merge(l.counts, l.images, l.histogram, l.skipped, l.perImage, l.worst);
+        }
+        List<String> names = CommandSupport.classNames(classNames, null);
+        String header = "segloss merge: " + loaded.length + " stats files, " + tally.images() + " images, "
+                + tally.classes() + " classes" + (inferred ? " (inferred)" : "")
+                + (first.ignoreIndex == null ? "" : ", ignore index " + first.ignoreIndex) + ", "
+                + tally.skipped().size() + " skipped";
+        if (saveStats != null) {
+            StatsFile.save(tally, saveStats);
+        }
+        if (report != null) {
+            Path index = HtmlReport.write(report, tally, names, first.threshold, first.fromLogits,
+                    "segloss merge: " + loaded.length + " shards");
+            if (!quiet) {
+                err.println("report: " + index.toAbsolutePath());
+            }
+        }
+        CommandSupport.emit(tally, names, fmt, perImage, worst != null, header, out, stdout);
+        err.flush();
+        return tally.skipped().isEmpty() ? 0 : CommandSupport.EXIT_SKIPPED;
+    }
+
+    /** Runs the command on its own ({@code java -cp segloss.jar org.segloss.score.MergeCommand ...}). */
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** A command line with this command and the error convention installed. */
+    public static CommandLine commandLine() {
+        return CommandSupport.configure(new CommandLine(new MergeCommand()));
+    }
+}

@@ -1,0 +1,296 @@
+package org.segloss.score;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.segloss.BackendException;
+import org.segloss.BackendUnavailableException;
+import org.segloss.InvalidInputException;
+import org.segloss.Layout;
+import org.segloss.backend.Dispatcher;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code segloss score}: hard per-class counts and metrics of predictions against targets over a
+ * dataset. Exit 0, 3 when files were skipped (listed with the reason, never counted), 2 for a usage
+ * error or refused input (and at the first bad file with --strict), 1 for a runtime failure.
+ */
+@Command(name = "score", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Scores predictions against targets: per-class TP, FP, FN, Dice, IoU, precision, recall,",
+                "summed over a dataset (64-bit counts), mean Dice and IoU over the defined classes.",
+                "Files are paired by name stem (relative path without extension) when --pred and --target are directories.",
+                "Predictions: PNG label maps (8/16-bit gray, palette), .npy class maps, or .npy per-class probabilities/logits",
+                "(C,*S) or (*S,C) (argmax; one channel or *S alone: threshold). Targets: PNG or integer .npy class maps."},
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {"0:every file scored", "1:runtime failure (I/O, device)",
+                "2:usage error or refused input (first bad file with --strict)",
+                "3:some files were skipped (listed with the reason; not counted)"})
+public final class ScoreCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--pred", required = true, paramLabel = "P", description = "Prediction file or directory.")
+    Path pred;
+
+    @Option(names = "--target", required = true, paramLabel = "T", description = "Target file or directory.")
+    Path target;
+
+    @Option(names = "--classes", paramLabel = "K", description = "Number of classes (default: inferred from the labels or channels, and stated).")
+    Integer classes;
+
+    @Option(names = "--ignore-index", paramLabel = "K", description = "Target label to leave out of every count (e.g. 255).")
+    Integer ignoreIndex;
+
+    @Option(names = "--threshold", paramLabel = "T", defaultValue = "0.5", description = "Binary threshold on probabilities (default: ${DEFAULT-VALUE}).")
+    double threshold;
+
+    @Option(names = "--from-logits", description = "Per-class .npy predictions are logits (threshold applies as logit(T)).")
+    boolean fromLogits;
+
+    @Option(names = "--layout", paramLabel = "L", defaultValue = "auto", description = "Class axis of .npy scores: auto, nchw (C,*S), nhwc (*S,C).")
+    String layout;
+
+    @Option(names = "--class-names", paramLabel = "FILE", description = "One class name per line.")
+    Path classNames;
+
+    @Option(names = "--per-image", description = "Also print one row per image.")
+    boolean perImage;
+
+    @Option(names = {"--worst", "--top-k"}, paramLabel = "K", description = "Print the K images with the lowest mean Dice.")
+    Integer worst;
+
+    @Option(names = "--format", paramLabel = "F", defaultValue = "table", description = "table, json or csv (default: ${DEFAULT-VALUE}).")
+    String format;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Write the report here instead of standard output.")
+    Path out;
+
+    @Option(names = "--report", paramLabel = "DIR", description = "Write an offline HTML report (charts, worst-image overlays) into DIR.")
+    Path report;
+
+    @Option(names = "--save-stats", paramLabel = "FILE", description = "Write the integer counts as JSON for 'segloss merge'.")
+    Path saveStats;
+
+    @Option(names = "--backend", paramLabel = "B", description = "auto, cpu, opencl or cuda, for per-class score predictions (default: auto).")
+    String backend;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Decode threads (default: the number of CPUs).")
+    Integer threads;
+
+    @Option(names = "--quiet", description = "No progress bar, no notes on standard error.")
+    boolean quiet;
+
+    @Option(names = "--strict", description = "Stop with exit code 2 at the first file that cannot be scored.")
+    boolean strict;
+
+    @Option(names = "--debug", description = "Print stack traces with errors.")
+    boolean debug;
+
+    /** Images kept as worst candidates when --worst is not given (for the report and merges). */
+    static final int DEFAULT_WORST = 8;
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter stdout = spec.commandLine().getOut();
+        try {
+            return run(err, stdout);
+        } catch (BackendUnavailableException e) {
+            return CommandSupport.fail(err, new CommandSupport.UsageException("--backend "
+                    + (backend == null ? Dispatcher.requested(null) : backend) + ": " + e.getMessage()), debug,
+                    CommandSupport.EXIT_USAGE);
+        } catch (CommandSupport.UsageException | InvalidInputException e) {
+            return CommandSupport.fail(err, e, debug, CommandSupport.EXIT_USAGE);
+        } catch (IOException | BackendException e) {
+            return CommandSupport.fail(err, e, debug, CommandSupport.EXIT_FAILURE);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return CommandSupport.fail(err, e, debug, CommandSupport.EXIT_FAILURE);
+        }
+    }
+
+    private int run(PrintWriter err, PrintWriter stdout)
+            throws CommandSupport.UsageException, IOException, InterruptedException {
+        String fmt = CommandSupport.format(format);
+        Scorer.Options o = options();
+        List<String> names = CommandSupport.classNames(classNames, classes);
+        checkPaths();
+        Pairing pairing = Pairing.of(pred, target);
+        Tally tally = new Tally(new Tally.Settings(ignoreIndex, threshold, fromLogits, classes == null),
+                classes == null ? 0 : classes, perImage, o.worstK);
+        for (Tally.Skipped s : pairing.unpaired) {
+            if (strict) {
+                err.println("error: " + s.file + ": " + s.reason + " (--strict)");
+                return CommandSupport.EXIT_USAGE;
+            }
+            tally.skip(s.file, s.reason);
+        }
+        if (!quiet && pairing.otherFiles > 0) {
+            err.println("note: " + pairing.otherFiles + " files that are neither .png nor .npy were left out");
+        }
+        Scorer.Outcome outcome;
+        try (ProgressBar bar = progressBar(pairing.pairs.size())) {
+            outcome = new Scorer(o).run(pairing.pairs, tally, bar == null ? null : bar::step);
+        }
+        if (outcome.stoppedAt != null) {
+            err.println("error: " + outcome.stoppedAt.file + ": " + outcome.stoppedAt.reason + " (--strict)");
+            return CommandSupport.EXIT_USAGE;
+        }
+        String header = header(tally, outcome);
+        if (!quiet) {
+            err.println(timing(outcome));
+            if (classes == null) {
+                err.println("note: " + tally.classes() + " classes, inferred from the largest label seen (or the"
+                        + " prediction's channels); set --classes to fix the count");
+            }
+        }
+        if (saveStats != null) {
+            StatsFile.save(tally, saveStats);
+        }
+        if (report != null) {
+            Path index = HtmlReport.write(report, tally, names, threshold, fromLogits, "segloss score: " + pred.getFileName());
+            if (!quiet) {
+                err.println("report: " + index.toAbsolutePath());
+            }
+        }
+        CommandSupport.emit(tally, names, fmt, perImage, worst != null, header, out, stdout);
+        err.flush();
+        return tally.skipped().isEmpty() ? 0 : CommandSupport.EXIT_SKIPPED;
+    }
+
+    private Scorer.Options options() throws CommandSupport.UsageException {
+        if (classes != null && (classes < 1 || classes > Counting.MAX_INFERRED_CLASSES)) {
+            throw new CommandSupport.UsageException("--classes must be in [1, " + Counting.MAX_INFERRED_CLASSES + "], was " + classes);
+        }
+        if (!(threshold >= 0 && threshold <= 1)) {
+            throw new CommandSupport.UsageException("--threshold must be in [0, 1], was " + threshold);
+        }
+        if (worst != null && worst < 0) {
+            throw new CommandSupport.UsageException("--worst must be >= 0, was " + worst);
+        }
+        if (threads != null && threads < 1) {
+            throw new CommandSupport.UsageException("--threads must be >= 1, was " + threads);
+        }
+        Scorer.Options o = new Scorer.Options();
+        String l = layout.toLowerCase(Locale.ROOT);
+        if (l.equals("auto")) {
+            o.layout = null;
+        } else {
+            try {
+                o.layout = Layout.parse(l);
+            } catch (InvalidInputException e) {
+                throw new CommandSupport.UsageException("--layout must be one of auto, nchw, nhwc, was " + layout);
+            }
+        }
+        if (backend != null) {
+            try {
+                o.backend = Dispatcher.requested(backend);
+            } catch (InvalidInputException e) {
+                throw new CommandSupport.UsageException("--backend must be one of auto, cpu, opencl, cuda, was " + backend);
+            }
+        }
+        o.classes = classes;
+        o.ignoreIndex = ignoreIndex;
+        o.threshold = threshold;
+        o.fromLogits = fromLogits;
+        if (threads != null) {
+            o.threads = threads;
+        }
+        o.strict = strict;
+        o.keepPerImage = perImage;
+        o.worstK = worst != null ? worst : DEFAULT_WORST;
+        return o;
+    }
+
+    private void checkPaths() throws CommandSupport.UsageException {
+        if (!Files.exists(pred)) {
+            throw new CommandSupport.UsageException("--pred " + pred + ": no such file or directory");
+        }
+        if (!Files.exists(target)) {
+            throw new CommandSupport.UsageException("--target " + target + ": no such file or directory");
+        }
+        if (Files.isDirectory(pred) != Files.isDirectory(target)) {
+            throw new CommandSupport.UsageException("--target " + target + " must be a " + (Files.isDirectory(pred) ? "directory" : "file")
+                    + " like --pred " + pred + ", was a " + (Files.isDirectory(target) ? "directory" : "file"));
+        }
+        if (!Files.isDirectory(pred)) {
+            for (Path p : new Path[] {pred, target}) {
+                if (!Pairing.scorable(p)) {
+                    throw new CommandSupport.UsageException((p == pred ? "--pred " : "--target ") + p
+                            + " must be a .png or .npy file");
+                }
+            }
+        }
+    }
+
+    private ProgressBar progressBar(int total) {
+        if (quiet || !onTerminal() || total == 0) {
+            return null;
+        }
+        return new ProgressBarBuilder().setTaskName("score").setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
+                .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUnit(" files", 1).showSpeed()
+                .setUpdateIntervalMillis(250).build();
+    }
+
+    /** True when standard error goes to a terminal (Java 22+ has a Console even when redirected: ask it). */
+    static boolean onTerminal() {
+        java.io.Console c = System.console();
+        if (c == null) {
+            return false;
+        }
+        try {
+            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(c);
+        } catch (NoSuchMethodException e) {
+            return true;
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            return false;
+        }
+    }
+
+    private String header(Tally t, Scorer.Outcome o) {
+        return "segloss score: " + t.images() + " images, " + t.classes() + " classes"
+                + (classes == null ? " (inferred)" : "")
+                + (ignoreIndex == null ? "" : ", ignore index " + ignoreIndex)
+                + (o.engineImages > 0 ? ", score predictions counted on " + o.backend : "")
+                + ", " + t.skipped().size() + " skipped";
+    }
+
+    static String timing(Scorer.Outcome o) {
+        long images = o.tally.images() + o.tally.skipped().size();
+        double wall = o.wallNanos / 1e9;
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "scored %d files in %.2f s (%.1f files/s) with %d decode threads",
+                images, wall, images / Math.max(wall, 1e-9), o.threads));
+        if (images > 0) {
+            sb.append(String.format(Locale.ROOT, "; per file: decode %.2f ms", o.decodeNanos / 1e6 / images));
+            if (o.hostCountNanos > 0) {
+                sb.append(String.format(Locale.ROOT, ", host count %.2f ms", o.hostCountNanos / 1e6 / images));
+            }
+            if (o.engineImages > 0) {
+                sb.append(String.format(Locale.ROOT, ", %s count %.2f ms", o.backend, o.engineCountNanos / 1e6 / o.engineImages));
+            }
+        }
+        return sb.toString();
+    }
+
+    /** Runs the command on its own ({@code java -cp segloss.jar org.segloss.score.ScoreCommand ...}). */
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** A command line with this command and the error convention installed. */
+    public static CommandLine commandLine() {
+        return CommandSupport.configure(new CommandLine(new ScoreCommand()));
+    }
+}

@@ -1,0 +1,205 @@
+package org.segloss.score;
+
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.segloss.ConfusionCounts;
+import org.segloss.Layout;
+import org.segloss.LossEngine;
+
+/**
+ * The scoring pipeline. A pool of CPU threads decodes pairs (and counts label-vs-label pairs on the
+ * host right there); the calling thread takes results in file order and counts per-class score
+ * arrays on the engine, so the device works while the next files decode. At most {@code window}
+ * decoded pairs exist at once, so memory is bounded whatever the dataset size.
+ */
+final class Scorer {
+    /** What to score and how. */
+    static final class Options {
+        Integer classes;
+        Integer ignoreIndex;
+        double threshold = 0.5;
+        boolean fromLogits;
+        Layout layout;
+        String backend;
+        int threads = Runtime.getRuntime().availableProcessors();
+        boolean strict;
+        boolean keepPerImage;
+        int worstK;
+    }
+
+    /** Called after each pair (scored or skipped), on the calling thread. */
+    interface Progress {
+        void step();
+    }
+
+    /** The outcome: the tally, the file that stopped a strict run (or null), and where time went. */
+    static final class Outcome {
+        final Tally tally;
+        final Tally.Skipped stoppedAt;
+        final String backend;
+        final long decodeNanos;
+        final long hostCountNanos;
+        final long engineCountNanos;
+        final long engineImages;
+        final long wallNanos;
+        final int threads;
+
+        Outcome(Tally tally, Tally.Skipped stoppedAt, String backend, long decodeNanos, long hostCountNanos,
+                long engineCountNanos, long engineImages, long wallNanos, int threads) {
+            this.tally = tally;
+            this.stoppedAt = stoppedAt;
+            this.backend = backend;
+            this.decodeNanos = decodeNanos;
+            this.hostCountNanos = hostCountNanos;
+            this.engineCountNanos = engineCountNanos;
+            this.engineImages = engineImages;
+            this.wallNanos = wallNanos;
+            this.threads = threads;
+        }
+    }
+
+    /** A decoded pair: host counts, an engine job, or the reason it is skipped. */
+    private static final class Decoded {
+        final Pairing.Pair pair;
+        final ConfusionCounts counts;
+        final Counting.EngineJob job;
+        final String badReason;
+        /** The file to blame: the one that failed to decode, else the prediction. */
+        final String badFile;
+
+        Decoded(Pairing.Pair pair, ConfusionCounts counts, Counting.EngineJob job, String badReason, String badFile) {
+            this.pair = pair;
+            this.counts = counts;
+            this.job = job;
+            this.badReason = badReason;
+            this.badFile = badFile;
+        }
+    }
+
+    private final Options options;
+    private final LongAdder decodeNanos = new LongAdder();
+    private final LongAdder hostCountNanos = new LongAdder();
+
+    Scorer(Options options) {
+        this.options = options;
+    }
+
+    Outcome run(List<Pairing.Pair> pairs, Tally tally, Progress progress) throws InterruptedException {
+        long start = System.nanoTime();
+        int threads = Math.max(1, options.threads);
+        int window = 2 * threads + 2;
+        AtomicInteger id = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "segloss-decode-" + id.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        LossEngine engine = null;
+        long engineNanos = 0;
+        long engineImages = 0;
+        Tally.Skipped stoppedAt = null;
+        try {
+            ArrayDeque<Future<Decoded>> inFlight = new ArrayDeque<>();
+            int next = 0;
+            while (next < pairs.size() && inFlight.size() < window) {
+                Pairing.Pair p = pairs.get(next++);
+                inFlight.add(pool.submit(() -> decode(p)));
+            }
+            while (!inFlight.isEmpty()) {
+                Decoded d = get(inFlight.poll());
+                if (next < pairs.size()) {
+                    Pairing.Pair p = pairs.get(next++);
+                    inFlight.add(pool.submit(() -> decode(p)));
+                }
+                String reason = d.badReason;
+                ConfusionCounts counts = d.counts;
+                if (reason == null && d.job != null) {
+                    if (engine == null) {
+                        engine = options.backend == null ? LossEngine.create() : LossEngine.create(options.backend);
+                    }
+                    long t0 = System.nanoTime();
+                    try {
+                        counts = Counting.countOnEngine(engine, d.job, options.ignoreIndex, options.threshold, options.fromLogits);
+                        engineImages++;
+                    } catch (BadFileException e) {
+                        reason = e.getMessage();
+                    }
+                    engineNanos += System.nanoTime() - t0;
+                }
+                if (reason != null) {
+                    String file = d.badFile != null ? d.badFile : d.pair.pred.toString();
+                    tally.skip(file, reason);
+                    if (options.strict) {
+                        stoppedAt = new Tally.Skipped(file, reason);
+                        for (Future<Decoded> f : inFlight) {
+                            f.cancel(true);
+                        }
+                        break;
+                    }
+                } else {
+                    tally.add(new ImageCounts(d.pair.pred.toString(), d.pair.pred.toAbsolutePath().toString(),
+                            d.pair.target.toAbsolutePath().toString(), counts));
+                }
+                if (progress != null) {
+                    progress.step();
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+            if (engine != null) {
+                engine.close();
+            }
+        }
+        String backend = engine == null ? null : engine.backendName();
+        return new Outcome(tally, stoppedAt, backend, decodeNanos.sum(), hostCountNanos.sum(), engineNanos, engineImages,
+                System.nanoTime() - start, threads);
+    }
+
+    private static Decoded get(Future<Decoded> f) throws InterruptedException {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException) {
+                throw (RuntimeException) c;
+            }
+            if (c instanceof Error) {
+                throw (Error) c;
+            }
+            throw new IllegalStateException(c);
+        }
+    }
+
+    /** Runs on a decode thread. */
+    private Decoded decode(Pairing.Pair pair) {
+        long t0 = System.nanoTime();
+        String reading = pair.pred.toString();
+        try {
+            Object pred = Decoder.read(pair.pred);
+            reading = pair.target.toString();
+            Decoder.LabelMap target = Decoder.readTarget(pair.target);
+            reading = null;
+            long t1 = System.nanoTime();
+            decodeNanos.add(t1 - t0);
+            if (pred instanceof Decoder.LabelMap) {
+                ConfusionCounts c = Counting.countLabels((Decoder.LabelMap) pred, target, options.classes, options.ignoreIndex);
+                hostCountNanos.add(System.nanoTime() - t1);
+                return new Decoded(pair, c, null, null, null);
+            }
+            Counting.EngineJob job = Counting.prepare((Decoder.Scores) pred, target, options.classes, options.ignoreIndex,
+                    options.threshold, options.fromLogits, options.layout);
+            decodeNanos.add(System.nanoTime() - t1);
+            return new Decoded(pair, null, job, null, null);
+        } catch (BadFileException e) {
+            return new Decoded(pair, null, null, e.getMessage(), reading);
+        } catch (OutOfMemoryError e) {
+            return new Decoded(pair, null, null, "too large to decode in this JVM's heap (" + e.getMessage() + ")", reading);
+        }
+    }
+}

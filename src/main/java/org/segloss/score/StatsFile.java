@@ -1,0 +1,178 @@
+package org.segloss.score;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.segloss.ConfusionCounts;
+
+/**
+ * The integer counts of a run ({@code --save-stats}), which {@code merge} adds exactly:
+ * {@code segloss_stats} (format version), {@code classes}, {@code classes_inferred},
+ * {@code ignore_index}, {@code threshold}, {@code from_logits}, {@code images}, per-class arrays
+ * {@code tp fp fn tn}, {@code dice_histogram}, {@code worst_k}, {@code worst} and (with per-image
+ * rows) {@code per_image} as image objects ({@code file pred target tp fp fn tn}), {@code skipped}.
+ */
+final class StatsFile {
+    static final int VERSION = 1;
+
+    private StatsFile() {
+    }
+
+    static void save(Tally t, Path file) throws IOException {
+        ObjectNode root = Reports.JSON.createObjectNode();
+        root.put("segloss_stats", VERSION);
+        root.put("classes", t.classes());
+        root.put("classes_inferred", t.settings.classesInferred);
+        if (t.settings.ignoreIndex == null) {
+            root.putNull("ignore_index");
+        } else {
+            root.put("ignore_index", t.settings.ignoreIndex);
+        }
+        root.put("threshold", t.settings.threshold);
+        root.put("from_logits", t.settings.fromLogits);
+        root.put("images", t.images());
+        Reports.counts(root, t.total(), true);
+        ArrayNode h = root.putArray("dice_histogram");
+        for (long v : t.histogram()) {
+            h.add(v);
+        }
+        root.put("worst_k", t.worstK());
+        images(root.putArray("worst"), t.worst());
+        if (t.perImage() != null) {
+            images(root.putArray("per_image"), t.perImage());
+        }
+        ArrayNode sk = root.putArray("skipped");
+        for (Tally.Skipped s : t.skipped()) {
+            sk.addObject().put("file", s.file).put("reason", s.reason);
+        }
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Files.writeString(file, Reports.JSON.writeValueAsString(root) + "\n");
+    }
+
+    private static void images(ArrayNode a, List<ImageCounts> images) {
+        for (ImageCounts i : images) {
+            ObjectNode o = a.addObject();
+            o.put("file", i.file);
+            o.put("pred", i.predPath);
+            o.put("target", i.targetPath);
+            Reports.counts(o, i.counts, true);
+        }
+    }
+
+    /** One stats file as read; {@link #perImage} is null when it has none. */
+    static final class Loaded {
+        final Path file;
+        final int classes;
+        final boolean classesInferred;
+        final Integer ignoreIndex;
+        final double threshold;
+        final boolean fromLogits;
+        final long images;
+        final ConfusionCounts counts;
+        final long[] histogram;
+        final int worstK;
+        final List<ImageCounts> worst;
+        final List<ImageCounts> perImage;
+        final List<Tally.Skipped> skipped;
+
+        Loaded(Path file, int classes, boolean classesInferred, Integer ignoreIndex, double threshold, boolean fromLogits,
+               long images, ConfusionCounts counts, long[] histogram, int worstK, List<ImageCounts> worst,
+               List<ImageCounts> perImage, List<Tally.Skipped> skipped) {
+            this.file = file;
+            this.classes = classes;
+            this.classesInferred = classesInferred;
+            this.ignoreIndex = ignoreIndex;
+            this.threshold = threshold;
+            this.fromLogits = fromLogits;
+            this.images = images;
+            this.counts = counts;
+            this.histogram = histogram;
+            this.worstK = worstK;
+            this.worst = worst;
+            this.perImage = perImage;
+            this.skipped = skipped;
+        }
+    }
+
+    /** Reads a stats file; a malformed one throws {@link BadFileException} with the reason. */
+    static Loaded load(Path file) throws IOException, BadFileException {
+        JsonNode root;
+        try {
+            root = Reports.JSON.readTree(Files.readString(file));
+        } catch (JsonProcessingException e) {
+            throw new BadFileException("not JSON: " + e.getOriginalMessage());
+        }
+        if (root == null || !root.isObject() || !root.path("segloss_stats").isInt()) {
+            throw new BadFileException("not a segloss stats file (no segloss_stats field; write one with score --save-stats)");
+        }
+        if (root.get("segloss_stats").asInt() != VERSION) {
+            throw new BadFileException("stats format version " + root.get("segloss_stats").asInt() + " is not supported (" + VERSION + ")");
+        }
+        int classes = (int) integer(root, "classes");
+        ConfusionCounts counts = counts(root, classes, "");
+        long[] histogram = longs(root, "dice_histogram", Tally.HISTOGRAM_BINS, "");
+        List<ImageCounts> worst = images(root.path("worst"), classes, "worst");
+        List<ImageCounts> perImage = root.has("per_image") ? images(root.get("per_image"), classes, "per_image") : null;
+        List<Tally.Skipped> skipped = new ArrayList<>();
+        for (JsonNode s : root.path("skipped")) {
+            skipped.add(new Tally.Skipped(s.path("file").asText(), s.path("reason").asText()));
+        }
+        JsonNode ig = root.path("ignore_index");
+        return new Loaded(file, classes, root.path("classes_inferred").asBoolean(false),
+                ig.isIntegralNumber() ? Integer.valueOf(ig.asInt()) : null, root.path("threshold").asDouble(0.5),
+                root.path("from_logits").asBoolean(false), integer(root, "images"), counts, histogram,
+                (int) root.path("worst_k").asLong(0), worst, perImage, skipped);
+    }
+
+    private static long integer(JsonNode o, String key) throws BadFileException {
+        JsonNode v = o.get(key);
+        if (v == null || !v.canConvertToLong() || !v.isIntegralNumber() || v.asLong() < 0) {
+            throw new BadFileException("field " + key + " must be an integer >= 0, was " + v);
+        }
+        return v.asLong();
+    }
+
+    private static long[] longs(JsonNode o, String key, int length, String where) throws BadFileException {
+        JsonNode a = o.get(key);
+        if (a == null || !a.isArray() || a.size() != length) {
+            throw new BadFileException("field " + where + key + " must be an array of " + length + " integers, was " + a);
+        }
+        long[] out = new long[length];
+        for (int i = 0; i < length; i++) {
+            if (!a.get(i).isIntegralNumber() || !a.get(i).canConvertToLong() || a.get(i).asLong() < 0) {
+                throw new BadFileException("field " + where + key + "[" + i + "] must be an integer >= 0, was " + a.get(i));
+            }
+            out[i] = a.get(i).asLong();
+        }
+        return out;
+    }
+
+    private static ConfusionCounts counts(JsonNode o, int classes, String where) throws BadFileException {
+        return new ConfusionCounts(longs(o, "tp", classes, where), longs(o, "fp", classes, where),
+                longs(o, "fn", classes, where), longs(o, "tn", classes, where));
+    }
+
+    private static List<ImageCounts> images(JsonNode a, int classes, String key) throws BadFileException {
+        List<ImageCounts> out = new ArrayList<>();
+        int i = 0;
+        for (JsonNode o : a) {
+            String where = key + "[" + i++ + "].";
+            int k = o.path("tp").size();
+            if (k > classes) {
+                throw new BadFileException("field " + where + "tp has " + k + " classes, the file " + classes);
+            }
+            out.add(new ImageCounts(o.path("file").asText(), o.path("pred").asText(null), o.path("target").asText(null),
+                    counts(o, k, where)));
+        }
+        return out;
+    }
+}
