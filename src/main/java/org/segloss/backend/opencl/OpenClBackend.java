@@ -210,7 +210,7 @@ public final class OpenClBackend implements Backend {
     @Override
     public DeviceBuffer upload(FloatBuffer data) {
         nonNull(data, "data");
-        return create(ElementType.FLOAT32, data.remaining(), Pointer.to(data.slice()));
+        return create(ElementType.FLOAT32, data.remaining(), window(data, Sizeof.cl_float));
     }
 
     @Override
@@ -221,7 +221,7 @@ public final class OpenClBackend implements Backend {
     @Override
     public DeviceBuffer upload(ByteBuffer data) {
         nonNull(data, "data");
-        return create(ElementType.UINT8, data.remaining(), Pointer.to(data.slice()));
+        return create(ElementType.UINT8, data.remaining(), window(data, 1));
     }
 
     @Override
@@ -232,7 +232,7 @@ public final class OpenClBackend implements Backend {
     @Override
     public DeviceBuffer upload(IntBuffer data) {
         nonNull(data, "data");
-        return create(ElementType.INT32, data.remaining(), Pointer.to(data.slice()));
+        return create(ElementType.INT32, data.remaining(), window(data, Sizeof.cl_int));
     }
 
     @Override
@@ -294,7 +294,22 @@ public final class OpenClBackend implements Backend {
             throw new InvalidInputException("dst must hold " + b.length() + " floats of a float buffer, had "
                     + dst.remaining() + " for a " + b.type + " buffer");
         }
-        read(b.mem, (long) dst.remaining() * Sizeof.cl_float, Pointer.to(dst.slice()), "download");
+        read(b.mem, (long) dst.remaining() * Sizeof.cl_float, window(dst, Sizeof.cl_float), "download");
+    }
+
+    /**
+     * A pointer to the elements from the buffer's position: JOCL reads a heap buffer from the start of its
+     * backing array, so the array offset and position are applied here; a direct buffer is sliced.
+     */
+    private static Pointer window(java.nio.Buffer b, int elementBytes) {
+        if (b.hasArray()) {
+            long offset = (long) (b.arrayOffset() + b.position()) * elementBytes;
+            Object array = b.array();
+            Pointer p = array instanceof float[] ? Pointer.to((float[]) array)
+                    : array instanceof int[] ? Pointer.to((int[]) array) : Pointer.to((byte[]) array);
+            return p.withByteOffset(offset);
+        }
+        return Pointer.to(b.slice());
     }
 
     private void read(cl_mem mem, long bytes, Pointer dst, String operation) {
