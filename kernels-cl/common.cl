@@ -38,7 +38,8 @@ inline float clamp_prob(float p) {
  */
 inline float log1p_fast(float u) {
     float w = 1.0f + u;
-    return w == 1.0f ? u : log(w) * (u / (w - 1.0f));
+    float d = w - 1.0f;
+    return d == 0.0f ? u : log(w) * (u / d);
 }
 
 /* x^gamma with the cheap cases exact (GAMMA_KIND 0: 1, 1: x, 2: x*x). */
@@ -105,13 +106,9 @@ inline long class_index(target_t v) {
 inline float sigmoid_pair(float x, float *p, float *q) {
     float e = exp(-fabs(x));
     float r = 1.0f / (1.0f + e);
-    if (x >= 0.0f) {
-        *p = r;
-        *q = e * r;
-    } else {
-        *p = e * r;
-        *q = r;
-    }
+    float er = e * r;
+    *p = x >= 0.0f ? r : er;
+    *q = x >= 0.0f ? er : r;
     return e;
 }
 

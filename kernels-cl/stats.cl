@@ -35,42 +35,46 @@ void stats(__global const float *pred, __global const target_t *target, __global
                 float x = pred[idx];
                 int ok;
                 float t = binary_target(target[idx], &ok);
-                if (bad_pred(x)) {
-                    bad_p++;
-                } else if (!ok) {
-                    bad_t++;
-                } else {
+                /* Branch-free so that PoCL vectorises across work-items: refused values are replaced by 0
+                   and masked out of every sum. */
+                int refused_p = bad_pred(x);
+                int refused_t = !refused_p && !ok;
+                int valid = !refused_p && ok;
+                bad_p += refused_p;
+                bad_t += refused_t;
+                x = valid ? x : 0.0f;
+                t = valid ? t : 0.0f;
+                float w = valid ? 1.0f : 0.0f;
 #if FROM_LOGITS
-                    float p, q;
-                    float ex = sigmoid_pair(x, &p, &q);
+                float p, q;
+                float ex = sigmoid_pair(x, &p, &q);
 #if PIXEL_TERM != 0
-                    float l = log1p_fast(ex);
+                float l = log1p_fast(ex);
 #endif
 #if PIXEL_TERM == 1
-                    sum_term += fmax(x, 0.0f) - x * t + l;
+                sum_term += w * (fmax(x, 0.0f) - x * t + l);
 #elif PIXEL_TERM == 2
-                    sum_term += aw * t * pow_gamma(q, gamma) * (fmax(-x, 0.0f) + l)
-                              + nw * (1.0f - t) * pow_gamma(p, gamma) * (fmax(x, 0.0f) + l);
+                sum_term += w * (aw * t * pow_gamma(q, gamma) * (fmax(-x, 0.0f) + l)
+                               + nw * (1.0f - t) * pow_gamma(p, gamma) * (fmax(x, 0.0f) + l));
 #endif
 #else
-                    float p = x;
+                float p = x;
 #if PIXEL_TERM != 0
-                    float pc = clamp_prob(x);
-                    float qc = clamp_prob(1.0f - x);
+                float pc = clamp_prob(x);
+                float qc = clamp_prob(1.0f - x);
 #endif
 #if PIXEL_TERM == 1
-                    sum_term -= t * log(pc) + (1.0f - t) * log(qc);
+                sum_term -= w * (t * log(pc) + (1.0f - t) * log(qc));
 #elif PIXEL_TERM == 2
-                    sum_term -= aw * t * pow_gamma(qc, gamma) * log(pc)
-                              + nw * (1.0f - t) * pow_gamma(pc, gamma) * log(qc);
+                sum_term -= w * (aw * t * pow_gamma(qc, gamma) * log(pc)
+                               + nw * (1.0f - t) * pow_gamma(pc, gamma) * log(qc));
 #endif
 #endif
 #if REGION
-                    sum_i += p * t;
-                    sum_p += p;
-                    sum_t += t;
+                sum_i += w * p * t;
+                sum_p += w * p;
+                sum_t += t;
 #endif
-                }
             }
         }
     }
