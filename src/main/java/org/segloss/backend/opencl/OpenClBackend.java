@@ -358,9 +358,9 @@ public final class OpenClBackend implements Backend {
         }
     }
 
-    /** The kernel {@code name} of {@code file} built with {@code defines} (cached); returns it with its work-group size. */
+    /** The program of {@code file} built with {@code defines}, from the cache keyed by (device, file, defines). */
     private Program program(String file, String defines) {
-        String key = Long.toHexString(devicePointer()) + "|" + file + "|" + defines;
+        String key = device + "|" + file + "|" + defines;
         Program cached = programs.get(key);
         if (cached != null) {
             return cached;
@@ -376,10 +376,6 @@ public final class OpenClBackend implements Backend {
         }
         programs.put(key, p);
         return p;
-    }
-
-    private long devicePointer() {
-        return device.hashCode();
     }
 
     /** The smallest CL_KERNEL_WORK_GROUP_SIZE of the program's kernels. */
