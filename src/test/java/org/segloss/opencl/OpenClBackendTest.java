@@ -232,6 +232,32 @@ class OpenClBackendTest {
     }
 
     @Test
+    void anOutOfOrderCallerQueueIsRefused() {
+        cl_platform_id[] platforms = new cl_platform_id[1];
+        CL.clGetPlatformIDs(1, platforms, null);
+        cl_device_id[] devices = new cl_device_id[1];
+        CL.clGetDeviceIDs(platforms[0], CL.CL_DEVICE_TYPE_ALL, 1, devices, null);
+        cl_context_properties props = new cl_context_properties();
+        props.addProperty(CL.CL_CONTEXT_PLATFORM, platforms[0]);
+        int[] err = new int[1];
+        cl_context context = CL.clCreateContext(props, 1, devices, null, null, err);
+        try {
+            @SuppressWarnings("deprecation")
+            cl_command_queue queue = CL.clCreateCommandQueue(context, devices[0], CL.CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE, err);
+            org.junit.jupiter.api.Assumptions.assumeTrue(err[0] == CL.CL_SUCCESS,
+                    "the device has no out-of-order queues: " + CL.stringFor_errorCode(err[0]));
+            try {
+                InvalidInputException e = assertThrows(InvalidInputException.class, () -> OpenClBackend.wrap(context, queue));
+                assertTrue(e.getMessage().contains("in-order"), e.getMessage());
+            } finally {
+                CL.clReleaseCommandQueue(queue);
+            }
+        } finally {
+            CL.clReleaseContext(context);
+        }
+    }
+
+    @Test
     void wrappedCallerMemoryInTheCallersContextGivesTheSameAsUpload() {
         Random rnd = new Random(4);
         int n = 2, c = 5, s = 31 * 17;

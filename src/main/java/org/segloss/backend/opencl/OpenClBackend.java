@@ -142,6 +142,13 @@ public final class OpenClBackend implements Backend {
         cl_device_id[] dev = new cl_device_id[1];
         Cl.check(CL.clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, Sizeof.cl_device_id, Pointer.to(dev), null),
                 "clGetCommandQueueInfo(CL_QUEUE_DEVICE)");
+        long[] properties = new long[1];
+        Cl.check(CL.clGetCommandQueueInfo(queue, CL.CL_QUEUE_PROPERTIES, Sizeof.cl_ulong, Pointer.to(properties), null),
+                "clGetCommandQueueInfo(CL_QUEUE_PROPERTIES)");
+        if ((properties[0] & CL.CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE) != 0) {
+            throw new InvalidInputException("queue must be an in-order queue (a pass enqueues a kernel then reads its "
+                    + "results without events), was created with CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE");
+        }
         Cl.check(CL.clRetainContext(context), "clRetainContext");
         Cl.check(CL.clRetainCommandQueue(queue), "clRetainCommandQueue");
         return new OpenClBackend(context, queue, dev[0]);
