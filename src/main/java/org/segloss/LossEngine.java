@@ -205,12 +205,12 @@ public final class LossEngine implements AutoCloseable {
 
     private LossResult host(LossSpec spec, FloatBuffer pred, long[] shape, Buffer target, FloatBuffer grad) {
         Backend b = backend();
+        nonNull(spec, "spec");
+        problem(spec, shape, ElementType.FLOAT32, pred.remaining(), hostType(target), target.remaining(),
+                grad == null ? null : ElementType.FLOAT32, grad == null ? -1 : grad.remaining());
         try (DeviceBuffer p = b.upload(pred); DeviceBuffer t = uploadTarget(b, target)) {
             if (grad == null) {
                 return run(spec, p, shape, t, null, pred, target);
-            }
-            if (grad.remaining() != pred.remaining()) {
-                throw new InvalidInputException("grad must have pred's length " + pred.remaining() + ", had " + grad.remaining());
             }
             if (b.name().equals("cpu")) {
                 try (DeviceBuffer g = b.upload(grad)) {
@@ -223,6 +223,18 @@ public final class LossEngine implements AutoCloseable {
                 return r;
             }
         }
+    }
+
+    private static ElementType hostType(Buffer target) {
+        if (target instanceof FloatBuffer) {
+            return ElementType.FLOAT32;
+        } else if (target instanceof ByteBuffer) {
+            return ElementType.UINT8;
+        } else if (target instanceof IntBuffer) {
+            return ElementType.INT32;
+        }
+        throw new InvalidInputException("target must be a FloatBuffer, ByteBuffer (uint8) or IntBuffer, was "
+                + target.getClass().getSimpleName());
     }
 
     private static DeviceBuffer uploadTarget(Backend b, Buffer target) {
@@ -276,6 +288,18 @@ public final class LossEngine implements AutoCloseable {
 
     /** Checks shapes and buffers and describes the pass for the backend. */
     private Problem problem(LossSpec spec, long[] shape, DeviceBuffer pred, DeviceBuffer target, DeviceBuffer grad) {
+        for (DeviceBuffer d : grad == null ? new DeviceBuffer[] {pred, target} : new DeviceBuffer[] {pred, target, grad}) {
+            if (!d.backend().equals(backend.name())) {
+                throw new InvalidInputException("buffers must belong to backend " + backend.name() + ", got a " + d.backend() + " buffer");
+            }
+        }
+        return problem(spec, shape, pred.type(), pred.length(), target.type(), target.length(), grad == null ? null : grad.type(),
+                grad == null ? -1 : grad.length());
+    }
+
+    /** Checks shapes, types and lengths (before anything is uploaded) and describes the pass for the backend. */
+    private Problem problem(LossSpec spec, long[] shape, ElementType predType, long predLength, ElementType targetType,
+                            long targetLengthGiven, ElementType gradType, long gradLength) {
         if (shape == null) {
             throw new InvalidInputException("shape must not be null");
         }
@@ -301,26 +325,21 @@ public final class LossEngine implements AutoCloseable {
         if (multiclass && c < 2) {
             throw new InvalidInputException("multiclass mode needs C >= 2 classes, was C = " + c + " in shape " + Arrays.toString(shape));
         }
-        if (pred.type() != ElementType.FLOAT32) {
-            throw new InvalidInputException("pred must be float32, was " + pred.type());
+        if (predType != ElementType.FLOAT32) {
+            throw new InvalidInputException("pred must be float32, was " + predType);
         }
-        if (pred.length() != total) {
+        if (predLength != total) {
             throw new InvalidInputException("pred must hold " + total + " values for shape " + Arrays.toString(shape)
-                    + ", had " + pred.length());
+                    + ", had " + predLength);
         }
         long targetLength = multiclass ? n * s : total;
-        if (target.length() != targetLength) {
+        if (targetLengthGiven != targetLength) {
             throw new InvalidInputException("target must hold " + targetLength + " values for pred shape "
-                    + Arrays.toString(shape) + " in " + spec.mode() + " mode" + (multiclass ? " (N, *S)" : "") + ", had " + target.length());
+                    + Arrays.toString(shape) + " in " + spec.mode() + " mode" + (multiclass ? " (N, *S)" : "") + ", had " + targetLengthGiven);
         }
-        if (grad != null && (grad.type() != ElementType.FLOAT32 || grad.length() != total)) {
+        if (gradType != null && (gradType != ElementType.FLOAT32 || gradLength != total)) {
             throw new InvalidInputException("grad must be a float32 buffer of " + total + " values, was "
-                    + grad.type() + " of " + grad.length());
-        }
-        for (DeviceBuffer d : grad == null ? new DeviceBuffer[] {pred, target} : new DeviceBuffer[] {pred, target, grad}) {
-            if (!d.backend().equals(backend.name())) {
-                throw new InvalidInputException("buffers must belong to backend " + backend.name() + ", got a " + d.backend() + " buffer");
-            }
+                    + gradType + " of " + gradLength);
         }
         if (spec.ignoreIndex() != null && !multiclass) {
             throw new InvalidInputException("ignore_index applies to multiclass mode only, was " + spec.ignoreIndex()
@@ -351,7 +370,7 @@ public final class LossEngine implements AutoCloseable {
         }
         double posWeight = spec.alphaNone() ? 1.0 : spec.alpha();
         double negWeight = spec.alphaNone() ? 1.0 : 1.0 - spec.alpha();
-        return new Problem(multiclass, spec.fromLogits(), layout, n, c, s, target.type(),
+        return new Problem(multiclass, spec.fromLogits(), layout, n, c, s, targetType,
                 spec.ignoreIndex() != null, spec.ignoreIndex() == null ? 0 : spec.ignoreIndex(), term,
                 spec.loss().hasRegionTerm(), posWeight, negWeight, spec.gamma());
     }

@@ -88,7 +88,8 @@ public final class Problem {
     /**
      * Compile-time defines that specialise a kernel for this problem (OpenCL {@code -D} options, also
      * usable as NVRTC options or as {@code #define} lines prepended to CUDA source). The shape is not
-     * part of them except C for multiclass (loops over classes), so programs are reused across sizes.
+     * part of them, so programs are reused across sizes; a backend that specialises on C (multiclass
+     * loops over classes) adds its own define.
      */
     public String defines() {
         StringBuilder d = new StringBuilder();
