@@ -261,16 +261,15 @@ public final class SparkScoring {
         ConfusionCounts k = r.counts(classes);
         double dice = k.meanDice();
         double iou = k.meanIou();
-        List<List<Long>> cols = new ArrayList<>();
-        for (int j = 0; j < 4; j++) {
-            List<Long> l = new ArrayList<>(classes);
-            for (int c = 0; c < classes; c++) {
-                l.add(j == 0 ? k.tp(c) : j == 1 ? k.fp(c) : j == 2 ? k.fn(c) : k.tn(c));
-            }
-            cols.add(l);
+        long[][] cols = new long[4][classes];
+        for (int c = 0; c < classes; c++) {
+            cols[0][c] = k.tp(c);
+            cols[1][c] = k.fp(c);
+            cols[2][c] = k.fn(c);
+            cols[3][c] = k.tn(c);
         }
         return RowFactory.create(r.file, r.predPath, r.targetPath, Double.isNaN(dice) ? null : dice,
-                Double.isNaN(iou) ? null : iou, cols.get(0), cols.get(1), cols.get(2), cols.get(3), r.countedOn, s.partition);
+                Double.isNaN(iou) ? null : iou, cols[0], cols[1], cols[2], cols[3], r.countedOn, s.partition);
     }
 
     /** Runs in a task: reads, decodes and counts the partition's pairs. */
