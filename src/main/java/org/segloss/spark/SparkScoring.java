@@ -2,6 +2,7 @@ package org.segloss.spark;
 
 import java.io.IOException;
 import java.io.Serializable;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -15,9 +16,8 @@ import java.util.TreeSet;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -374,24 +374,32 @@ public final class SparkScoring {
             String prefix = base.endsWith("/") ? base : base + "/";
             String shownPrefix = shown.endsWith("/") ? shown : shown + "/";
             TreeMap<String, List<String>> m = new TreeMap<>();
-            RemoteIterator<LocatedFileStatus> it = fs.listFiles(dir, true);
-            while (it.hasNext()) {
-                LocatedFileStatus st = it.next();
-                if (!st.isFile()) {
-                    continue;
+            // listStatus, not listFiles: LocatedFileStatus reads every file's owner and permissions, which
+            // the local filesystem does by running a process per file.
+            ArrayDeque<Path> dirs = new ArrayDeque<>();
+            dirs.add(dir);
+            while (!dirs.isEmpty()) {
+                for (FileStatus st : fs.listStatus(dirs.poll())) {
+                    if (st.isDirectory()) {
+                        dirs.add(st.getPath());
+                        continue;
+                    }
+                    if (!st.isFile()) {
+                        continue;
+                    }
+                    String path = st.getPath().toUri().getPath();
+                    if (!path.startsWith(prefix)) {
+                        throw new IOException("listing " + dir + " returned " + st.getPath() + ", which is not below it");
+                    }
+                    if (!ScoreParts.scorable(st.getPath().getName())) {
+                        otherFiles++;
+                        continue;
+                    }
+                    String rel = path.substring(prefix.length());
+                    String name = shownPrefix + rel;
+                    m.computeIfAbsent(ScoreParts.stem(rel), k -> new ArrayList<>()).add(name);
+                    where.put(name, st.getPath().toString());
                 }
-                String path = st.getPath().toUri().getPath();
-                if (!path.startsWith(prefix)) {
-                    throw new IOException("listing " + dir + " returned " + st.getPath() + ", which is not below it");
-                }
-                if (!ScoreParts.scorable(st.getPath().getName())) {
-                    otherFiles++;
-                    continue;
-                }
-                String rel = path.substring(prefix.length());
-                String name = shownPrefix + rel;
-                m.computeIfAbsent(ScoreParts.stem(rel), k -> new ArrayList<>()).add(name);
-                where.put(name, st.getPath().toString());
             }
             for (List<String> l : m.values()) {
                 Collections.sort(l);
