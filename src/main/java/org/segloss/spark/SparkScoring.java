@@ -281,11 +281,20 @@ public final class SparkScoring {
         try (ScoreParts.PairScorer scorer = new ScoreParts.PairScorer(options)) {
             while (tasks.hasNext()) {
                 PairTask t = tasks.next();
-                out.add(new Scored(partition, scorer.score(t.predName, t.targetName, t.predUri, t.targetUri,
+                out.add(new Scored(partition, scorer.score(t.predName, t.targetName, shown(t.predUri), shown(t.targetUri),
                         () -> readAll(t.predUri, conf, filesystems), () -> readAll(t.targetUri, conf, filesystems))));
             }
         }
         return out.iterator();
+    }
+
+    /**
+     * Where a file is, as per-image rows and stats files record it: a local file by its absolute path
+     * (as {@code segloss score} records it, so {@code segloss merge --report} can draw it), else its URI.
+     */
+    static String shown(String uri) {
+        Path p = new Path(uri);
+        return "file".equals(p.toUri().getScheme()) ? p.toUri().getPath() : uri;
     }
 
     private static byte[] readAll(String uri, Configuration conf, Map<String, FileSystem> filesystems) throws IOException {
