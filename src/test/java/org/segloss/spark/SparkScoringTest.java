@@ -147,6 +147,9 @@ class SparkScoringTest {
             }
             assertEquals(e.get("mean_dice").asDouble(), row.<Double>getAs("mean_dice"), 0.0);
             assertEquals("host", row.getAs("counted_on"));
+            String base = Path.of(row.<String>getAs("file")).getFileName().toString();
+            assertEquals(png.resolve("pred").resolve(base).toAbsolutePath().toString(), row.getAs("pred"));
+            assertEquals(png.resolve("target").resolve(base).toAbsolutePath().toString(), row.getAs("target"));
         }
         r.unpersist();
     }
@@ -221,16 +224,22 @@ class SparkScoringTest {
     void sparkSubmitMainWritesTheReportAndParquetRows() throws Exception {
         String pred = png.resolve("pred").toString();
         String target = png.resolve("target").toString();
-        Object[] json = score("--pred", pred, "--target", target, "--ignore-index", "255", "--format", "json", "--quiet");
+        Path scoreStats = tmp.resolve("main/score-stats.json");
+        Path sparkStats = tmp.resolve("main/spark-stats.json");
+        Object[] json = score("--pred", pred, "--target", target, "--ignore-index", "255", "--format", "json", "--quiet",
+                "--save-stats", scoreStats.toString());
         Path out = tmp.resolve("main/score.json");
         Path rows = tmp.resolve("main/rows.parquet");
         StringWriter err = new StringWriter();
         CommandLine cl = SparkScoreMain.commandLine();
         cl.setErr(new PrintWriter(err, true));
         int code = cl.execute("--pred", pred, "--target", target, "--ignore-index", "255", "--format", "json",
-                "--out", out.toString(), "--per-image-out", rows.toString(), "--partitions", "3", "--quiet");
+                "--out", out.toString(), "--per-image-out", rows.toString(), "--partitions", "3", "--quiet",
+                "--save-stats", sparkStats.toString());
         assertEquals(3, code, err::toString);
         assertEquals(json[1], Files.readString(out));
+        // The integer counts file is score's, byte for byte, so segloss merge adds it to other shards.
+        assertEquals(Files.readString(scoreStats), Files.readString(sparkStats));
         assertEquals(30, spark.read().parquet(rows.toString()).count());
         assertFalse(spark.sparkContext().isStopped(), "the main class must not stop a session it did not create");
 
