@@ -6,6 +6,7 @@ import java.awt.image.DataBufferByte;
 import java.awt.image.DataBufferUShort;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -59,7 +60,15 @@ final class Decoder {
 
     /** A target: must be a class map. */
     static LabelMap readTarget(Path file) throws BadFileException {
-        Object o = read(file);
+        return target(read(file));
+    }
+
+    /** A target from its bytes, as {@link #readTarget(Path)}. */
+    static LabelMap readTarget(String name, byte[] bytes) throws BadFileException {
+        return target(read(name, bytes));
+    }
+
+    private static LabelMap target(Object o) throws BadFileException {
         if (o instanceof Scores) {
             throw new BadFileException("target .npy must hold an integer class map, holds floating-point values of shape "
                     + Arrays.toString(((Scores) o).shape));
@@ -69,18 +78,35 @@ final class Decoder {
 
     /** A prediction: a {@link LabelMap} (PNG or integer .npy) or {@link Scores} (float .npy). */
     static Object read(Path file) throws BadFileException {
+        return decode(() -> isNpy(file) ? npy(NpyReader.read(file)) : readPng(file));
+    }
+
+    /**
+     * A prediction from the bytes of a file read elsewhere (another filesystem), decoded and refused
+     * exactly as {@link #read(Path)}; {@code name} is the file's name (its extension picks the format).
+     */
+    static Object read(String name, byte[] bytes) throws BadFileException {
+        return decode(() -> name.toLowerCase(Locale.ROOT).endsWith(".npy") ? npy(NpyReader.read(bytes)) : readPng(bytes));
+    }
+
+    private interface Source {
+        Object get() throws IOException, BadFileException;
+    }
+
+    private static Object npy(NpyReader.Array a) throws BadFileException {
+        if (a.isFloat()) {
+            return new Scores(a.shape, a.floats);
+        }
+        if (a.shape.length < 1) {
+            throw new BadFileException(".npy class map must have rank >= 1, has shape " + Arrays.toString(a.shape));
+        }
+        return new LabelMap(a.shape, a.ints);
+    }
+
+    /** Runs a read, turning every failure into the reason the file is skipped. */
+    private static Object decode(Source source) throws BadFileException {
         try {
-            if (isNpy(file)) {
-                NpyReader.Array a = NpyReader.read(file);
-                if (a.isFloat()) {
-                    return new Scores(a.shape, a.floats);
-                }
-                if (a.shape.length < 1) {
-                    throw new BadFileException(".npy class map must have rank >= 1, has shape " + Arrays.toString(a.shape));
-                }
-                return new LabelMap(a.shape, a.ints);
-            }
-            return readPng(file);
+            return source.get();
         } catch (NoSuchFileException e) {
             throw new BadFileException("unreadable: no such file");
         } catch (IIOException e) {
@@ -93,7 +119,7 @@ final class Decoder {
         }
     }
 
-    private static String message(Throwable e) {
+    static String message(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();
@@ -111,10 +137,22 @@ final class Decoder {
         try (InputStream in = Files.newInputStream(file)) {
             got = in.readNBytes(head, 0, head.length);
         }
-        if (got < head.length || !Arrays.equals(head, PNG_SIGNATURE)) {
+        checkSignature(head, got);
+        return decoded(ImageIO.read(file.toFile()));
+    }
+
+    private static LabelMap readPng(byte[] bytes) throws IOException, BadFileException {
+        checkSignature(bytes, bytes.length);
+        return decoded(ImageIO.read(new ByteArrayInputStream(bytes)));
+    }
+
+    private static void checkSignature(byte[] head, int got) throws BadFileException {
+        if (got < PNG_SIGNATURE.length || !Arrays.equals(head, 0, PNG_SIGNATURE.length, PNG_SIGNATURE, 0, PNG_SIGNATURE.length)) {
             throw new BadFileException("corrupt PNG: the file does not start with the PNG signature");
         }
-        BufferedImage img = ImageIO.read(file.toFile());
+    }
+
+    private static LabelMap decoded(BufferedImage img) throws BadFileException {
         if (img == null) {
             throw new BadFileException("corrupt PNG: ImageIO found no decoder for it");
         }

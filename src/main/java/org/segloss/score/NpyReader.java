@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -54,64 +55,73 @@ final class NpyReader {
 
     static Array read(Path file) throws IOException, BadFileException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            Header h = header(ch);
-            long count = 1;
-            for (long d : h.shape) {
-                count = Math.multiplyExact(count, d);
-            }
-            if (count > Integer.MAX_VALUE - 8) {
-                throw new BadFileException("array of " + count + " elements is too large (at most " + (Integer.MAX_VALUE - 8) + ")");
-            }
-            long bytes = count * h.itemSize;
-            if (ch.size() - h.dataOffset < bytes) {
-                throw new BadFileException("truncated .npy: shape " + Arrays.toString(h.shape) + " of " + h.descr
-                        + " needs " + bytes + " data bytes, file has " + (ch.size() - h.dataOffset));
-            }
-            ByteBuffer data = ByteBuffer.allocate((int) Math.min(bytes, Integer.MAX_VALUE - 8)).order(h.order);
-            ch.position(h.dataOffset);
-            while (data.hasRemaining()) {
-                if (ch.read(data) < 0) {
-                    throw new BadFileException("truncated .npy data");
-                }
-            }
-            data.flip();
-            int n = (int) count;
-            char kind = h.kind;
-            if (kind == 'f') {
-                float[] out = new float[n];
-                if (h.itemSize == 4) {
-                    data.asFloatBuffer().get(out);
-                } else {
-                    for (int i = 0; i < n; i++) {
-                        out[i] = (float) data.getDouble();
-                    }
-                }
-                return new Array(h.shape, h.descr, null, out);
-            }
-            int[] out = new int[n];
-            for (int i = 0; i < n; i++) {
-                long v;
-                switch (h.itemSize) {
-                    case 1:
-                        v = kind == 'u' || kind == 'b' ? Byte.toUnsignedInt(data.get()) : data.get();
-                        break;
-                    case 2:
-                        v = kind == 'u' ? Short.toUnsignedInt(data.getShort()) : data.getShort();
-                        break;
-                    case 4:
-                        v = kind == 'u' ? Integer.toUnsignedLong(data.getInt()) : data.getInt();
-                        break;
-                    default:
-                        v = data.getLong();
-                }
-                if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
-                    throw new BadFileException("class map value " + (kind == 'u' ? Long.toUnsignedString(v) : v)
-                            + " at element " + i + " does not fit a 32-bit class index");
-                }
-                out[i] = (int) v;
-            }
-            return new Array(h.shape, h.descr, out, null);
+            return read(ch);
         }
+    }
+
+    /** A file's bytes already in memory (read from another filesystem), as {@link #read(Path)}. */
+    static Array read(byte[] bytes) throws IOException, BadFileException {
+        return read(new BytesChannel(bytes));
+    }
+
+    private static Array read(SeekableByteChannel ch) throws IOException, BadFileException {
+        Header h = header(ch);
+        long count = 1;
+        for (long d : h.shape) {
+            count = Math.multiplyExact(count, d);
+        }
+        if (count > Integer.MAX_VALUE - 8) {
+            throw new BadFileException("array of " + count + " elements is too large (at most " + (Integer.MAX_VALUE - 8) + ")");
+        }
+        long bytes = count * h.itemSize;
+        if (ch.size() - h.dataOffset < bytes) {
+            throw new BadFileException("truncated .npy: shape " + Arrays.toString(h.shape) + " of " + h.descr
+                    + " needs " + bytes + " data bytes, file has " + (ch.size() - h.dataOffset));
+        }
+        ByteBuffer data = ByteBuffer.allocate((int) Math.min(bytes, Integer.MAX_VALUE - 8)).order(h.order);
+        ch.position(h.dataOffset);
+        while (data.hasRemaining()) {
+            if (ch.read(data) < 0) {
+                throw new BadFileException("truncated .npy data");
+            }
+        }
+        data.flip();
+        int n = (int) count;
+        char kind = h.kind;
+        if (kind == 'f') {
+            float[] out = new float[n];
+            if (h.itemSize == 4) {
+                data.asFloatBuffer().get(out);
+            } else {
+                for (int i = 0; i < n; i++) {
+                    out[i] = (float) data.getDouble();
+                }
+            }
+            return new Array(h.shape, h.descr, null, out);
+        }
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            long v;
+            switch (h.itemSize) {
+                case 1:
+                    v = kind == 'u' || kind == 'b' ? Byte.toUnsignedInt(data.get()) : data.get();
+                    break;
+                case 2:
+                    v = kind == 'u' ? Short.toUnsignedInt(data.getShort()) : data.getShort();
+                    break;
+                case 4:
+                    v = kind == 'u' ? Integer.toUnsignedLong(data.getInt()) : data.getInt();
+                    break;
+                default:
+                    v = data.getLong();
+            }
+            if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+                throw new BadFileException("class map value " + (kind == 'u' ? Long.toUnsignedString(v) : v)
+                        + " at element " + i + " does not fit a 32-bit class index");
+            }
+            out[i] = (int) v;
+        }
+        return new Array(h.shape, h.descr, out, null);
     }
 
     private static final class Header {
@@ -123,7 +133,7 @@ final class NpyReader {
         long dataOffset;
     }
 
-    private static Header header(FileChannel ch) throws IOException, BadFileException {
+    private static Header header(SeekableByteChannel ch) throws IOException, BadFileException {
         ByteBuffer pre = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
         while (pre.hasRemaining() && ch.read(pre) >= 0) {
             // fill the fixed preamble
@@ -222,6 +232,62 @@ final class NpyReader {
         }
         if (!ok || !(endian == '<' || endian == '>' || endian == '|' || endian == '=')) {
             throw new BadFileException(".npy dtype " + d + " is not supported (integer class maps or float32/float64 values)");
+        }
+    }
+
+    /** A read-only channel over a byte array. */
+    private static final class BytesChannel implements SeekableByteChannel {
+        private final byte[] bytes;
+        private int position;
+
+        BytesChannel(byte[] bytes) {
+            this.bytes = bytes;
+        }
+
+        @Override
+        public int read(ByteBuffer dst) {
+            if (position >= bytes.length) {
+                return -1;
+            }
+            int n = Math.min(dst.remaining(), bytes.length - position);
+            dst.put(bytes, position, n);
+            position += n;
+            return n;
+        }
+
+        @Override
+        public int write(ByteBuffer src) {
+            throw new java.nio.channels.NonWritableChannelException();
+        }
+
+        @Override
+        public long position() {
+            return position;
+        }
+
+        @Override
+        public SeekableByteChannel position(long newPosition) {
+            position = (int) Math.min(newPosition, bytes.length);
+            return this;
+        }
+
+        @Override
+        public long size() {
+            return bytes.length;
+        }
+
+        @Override
+        public SeekableByteChannel truncate(long size) {
+            throw new java.nio.channels.NonWritableChannelException();
+        }
+
+        @Override
+        public boolean isOpen() {
+            return true;
+        }
+
+        @Override
+        public void close() {
         }
     }
 }

@@ -39,46 +39,83 @@ final class Pairing {
     }
 
     static boolean scorable(Path p) {
-        String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+        return scorable(p.getFileName().toString());
+    }
+
+    static boolean scorable(String fileName) {
+        String n = fileName.toLowerCase(Locale.ROOT);
         return n.endsWith(".png") || n.endsWith(".npy");
     }
 
     static Pairing of(Path pred, Path target) throws IOException {
         Pairing out = new Pairing();
         if (!Files.isDirectory(pred)) {
-            String name = pred.getFileName().toString();
-            int dot = name.lastIndexOf('.');
-            out.pairs.add(new Pair(dot > 0 ? name.substring(0, dot) : name, pred, target));
+            out.pairs.add(new Pair(fileStem(pred.getFileName().toString()), pred, target));
             return out;
         }
         Map<String, List<Path>> p = out.index(pred);
         Map<String, List<Path>> t = out.index(target);
-        for (Map.Entry<String, List<Path>> e : p.entrySet()) {
-            List<Path> tp = t.get(e.getKey());
+        match(p, t, new Matches<Path>() {
+            @Override
+            public void pair(String stem, Path predFile, Path targetFile) {
+                out.pairs.add(new Pair(stem, predFile, targetFile));
+            }
+
+            @Override
+            public void unpaired(Path file, String reason) {
+                out.unpaired.add(new Tally.Skipped(file.toString(), reason));
+            }
+        });
+        return out;
+    }
+
+    /** Receives the outcome of {@link #match}: pairs, and files left out with the reason. */
+    interface Matches<F> {
+        void pair(String stem, F pred, F target);
+
+        void unpaired(F file, String reason);
+    }
+
+    /**
+     * Pairs files keyed by stem (both maps sorted by stem, files in each list sorted): a stem with one
+     * file on each side is a pair; a stem twice on one side is ambiguous, on one side only unpaired.
+     */
+    static <F> void match(Map<String, List<F>> p, Map<String, List<F>> t, Matches<F> out) {
+        for (Map.Entry<String, List<F>> e : p.entrySet()) {
+            List<F> tp = t.get(e.getKey());
             if (e.getValue().size() > 1) {
-                for (Path f : e.getValue()) {
-                    out.unpaired.add(new Tally.Skipped(f.toString(), "ambiguous: " + e.getValue().size()
-                            + " prediction files share the name stem " + e.getKey()));
+                for (F f : e.getValue()) {
+                    out.unpaired(f, "ambiguous: " + e.getValue().size()
+                            + " prediction files share the name stem " + e.getKey());
                 }
             } else if (tp == null) {
-                out.unpaired.add(new Tally.Skipped(e.getValue().get(0).toString(), "unpaired: no target file with this name stem"));
+                out.unpaired(e.getValue().get(0), "unpaired: no target file with this name stem");
             } else if (tp.size() > 1) {
-                for (Path f : tp) {
-                    out.unpaired.add(new Tally.Skipped(f.toString(), "ambiguous: " + tp.size()
-                            + " target files share the name stem " + e.getKey()));
+                for (F f : tp) {
+                    out.unpaired(f, "ambiguous: " + tp.size() + " target files share the name stem " + e.getKey());
                 }
             } else {
-                out.pairs.add(new Pair(e.getKey(), e.getValue().get(0), tp.get(0)));
+                out.pair(e.getKey(), e.getValue().get(0), tp.get(0));
             }
         }
-        for (Map.Entry<String, List<Path>> e : t.entrySet()) {
+        for (Map.Entry<String, List<F>> e : t.entrySet()) {
             if (!p.containsKey(e.getKey())) {
-                for (Path f : e.getValue()) {
-                    out.unpaired.add(new Tally.Skipped(f.toString(), "unpaired: no prediction file with this name stem"));
+                for (F f : e.getValue()) {
+                    out.unpaired(f, "unpaired: no prediction file with this name stem");
                 }
             }
         }
-        return out;
+    }
+
+    /** The key of a file: its path relative to the directory, without the extension. */
+    static String stem(String relativePath) {
+        return relativePath.substring(0, relativePath.lastIndexOf('.'));
+    }
+
+    /** The key of a single file given on the command line: its name without the extension. */
+    static String fileStem(String name) {
+        int dot = name.lastIndexOf('.');
+        return dot > 0 ? name.substring(0, dot) : name;
     }
 
     private Map<String, List<Path>> index(Path dir) throws IOException {
@@ -90,8 +127,7 @@ final class Pairing {
                     return;
                 }
                 String rel = dir.relativize(f).toString().replace('\\', '/');
-                String stem = rel.substring(0, rel.lastIndexOf('.'));
-                m.computeIfAbsent(stem, k -> new ArrayList<>()).add(f);
+                m.computeIfAbsent(stem(rel), k -> new ArrayList<>()).add(f);
             });
         } catch (UncheckedIOException e) {
             throw e.getCause();
