@@ -125,7 +125,7 @@ final class VectorBinary {
                     ok = ok.and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE));
                     // e = exp(-|x|); p = 1 / (1 + e) for x >= 0, e / (1 + e) for x < 0; q = 1 - p likewise.
                     VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
-                    FloatVector e = x.abs().neg().lanewise(VectorOperators.EXP);
+                    FloatVector e = VectorMath.exp(x.abs().neg());
                     if (region || focal) {
                         FloatVector r = ONE.div(e.add(1f));
                         FloatVector er = e.mul(r);
@@ -138,7 +138,7 @@ final class VectorBinary {
                         if (focal) {
                             // aw t q^g softplus(-x) + nw (1 - t) p^g softplus(x), softplus(+-x) = max(+-x, 0) + log1p(e)
                             FloatVector q = r.blend(er, pos);
-                            FloatVector l = e.lanewise(VectorOperators.LOG1P);
+                            FloatVector l = VectorMath.log1p(e);
                             FloatVector spPos = ZERO.blend(x, pos).add(l);
                             FloatVector spNeg = x.neg().blend(ZERO, pos).add(l);
                             FloatVector v = t.mul(aw).mul(pow(q, g)).mul(spNeg)
@@ -148,7 +148,7 @@ final class VectorBinary {
                     }
                     if (bce) {
                         // max(x, 0) - x t + log1p(exp(-|x|))
-                        FloatVector v = ZERO.blend(x, pos).sub(x.mul(t)).add(e.lanewise(VectorOperators.LOG1P));
+                        FloatVector v = ZERO.blend(x, pos).sub(x.mul(t)).add(VectorMath.log1p(e));
                         sumTerm = sumTerm.add(v);
                     }
                 } else {
@@ -164,8 +164,8 @@ final class VectorBinary {
                         VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
                         FloatVector small = ONE.sub(x).blend(x, lo);
                         small = small.blend(EPS, small.compare(VectorOperators.LT, EPS));
-                        FloatVector logSmall = small.lanewise(VectorOperators.LOG);
-                        FloatVector logLarge = small.neg().lanewise(VectorOperators.LOG1P);
+                        FloatVector logSmall = VectorMath.log(small);
+                        FloatVector logLarge = VectorMath.log1p(small.neg());
                         FloatVector logP = logLarge.blend(logSmall, lo);
                         FloatVector logQ = logSmall.blend(logLarge, lo);
                         FloatVector v;
@@ -188,12 +188,12 @@ final class VectorBinary {
                 return false;
             }
             if (region) {
-                acc[base + I] += sumI.reduceLanes(VectorOperators.ADD);
-                acc[base + P] += sumP.reduceLanes(VectorOperators.ADD);
-                acc[base + T] += sumT.reduceLanes(VectorOperators.ADD);
+                acc[base + I] += VectorMath.sumLanes(sumI);
+                acc[base + P] += VectorMath.sumLanes(sumP);
+                acc[base + T] += VectorMath.sumLanes(sumT);
             }
             if (bce || focal) {
-                acc[base + TERM] += sumTerm.reduceLanes(VectorOperators.ADD);
+                acc[base + TERM] += VectorMath.sumLanes(sumTerm);
             }
         }
         for (int i = full; i < len; i++) {
@@ -305,7 +305,7 @@ final class VectorBinary {
             FloatVector d = ZERO;
             if (logits) {
                 VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
-                FloatVector e = x.abs().neg().lanewise(VectorOperators.EXP);
+                FloatVector e = VectorMath.exp(x.abs().neg());
                 FloatVector r = ONE.div(e.add(1f));
                 FloatVector er = e.mul(r);
                 FloatVector prob = er.blend(r, pos);
@@ -313,7 +313,7 @@ final class VectorBinary {
                 if (bce) {
                     d = prob.sub(t).mul(ps);
                 } else if (focal) {
-                    FloatVector l = e.lanewise(VectorOperators.LOG1P);
+                    FloatVector l = VectorMath.log1p(e);
                     FloatVector spPos = ZERO.blend(x, pos).add(l);
                     FloatVector spNeg = x.neg().blend(ZERO, pos).add(l);
                     FloatVector qg = pow(q, g);
@@ -336,8 +336,8 @@ final class VectorBinary {
                     if (bce) {
                         d = ONE.sub(t).div(qc).sub(t.div(pc)).mul(ps);
                     } else {
-                        FloatVector logSmall = small.lanewise(VectorOperators.LOG);
-                        FloatVector logLarge = small.neg().lanewise(VectorOperators.LOG1P);
+                        FloatVector logSmall = VectorMath.log(small);
+                        FloatVector logLarge = VectorMath.log1p(small.neg());
                         FloatVector logP = logLarge.blend(logSmall, lo);
                         FloatVector logQ = logSmall.blend(logLarge, lo);
                         FloatVector posPart = pow(qc, g).div(pc);

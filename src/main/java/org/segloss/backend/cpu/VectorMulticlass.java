@@ -110,7 +110,7 @@ final class VectorMulticlass {
             }
             if (region) {
                 for (int ci = 0; ci < c; ci++) {
-                    acc[ci * K + P] += FloatVector.fromArray(FS, accP, ci * L).reduceLanes(VectorOperators.ADD);
+                    acc[ci * K + P] += VectorMath.sumLanes(FloatVector.fromArray(FS, accP, ci * L));
                 }
                 Arrays.fill(accP, 0, c * L, 0f);
             }
@@ -168,28 +168,33 @@ final class VectorMulticlass {
             FloatVector logPy;
             if (logits) {
                 FloatVector max = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);
+                FloatVector argmax = ZERO;
                 for (int ci = 0; ci < c; ci++) {
                     FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
                     ok = ok.and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE));
-                    max = max.blend(x, x.compare(VectorOperators.GT, max));
+                    VectorMask<Float> above = x.compare(VectorOperators.GT, max);
+                    max = max.blend(x, above);
+                    argmax = argmax.blend(ci, above);
                 }
                 if (!ok.allTrue()) {
                     return false;
                 }
-                FloatVector sum = ZERO;
+                // sum_k exp(x_k - max) = 1 + others (the first maximum's term is exactly 1), so that
+                // log sum = log1p(others) keeps full precision when p_y is close to 1.
+                FloatVector others = ZERO;
                 for (int ci = 0; ci < c; ci++) {
                     FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
-                    FloatVector e = x.sub(max).lanewise(VectorOperators.EXP);
-                    sum = sum.add(e);
+                    FloatVector e = VectorMath.exp(x.sub(max));
+                    others = others.add(e.blend(ZERO, argmax.compare(VectorOperators.EQ, (float) ci)));
                     if (region) {
                         e.intoArray(es, ci * L);
                     }
                     xy = xy.blend(x, yf.compare(VectorOperators.EQ, (float) ci));
                 }
-                logPy = xy.sub(max).sub(sum.lanewise(VectorOperators.LOG));
-                py = region || focal ? logPy.lanewise(VectorOperators.EXP) : ZERO;
+                logPy = xy.sub(max).sub(VectorMath.log1p(others));
+                py = region ? VectorMath.exp(logPy) : ZERO;
                 if (region) {
-                    FloatVector inv = ONE.div(sum).blend(ZERO, valid.not());
+                    FloatVector inv = ONE.div(others.add(1f)).blend(ZERO, valid.not());
                     for (int ci = 0; ci < c; ci++) {
                         FloatVector acc = FloatVector.fromArray(FS, accP, ci * L);
                         FloatVector.fromArray(FS, es, ci * L).fma(inv, acc).intoArray(accP, ci * L);
@@ -214,14 +219,15 @@ final class VectorMulticlass {
             if (hasTerm) {
                 FloatVector v;
                 if (logits) {
-                    v = focal ? VectorBinary.pow(ONE.sub(py), g).mul(logPy).neg() : logPy.neg();
+                    // 1 - p_y = -expm1(log p_y), exact near p_y = 1
+                    v = focal ? VectorBinary.pow(VectorMath.expm1(logPy).neg(), g).mul(logPy).neg() : logPy.neg();
                 } else {
                     // log(clamp(p_y)) with the smaller of pc, qc = 1 - pc taken through LOG, the larger through LOG1P.
                     VectorMask<Float> lo = xy.compare(VectorOperators.LT, 0.5f);
                     FloatVector small = ONE.sub(xy).blend(xy, lo);
                     small = small.blend(EPS, small.compare(VectorOperators.LT, EPS));
-                    FloatVector logP = small.neg().lanewise(VectorOperators.LOG1P)
-                            .blend(small.lanewise(VectorOperators.LOG), lo);
+                    FloatVector logP = VectorMath.log1p(small.neg())
+                            .blend(VectorMath.log(small), lo);
                     FloatVector qc = small.blend(ONE.sub(small), lo);
                     v = focal ? VectorBinary.pow(qc, g).mul(logP).neg() : logP.neg();
                 }
@@ -325,36 +331,47 @@ final class VectorMulticlass {
             FloatVector psy = ZERO;
             FloatVector ay = ZERO;
             if (logits) {
-                FloatVector max = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);
+                // The target class's coefficients first: the region part is computed relative to r_y.
+                FloatVector by = ZERO;
                 for (int ci = 0; ci < c; ci++) {
-                    FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
-                    max = max.blend(x, x.compare(VectorOperators.GT, max));
-                }
-                FloatVector sum = ZERO;
-                FloatVector sumEB = ZERO;
-                FloatVector ey = ZERO;
-                for (int ci = 0; ci < c; ci++) {
-                    FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
-                    FloatVector e = x.sub(max).lanewise(VectorOperators.EXP);
-                    e.intoArray(es, ci * L);
-                    sum = sum.add(e);
                     VectorMask<Float> isY = yf.compare(VectorOperators.EQ, (float) ci);
-                    xy = xy.blend(x, isY);
-                    ey = ey.blend(e, isY);
                     psy = psy.blend(pixelScale[ci], isY);
                     if (region) {
                         ay = ay.blend(regionA[rowBase + ci], isY);
-                        sumEB = e.mul(regionB[rowBase + ci]).add(sumEB);
+                        by = by.blend(regionB[rowBase + ci], isY);
                     }
                 }
-                FloatVector inv = ONE.div(sum);
-                FloatVector py = ey.mul(inv);
-                // sum_k p_k r_k = sum_k p_k B_k + p_y A_y
-                FloatVector sumPr = region ? sumEB.mul(inv).add(py.mul(ay)) : ZERO;
+                FloatVector max = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);
+                FloatVector argmax = ZERO;
+                for (int ci = 0; ci < c; ci++) {
+                    FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
+                    VectorMask<Float> above = x.compare(VectorOperators.GT, max);
+                    max = max.blend(x, above);
+                    argmax = argmax.blend(ci, above);
+                }
+                FloatVector others = ZERO;
+                FloatVector sumED = ZERO;
+                for (int ci = 0; ci < c; ci++) {
+                    FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
+                    FloatVector e = VectorMath.exp(x.sub(max));
+                    e.intoArray(es, ci * L);
+                    others = others.add(e.blend(ZERO, argmax.compare(VectorOperators.EQ, (float) ci)));
+                    xy = xy.blend(x, yf.compare(VectorOperators.EQ, (float) ci));
+                    if (region) {
+                        sumED = e.mul(by.neg().add(regionB[rowBase + ci])).add(sumED);
+                    }
+                }
+                FloatVector inv = ONE.div(others.add(1f));
+                // p_y - 1 = expm1(log p_y): exact where p_y is close to 1 (no 1 - p_y cancellation)
+                FloatVector logPy = xy.sub(max).sub(VectorMath.log1p(others));
+                FloatVector pyMinus1 = VectorMath.expm1(logPy);
+                FloatVector py = pyMinus1.add(1f);
+                // r_c - sum_k p_k r_k = (r_c - r_y) - D with D = sum_k p_k (r_k - r_y)
+                //                     = sum_k p_k (B_k - B_y) + A_y (p_y - 1)   (uses sum_k p_k = 1)
+                FloatVector dev = region ? sumED.mul(inv).add(ay.mul(pyMinus1)) : ZERO;
                 FloatVector slope = ZERO;
                 if (focal) {
-                    FloatVector logPy = xy.sub(max).sub(sum.lanewise(VectorOperators.LOG));
-                    FloatVector q = ONE.sub(py);
+                    FloatVector q = pyMinus1.neg();
                     FloatVector f = VectorBinary.pow(q, g).neg();
                     if (g != 0) {
                         FloatVector first = VectorBinary.pow(q, g - 1).mul(py).mul(logPy).mul(g);
@@ -365,16 +382,17 @@ final class VectorMulticlass {
                 for (int ci = 0; ci < c; ci++) {
                     FloatVector prob = FloatVector.fromArray(FS, es, ci * L).mul(inv);
                     VectorMask<Float> isY = yf.compare(VectorOperators.EQ, (float) ci);
-                    FloatVector t = ZERO.blend(ONE, isY);
+                    // p_c - t_c, with p_y - 1 taken from expm1
+                    FloatVector pMinusT = prob.blend(pyMinus1, isY);
                     FloatVector d = ZERO;
                     if (ce) {
-                        d = prob.sub(t).mul(psy);
+                        d = pMinusT.mul(psy);
                     } else if (focal) {
-                        d = t.sub(prob).mul(slope);
+                        d = pMinusT.mul(slope).neg();
                     }
                     if (region) {
-                        FloatVector r = t.mul(regionA[rowBase + ci]).add(regionB[rowBase + ci]);
-                        d = r.sub(sumPr).mul(prob).add(d);
+                        FloatVector rMinusRy = by.add(ay).neg().add(regionB[rowBase + ci]).blend(ZERO, isY);
+                        d = rMinusRy.sub(dev).mul(prob).add(d);
                     }
                     d.blend(ZERO, ignored).intoArray(ga, go + ci * gstride + i);
                 }
@@ -397,8 +415,8 @@ final class VectorMulticlass {
                     } else {
                         FloatVector f = VectorBinary.pow(qc, g).div(pc).neg();
                         if (g != 0) {
-                            FloatVector logP = small.neg().lanewise(VectorOperators.LOG1P)
-                                    .blend(small.lanewise(VectorOperators.LOG), lo);
+                            FloatVector logP = VectorMath.log1p(small.neg())
+                                    .blend(VectorMath.log(small), lo);
                             f = VectorBinary.pow(qc, g - 1).mul(logP).mul(g).add(f);
                         }
                         slope = psy.mul(f);
