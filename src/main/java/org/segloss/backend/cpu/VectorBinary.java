@@ -31,6 +31,8 @@ final class VectorBinary {
     private static final int SLOT_T = 1;
     private static final int SLOT_G = 2;
     private static final int SLOT_LINEAR = 3;
+    private static final int SLOT_STAGE1 = 4;
+    private static final int SLOT_STAGE2 = 5;
 
     private static final int I = Problem.STAT_I;
     private static final int P = Problem.STAT_P;
@@ -55,7 +57,7 @@ final class VectorBinary {
                 int to = target.floats.arrayOffset();
                 for (int ci = 0; ci < c; ci++) {
                     int idx = CpuBackend.index(p, n, ci, s0);
-                    if (!statsRow(p, xa, xo + idx, ta, to + idx, len, acc, ci * K)) {
+                    if (!statsRow(p, xa, xo + idx, ta, to + idx, len, acc, ci * K, sc)) {
                         return false;
                     }
                 }
@@ -69,7 +71,7 @@ final class VectorBinary {
                     int idx = CpuBackend.index(p, n, ci, s0 + a);
                     VectorIo.readFloats(pred, idx, m, xs, 0);
                     VectorIo.readTargets(target, idx, m, ts, 0, sc);
-                    if (!statsRow(p, xs, 0, ts, 0, m, acc, ci * K)) {
+                    if (!statsRow(p, xs, 0, ts, 0, m, acc, ci * K, sc)) {
                         return false;
                     }
                 }
@@ -86,7 +88,7 @@ final class VectorBinary {
             VectorIo.transposeIn(pred, base, m, c, xs, linear, sc, false);
             VectorIo.transposeIn(target, base, m, c, ts, linear, sc, true);
             for (int ci = 0; ci < c; ci++) {
-                if (!statsRow(p, xs, ci * m, ts, ci * m, m, acc, ci * K)) {
+                if (!statsRow(p, xs, ci * m, ts, ci * m, m, acc, ci * K, sc)) {
                     return false;
                 }
             }
@@ -97,103 +99,40 @@ final class VectorBinary {
     /**
      * Stats of one row segment into acc[base + stat]: per element, p = sigmoid(x) (from logits) or x;
      * I += p t, P += p, T += t (region); TERM += bce or focal term. Returns false on a refused value:
-     * x not finite (logits) or outside [0, 1] (probabilities), t outside [0, 1].
+     * x not finite (logits) or outside [0, 1] (probabilities), t outside [0, 1]. Lanes go chunk by chunk
+     * of {@link #SUM_CHUNK}: the transcendentals of the chunk first (staged in scratch), then the sums.
      */
-    static boolean statsRow(Problem p, float[] xa, int xo, float[] ta, int to, int len, double[] acc, int base) {
-        boolean logits = p.fromLogits;
+    static boolean statsRow(Problem p, float[] xa, int xo, float[] ta, int to, int len, double[] acc, int base,
+                            VectorScratch sc) {
         boolean region = p.region;
         PixelTerm term = p.pixelTerm;
-        boolean bce = term == PixelTerm.BCE;
         boolean focal = term == PixelTerm.FOCAL;
+        boolean hasTerm = term != PixelTerm.NONE;
         int g = (int) p.gamma;
         float aw = (float) p.focalPosWeight;
         float nw = (float) p.focalNegWeight;
+        float[] s1 = sc.floats(SLOT_STAGE1, SUM_CHUNK);
+        float[] s2 = sc.floats(SLOT_STAGE2, SUM_CHUNK);
         int full = len - len % L;
         for (int a = 0; a < full; a += SUM_CHUNK) {
-            int end = Math.min(full, a + SUM_CHUNK);
-            FloatVector sumI = ZERO;
-            FloatVector sumP = ZERO;
-            FloatVector sumT = ZERO;
-            FloatVector sumTerm = ZERO;
-            VectorMask<Float> ok = FS.maskAll(true);
-            for (int i = a; i < end; i += L) {
-                FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
-                FloatVector t = FloatVector.fromArray(FS, ta, to + i);
-                ok = ok.and(t.compare(VectorOperators.GE, 0f)).and(t.compare(VectorOperators.LE, 1f));
-                if (logits) {
-                    // |x| <= MAX_VALUE is false for NaN and +-inf.
-                    ok = ok.and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE));
-                    // e = exp(-|x|); p = 1 / (1 + e) for x >= 0, e / (1 + e) for x < 0; q = 1 - p likewise.
-                    VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
-                    FloatVector e = VectorMath.exp(x.abs().neg());
-                    if (region || focal) {
-                        FloatVector r = ONE.div(e.add(1f));
-                        FloatVector er = e.mul(r);
-                        FloatVector prob = er.blend(r, pos);
-                        if (region) {
-                            sumI = prob.fma(t, sumI);
-                            sumP = sumP.add(prob);
-                            sumT = sumT.add(t);
-                        }
-                        if (focal) {
-                            // aw t q^g softplus(-x) + nw (1 - t) p^g softplus(x), softplus(+-x) = max(+-x, 0) + log1p(e)
-                            FloatVector q = r.blend(er, pos);
-                            FloatVector l = VectorMath.log1p(e);
-                            FloatVector spPos = ZERO.blend(x, pos).add(l);
-                            FloatVector spNeg = x.neg().blend(ZERO, pos).add(l);
-                            FloatVector v = t.mul(aw).mul(pow(q, g)).mul(spNeg)
-                                    .add(ONE.sub(t).mul(nw).mul(pow(prob, g)).mul(spPos));
-                            sumTerm = sumTerm.add(v);
-                        }
-                    }
-                    if (bce) {
-                        // max(x, 0) - x t + log1p(exp(-|x|))
-                        FloatVector v = ZERO.blend(x, pos).sub(x.mul(t)).add(VectorMath.log1p(e));
-                        sumTerm = sumTerm.add(v);
-                    }
-                } else {
-                    ok = ok.and(x.compare(VectorOperators.GE, 0f)).and(x.compare(VectorOperators.LE, 1f));
-                    if (region) {
-                        sumI = x.fma(t, sumI);
-                        sumP = sumP.add(x);
-                        sumT = sumT.add(t);
-                    }
-                    if (bce || focal) {
-                        // The smaller of pc = clamp(x) and qc = 1 - pc, so that both logs keep full precision:
-                        // small = max(min(x, 1 - x), eps); log of the small one with LOG, of the large one with LOG1P.
-                        VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
-                        FloatVector small = ONE.sub(x).blend(x, lo);
-                        small = small.blend(EPS, small.compare(VectorOperators.LT, EPS));
-                        FloatVector logSmall = VectorMath.log(small);
-                        FloatVector logLarge = VectorMath.log1p(small.neg());
-                        FloatVector logP = logLarge.blend(logSmall, lo);
-                        FloatVector logQ = logSmall.blend(logLarge, lo);
-                        FloatVector v;
-                        if (bce) {
-                            // -(t log pc + (1 - t) log qc)
-                            v = t.mul(logP).add(ONE.sub(t).mul(logQ)).neg();
-                        } else {
-                            // -aw t qc^g log pc - nw (1 - t) pc^g log qc
-                            FloatVector large = ONE.sub(small);
-                            FloatVector pc = large.blend(small, lo);
-                            FloatVector qc = small.blend(large, lo);
-                            v = t.mul(aw).mul(pow(qc, g)).mul(logP)
-                                    .add(ONE.sub(t).mul(nw).mul(pow(pc, g)).mul(logQ)).neg();
-                        }
-                        sumTerm = sumTerm.add(v);
-                    }
+            int m = Math.min(full - a, SUM_CHUNK);
+            boolean clean;
+            if (p.fromLogits) {
+                VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
+                if (hasTerm) {
+                    VectorMath.log1p(s1, s2, m);
                 }
+                clean = focal ? lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, acc, base)
+                        : lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base);
+            } else {
+                if (hasTerm) {
+                    VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
+                }
+                clean = focal ? lanesProbFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, acc, base)
+                        : lanesProb(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base);
             }
-            if (!ok.allTrue()) {
+            if (!clean) {
                 return false;
-            }
-            if (region) {
-                acc[base + I] += VectorMath.sumLanes(sumI);
-                acc[base + P] += VectorMath.sumLanes(sumP);
-                acc[base + T] += VectorMath.sumLanes(sumT);
-            }
-            if (bce || focal) {
-                acc[base + TERM] += VectorMath.sumLanes(sumTerm);
             }
         }
         for (int i = full; i < len; i++) {
@@ -201,6 +140,163 @@ final class VectorBinary {
                 return false;
             }
         }
+        return true;
+    }
+
+    /** Adds the chunk's float lanes to the double stats of the row. */
+    private static void flush(double[] acc, int base, boolean region, boolean term, FloatVector sumI, FloatVector sumP,
+                              FloatVector sumT, FloatVector sumTerm) {
+        if (region) {
+            acc[base + I] += VectorMath.sumLanes(sumI);
+            acc[base + P] += VectorMath.sumLanes(sumP);
+            acc[base + T] += VectorMath.sumLanes(sumT);
+        }
+        if (term) {
+            acc[base + TERM] += VectorMath.sumLanes(sumTerm);
+        }
+    }
+
+    /** Refused lanes: t outside [0, 1] (NaN included). */
+    private static VectorMask<Float> targetOk(FloatVector t) {
+        return t.compare(VectorOperators.GE, 0f).and(t.compare(VectorOperators.LE, 1f));
+    }
+
+    /**
+     * From logits, no term or bce, with e = exp(-|x|) and l = log1p(e) staged: p = 1 / (1 + e) (x >= 0)
+     * or e / (1 + e) (x < 0); I += p t, P += p, T += t; bce = max(x, 0) - x t + l. Refused: x not finite.
+     */
+    private static boolean lanesLogits(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, int m,
+                                       boolean region, boolean bce, double[] acc, int base) {
+        FloatVector sumI = ZERO;
+        FloatVector sumP = ZERO;
+        FloatVector sumT = ZERO;
+        FloatVector sumTerm = ZERO;
+        VectorMask<Float> ok = FS.maskAll(true);
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            // |x| <= MAX_VALUE is false for NaN and +-inf
+            ok = ok.and(targetOk(t)).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE));
+            VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
+            if (region) {
+                FloatVector e = FloatVector.fromArray(FS, ea, i);
+                FloatVector r = ONE.div(e.add(ONE));
+                FloatVector prob = e.mul(r).blend(r, pos);
+                sumI = prob.fma(t, sumI);
+                sumP = sumP.add(prob);
+                sumT = sumT.add(t);
+            }
+            if (bce) {
+                FloatVector l = FloatVector.fromArray(FS, la, i);
+                sumTerm = sumTerm.add(ZERO.blend(x, pos).sub(x.mul(t)).add(l));
+            }
+        }
+        if (!ok.allTrue()) {
+            return false;
+        }
+        flush(acc, base, region, bce, sumI, sumP, sumT, sumTerm);
+        return true;
+    }
+
+    /**
+     * From logits, focal: aw t q^g softplus(-x) + nw (1 - t) p^g softplus(x), p and q = 1 - p from the
+     * staged e = exp(-|x|), softplus(+-x) = max(+-x, 0) + l with l = log1p(e) staged. Focal has no region term.
+     */
+    private static boolean lanesLogitsFocal(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, int m,
+                                            int g, float aw, float nw, double[] acc, int base) {
+        FloatVector sumTerm = ZERO;
+        VectorMask<Float> ok = FS.maskAll(true);
+        FloatVector awv = FloatVector.broadcast(FS, aw);
+        FloatVector nwv = FloatVector.broadcast(FS, nw);
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            ok = ok.and(targetOk(t)).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE));
+            VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
+            FloatVector e = FloatVector.fromArray(FS, ea, i);
+            FloatVector l = FloatVector.fromArray(FS, la, i);
+            FloatVector r = ONE.div(e.add(ONE));
+            FloatVector er = e.mul(r);
+            FloatVector prob = er.blend(r, pos);
+            FloatVector q = r.blend(er, pos);
+            FloatVector spPos = ZERO.blend(x, pos).add(l);
+            FloatVector spNeg = x.neg().blend(ZERO, pos).add(l);
+            FloatVector v = t.mul(awv).mul(pow(q, g)).mul(spNeg)
+                    .add(ONE.sub(t).mul(nwv).mul(pow(prob, g)).mul(spPos));
+            sumTerm = sumTerm.add(v);
+        }
+        if (!ok.allTrue()) {
+            return false;
+        }
+        flush(acc, base, false, true, ZERO, ZERO, ZERO, sumTerm);
+        return true;
+    }
+
+    /**
+     * From probabilities, no term or bce: I += x t, P += x, T += t; bce = -(t log pc + (1 - t) log qc) from
+     * the staged logs of small = max(min(x, 1 - x), eps) (log pc is log small for x < 1/2, else log1p(-small)).
+     * Refused: x or t outside [0, 1] (NaN included).
+     */
+    private static boolean lanesProb(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
+                                     int m, boolean region, boolean bce, double[] acc, int base) {
+        FloatVector sumI = ZERO;
+        FloatVector sumP = ZERO;
+        FloatVector sumT = ZERO;
+        FloatVector sumTerm = ZERO;
+        VectorMask<Float> ok = FS.maskAll(true);
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            ok = ok.and(targetOk(t)).and(targetOk(x));
+            if (region) {
+                sumI = x.fma(t, sumI);
+                sumP = sumP.add(x);
+                sumT = sumT.add(t);
+            }
+            if (bce) {
+                VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
+                FloatVector ls = FloatVector.fromArray(FS, logSmall, i);
+                FloatVector ll = FloatVector.fromArray(FS, logLarge, i);
+                FloatVector logP = ll.blend(ls, lo);
+                FloatVector logQ = ls.blend(ll, lo);
+                sumTerm = sumTerm.sub(t.mul(logP).add(ONE.sub(t).mul(logQ)));
+            }
+        }
+        if (!ok.allTrue()) {
+            return false;
+        }
+        flush(acc, base, region, bce, sumI, sumP, sumT, sumTerm);
+        return true;
+    }
+
+    /** From probabilities, focal: -aw t qc^g log pc - nw (1 - t) pc^g log qc, logs staged as {@link #lanesProb}. */
+    private static boolean lanesProbFocal(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
+                                          int m, int g, float aw, float nw, double[] acc, int base) {
+        FloatVector sumTerm = ZERO;
+        VectorMask<Float> ok = FS.maskAll(true);
+        FloatVector awv = FloatVector.broadcast(FS, aw);
+        FloatVector nwv = FloatVector.broadcast(FS, nw);
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            ok = ok.and(targetOk(t)).and(targetOk(x));
+            VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
+            FloatVector small = x.min(ONE.sub(x)).max(EPS);
+            FloatVector large = ONE.sub(small);
+            FloatVector ls = FloatVector.fromArray(FS, logSmall, i);
+            FloatVector ll = FloatVector.fromArray(FS, logLarge, i);
+            FloatVector logP = ll.blend(ls, lo);
+            FloatVector logQ = ls.blend(ll, lo);
+            FloatVector pc = large.blend(small, lo);
+            FloatVector qc = small.blend(large, lo);
+            FloatVector v = t.mul(awv).mul(pow(qc, g)).mul(logP)
+                    .add(ONE.sub(t).mul(nwv).mul(pow(pc, g)).mul(logQ));
+            sumTerm = sumTerm.sub(v);
+        }
+        if (!ok.allTrue()) {
+            return false;
+        }
+        flush(acc, base, false, true, ZERO, ZERO, ZERO, sumTerm);
         return true;
     }
 
@@ -241,7 +337,7 @@ final class VectorBinary {
                 int go = grad.floats.arrayOffset();
                 for (int ci = 0; ci < c; ci++) {
                     int idx = CpuBackend.index(p, n, ci, s0);
-                    gradRow(p, k, n * c + ci, ci, xa, xo + idx, ta, to + idx, ga, go + idx, len);
+                    gradRow(p, k, n * c + ci, ci, xa, xo + idx, ta, to + idx, ga, go + idx, len, sc);
                 }
                 return;
             }
@@ -254,7 +350,7 @@ final class VectorBinary {
                     int idx = CpuBackend.index(p, n, ci, s0 + a);
                     VectorIo.readFloats(pred, idx, m, xs, 0);
                     VectorIo.readTargets(target, idx, m, ts, 0, sc);
-                    gradRow(p, k, n * c + ci, ci, xs, 0, ts, 0, gs, 0, m);
+                    gradRow(p, k, n * c + ci, ci, xs, 0, ts, 0, gs, 0, m, sc);
                     VectorIo.writeFloats(grad, idx, m, gs, 0);
                 }
             }
@@ -271,7 +367,7 @@ final class VectorBinary {
             VectorIo.transposeIn(pred, base, m, c, xs, linear, sc, false);
             VectorIo.transposeIn(target, base, m, c, ts, linear, sc, true);
             for (int ci = 0; ci < c; ci++) {
-                gradRow(p, k, n * c + ci, ci, xs, ci * m, ts, ci * m, gs, ci * m, m);
+                gradRow(p, k, n * c + ci, ci, xs, ci * m, ts, ci * m, gs, ci * m, m, sc);
             }
             VectorIo.transposeOut(grad, base, m, c, gs, linear);
         }
@@ -286,11 +382,9 @@ final class VectorBinary {
      * dfocal/dp = -aw t (-g qc^(g-1) log pc + qc^g / pc) - nw (1 - t) (g pc^(g-1) log qc - pc^g / qc).
      */
     static void gradRow(Problem p, GradCoefficients k, int row, int ci, float[] xa, int xo, float[] ta, int to,
-                        float[] ga, int go, int len) {
-        boolean logits = p.fromLogits;
+                        float[] ga, int go, int len, VectorScratch sc) {
         boolean region = p.region;
         PixelTerm term = p.pixelTerm;
-        boolean bce = term == PixelTerm.BCE;
         boolean focal = term == PixelTerm.FOCAL;
         int g = (int) p.gamma;
         float aw = (float) p.focalPosWeight;
@@ -298,65 +392,140 @@ final class VectorBinary {
         float ps = k.pixelScale[ci];
         float ra = k.regionA[row];
         float rb = k.regionB[row];
+        float[] s1 = sc.floats(SLOT_STAGE1, SUM_CHUNK);
+        float[] s2 = sc.floats(SLOT_STAGE2, SUM_CHUNK);
         int full = len - len % L;
-        for (int i = 0; i < full; i += L) {
-            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
-            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
-            FloatVector d = ZERO;
-            if (logits) {
-                VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
-                FloatVector e = VectorMath.exp(x.abs().neg());
-                FloatVector r = ONE.div(e.add(1f));
-                FloatVector er = e.mul(r);
-                FloatVector prob = er.blend(r, pos);
-                FloatVector q = r.blend(er, pos);
-                if (bce) {
-                    d = prob.sub(t).mul(ps);
-                } else if (focal) {
-                    FloatVector l = VectorMath.log1p(e);
-                    FloatVector spPos = ZERO.blend(x, pos).add(l);
-                    FloatVector spNeg = x.neg().blend(ZERO, pos).add(l);
-                    FloatVector qg = pow(q, g);
-                    FloatVector pg = pow(prob, g);
-                    FloatVector posPart = prob.mul(qg).mul(spNeg).mul(g).add(qg.mul(q)).mul(t).mul(-aw);
-                    FloatVector negPart = pg.mul(q).mul(spPos).mul(g).add(pg.mul(prob)).mul(ONE.sub(t)).mul(nw);
-                    d = posPart.add(negPart).mul(ps);
+        for (int a = 0; a < full; a += SUM_CHUNK) {
+            int m = Math.min(full - a, SUM_CHUNK);
+            if (p.fromLogits) {
+                VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
+                if (focal) {
+                    VectorMath.log1p(s1, s2, m);
+                    gradLogitsFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, aw * ps, nw * ps, region, ra, rb);
+                } else {
+                    gradLogits(xa, xo + a, ta, to + a, s1, ga, go + a, m, term == PixelTerm.BCE ? ps : 0f, region, ra, rb);
                 }
-                if (region) {
-                    d = t.mul(ra).add(rb).mul(prob).mul(q).add(d);
-                }
+            } else if (focal) {
+                VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
+                gradProbFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, aw * ps, nw * ps, region, ra, rb);
             } else {
-                if (bce || focal) {
-                    VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
-                    FloatVector small = ONE.sub(x).blend(x, lo);
-                    small = small.blend(EPS, small.compare(VectorOperators.LT, EPS));
-                    FloatVector large = ONE.sub(small);
-                    FloatVector pc = large.blend(small, lo);
-                    FloatVector qc = small.blend(large, lo);
-                    if (bce) {
-                        d = ONE.sub(t).div(qc).sub(t.div(pc)).mul(ps);
-                    } else {
-                        FloatVector logSmall = VectorMath.log(small);
-                        FloatVector logLarge = VectorMath.log1p(small.neg());
-                        FloatVector logP = logLarge.blend(logSmall, lo);
-                        FloatVector logQ = logSmall.blend(logLarge, lo);
-                        FloatVector posPart = pow(qc, g).div(pc);
-                        FloatVector negPart = pow(pc, g).div(qc).neg();
-                        if (g != 0) {
-                            posPart = pow(qc, g - 1).mul(logP).mul(-g).add(posPart);
-                            negPart = pow(pc, g - 1).mul(logQ).mul(g).add(negPart);
-                        }
-                        d = t.mul(-aw).mul(posPart).sub(ONE.sub(t).mul(nw).mul(negPart)).mul(ps);
-                    }
-                }
-                if (region) {
-                    d = t.mul(ra).add(rb).add(d);
-                }
+                gradProb(xa, xo + a, ta, to + a, ga, go + a, m, term == PixelTerm.BCE ? ps : 0f, region, ra, rb);
             }
-            d.intoArray(ga, go + i);
         }
         for (int i = full; i < len; i++) {
             ga[go + i] = (float) gradElement(p, ps, ra, rb, xa[xo + i], ta[to + i]);
+        }
+    }
+
+    /**
+     * From logits, bce (ps != 0) and/or region: dL/dx = ps (p - t) + (t A + B) p q with p, q from the
+     * staged e = exp(-|x|).
+     */
+    private static void gradLogits(float[] xa, int xo, float[] ta, int to, float[] ea, float[] ga, int go, int m,
+                                   float ps, boolean region, float ra, float rb) {
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            FloatVector e = FloatVector.fromArray(FS, ea, i);
+            VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
+            FloatVector r = ONE.div(e.add(ONE));
+            FloatVector er = e.mul(r);
+            FloatVector prob = er.blend(r, pos);
+            FloatVector d = prob.sub(t).mul(ps);
+            if (region) {
+                FloatVector q = r.blend(er, pos);
+                d = t.mul(ra).add(rb).mul(prob).mul(q).add(d);
+            }
+            d.intoArray(ga, go + i);
+        }
+    }
+
+    /**
+     * From logits, focal (weights pre-multiplied by ps): dL/dx = -aw t (g p q^g softplus(-x) + q^(g+1))
+     * + nw (1 - t) (g p^g q softplus(x) + p^(g+1)), plus the region part of {@link #gradLogits}.
+     */
+    private static void gradLogitsFocal(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, float[] ga,
+                                        int go, int m, int g, float aw, float nw, boolean region, float ra, float rb) {
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            FloatVector e = FloatVector.fromArray(FS, ea, i);
+            FloatVector l = FloatVector.fromArray(FS, la, i);
+            VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
+            FloatVector r = ONE.div(e.add(ONE));
+            FloatVector er = e.mul(r);
+            FloatVector prob = er.blend(r, pos);
+            FloatVector q = r.blend(er, pos);
+            FloatVector spPos = ZERO.blend(x, pos).add(l);
+            FloatVector spNeg = x.neg().blend(ZERO, pos).add(l);
+            FloatVector qg = pow(q, g);
+            FloatVector pg = pow(prob, g);
+            FloatVector posPart = prob.mul(qg).mul(spNeg).mul(g).add(qg.mul(q)).mul(t).mul(-aw);
+            FloatVector negPart = pg.mul(q).mul(spPos).mul(g).add(pg.mul(prob)).mul(ONE.sub(t)).mul(nw);
+            FloatVector d = posPart.add(negPart);
+            if (region) {
+                d = t.mul(ra).add(rb).mul(prob).mul(q).add(d);
+            }
+            d.intoArray(ga, go + i);
+        }
+    }
+
+    /**
+     * From probabilities, bce (ps != 0) and/or region: dL/dp = ps (-t / pc + (1 - t) / qc) + t A + B with
+     * small = max(min(x, 1 - x), eps), pc = small or 1 - small (x >= 1/2), qc the other.
+     */
+    private static void gradProb(float[] xa, int xo, float[] ta, int to, float[] ga, int go, int m, float ps,
+                                 boolean region, float ra, float rb) {
+        boolean bce = ps != 0f;
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            FloatVector d = ZERO;
+            if (bce) {
+                VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
+                FloatVector small = x.min(ONE.sub(x)).max(EPS);
+                FloatVector large = ONE.sub(small);
+                FloatVector pc = large.blend(small, lo);
+                FloatVector qc = small.blend(large, lo);
+                d = ONE.sub(t).div(qc).sub(t.div(pc)).mul(ps);
+            }
+            if (region) {
+                d = t.mul(ra).add(rb).add(d);
+            }
+            d.intoArray(ga, go + i);
+        }
+    }
+
+    /**
+     * From probabilities, focal (weights pre-multiplied by ps), logs staged as {@link #lanesProb}:
+     * dL/dp = -aw t (-g qc^(g-1) log pc + qc^g / pc) - nw (1 - t) (g pc^(g-1) log qc - pc^g / qc) + t A + B.
+     */
+    private static void gradProbFocal(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
+                                      float[] ga, int go, int m, int g, float aw, float nw, boolean region, float ra,
+                                      float rb) {
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
+            FloatVector small = x.min(ONE.sub(x)).max(EPS);
+            FloatVector large = ONE.sub(small);
+            FloatVector pc = large.blend(small, lo);
+            FloatVector qc = small.blend(large, lo);
+            FloatVector posPart = pow(qc, g).div(pc);
+            FloatVector negPart = pow(pc, g).div(qc).neg();
+            if (g != 0) {
+                FloatVector ls = FloatVector.fromArray(FS, logSmall, i);
+                FloatVector ll = FloatVector.fromArray(FS, logLarge, i);
+                FloatVector logP = ll.blend(ls, lo);
+                FloatVector logQ = ls.blend(ll, lo);
+                posPart = pow(qc, g - 1).mul(logP).mul(-g).add(posPart);
+                negPart = pow(pc, g - 1).mul(logQ).mul(g).add(negPart);
+            }
+            FloatVector d = t.mul(-aw).mul(posPart).sub(ONE.sub(t).mul(nw).mul(negPart));
+            if (region) {
+                d = t.mul(ra).add(rb).add(d);
+            }
+            d.intoArray(ga, go + i);
         }
     }
 

@@ -116,4 +116,38 @@ final class VectorMath {
         FloatVector large = exp(x).sub(1f);
         return large.blend(small, x.abs().compare(VectorOperators.LT, 0.25f));
     }
+
+    // Staged passes: each transcendental runs in its own small loop over a chunk (at most a few thousand
+    // floats, in L1), so that the C2 compilation of every loop stays under the inlining node budget
+    // (a loop with several inlined transcendentals is refused inlining and its vectors get boxed).
+
+    /** e[eo + j] = exp(-|x[xo + j]|) for j < n (n a multiple of the lane count). */
+    static void expNegAbs(float[] x, int xo, float[] e, int eo, int n) {
+        for (int j = 0; j < n; j += FS.length()) {
+            exp(FloatVector.fromArray(FS, x, xo + j).abs().neg()).intoArray(e, eo + j);
+        }
+    }
+
+    /** out[j] = log1p(in[j]) for j < n. */
+    static void log1p(float[] in, float[] out, int n) {
+        for (int j = 0; j < n; j += FS.length()) {
+            log1p(FloatVector.fromArray(FS, in, j)).intoArray(out, j);
+        }
+    }
+
+    /**
+     * Logs of a clamped probability: with small = max(min(x, 1 - x), eps), logSmall = log(small) and
+     * logLarge = log1p(-small), so that log pc and log(1 - pc) both keep full precision.
+     */
+    static void clampedLogs(float[] x, int xo, float eps, float[] logSmall, float[] logLarge, int n) {
+        // Two loops: one inlined log per loop keeps each under the node budget.
+        for (int j = 0; j < n; j += FS.length()) {
+            FloatVector v = FloatVector.fromArray(FS, x, xo + j);
+            log(v.min(ONE.sub(v)).max(eps)).intoArray(logSmall, j);
+        }
+        for (int j = 0; j < n; j += FS.length()) {
+            FloatVector v = FloatVector.fromArray(FS, x, xo + j);
+            log1p(v.min(ONE.sub(v)).max(eps).neg()).intoArray(logLarge, j);
+        }
+    }
 }
