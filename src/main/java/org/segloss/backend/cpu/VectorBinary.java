@@ -167,10 +167,10 @@ final class VectorBinary {
      */
     private static boolean lanesLogits(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, int m,
                                        boolean region, boolean bce, double[] acc, int base) {
-        FloatVector sumI = ZERO;
-        FloatVector sumP = ZERO;
-        FloatVector sumT = ZERO;
-        FloatVector sumTerm = ZERO;
+        FloatVector sumI = FloatVector.zero(FS);
+        FloatVector sumP = FloatVector.zero(FS);
+        FloatVector sumT = FloatVector.zero(FS);
+        FloatVector sumTerm = FloatVector.zero(FS);
         VectorMask<Float> ok = FS.maskAll(true);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
@@ -178,18 +178,16 @@ final class VectorBinary {
             // |x| <= MAX_VALUE is false for NaN and +-inf
             ok = ok.and(targetOk(t)).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE));
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
-            if (region) {
-                FloatVector e = FloatVector.fromArray(FS, ea, i);
-                FloatVector r = ONE.div(e.add(ONE));
-                FloatVector prob = e.mul(r).blend(r, pos);
-                sumI = prob.fma(t, sumI);
-                sumP = sumP.add(prob);
-                sumT = sumT.add(t);
-            }
-            if (bce) {
-                FloatVector l = FloatVector.fromArray(FS, la, i);
-                sumTerm = sumTerm.add(ZERO.blend(x, pos).sub(x.mul(t)).add(l));
-            }
+            // Both parts always (the unused one is cheap and never flushed): a vector assigned in a
+            // branch inside the loop would be boxed by C2.
+            FloatVector e = FloatVector.fromArray(FS, ea, i);
+            FloatVector r = ONE.div(e.add(ONE));
+            FloatVector prob = e.mul(r).blend(r, pos);
+            sumI = sumI.add(prob.mul(t));
+            sumP = sumP.add(prob);
+            sumT = sumT.add(t);
+            FloatVector l = FloatVector.fromArray(FS, la, i);
+            sumTerm = sumTerm.add(ZERO.blend(x, pos).sub(x.mul(t)).add(l));
         }
         if (!ok.allTrue()) {
             return false;
@@ -204,7 +202,7 @@ final class VectorBinary {
      */
     private static boolean lanesLogitsFocal(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, int m,
                                             int g, float aw, float nw, double[] acc, int base) {
-        FloatVector sumTerm = ZERO;
+        FloatVector sumTerm = FloatVector.zero(FS);
         VectorMask<Float> ok = FS.maskAll(true);
         FloatVector awv = FloatVector.broadcast(FS, aw);
         FloatVector nwv = FloatVector.broadcast(FS, nw);
@@ -239,28 +237,24 @@ final class VectorBinary {
      */
     private static boolean lanesProb(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
                                      int m, boolean region, boolean bce, double[] acc, int base) {
-        FloatVector sumI = ZERO;
-        FloatVector sumP = ZERO;
-        FloatVector sumT = ZERO;
-        FloatVector sumTerm = ZERO;
+        FloatVector sumI = FloatVector.zero(FS);
+        FloatVector sumP = FloatVector.zero(FS);
+        FloatVector sumT = FloatVector.zero(FS);
+        FloatVector sumTerm = FloatVector.zero(FS);
         VectorMask<Float> ok = FS.maskAll(true);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
             ok = ok.and(targetOk(t)).and(targetOk(x));
-            if (region) {
-                sumI = x.fma(t, sumI);
-                sumP = sumP.add(x);
-                sumT = sumT.add(t);
-            }
-            if (bce) {
-                VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
-                FloatVector ls = FloatVector.fromArray(FS, logSmall, i);
-                FloatVector ll = FloatVector.fromArray(FS, logLarge, i);
-                FloatVector logP = ll.blend(ls, lo);
-                FloatVector logQ = ls.blend(ll, lo);
-                sumTerm = sumTerm.sub(t.mul(logP).add(ONE.sub(t).mul(logQ)));
-            }
+            sumI = sumI.add(x.mul(t));
+            sumP = sumP.add(x);
+            sumT = sumT.add(t);
+            VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
+            FloatVector ls = FloatVector.fromArray(FS, logSmall, i);
+            FloatVector ll = FloatVector.fromArray(FS, logLarge, i);
+            FloatVector logP = ll.blend(ls, lo);
+            FloatVector logQ = ls.blend(ll, lo);
+            sumTerm = sumTerm.sub(t.mul(logP).add(ONE.sub(t).mul(logQ)));
         }
         if (!ok.allTrue()) {
             return false;
@@ -272,7 +266,7 @@ final class VectorBinary {
     /** From probabilities, focal: -aw t qc^g log pc - nw (1 - t) pc^g log qc, logs staged as {@link #lanesProb}. */
     private static boolean lanesProbFocal(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
                                           int m, int g, float aw, float nw, double[] acc, int base) {
-        FloatVector sumTerm = ZERO;
+        FloatVector sumTerm = FloatVector.zero(FS);
         VectorMask<Float> ok = FS.maskAll(true);
         FloatVector awv = FloatVector.broadcast(FS, aw);
         FloatVector nwv = FloatVector.broadcast(FS, nw);
@@ -431,11 +425,10 @@ final class VectorBinary {
             FloatVector r = ONE.div(e.add(ONE));
             FloatVector er = e.mul(r);
             FloatVector prob = er.blend(r, pos);
+            FloatVector q = r.blend(er, pos);
+            // ps = 0 without bce, A = B = 0 without region: no branch in the loop (see lanesLogits)
             FloatVector d = prob.sub(t).mul(ps);
-            if (region) {
-                FloatVector q = r.blend(er, pos);
-                d = t.mul(ra).add(rb).mul(prob).mul(q).add(d);
-            }
+            d = t.mul(ra).add(rb).mul(prob).mul(q).add(d);
             d.intoArray(ga, go + i);
         }
     }
@@ -463,9 +456,7 @@ final class VectorBinary {
             FloatVector posPart = prob.mul(qg).mul(spNeg).mul(g).add(qg.mul(q)).mul(t).mul(-aw);
             FloatVector negPart = pg.mul(q).mul(spPos).mul(g).add(pg.mul(prob)).mul(ONE.sub(t)).mul(nw);
             FloatVector d = posPart.add(negPart);
-            if (region) {
-                d = t.mul(ra).add(rb).mul(prob).mul(q).add(d);
-            }
+            d = t.mul(ra).add(rb).mul(prob).mul(q).add(d);
             d.intoArray(ga, go + i);
         }
     }
@@ -476,22 +467,17 @@ final class VectorBinary {
      */
     private static void gradProb(float[] xa, int xo, float[] ta, int to, float[] ga, int go, int m, float ps,
                                  boolean region, float ra, float rb) {
-        boolean bce = ps != 0f;
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
-            FloatVector d = ZERO;
-            if (bce) {
-                VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
-                FloatVector small = x.min(ONE.sub(x)).max(EPS);
-                FloatVector large = ONE.sub(small);
-                FloatVector pc = large.blend(small, lo);
-                FloatVector qc = small.blend(large, lo);
-                d = ONE.sub(t).div(qc).sub(t.div(pc)).mul(ps);
-            }
-            if (region) {
-                d = t.mul(ra).add(rb).add(d);
-            }
+            VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
+            FloatVector small = x.min(ONE.sub(x)).max(EPS);
+            FloatVector large = ONE.sub(small);
+            FloatVector pc = large.blend(small, lo);
+            FloatVector qc = small.blend(large, lo);
+            // ps = 0 without bce (both quotients are finite), A = B = 0 without region
+            FloatVector d = ONE.sub(t).div(qc).sub(t.div(pc)).mul(ps);
+            d = t.mul(ra).add(rb).add(d);
             d.intoArray(ga, go + i);
         }
     }
@@ -522,9 +508,7 @@ final class VectorBinary {
                 negPart = pow(pc, g - 1).mul(logQ).mul(g).add(negPart);
             }
             FloatVector d = t.mul(-aw).mul(posPart).sub(ONE.sub(t).mul(nw).mul(negPart));
-            if (region) {
-                d = t.mul(ra).add(rb).add(d);
-            }
+            d = t.mul(ra).add(rb).add(d);
             d.intoArray(ga, go + i);
         }
     }
@@ -560,20 +544,11 @@ final class VectorBinary {
 
     /** v^g for a small integer g >= 0 by repeated products (exact for g = 0, 1, 2 as in CpuMath.pow). */
     static FloatVector pow(FloatVector v, int g) {
-        switch (g) {
-            case 0:
-                return ONE;
-            case 1:
-                return v;
-            case 2:
-                return v.mul(v);
-            default: {
-                FloatVector r = v;
-                for (int i = 1; i < g; i++) {
-                    r = r.mul(v);
-                }
-                return r;
-            }
+        // A counted loop, not a switch: vectors merged from several branches would be boxed by C2.
+        FloatVector r = FloatVector.broadcast(FS, 1f);
+        for (int i = 0; i < g; i++) {
+            r = r.mul(v);
         }
+        return r;
     }
 }

@@ -163,12 +163,12 @@ final class VectorMulticlass {
             FloatVector yf = FloatVector.fromArray(FS, ys, yo + i);
             VectorMask<Float> valid = yf.compare(VectorOperators.GE, 0f);
             VectorMask<Float> ok = FS.maskAll(true);
-            FloatVector xy = ZERO;
+            FloatVector xy = FloatVector.zero(FS);
             FloatVector py;
             FloatVector logPy;
             if (logits) {
                 FloatVector max = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);
-                FloatVector argmax = ZERO;
+                FloatVector argmax = FloatVector.zero(FS);
                 for (int ci = 0; ci < c; ci++) {
                     FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
                     ok = ok.and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE));
@@ -181,7 +181,7 @@ final class VectorMulticlass {
                 }
                 // sum_k exp(x_k - max) = 1 + others (the first maximum's term is exactly 1), so that
                 // log sum = log1p(others) keeps full precision when p_y is close to 1.
-                FloatVector others = ZERO;
+                FloatVector others = FloatVector.zero(FS);
                 for (int ci = 0; ci < c; ci++) {
                     FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
                     FloatVector e = VectorMath.exp(x.sub(max));
@@ -214,7 +214,7 @@ final class VectorMulticlass {
                     return false;
                 }
                 py = xy;
-                logPy = ZERO;
+                logPy = FloatVector.zero(FS);
             }
             if (hasTerm) {
                 FloatVector v;
@@ -327,12 +327,12 @@ final class VectorMulticlass {
         for (int i = 0; i < count; i += L) {
             FloatVector yf = FloatVector.fromArray(FS, ys, yo + i);
             VectorMask<Float> ignored = yf.compare(VectorOperators.LT, 0f);
-            FloatVector xy = ZERO;
-            FloatVector psy = ZERO;
-            FloatVector ay = ZERO;
+            FloatVector xy = FloatVector.zero(FS);
+            FloatVector psy = FloatVector.zero(FS);
+            FloatVector ay = FloatVector.zero(FS);
             if (logits) {
                 // The target class's coefficients first: the region part is computed relative to r_y.
-                FloatVector by = ZERO;
+                FloatVector by = FloatVector.zero(FS);
                 for (int ci = 0; ci < c; ci++) {
                     VectorMask<Float> isY = yf.compare(VectorOperators.EQ, (float) ci);
                     psy = psy.blend(pixelScale[ci], isY);
@@ -342,15 +342,15 @@ final class VectorMulticlass {
                     }
                 }
                 FloatVector max = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);
-                FloatVector argmax = ZERO;
+                FloatVector argmax = FloatVector.zero(FS);
                 for (int ci = 0; ci < c; ci++) {
                     FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
                     VectorMask<Float> above = x.compare(VectorOperators.GT, max);
                     max = max.blend(x, above);
                     argmax = argmax.blend(ci, above);
                 }
-                FloatVector others = ZERO;
-                FloatVector sumED = ZERO;
+                FloatVector others = FloatVector.zero(FS);
+                FloatVector sumED = FloatVector.zero(FS);
                 for (int ci = 0; ci < c; ci++) {
                     FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
                     FloatVector e = VectorMath.exp(x.sub(max));
@@ -369,7 +369,7 @@ final class VectorMulticlass {
                 // r_c - sum_k p_k r_k = (r_c - r_y) - D with D = sum_k p_k (r_k - r_y)
                 //                     = sum_k p_k (B_k - B_y) + A_y (p_y - 1)   (uses sum_k p_k = 1)
                 FloatVector dev = region ? sumED.mul(inv).add(ay.mul(pyMinus1)) : ZERO;
-                FloatVector slope = ZERO;
+                FloatVector slope = FloatVector.zero(FS);
                 if (focal) {
                     FloatVector q = pyMinus1.neg();
                     FloatVector f = VectorBinary.pow(q, g).neg();
@@ -384,7 +384,7 @@ final class VectorMulticlass {
                     VectorMask<Float> isY = yf.compare(VectorOperators.EQ, (float) ci);
                     // p_c - t_c, with p_y - 1 taken from expm1
                     FloatVector pMinusT = prob.blend(pyMinus1, isY);
-                    FloatVector d = ZERO;
+                    FloatVector d = FloatVector.zero(FS);
                     if (ce) {
                         d = pMinusT.mul(psy);
                     } else if (focal) {
@@ -402,7 +402,7 @@ final class VectorMulticlass {
                     xy = xy.blend(FloatVector.fromArray(FS, xa, xo + ci * stride + i), isY);
                     psy = psy.blend(pixelScale[ci], isY);
                 }
-                FloatVector slope = ZERO;
+                FloatVector slope = FloatVector.zero(FS);
                 if (term != PixelTerm.NONE) {
                     VectorMask<Float> lo = xy.compare(VectorOperators.LT, 0.5f);
                     FloatVector small = ONE.sub(xy).blend(xy, lo);
