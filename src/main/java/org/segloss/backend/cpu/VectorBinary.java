@@ -171,12 +171,12 @@ final class VectorBinary {
         FloatVector sumP = FloatVector.zero(FS);
         FloatVector sumT = FloatVector.zero(FS);
         FloatVector sumTerm = FloatVector.zero(FS);
-        VectorMask<Float> ok = FS.maskAll(true);
+        FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
             // |x| <= MAX_VALUE is false for NaN and +-inf
-            ok = ok.and(targetOk(t)).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE));
+            bad = bad.blend(1f, (targetOk(t)).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE)).not());
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
             // Both parts always (the unused one is cheap and never flushed): a vector assigned in a
             // branch inside the loop would be boxed by C2.
@@ -189,7 +189,7 @@ final class VectorBinary {
             FloatVector l = FloatVector.fromArray(FS, la, i);
             sumTerm = sumTerm.add(ZERO.blend(x, pos).sub(x.mul(t)).add(l));
         }
-        if (!ok.allTrue()) {
+        if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
             return false;
         }
         flush(acc, base, region, bce, sumI, sumP, sumT, sumTerm);
@@ -203,13 +203,13 @@ final class VectorBinary {
     private static boolean lanesLogitsFocal(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, int m,
                                             int g, float aw, float nw, double[] acc, int base) {
         FloatVector sumTerm = FloatVector.zero(FS);
-        VectorMask<Float> ok = FS.maskAll(true);
+        FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
         FloatVector awv = FloatVector.broadcast(FS, aw);
         FloatVector nwv = FloatVector.broadcast(FS, nw);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
-            ok = ok.and(targetOk(t)).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE));
+            bad = bad.blend(1f, (targetOk(t)).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE)).not());
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
             FloatVector e = FloatVector.fromArray(FS, ea, i);
             FloatVector l = FloatVector.fromArray(FS, la, i);
@@ -223,7 +223,7 @@ final class VectorBinary {
                     .add(ONE.sub(t).mul(nwv).mul(pow(prob, g)).mul(spPos));
             sumTerm = sumTerm.add(v);
         }
-        if (!ok.allTrue()) {
+        if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
             return false;
         }
         flush(acc, base, false, true, ZERO, ZERO, ZERO, sumTerm);
@@ -241,11 +241,11 @@ final class VectorBinary {
         FloatVector sumP = FloatVector.zero(FS);
         FloatVector sumT = FloatVector.zero(FS);
         FloatVector sumTerm = FloatVector.zero(FS);
-        VectorMask<Float> ok = FS.maskAll(true);
+        FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
-            ok = ok.and(targetOk(t)).and(targetOk(x));
+            bad = bad.blend(1f, (targetOk(t)).and(targetOk(x)).not());
             sumI = sumI.add(x.mul(t));
             sumP = sumP.add(x);
             sumT = sumT.add(t);
@@ -256,7 +256,7 @@ final class VectorBinary {
             FloatVector logQ = ls.blend(ll, lo);
             sumTerm = sumTerm.sub(t.mul(logP).add(ONE.sub(t).mul(logQ)));
         }
-        if (!ok.allTrue()) {
+        if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
             return false;
         }
         flush(acc, base, region, bce, sumI, sumP, sumT, sumTerm);
@@ -267,13 +267,13 @@ final class VectorBinary {
     private static boolean lanesProbFocal(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
                                           int m, int g, float aw, float nw, double[] acc, int base) {
         FloatVector sumTerm = FloatVector.zero(FS);
-        VectorMask<Float> ok = FS.maskAll(true);
+        FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
         FloatVector awv = FloatVector.broadcast(FS, aw);
         FloatVector nwv = FloatVector.broadcast(FS, nw);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
-            ok = ok.and(targetOk(t)).and(targetOk(x));
+            bad = bad.blend(1f, (targetOk(t)).and(targetOk(x)).not());
             VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
             FloatVector small = x.min(ONE.sub(x)).max(EPS);
             FloatVector large = ONE.sub(small);
@@ -287,7 +287,7 @@ final class VectorBinary {
                     .add(ONE.sub(t).mul(nwv).mul(pow(pc, g)).mul(logQ));
             sumTerm = sumTerm.sub(v);
         }
-        if (!ok.allTrue()) {
+        if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
             return false;
         }
         flush(acc, base, false, true, ZERO, ZERO, ZERO, sumTerm);

@@ -186,21 +186,25 @@ final class VectorMulticlass {
 
     /** max_c x_c and the first class reaching it, per pixel; false when some x is not finite. */
     private static boolean maxPass(float[] xa, int xo, int stride, int c, int cnt, float[] maxS, float[] argS) {
-        VectorMask<Float> ok = FS.maskAll(true);
         for (int i = 0; i < cnt; i += L) {
+            // 1 in lanes that saw a refused value; per pixel vector (a vector carried across both loops is boxed by C2)
+            FloatVector bad = FloatVector.zero(FS);
             FloatVector max = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);
             FloatVector arg = FloatVector.zero(FS);
             for (int ci = 0; ci < c; ci++) {
                 FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
-                ok = ok.and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE));
+                bad = bad.blend(1f, (x.abs().compare(VectorOperators.LE, Float.MAX_VALUE)).not());
                 VectorMask<Float> above = x.compare(VectorOperators.GT, max);
                 max = max.blend(x, above);
                 arg = arg.blend(ci, above);
             }
+            if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
+                return false;
+            }
             max.intoArray(maxS, i);
             arg.intoArray(argS, i);
         }
-        return ok.allTrue();
+        return true;
     }
 
     /**
@@ -269,23 +273,26 @@ final class VectorMulticlass {
     /** From probabilities: x_y, P_c += x_c over valid pixels (region); false when some x is outside [0, 1]. */
     private static boolean probClassPass(float[] xa, int xo, int stride, int c, int cnt, float[] ys, float[] xyS,
                                          float[] accP, boolean region) {
-        VectorMask<Float> ok = FS.maskAll(true);
         for (int i = 0; i < cnt; i += L) {
+            FloatVector bad = FloatVector.zero(FS);
             FloatVector yf = FloatVector.fromArray(FS, ys, i);
             VectorMask<Float> valid = yf.compare(VectorOperators.GE, 0f);
             FloatVector xy = FloatVector.zero(FS);
             for (int ci = 0; ci < c; ci++) {
                 FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
-                ok = ok.and(x.compare(VectorOperators.GE, 0f)).and(x.compare(VectorOperators.LE, 1f));
+                bad = bad.blend(1f, (x.compare(VectorOperators.GE, 0f)).and(x.compare(VectorOperators.LE, 1f)).not());
                 xy = xy.blend(x, yf.compare(VectorOperators.EQ, (float) ci));
                 if (region) {
                     FloatVector accV = FloatVector.fromArray(FS, accP, ci * L);
                     accV.add(x, valid).intoArray(accP, ci * L);
                 }
             }
+            if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
+                return false;
+            }
             xy.intoArray(xyS, i);
         }
-        return ok.allTrue();
+        return true;
     }
 
     /** From probabilities: term -(qc)^g log pc at pc = clamp(p_y), qc = 1 - pc (g = 0: ce), logs staged. */
