@@ -32,8 +32,8 @@ import org.segloss.backend.cpu.CpuBackend;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
+@Warmup(iterations = 6, time = 2)
+@Measurement(iterations = 4, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx4g", "-Dsegloss.quiet=true"})
 public class CpuLossBenchmark {
     /** {@code binary:LOSS} or {@code multiclass:LOSS}. */
