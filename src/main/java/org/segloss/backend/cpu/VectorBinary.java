@@ -1,0 +1,554 @@
+package org.segloss.backend.cpu;
+
+import static org.segloss.backend.cpu.VectorKernels.FS;
+import static org.segloss.backend.cpu.VectorKernels.L;
+import static org.segloss.backend.cpu.VectorKernels.isFloatArray;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import org.segloss.Layout;
+import org.segloss.backend.GradCoefficients;
+import org.segloss.backend.PixelTerm;
+import org.segloss.backend.Problem;
+
+/**
+ * Binary / multilabel passes with float lanes. A row segment (one (n, c), consecutive pixels) is the unit
+ * of the lane loops: NCHW rows are read in place, NHWC pixels are first transposed into per-channel rows
+ * of a scratch array. The last {@code len % L} elements of a segment go through the double formulas of
+ * {@link CpuMath} (the reference's own), so no lane is ever computed on padding.
+ */
+final class VectorBinary {
+    private VectorBinary() {
+    }
+
+    /** Elements accumulated in float lanes before the partial sums are added to double. */
+    static final int SUM_CHUNK = 512;
+    /** Elements per row segment when the input must be copied or transposed first. */
+    static final int COPY_CHUNK = 2048;
+
+    private static final int SLOT_X = 0;
+    private static final int SLOT_T = 1;
+    private static final int SLOT_G = 2;
+    private static final int SLOT_LINEAR = 3;
+    private static final int SLOT_STAGE1 = 4;
+    private static final int SLOT_STAGE2 = 5;
+
+    private static final int I = Problem.STAT_I;
+    private static final int P = Problem.STAT_P;
+    private static final int T = Problem.STAT_T;
+    private static final int TERM = Problem.STAT_TERM;
+    private static final int K = Problem.STATS;
+
+    private static final FloatVector ZERO = FloatVector.zero(FS);
+    private static final FloatVector ONE = FloatVector.broadcast(FS, 1f);
+    private static final float EPS = (float) CpuMath.EPS;
+
+    /** Stats of sample n, pixels [s0, s1), every channel, into acc; false when a refused value was seen. */
+    static boolean stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc,
+                         VectorScratch sc) {
+        int c = (int) p.c;
+        int len = s1 - s0;
+        if (p.layout == Layout.NCHW) {
+            if (isFloatArray(pred) && isFloatArray(target)) {
+                float[] xa = pred.floats.array();
+                float[] ta = target.floats.array();
+                int xo = pred.floats.arrayOffset();
+                int to = target.floats.arrayOffset();
+                for (int ci = 0; ci < c; ci++) {
+                    int idx = CpuBackend.index(p, n, ci, s0);
+                    if (!statsRow(p, xa, xo + idx, ta, to + idx, len, acc, ci * K, sc)) {
+                        return false;
+                    }
+                }
+                return true;
+            }
+            float[] xs = sc.floats(SLOT_X, COPY_CHUNK);
+            float[] ts = sc.floats(SLOT_T, COPY_CHUNK);
+            for (int ci = 0; ci < c; ci++) {
+                for (int a = 0; a < len; a += COPY_CHUNK) {
+                    int m = Math.min(COPY_CHUNK, len - a);
+                    int idx = CpuBackend.index(p, n, ci, s0 + a);
+                    VectorIo.readFloats(pred, idx, m, xs, 0);
+                    VectorIo.readTargets(target, idx, m, ts, 0, sc);
+                    if (!statsRow(p, xs, 0, ts, 0, m, acc, ci * K, sc)) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        }
+        int px = Math.max(1, COPY_CHUNK / c);
+        float[] xs = sc.floats(SLOT_X, px * c);
+        float[] ts = sc.floats(SLOT_T, px * c);
+        float[] linear = sc.floats(SLOT_LINEAR, px * c);
+        for (int a = 0; a < len; a += px) {
+            int m = Math.min(px, len - a);
+            int base = CpuBackend.index(p, n, 0, s0 + a);
+            VectorIo.transposeIn(pred, base, m, c, xs, linear, sc, false);
+            VectorIo.transposeIn(target, base, m, c, ts, linear, sc, true);
+            for (int ci = 0; ci < c; ci++) {
+                if (!statsRow(p, xs, ci * m, ts, ci * m, m, acc, ci * K, sc)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Stats of one row segment into acc[base + stat]: per element, p = sigmoid(x) (from logits) or x;
+     * I += p t, P += p, T += t (region); TERM += bce or focal term. Returns false on a refused value:
+     * x not finite (logits) or outside [0, 1] (probabilities), t outside [0, 1]. Lanes go chunk by chunk
+     * of {@link #SUM_CHUNK}: the transcendentals of the chunk first (staged in scratch), then the sums.
+     */
+    static boolean statsRow(Problem p, float[] xa, int xo, float[] ta, int to, int len, double[] acc, int base,
+                            VectorScratch sc) {
+        boolean region = p.region;
+        PixelTerm term = p.pixelTerm;
+        boolean focal = term == PixelTerm.FOCAL;
+        boolean hasTerm = term != PixelTerm.NONE;
+        int g = (int) p.gamma;
+        float aw = (float) p.focalPosWeight;
+        float nw = (float) p.focalNegWeight;
+        float[] s1 = sc.floats(SLOT_STAGE1, SUM_CHUNK);
+        float[] s2 = sc.floats(SLOT_STAGE2, SUM_CHUNK);
+        int full = len - len % L;
+        for (int a = 0; a < full; a += SUM_CHUNK) {
+            int m = Math.min(full - a, SUM_CHUNK);
+            boolean clean;
+            if (p.fromLogits) {
+                VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
+                if (hasTerm) {
+                    VectorMath.log1p(s1, s2, m);
+                }
+                clean = focal ? lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, acc, base)
+                        : lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base);
+            } else {
+                if (hasTerm) {
+                    VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
+                }
+                clean = focal ? lanesProbFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, acc, base)
+                        : lanesProb(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base);
+            }
+            if (!clean) {
+                return false;
+            }
+        }
+        for (int i = full; i < len; i++) {
+            if (!statsElement(p, xa[xo + i], ta[to + i], acc, base)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Adds the chunk's float lanes to the double stats of the row. */
+    private static void flush(double[] acc, int base, boolean region, boolean term, FloatVector sumI, FloatVector sumP,
+                              FloatVector sumT, FloatVector sumTerm) {
+        if (region) {
+            acc[base + I] += VectorMath.sumLanes(sumI);
+            acc[base + P] += VectorMath.sumLanes(sumP);
+            acc[base + T] += VectorMath.sumLanes(sumT);
+        }
+        if (term) {
+            acc[base + TERM] += VectorMath.sumLanes(sumTerm);
+        }
+    }
+
+    /** Refused lanes: t outside [0, 1] (NaN included). */
+    private static VectorMask<Float> targetOk(FloatVector t) {
+        return t.compare(VectorOperators.GE, 0f).and(t.compare(VectorOperators.LE, 1f));
+    }
+
+    /**
+     * From logits, no term or bce, with e = exp(-|x|) and l = log1p(e) staged: p = 1 / (1 + e) (x >= 0)
+     * or e / (1 + e) (x < 0); I += p t, P += p, T += t; bce = max(x, 0) - x t + l. Refused: x not finite.
+     */
+    private static boolean lanesLogits(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, int m,
+                                       boolean region, boolean bce, double[] acc, int base) {
+        FloatVector sumI = FloatVector.zero(FS);
+        FloatVector sumP = FloatVector.zero(FS);
+        FloatVector sumT = FloatVector.zero(FS);
+        FloatVector sumTerm = FloatVector.zero(FS);
+        FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            // |x| <= MAX_VALUE is false for NaN and +-inf
+            bad = bad.blend(1f, (targetOk(t)).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE)).not());
+            VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
+            // Both parts always (the unused one is cheap and never flushed): a vector assigned in a
+            // branch inside the loop would be boxed by C2.
+            FloatVector e = FloatVector.fromArray(FS, ea, i);
+            FloatVector r = ONE.div(e.add(ONE));
+            FloatVector prob = e.mul(r).blend(r, pos);
+            sumI = sumI.add(prob.mul(t));
+            sumP = sumP.add(prob);
+            sumT = sumT.add(t);
+            FloatVector l = FloatVector.fromArray(FS, la, i);
+            sumTerm = sumTerm.add(ZERO.blend(x, pos).sub(x.mul(t)).add(l));
+        }
+        if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
+            return false;
+        }
+        flush(acc, base, region, bce, sumI, sumP, sumT, sumTerm);
+        return true;
+    }
+
+    /**
+     * From logits, focal: aw t q^g softplus(-x) + nw (1 - t) p^g softplus(x), p and q = 1 - p from the
+     * staged e = exp(-|x|), softplus(+-x) = max(+-x, 0) + l with l = log1p(e) staged. Focal has no region term.
+     */
+    private static boolean lanesLogitsFocal(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, int m,
+                                            int g, float aw, float nw, double[] acc, int base) {
+        FloatVector sumTerm = FloatVector.zero(FS);
+        FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
+        FloatVector awv = FloatVector.broadcast(FS, aw);
+        FloatVector nwv = FloatVector.broadcast(FS, nw);
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            bad = bad.blend(1f, (targetOk(t)).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE)).not());
+            VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
+            FloatVector e = FloatVector.fromArray(FS, ea, i);
+            FloatVector l = FloatVector.fromArray(FS, la, i);
+            FloatVector r = ONE.div(e.add(ONE));
+            FloatVector er = e.mul(r);
+            FloatVector prob = er.blend(r, pos);
+            FloatVector q = r.blend(er, pos);
+            FloatVector spPos = ZERO.blend(x, pos).add(l);
+            FloatVector spNeg = x.neg().blend(ZERO, pos).add(l);
+            FloatVector v = t.mul(awv).mul(pow(q, g)).mul(spNeg)
+                    .add(ONE.sub(t).mul(nwv).mul(pow(prob, g)).mul(spPos));
+            sumTerm = sumTerm.add(v);
+        }
+        if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
+            return false;
+        }
+        flush(acc, base, false, true, ZERO, ZERO, ZERO, sumTerm);
+        return true;
+    }
+
+    /**
+     * From probabilities, no term or bce: I += x t, P += x, T += t; bce = -(t log pc + (1 - t) log qc) from
+     * the staged logs of small = max(min(x, 1 - x), eps) (log pc is log small for x < 1/2, else log1p(-small)).
+     * Refused: x or t outside [0, 1] (NaN included).
+     */
+    private static boolean lanesProb(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
+                                     int m, boolean region, boolean bce, double[] acc, int base) {
+        FloatVector sumI = FloatVector.zero(FS);
+        FloatVector sumP = FloatVector.zero(FS);
+        FloatVector sumT = FloatVector.zero(FS);
+        FloatVector sumTerm = FloatVector.zero(FS);
+        FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            bad = bad.blend(1f, (targetOk(t)).and(targetOk(x)).not());
+            sumI = sumI.add(x.mul(t));
+            sumP = sumP.add(x);
+            sumT = sumT.add(t);
+            VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
+            FloatVector ls = FloatVector.fromArray(FS, logSmall, i);
+            FloatVector ll = FloatVector.fromArray(FS, logLarge, i);
+            FloatVector logP = ll.blend(ls, lo);
+            FloatVector logQ = ls.blend(ll, lo);
+            sumTerm = sumTerm.sub(t.mul(logP).add(ONE.sub(t).mul(logQ)));
+        }
+        if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
+            return false;
+        }
+        flush(acc, base, region, bce, sumI, sumP, sumT, sumTerm);
+        return true;
+    }
+
+    /** From probabilities, focal: -aw t qc^g log pc - nw (1 - t) pc^g log qc, logs staged as {@link #lanesProb}. */
+    private static boolean lanesProbFocal(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
+                                          int m, int g, float aw, float nw, double[] acc, int base) {
+        FloatVector sumTerm = FloatVector.zero(FS);
+        FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
+        FloatVector awv = FloatVector.broadcast(FS, aw);
+        FloatVector nwv = FloatVector.broadcast(FS, nw);
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            bad = bad.blend(1f, (targetOk(t)).and(targetOk(x)).not());
+            VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
+            FloatVector small = x.min(ONE.sub(x)).max(EPS);
+            FloatVector large = ONE.sub(small);
+            FloatVector ls = FloatVector.fromArray(FS, logSmall, i);
+            FloatVector ll = FloatVector.fromArray(FS, logLarge, i);
+            FloatVector logP = ll.blend(ls, lo);
+            FloatVector logQ = ls.blend(ll, lo);
+            FloatVector pc = large.blend(small, lo);
+            FloatVector qc = small.blend(large, lo);
+            FloatVector v = t.mul(awv).mul(pow(qc, g)).mul(logP)
+                    .add(ONE.sub(t).mul(nwv).mul(pow(pc, g)).mul(logQ));
+            sumTerm = sumTerm.sub(v);
+        }
+        if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
+            return false;
+        }
+        flush(acc, base, false, true, ZERO, ZERO, ZERO, sumTerm);
+        return true;
+    }
+
+    /** One element in double, as {@link ScalarKernels} computes it (the tail of a row segment). */
+    private static boolean statsElement(Problem p, double x, double t, double[] acc, int base) {
+        if (!Double.isFinite(x) || (!p.fromLogits && (x < 0 || x > 1)) || !(t >= 0 && t <= 1)) {
+            return false;
+        }
+        if (p.region) {
+            double prob = p.fromLogits ? CpuMath.sigmoid(x) : x;
+            acc[base + I] += prob * t;
+            acc[base + P] += prob;
+            acc[base + T] += t;
+        }
+        double aw = p.focalPosWeight;
+        double nw = p.focalNegWeight;
+        if (p.pixelTerm == PixelTerm.BCE) {
+            acc[base + TERM] += p.fromLogits ? CpuMath.bceLogits(x, t) : CpuMath.bceProb(x, t);
+        } else if (p.pixelTerm == PixelTerm.FOCAL) {
+            acc[base + TERM] += p.fromLogits ? CpuMath.focalLogits(x, t, aw, nw, p.gamma)
+                    : CpuMath.focalProb(x, t, aw, nw, p.gamma);
+        }
+        return true;
+    }
+
+    /** Gradient of sample n, pixels [s0, s1), every channel. */
+    static void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad, int n,
+                     int s0, int s1, VectorScratch sc) {
+        int c = (int) p.c;
+        int len = s1 - s0;
+        if (p.layout == Layout.NCHW) {
+            if (isFloatArray(pred) && isFloatArray(target) && grad.floats.hasArray()) {
+                float[] xa = pred.floats.array();
+                float[] ta = target.floats.array();
+                float[] ga = grad.floats.array();
+                int xo = pred.floats.arrayOffset();
+                int to = target.floats.arrayOffset();
+                int go = grad.floats.arrayOffset();
+                for (int ci = 0; ci < c; ci++) {
+                    int idx = CpuBackend.index(p, n, ci, s0);
+                    gradRow(p, k, n * c + ci, ci, xa, xo + idx, ta, to + idx, ga, go + idx, len, sc);
+                }
+                return;
+            }
+            float[] xs = sc.floats(SLOT_X, COPY_CHUNK);
+            float[] ts = sc.floats(SLOT_T, COPY_CHUNK);
+            float[] gs = sc.floats(SLOT_G, COPY_CHUNK);
+            for (int ci = 0; ci < c; ci++) {
+                for (int a = 0; a < len; a += COPY_CHUNK) {
+                    int m = Math.min(COPY_CHUNK, len - a);
+                    int idx = CpuBackend.index(p, n, ci, s0 + a);
+                    VectorIo.readFloats(pred, idx, m, xs, 0);
+                    VectorIo.readTargets(target, idx, m, ts, 0, sc);
+                    gradRow(p, k, n * c + ci, ci, xs, 0, ts, 0, gs, 0, m, sc);
+                    VectorIo.writeFloats(grad, idx, m, gs, 0);
+                }
+            }
+            return;
+        }
+        int px = Math.max(1, COPY_CHUNK / c);
+        float[] xs = sc.floats(SLOT_X, px * c);
+        float[] ts = sc.floats(SLOT_T, px * c);
+        float[] gs = sc.floats(SLOT_G, px * c);
+        float[] linear = sc.floats(SLOT_LINEAR, px * c);
+        for (int a = 0; a < len; a += px) {
+            int m = Math.min(px, len - a);
+            int base = CpuBackend.index(p, n, 0, s0 + a);
+            VectorIo.transposeIn(pred, base, m, c, xs, linear, sc, false);
+            VectorIo.transposeIn(target, base, m, c, ts, linear, sc, true);
+            for (int ci = 0; ci < c; ci++) {
+                gradRow(p, k, n * c + ci, ci, xs, ci * m, ts, ci * m, gs, ci * m, m, sc);
+            }
+            VectorIo.transposeOut(grad, base, m, c, gs, linear);
+        }
+    }
+
+    /**
+     * Gradient of one row segment, ps = pixelScale[c], A = regionA[row], B = regionB[row]:
+     * from logits dL/dx = ps dterm/dx + (t A + B) p q, with dbce/dx = p - t and
+     * dfocal/dx = -aw t (g p q^g softplus(-x) + q^(g+1)) + nw (1 - t) (g p^g q softplus(x) + p^(g+1));
+     * from probabilities dL/dp = ps dterm/dp + t A + B at pc = clamp(p), qc = 1 - pc, with
+     * dbce/dp = -t / pc + (1 - t) / qc and
+     * dfocal/dp = -aw t (-g qc^(g-1) log pc + qc^g / pc) - nw (1 - t) (g pc^(g-1) log qc - pc^g / qc).
+     */
+    static void gradRow(Problem p, GradCoefficients k, int row, int ci, float[] xa, int xo, float[] ta, int to,
+                        float[] ga, int go, int len, VectorScratch sc) {
+        boolean region = p.region;
+        PixelTerm term = p.pixelTerm;
+        boolean focal = term == PixelTerm.FOCAL;
+        int g = (int) p.gamma;
+        float aw = (float) p.focalPosWeight;
+        float nw = (float) p.focalNegWeight;
+        float ps = k.pixelScale[ci];
+        float ra = k.regionA[row];
+        float rb = k.regionB[row];
+        float[] s1 = sc.floats(SLOT_STAGE1, SUM_CHUNK);
+        float[] s2 = sc.floats(SLOT_STAGE2, SUM_CHUNK);
+        int full = len - len % L;
+        for (int a = 0; a < full; a += SUM_CHUNK) {
+            int m = Math.min(full - a, SUM_CHUNK);
+            if (p.fromLogits) {
+                VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
+                if (focal) {
+                    VectorMath.log1p(s1, s2, m);
+                    gradLogitsFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, aw * ps, nw * ps, region, ra, rb);
+                } else {
+                    gradLogits(xa, xo + a, ta, to + a, s1, ga, go + a, m, term == PixelTerm.BCE ? ps : 0f, region, ra, rb);
+                }
+            } else if (focal) {
+                VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
+                gradProbFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, aw * ps, nw * ps, region, ra, rb);
+            } else {
+                gradProb(xa, xo + a, ta, to + a, ga, go + a, m, term == PixelTerm.BCE ? ps : 0f, region, ra, rb);
+            }
+        }
+        for (int i = full; i < len; i++) {
+            ga[go + i] = (float) gradElement(p, ps, ra, rb, xa[xo + i], ta[to + i]);
+        }
+    }
+
+    /**
+     * From logits, bce (ps != 0) and/or region: dL/dx = ps (p - t) + (t A + B) p q with p, q from the
+     * staged e = exp(-|x|).
+     */
+    private static void gradLogits(float[] xa, int xo, float[] ta, int to, float[] ea, float[] ga, int go, int m,
+                                   float ps, boolean region, float ra, float rb) {
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            FloatVector e = FloatVector.fromArray(FS, ea, i);
+            VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
+            FloatVector r = ONE.div(e.add(ONE));
+            FloatVector er = e.mul(r);
+            FloatVector prob = er.blend(r, pos);
+            FloatVector q = r.blend(er, pos);
+            // ps = 0 without bce, A = B = 0 without region: no branch in the loop (see lanesLogits)
+            FloatVector d = prob.sub(t).mul(ps);
+            d = t.mul(ra).add(rb).mul(prob).mul(q).add(d);
+            d.intoArray(ga, go + i);
+        }
+    }
+
+    /**
+     * From logits, focal (weights pre-multiplied by ps): dL/dx = -aw t (g p q^g softplus(-x) + q^(g+1))
+     * + nw (1 - t) (g p^g q softplus(x) + p^(g+1)), plus the region part of {@link #gradLogits}.
+     */
+    private static void gradLogitsFocal(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, float[] ga,
+                                        int go, int m, int g, float aw, float nw, boolean region, float ra, float rb) {
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            FloatVector e = FloatVector.fromArray(FS, ea, i);
+            FloatVector l = FloatVector.fromArray(FS, la, i);
+            VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
+            FloatVector r = ONE.div(e.add(ONE));
+            FloatVector er = e.mul(r);
+            FloatVector prob = er.blend(r, pos);
+            FloatVector q = r.blend(er, pos);
+            FloatVector spPos = ZERO.blend(x, pos).add(l);
+            FloatVector spNeg = x.neg().blend(ZERO, pos).add(l);
+            FloatVector qg = pow(q, g);
+            FloatVector pg = pow(prob, g);
+            FloatVector posPart = prob.mul(qg).mul(spNeg).mul(g).add(qg.mul(q)).mul(t).mul(-aw);
+            FloatVector negPart = pg.mul(q).mul(spPos).mul(g).add(pg.mul(prob)).mul(ONE.sub(t)).mul(nw);
+            FloatVector d = posPart.add(negPart);
+            d = t.mul(ra).add(rb).mul(prob).mul(q).add(d);
+            d.intoArray(ga, go + i);
+        }
+    }
+
+    /**
+     * From probabilities, bce (ps != 0) and/or region: dL/dp = ps (-t / pc + (1 - t) / qc) + t A + B with
+     * small = max(min(x, 1 - x), eps), pc = small or 1 - small (x >= 1/2), qc the other.
+     */
+    private static void gradProb(float[] xa, int xo, float[] ta, int to, float[] ga, int go, int m, float ps,
+                                 boolean region, float ra, float rb) {
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
+            FloatVector small = x.min(ONE.sub(x)).max(EPS);
+            FloatVector large = ONE.sub(small);
+            FloatVector pc = large.blend(small, lo);
+            FloatVector qc = small.blend(large, lo);
+            // ps = 0 without bce (both quotients are finite), A = B = 0 without region
+            FloatVector d = ONE.sub(t).div(qc).sub(t.div(pc)).mul(ps);
+            d = t.mul(ra).add(rb).add(d);
+            d.intoArray(ga, go + i);
+        }
+    }
+
+    /**
+     * From probabilities, focal (weights pre-multiplied by ps), logs staged as {@link #lanesProb}:
+     * dL/dp = -aw t (-g qc^(g-1) log pc + qc^g / pc) - nw (1 - t) (g pc^(g-1) log qc - pc^g / qc) + t A + B.
+     */
+    private static void gradProbFocal(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
+                                      float[] ga, int go, int m, int g, float aw, float nw, boolean region, float ra,
+                                      float rb) {
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
+            FloatVector small = x.min(ONE.sub(x)).max(EPS);
+            FloatVector large = ONE.sub(small);
+            FloatVector pc = large.blend(small, lo);
+            FloatVector qc = small.blend(large, lo);
+            FloatVector posPart = pow(qc, g).div(pc);
+            FloatVector negPart = pow(pc, g).div(qc).neg();
+            if (g != 0) {
+                FloatVector ls = FloatVector.fromArray(FS, logSmall, i);
+                FloatVector ll = FloatVector.fromArray(FS, logLarge, i);
+                FloatVector logP = ll.blend(ls, lo);
+                FloatVector logQ = ls.blend(ll, lo);
+                posPart = pow(qc, g - 1).mul(logP).mul(-g).add(posPart);
+                negPart = pow(pc, g - 1).mul(logQ).mul(g).add(negPart);
+            }
+            FloatVector d = t.mul(-aw).mul(posPart).sub(ONE.sub(t).mul(nw).mul(negPart));
+            d = t.mul(ra).add(rb).add(d);
+            d.intoArray(ga, go + i);
+        }
+    }
+
+    /** One element in double, as {@link ScalarKernels} computes it (the tail of a row segment). */
+    private static double gradElement(Problem p, double ps, double a, double b, double x, double t) {
+        double aw = p.focalPosWeight;
+        double nw = p.focalNegWeight;
+        double g = p.gamma;
+        double d = 0;
+        if (p.fromLogits) {
+            double prob = CpuMath.sigmoid(x);
+            if (p.pixelTerm == PixelTerm.BCE) {
+                d += ps * (prob - t);
+            } else if (p.pixelTerm == PixelTerm.FOCAL) {
+                d += ps * CpuMath.focalLogitsGrad(x, t, aw, nw, g);
+            }
+            if (p.region) {
+                d += (t * a + b) * prob * CpuMath.sigmoid(-x);
+            }
+        } else {
+            if (p.pixelTerm == PixelTerm.BCE) {
+                d += ps * CpuMath.bceProbGrad(x, t);
+            } else if (p.pixelTerm == PixelTerm.FOCAL) {
+                d += ps * CpuMath.focalProbGrad(x, t, aw, nw, g);
+            }
+            if (p.region) {
+                d += t * a + b;
+            }
+        }
+        return d;
+    }
+
+    /** v^g for a small integer g >= 0 by repeated products (exact for g = 0, 1, 2 as in CpuMath.pow). */
+    static FloatVector pow(FloatVector v, int g) {
+        // A counted loop, not a switch: vectors merged from several branches would be boxed by C2.
+        FloatVector r = FloatVector.broadcast(FS, 1f);
+        for (int i = 0; i < g; i++) {
+            r = r.mul(v);
+        }
+        return r;
+    }
+}

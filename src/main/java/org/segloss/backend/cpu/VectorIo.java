@@ -1,0 +1,206 @@
+package org.segloss.backend.cpu;
+
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import org.segloss.ElementType;
+import org.segloss.backend.Problem;
+
+/**
+ * Copies between CPU buffers and the scratch arrays of the Vector API kernels: used when a buffer has no
+ * accessible array (direct or read-only NIO buffers), when a target must be widened to float, and to
+ * transpose NHWC chunks into per-channel rows and back.
+ */
+final class VectorIo {
+    private VectorIo() {
+    }
+
+    /** Class marker of an ignored pixel (and of padding lanes). */
+    static final float IGNORED = -1f;
+    /** Class marker of a refused class index (outside [0, C) and not the ignore index). */
+    static final float REFUSED = -2f;
+
+    /** dst[off + j] = pred[index + j] for j < len. */
+    static void readFloats(CpuBuffer b, int index, int len, float[] dst, int off) {
+        FloatBuffer f = b.floats;
+        if (f.hasArray()) {
+            System.arraycopy(f.array(), f.arrayOffset() + index, dst, off, len);
+        } else {
+            f.get(index, dst, off, len);
+        }
+    }
+
+    /** grad[index + j] = src[off + j] for j < len. */
+    static void writeFloats(CpuBuffer b, int index, int len, float[] src, int off) {
+        FloatBuffer f = b.floats;
+        if (f.hasArray()) {
+            System.arraycopy(src, off, f.array(), f.arrayOffset() + index, len);
+        } else {
+            f.put(index, src, off, len);
+        }
+    }
+
+    /** dst[off + j] = target value at index + j as float (uint8 unsigned; int32 may round, staying out of [0, 1]). */
+    static void readTargets(CpuBuffer b, int index, int len, float[] dst, int off, VectorScratch sc) {
+        switch (b.type) {
+            case FLOAT32:
+                readFloats(b, index, len, dst, off);
+                return;
+            case UINT8: {
+                ByteBuffer bb = b.bytes;
+                byte[] src;
+                int so;
+                if (bb.hasArray()) {
+                    src = bb.array();
+                    so = bb.arrayOffset() + index;
+                } else {
+                    src = sc.bytes(len);
+                    so = 0;
+                    bb.get(index, src, 0, len);
+                }
+                for (int j = 0; j < len; j++) {
+                    dst[off + j] = src[so + j] & 0xFF;
+                }
+                return;
+            }
+            default: {
+                IntBuffer ib = b.ints;
+                int[] src;
+                int so;
+                if (ib.hasArray()) {
+                    src = ib.array();
+                    so = ib.arrayOffset() + index;
+                } else {
+                    src = sc.ints(len);
+                    so = 0;
+                    ib.get(index, src, 0, len);
+                }
+                for (int j = 0; j < len; j++) {
+                    dst[off + j] = src[so + j];
+                }
+            }
+        }
+    }
+
+    /**
+     * NHWC chunk in: the {@code m * c} values from {@code base} (m pixels of c channels) into per-channel
+     * rows, {@code dst[ci * m + j] = src[base + j * c + ci]}.
+     */
+    static void transposeIn(CpuBuffer b, int base, int m, int c, float[] dst, float[] linear, VectorScratch sc,
+                            boolean target) {
+        float[] src;
+        int so;
+        if (b.type == ElementType.FLOAT32 && b.floats.hasArray()) {
+            src = b.floats.array();
+            so = b.floats.arrayOffset() + base;
+        } else {
+            if (target) {
+                readTargets(b, base, m * c, linear, 0, sc);
+            } else {
+                readFloats(b, base, m * c, linear, 0);
+            }
+            src = linear;
+            so = 0;
+        }
+        if (c == 1) {
+            System.arraycopy(src, so, dst, 0, m);
+            return;
+        }
+        for (int j = 0; j < m; j++) {
+            int from = so + j * c;
+            for (int ci = 0; ci < c; ci++) {
+                dst[ci * m + j] = src[from + ci];
+            }
+        }
+    }
+
+    /** NHWC chunk out: {@code grad[base + j * c + ci] = src[ci * m + j]}. */
+    static void transposeOut(CpuBuffer b, int base, int m, int c, float[] src, float[] linear) {
+        FloatBuffer f = b.floats;
+        float[] dst;
+        int dof;
+        if (f.hasArray()) {
+            dst = f.array();
+            dof = f.arrayOffset() + base;
+        } else {
+            dst = linear;
+            dof = 0;
+        }
+        for (int j = 0; j < m; j++) {
+            int to = dof + j * c;
+            for (int ci = 0; ci < c; ci++) {
+                dst[to + ci] = src[ci * m + j];
+            }
+        }
+        if (!f.hasArray()) {
+            f.put(base, linear, 0, m * c);
+        }
+    }
+
+    /**
+     * Multiclass targets of sample n, pixels [s, s + len), as float markers: the class index (exact in
+     * float, < C), {@link #IGNORED} for the ignore index, {@link #REFUSED} for any other value. The same
+     * decision as {@link CpuBuffer#classIndex} and {@link ScalarKernels}: the ignore index is tested first.
+     * The markers from {@code off + len} up to {@code padTo} are set to {@link #IGNORED} (padding lanes).
+     * Returns false when any marker is {@link #REFUSED}.
+     */
+    static boolean classMarkers(Problem p, CpuBuffer b, int n, int s, int len, float[] dst, int off, int padTo,
+                             VectorScratch sc) {
+        int index = (int) ((long) n * p.s + s);
+        int c = (int) p.c;
+        boolean hasIgnore = p.hasIgnoreIndex;
+        long ignore = p.ignoreIndex;
+        switch (b.type) {
+            case UINT8: {
+                ByteBuffer bb = b.bytes;
+                byte[] src;
+                int so;
+                if (bb.hasArray()) {
+                    src = bb.array();
+                    so = bb.arrayOffset() + index;
+                } else {
+                    src = sc.bytes(len);
+                    so = 0;
+                    bb.get(index, src, 0, len);
+                }
+                for (int j = 0; j < len; j++) {
+                    int y = src[so + j] & 0xFF;
+                    dst[off + j] = hasIgnore && y == ignore ? IGNORED : y < c ? y : REFUSED;
+                }
+                break;
+            }
+            case INT32: {
+                IntBuffer ib = b.ints;
+                int[] src;
+                int so;
+                if (ib.hasArray()) {
+                    src = ib.array();
+                    so = ib.arrayOffset() + index;
+                } else {
+                    src = sc.ints(len);
+                    so = 0;
+                    ib.get(index, src, 0, len);
+                }
+                for (int j = 0; j < len; j++) {
+                    int y = src[so + j];
+                    dst[off + j] = hasIgnore && y == ignore ? IGNORED : y >= 0 && y < c ? y : REFUSED;
+                }
+                break;
+            }
+            default: {
+                for (int j = 0; j < len; j++) {
+                    long y = b.classIndex(index + j);
+                    dst[off + j] = hasIgnore && y == ignore ? IGNORED : y >= 0 && y < c ? y : REFUSED;
+                }
+            }
+        }
+        boolean clean = true;
+        for (int j = off; j < off + len; j++) {
+            clean &= dst[j] != REFUSED;
+        }
+        for (int j = off + len; j < padTo; j++) {
+            dst[j] = IGNORED;
+        }
+        return clean;
+    }
+}

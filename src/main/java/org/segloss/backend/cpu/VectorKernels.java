@@ -1,0 +1,244 @@
+package org.segloss.backend.cpu;
+
+import java.nio.FloatBuffer;
+import java.util.stream.IntStream;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+import org.segloss.ElementType;
+import org.segloss.backend.GradCoefficients;
+import org.segloss.backend.PixelTerm;
+import org.segloss.backend.Problem;
+
+/**
+ * The CPU passes written with the Vector API ({@code jdk.incubator.vector}); loaded by
+ * {@link CpuKernels#best()} only when that module is in the boot layer.
+ *
+ * <p>Contract: the same statistics and gradients as {@link ScalarKernels} (the reference) within float
+ * rounding. Lanes compute in float and accumulate over at most {@link VectorBinary#SUM_CHUNK} elements
+ * (per row) before the partial sum is added to a double, so sums stay within ~1e-6 relative. Every unit
+ * is computed by one thread with its own scratch arrays, in a fixed order: results do not depend on the
+ * thread count.
+ *
+ * <p>Bad values (NaN/inf, probabilities outside [0, 1], targets outside [0, 1] or class indices out of
+ * range) are detected with lane masks; a unit that holds any is recomputed by {@link ScalarKernels}, so
+ * the bad counts are exactly the reference's (the engine refuses such input anyway). Problems the lanes do
+ * not cover (a focal gamma that is not a small integer) are delegated to {@link ScalarKernels} whole.
+ */
+final class VectorKernels extends CpuKernels {
+    static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    /** Float lanes per vector. */
+    static final int L = FS.length();
+    /** Largest focal gamma computed with lanes (integer powers by repeated products). */
+    static final int MAX_LANE_GAMMA = 8;
+
+    private static final int K = Problem.STATS;
+    private static final ScalarKernels SCALAR = new ScalarKernels();
+    private static final ThreadLocal<VectorScratch> SCRATCH = ThreadLocal.withInitial(VectorScratch::new);
+    /** Floats per block of the parallel stream read (fixed, so the sum does not depend on the thread count). */
+    private static final int READ_BLOCK = 1 << 20;
+
+    @Override
+    String kind() {
+        return "vector";
+    }
+
+    @Override
+    String description() {
+        return "Vector API kernels (" + L + " float lanes)";
+    }
+
+    /** Whether the lanes cover this problem; otherwise {@link ScalarKernels} computes it. */
+    static boolean covered(Problem p) {
+        if (p.pixelTerm == PixelTerm.FOCAL) {
+            double g = p.gamma;
+            return g >= 0 && g <= MAX_LANE_GAMMA && g == Math.rint(g);
+        }
+        return true;
+    }
+
+    @Override
+    void stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc) {
+        if (!covered(p)) {
+            SCALAR.stats(p, pred, target, n, s0, s1, acc);
+            return;
+        }
+        VectorScratch scratch = SCRATCH.get();
+        double[] unit = scratch.unitAccumulator(acc.length);
+        boolean clean = p.multiclass
+                ? VectorMulticlass.stats(p, pred, target, n, s0, s1, unit, scratch)
+                : VectorBinary.stats(p, pred, target, n, s0, s1, unit, scratch);
+        if (!clean) {
+            // The unit holds refused values: count them exactly as the reference does.
+            SCALAR.stats(p, pred, target, n, s0, s1, acc);
+            return;
+        }
+        for (int i = 0; i < acc.length; i++) {
+            acc[i] += unit[i];
+        }
+    }
+
+    @Override
+    void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad, int n, int s0,
+              int s1) {
+        if (!covered(p)) {
+            SCALAR.grad(p, pred, target, k, grad, n, s0, s1);
+            return;
+        }
+        VectorScratch scratch = SCRATCH.get();
+        if (p.multiclass) {
+            VectorMulticlass.grad(p, pred, target, k, grad, n, s0, s1, scratch);
+        } else {
+            VectorBinary.grad(p, pred, target, k, grad, n, s0, s1, scratch);
+        }
+    }
+
+    /**
+     * The floor: sum of every element, read with full vectors on every core, in fixed blocks of
+     * {@link #READ_BLOCK} elements combined in index order. Float buffers sum floats; class maps sum their
+     * (unsigned) values.
+     */
+    @Override
+    double streamRead(CpuBuffer buffer) {
+        int length = Math.toIntExact(buffer.length());
+        int blocks = (length + READ_BLOCK - 1) / READ_BLOCK;
+        double[] partial = new double[blocks];
+        IntStream.range(0, blocks).parallel().forEach(b -> {
+            int from = b * READ_BLOCK;
+            int to = Math.min(length, from + READ_BLOCK);
+            partial[b] = readBlock(buffer, from, to, SCRATCH.get());
+        });
+        double sum = 0;
+        for (double v : partial) {
+            sum += v;
+        }
+        return sum;
+    }
+
+    private static double readBlock(CpuBuffer buffer, int from, int to, VectorScratch scratch) {
+        switch (buffer.type) {
+            case FLOAT32: {
+                FloatBuffer f = buffer.floats;
+                if (f.hasArray()) {
+                    return sumFloats(f.array(), f.arrayOffset() + from, to - from);
+                }
+                double sum = 0;
+                float[] tmp = scratch.floats(0, VectorScratch.COPY);
+                for (int i = from; i < to; i += VectorScratch.COPY) {
+                    int len = Math.min(VectorScratch.COPY, to - i);
+                    f.get(i, tmp, 0, len);
+                    sum += sumFloats(tmp, 0, len);
+                }
+                return sum;
+            }
+            case UINT8: {
+                if (buffer.bytes.hasArray()) {
+                    return sumBytes(buffer.bytes.array(), buffer.bytes.arrayOffset() + from, to - from);
+                }
+                byte[] tmp = scratch.bytes(VectorScratch.COPY);
+                double sum = 0;
+                for (int i = from; i < to; i += VectorScratch.COPY) {
+                    int len = Math.min(VectorScratch.COPY, to - i);
+                    buffer.bytes.get(i, tmp, 0, len);
+                    sum += sumBytes(tmp, 0, len);
+                }
+                return sum;
+            }
+            default: {
+                if (buffer.ints.hasArray()) {
+                    return sumInts(buffer.ints.array(), buffer.ints.arrayOffset() + from, to - from);
+                }
+                int[] tmp = scratch.ints(VectorScratch.COPY);
+                double sum = 0;
+                for (int i = from; i < to; i += VectorScratch.COPY) {
+                    int len = Math.min(VectorScratch.COPY, to - i);
+                    buffer.ints.get(i, tmp, 0, len);
+                    sum += sumInts(tmp, 0, len);
+                }
+                return sum;
+            }
+        }
+    }
+
+    /** sum a[off .. off + len): four float accumulators over chunks of 4096, each chunk added to a double. */
+    static double sumFloats(float[] a, int off, int len) {
+        double sum = 0;
+        int i = 0;
+        int step = 4 * L;
+        while (i + step <= len) {
+            int chunkEnd = Math.min(len - step + 1, i + 4096);
+            FloatVector s0 = FloatVector.zero(FS);
+            FloatVector s1 = FloatVector.zero(FS);
+            FloatVector s2 = FloatVector.zero(FS);
+            FloatVector s3 = FloatVector.zero(FS);
+            for (; i < chunkEnd; i += step) {
+                s0 = s0.add(FloatVector.fromArray(FS, a, off + i));
+                s1 = s1.add(FloatVector.fromArray(FS, a, off + i + L));
+                s2 = s2.add(FloatVector.fromArray(FS, a, off + i + 2 * L));
+                s3 = s3.add(FloatVector.fromArray(FS, a, off + i + 3 * L));
+            }
+            sum += s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < len; i++) {
+            sum += a[off + i];
+        }
+        return sum;
+    }
+
+    private static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
+    /** Bytes that widen to one int vector. */
+    static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(IS.vectorBitSize() / 4));
+
+    /** Unsigned sum of bytes: byte vectors widened to 32-bit lanes (B2I, then & 0xFF). */
+    static double sumBytes(byte[] a, int off, int len) {
+        long sum = 0;
+        int i = 0;
+        int step = BS.length();
+        // Lanes are reduced every 2^20 vectors so that they cannot overflow (255 * 2^20 < 2^31).
+        IntVector acc = IntVector.zero(IS);
+        int count = 0;
+        for (; i + step <= len; i += step) {
+            ByteVector v = ByteVector.fromArray(BS, a, off + i);
+            acc = acc.add(((IntVector) v.convertShape(VectorOperators.B2I, IS, 0)).and(0xFF));
+            if (++count == 1 << 20) {
+                sum += acc.reduceLanesToLong(VectorOperators.ADD);
+                acc = IntVector.zero(IS);
+                count = 0;
+            }
+        }
+        sum += acc.reduceLanesToLong(VectorOperators.ADD);
+        for (; i < len; i++) {
+            sum += a[off + i] & 0xFF;
+        }
+        return sum;
+    }
+
+    /** Sum of ints in 64-bit total (lanes reduced every vector-chunk so they cannot overflow). */
+    static double sumInts(int[] a, int off, int len) {
+        long sum = 0;
+        int i = 0;
+        int step = IS.length();
+        for (; i + step <= len; i += step) {
+            sum += IntVector.fromArray(IS, a, off + i).reduceLanesToLong(VectorOperators.ADD);
+        }
+        for (; i < len; i++) {
+            sum += a[off + i];
+        }
+        return sum;
+    }
+
+    static boolean isFloatArray(CpuBuffer b) {
+        return b.type == ElementType.FLOAT32 && b.floats.hasArray();
+    }
+
+    static int rowIndex(Problem p, int n, int c) {
+        return n * (int) p.c + c;
+    }
+
+    static int statBase(int c) {
+        return c * K;
+    }
+}

@@ -1,0 +1,531 @@
+package org.segloss.backend.cpu;
+
+import static org.segloss.backend.cpu.VectorKernels.FS;
+import static org.segloss.backend.cpu.VectorKernels.L;
+import static org.segloss.backend.cpu.VectorKernels.isFloatArray;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import org.segloss.Layout;
+import org.segloss.backend.GradCoefficients;
+import org.segloss.backend.PixelTerm;
+import org.segloss.backend.Problem;
+
+/**
+ * Multiclass passes with float lanes: one lane per pixel, loops over the C classes (class rows
+ * {@code stride} floats apart). A chunk of at most {@link #pixelChunk} pixels goes through small staged
+ * passes (max, exp, log, term...), each its own loop writing per-pixel vectors to L1/L2 scratch: a single
+ * loop holding several transcendentals exceeds C2's inlining budget and then boxes every vector.
+ *
+ * <p>NCHW pred is read in place when the chunk is a whole number of vectors; otherwise (lane tail, NHWC,
+ * buffers without an array) the chunk is copied into per-class rows padded with zeros. Class maps become
+ * float markers ({@link VectorIo#classMarkers}); ignored pixels and padding lanes carry
+ * {@link VectorIo#IGNORED} and count nowhere. Per-pixel results (term, p_y) are added to the row of their
+ * class in double by a scalar loop.
+ */
+final class VectorMulticlass {
+    private VectorMulticlass() {
+    }
+
+    private static final int SLOT_X = 6;
+    private static final int SLOT_Y = 7;
+    private static final int SLOT_E = 8;
+    private static final int SLOT_G = 9;
+    private static final int SLOT_LINEAR = 10;
+    private static final int SLOT_ACC_P = 11;
+    private static final int SLOT_MAX = 12;
+    private static final int SLOT_ARG = 13;
+    private static final int SLOT_OTHERS = 14;
+    private static final int SLOT_XY = 15;
+    private static final int SLOT_LOG_PY = 16;
+    private static final int SLOT_PY = 17;
+    private static final int SLOT_TERM = 18;
+    private static final int SLOT_LOG_SMALL = 19;
+    private static final int SLOT_LOG_LARGE = 20;
+    private static final int SLOT_PS = 21;
+    private static final int SLOT_AY = 22;
+    private static final int SLOT_BY = 23;
+    private static final int SLOT_SUM_ED = 24;
+    private static final int SLOT_INV = 25;
+    private static final int SLOT_PIX = 26;
+    private static final int SLOT_DEV = 27;
+
+    private static final int I = Problem.STAT_I;
+    private static final int P = Problem.STAT_P;
+    private static final int T = Problem.STAT_T;
+    private static final int TERM = Problem.STAT_TERM;
+    private static final int K = Problem.STATS;
+
+    private static final FloatVector ZERO = FloatVector.zero(FS);
+    private static final FloatVector ONE = FloatVector.broadcast(FS, 1f);
+    private static final float EPS = (float) CpuMath.EPS;
+
+    /** Pixels per chunk: a multiple of L, at most 512 (float sums of P), C * chunk floats at most 16384. */
+    static int pixelChunk(int c) {
+        int px = Math.min(512, 16384 / c);
+        return Math.max(L, px - px % L);
+    }
+
+    /** Where a chunk's class rows are: {@code xa[xo + ci * stride + j]}. */
+    private static final class View {
+        float[] a;
+        int o;
+        int stride;
+    }
+
+    /** The chunk of m pixels from sa as class rows; in place when possible, else copied and zero-padded to cnt. */
+    private static void view(Problem p, CpuBuffer pred, int n, int sa, int m, int cnt, VectorScratch sc, View v) {
+        int c = (int) p.c;
+        if (p.layout == Layout.NCHW && isFloatArray(pred) && m == cnt) {
+            v.a = pred.floats.array();
+            v.o = pred.floats.arrayOffset() + CpuBackend.index(p, n, 0, sa);
+            v.stride = (int) p.s;
+            return;
+        }
+        float[] xs = sc.floats(SLOT_X, c * cnt);
+        if (p.layout == Layout.NCHW) {
+            for (int ci = 0; ci < c; ci++) {
+                VectorIo.readFloats(pred, CpuBackend.index(p, n, ci, sa), m, xs, ci * cnt);
+            }
+        } else {
+            float[] linear = sc.floats(SLOT_LINEAR, c * m);
+            float[] rows = sc.floats(SLOT_G, c * m);
+            VectorIo.transposeIn(pred, CpuBackend.index(p, n, 0, sa), m, c, rows, linear, sc, false);
+            for (int ci = 0; ci < c; ci++) {
+                System.arraycopy(rows, ci * m, xs, ci * cnt, m);
+            }
+        }
+        if (m < cnt) {
+            for (int ci = 0; ci < c; ci++) {
+                Arrays.fill(xs, ci * cnt + m, ci * cnt + cnt, 0f);
+            }
+        }
+        v.a = xs;
+        v.o = 0;
+        v.stride = cnt;
+    }
+
+    /** Stats of sample n, pixels [s0, s1); false when a refused value was seen. */
+    static boolean stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc,
+                         VectorScratch sc) {
+        int c = (int) p.c;
+        int len = s1 - s0;
+        int px = pixelChunk(c);
+        boolean region = p.region;
+        boolean hasTerm = p.pixelTerm != PixelTerm.NONE;
+        int g = p.pixelTerm == PixelTerm.FOCAL ? (int) p.gamma : 0;
+        float[] ys = sc.floats(SLOT_Y, px + L);
+        float[] accP = sc.floats(SLOT_ACC_P, c * L);
+        float[] es = sc.floats(SLOT_E, c * (px + L));
+        float[] maxS = sc.floats(SLOT_MAX, px + L);
+        float[] argS = sc.floats(SLOT_ARG, px + L);
+        float[] othersS = sc.floats(SLOT_OTHERS, px + L);
+        float[] xyS = sc.floats(SLOT_XY, px + L);
+        float[] logPyS = sc.floats(SLOT_LOG_PY, px + L);
+        float[] pyS = sc.floats(SLOT_PY, px + L);
+        float[] termS = sc.floats(SLOT_TERM, px + L);
+        float[] lsS = sc.floats(SLOT_LOG_SMALL, px + L);
+        float[] llS = sc.floats(SLOT_LOG_LARGE, px + L);
+        Arrays.fill(accP, 0, c * L, 0f);
+        View v = new View();
+        for (int a = 0; a < len; a += px) {
+            int m = Math.min(px, len - a);
+            int sa = s0 + a;
+            int cnt = m % L == 0 ? m : m + L - m % L;
+            if (!VectorIo.classMarkers(p, target, n, sa, m, ys, 0, cnt, sc)) {
+                return false;
+            }
+            view(p, pred, n, sa, m, cnt, sc, v);
+            float[] pys;
+            if (p.fromLogits) {
+                // p_c = exp(x_c - max) / (1 + others), log p_y = x_y - max - log1p(others)
+                if (!maxPass(v.a, v.o, v.stride, c, cnt, maxS, argS)) {
+                    return false;
+                }
+                expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS);
+                logPyPass(othersS, xyS, maxS, logPyS, cnt);
+                termPass(logPyS, g, termS, cnt);
+                if (region) {
+                    expArray(logPyS, pyS, cnt);
+                    regionPass(es, c, cnt, ys, othersS, accP);
+                }
+                pys = pyS;
+            } else {
+                // p_c = x_c, log p_y = log(clamp(p_y))
+                if (!probClassPass(v.a, v.o, v.stride, c, cnt, ys, xyS, accP, region)) {
+                    return false;
+                }
+                VectorMath.clampedLogs(xyS, 0, EPS, lsS, llS, cnt);
+                probTermPass(xyS, lsS, llS, g, termS, cnt);
+                pys = xyS;
+            }
+            for (int j = 0; j < m; j++) {
+                float y = ys[j];
+                if (y >= 0) {
+                    int b = (int) y * K;
+                    acc[b + T] += 1;
+                    if (hasTerm) {
+                        acc[b + TERM] += termS[j];
+                    }
+                    if (region) {
+                        acc[b + I] += pys[j];
+                    }
+                }
+            }
+            if (region) {
+                for (int ci = 0; ci < c; ci++) {
+                    acc[ci * K + P] += VectorMath.sumLanes(FloatVector.fromArray(FS, accP, ci * L));
+                }
+                Arrays.fill(accP, 0, c * L, 0f);
+            }
+        }
+        return true;
+    }
+
+    /** max_c x_c and the first class reaching it, per pixel; false when some x is not finite. */
+    private static boolean maxPass(float[] xa, int xo, int stride, int c, int cnt, float[] maxS, float[] argS) {
+        for (int i = 0; i < cnt; i += L) {
+            // 1 in lanes that saw a refused value; per pixel vector (a vector carried across both loops is boxed by C2)
+            FloatVector bad = FloatVector.zero(FS);
+            FloatVector max = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);
+            FloatVector arg = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
+                bad = bad.blend(1f, (x.abs().compare(VectorOperators.LE, Float.MAX_VALUE)).not());
+                VectorMask<Float> above = x.compare(VectorOperators.GT, max);
+                max = max.blend(x, above);
+                arg = arg.blend(ci, above);
+            }
+            if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
+                return false;
+            }
+            max.intoArray(maxS, i);
+            arg.intoArray(argS, i);
+        }
+        return true;
+    }
+
+    /**
+     * e_c = exp(x_c - max) into es (rows of cnt), others = sum of e_c over every class but the first
+     * maximum (whose e is exactly 1), x_y.
+     */
+    private static void expPass(float[] xa, int xo, int stride, int c, int cnt, float[] ys, float[] maxS,
+                                float[] argS, float[] es, float[] othersS, float[] xyS) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector max = FloatVector.fromArray(FS, maxS, i);
+            FloatVector arg = FloatVector.fromArray(FS, argS, i);
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            FloatVector others = FloatVector.zero(FS);
+            FloatVector xy = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
+                FloatVector e = VectorMath.exp(x.sub(max));
+                e.intoArray(es, ci * cnt + i);
+                others = others.add(e.blend(ZERO, arg.compare(VectorOperators.EQ, (float) ci)));
+                xy = xy.blend(x, yf.compare(VectorOperators.EQ, (float) ci));
+            }
+            others.intoArray(othersS, i);
+            xy.intoArray(xyS, i);
+        }
+    }
+
+    /** log p_y = x_y - max - log1p(others): exact where p_y is close to 1. */
+    private static void logPyPass(float[] othersS, float[] xyS, float[] maxS, float[] logPyS, int cnt) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector others = FloatVector.fromArray(FS, othersS, i);
+            FloatVector xy = FloatVector.fromArray(FS, xyS, i);
+            FloatVector max = FloatVector.fromArray(FS, maxS, i);
+            xy.sub(max).sub(VectorMath.log1p(others)).intoArray(logPyS, i);
+        }
+    }
+
+    /** Term -(1 - p_y)^g log p_y with 1 - p_y = -expm1(log p_y); g = 0 gives ce = -log p_y. */
+    private static void termPass(float[] logPyS, int g, float[] termS, int cnt) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector logPy = FloatVector.fromArray(FS, logPyS, i);
+            FloatVector q = VectorMath.expm1(logPy).neg();
+            VectorBinary.pow(q, g).mul(logPy).neg().intoArray(termS, i);
+        }
+    }
+
+    /** out = exp(in). */
+    private static void expArray(float[] in, float[] out, int cnt) {
+        for (int i = 0; i < cnt; i += L) {
+            VectorMath.exp(FloatVector.fromArray(FS, in, i)).intoArray(out, i);
+        }
+    }
+
+    /** P_c += e_c / (1 + others) over valid pixels, in float lanes accP[c * L ..]. */
+    private static void regionPass(float[] es, int c, int cnt, float[] ys, float[] othersS, float[] accP) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            FloatVector inv = ONE.div(FloatVector.fromArray(FS, othersS, i).add(ONE))
+                    .blend(ZERO, yf.compare(VectorOperators.LT, 0f));
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector accV = FloatVector.fromArray(FS, accP, ci * L);
+                FloatVector.fromArray(FS, es, ci * cnt + i).fma(inv, accV).intoArray(accP, ci * L);
+            }
+        }
+    }
+
+    /** From probabilities: x_y, P_c += x_c over valid pixels (region); false when some x is outside [0, 1]. */
+    private static boolean probClassPass(float[] xa, int xo, int stride, int c, int cnt, float[] ys, float[] xyS,
+                                         float[] accP, boolean region) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector bad = FloatVector.zero(FS);
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            VectorMask<Float> valid = yf.compare(VectorOperators.GE, 0f);
+            FloatVector xy = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
+                bad = bad.blend(1f, (x.compare(VectorOperators.GE, 0f)).and(x.compare(VectorOperators.LE, 1f)).not());
+                xy = xy.blend(x, yf.compare(VectorOperators.EQ, (float) ci));
+                if (region) {
+                    FloatVector accV = FloatVector.fromArray(FS, accP, ci * L);
+                    accV.add(x, valid).intoArray(accP, ci * L);
+                }
+            }
+            if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
+                return false;
+            }
+            xy.intoArray(xyS, i);
+        }
+        return true;
+    }
+
+    /** From probabilities: term -(qc)^g log pc at pc = clamp(p_y), qc = 1 - pc (g = 0: ce), logs staged. */
+    private static void probTermPass(float[] xyS, float[] lsS, float[] llS, int g, float[] termS, int cnt) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector xy = FloatVector.fromArray(FS, xyS, i);
+            VectorMask<Float> lo = xy.compare(VectorOperators.LT, 0.5f);
+            FloatVector small = xy.min(ONE.sub(xy)).max(EPS);
+            FloatVector ls = FloatVector.fromArray(FS, lsS, i);
+            FloatVector ll = FloatVector.fromArray(FS, llS, i);
+            FloatVector logP = ll.blend(ls, lo);
+            FloatVector qc = small.blend(ONE.sub(small), lo);
+            VectorBinary.pow(qc, g).mul(logP).neg().intoArray(termS, i);
+        }
+    }
+
+    /** Gradient of sample n, pixels [s0, s1). */
+    static void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad, int n,
+                     int s0, int s1, VectorScratch sc) {
+        int c = (int) p.c;
+        int len = s1 - s0;
+        int px = pixelChunk(c);
+        int rowBase = n * c;
+        boolean focal = p.pixelTerm == PixelTerm.FOCAL;
+        int g = focal ? (int) p.gamma : 0;
+        float ceWeight = p.pixelTerm == PixelTerm.CE ? 1f : 0f;
+        float focalWeight = focal ? 1f : 0f;
+        float[] ys = sc.floats(SLOT_Y, px + L);
+        float[] es = sc.floats(SLOT_E, c * (px + L));
+        float[] maxS = sc.floats(SLOT_MAX, px + L);
+        float[] argS = sc.floats(SLOT_ARG, px + L);
+        float[] othersS = sc.floats(SLOT_OTHERS, px + L);
+        float[] xyS = sc.floats(SLOT_XY, px + L);
+        float[] logPyS = sc.floats(SLOT_LOG_PY, px + L);
+        float[] pyMinus1S = sc.floats(SLOT_PY, px + L);
+        float[] lsS = sc.floats(SLOT_LOG_SMALL, px + L);
+        float[] llS = sc.floats(SLOT_LOG_LARGE, px + L);
+        float[] psS = sc.floats(SLOT_PS, px + L);
+        float[] ayS = sc.floats(SLOT_AY, px + L);
+        float[] byS = sc.floats(SLOT_BY, px + L);
+        float[] sumEDS = sc.floats(SLOT_SUM_ED, px + L);
+        float[] invS = sc.floats(SLOT_INV, px + L);
+        float[] pixS = sc.floats(SLOT_PIX, px + L);
+        float[] devS = sc.floats(SLOT_DEV, px + L);
+        float[] gs = sc.floats(SLOT_ACC_P, c * (px + L));
+        View v = new View();
+        for (int a = 0; a < len; a += px) {
+            int m = Math.min(px, len - a);
+            int sa = s0 + a;
+            int cnt = m % L == 0 ? m : m + L - m % L;
+            VectorIo.classMarkers(p, target, n, sa, m, ys, 0, cnt, sc);
+            view(p, pred, n, sa, m, cnt, sc, v);
+            float[] ga;
+            int go;
+            int gstride;
+            boolean directOut = p.layout == Layout.NCHW && grad.floats.hasArray() && m == cnt;
+            if (directOut) {
+                ga = grad.floats.array();
+                go = grad.floats.arrayOffset() + CpuBackend.index(p, n, 0, sa);
+                gstride = (int) p.s;
+            } else {
+                ga = gs;
+                go = 0;
+                gstride = cnt;
+            }
+            coefPass(ys, c, cnt, k.pixelScale, k.regionA, k.regionB, rowBase, psS, ayS, byS);
+            if (p.fromLogits) {
+                maxPass(v.a, v.o, v.stride, c, cnt, maxS, argS);
+                expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS);
+                sumEDPass(es, c, cnt, byS, k.regionB, rowBase, sumEDS);
+                logPyPass(othersS, xyS, maxS, logPyS, cnt);
+                pixelCoefPass(logPyS, othersS, psS, ayS, sumEDS, g, ceWeight, focalWeight, pyMinus1S, invS, pixS,
+                        devS, cnt);
+                gradLogitsPass(es, c, cnt, ys, invS, pyMinus1S, pixS, devS, ayS, byS, k.regionB, rowBase, ga, go,
+                        gstride);
+            } else {
+                xyPass(v.a, v.o, v.stride, c, cnt, ys, xyS);
+                VectorMath.clampedLogs(xyS, 0, EPS, lsS, llS, cnt);
+                probSlopePass(xyS, lsS, llS, psS, g, ceWeight, focalWeight, pixS, cnt);
+                gradProbPass(c, cnt, ys, pixS, k.regionA, k.regionB, rowBase, ga, go, gstride);
+            }
+            if (!directOut) {
+                if (p.layout == Layout.NCHW) {
+                    for (int ci = 0; ci < c; ci++) {
+                        VectorIo.writeFloats(grad, CpuBackend.index(p, n, ci, sa), m, gs, ci * cnt);
+                    }
+                } else {
+                    float[] rows = sc.floats(SLOT_G, c * m);
+                    for (int ci = 0; ci < c; ci++) {
+                        System.arraycopy(gs, ci * cnt, rows, ci * m, m);
+                    }
+                    VectorIo.transposeOut(grad, CpuBackend.index(p, n, 0, sa), m, c, rows,
+                            sc.floats(SLOT_LINEAR, c * m));
+                }
+            }
+        }
+    }
+
+    /** Per pixel: ps_y = pixelScale[y], A_y = regionA[n, y], B_y = regionB[n, y] (0 for ignored pixels). */
+    private static void coefPass(float[] ys, int c, int cnt, float[] pixelScale, float[] regionA, float[] regionB,
+                                 int rowBase, float[] psS, float[] ayS, float[] byS) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            FloatVector ps = FloatVector.zero(FS);
+            FloatVector ay = FloatVector.zero(FS);
+            FloatVector by = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                VectorMask<Float> isY = yf.compare(VectorOperators.EQ, (float) ci);
+                ps = ps.blend(pixelScale[ci], isY);
+                ay = ay.blend(regionA[rowBase + ci], isY);
+                by = by.blend(regionB[rowBase + ci], isY);
+            }
+            ps.intoArray(psS, i);
+            ay.intoArray(ayS, i);
+            by.intoArray(byS, i);
+        }
+    }
+
+    /** sum_k e_k (B_k - B_y), for the region part relative to r_y. */
+    private static void sumEDPass(float[] es, int c, int cnt, float[] byS, float[] regionB, int rowBase,
+                                  float[] sumEDS) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector by = FloatVector.fromArray(FS, byS, i);
+            FloatVector sum = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector e = FloatVector.fromArray(FS, es, ci * cnt + i);
+                sum = e.mul(by.neg().add(regionB[rowBase + ci])).add(sum);
+            }
+            sum.intoArray(sumEDS, i);
+        }
+    }
+
+    /**
+     * Per pixel, from log p_y: p_y - 1 = expm1(log p_y) (no 1 - p_y cancellation), 1 / sum;
+     * the pixel coefficient ce: ps_y, focal: -ps_y F with F = g (1 - p_y)^(g-1) p_y log p_y - (1 - p_y)^g
+     * (first part 0 when g = 0 or p_y = 1), so that the pixel part is coef (p_c - t_c);
+     * dev = sum_k p_k (r_k - r_y) = sum_k p_k (B_k - B_y) + A_y (p_y - 1).
+     */
+    private static void pixelCoefPass(float[] logPyS, float[] othersS, float[] psS, float[] ayS, float[] sumEDS,
+                                      int g, float ceWeight, float focalWeight, float[] pyMinus1S, float[] invS,
+                                      float[] pixS, float[] devS, int cnt) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector logPy = FloatVector.fromArray(FS, logPyS, i);
+            FloatVector pyMinus1 = VectorMath.expm1(logPy);
+            FloatVector inv = ONE.div(FloatVector.fromArray(FS, othersS, i).add(ONE));
+            FloatVector q = pyMinus1.neg();
+            FloatVector py = pyMinus1.add(ONE);
+            FloatVector first = VectorBinary.pow(q, g - 1).mul(py).mul(logPy).mul(g)
+                    .blend(ZERO, q.compare(VectorOperators.LE, 0f));
+            FloatVector f = first.sub(VectorBinary.pow(q, g));
+            FloatVector ps = FloatVector.fromArray(FS, psS, i);
+            ps.mul(f.mul(-focalWeight).add(ceWeight)).intoArray(pixS, i);
+            FloatVector dev = FloatVector.fromArray(FS, sumEDS, i).mul(inv)
+                    .add(FloatVector.fromArray(FS, ayS, i).mul(pyMinus1));
+            pyMinus1.intoArray(pyMinus1S, i);
+            inv.intoArray(invS, i);
+            dev.intoArray(devS, i);
+        }
+    }
+
+    /**
+     * From logits: dL/dx_c = coef (p_c - t_c) + p_c ((r_c - r_y) - dev), r_c - r_y = B_c - B_y - A_y for
+     * c != y and 0 for c = y (equal to ps dterm/dx_c + p_c (r_c - sum_k p_k r_k) since sum_k p_k = 1);
+     * ignored pixels 0.
+     */
+    private static void gradLogitsPass(float[] es, int c, int cnt, float[] ys, float[] invS, float[] pyMinus1S,
+                                       float[] pixS, float[] devS, float[] ayS, float[] byS, float[] regionB,
+                                       int rowBase, float[] ga, int go, int gstride) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            VectorMask<Float> ignored = yf.compare(VectorOperators.LT, 0f);
+            FloatVector inv = FloatVector.fromArray(FS, invS, i);
+            FloatVector pyMinus1 = FloatVector.fromArray(FS, pyMinus1S, i);
+            FloatVector coef = FloatVector.fromArray(FS, pixS, i);
+            FloatVector dev = FloatVector.fromArray(FS, devS, i);
+            FloatVector ry = FloatVector.fromArray(FS, ayS, i).add(FloatVector.fromArray(FS, byS, i));
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector prob = FloatVector.fromArray(FS, es, ci * cnt + i).mul(inv);
+                VectorMask<Float> isY = yf.compare(VectorOperators.EQ, (float) ci);
+                FloatVector pMinusT = prob.blend(pyMinus1, isY);
+                FloatVector rMinusRy = ry.neg().add(regionB[rowBase + ci]).blend(ZERO, isY);
+                FloatVector d = rMinusRy.sub(dev).mul(prob).add(pMinusT.mul(coef));
+                d.blend(ZERO, ignored).intoArray(ga, go + ci * gstride + i);
+            }
+        }
+    }
+
+    /** From probabilities: p_y per pixel. */
+    private static void xyPass(float[] xa, int xo, int stride, int c, int cnt, float[] ys, float[] xyS) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            FloatVector xy = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                xy = xy.blend(FloatVector.fromArray(FS, xa, xo + ci * stride + i),
+                        yf.compare(VectorOperators.EQ, (float) ci));
+            }
+            xy.intoArray(xyS, i);
+        }
+    }
+
+    /**
+     * From probabilities, the slope ps_y dterm/dp_y at pc = clamp(p_y), qc = 1 - pc, logs staged:
+     * ce: -1 / pc; focal: g qc^(g-1) log pc - qc^g / pc (first part 0 when g = 0).
+     */
+    private static void probSlopePass(float[] xyS, float[] lsS, float[] llS, float[] psS, int g, float ceWeight,
+                                      float focalWeight, float[] slopeS, int cnt) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector xy = FloatVector.fromArray(FS, xyS, i);
+            VectorMask<Float> lo = xy.compare(VectorOperators.LT, 0.5f);
+            FloatVector small = xy.min(ONE.sub(xy)).max(EPS);
+            FloatVector large = ONE.sub(small);
+            FloatVector pc = large.blend(small, lo);
+            FloatVector qc = small.blend(large, lo);
+            FloatVector logP = FloatVector.fromArray(FS, llS, i).blend(FloatVector.fromArray(FS, lsS, i), lo);
+            FloatVector focalSlope = VectorBinary.pow(qc, g - 1).mul(logP).mul(g).sub(VectorBinary.pow(qc, g).div(pc));
+            FloatVector ceSlope = ONE.div(pc).neg();
+            FloatVector slope = ceSlope.mul(ceWeight).add(focalSlope.mul(focalWeight));
+            FloatVector.fromArray(FS, psS, i).mul(slope).intoArray(slopeS, i);
+        }
+    }
+
+    /** From probabilities: dL/dp_c = [c = y] slope + t_c A_c + B_c; ignored pixels 0. */
+    private static void gradProbPass(int c, int cnt, float[] ys, float[] slopeS, float[] regionA, float[] regionB,
+                                     int rowBase, float[] ga, int go, int gstride) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            VectorMask<Float> ignored = yf.compare(VectorOperators.LT, 0f);
+            FloatVector slope = FloatVector.fromArray(FS, slopeS, i);
+            for (int ci = 0; ci < c; ci++) {
+                VectorMask<Float> isY = yf.compare(VectorOperators.EQ, (float) ci);
+                FloatVector d = slope.add(regionA[rowBase + ci]).blend(ZERO, isY.not()).add(regionB[rowBase + ci]);
+                d.blend(ZERO, ignored).intoArray(ga, go + ci * gstride + i);
+            }
+        }
+    }
+}

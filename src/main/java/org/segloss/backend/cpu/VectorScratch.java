@@ -1,0 +1,51 @@
+package org.segloss.backend.cpu;
+
+import java.util.Arrays;
+
+/**
+ * Per-thread scratch arrays of the Vector API kernels, reused from unit to unit (their size depends on
+ * the chunk and the class count, never on the input size). Slots are numbered by the caller.
+ */
+final class VectorScratch {
+    /** Elements copied at once from a buffer that has no accessible array. */
+    static final int COPY = 4096;
+
+    private final float[][] floats = new float[32][];
+    private byte[] bytes = new byte[0];
+    private int[] ints = new int[0];
+    private double[] unit = new double[0];
+
+    /** Float array of slot {@code slot} with at least {@code size} elements (contents unspecified). */
+    float[] floats(int slot, int size) {
+        float[] a = floats[slot];
+        if (a == null || a.length < size) {
+            a = new float[size];
+            floats[slot] = a;
+        }
+        return a;
+    }
+
+    byte[] bytes(int size) {
+        if (bytes.length < size) {
+            bytes = new byte[size];
+        }
+        return bytes;
+    }
+
+    int[] ints(int size) {
+        if (ints.length < size) {
+            ints = new int[size];
+        }
+        return ints;
+    }
+
+    /** A zeroed double accumulator of {@code size} elements. */
+    double[] unitAccumulator(int size) {
+        if (unit.length != size) {
+            unit = new double[size];
+        } else {
+            Arrays.fill(unit, 0);
+        }
+        return unit;
+    }
+}
