@@ -14,6 +14,9 @@ import org.segloss.backend.Probe;
  * no JCuda type in its signatures, so it loads even when JCuda or the driver is missing.
  */
 public final class CudaProvider implements BackendProvider {
+    /** Why JCuda's driver binding first failed to load in this process (later attempts only say "Could not initialize"). */
+    private static volatile String firstLinkageReason;
+
     public CudaProvider() {
         // found by class name by the dispatcher
     }
@@ -51,6 +54,18 @@ public final class CudaProvider implements BackendProvider {
      */
     static String linkageReason(LinkageError e) {
         String message = String.valueOf(e.getMessage());
+        if (message.contains("Could not initialize") && firstLinkageReason != null) {
+            // JCudaDriver's static initialiser failed before: repeat why, not the JVM's follow-up error
+            return firstLinkageReason;
+        }
+        String reason = describe(e, message);
+        if (firstLinkageReason == null) {
+            firstLinkageReason = reason;
+        }
+        return reason;
+    }
+
+    private static String describe(LinkageError e, String message) {
         if (e instanceof NoClassDefFoundError && !message.contains("Could not initialize")) {
             return "JCuda is not on the class path (" + message + ")";
         }
