@@ -131,6 +131,15 @@ class CudaProbeTest {
         return runChild(lib);
     }
 
+    /**
+     * The class path of the child JVM: {@code segloss.test.classpath} when set (the JUnit console
+     * launcher of ci/gpu-check.sh loads tests from its own class loader), else this JVM's.
+     */
+    private static String childClassPath() {
+        String cp = System.getProperty("segloss.test.classpath");
+        return cp == null || cp.isBlank() ? System.getProperty("java.class.path") : cp;
+    }
+
     private Map<String, String> runChild(Path libraryPath) throws Exception {
         Files.createDirectories(libraryPath);
         Path tmp = Files.createDirectories(dir.resolve("jvm-tmp"));
@@ -138,7 +147,7 @@ class CudaProbeTest {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector",
                 "-Djava.io.tmpdir=" + tmp, // JCuda extracts libJCudaDriver here: a fresh copy per child
-                "-cp", System.getProperty("java.class.path"),
+                "-cp", childClassPath(),
                 ProbeChild.class.getName()));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("LD_LIBRARY_PATH", libraryPath.toString());
