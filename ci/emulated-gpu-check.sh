@@ -15,4 +15,7 @@ sed 's/extern __shared__ unsigned int class_counts\[\];/unsigned int* class_coun
 g++ -O2 -std=c++17 -shared -fPIC -pthread -Wno-unknown-pragmas -I ci/emulated-gpu -I "$build" \
   -o "$build/libcuda.so.1" ci/emulated-gpu/fake_driver.cpp
 echo "emulated-gpu-check: built $build/libcuda.so.1"
+# NHWC cases of the shape [1, C, 70000] mean C = 70000 rows (or classes) of one pixel: 70000 blocks, fine
+# on a GPU, hours on fibers; the emulation leaves them out.
+export JAVA_TOOL_OPTIONS="${JAVA_TOOL_OPTIONS:-} -Dsegloss.test.cases=(?!.*nhwc.*70000).*"
 LD_LIBRARY_PATH="$PWD/$build" OUT="${OUT:-$PWD/$build/out}" target/gpu-check/gpu-check.sh

@@ -171,6 +171,7 @@ CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned
                     combine(ARG(0, const double*), ARG(1, double*), ARG(2, int), ARG(3, int), ARG(4, int));
                 }
         };
+        if (getenv("EMU_TRACE")) fprintf(stderr, "emulated gpu: %s block %u of %u\n", name.c_str(), b, gx);
         if (!run_block(bx, kernel)) return 719;  // CUDA_ERROR_LAUNCH_FAILED
     }
     return 0;
