@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# CI check of the shipped PTX: rebuilds it from kernels-cu with nvcc, diffs against
+# src/main/resources/ptx, then assembles every shipped PTX with ptxas for sm_75 and sm_90.
+# Exits 0 with a SKIP line when nvcc/ptxas are absent (machines without the CUDA toolkit).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+NVCC="${NVCC:-nvcc}"
+PTXAS="${PTXAS:-ptxas}"
+if ! command -v "$NVCC" >/dev/null || ! command -v "$PTXAS" >/dev/null; then
+  echo "check-ptx: SKIP (nvcc or ptxas not on PATH)"
+  exit 0
+fi
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+ci/build-ptx.sh "$tmp" >/dev/null
+status=0
+for ptx in "$tmp"/*.ptx; do
+  name="$(basename "$ptx")"
+  shipped="src/main/resources/ptx/$name"
+  if [ ! -f "$shipped" ]; then
+    echo "check-ptx: FAIL $shipped missing (run ci/build-ptx.sh)"; status=1; continue
+  fi
+  if ! diff -q "$ptx" "$shipped" >/dev/null; then
+    echo "check-ptx: FAIL $shipped differs from nvcc output of kernels-cu (run ci/build-ptx.sh)"; status=1
+  fi
+  if ! diff -q "$ptx.sha256" "$shipped.sha256" >/dev/null; then
+    echo "check-ptx: FAIL $shipped.sha256 differs (run ci/build-ptx.sh)"; status=1
+  fi
+done
+for shipped in src/main/resources/ptx/*.ptx; do
+  for arch in sm_75 sm_90; do
+    if ! "$PTXAS" -arch="$arch" -o /dev/null "$shipped" 2> "$tmp/ptxas.log"; then
+      echo "check-ptx: FAIL ptxas -arch=$arch $shipped:"; cat "$tmp/ptxas.log"; status=1
+    fi
+  done
+done
+[ "$status" = 0 ] && echo "check-ptx: OK (PTX matches kernels-cu; ptxas sm_75 and sm_90 pass)"
+exit "$status"

@@ -1,0 +1,598 @@
+package org.segloss.backend.cuda;
+
+import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
+import static jcuda.driver.JCudaDriver.cuLaunchKernel;
+import static jcuda.driver.JCudaDriver.cuMemAlloc;
+import static jcuda.driver.JCudaDriver.cuMemAllocHost;
+import static jcuda.driver.JCudaDriver.cuMemFree;
+import static jcuda.driver.JCudaDriver.cuMemFreeHost;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
+import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
+import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
+import static jcuda.driver.JCudaDriver.cuModuleLoadData;
+import static jcuda.driver.JCudaDriver.cuModuleUnload;
+import static jcuda.driver.JCudaDriver.cuStreamCreate;
+import static jcuda.driver.JCudaDriver.cuStreamDestroy;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.util.List;
+import jcuda.Pointer;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUmodule;
+import jcuda.driver.CUresult;
+import jcuda.driver.CUstream;
+import jcuda.driver.CUstream_flags;
+import org.segloss.BackendUnavailableException;
+import org.segloss.DeviceBuffer;
+import org.segloss.ElementType;
+import org.segloss.InvalidInputException;
+import org.segloss.Layout;
+import org.segloss.backend.Backend;
+import org.segloss.backend.GradCoefficients;
+import org.segloss.backend.Probe;
+import org.segloss.backend.Problem;
+import org.segloss.internal.Constants;
+
+/**
+ * The CUDA backend (JCuda driver API). It works in the device's primary context
+ * ({@code cuDevicePrimaryCtxRetain}), so device pointers made by other CUDA libraries of the process
+ * (PyTorch through JNI, cuDNN, another JCuda user) are valid here and {@link #wrap} can take them
+ * without a copy. Kernels come from the PTX in the jar ({@code /ptx/segloss.ptx}, built from
+ * {@code kernels-cu/segloss.cu}) and run on one stream: the backend's own, or the caller's
+ * ({@link #open(int, CUstream)}). Host arrays travel through pinned host memory.
+ *
+ * <p>Every pass returns when its results are complete (the stream is synchronised), so the caller may
+ * reuse its buffers at once. Driver failures throw {@link org.segloss.BackendException} naming the
+ * operation and the CUresult. Not for concurrent use by several threads.
+ */
+public final class CudaBackend implements Backend {
+    /** Threads per block of every kernel (THREADS in segloss.cu). */
+    static final int THREADS = 256;
+    /** Elements a thread adds in float before its double accumulator (FLUSH in segloss.cu); the least work per thread. */
+    static final int FLUSH = 32;
+    /** Most blocks per unit (row or sample) of a pass; longer units give each thread more elements. */
+    static final int MAX_BLOCKS_PER_UNIT = 1024;
+    /** Pinned staging memory for host-array copies; larger arrays go through it in pieces. */
+    static final long STAGING_BYTES = 32L << 20;
+    /** Per-class confusion counters fit in shared memory up to this many bytes (3 C ints). */
+    static final int CONFUSION_SHARED_BYTES = 32 << 10;
+
+    private final CUdevice device;
+    private final CUcontext context;
+    private final CUmodule module;
+    private final CUstream stream;
+    private final boolean ownStream;
+    private final String description;
+    private final CUfunction statsKernel = new CUfunction();
+    private final CUfunction gradKernel = new CUfunction();
+    private final CUfunction confusionKernel = new CUfunction();
+    private final CUfunction streamReadKernel = new CUfunction();
+    private final CUfunction combineKernel = new CUfunction();
+
+    private final Scratch partial = new Scratch("partial sums");
+    private final Scratch reduced = new Scratch("combined sums");
+    private final Scratch coefficients = new Scratch("grad coefficients");
+    private Pointer staging;
+    private ByteBuffer stagingBytes;
+    private volatile boolean closed;
+
+    private CudaBackend(CUdevice device, CUcontext context, CUmodule module, CUstream stream, boolean ownStream) {
+        this.device = device;
+        this.context = context;
+        this.module = module;
+        this.stream = stream;
+        this.ownStream = ownStream;
+        this.description = CudaDriver.describe(device);
+        CudaDriver.check(cuModuleGetFunction(statsKernel, module, "stats"), "cuModuleGetFunction(stats)");
+        CudaDriver.check(cuModuleGetFunction(gradKernel, module, "grad"), "cuModuleGetFunction(grad)");
+        CudaDriver.check(cuModuleGetFunction(confusionKernel, module, "confusion"), "cuModuleGetFunction(confusion)");
+        CudaDriver.check(cuModuleGetFunction(streamReadKernel, module, "stream_read"), "cuModuleGetFunction(stream_read)");
+        CudaDriver.check(cuModuleGetFunction(combineKernel, module, "combine"), "cuModuleGetFunction(combine)");
+    }
+
+    /** Device ordinal from {@code -Dsegloss.cuda.device} or {@code SEGLOSS_CUDA_DEVICE}, else 0. */
+    static int deviceOrdinal() {
+        String v = System.getProperty("segloss.cuda.device");
+        if (v == null || v.isBlank()) {
+            v = System.getenv("SEGLOSS_CUDA_DEVICE");
+        }
+        if (v == null || v.isBlank()) {
+            return 0;
+        }
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException("segloss.cuda.device must be a device number, was " + v);
+        }
+    }
+
+    /** The backend on the device of {@code -Dsegloss.cuda.device} / {@code SEGLOSS_CUDA_DEVICE} (else 0), own stream. */
+    public static CudaBackend open() {
+        return open(deviceOrdinal());
+    }
+
+    /** The backend on device {@code ordinal} with a stream of its own. */
+    public static CudaBackend open(int ordinal) {
+        return open(ordinal, null);
+    }
+
+    /**
+     * The backend on device {@code ordinal}; kernels and copies go to {@code callerStream} (which must
+     * belong to that device's primary context and is never destroyed here), or to an own stream when null.
+     */
+    public static CudaBackend open(int ordinal, CUstream callerStream) {
+        CUdevice device = CudaDriver.initDevice(ordinal);
+        CUcontext context = new CUcontext();
+        CudaDriver.checkOpen(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
+        CUmodule module = null;
+        CUstream stream = callerStream;
+        try {
+            CudaDriver.checkOpen(cuCtxSetCurrent(context), "cuCtxSetCurrent");
+            module = new CUmodule();
+            int status = cuModuleLoadData(module, CudaDriver.ptx());
+            if (status != CUresult.CUDA_SUCCESS) {
+                module = null;
+                throw new BackendUnavailableException(CudaDriver.ptxRefused(status));
+            }
+            if (stream == null) {
+                stream = new CUstream();
+                CudaDriver.checkOpen(cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+            }
+            return new CudaBackend(device, context, module, stream, callerStream == null);
+        } catch (RuntimeException | Error e) {
+            if (stream != null && callerStream == null) {
+                cuStreamDestroy(stream);
+            }
+            if (module != null) {
+                cuModuleUnload(module);
+            }
+            cuDevicePrimaryCtxRelease(device);
+            throw e;
+        }
+    }
+
+    /** Opens and closes the device to see whether the backend can run; throws {@link BackendUnavailableException} with the reason. */
+    static Probe probe(int ordinal) {
+        try (CudaBackend b = open(ordinal)) {
+            return Probe.usable("cuda", b.device(), List.of(
+                    "driver API " + CudaDriver.versionString(CudaDriver.driverVersion()),
+                    "PTX ISA " + CudaDriver.PTX_ISA + " (compute_75) loaded",
+                    "context: primary (cuDevicePrimaryCtxRetain)"));
+        }
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    @Override
+    public String device() {
+        return description;
+    }
+
+    /** The stream every pass runs on. */
+    public CUstream stream() {
+        return stream;
+    }
+
+    /** The device's primary context (shared with other CUDA libraries of the process). */
+    public CUcontext context() {
+        return context;
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    /** Makes the primary context current on the calling thread; throws when closed. */
+    void makeCurrent() {
+        if (closed) {
+            throw new IllegalStateException("backend cuda is closed");
+        }
+        CudaDriver.check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
+    }
+
+    // ---- buffers -------------------------------------------------------------------------------
+
+    /**
+     * Wraps device memory the caller owns (allocated in this device's primary context, e.g. by
+     * PyTorch or cuBLAS): no copy, and closing the buffer does not free it.
+     *
+     * @param pointer device address of the first element
+     * @param length  number of elements of {@code type}
+     */
+    public DeviceBuffer wrap(CUdeviceptr pointer, ElementType type, long length) {
+        if (pointer == null || type == null) {
+            throw new InvalidInputException("pointer and type must not be null");
+        }
+        if (length < 1) {
+            throw new InvalidInputException("length must be >= 1, was " + length);
+        }
+        makeCurrent();
+        return new CudaBuffer(this, pointer, type, length, false);
+    }
+
+    /** {@link #wrap(CUdeviceptr, ElementType, long)} of a raw device address (e.g. {@code tensor.data_ptr()}). */
+    public DeviceBuffer wrap(long address, ElementType type, long length) {
+        if (address == 0) {
+            throw new InvalidInputException("address must not be 0");
+        }
+        return wrap(new CUdeviceptr().withByteOffset(address), type, length);
+    }
+
+    /** The device pointer of a buffer of this backend (for other CUDA libraries). */
+    public CUdeviceptr pointer(DeviceBuffer buffer) {
+        return own(buffer, "buffer").pointer;
+    }
+
+    /** Device memory for {@code length} elements (an empty buffer still gets a few bytes, so it has an address). */
+    private CudaBuffer allocate(ElementType type, long length) {
+        if (length < 0) {
+            throw new InvalidInputException("length must be >= 0, was " + length);
+        }
+        makeCurrent();
+        CUdeviceptr p = new CUdeviceptr();
+        long bytes = Math.max(length * type.bytes(), 4);
+        CudaDriver.check(cuMemAlloc(p, bytes), "cuMemAlloc(" + bytes + " bytes)");
+        return new CudaBuffer(this, p, type, length, true);
+    }
+
+    @Override
+    public DeviceBuffer upload(float[] data) {
+        return upload(FloatBuffer.wrap(nonNull(data, "data")));
+    }
+
+    @Override
+    public DeviceBuffer upload(FloatBuffer data) {
+        nonNull(data, "data");
+        CudaBuffer b = allocate(ElementType.FLOAT32, data.remaining());
+        toDevice(b, data.duplicate(), 4);
+        return b;
+    }
+
+    @Override
+    public DeviceBuffer upload(byte[] data) {
+        return upload(ByteBuffer.wrap(nonNull(data, "data")));
+    }
+
+    @Override
+    public DeviceBuffer upload(ByteBuffer data) {
+        nonNull(data, "data");
+        CudaBuffer b = allocate(ElementType.UINT8, data.remaining());
+        toDevice(b, data.duplicate(), 1);
+        return b;
+    }
+
+    @Override
+    public DeviceBuffer upload(int[] data) {
+        return upload(IntBuffer.wrap(nonNull(data, "data")));
+    }
+
+    @Override
+    public DeviceBuffer upload(IntBuffer data) {
+        nonNull(data, "data");
+        CudaBuffer b = allocate(ElementType.INT32, data.remaining());
+        toDevice(b, data.duplicate(), 4);
+        return b;
+    }
+
+    @Override
+    public DeviceBuffer allocateFloats(long length) {
+        return allocate(ElementType.FLOAT32, length);
+    }
+
+    /** Copies the remaining elements of {@code src} to the start of {@code dst} through pinned staging memory. */
+    private void toDevice(CudaBuffer dst, java.nio.Buffer src, int elementBytes) {
+        int length = src.remaining();
+        if (length == 0) {
+            return;
+        }
+        ensureStaging(Math.min((long) length * elementBytes, STAGING_BYTES));
+        int perPiece = (int) (Math.min((long) length * elementBytes, STAGING_BYTES) / elementBytes);
+        for (int done = 0; done < length; ) {
+            int count = Math.min(perPiece, length - done);
+            int from = src.position() + done;
+            ByteBuffer s = stagingBytes.duplicate().order(ByteOrder.nativeOrder());
+            if (src instanceof FloatBuffer) {
+                s.asFloatBuffer().put(((FloatBuffer) src).duplicate().position(from).limit(from + count));
+            } else if (src instanceof IntBuffer) {
+                s.asIntBuffer().put(((IntBuffer) src).duplicate().position(from).limit(from + count));
+            } else {
+                s.put(((ByteBuffer) src).duplicate().position(from).limit(from + count));
+            }
+            CudaDriver.check(cuMemcpyHtoDAsync(dst.pointer.withByteOffset((long) done * elementBytes), staging,
+                    (long) count * elementBytes, stream), "cuMemcpyHtoDAsync");
+            synchronize("upload");
+            done += count;
+        }
+    }
+
+    private void ensureStaging(long bytes) {
+        long want = Math.max(bytes, 1 << 16);
+        if (stagingBytes != null && stagingBytes.capacity() >= want) {
+            return;
+        }
+        if (staging != null) {
+            CudaDriver.check(cuMemFreeHost(staging), "cuMemFreeHost");
+            staging = null;
+            stagingBytes = null;
+        }
+        Pointer p = new Pointer();
+        CudaDriver.check(cuMemAllocHost(p, want), "cuMemAllocHost(" + want + " bytes)");
+        staging = p;
+        stagingBytes = p.getByteBuffer(0, want).order(ByteOrder.nativeOrder());
+    }
+
+    @Override
+    public void download(DeviceBuffer src, float[] dst) {
+        CudaBuffer b = own(src, "src");
+        nonNull(dst, "dst");
+        if (dst.length != b.length()) {
+            throw new InvalidInputException("dst must hold " + b.length() + " floats, had " + dst.length);
+        }
+        download(src, FloatBuffer.wrap(dst));
+    }
+
+    @Override
+    public void download(DeviceBuffer src, FloatBuffer dst) {
+        CudaBuffer b = own(src, "src");
+        nonNull(dst, "dst");
+        if (b.type != ElementType.FLOAT32) {
+            throw new InvalidInputException("src must be a float32 buffer, was " + b.type);
+        }
+        if (dst.remaining() != b.length()) {
+            throw new InvalidInputException("dst must hold " + b.length() + " floats, had " + dst.remaining());
+        }
+        long total = b.length() * 4;
+        ensureStaging(Math.min(total, STAGING_BYTES));
+        long perPiece = Math.min(total, STAGING_BYTES) / 4;
+        FloatBuffer out = dst.duplicate();
+        for (long done = 0; done < b.length(); ) {
+            int count = (int) Math.min(perPiece, b.length() - done);
+            CudaDriver.check(cuMemcpyDtoHAsync(staging, b.pointer.withByteOffset(done * 4), (long) count * 4, stream),
+                    "cuMemcpyDtoHAsync");
+            synchronize("download");
+            FloatBuffer piece = stagingBytes.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer();
+            piece.limit(count);
+            out.put(piece);
+            done += count;
+        }
+    }
+
+    private double[] downloadDoubles(CUdeviceptr src, int count) {
+        ensureStaging((long) count * 8);
+        CudaDriver.check(cuMemcpyDtoHAsync(staging, src, (long) count * 8, stream), "cuMemcpyDtoHAsync");
+        synchronize("download");
+        double[] out = new double[count];
+        stagingBytes.duplicate().order(ByteOrder.nativeOrder()).asDoubleBuffer().get(out);
+        return out;
+    }
+
+    CudaBuffer own(DeviceBuffer b, String what) {
+        makeCurrent();
+        if (!(b instanceof CudaBuffer) || !((CudaBuffer) b).belongsTo(this)) {
+            throw new InvalidInputException(what + " must be a buffer of this cuda backend, was "
+                    + (b == null ? "null" : "a " + b.backend() + " buffer"
+                    + (b instanceof CudaBuffer ? " of another cuda backend" : "")));
+        }
+        CudaBuffer c = (CudaBuffer) b;
+        if (c.isClosed()) {
+            throw new IllegalStateException(what + " is closed");
+        }
+        return c;
+    }
+
+    private void synchronize(String operation) {
+        CudaDriver.check(cuStreamSynchronize(stream), "cuStreamSynchronize after " + operation);
+    }
+
+    // ---- passes --------------------------------------------------------------------------------
+
+    @Override
+    public double[] stats(Problem p, DeviceBuffer pred, DeviceBuffer target) {
+        CudaBuffer x = own(pred, "pred");
+        CudaBuffer t = own(target, "target");
+        Grid g = Grid.of(p.multiclass ? p.n : p.n * p.c, p.s);
+        int rows = p.rows();
+        long partialDoubles = (long) rows * g.blocksPerUnit * Problem.STATS;
+        CUdeviceptr partialPtr = partial.ensure(partialDoubles * 8);
+        launch(statsKernel, "stats", g.blocks(), 0, statsArgs(p, g, x.pointer, t.pointer, partialPtr));
+        return combine(partialPtr, rows, p.multiclass ? (int) p.c : 1, g.blocksPerUnit, Problem.STATS);
+    }
+
+    /** Adds the per-block partials of each row in a fixed order (double) on the device and downloads rows * k doubles. */
+    private double[] combine(CUdeviceptr partialPtr, int rows, int inner, int blocksPerUnit, int k) {
+        CUdeviceptr out = reduced.ensure((long) rows * k * 8);
+        launch(combineKernel, "combine", rows, 0, combineArgs(partialPtr, out, inner, blocksPerUnit, k));
+        return downloadDoubles(out, rows * k);
+    }
+
+    @Override
+    public void grad(Problem p, DeviceBuffer pred, DeviceBuffer target, GradCoefficients k, DeviceBuffer gradOut) {
+        CudaBuffer x = own(pred, "pred");
+        CudaBuffer t = own(target, "target");
+        CudaBuffer out = own(gradOut, "grad");
+        if (out.type != ElementType.FLOAT32 || out.length() != p.predLength()) {
+            throw new InvalidInputException("grad must be a float buffer of " + p.predLength() + " elements, was "
+                    + out.type + " of " + out.length());
+        }
+        int c = (int) p.c;
+        int rows = p.rows();
+        float[] coef = new float[c + 2 * rows];
+        System.arraycopy(k.pixelScale, 0, coef, 0, c);
+        System.arraycopy(k.regionA, 0, coef, c, rows);
+        System.arraycopy(k.regionB, 0, coef, c + rows, rows);
+        CUdeviceptr coefPtr = coefficients.ensure((long) coef.length * 4);
+        ensureStaging((long) coef.length * 4);
+        stagingBytes.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer().put(coef);
+        CudaDriver.check(cuMemcpyHtoDAsync(coefPtr, staging, (long) coef.length * 4, stream), "cuMemcpyHtoDAsync");
+        Grid g = Grid.of(p.multiclass ? p.n : p.n * p.c, p.s);
+        launch(gradKernel, "grad", g.blocks(), 0, gradArgs(p, g, x.pointer, t.pointer, coefPtr, out.pointer));
+        synchronize("grad");
+    }
+
+    @Override
+    public long[] confusion(Problem p, DeviceBuffer pred, DeviceBuffer target, double threshold) {
+        CudaBuffer x = own(pred, "pred");
+        CudaBuffer t = own(target, "target");
+        int c = (int) p.c;
+        int slots = 4 * c + 3;
+        CUdeviceptr counts = reduced.ensure((long) slots * 8);
+        CudaDriver.check(cuMemsetD8Async(counts, (byte) 0, (long) slots * 8, stream), "cuMemsetD8Async");
+        double cut = p.fromLogits ? Math.log(threshold / (1 - threshold)) : threshold;
+        boolean shared = p.multiclass && 3L * c * 4 <= CONFUSION_SHARED_BYTES;
+        Grid g = Grid.of(p.multiclass ? p.n : p.n * p.c, p.s);
+        launch(confusionKernel, "confusion", g.blocks(), shared ? 3 * c * 4 : 0,
+                confusionArgs(p, g, x.pointer, t.pointer, counts, cut, shared));
+        ensureStaging((long) slots * 8);
+        CudaDriver.check(cuMemcpyDtoHAsync(staging, counts, (long) slots * 8, stream), "cuMemcpyDtoHAsync");
+        synchronize("confusion");
+        long[] raw = new long[slots];
+        stagingBytes.duplicate().order(ByteOrder.nativeOrder()).asLongBuffer().get(raw);
+        long[] out = new long[4 * c + 2];
+        System.arraycopy(raw, 0, out, 0, 4 * c + 2);
+        if (p.multiclass) {
+            long counted = raw[4 * c + 2];
+            for (int ci = 0; ci < c; ci++) {
+                out[ci * 4 + 3] = counted - out[ci * 4] - out[ci * 4 + 1] - out[ci * 4 + 2];
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public double streamRead(DeviceBuffer buffer) {
+        CudaBuffer b = own(buffer, "buffer");
+        if (b.type != ElementType.FLOAT32) {
+            throw new InvalidInputException("buffer must be float32, was " + b.type);
+        }
+        Grid g = Grid.of(1, b.length());
+        CUdeviceptr partialPtr = partial.ensure((long) g.blocksPerUnit * 8);
+        launch(streamReadKernel, "stream_read", g.blocks(), 0, streamReadArgs(b.pointer, partialPtr, b.length(), g));
+        return combine(partialPtr, 1, 1, g.blocksPerUnit, 1)[0];
+    }
+
+    /** Waits until all work queued on the stream is done (benchmarks time with it). */
+    public void synchronize() {
+        makeCurrent();
+        synchronize("synchronize");
+    }
+
+    private void launch(CUfunction f, String name, long blocks, int sharedBytes, KernelArgs args) {
+        if (blocks > Integer.MAX_VALUE) {
+            throw new InvalidInputException("problem too large for one launch of " + name + ": " + blocks + " blocks");
+        }
+        CudaDriver.check(cuLaunchKernel(f, (int) blocks, 1, 1, THREADS, 1, 1, sharedBytes, stream, args.kernelParams(), null),
+                "cuLaunchKernel(" + name + ")");
+    }
+
+    // Parameter lists, in the order of the kernels in kernels-cu/segloss.cu (checked against the PTX by the tests).
+
+    static KernelArgs statsArgs(Problem p, Grid g, CUdeviceptr pred, CUdeviceptr target, CUdeviceptr partial) {
+        return new KernelArgs().pointer(pred).pointer(target).pointer(partial)
+                .i64(p.c).i64(p.s).i32(p.multiclass).i32(p.fromLogits).i32(p.layout == Layout.NHWC)
+                .i32(p.targetType.ordinal()).i32(p.pixelTerm.ordinal()).i32(p.hasIgnoreIndex).i32(p.ignoreIndex)
+                .f32(p.focalPosWeight).f32(p.focalNegWeight).f32(p.gamma).f32(Constants.PROB_CLAMP_EPS)
+                .i32(g.blocksPerUnit).i32(g.items);
+    }
+
+    static KernelArgs combineArgs(CUdeviceptr partial, CUdeviceptr out, int inner, int blocksPerUnit, int k) {
+        return new KernelArgs().pointer(partial).pointer(out).i32(inner).i32(blocksPerUnit).i32(k);
+    }
+
+    static KernelArgs gradArgs(Problem p, Grid g, CUdeviceptr pred, CUdeviceptr target, CUdeviceptr coef,
+                               CUdeviceptr out) {
+        return new KernelArgs().pointer(pred).pointer(target).pointer(coef).pointer(out)
+                .i64(p.n).i64(p.c).i64(p.s).i32(p.multiclass).i32(p.fromLogits).i32(p.layout == Layout.NHWC)
+                .i32(p.targetType.ordinal()).i32(p.pixelTerm.ordinal()).i32(p.region).i32(p.hasIgnoreIndex)
+                .i32(p.ignoreIndex).f32(p.focalPosWeight).f32(p.focalNegWeight).f32(p.gamma)
+                .f32(Constants.PROB_CLAMP_EPS).i32(g.blocksPerUnit).i32(g.items);
+    }
+
+    static KernelArgs confusionArgs(Problem p, Grid g, CUdeviceptr pred, CUdeviceptr target, CUdeviceptr counts,
+                                    double cut, boolean countsInShared) {
+        return new KernelArgs().pointer(pred).pointer(target).pointer(counts)
+                .i64(p.c).i64(p.s).i32(p.multiclass).i32(p.fromLogits).i32(p.layout == Layout.NHWC)
+                .i32(p.targetType.ordinal()).i32(p.hasIgnoreIndex).i32(p.ignoreIndex).f64(cut)
+                .i32(g.blocksPerUnit).i32(g.items).i32(countsInShared);
+    }
+
+    static KernelArgs streamReadArgs(CUdeviceptr data, CUdeviceptr partial, long length, Grid g) {
+        return new KernelArgs().pointer(data).pointer(partial).i64(length).i32(g.items);
+    }
+
+    private static <T> T nonNull(T value, String name) {
+        if (value == null) {
+            throw new InvalidInputException(name + " must not be null");
+        }
+        return value;
+    }
+
+    /** Releases device memory, pinned memory, the module, the own stream and the primary context reference. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        cuCtxSetCurrent(context);
+        cuStreamSynchronize(stream);
+        partial.free();
+        reduced.free();
+        coefficients.free();
+        if (staging != null) {
+            cuMemFreeHost(staging);
+            staging = null;
+            stagingBytes = null;
+        }
+        if (ownStream) {
+            cuStreamDestroy(stream);
+        }
+        cuModuleUnload(module);
+        closed = true;
+        cuDevicePrimaryCtxRelease(device);
+    }
+
+    /** A device buffer that grows on demand and is reused across passes. */
+    private final class Scratch {
+        private final String what;
+        private CUdeviceptr pointer;
+        private long bytes;
+
+        Scratch(String what) {
+            this.what = what;
+        }
+
+        CUdeviceptr ensure(long need) {
+            if (pointer != null && bytes >= need) {
+                return pointer;
+            }
+            free();
+            CUdeviceptr p = new CUdeviceptr();
+            CudaDriver.check(cuMemAlloc(p, need), "cuMemAlloc(" + need + " bytes of " + what + ")");
+            pointer = p;
+            bytes = need;
+            return p;
+        }
+
+        void free() {
+            if (pointer != null) {
+                // the stream may still read it: wait before freeing
+                cuStreamSynchronize(stream);
+                cuMemFree(pointer);
+                pointer = null;
+                bytes = 0;
+            }
+        }
+    }
+}

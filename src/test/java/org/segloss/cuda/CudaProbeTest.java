@@ -1,0 +1,169 @@
+package org.segloss.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.segloss.backend.Dispatcher;
+import org.segloss.backend.Probe;
+
+/**
+ * The probe's failure paths, without a GPU: a child JVM runs {@link ProbeChild} with
+ * {@code LD_LIBRARY_PATH} pointing at a stub {@code libcuda.so.1} compiled here with gcc. JCuda
+ * extracts {@code libJCudaDriver} from its jar and loads it with {@code System.load}; the dynamic
+ * linker then resolves its {@code NEEDED libcuda.so.1} through {@code LD_LIBRARY_PATH}, and its
+ * {@code cu*} symbols bind lazily, so a stub that defines only the functions the probe reaches
+ * stands in for the driver and really answers {@code cuInit}.
+ */
+class CudaProbeTest {
+    /** Dice loss of ProbeChild's case: 1 - (2 * 1.5 + 1) / (1.8 + 2 + 1). */
+    private static final double CHILD_LOSS = 1 - 4.0 / 4.8;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void probeNeverThrowsAndExplainsAnUnusableDevice() {
+        Dispatcher.resetForTests();
+        Probe p = Dispatcher.probe("cuda", true);
+        assertEquals("cuda", p.backend());
+        if (p.usable()) {
+            assertFalse(p.device().isBlank(), "a usable probe names its device");
+        } else {
+            assertFalse(p.reason().isBlank(), "an unusable probe says why");
+        }
+    }
+
+    @Test
+    void cuInitReturningNoDeviceMakesCudaUnusableAndAutoFallsBack() throws Exception {
+        Map<String, String> out = runWithStub("int cuInit(unsigned int flags) { return 100; /* CUDA_ERROR_NO_DEVICE */ }\n");
+        assertEquals("false", out.get("cuda.usable"), out.toString());
+        assertTrue(out.get("cuda.reason").contains("cuInit failed: CUDA_ERROR_NO_DEVICE"), out.toString());
+        assertFallback(out);
+        assertTrue(out.get("explicit.error").contains("CUDA_ERROR_NO_DEVICE"), out.toString());
+    }
+
+    @Test
+    void aDriverWithoutDevicesMakesCudaUnusableAndAutoFallsBack() throws Exception {
+        Map<String, String> out = runWithStub("int cuInit(unsigned int flags) { return 0; }\n"
+                + "int cuDeviceGetCount(int *count) { *count = 0; return 0; }\n");
+        assertEquals("false", out.get("cuda.usable"), out.toString());
+        assertTrue(out.get("cuda.reason").contains("no CUDA device (cuDeviceGetCount returned 0)"), out.toString());
+        assertFallback(out);
+    }
+
+    @Test
+    void aDriverThatRefusesThePtxIsReportedWithTheDriverRequirement() throws Exception {
+        Map<String, String> out = runWithStub("int cuInit(unsigned int flags) { return 0; }\n"
+                + "int cuDeviceGetCount(int *count) { *count = 1; return 0; }\n"
+                + "int cuDeviceGet(int *device, int ordinal) { *device = ordinal; return 0; }\n"
+                + "int cuDriverGetVersion(int *version) { *version = 12040; return 0; }\n"
+                + "int cuDevicePrimaryCtxRetain(void **context, int device) { *context = (void *) 0x1000; return 0; }\n"
+                + "int cuDevicePrimaryCtxRelease_v2(int device) { return 0; }\n"
+                + "int cuCtxSetCurrent(void *context) { return 0; }\n"
+                + "/* 222 = CUDA_ERROR_UNSUPPORTED_PTX_VERSION, what a CUDA 12 driver answers to PTX ISA 9.0 */\n"
+                + "int cuModuleLoadData(void **module, const void *image) { return 222; }\n"
+                + "int cuModuleLoadDataEx(void **module, const void *image, unsigned n, void *o, void **v) { return 222; }\n");
+        assertEquals("false", out.get("cuda.usable"), out.toString());
+        String reason = out.get("cuda.reason");
+        assertTrue(reason.contains("refused the shipped PTX") && reason.contains("CUDA_ERROR_UNSUPPORTED_PTX_VERSION"),
+                out.toString());
+        assertTrue(reason.contains("this driver supports CUDA 12.4, the PTX needs CUDA 13.0"), out.toString());
+        assertFallback(out);
+    }
+
+    @Test
+    void withoutLibcudaTheProbeNamesTheMissingLibrary() throws Exception {
+        assumeTrue(!systemHasLibcuda(), "this machine has a libcuda.so.1 the dynamic linker finds anyway");
+        Map<String, String> out = runChild(dir.resolve("empty"));
+        assertEquals("false", out.get("cuda.usable"), out.toString());
+        assertTrue(out.get("cuda.reason").contains("libcuda.so.1"), out.toString());
+        assertFallback(out);
+    }
+
+    private static void assertFallback(Map<String, String> out) {
+        assertNotEquals("cuda", out.get("auto"), out.toString());
+        assertEquals(Dispatcher.BACKENDS.contains(out.get("auto")), true, out.toString());
+        assertEquals(CHILD_LOSS, Double.parseDouble(out.get("auto.loss")), 1e-6, out.toString());
+        assertTrue(out.containsKey("explicit.error"), "asking for cuda explicitly must fail: " + out);
+    }
+
+    private static boolean systemHasLibcuda() throws IOException, InterruptedException {
+        for (String d : List.of("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/lib/x86_64-linux-gnu")) {
+            if (Files.exists(Path.of(d, "libcuda.so.1"))) {
+                return true;
+            }
+        }
+        Process p = new ProcessBuilder("/sbin/ldconfig", "-p").redirectErrorStream(true).start();
+        String cache = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(30, TimeUnit.SECONDS);
+        return cache.contains("libcuda.so.1 ");
+    }
+
+    private Map<String, String> runWithStub(String source) throws Exception {
+        Path lib = dir.resolve("stub");
+        Files.createDirectories(lib);
+        Path c = lib.resolve("stub.c");
+        Files.writeString(c, "/* stand-in for the NVIDIA driver, written by CudaProbeTest */\n" + source);
+        List<String> gcc = List.of("gcc", "-shared", "-fPIC", "-o", lib.resolve("libcuda.so.1").toString(), c.toString());
+        Process p;
+        try {
+            p = new ProcessBuilder(gcc).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            assumeTrue(false, "gcc is not available to build the stub libcuda.so.1: " + e.getMessage());
+            throw e;
+        }
+        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "gcc failed: " + log);
+        return runChild(lib);
+    }
+
+    /**
+     * The class path of the child JVM: {@code segloss.test.classpath} when set (the JUnit console
+     * launcher of ci/gpu-check.sh loads tests from its own class loader), else this JVM's.
+     */
+    private static String childClassPath() {
+        String cp = System.getProperty("segloss.test.classpath");
+        return cp == null || cp.isBlank() ? System.getProperty("java.class.path") : cp;
+    }
+
+    private Map<String, String> runChild(Path libraryPath) throws Exception {
+        Files.createDirectories(libraryPath);
+        Path tmp = Files.createDirectories(dir.resolve("jvm-tmp"));
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector",
+                "-Djava.io.tmpdir=" + tmp, // JCuda extracts libJCudaDriver here: a fresh copy per child
+                "-cp", childClassPath(),
+                ProbeChild.class.getName()));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("LD_LIBRARY_PATH", libraryPath.toString());
+        pb.environment().remove("SEGLOSS_BACKEND");
+        Process p = pb.start();
+        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child JVM did not finish: " + text);
+        assertEquals(0, p.exitValue(), "child JVM failed:\n" + text);
+        Map<String, String> out = new HashMap<>();
+        for (String line : text.split("\\R")) {
+            int eq = line.indexOf('=');
+            if (eq > 0 && !line.startsWith(" ")) {
+                out.putIfAbsent(line.substring(0, eq), line.substring(eq + 1));
+            }
+        }
+        assertTrue(out.containsKey("cuda.usable"), "child printed no probe:\n" + text);
+        return out;
+    }
+}

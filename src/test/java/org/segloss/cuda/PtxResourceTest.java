@@ -1,0 +1,51 @@
+package org.segloss.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import org.junit.jupiter.api.Test;
+
+/** The PTX travels in the jar and was built from the kernel source that travels with it. */
+class PtxResourceTest {
+    static byte[] resource(String name) throws IOException {
+        try (InputStream in = PtxResourceTest.class.getResourceAsStream(name)) {
+            assertNotNull(in, name + " must be on the class path");
+            return in.readAllBytes();
+        }
+    }
+
+    @Test
+    void shippedPtxWasBuiltFromTheCurrentKernelSource() throws IOException, NoSuchAlgorithmException {
+        byte[] source = resource("/kernels-cu/segloss.cu");
+        String sourceHash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(source));
+        String recorded = new String(resource("/ptx/segloss.ptx.sha256"), StandardCharsets.US_ASCII).trim();
+        assertEquals(recorded, sourceHash, "kernels-cu/segloss.cu changed since the PTX was built: run ci/build-ptx.sh");
+    }
+
+    @Test
+    void shippedPtxTargetsCompute75WithIsa90AndHasEveryKernel() throws IOException {
+        String ptx = new String(resource("/ptx/segloss.ptx"), StandardCharsets.US_ASCII);
+        assertTrue(ptx.contains("\n.version 9.0\n"), "PTX ISA 9.0 (nvcc 13), documented in docs/cuda.md");
+        assertTrue(ptx.contains("\n.target sm_75\n"), "compute_75, the oldest architecture nvcc 13 accepts");
+        for (String kernel : new String[] {"stats", "grad", "confusion", "stream_read", "combine"}) {
+            assertTrue(ptx.contains(".visible .entry " + kernel + "("), "kernel " + kernel + " missing from the PTX");
+        }
+    }
+
+    @Test
+    void kernelsAreBuiltWithoutFastMath() throws IOException {
+        String ptx = new String(resource("/ptx/segloss.ptx"), StandardCharsets.US_ASCII);
+        // --use_fast_math flushes denormals in plain arithmetic (add/mul .ftz), computes logf with lg2.approx and
+        // divides with div.approx; the accurate libdevice expf uses ex2.approx.ftz internally, so that one is allowed
+        for (String fast : new String[] {"add.ftz.f32", "mul.ftz.f32", "lg2.approx", "div.approx"}) {
+            assertTrue(!ptx.contains(fast), "PTX shows the fast-math instruction " + fast);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package org.segloss.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** With the CUDA toolkit present: the shipped PTX is what nvcc builds, and ptxas accepts it. Skips without nvcc/ptxas. */
+class PtxToolchainTest {
+    @TempDir
+    Path dir;
+
+    private static String run(List<String> cmd) throws IOException, InterruptedException {
+        Process p;
+        try {
+            p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            assumeTrue(false, cmd.get(0) + " is not on PATH (CUDA toolkit absent): " + e.getMessage());
+            throw e;
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(300, TimeUnit.SECONDS);
+        assertEquals(0, p.exitValue(), String.join(" ", cmd) + " failed:\n" + out);
+        return out;
+    }
+
+    @ParameterizedTest(name = "ptxas -arch={0} accepts the shipped PTX")
+    @ValueSource(strings = {"sm_75", "sm_90"})
+    void ptxasAcceptsTheShippedPtx(String arch) throws Exception {
+        Path ptx = dir.resolve("segloss.ptx");
+        Files.write(ptx, PtxResourceTest.resource("/ptx/segloss.ptx"));
+        run(List.of("ptxas", "-arch=" + arch, "-o", dir.resolve("segloss-" + arch + ".cubin").toString(), ptx.toString()));
+    }
+
+    @Test
+    void shippedPtxIsWhatNvccBuildsFromKernelsCu() throws Exception {
+        Path cu = dir.resolve("segloss.cu");
+        Files.write(cu, PtxResourceTest.resource("/kernels-cu/segloss.cu"));
+        Path ptx = dir.resolve("rebuilt.ptx");
+        // the flags of ci/build-ptx.sh
+        List<String> cmd = new ArrayList<>(List.of("nvcc", "-ptx", "-arch=compute_75", "-std=c++17", "-o", ptx.toString(),
+                cu.toString()));
+        run(cmd);
+        assertArrayEquals(PtxResourceTest.resource("/ptx/segloss.ptx"), Files.readAllBytes(ptx),
+                "shipped PTX differs from nvcc's output: run ci/build-ptx.sh");
+    }
+}
