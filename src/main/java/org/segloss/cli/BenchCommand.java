@@ -72,8 +72,13 @@ final class BenchCommand implements Callable<Integer> {
             description = "Timed runs per pass, at most (default: ${DEFAULT-VALUE}); see --max-seconds.")
     int repeat;
 
-    @Option(names = "--warmup", paramLabel = "K", defaultValue = "1", description = "Untimed runs first (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", paramLabel = "K", defaultValue = "1", description = "Untimed runs first, at least (default: ${DEFAULT-VALUE}).")
     int warmup;
+
+    @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "1.0",
+            description = "Keep warming up a pass until this long has passed, so the JIT has compiled the CPU kernels"
+                    + " (default: ${DEFAULT-VALUE}; at most " + MAX_WARMUP_RUNS + " runs).")
+    double warmupSeconds;
 
     @Option(names = "--max-seconds", paramLabel = "S", defaultValue = "1.5",
             description = "Stop timing a pass after 3 runs once its timed runs took this long (default: ${DEFAULT-VALUE}; 0: always --repeat runs).")
@@ -133,8 +138,8 @@ final class BenchCommand implements Callable<Integer> {
         List<String> backends = backends();
         PrintWriter out = spec.commandLine().getOut();
         if (!json) {
-            out.println("shape " + Arrays.toString(shape) + ", median of up to " + repeat + " runs after " + warmup
-                    + " warm-up runs; floor: forward = read(pred) + read(target), forward+backward = 2 x that + read(pred)");
+            out.println("shape " + Arrays.toString(shape) + ", median of up to " + repeat + " runs after at least " + warmup
+                    + " warm-up runs and " + warmupSeconds + " s; floor: forward = read(pred) + read(target), forward+backward = 2 x that + read(pred)");
             out.printf(Locale.ROOT, "%-7s %-12s %-10s %-16s %10s %10s %7s%n", "backend", "loss", "mode", "pass", "ms",
                     "floor_ms", "ratio");
             out.flush();
@@ -199,6 +204,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (!(maxSeconds >= 0)) {
             throw new CliInputException("--max-seconds must be >= 0, was " + maxSeconds);
+        }
+        if (!(warmupSeconds >= 0)) {
+            throw new CliInputException("--warmup-seconds must be >= 0, was " + warmupSeconds);
         }
         if (warmup < 0) {
             throw new CliInputException("--warmup must be >= 0, was " + warmup);
@@ -290,6 +298,9 @@ final class BenchCommand implements Callable<Integer> {
     /** Blackhole for results, so no call can be optimised away. */
     static volatile double sink;
 
+    /** Most untimed runs that --warmup-seconds adds. */
+    static final int MAX_WARMUP_RUNS = 200;
+
     /** Fewest timed runs before --max-seconds may stop a pass. */
     static final int MIN_RUNS = 3;
 
@@ -298,7 +309,9 @@ final class BenchCommand implements Callable<Integer> {
      * early (after at least {@link #MIN_RUNS}) once the timed runs took {@code maxSeconds}.
      */
     private double median(DoubleSupplier work) {
-        for (int i = 0; i < warmup; i++) {
+        long warmStart = System.nanoTime();
+        for (int i = 0; i < warmup
+                || (i < MAX_WARMUP_RUNS && System.nanoTime() - warmStart < warmupSeconds * 1e9); i++) {
             sink += work.getAsDouble();
         }
         double[] ms = new double[repeat];

@@ -76,7 +76,7 @@ class CommandsTest {
     @Test
     void benchJsonHasOneRowPerLossModeAndPass() throws IOException {
         Cli r = Cli.run("bench", "--backend", "cpu", "--shape", "2,3,16,16", "--losses", "dice,ce", "--repeat", "3",
-                "--warmup", "0", "--json").assertOk();
+                "--warmup", "0", "--warmup-seconds", "0", "--json").assertOk();
         JsonNode rows = JSON.readTree(r.out);
         Set<String> seen = new HashSet<>();
         for (JsonNode row : rows) {
