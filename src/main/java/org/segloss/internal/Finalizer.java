@@ -71,15 +71,12 @@ public final class Finalizer {
         return out;
     }
 
-    /** Class weights of the spec, or all ones; length checked against C. */
+    /** Class weights of the spec (length checked by the engine), or all ones. */
     static double[] classWeights(LossSpec spec, int c) {
         double[] w = spec.classWeights();
         if (w == null) {
             w = new double[c];
             java.util.Arrays.fill(w, 1.0);
-        } else if (w.length != c) {
-            throw new org.segloss.InvalidInputException(
-                    "class_weights must have one weight per class (" + c + "), had " + w.length);
         }
         return w;
     }
@@ -147,11 +144,7 @@ public final class Finalizer {
         int c = Math.toIntExact(problem.c);
         double[] w = classWeights.clone();
         if (!spec.includeBackground()) {
-            if (c == 1) {
-                throw new org.segloss.InvalidInputException(
-                        "include_background = false would exclude the only class (C = 1)");
-            }
-            w[0] = 0;
+            w[0] = 0; // C == 1 is refused by the engine
         }
         double wSum = 0;
         for (double x : w) {
