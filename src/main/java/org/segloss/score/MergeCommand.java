@@ -30,9 +30,6 @@ public final class MergeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Mixin
-    ReportOptions reportOptions;
-
     @Parameters(arity = "1..*", paramLabel = "STATS", description = "Stats files (JSON) from score --save-stats.")
     List<Path> files;
 
@@ -41,6 +38,9 @@ public final class MergeCommand implements Callable<Integer> {
 
     @Option(names = "--per-image", description = "Also print one row per image (when every shard saved them).")
     boolean perImage;
+
+    @Mixin
+    ReportOptions reportOptions;
 
     @Option(names = "--out", paramLabel = "FILE", description = "Write the report here instead of standard output.")
     Path out;

@@ -41,23 +41,23 @@ public final class ScoreCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Mixin
-    ScoreSettings settings;
-
-    @Mixin
-    ReportOptions reportOptions;
-
     @Option(names = "--pred", required = true, paramLabel = "P", description = "Prediction file or directory.")
     Path pred;
 
     @Option(names = "--target", required = true, paramLabel = "T", description = "Target file or directory.")
     Path target;
 
+    @Mixin
+    ScoreSettings settings;
+
     @Option(names = "--class-names", paramLabel = "FILE", description = "One class name per line.")
     Path classNames;
 
     @Option(names = "--per-image", description = "Also print one row per image.")
     boolean perImage;
+
+    @Mixin
+    ReportOptions reportOptions;
 
     @Option(names = "--out", paramLabel = "FILE", description = "Write the report here instead of standard output.")
     Path out;

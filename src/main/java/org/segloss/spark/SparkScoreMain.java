@@ -37,20 +37,20 @@ public final class SparkScoreMain implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Mixin
-    ScoreSettings settings;
-
-    @Mixin
-    ReportOptions reportOptions;
-
     @Option(names = "--pred", required = true, paramLabel = "P", description = "Prediction file or directory (any Hadoop path).")
     String pred;
 
     @Option(names = "--target", required = true, paramLabel = "T", description = "Target file or directory (any Hadoop path).")
     String target;
 
+    @Mixin
+    ScoreSettings settings;
+
     @Option(names = "--class-names", paramLabel = "FILE", description = "One class name per line (a file on the driver).")
     Path classNames;
+
+    @Mixin
+    ReportOptions reportOptions;
 
     @Option(names = "--out", paramLabel = "FILE", description = "Write the report to this file on the driver instead of standard output.")
     Path out;
