@@ -35,12 +35,8 @@ final class DemoCommand implements Callable<Integer> {
     @Mixin
     DebugOption debugOption;
 
-    @Option(names = "--backend", paramLabel = "B", converter = Converters.BackendConverter.class,
-            description = "auto, cpu, opencl or cuda (default: segloss.backend / SEGLOSS_BACKEND, else auto).")
-    String backend;
-
-    @Option(names = "--device", paramLabel = "D", description = "OpenCL device (sets segloss.opencl.device).")
-    String device;
+    @Mixin
+    BackendOption backendOption;
 
     @Option(names = "--images", paramLabel = "N", defaultValue = "4", description = "Images in the batch (default: ${DEFAULT-VALUE}).")
     int images;
@@ -66,9 +62,7 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (device != null) {
-            System.setProperty("segloss.opencl.device", device);
-        }
+        backendOption.applyDevice();
         if (images < 1) {
             throw new CliInputException("--images must be >= 1, was " + images);
         }
@@ -87,7 +81,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         DemoData data = new DemoData(images, size, seed);
-        try (LossEngine engine = backend == null ? LossEngine.create() : LossEngine.create(backend)) {
+        try (LossEngine engine = backendOption.createEngine()) {
             out.println("segloss demo on " + engine.backendName() + ": " + engine.device());
             out.printf(Locale.ROOT, "batch: %d images %dx%d, %d classes (%s); predictions: noisy logits%n%n",
                     images, size, size, DemoData.CLASSES, String.join(", ", DemoData.CLASS_NAMES));

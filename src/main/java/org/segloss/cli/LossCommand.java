@@ -80,12 +80,8 @@ final class LossCommand implements Callable<Integer> {
     @Option(names = "--exclude-background", description = "Class 0 gets weight 0 in region terms.")
     boolean excludeBackground;
 
-    @Option(names = "--backend", paramLabel = "B", converter = Converters.BackendConverter.class,
-            description = "auto, cpu, opencl or cuda (default: segloss.backend / SEGLOSS_BACKEND, else auto).")
-    String backend;
-
-    @Option(names = "--device", paramLabel = "D", description = "OpenCL device (sets segloss.opencl.device).")
-    String device;
+    @Mixin
+    BackendOption backendOption;
 
     @Option(names = "--grad-out", paramLabel = "G.npy", description = "Write dL/d(pred) as float32 .npy, pred's shape.")
     Path gradOut;
@@ -127,14 +123,12 @@ final class LossCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         LossSpec lossSpec = spec();
-        if (device != null) {
-            System.setProperty("segloss.opencl.device", device);
-        }
+        backendOption.applyDevice();
         Inputs.Pred p = Inputs.pred("--pred", pred);
         Object t = Inputs.target("--target", target, mode, p.shape, layout);
         float[] grad = gradOut == null ? null : new float[p.values.length];
         LossResult r;
-        try (LossEngine engine = backend == null ? LossEngine.create() : LossEngine.create(backend)) {
+        try (LossEngine engine = backendOption.createEngine()) {
             r = run(engine, lossSpec, p, t, grad);
         } catch (InvalidInputException e) {
             throw new CliInputException(withOption(e.getMessage()));

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -15,7 +16,8 @@ import java.util.Arrays;
  *
  * <p>Reading: {@link #open(Path)} parses and checks the header only (dtype, C order, a shape whose
  * data the file holds exactly); the {@code read...} methods of {@link NpyArray} then stream the data
- * once into a Java array. Accepted dtypes: {@link NpyDtype}; little-endian or byte-sized only.
+ * once into a Java array. What is accepted: {@link Accept} (the CLI reads STRICT: little-endian or
+ * byte-sized only; score reads LENIENT). Sources: a file, or a file's bytes in memory.
  * Writing: float32, C order.
  */
 public final class Npy {
@@ -28,16 +30,58 @@ public final class Npy {
     private Npy() {
     }
 
-    /** Opens a .npy file: parses and checks its header; the data is read later by the array's methods. */
+    /** What a reader accepts. */
+    public enum Accept {
+        /**
+         * The CLI contract: little-endian or byte-sized float32/float64/int8/uint8/int16/int32/int64,
+         * and a file holding exactly the data its header describes.
+         */
+        STRICT,
+        /**
+         * score's class maps and scores: also bool and uint16/uint32/uint64, either byte order
+         * ({@code >} and {@code =} too), and bytes after the data (ignored).
+         */
+        LENIENT
+    }
+
+    /** Where the data of an array comes from; each read opens a fresh channel. */
+    interface Source {
+        SeekableByteChannel open() throws IOException;
+    }
+
+    /**
+     * Opens a .npy file as the CLI reads it ({@link Accept#STRICT}), messages starting with the file's
+     * path; see {@link #open(Path, String, Accept)}.
+     */
     public static NpyArray open(Path file) throws IOException {
-        String name = file.toString();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        return open(file, file.toString(), Accept.STRICT);
+    }
+
+    /**
+     * Opens a .npy file: parses and checks its header; the data is read later by the array's methods.
+     * Messages start with {@code "name: "}, or are the problem only when {@code name} is null.
+     */
+    public static NpyArray open(Path file, String name, Accept accept) throws IOException {
+        return open(name, file, () -> FileChannel.open(file, StandardOpenOption.READ), accept);
+    }
+
+    /**
+     * A .npy file's bytes already in memory (read from another filesystem), as
+     * {@link #open(Path, String, Accept)}; messages are the problem only (no file name).
+     */
+    public static NpyArray open(byte[] bytes, Accept accept) throws IOException {
+        return open(null, null, () -> new BytesChannel(bytes), accept);
+    }
+
+    private static NpyArray open(String name, Path file, Source source, Accept accept) throws IOException {
+        String where = where(name);
+        try (SeekableByteChannel ch = source.open()) {
             long fileSize = ch.size();
             ByteBuffer pre = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
             readUpTo(ch, pre);
             pre.flip();
             if (pre.remaining() < 10 || !startsWithMagic(pre)) {
-                throw new NpyFormatException(name + ": not a .npy file (bad magic: the file must start with \\x93NUMPY)");
+                throw new NpyFormatException(where + "not a .npy file (bad magic: the file must start with \\x93NUMPY)");
             }
             int major = pre.get(6) & 0xFF;
             int minor = pre.get(7) & 0xFF;
@@ -48,70 +92,76 @@ public final class Npy {
                 prefix = 10;
             } else if (major == 2 || major == 3) {
                 if (pre.remaining() < 12) {
-                    throw new NpyFormatException(name + ": truncated .npy header (file is " + fileSize + " bytes)");
+                    throw new NpyFormatException(where + "truncated .npy header (file is " + fileSize + " bytes)");
                 }
                 headerLength = pre.getInt(8) & 0xFFFFFFFFL;
                 prefix = 12;
             } else {
-                throw new NpyFormatException(name + ": .npy format version " + major + "." + minor
+                throw new NpyFormatException(where + ".npy format version " + major + "." + minor
                         + " is not supported; allowed 1.0, 2.0, 3.0");
             }
             long dataOffset = prefix + headerLength;
             if (dataOffset > fileSize) {
-                throw new NpyFormatException(name + ": truncated .npy header: it claims " + headerLength
+                throw new NpyFormatException(where + "truncated .npy header: it claims " + headerLength
                         + " bytes but the file has only " + (fileSize - prefix) + " after the prefix");
             }
             if (headerLength > 1 << 20) {
-                throw new NpyFormatException(name + ": .npy header of " + headerLength + " bytes is too long (at most 1 MiB)");
+                throw new NpyFormatException(where + ".npy header of " + headerLength + " bytes is too long (at most 1 MiB)");
             }
             ByteBuffer hb = ByteBuffer.allocate((int) headerLength);
             ch.position(prefix);
             readUpTo(ch, hb);
             String text = new String(hb.array(), 0, hb.position(),
                     major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
-            NpyHeader header = NpyHeader.parse(name, text);
-            NpyDtype dtype = dtypeOf(name, header.descr);
+            NpyHeader header = NpyHeader.parse(name, text, accept);
+            NpyDtype dtype = dtypeOf(where, header.descr, accept);
             if (header.fortranOrder) {
-                throw new NpyFormatException(name + ": fortran_order True is not supported; save a C-order array "
+                throw new NpyFormatException(where + "fortran_order True is not supported; save a C-order array "
                         + "(numpy.ascontiguousarray)");
             }
             long size = 1;
             for (long d : header.shape) {
                 if (d < 0) {
-                    throw new NpyFormatException(name + ": shape " + Arrays.toString(header.shape) + " has a negative dimension");
+                    throw new NpyFormatException(where + "shape " + Arrays.toString(header.shape) + " has a negative dimension");
                 }
                 try {
                     size = Math.multiplyExact(size, d);
                 } catch (ArithmeticException e) {
-                    throw new NpyFormatException(name + ": shape " + Arrays.toString(header.shape) + " is too large");
+                    throw new NpyFormatException(where + "shape " + Arrays.toString(header.shape) + " is too large");
                 }
             }
             long dataBytes;
             try {
                 dataBytes = Math.multiplyExact(size, (long) dtype.bytes());
             } catch (ArithmeticException e) {
-                throw new NpyFormatException(name + ": shape " + Arrays.toString(header.shape) + " is too large");
+                throw new NpyFormatException(where + "shape " + Arrays.toString(header.shape) + " is too large");
             }
             long held = fileSize - dataOffset;
-            if (held != dataBytes) {
-                throw new NpyFormatException(name + ": the header's shape " + Arrays.toString(header.shape) + " and dtype "
+            if (held < dataBytes || (held > dataBytes && accept == Accept.STRICT)) {
+                throw new NpyFormatException(where + "the header's shape " + Arrays.toString(header.shape) + " and dtype "
                         + dtype.numpyName() + " need " + dataBytes + " data bytes but the file holds " + held
                         + (held < dataBytes ? " (truncated file)" : " (trailing bytes)"));
             }
-            return new NpyArray(file, dtype, header.shape, size, dataOffset);
+            ByteOrder order = header.descr.charAt(0) == '>' ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
+            return new NpyArray(name, file, source, dtype, order, header.shape, size, dataOffset);
         }
     }
 
-    private static NpyDtype dtypeOf(String name, String descr) throws NpyFormatException {
-        NpyDtype d = NpyDtype.ofDescr(descr);
+    /** The prefix of a message about the file {@code name}: {@code "name: "}, or nothing when null. */
+    static String where(String name) {
+        return name == null ? "" : name + ": ";
+    }
+
+    private static NpyDtype dtypeOf(String where, String descr, Accept accept) throws NpyFormatException {
+        NpyDtype d = NpyDtype.ofDescr(descr, accept);
         if (d != null) {
             return d;
         }
-        if (descr.startsWith(">") && NpyDtype.ofDescr("<" + descr.substring(1)) != null) {
-            throw new NpyFormatException(name + ": big-endian dtype '" + descr + "' is not supported; save it little-endian "
+        if (descr.startsWith(">") && NpyDtype.ofDescr("<" + descr.substring(1), accept) != null) {
+            throw new NpyFormatException(where + "big-endian dtype '" + descr + "' is not supported; save it little-endian "
                     + "(array.astype('<" + descr.substring(1) + "'))");
         }
-        throw new NpyFormatException(name + ": dtype '" + descr + "' is not supported; allowed: " + NpyDtype.accepted());
+        throw new NpyFormatException(where + "dtype '" + descr + "' is not supported; allowed: " + NpyDtype.accepted(accept));
     }
 
     private static boolean startsWithMagic(ByteBuffer b) {
@@ -124,7 +174,7 @@ public final class Npy {
     }
 
     /** Reads until {@code dst} is full or the channel ends. */
-    static void readUpTo(FileChannel ch, ByteBuffer dst) throws IOException {
+    static void readUpTo(SeekableByteChannel ch, ByteBuffer dst) throws IOException {
         while (dst.hasRemaining()) {
             if (ch.read(dst) < 0) {
                 return;

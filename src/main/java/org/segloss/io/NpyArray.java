@@ -3,34 +3,42 @@ package org.segloss.io;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import org.segloss.InvalidInputException;
 
 /**
  * A checked {@code .npy} file whose data has not been read yet (see {@link Npy#open}). Each
- * {@code read...} method streams the data once from the file into a new Java array.
+ * {@code read...} method streams the data once from its source into a new Java array. Messages
+ * start with the file's name, when it has one.
  */
 public final class NpyArray {
     /** Bytes read from the file per step; a multiple of every element size. */
     private static final int CHUNK_BYTES = 1 << 20;
 
+    private final String where;
     private final Path file;
+    private final Npy.Source source;
     private final NpyDtype dtype;
+    private final ByteOrder order;
     private final long[] shape;
     private final long size;
     private final long dataOffset;
 
-    NpyArray(Path file, NpyDtype dtype, long[] shape, long size, long dataOffset) {
+    NpyArray(String name, Path file, Npy.Source source, NpyDtype dtype, ByteOrder order, long[] shape, long size,
+            long dataOffset) {
+        this.where = Npy.where(name);
         this.file = file;
+        this.source = source;
         this.dtype = dtype;
+        this.order = order;
         this.shape = shape.clone();
         this.size = size;
         this.dataOffset = dataOffset;
     }
 
+    /** The file read, or null for bytes given in memory. */
     public Path file() {
         return file;
     }
@@ -73,7 +81,7 @@ public final class NpyArray {
     /** The bytes of a uint8 array (to be read as unsigned). */
     public byte[] readUint8() throws IOException {
         if (dtype != NpyDtype.UINT8) {
-            throw new InvalidInputException(file + ": readUint8 needs dtype uint8, was " + dtype.numpyName());
+            throw new InvalidInputException(where + "readUint8 needs dtype uint8, was " + dtype.numpyName());
         }
         byte[] out = new byte[arrayLength()];
         stream((chunk, start, count) -> chunk.get(out, start, count));
@@ -92,15 +100,16 @@ public final class NpyArray {
                 long index = (long) start + i;
                 if (dtype.isInteger()) {
                     long v = integerAt(chunk, i);
-                    if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
-                        throw new InvalidInputException(file + ": value " + v + " at index " + index
+                    if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE || (dtype == NpyDtype.UINT64 && v < 0)) {
+                        String shown = dtype == NpyDtype.UINT64 ? Long.toUnsignedString(v) : Long.toString(v);
+                        throw new InvalidInputException(where + "value " + shown + " at index " + index
                                 + " is outside the int32 range [" + Integer.MIN_VALUE + ", " + Integer.MAX_VALUE + "]");
                     }
                     out[start + i] = (int) v;
                 } else {
                     double v = dtype == NpyDtype.FLOAT32 ? chunk.getFloat(i * 4) : chunk.getDouble(i * 8);
                     if (v != Math.rint(v) || v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
-                        throw new InvalidInputException(file + ": value " + v + " at index " + index
+                        throw new InvalidInputException(where + "value " + v + " at index " + index
                                 + " is not an integer class index (a " + dtype.numpyName()
                                 + " class map must hold whole numbers in the int32 range)");
                     }
@@ -111,18 +120,24 @@ public final class NpyArray {
         return out;
     }
 
-    /** Integer element {@code i} of a chunk (uint8 unsigned). */
+    /** Integer element {@code i} of a chunk (unsigned types as unsigned; uint64 as its bits). */
     private long integerAt(ByteBuffer chunk, int i) {
         switch (dtype) {
             case INT8:
                 return chunk.get(i);
             case UINT8:
+            case BOOL:
                 return chunk.get(i) & 0xFF;
             case INT16:
                 return chunk.getShort(i * 2);
+            case UINT16:
+                return chunk.getShort(i * 2) & 0xFFFF;
             case INT32:
                 return chunk.getInt(i * 4);
+            case UINT32:
+                return chunk.getInt(i * 4) & 0xFFFFFFFFL;
             case INT64:
+            case UINT64:
                 return chunk.getLong(i * 8);
             default:
                 throw new IllegalStateException("not an integer dtype: " + dtype);
@@ -131,7 +146,7 @@ public final class NpyArray {
 
     private int arrayLength() {
         if (size > Integer.MAX_VALUE - 8) {
-            throw new InvalidInputException(file + ": " + size + " elements (shape " + Arrays.toString(shape)
+            throw new InvalidInputException(where + "" + size + " elements (shape " + Arrays.toString(shape)
                     + ") do not fit in a Java array (at most " + (Integer.MAX_VALUE - 8) + ")");
         }
         return (int) size;
@@ -142,11 +157,11 @@ public final class NpyArray {
         void accept(ByteBuffer chunk, int start, int count) throws IOException;
     }
 
-    /** Streams the data once, in chunks of whole elements, little-endian. */
+    /** Streams the data once, in chunks of whole elements, in the file's byte order. */
     private void stream(ChunkConsumer consumer) throws IOException {
         int item = dtype.bytes();
-        ByteBuffer chunk = ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        ByteBuffer chunk = ByteBuffer.allocateDirect(CHUNK_BYTES).order(order);
+        try (SeekableByteChannel ch = source.open()) {
             ch.position(dataOffset);
             long done = 0;
             while (done < size) {
@@ -155,7 +170,7 @@ public final class NpyArray {
                 chunk.limit(count * item);
                 Npy.readUpTo(ch, chunk);
                 if (chunk.hasRemaining()) {
-                    throw new NpyFormatException(file + ": truncated .npy data: the file ended after "
+                    throw new NpyFormatException(where + "truncated .npy data: the file ended after "
                             + (done + chunk.position() / item) + " of " + size + " elements");
                 }
                 chunk.flip();
@@ -167,6 +182,6 @@ public final class NpyArray {
 
     @Override
     public String toString() {
-        return file + " (" + dtype.numpyName() + " " + Arrays.toString(shape) + ")";
+        return (file == null ? "<bytes>" : file.toString()) + " (" + dtype.numpyName() + " " + Arrays.toString(shape) + ")";
     }
 }

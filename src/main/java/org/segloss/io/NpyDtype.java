@@ -1,23 +1,33 @@
 package org.segloss.io;
 
-/** The element types segloss reads from {@code .npy} files (little-endian, or byte-sized). */
+/**
+ * The element types segloss reads from {@code .npy} files. {@link Npy.Accept#STRICT} reads the
+ * first seven (little-endian, or byte-sized); {@link Npy.Accept#LENIENT} also the unsigned and bool
+ * ones, in either byte order.
+ */
 public enum NpyDtype {
-    FLOAT32("<f4", 4, false),
-    FLOAT64("<f8", 8, false),
-    INT8("|i1", 1, true),
-    UINT8("|u1", 1, true),
-    INT16("<i2", 2, true),
-    INT32("<i4", 4, true),
-    INT64("<i8", 8, true);
+    FLOAT32("<f4", 4, false, true),
+    FLOAT64("<f8", 8, false, true),
+    INT8("|i1", 1, true, true),
+    UINT8("|u1", 1, true, true),
+    INT16("<i2", 2, true, true),
+    INT32("<i4", 4, true, true),
+    INT64("<i8", 8, true, true),
+    BOOL("|b1", 1, true, false),
+    UINT16("<u2", 2, true, false),
+    UINT32("<u4", 4, true, false),
+    UINT64("<u8", 8, true, false);
 
     private final String descr;
     private final int bytes;
     private final boolean integer;
+    private final boolean strict;
 
-    NpyDtype(String descr, int bytes, boolean integer) {
+    NpyDtype(String descr, int bytes, boolean integer, boolean strict) {
         this.descr = descr;
         this.bytes = bytes;
         this.integer = integer;
+        this.strict = strict;
     }
 
     /** The numpy type string as numpy writes it, e.g. {@code <f4} or {@code |u1}. */
@@ -39,10 +49,13 @@ public enum NpyDtype {
         return name().toLowerCase(java.util.Locale.ROOT);
     }
 
-    /** The list of accepted type strings, for messages. */
-    static String accepted() {
+    /** The list of type strings {@code accept} reads, for messages. */
+    static String accepted(Npy.Accept accept) {
         StringBuilder b = new StringBuilder();
         for (NpyDtype d : values()) {
+            if (!d.readBy(accept)) {
+                continue;
+            }
             if (b.length() > 0) {
                 b.append(", ");
             }
@@ -51,19 +64,26 @@ public enum NpyDtype {
         return b.toString();
     }
 
+    private boolean readBy(Npy.Accept accept) {
+        return strict || accept == Npy.Accept.LENIENT;
+    }
+
     /**
-     * The dtype of a numpy type string. Byte-sized types may carry {@code |} or {@code <}; wider ones
-     * must be little-endian {@code <}. Returns null for anything else (the caller explains why).
+     * The dtype of a numpy type string as {@code accept} reads it. STRICT: byte-sized types may carry
+     * {@code |} or {@code <}, wider ones must be little-endian {@code <}; LENIENT: any of
+     * {@code < > | =}. Returns null for anything else (the caller explains why).
      */
-    static NpyDtype ofDescr(String descr) {
+    static NpyDtype ofDescr(String descr, Npy.Accept accept) {
         if (descr.length() < 3) {
             return null;
         }
         char order = descr.charAt(0);
         String kind = descr.substring(1);
         for (NpyDtype d : values()) {
-            if (d.descr.substring(1).equals(kind)) {
-                boolean ok = d.bytes == 1 ? (order == '|' || order == '<') : order == '<';
+            if (d.descr.substring(1).equals(kind) && d.readBy(accept)) {
+                boolean ok = accept == Npy.Accept.LENIENT
+                        ? order == '<' || order == '>' || order == '|' || order == '='
+                        : d.bytes == 1 ? (order == '|' || order == '<') : order == '<';
                 return ok ? d : null;
             }
         }

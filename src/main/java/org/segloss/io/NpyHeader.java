@@ -21,12 +21,16 @@ final class NpyHeader {
         this.shape = shape;
     }
 
-    /** Parses {@code text}; problems are reported as {@code "<file>: <problem>"}. */
-    static NpyHeader parse(String file, String text) throws NpyFormatException {
-        Map<String, Object> dict = new Parser(file, text).dict();
+    /**
+     * Parses {@code text}; problems are reported as {@code "<file>: <problem>"}, or just the problem
+     * when {@code file} is null.
+     */
+    static NpyHeader parse(String file, String text, Npy.Accept accept) throws NpyFormatException {
+        String where = Npy.where(file);
+        Map<String, Object> dict = new Parser(where, text, accept).dict();
         for (String key : dict.keySet()) {
             if (!key.equals("descr") && !key.equals("fortran_order") && !key.equals("shape")) {
-                throw new NpyFormatException(file + ": unexpected key '" + key
+                throw new NpyFormatException(where + "unexpected key '" + key
                         + "' in the .npy header; allowed keys are descr, fortran_order, shape");
             }
         }
@@ -34,16 +38,16 @@ final class NpyHeader {
         Object fortran = dict.get("fortran_order");
         Object shape = dict.get("shape");
         if (descr == null || fortran == null || shape == null) {
-            throw new NpyFormatException(file + ": the .npy header must have descr, fortran_order and shape, was " + text.trim());
+            throw new NpyFormatException(where + "the .npy header must have descr, fortran_order and shape, was " + text.trim());
         }
         if (!(descr instanceof String)) {
-            throw new NpyFormatException(file + ": descr must be a type string such as '<f4', was " + describe(descr));
+            throw new NpyFormatException(where + "descr must be a type string such as '<f4', was " + describe(descr));
         }
         if (!(fortran instanceof Boolean)) {
-            throw new NpyFormatException(file + ": fortran_order must be True or False, was " + describe(fortran));
+            throw new NpyFormatException(where + "fortran_order must be True or False, was " + describe(fortran));
         }
         if (!(shape instanceof long[])) {
-            throw new NpyFormatException(file + ": shape must be a tuple of integers, was " + describe(shape));
+            throw new NpyFormatException(where + "shape must be a tuple of integers, was " + describe(shape));
         }
         return new NpyHeader((String) descr, (Boolean) fortran, (long[]) shape);
     }
@@ -54,13 +58,15 @@ final class NpyHeader {
 
     /** Recursive-descent reader of the few Python literals a .npy header holds. */
     private static final class Parser {
-        private final String file;
+        private final String where;
         private final String text;
+        private final Npy.Accept accept;
         private int pos;
 
-        Parser(String file, String text) {
-            this.file = file;
+        Parser(String where, String text, Npy.Accept accept) {
+            this.where = where;
             this.text = text;
+            this.accept = accept;
         }
 
         Map<String, Object> dict() throws NpyFormatException {
@@ -101,8 +107,8 @@ final class NpyHeader {
             } else if (ch == '(') {
                 return tuple();
             } else if (ch == '[') {
-                throw new NpyFormatException(file + ": structured dtypes (a list in '" + key
-                        + "') are not supported; allowed dtypes: " + NpyDtype.accepted());
+                throw new NpyFormatException(where + "structured dtypes (a list in '" + key
+                        + "') are not supported; allowed dtypes: " + NpyDtype.accepted(accept));
             } else if (text.startsWith("True", pos)) {
                 pos += 4;
                 return Boolean.TRUE;
@@ -204,7 +210,7 @@ final class NpyHeader {
             if (shown.length() > 200) {
                 shown = shown.substring(0, 200) + "...";
             }
-            return new NpyFormatException(file + ": malformed .npy header (" + problem + " at character " + pos
+            return new NpyFormatException(where + "malformed .npy header (" + problem + " at character " + pos
                     + "): " + shown);
         }
     }

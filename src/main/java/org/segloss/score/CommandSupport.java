@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.segloss.InvalidInputException;
+import org.segloss.backend.Dispatcher;
 import picocli.CommandLine;
 
 /**
@@ -40,7 +42,7 @@ public final class CommandSupport {
     }
 
     /** A usage error or refused input: becomes exit 2 with {@code error: message}. */
-    static final class UsageException extends Exception {
+    public static final class UsageException extends Exception {
         private static final long serialVersionUID = 1L;
 
         UsageException(String message) {
@@ -49,7 +51,7 @@ public final class CommandSupport {
     }
 
     /** Prints {@code error: ...} (with the stack trace under --debug) and returns the exit code. */
-    static int fail(PrintWriter err, Throwable e, boolean debug, int code) {
+    public static int fail(PrintWriter err, Throwable e, boolean debug, int code) {
         err.println("error: " + e.getMessage());
         if (debug) {
             e.printStackTrace(err);
@@ -58,7 +60,8 @@ public final class CommandSupport {
         return code;
     }
 
-    static String format(String format) throws UsageException {
+    /** The {@code --format} value, lower case: table, json or csv. */
+    public static String format(String format) throws UsageException {
         String f = format == null ? "table" : format.toLowerCase(Locale.ROOT);
         if (!f.equals("table") && !f.equals("json") && !f.equals("csv")) {
             throw new UsageException("--format must be one of table, json, csv, was " + format);
@@ -103,6 +106,20 @@ public final class CommandSupport {
             default:
                 text = Reports.table(t, names, perImage, worst, header);
         }
+        write(text, out, stdout);
+    }
+
+    /** The {@code --backend} value as the dispatcher names it. */
+    public static String backend(String backend) throws UsageException {
+        try {
+            return Dispatcher.requested(backend);
+        } catch (InvalidInputException e) {
+            throw new UsageException("--backend must be one of auto, cpu, opencl, cuda, was " + backend);
+        }
+    }
+
+    /** Writes a report to {@code --out} (creating its folder) or the command's output. */
+    public static void write(String text, Path out, PrintWriter stdout) throws IOException {
         if (out != null) {
             Path parent = out.toAbsolutePath().getParent();
             if (parent != null) {

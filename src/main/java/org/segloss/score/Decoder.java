@@ -16,11 +16,15 @@ import java.util.Arrays;
 import java.util.Locale;
 import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
+import org.segloss.InvalidInputException;
+import org.segloss.io.Npy;
+import org.segloss.io.NpyArray;
+import org.segloss.io.NpyFormatException;
 
 /**
  * Reads one file into a class map or per-class scores. PNG label maps (8- or 16-bit grayscale, or a
  * palette where the index is the class) are decoded with the JDK's ImageIO; {@code .npy} with
- * {@link NpyReader}. Anything else, or a file that fails to decode, is a {@link BadFileException}.
+ * {@link Npy} ({@link Npy.Accept#LENIENT}: any integer dtype, either byte order). Anything else, or a file that fails to decode, is a {@link BadFileException}.
  */
 final class Decoder {
     private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
@@ -78,7 +82,7 @@ final class Decoder {
 
     /** A prediction: a {@link LabelMap} (PNG or integer .npy) or {@link Scores} (float .npy). */
     static Object read(Path file) throws BadFileException {
-        return decode(() -> isNpy(file) ? npy(NpyReader.read(file)) : readPng(file));
+        return decode(() -> isNpy(file) ? npy(Npy.open(file, null, Npy.Accept.LENIENT)) : readPng(file));
     }
 
     /**
@@ -86,27 +90,34 @@ final class Decoder {
      * exactly as {@link #read(Path)}; {@code name} is the file's name (its extension picks the format).
      */
     static Object read(String name, byte[] bytes) throws BadFileException {
-        return decode(() -> name.toLowerCase(Locale.ROOT).endsWith(".npy") ? npy(NpyReader.read(bytes)) : readPng(bytes));
+        return decode(() -> name.toLowerCase(Locale.ROOT).endsWith(".npy") ? npy(Npy.open(bytes, Npy.Accept.LENIENT)) : readPng(bytes));
     }
 
     private interface Source {
         Object get() throws IOException, BadFileException;
     }
 
-    private static Object npy(NpyReader.Array a) throws BadFileException {
-        if (a.isFloat()) {
-            return new Scores(a.shape, a.floats);
+    /** Float dtypes become {@link Scores}, integer ones a {@link LabelMap}; every refusal a {@link BadFileException}. */
+    private static Object npy(NpyArray a) throws IOException, BadFileException {
+        try {
+            if (!a.dtype().isInteger()) {
+                return new Scores(a.shape(), a.readFloats());
+            }
+            if (a.shape().length < 1) {
+                throw new BadFileException(".npy class map must have rank >= 1, has shape " + Arrays.toString(a.shape()));
+            }
+            return new LabelMap(a.shape(), a.readInts());
+        } catch (InvalidInputException e) {
+            throw new BadFileException(e.getMessage());
         }
-        if (a.shape.length < 1) {
-            throw new BadFileException(".npy class map must have rank >= 1, has shape " + Arrays.toString(a.shape));
-        }
-        return new LabelMap(a.shape, a.ints);
     }
 
     /** Runs a read, turning every failure into the reason the file is skipped. */
     private static Object decode(Source source) throws BadFileException {
         try {
             return source.get();
+        } catch (NpyFormatException e) {
+            throw new BadFileException(e.getMessage());
         } catch (NoSuchFileException e) {
             throw new BadFileException("unreadable: no such file");
         } catch (IIOException e) {

@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -38,11 +39,8 @@ public final class MergeCommand implements Callable<Integer> {
     @Option(names = "--per-image", description = "Also print one row per image (when every shard saved them).")
     boolean perImage;
 
-    @Option(names = {"--worst", "--top-k"}, paramLabel = "K", description = "Print the K images with the lowest mean Dice.")
-    Integer worst;
-
-    @Option(names = "--format", paramLabel = "F", defaultValue = "table", description = "table, json or csv (default: ${DEFAULT-VALUE}).")
-    String format;
+    @Mixin
+    ReportOptions reportOptions;
 
     @Option(names = "--out", paramLabel = "FILE", description = "Write the report here instead of standard output.")
     Path out;
@@ -56,25 +54,22 @@ public final class MergeCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No notes on standard error.")
     boolean quiet;
 
-    @Option(names = "--debug", description = "Print stack traces with errors.")
-    boolean debug;
-
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         try {
             return run(err, spec.commandLine().getOut());
         } catch (CommandSupport.UsageException e) {
-            return CommandSupport.fail(err, e, debug, CommandSupport.EXIT_USAGE);
+            return CommandSupport.fail(err, e, reportOptions.debug, CommandSupport.EXIT_USAGE);
         } catch (IOException e) {
-            return CommandSupport.fail(err, e, debug, CommandSupport.EXIT_FAILURE);
+            return CommandSupport.fail(err, e, reportOptions.debug, CommandSupport.EXIT_FAILURE);
         }
     }
 
     private int run(PrintWriter err, PrintWriter stdout) throws CommandSupport.UsageException, IOException {
-        String fmt = CommandSupport.format(format);
-        if (worst != null && worst < 0) {
-            throw new CommandSupport.UsageException("--worst must be >= 0, was " + worst);
+        String fmt = CommandSupport.format(reportOptions.format);
+        if (reportOptions.worst != null && reportOptions.worst < 0) {
+            throw new CommandSupport.UsageException("--worst must be >= 0, was " + reportOptions.worst);
         }
         StatsFile.Loaded[] loaded = new StatsFile.Loaded[files.size()];
         for (int i = 0; i < loaded.length; i++) {
@@ -119,15 +114,15 @@ public final class MergeCommand implements Callable<Integer> {
                         + " classes (inferred), more than the " + explicitClasses + " another shard set with --classes");
             }
         }
-        if (worst != null && worst > worstK) {
-            throw new CommandSupport.UsageException("--worst " + worst + " is more than the " + worstK
-                    + " worst images the shards saved (score with --worst " + worst + ")");
+        if (reportOptions.worst != null && reportOptions.worst > worstK) {
+            throw new CommandSupport.UsageException("--worst " + reportOptions.worst + " is more than the " + worstK
+                    + " worst images the shards saved (score with --worst " + reportOptions.worst + ")");
         }
         if (perImage && !allPerImage) {
             throw new CommandSupport.UsageException("--per-image needs per-image rows in every stats file (score with --per-image --save-stats)");
         }
         Tally tally = new Tally(new Tally.Settings(first.ignoreIndex, first.threshold, first.fromLogits, inferred),
-                explicitClasses == null ? 0 : explicitClasses, allPerImage, worst != null ? worst : worstK);
+                explicitClasses == null ? 0 : explicitClasses, allPerImage, reportOptions.worst != null ? reportOptions.worst : worstK);
         for (StatsFile.Loaded l : loaded) {
             tally.merge(l.counts, l.images, l.histogram, l.skipped, l.perImage, l.worst);
         }
@@ -146,7 +141,7 @@ public final class MergeCommand implements Callable<Integer> {
                 err.println("report: " + index.toAbsolutePath());
             }
         }
-        CommandSupport.emit(tally, names, fmt, perImage, worst != null, header, out, stdout);
+        CommandSupport.emit(tally, names, fmt, perImage, reportOptions.worst != null, header, out, stdout);
         err.flush();
         return tally.skipped().isEmpty() ? 0 : CommandSupport.EXIT_SKIPPED;
     }

@@ -14,10 +14,10 @@ import me.tongfei.progressbar.ProgressBarStyle;
 import org.segloss.BackendException;
 import org.segloss.BackendUnavailableException;
 import org.segloss.InvalidInputException;
-import org.segloss.Layout;
 import org.segloss.backend.Dispatcher;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -47,20 +47,8 @@ public final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--target", required = true, paramLabel = "T", description = "Target file or directory.")
     Path target;
 
-    @Option(names = "--classes", paramLabel = "K", description = "Number of classes (default: inferred from the labels or channels, and stated).")
-    Integer classes;
-
-    @Option(names = "--ignore-index", paramLabel = "K", description = "Target label to leave out of every count (e.g. 255).")
-    Integer ignoreIndex;
-
-    @Option(names = "--threshold", paramLabel = "T", defaultValue = "0.5", description = "Binary threshold on probabilities (default: ${DEFAULT-VALUE}).")
-    double threshold;
-
-    @Option(names = "--from-logits", description = "Per-class .npy predictions are logits (threshold applies as logit(T)).")
-    boolean fromLogits;
-
-    @Option(names = "--layout", paramLabel = "L", defaultValue = "auto", description = "Class axis of .npy scores: auto, nchw (C,*S), nhwc (*S,C).")
-    String layout;
+    @Mixin
+    ScoreSettings settings;
 
     @Option(names = "--class-names", paramLabel = "FILE", description = "One class name per line.")
     Path classNames;
@@ -68,11 +56,8 @@ public final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--per-image", description = "Also print one row per image.")
     boolean perImage;
 
-    @Option(names = {"--worst", "--top-k"}, paramLabel = "K", description = "Print the K images with the lowest mean Dice.")
-    Integer worst;
-
-    @Option(names = "--format", paramLabel = "F", defaultValue = "table", description = "table, json or csv (default: ${DEFAULT-VALUE}).")
-    String format;
+    @Mixin
+    ReportOptions reportOptions;
 
     @Option(names = "--out", paramLabel = "FILE", description = "Write the report here instead of standard output.")
     Path out;
@@ -95,9 +80,6 @@ public final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--strict", description = "Stop with exit code 2 at the first file that cannot be scored.")
     boolean strict;
 
-    @Option(names = "--debug", description = "Print stack traces with errors.")
-    boolean debug;
-
     /** Images kept as worst candidates when --worst is not given (for the report and merges). */
     static final int DEFAULT_WORST = 8;
 
@@ -109,27 +91,27 @@ public final class ScoreCommand implements Callable<Integer> {
             return run(err, stdout);
         } catch (BackendUnavailableException e) {
             return CommandSupport.fail(err, new CommandSupport.UsageException("--backend "
-                    + (backend == null ? Dispatcher.requested(null) : backend) + ": " + e.getMessage()), debug,
+                    + (backend == null ? Dispatcher.requested(null) : backend) + ": " + e.getMessage()), reportOptions.debug,
                     CommandSupport.EXIT_USAGE);
         } catch (CommandSupport.UsageException | InvalidInputException e) {
-            return CommandSupport.fail(err, e, debug, CommandSupport.EXIT_USAGE);
+            return CommandSupport.fail(err, e, reportOptions.debug, CommandSupport.EXIT_USAGE);
         } catch (IOException | BackendException e) {
-            return CommandSupport.fail(err, e, debug, CommandSupport.EXIT_FAILURE);
+            return CommandSupport.fail(err, e, reportOptions.debug, CommandSupport.EXIT_FAILURE);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return CommandSupport.fail(err, e, debug, CommandSupport.EXIT_FAILURE);
+            return CommandSupport.fail(err, e, reportOptions.debug, CommandSupport.EXIT_FAILURE);
         }
     }
 
     private int run(PrintWriter err, PrintWriter stdout)
             throws CommandSupport.UsageException, IOException, InterruptedException {
-        String fmt = CommandSupport.format(format);
+        String fmt = CommandSupport.format(reportOptions.format);
         Scorer.Options o = options();
-        List<String> names = CommandSupport.classNames(classNames, classes);
+        List<String> names = CommandSupport.classNames(classNames, settings.classes);
         checkPaths();
         Pairing pairing = Pairing.of(pred, target);
-        Tally tally = new Tally(new Tally.Settings(ignoreIndex, threshold, fromLogits, classes == null),
-                classes == null ? 0 : classes, perImage, o.worstK);
+        Tally tally = new Tally(new Tally.Settings(settings.ignoreIndex, settings.threshold, settings.fromLogits, settings.classes == null),
+                settings.classes == null ? 0 : settings.classes, perImage, o.worstK);
         for (Tally.Skipped s : pairing.unpaired) {
             if (strict) {
                 err.println("error: " + s.file + ": " + s.reason + " (--strict)");
@@ -151,7 +133,7 @@ public final class ScoreCommand implements Callable<Integer> {
         String header = header(tally, outcome);
         if (!quiet) {
             err.println(timing(outcome));
-            if (classes == null) {
+            if (settings.classes == null) {
                 err.println("note: " + tally.classes() + " classes, inferred from the largest label seen (or the"
                         + " prediction's channels); set --classes to fix the count");
             }
@@ -160,57 +142,44 @@ public final class ScoreCommand implements Callable<Integer> {
             StatsFile.save(tally, saveStats);
         }
         if (report != null) {
-            Path index = HtmlReport.write(report, tally, names, threshold, fromLogits, "segloss score: " + pred.getFileName());
+            Path index = HtmlReport.write(report, tally, names, settings.threshold, settings.fromLogits, "segloss score: " + pred.getFileName());
             if (!quiet) {
                 err.println("report: " + index.toAbsolutePath());
             }
         }
-        CommandSupport.emit(tally, names, fmt, perImage, worst != null, header, out, stdout);
+        CommandSupport.emit(tally, names, fmt, perImage, reportOptions.worst != null, header, out, stdout);
         err.flush();
         return tally.skipped().isEmpty() ? 0 : CommandSupport.EXIT_SKIPPED;
     }
 
     private Scorer.Options options() throws CommandSupport.UsageException {
-        if (classes != null && (classes < 1 || classes > Counting.MAX_INFERRED_CLASSES)) {
-            throw new CommandSupport.UsageException("--classes must be in [1, " + Counting.MAX_INFERRED_CLASSES + "], was " + classes);
+        if (settings.classes != null && (settings.classes < 1 || settings.classes > Counting.MAX_INFERRED_CLASSES)) {
+            throw new CommandSupport.UsageException("--classes must be in [1, " + Counting.MAX_INFERRED_CLASSES + "], was " + settings.classes);
         }
-        if (!(threshold >= 0 && threshold <= 1)) {
-            throw new CommandSupport.UsageException("--threshold must be in [0, 1], was " + threshold);
+        if (!(settings.threshold >= 0 && settings.threshold <= 1)) {
+            throw new CommandSupport.UsageException("--threshold must be in [0, 1], was " + settings.threshold);
         }
-        if (worst != null && worst < 0) {
-            throw new CommandSupport.UsageException("--worst must be >= 0, was " + worst);
+        if (reportOptions.worst != null && reportOptions.worst < 0) {
+            throw new CommandSupport.UsageException("--worst must be >= 0, was " + reportOptions.worst);
         }
         if (threads != null && threads < 1) {
             throw new CommandSupport.UsageException("--threads must be >= 1, was " + threads);
         }
         Scorer.Options o = new Scorer.Options();
-        String l = layout.toLowerCase(Locale.ROOT);
-        if (l.equals("auto")) {
-            o.layout = null;
-        } else {
-            try {
-                o.layout = Layout.parse(l);
-            } catch (InvalidInputException e) {
-                throw new CommandSupport.UsageException("--layout must be one of auto, nchw, nhwc, was " + layout);
-            }
-        }
+        o.layout = settings.parsedLayout();
         if (backend != null) {
-            try {
-                o.backend = Dispatcher.requested(backend);
-            } catch (InvalidInputException e) {
-                throw new CommandSupport.UsageException("--backend must be one of auto, cpu, opencl, cuda, was " + backend);
-            }
+            o.backend = CommandSupport.backend(backend);
         }
-        o.classes = classes;
-        o.ignoreIndex = ignoreIndex;
-        o.threshold = threshold;
-        o.fromLogits = fromLogits;
+        o.classes = settings.classes;
+        o.ignoreIndex = settings.ignoreIndex;
+        o.threshold = settings.threshold;
+        o.fromLogits = settings.fromLogits;
         if (threads != null) {
             o.threads = threads;
         }
         o.strict = strict;
         o.keepPerImage = perImage;
-        o.worstK = worst != null ? worst : DEFAULT_WORST;
+        o.worstK = reportOptions.worst != null ? reportOptions.worst : DEFAULT_WORST;
         return o;
     }
 
@@ -261,8 +230,8 @@ public final class ScoreCommand implements Callable<Integer> {
 
     private String header(Tally t, Scorer.Outcome o) {
         return "segloss score: " + t.images() + " images, " + t.classes() + " classes"
-                + (classes == null ? " (inferred)" : "")
-                + (ignoreIndex == null ? "" : ", ignore index " + ignoreIndex)
+                + (settings.classes == null ? " (inferred)" : "")
+                + (settings.ignoreIndex == null ? "" : ", ignore index " + settings.ignoreIndex)
                 + (o.engineImages > 0 ? ", score predictions counted on " + o.backend : "")
                 + ", " + t.skipped().size() + " skipped";
     }

@@ -2,19 +2,18 @@ package org.segloss.spark;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
-import org.segloss.InvalidInputException;
-import org.segloss.Layout;
-import org.segloss.backend.Dispatcher;
 import org.segloss.score.CommandSupport;
+import org.segloss.score.ReportOptions;
 import org.segloss.score.ScoreParts;
+import org.segloss.score.ScoreSettings;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -44,29 +43,14 @@ public final class SparkScoreMain implements Callable<Integer> {
     @Option(names = "--target", required = true, paramLabel = "T", description = "Target file or directory (any Hadoop path).")
     String target;
 
-    @Option(names = "--classes", paramLabel = "K", description = "Number of classes (default: inferred and stated).")
-    Integer classes;
-
-    @Option(names = "--ignore-index", paramLabel = "K", description = "Target label to leave out of every count (e.g. 255).")
-    Integer ignoreIndex;
-
-    @Option(names = "--threshold", paramLabel = "T", defaultValue = "0.5", description = "Binary threshold (default: ${DEFAULT-VALUE}).")
-    double threshold;
-
-    @Option(names = "--from-logits", description = "Per-class .npy predictions are logits.")
-    boolean fromLogits;
-
-    @Option(names = "--layout", paramLabel = "L", defaultValue = "auto", description = "Class axis of .npy scores: auto, nchw, nhwc.")
-    String layout;
+    @Mixin
+    ScoreSettings settings;
 
     @Option(names = "--class-names", paramLabel = "FILE", description = "One class name per line (a file on the driver).")
     Path classNames;
 
-    @Option(names = {"--worst", "--top-k"}, paramLabel = "K", description = "Print the K images with the lowest mean Dice.")
-    Integer worst;
-
-    @Option(names = "--format", paramLabel = "F", defaultValue = "table", description = "table, json or csv (default: ${DEFAULT-VALUE}).")
-    String format;
+    @Mixin
+    ReportOptions reportOptions;
 
     @Option(names = "--out", paramLabel = "FILE", description = "Write the report to this file on the driver instead of standard output.")
     Path out;
@@ -87,40 +71,25 @@ public final class SparkScoreMain implements Callable<Integer> {
     @Option(names = "--quiet", description = "No notes on standard error.")
     boolean quiet;
 
-    @Option(names = "--debug", description = "Print stack traces with errors.")
-    boolean debug;
-
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         try {
             return run(err, spec.commandLine().getOut());
-        } catch (IllegalArgumentException e) {
-            return fail(err, e, CommandSupport.EXIT_USAGE);
+        } catch (IllegalArgumentException | CommandSupport.UsageException e) {
+            return CommandSupport.fail(err, e, reportOptions.debug, CommandSupport.EXIT_USAGE);
         } catch (IOException | RuntimeException e) {
-            return fail(err, e, CommandSupport.EXIT_FAILURE);
+            return CommandSupport.fail(err, e, reportOptions.debug, CommandSupport.EXIT_FAILURE);
         }
     }
 
-    private int fail(PrintWriter err, Exception e, int code) {
-        err.println("error: " + e.getMessage());
-        if (debug) {
-            e.printStackTrace(err);
-        }
-        err.flush();
-        return code;
-    }
-
-    private int run(PrintWriter err, PrintWriter stdout) throws IOException {
-        String fmt = format.toLowerCase(Locale.ROOT);
-        if (!fmt.equals("table") && !fmt.equals("json") && !fmt.equals("csv")) {
-            throw new IllegalArgumentException("--format must be one of table, json, csv, was " + format);
-        }
+    private int run(PrintWriter err, PrintWriter stdout) throws IOException, CommandSupport.UsageException {
+        String fmt = CommandSupport.format(reportOptions.format);
         if (partitions != null && partitions < 1) {
             throw new IllegalArgumentException("--partitions must be >= 1, was " + partitions);
         }
         ScoreParts.Options o = options();
-        List<String> names = ScoreParts.classNames(classNames, classes);
+        List<String> names = ScoreParts.classNames(classNames, settings.classes);
         // Under spark-submit this creates the session; inside an application that has one, it is reused and left running.
         boolean ownSession = SparkSession.getDefaultSession().isEmpty();
         SparkSession spark = SparkSession.builder().appName("segloss score").getOrCreate();
@@ -140,7 +109,7 @@ public final class SparkScoreMain implements Callable<Integer> {
                 if (r.otherFiles() > 0) {
                     err.println("note: " + r.otherFiles() + " files that are neither .png nor .npy were left out");
                 }
-                if (classes == null) {
+                if (settings.classes == null) {
                     err.println("note: " + r.classes() + " classes, inferred from the largest label seen (or the"
                             + " prediction's channels); set --classes to fix the count");
                 }
@@ -148,17 +117,8 @@ public final class SparkScoreMain implements Callable<Integer> {
             if (saveStats != null) {
                 r.total().saveStats(saveStats);
             }
-            String text = r.report(fmt, names, worst != null);
-            if (out != null) {
-                Path parent = out.toAbsolutePath().getParent();
-                if (parent != null) {
-                    Files.createDirectories(parent);
-                }
-                Files.writeString(out, text);
-            } else {
-                stdout.print(text);
-                stdout.flush();
-            }
+            String text = r.report(fmt, names, reportOptions.worst != null);
+            CommandSupport.write(text, out, stdout);
             r.unpersist();
             err.flush();
             return r.skipped().isEmpty() ? 0 : CommandSupport.EXIT_SKIPPED;
@@ -169,29 +129,18 @@ public final class SparkScoreMain implements Callable<Integer> {
         }
     }
 
-    ScoreParts.Options options() {
+    ScoreParts.Options options() throws CommandSupport.UsageException {
         ScoreParts.Options o = new ScoreParts.Options();
-        o.classes = classes;
-        o.ignoreIndex = ignoreIndex;
-        o.threshold = threshold;
-        o.fromLogits = fromLogits;
-        String l = layout.toLowerCase(Locale.ROOT);
-        if (!l.equals("auto")) {
-            try {
-                o.layout = Layout.parse(l);
-            } catch (InvalidInputException e) {
-                throw new IllegalArgumentException("--layout must be one of auto, nchw, nhwc, was " + layout);
-            }
-        }
+        o.classes = settings.classes;
+        o.ignoreIndex = settings.ignoreIndex;
+        o.threshold = settings.threshold;
+        o.fromLogits = settings.fromLogits;
+        o.layout = settings.parsedLayout();
         if (backend != null) {
-            try {
-                o.backend = Dispatcher.requested(backend);
-            } catch (InvalidInputException e) {
-                throw new IllegalArgumentException("--backend must be one of auto, cpu, opencl, cuda, was " + backend);
-            }
+            o.backend = CommandSupport.backend(backend);
         }
-        if (worst != null) {
-            o.worstK = worst;
+        if (reportOptions.worst != null) {
+            o.worstK = reportOptions.worst;
         }
         o.check();
         return o;

@@ -15,6 +15,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.segloss.BackendException;
+import org.segloss.CommandRun;
 import org.segloss.backend.Dispatcher;
 import picocli.CommandLine.Command;
 
@@ -24,7 +25,7 @@ class CommandsTest {
 
     @Test
     void noArgumentsPrintsTheUsageWithEveryCommand() {
-        Cli r = Cli.run().assertOk();
+        CommandRun r = Cli.run().assertOk();
         for (String command : new String[] {"info", "loss", "bench", "demo"}) {
             assertTrue(r.out.contains("  " + command + " "), command + " in:\n" + r.out);
         }
@@ -62,7 +63,7 @@ class CommandsTest {
 
     @Test
     void infoTextNamesEveryBackendAndWhyNot() {
-        Cli r = Cli.run("info").assertOk();
+        CommandRun r = Cli.run("info").assertOk();
         for (String name : Dispatcher.BACKENDS) {
             assertTrue(r.out.contains("\n" + name), name + " in:\n" + r.out);
             if (!Dispatcher.probe(name, false).usable()) {
@@ -75,7 +76,7 @@ class CommandsTest {
 
     @Test
     void benchJsonHasOneRowPerLossModeAndPass() throws IOException {
-        Cli r = Cli.run("bench", "--backend", "cpu", "--shape", "2,3,16,16", "--losses", "dice,ce", "--repeat", "3",
+        CommandRun r = Cli.run("bench", "--backend", "cpu", "--shape", "2,3,16,16", "--losses", "dice,ce", "--repeat", "3",
                 "--warmup", "0", "--warmup-seconds", "0", "--json").assertOk();
         JsonNode rows = JSON.readTree(r.out);
         Set<String> seen = new HashSet<>();
@@ -96,7 +97,7 @@ class CommandsTest {
 
     @Test
     void benchTextShowsTheFloorDefinition() {
-        Cli r = Cli.run("bench", "--backend", "cpu", "--shape", "1,2,8,8", "--losses", "bce", "--repeat", "1").assertOk();
+        CommandRun r = Cli.run("bench", "--backend", "cpu", "--shape", "1,2,8,8", "--losses", "bce", "--repeat", "1").assertOk();
         assertTrue(r.out.contains("floor: forward = read(pred) + read(target)"), r.out);
         assertTrue(r.out.contains("bce") && r.out.contains("forward_backward"), r.out);
     }
@@ -115,7 +116,7 @@ class CommandsTest {
 
     @Test
     void demoRunsEveryLossAndTrainingLowersTheLossAndRaisesDice() {
-        Cli r = Cli.run("demo", "--backend", "cpu", "--images", "2", "--size", "32", "--steps", "40").assertOk();
+        CommandRun r = Cli.run("demo", "--backend", "cpu", "--images", "2", "--size", "32", "--steps", "40").assertOk();
         for (String loss : new String[] {"bce", "bce_logdice", "dice", "iou", "focal", "tversky", "ce", "ce_logdice"}) {
             assertTrue(r.out.contains("\n" + loss + " "), loss + " in:\n" + r.out);
         }

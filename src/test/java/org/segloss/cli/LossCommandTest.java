@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.segloss.CommandRun;
 import org.segloss.Loss;
 import org.segloss.LossEngine;
 import org.segloss.LossSpec;
@@ -43,7 +44,7 @@ class LossCommandTest {
         return NpyFixtures.write(dir.resolve(name), descr, shape, data).toString();
     }
 
-    private static JsonNode json(Cli r) throws IOException {
+    private static JsonNode json(CommandRun r) throws IOException {
         r.assertOk();
         return JSON.readTree(r.out);
     }
@@ -240,7 +241,7 @@ class LossCommandTest {
     void textOutputShowsValueAndClasses() throws IOException {
         String p = pred("p.npy", new long[] {1, 1, 4}, 0.9f, 0.2f, 0.6f, 0.1f);
         String t = target("t.npy", "<f4", new long[] {1, 1, 4}, NpyFixtures.f4(1, 0, 1, 0));
-        Cli r = Cli.run("loss", "--loss", "dice", "--mode", "binary", "--pred", p, "--target", t).assertOk();
+        CommandRun r = Cli.run("loss", "--loss", "dice", "--mode", "binary", "--pred", p, "--target", t).assertOk();
         assertTrue(r.out.contains("value        0.166667"), r.out);
         assertTrue(r.out.contains("0.833333"), r.out);
     }
@@ -426,7 +427,7 @@ class LossCommandTest {
 
     @Test
     void debugAddsTheStackTrace() throws IOException {
-        Cli r = Cli.run(args("--smooth", "-1", "--debug"));
+        CommandRun r = Cli.run(args("--smooth", "-1", "--debug"));
         assertEquals(2, r.code);
         assertTrue(r.err.startsWith("error: smooth must be >= 0"), r.err);
         assertTrue(r.err.contains("\tat org.segloss."), r.err);

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.segloss.CommandRun;
 
 /** Bad files, exit codes, output formats, field names, sharded merges and the HTML report. */
 class ScoreCommandTest {
@@ -119,7 +120,7 @@ class ScoreCommandTest {
     void aBadFileIsSkippedWithItsReasonAndNeverCounted(String name, String reason, BadWriter bad) throws Exception {
         long[][] expected = goodPairs(3, 7, "");
         bad.write(pred.resolve("bad.png"), target.resolve("bad.png"));
-        CommandRunner r = CommandRunner.score(args("--format", "json"));
+        CommandRun r = CommandRunner.score(args("--format", "json"));
         assertEquals(3, r.code, r::toString);
         JsonNode j = r.json();
         assertEquals(3, j.get("images").asInt());
@@ -129,7 +130,7 @@ class ScoreCommandTest {
         assertTrue(s.get("reason").asText().contains(reason), s::toString);
         assertCounts(expected, j);
 
-        CommandRunner strict = CommandRunner.score(args("--format", "json", "--strict"));
+        CommandRun strict = CommandRunner.score(args("--format", "json", "--strict"));
         assertEquals(2, strict.code, strict::toString);
         assertTrue(strict.err.startsWith("error: "), strict::toString);
         assertTrue(strict.err.contains("bad.png"), strict::toString);
@@ -146,7 +147,7 @@ class ScoreCommandTest {
         Fixtures.gray8(locked, new int[H * W], H, W);
         Fixtures.gray8(pred.resolve("locked.png"), new int[H * W], H, W);
         Files.setPosixFilePermissions(locked, java.util.Set.of());
-        CommandRunner r = CommandRunner.score(args("--format", "json"));
+        CommandRun r = CommandRunner.score(args("--format", "json"));
         assertEquals(3, r.code, r::toString);
         assertTrue(r.json().get("skipped").get(0).get("reason").asText().startsWith("unreadable"), r::toString);
         assertCounts(expected, r.json());
@@ -160,7 +161,7 @@ class ScoreCommandTest {
         v[17] = 3.5f;
         Fixtures.npy(pred.resolve("logits.npy"), "<f4", new long[] {K, H, W}, Fixtures.boxed(v));
         Fixtures.gray8(target.resolve("logits.png"), new int[H * W], H, W);
-        CommandRunner r = CommandRunner.score(args("--format", "json", "--backend", "cpu"));
+        CommandRun r = CommandRunner.score(args("--format", "json", "--backend", "cpu"));
         assertEquals(3, r.code, r::toString);
         JsonNode s = r.json().get("skipped").get(0);
         assertTrue(s.get("reason").asText().contains("from_logits"), s::toString);
@@ -176,7 +177,7 @@ class ScoreCommandTest {
         byte[] all = Files.readAllBytes(pred.resolve("b.npy"));
         Files.write(pred.resolve("b.npy"), Arrays.copyOf(all, all.length - 10));
         Fixtures.gray8(target.resolve("b.png"), new int[H * W], H, W);
-        CommandRunner r = CommandRunner.score(args("--format", "json", "--backend", "cpu"));
+        CommandRun r = CommandRunner.score(args("--format", "json", "--backend", "cpu"));
         assertEquals(3, r.code, r::toString);
         JsonNode sk = r.json().get("skipped");
         assertEquals(2, sk.size(), r::toString);
@@ -190,7 +191,7 @@ class ScoreCommandTest {
         long[][] expected = goodPairs(3, 5, "");
         Fixtures.gray8(pred.resolve("only-pred.png"), new int[H * W], H, W);
         Fixtures.gray8(target.resolve("only-target.png"), new int[H * W], H, W);
-        CommandRunner r = CommandRunner.score(args("--format", "json"));
+        CommandRun r = CommandRunner.score(args("--format", "json"));
         assertEquals(3, r.code, r::toString);
         JsonNode sk = r.json().get("skipped");
         assertEquals(2, sk.size());
@@ -202,12 +203,12 @@ class ScoreCommandTest {
     @Test
     void jsonHasExactlyTheDocumentedFields() throws Exception {
         goodPairs(3, 6, "");
-        CommandRunner r = CommandRunner.score(args("--format", "json"));
+        CommandRun r = CommandRunner.score(args("--format", "json"));
         assertEquals(0, r.code, r::toString);
         JsonNode j = r.json();
         assertEquals(Set.of("images", "classes", "per_class", "mean_dice", "mean_iou", "skipped"), names(j));
         assertEquals(Set.of("class", "tp", "fp", "fn", "dice", "iou", "precision", "recall"), names(j.get("per_class").get(0)));
-        CommandRunner more = CommandRunner.score(args("--format", "json", "--per-image", "--worst", "2"));
+        CommandRun more = CommandRunner.score(args("--format", "json", "--per-image", "--worst", "2"));
         JsonNode m = more.json();
         assertEquals(Set.of("images", "classes", "per_class", "mean_dice", "mean_iou", "skipped", "per_image", "worst"), names(m));
         assertEquals(3, m.get("per_image").size());
@@ -226,7 +227,7 @@ class ScoreCommandTest {
     @Test
     void worstImagesAreTheLowestPerImageDice() throws Exception {
         goodPairs(5, 8, "");
-        CommandRunner r = CommandRunner.score(args("--format", "json", "--per-image", "--worst", "3"));
+        CommandRun r = CommandRunner.score(args("--format", "json", "--per-image", "--worst", "3"));
         JsonNode j = r.json();
         List<double[]> rows = new ArrayList<>();
         for (JsonNode o : j.get("per_image")) {
@@ -255,7 +256,7 @@ class ScoreCommandTest {
         long[][] expected = goodPairs(2, 9, "");
         Path names = dir.resolve("names.txt");
         Files.writeString(names, "# VOC-like\nbackground\ncat\ndog\nbird\n");
-        CommandRunner csv = CommandRunner.score(args("--format", "csv", "--class-names", names.toString()));
+        CommandRun csv = CommandRunner.score(args("--format", "csv", "--class-names", names.toString()));
         assertEquals(0, csv.code, csv::toString);
         List<String> lines = csv.out.lines().collect(java.util.stream.Collectors.toList());
         assertEquals("kind,id,name,tp,fp,fn,dice,iou,precision,recall", lines.get(0));
@@ -267,7 +268,7 @@ class ScoreCommandTest {
         assertEquals(expected[2][1], Long.parseLong(cat[5]));
         assertTrue(lines.get(K + 1).startsWith("mean,"), lines::toString);
         Path out = dir.resolve("out/report.txt");
-        CommandRunner table = CommandRunner.score(args("--class-names", names.toString(), "--out", out.toString()));
+        CommandRun table = CommandRunner.score(args("--class-names", names.toString(), "--out", out.toString()));
         assertEquals(0, table.code, table::toString);
         assertEquals("", table.out);
         String text = Files.readString(out);
@@ -278,7 +279,7 @@ class ScoreCommandTest {
     @Test
     void classesAreInferredAndStated() throws Exception {
         goodPairs(2, 10, "");
-        CommandRunner r = CommandRunner.score("--pred", pred.toString(), "--target", target.toString());
+        CommandRun r = CommandRunner.score("--pred", pred.toString(), "--target", target.toString());
         assertEquals(0, r.code, r::toString);
         assertTrue(r.out.contains(K + " classes (inferred)"), r::toString);
         assertTrue(r.err.contains("inferred"), r::toString);
@@ -305,7 +306,7 @@ class ScoreCommandTest {
         goodPairs(1, 11, "");
         List<String> a = new ArrayList<>(List.of("--pred", pred.toString(), "--target", target.toString()));
         a.addAll(Arrays.asList(extra));
-        CommandRunner r = CommandRunner.score(a.toArray(new String[0]));
+        CommandRun r = CommandRunner.score(a.toArray(new String[0]));
         assertEquals(2, r.code, r::toString);
         assertTrue(r.err.startsWith(message), r::toString);
         assertEquals(1, r.err.strip().lines().count(), r::toString);
@@ -315,16 +316,16 @@ class ScoreCommandTest {
     @Test
     void missingInputsAndMixedKindsAreRefused() throws Exception {
         goodPairs(1, 12, "");
-        CommandRunner none = CommandRunner.score("--pred", dir.resolve("nope").toString(), "--target", target.toString());
+        CommandRun none = CommandRunner.score("--pred", dir.resolve("nope").toString(), "--target", target.toString());
         assertEquals(2, none.code);
         assertTrue(none.err.startsWith("error: --pred " + dir.resolve("nope") + ": no such file"), none::toString);
-        CommandRunner mixed = CommandRunner.score("--pred", pred.toString(), "--target", target.resolve("img0.png").toString());
+        CommandRun mixed = CommandRunner.score("--pred", pred.toString(), "--target", target.resolve("img0.png").toString());
         assertEquals(2, mixed.code);
         assertTrue(mixed.err.startsWith("error: --target "), mixed::toString);
-        CommandRunner missing = CommandRunner.score("--pred", pred.toString());
+        CommandRun missing = CommandRunner.score("--pred", pred.toString());
         assertEquals(2, missing.code);
         assertTrue(missing.err.startsWith("error: Missing required option: '--target=T'"), missing::toString);
-        CommandRunner debug = CommandRunner.score("--pred", dir.resolve("nope").toString(), "--target", target.toString(), "--debug");
+        CommandRun debug = CommandRunner.score("--pred", dir.resolve("nope").toString(), "--target", target.toString(), "--debug");
         assertTrue(debug.err.contains("at org.segloss.score"), "--debug prints the stack trace: " + debug.err);
     }
 
@@ -333,8 +334,8 @@ class ScoreCommandTest {
         goodPairs(9, 16, "");
         Fixtures.gray8(pred.resolve("m_bad.png"), new int[(H + 2) * W], H + 2, W);
         Fixtures.gray8(target.resolve("m_bad.png"), new int[H * W], H, W);
-        CommandRunner one = CommandRunner.score(args("--format", "json", "--per-image", "--worst", "3", "--threads", "1"));
-        CommandRunner four = CommandRunner.score(args("--format", "json", "--per-image", "--worst", "3", "--threads", "4"));
+        CommandRun one = CommandRunner.score(args("--format", "json", "--per-image", "--worst", "3", "--threads", "1"));
+        CommandRun four = CommandRunner.score(args("--format", "json", "--per-image", "--worst", "3", "--threads", "4"));
         assertEquals(3, one.code, one::toString);
         assertEquals(one.out, four.out);
     }
@@ -346,7 +347,7 @@ class ScoreCommandTest {
             Fixtures.gray8(pred.resolve(n), new int[(H + 1) * W], H + 1, W);
             Fixtures.gray8(target.resolve(n), new int[H * W], H, W);
         }
-        CommandRunner r = CommandRunner.score(args("--strict", "--threads", "3"));
+        CommandRun r = CommandRunner.score(args("--strict", "--threads", "3"));
         assertEquals(2, r.code, r::toString);
         assertTrue(r.err.startsWith("error: " + pred.resolve("a_bad.png") + ": size mismatch"), r::toString);
     }
@@ -358,7 +359,7 @@ class ScoreCommandTest {
         Fixtures.gray8(target.resolve("s.png"), new int[H * W], H, W);
         org.junit.jupiter.api.Assumptions.assumeFalse(org.segloss.backend.Dispatcher.probe("cuda", false).usable(),
                 "cuda is present here, so no backend is unavailable");
-        CommandRunner r = CommandRunner.score(args("--backend", "cuda"));
+        CommandRun r = CommandRunner.score(args("--backend", "cuda"));
         assertEquals(2, r.code, r::toString);
         assertTrue(r.err.startsWith("error: --backend cuda: "), r::toString);
     }
@@ -366,7 +367,7 @@ class ScoreCommandTest {
     @Test
     void twoFilesAreOnePair() throws Exception {
         long[][] expected = goodPairs(1, 13, "");
-        CommandRunner r = CommandRunner.score("--pred", pred.resolve("img0.png").toString(), "--target",
+        CommandRun r = CommandRunner.score("--pred", pred.resolve("img0.png").toString(), "--target",
                 target.resolve("img0.png").toString(), "--format", "json", "--classes", Integer.toString(K));
         assertEquals(0, r.code, r::toString);
         assertEquals(1, r.json().get("images").asInt());
@@ -384,14 +385,14 @@ class ScoreCommandTest {
         Files.write(target.resolve("shard1/broken.png"), new byte[] {1, 2, 3});
         Fixtures.gray8(pred.resolve("shard2/lonely.png"), new int[H * W], H, W);
         Path whole = dir.resolve("whole.json");
-        CommandRunner one = CommandRunner.score(args("--format", "json", "--per-image", "--worst", "4", "--save-stats",
+        CommandRun one = CommandRunner.score(args("--format", "json", "--per-image", "--worst", "4", "--save-stats",
                 whole.toString()));
         assertEquals(3, one.code, one::toString);
         assertCounts(expected, one.json());
         List<String> stats = new ArrayList<>();
         for (int s = 0; s < 3; s++) {
             Path f = dir.resolve("shard" + s + ".json");
-            CommandRunner r = CommandRunner.score("--pred", pred.resolve("shard" + s).toString(), "--target",
+            CommandRun r = CommandRunner.score("--pred", pred.resolve("shard" + s).toString(), "--target",
                     target.resolve("shard" + s).toString(), "--quiet", "--classes", Integer.toString(K), "--per-image",
                     "--worst", "4", "--save-stats", f.toString(), "--format", "json");
             assertEquals(s == 0 ? 0 : 3, r.code, r::toString);
@@ -399,16 +400,16 @@ class ScoreCommandTest {
         }
         List<String> mergeArgs = new ArrayList<>(stats);
         mergeArgs.addAll(List.of("--format", "json", "--per-image", "--worst", "4"));
-        CommandRunner merged = CommandRunner.merge(mergeArgs.toArray(new String[0]));
+        CommandRun merged = CommandRunner.merge(mergeArgs.toArray(new String[0]));
         assertEquals(3, merged.code, merged::toString);
         assertEquals(one.json(), merged.json(), "merge of shards == one run");
         assertEquals(one.out, merged.out, "byte for byte");
         // Merging the single whole-run stats file gives the same report again; so does merging a merge.
-        CommandRunner again = CommandRunner.merge(whole.toString(), "--format", "json", "--per-image", "--worst", "4");
+        CommandRun again = CommandRunner.merge(whole.toString(), "--format", "json", "--per-image", "--worst", "4");
         assertEquals(one.out, again.out);
         Path mm = dir.resolve("merged.json");
         CommandRunner.merge(stats.get(0), stats.get(1), "--save-stats", mm.toString(), "--quiet");
-        CommandRunner twoLevel = CommandRunner.merge(mm.toString(), stats.get(2), "--format", "json", "--worst", "4");
+        CommandRun twoLevel = CommandRunner.merge(mm.toString(), stats.get(2), "--format", "json", "--worst", "4");
         assertEquals(CommandRunner.merge(whole.toString(), "--format", "json", "--worst", "4").out, twoLevel.out);
     }
 
@@ -420,13 +421,13 @@ class ScoreCommandTest {
         Fixtures.gray8(target.resolve("a/x.png"), new int[] {0, 1, 0, 0}, 2, 2);
         Fixtures.gray8(pred.resolve("b/y.png"), new int[] {0, 3, 2, 0}, 2, 2);
         Fixtures.gray8(target.resolve("b/y.png"), new int[] {0, 3, 3, 1}, 2, 2);
-        CommandRunner one = CommandRunner.score("--pred", pred.toString(), "--target", target.toString(), "--format", "json", "--quiet");
+        CommandRun one = CommandRunner.score("--pred", pred.toString(), "--target", target.toString(), "--format", "json", "--quiet");
         for (String s : new String[] {"a", "b"}) {
-            CommandRunner r = CommandRunner.score("--pred", pred.resolve(s).toString(), "--target", target.resolve(s).toString(),
+            CommandRun r = CommandRunner.score("--pred", pred.resolve(s).toString(), "--target", target.resolve(s).toString(),
                     "--quiet", "--save-stats", dir.resolve(s + ".json").toString());
             assertEquals(0, r.code, r::toString);
         }
-        CommandRunner merged = CommandRunner.merge(dir.resolve("a.json").toString(), dir.resolve("b.json").toString(), "--format", "json");
+        CommandRun merged = CommandRunner.merge(dir.resolve("a.json").toString(), dir.resolve("b.json").toString(), "--format", "json");
         assertEquals(4, one.json().get("classes").asInt());
         assertEquals(one.out, merged.out);
         // By hand: class 3 has TP 1 (pixel 1), FN 1 (pixel 2, predicted 2); class 1: TP 1, FP 1, FN 1.
@@ -445,16 +446,16 @@ class ScoreCommandTest {
         Path b = dir.resolve("b.json");
         CommandRunner.score(args("--save-stats", a.toString()));
         CommandRunner.score(args("--save-stats", b.toString(), "--ignore-index", "255"));
-        CommandRunner r = CommandRunner.merge(a.toString(), b.toString());
+        CommandRun r = CommandRunner.merge(a.toString(), b.toString());
         assertEquals(2, r.code, r::toString);
         assertTrue(r.err.startsWith("error: stats file " + b + " was scored with ignore_index 255"), r::toString);
         Path junk = dir.resolve("junk.json");
         Files.writeString(junk, "{\"images\": 3}");
-        CommandRunner j = CommandRunner.merge(a.toString(), junk.toString());
+        CommandRun j = CommandRunner.merge(a.toString(), junk.toString());
         assertEquals(2, j.code);
         assertTrue(j.err.startsWith("error: stats file " + junk + ": not a segloss stats file"), j::toString);
         Files.writeString(junk, Files.readString(a).replaceFirst("\"tp\" : \\[ (\\d+)", "\"tp\" : [ -$1"));
-        CommandRunner neg = CommandRunner.merge(a.toString(), junk.toString());
+        CommandRun neg = CommandRunner.merge(a.toString(), junk.toString());
         assertEquals(2, neg.code, neg::toString);
         assertTrue(neg.err.contains("tp[0] must be an integer >= 0"), neg::toString);
     }
@@ -465,7 +466,7 @@ class ScoreCommandTest {
         Path stats = dir.resolve("s.json");
         assertEquals(0, CommandRunner.score(args("--save-stats", stats.toString())).code);
         Path report = dir.resolve("merged-report");
-        CommandRunner r = CommandRunner.merge(stats.toString(), "--report", report.toString(), "--quiet");
+        CommandRun r = CommandRunner.merge(stats.toString(), "--report", report.toString(), "--quiet");
         assertEquals(0, r.code, r::toString);
         String html = Files.readString(report.resolve("index.html"));
         assertTrue(html.contains("src=\"worst-03.png\""), html);
@@ -476,7 +477,7 @@ class ScoreCommandTest {
     void reportIsSelfContainedWithChartsAndOverlays() throws Exception {
         goodPairs(4, 15, "");
         Path report = dir.resolve("report");
-        CommandRunner r = CommandRunner.score(args("--report", report.toString(), "--worst", "2"));
+        CommandRun r = CommandRunner.score(args("--report", report.toString(), "--worst", "2"));
         assertEquals(0, r.code, r::toString);
         String html = Files.readString(report.resolve("index.html"));
         assertEquals(2, html.split("<svg ", -1).length - 1, "two charts");

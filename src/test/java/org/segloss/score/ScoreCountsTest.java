@@ -14,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.segloss.CommandRun;
 
 /**
  * Every input format, scored through the command, against counts computed here by the definition
@@ -208,7 +209,7 @@ class ScoreCountsTest {
         List<String> args = new ArrayList<>(List.of("--pred", pred.toString(), "--target", target.toString(),
                 "--format", "json", "--quiet", "--backend", "cpu"));
         args.addAll(Arrays.asList(k.args));
-        CommandRunner r = CommandRunner.score(args.toArray(new String[0]));
+        CommandRun r = CommandRunner.score(args.toArray(new String[0]));
         assertEquals(0, r.code, r::toString);
         assertEquals("", r.err, "--quiet leaves standard error empty");
         JsonNode j = r.json();

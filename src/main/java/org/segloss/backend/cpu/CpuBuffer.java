@@ -4,23 +4,20 @@ import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
-import org.segloss.DeviceBuffer;
 import org.segloss.ElementType;
+import org.segloss.backend.BackendBuffer;
 
 /** A CPU "device" buffer: a view of the caller's array or buffer, never a copy. */
-final class CpuBuffer implements DeviceBuffer {
-    final ElementType type;
+final class CpuBuffer extends BackendBuffer {
     final FloatBuffer floats;
     final ByteBuffer bytes;
     final IntBuffer ints;
-    private final long length;
 
     private CpuBuffer(ElementType type, FloatBuffer floats, ByteBuffer bytes, IntBuffer ints, Buffer view) {
-        this.type = type;
+        super("cpu", type, view.remaining());
         this.floats = floats;
         this.bytes = bytes;
         this.ints = ints;
-        this.length = view.remaining();
     }
 
     static CpuBuffer of(FloatBuffer b) {
@@ -33,21 +30,6 @@ final class CpuBuffer implements DeviceBuffer {
 
     static CpuBuffer of(IntBuffer b) {
         return new CpuBuffer(ElementType.INT32, null, null, b.slice(), b);
-    }
-
-    @Override
-    public ElementType type() {
-        return type;
-    }
-
-    @Override
-    public long length() {
-        return length;
-    }
-
-    @Override
-    public String backend() {
-        return "cpu";
     }
 
     /** Target value at {@code i} as a double (uint8 read unsigned). */

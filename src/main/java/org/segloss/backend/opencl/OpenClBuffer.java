@@ -1,39 +1,21 @@
 package org.segloss.backend.opencl;
 
 import org.jocl.cl_mem;
-import org.segloss.DeviceBuffer;
 import org.segloss.ElementType;
+import org.segloss.backend.BackendBuffer;
 
 /** A buffer in OpenCL memory: allocated by the backend (released on close) or a caller's wrapped cl_mem (left alone). */
-final class OpenClBuffer implements DeviceBuffer {
+final class OpenClBuffer extends BackendBuffer {
     final OpenClBackend owner;
     final cl_mem mem;
-    final ElementType type;
-    private final long length;
     final boolean owned;
     private boolean closed;
 
     OpenClBuffer(OpenClBackend owner, cl_mem mem, ElementType type, long length, boolean owned) {
+        super("opencl", type, length);
         this.owner = owner;
         this.mem = mem;
-        this.type = type;
-        this.length = length;
         this.owned = owned;
-    }
-
-    @Override
-    public ElementType type() {
-        return type;
-    }
-
-    @Override
-    public long length() {
-        return length;
-    }
-
-    @Override
-    public String backend() {
-        return "opencl";
     }
 
     boolean isClosed() {
@@ -55,6 +37,6 @@ final class OpenClBuffer implements DeviceBuffer {
 
     @Override
     public String toString() {
-        return "opencl " + type + "[" + length + "]" + (owned ? "" : " (wrapped)");
+        return "opencl " + type + "[" + length() + "]" + (owned ? "" : " (wrapped)");
     }
 }
