@@ -113,45 +113,33 @@ inline float sigmoid_pair(float x, float *p, float *q) {
 }
 
 /*
- * Tree reduction of (float4, uint2) pairs over the work-group. The active work-items lid < active form
+ * Tree reduction of (vec_t, uint2) pairs over the work-group. The active work-items lid < active form
  * slots j = lid / cycle of `cycle` lanes each; lanes with the same lid % cycle are added, in a fixed
  * order: at each step slot j += slot j + h (h = ceil(J / 2)). Every work-item of the group must call
  * it (it has barriers). On return lanes lid < cycle of slot 0 hold the sums.
  */
-inline void reduce_f4u2(__local float4 *f, __local uint2 *u, uint lid, uint active, uint cycle) {
-    uint slots = active / cycle;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    while (slots > 1) {
-        uint h = (slots + 1) >> 1;
-        if (lid < active) {
-            uint j = lid / cycle;
-            if (j < h && j + h < slots) {
-                f[lid] += f[lid + h * cycle];
-                u[lid] += u[lid + h * cycle];
-            }
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-        slots = h;
-    }
+#define DEFINE_REDUCE(name, vec_t) \
+inline void name(__local vec_t *f, __local uint2 *u, uint lid, uint active, uint cycle) { \
+    uint slots = active / cycle; \
+    barrier(CLK_LOCAL_MEM_FENCE); \
+    while (slots > 1) { \
+        uint h = (slots + 1) >> 1; \
+        if (lid < active) { \
+            uint j = lid / cycle; \
+            if (j < h && j + h < slots) { \
+                f[lid] += f[lid + h * cycle]; \
+                u[lid] += u[lid + h * cycle]; \
+            } \
+        } \
+        barrier(CLK_LOCAL_MEM_FENCE); \
+        slots = h; \
+    } \
 }
 
-/* The same fixed-order tree for integer counts (uint4, uint2). */
-inline void reduce_u4u2(__local uint4 *f, __local uint2 *u, uint lid, uint active, uint cycle) {
-    uint slots = active / cycle;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    while (slots > 1) {
-        uint h = (slots + 1) >> 1;
-        if (lid < active) {
-            uint j = lid / cycle;
-            if (j < h && j + h < slots) {
-                f[lid] += f[lid + h * cycle];
-                u[lid] += u[lid + h * cycle];
-            }
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-        slots = h;
-    }
-}
+/* Float sums (float4, uint2). */
+DEFINE_REDUCE(reduce_f4u2, float4)
+/* Integer counts (uint4, uint2). */
+DEFINE_REDUCE(reduce_u4u2, uint4)
 
 /*
  * Binary geometry (launch: global = (groups * WG_SIZE, segments), local = (WG_SIZE, 1)).
@@ -168,9 +156,116 @@ inline ulong segment_base(uint seg, ulong sample_stride, ulong chan_stride, uint
     return (ulong) (seg / segs_per_sample) * sample_stride + (ulong) (seg % segs_per_sample) * chan_stride;
 }
 
+/*
+ * Loop over the elements of this work-item in its segment (needs lid, g, base and BINARY_GEOMETRY_ARGS in
+ * scope). Opens a block in which idx (the element's index), x (its pred value), t (its target as a float)
+ * and ok (whether the target is valid) are defined; close it with BINARY_ELEMENTS_END.
+ */
+#define BINARY_ELEMENTS_BEGIN \
+    ulong e0_ = (ulong) g * active * ITEMS + lid; \
+    for (uint k_ = 0; k_ < ITEMS; k_++) { \
+        ulong e_ = e0_ + (ulong) k_ * active; \
+        if (e_ < seg_len) { \
+            ulong idx = base + e_ * elem_stride; \
+            float x = pred[idx]; \
+            int ok; \
+            float t = binary_target(target[idx], &ok);
+#define BINARY_ELEMENTS_END } }
+
 /* Element (n, c, s) of pred in a multiclass launch (segment = sample n, S pixels). */
 #if LAYOUT_NHWC
 #define MC_INDEX(n, c, s, S) (((ulong) (n) * (S) + (s)) * NUM_CLASSES + (c))
 #else
 #define MC_INDEX(n, c, s, S) (((ulong) (n) * NUM_CLASSES + (c)) * (S) + (s))
+#endif
+
+#if MULTICLASS
+
+/*
+ * Loop over the pixels s < S of sample n of this work-item in a multiclass launch (needs lid, g, n, S,
+ * target in scope). Opens a block in which s and y (the pixel's class index, see class_index) are defined;
+ * close it with MC_PIXELS_END.
+ */
+#define MC_PIXELS_BEGIN \
+    ulong s0_ = (ulong) g * WG_SIZE * ITEMS + lid; \
+    for (uint k_ = 0; k_ < ITEMS; k_++) { \
+        ulong s = s0_ + (ulong) k_ * WG_SIZE; \
+        if (s >= S) { \
+            continue; \
+        } \
+        long y = class_index(target[(ulong) n * S + s]);
+#define MC_PIXELS_END }
+
+/* v_c = x_c, the C pred values of pixel s of sample n; returns x_y (0 when y is not a class). */
+inline float load_pixel(__global const float *pred, uint n, ulong s, ulong S, long y, float *v) {
+    float xy = 0.0f;
+    for (int c = 0; c < NUM_CLASSES; c++) {
+        float x = pred[MC_INDEX(n, c, s, S)];
+        v[c] = x;
+        xy = (c == y) ? x : xy;
+    }
+    return xy;
+}
+
+/* Counts the refused values of v in bad_count[c]; returns whether there was one. */
+inline int count_refused(const float *v, uint *bad_count) {
+    int bad = 0;
+    for (int c = 0; c < NUM_CLASSES; c++) {
+        if (bad_pred(v[c])) {
+            bad_count[c]++;
+            bad = 1;
+        }
+    }
+    return bad;
+}
+
+/*
+ * Whether a pixel of class y adds to the sums: not when ignored; not when y is outside [0, C) (then
+ * counted in *bad_t); not when one of its pred values was refused (bad).
+ */
+inline int pixel_counts(long y, int bad, int ignore_index, uint *bad_t) {
+#if HAS_IGNORE
+    if (y == ignore_index) {
+        return 0;
+    }
+#endif
+    if (y < 0 || y >= NUM_CLASSES) {
+        (*bad_t)++;
+        return 0;
+    }
+    return !bad;
+}
+
+/* a = argmax_c v_c (ties: the lowest index); *m = v_a. */
+inline int argmax_class(const float *v, float *m) {
+    float best = v[0];
+    int am = 0;
+    for (int c = 1; c < NUM_CLASSES; c++) {
+        if (v[c] > best) {
+            best = v[c];
+            am = c;
+        }
+    }
+    *m = best;
+    return am;
+}
+
+/*
+ * Shifted softmax of the logits v: m = max_c v_c, a = argmax, v_c <- exp(v_c - m), *ey = exp(v_y - m);
+ * returns others = sum_{c != a} exp(v_c - m). Then p_c = v_c / (1 + others),
+ * log p_y = (x_y - m) - log1p(others) and, for y = a, 1 - p_y = others / (1 + others).
+ */
+inline float softmax_shift(float *v, long y, float *m, int *am, float *ey) {
+    *am = argmax_class(v, m);
+    float others = 0.0f, e_y = 0.0f;
+    for (int c = 0; c < NUM_CLASSES; c++) {
+        float ec = exp(v[c] - *m);
+        v[c] = ec;
+        others += (c == *am) ? 0.0f : ec;
+        e_y = (c == y) ? ec : e_y;
+    }
+    *ey = e_y;
+    return others;
+}
+
 #endif

@@ -22,14 +22,7 @@ void confusion(__global const float *pred, __global const target_t *target, __gl
     uint4 counts = (uint4) (0u, 0u, 0u, 0u);
     uint bad_p = 0, bad_t = 0;
     if (lid < active) {
-        ulong e0 = (ulong) g * active * ITEMS + lid;
-        for (uint k = 0; k < ITEMS; k++) {
-            ulong e = e0 + (ulong) k * active;
-            if (e < seg_len) {
-                ulong idx = base + e * elem_stride;
-                float x = pred[idx];
-                int ok;
-                float t = binary_target(target[idx], &ok);
+        BINARY_ELEMENTS_BEGIN
                 if (bad_pred(x)) {
                     bad_p++;
                 } else if (!ok) {
@@ -40,8 +33,7 @@ void confusion(__global const float *pred, __global const target_t *target, __gl
                     counts += (uint4) (predicted && actual, predicted && !actual, !predicted && actual,
                                        !predicted && !actual);
                 }
-            }
-        }
+        BINARY_ELEMENTS_END
     }
     lc[lid] = counts;
     lu[lid] = (uint2) (bad_p, bad_t);
@@ -78,45 +70,22 @@ void confusion(__global const float *pred, __global const target_t *target, __gl
         counts[c] = (uint4) (0u, 0u, 0u, 0u);
         acc_bad[c] = 0;
     }
-    ulong s0 = (ulong) g * WG_SIZE * ITEMS + lid;
-    for (uint k = 0; k < ITEMS; k++) {
-        ulong s = s0 + (ulong) k * WG_SIZE;
-        if (s >= S) {
+    MC_PIXELS_BEGIN
+        float v[NUM_CLASSES];
+        load_pixel(pred, n, s, S, y, v);
+        int bad = count_refused(v, acc_bad);
+        if (!pixel_counts(y, bad, ignore_index, &bad_t)) {
             continue;
         }
-        long y = class_index(target[(ulong) n * S + s]);
-        int bad = 0;
-        int best = 0;
-        float best_value = -INFINITY;
-        for (int c = 0; c < NUM_CLASSES; c++) {
-            float x = pred[MC_INDEX(n, c, s, S)];
-            if (bad_pred(x)) {
-                acc_bad[c]++;
-                bad = 1;
-            } else if (x > best_value) {
-                best_value = x;
-                best = c;
-            }
-        }
-#if HAS_IGNORE
-        if (y == ignore_index) {
-            continue;
-        }
-#endif
-        if (y < 0 || y >= NUM_CLASSES) {
-            bad_t++;
-            continue;
-        }
-        if (bad) {
-            continue;
-        }
+        float best_value;
+        int best = argmax_class(v, &best_value);
         for (int c = 0; c < NUM_CLASSES; c++) {
             int predicted = c == best;
             int actual = c == y;
             counts[c] += (uint4) (predicted && actual, predicted && !actual, !predicted && actual,
                                   !predicted && !actual);
         }
-    }
+    MC_PIXELS_END
     for (int c = 0; c < NUM_CLASSES; c++) {
         lc[lid] = counts[c];
         lu[lid] = (uint2) (acc_bad[c], c == 0 ? bad_t : 0u);

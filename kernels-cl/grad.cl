@@ -29,14 +29,7 @@ void grad(__global const float *pred, __global const target_t *target, __global 
     float ra = region_a[row];
     float rb = region_b[row];
 #endif
-    ulong e0 = (ulong) g * active * ITEMS + lid;
-    for (uint k = 0; k < ITEMS; k++) {
-        ulong e = e0 + (ulong) k * active;
-        if (e < seg_len) {
-            ulong idx = base + e * elem_stride;
-            float x = pred[idx];
-            int ok;
-            float t = binary_target(target[idx], &ok);
+    BINARY_ELEMENTS_BEGIN
             float d = 0.0f;
 #if FROM_LOGITS
             float p, q;
@@ -75,8 +68,7 @@ void grad(__global const float *pred, __global const target_t *target, __global 
 #endif
 #endif
             out[idx] = d;
-        }
-    }
+    BINARY_ELEMENTS_END
 }
 
 #else
@@ -106,13 +98,7 @@ void grad(__global const float *pred, __global const target_t *target, __global 
         rb[c] = region_b[n * NUM_CLASSES + c];
     }
 #endif
-    ulong s0 = (ulong) g * WG_SIZE * ITEMS + lid;
-    for (uint k = 0; k < ITEMS; k++) {
-        ulong s = s0 + (ulong) k * WG_SIZE;
-        if (s >= S) {
-            continue;
-        }
-        long y = class_index(target[(ulong) n * S + s]);
+    MC_PIXELS_BEGIN
         int skip = y < 0 || y >= NUM_CLASSES;
 #if HAS_IGNORE
         skip = skip || y == ignore_index;
@@ -124,29 +110,12 @@ void grad(__global const float *pred, __global const target_t *target, __global 
             continue;
         }
         float v[NUM_CLASSES];
-        float xy = 0.0f;
-        for (int c = 0; c < NUM_CLASSES; c++) {
-            float x = pred[MC_INDEX(n, c, s, S)];
-            v[c] = x;
-            xy = (c == y) ? x : xy;
-        }
+        float xy = load_pixel(pred, n, s, S, y, v);
         float ps = pixel_scale[y];
 #if FROM_LOGITS
-        float m = v[0];
-        int am = 0;
-        for (int c = 1; c < NUM_CLASSES; c++) {
-            if (v[c] > m) {
-                m = v[c];
-                am = c;
-            }
-        }
-        float others = 0.0f, ey = 0.0f;
-        for (int c = 0; c < NUM_CLASSES; c++) {
-            float ec = exp(v[c] - m);
-            v[c] = ec;
-            others += (c == am) ? 0.0f : ec;
-            ey = (c == y) ? ec : ey;
-        }
+        float m, ey;
+        int am;
+        float others = softmax_shift(v, y, &m, &am, &ey);
         float inv = 1.0f / (1.0f + others);
         float py = ey * inv;
         float qy = (y == am) ? others * inv : 1.0f - py;
@@ -211,7 +180,7 @@ void grad(__global const float *pred, __global const target_t *target, __global 
             out[MC_INDEX(n, c, s, S)] = d;
         }
 #endif
-    }
+    MC_PIXELS_END
 }
 
 #endif

@@ -27,14 +27,7 @@ void stats(__global const float *pred, __global const target_t *target, __global
     float sum_i = 0.0f, sum_p = 0.0f, sum_t = 0.0f, sum_term = 0.0f;
     uint bad_p = 0, bad_t = 0;
     if (lid < active) {
-        ulong e0 = (ulong) g * active * ITEMS + lid;
-        for (uint k = 0; k < ITEMS; k++) {
-            ulong e = e0 + (ulong) k * active;
-            if (e < seg_len) {
-                ulong idx = base + e * elem_stride;
-                float x = pred[idx];
-                int ok;
-                float t = binary_target(target[idx], &ok);
+        BINARY_ELEMENTS_BEGIN
                 /* Branch-free so that PoCL vectorises across work-items: refused values are replaced by 0
                    and masked out of every sum. */
                 int refused_p = bad_pred(x);
@@ -75,8 +68,7 @@ void stats(__global const float *pred, __global const target_t *target, __global
                 sum_p += w * p;
                 sum_t += t;
 #endif
-            }
-        }
+        BINARY_ELEMENTS_END
     }
     lf[lid] = (float4) (sum_i, sum_p, sum_t, sum_term);
     lu[lid] = (uint2) (bad_p, bad_t);
@@ -122,53 +114,17 @@ void stats(__global const float *pred, __global const target_t *target, __global
         acc_term[c] = 0.0f;
         acc_bad[c] = 0;
     }
-    ulong s0 = (ulong) g * WG_SIZE * ITEMS + lid;
-    for (uint k = 0; k < ITEMS; k++) {
-        ulong s = s0 + (ulong) k * WG_SIZE;
-        if (s >= S) {
-            continue;
-        }
-        long y = class_index(target[(ulong) n * S + s]);
+    MC_PIXELS_BEGIN
         float v[NUM_CLASSES];
-        int bad = 0;
-        float xy = 0.0f;
-        for (int c = 0; c < NUM_CLASSES; c++) {
-            float x = pred[MC_INDEX(n, c, s, S)];
-            v[c] = x;
-            if (bad_pred(x)) {
-                acc_bad[c]++;
-                bad = 1;
-            }
-            xy = (c == y) ? x : xy;
-        }
-#if HAS_IGNORE
-        if (y == ignore_index) {
-            continue;
-        }
-#endif
-        if (y < 0 || y >= NUM_CLASSES) {
-            bad_t++;
-            continue;
-        }
-        if (bad) {
+        float xy = load_pixel(pred, n, s, S, y, v);
+        int bad = count_refused(v, acc_bad);
+        if (!pixel_counts(y, bad, ignore_index, &bad_t)) {
             continue;
         }
 #if FROM_LOGITS
-        float m = v[0];
-        int am = 0;
-        for (int c = 1; c < NUM_CLASSES; c++) {
-            if (v[c] > m) {
-                m = v[c];
-                am = c;
-            }
-        }
-        float others = 0.0f, ey = 0.0f;
-        for (int c = 0; c < NUM_CLASSES; c++) {
-            float ec = exp(v[c] - m);
-            v[c] = ec;
-            others += (c == am) ? 0.0f : ec;
-            ey = (c == y) ? ec : ey;
-        }
+        float m, ey;
+        int am;
+        float others = softmax_shift(v, y, &m, &am, &ey);
         float inv = 1.0f / (1.0f + others);
         float log_py = (xy - m) - log1p_fast(others);
         float py = ey * inv;
@@ -196,7 +152,7 @@ void stats(__global const float *pred, __global const target_t *target, __global
             acc_t[c] += hit ? 1.0f : 0.0f;
             acc_term[c] += hit ? term : 0.0f;
         }
-    }
+    MC_PIXELS_END
     for (int c = 0; c < NUM_CLASSES; c++) {
         lf[lid] = (float4) (acc_i[c], acc_p[c], acc_t[c], acc_term[c]);
         lu[lid] = (uint2) (acc_bad[c], c == 0 ? bad_t : 0u);

@@ -160,6 +160,26 @@ __device__ __forceinline__ long long pred_index(int layout_nhwc, long long n, lo
     return layout_nhwc ? (n * S + s) * C + c : (n * C + c) * S + s;
 }
 
+// A binary target is refused when NaN/inf or outside [0, 1].
+__device__ __forceinline__ bool bad_target(float t) {
+    return !(t >= 0.0f && t <= 1.0f);
+}
+
+// Block b covers THREADS * items elements (pixels) of unit b / blocks_per_unit (a row, or a sample);
+// returns the first one of this block, chunk = b % blocks_per_unit.
+__device__ __forceinline__ long long block_begin(int blocks_per_unit, int items) {
+    long long chunk = blockIdx.x % blocks_per_unit;
+    return chunk * (long long) THREADS * items;
+}
+
+// logsumexp_c x_c = max_x + log(sum_c exp(x_c - max_x)) over the C logits of pixel s of sample n.
+__device__ __forceinline__ float log_sum_exp(const float* __restrict__ pred, int layout_nhwc, long long n,
+                                             long long s, long long C, long long S, float max_x) {
+    float sum = 0.0f;
+    for (long long c = 0; c < C; ++c) sum += expf(pred[pred_index(layout_nhwc, n, c, s, C, S)] - max_x);
+    return max_x + logf(sum);
+}
+
 // Multiclass pixel code: CODE_SKIP for ignored pixels and pixels with a refused pred value,
 // CODE_BAD_TARGET, else y.
 __device__ __forceinline__ int pixel_code(long long y, int any_bad, long long C, int has_ignore, int ignore_index) {
@@ -213,10 +233,9 @@ __device__ void stats_binary(const float* __restrict__ pred, const void* __restr
                              float gamma, float eps, int blocks_per_unit, int items) {
     __shared__ double slots[STATS][32];
     long long row = blockIdx.x / blocks_per_unit;
-    long long chunk = blockIdx.x % blocks_per_unit;
     long long n = row / C;
     long long c = row % C;
-    long long begin = chunk * (long long) THREADS * items;
+    long long begin = block_begin(blocks_per_unit, items);
     double acc[STATS] = {0, 0, 0, 0, 0, 0};
     for (int k0 = 0; k0 < items; k0 += FLUSH) {
         float f[STATS] = {0, 0, 0, 0, 0, 0};
@@ -228,7 +247,7 @@ __device__ void stats_binary(const float* __restrict__ pred, const void* __restr
             float x = pred[i];
             float t = target_value(target, target_type, i);
             if (bad_pred(x, from_logits)) { f[STAT_BAD_PRED] += 1.0f; continue; }
-            if (!(t >= 0.0f && t <= 1.0f)) { f[STAT_BAD_TARGET] += 1.0f; continue; }
+            if (bad_target(t)) { f[STAT_BAD_TARGET] += 1.0f; continue; }
             float p = from_logits ? sigmoid_of(x) : x;
             f[STAT_I] += p * t;
             f[STAT_P] += p;
@@ -271,8 +290,7 @@ __device__ void stats_multiclass(const float* __restrict__ pred, const void* __r
     int lane = threadIdx.x & 31;
     int warp = threadIdx.x >> 5;
     long long n = blockIdx.x / blocks_per_unit;
-    long long chunk = blockIdx.x % blocks_per_unit;
-    long long warp_begin = chunk * (long long) THREADS * items + (long long) warp * 32 * items;
+    long long warp_begin = block_begin(blocks_per_unit, items) + (long long) warp * 32 * items;
     int share = 1;
     while (share * 2 * C <= 32) share *= 2;
     int per_round = 32 / share;
@@ -302,11 +320,7 @@ __device__ void stats_multiclass(const float* __restrict__ pred, const void* __r
                     float log_py;
                     float py;
                     if (from_logits) {
-                        float sum = 0.0f;
-                        for (long long k = 0; k < C; ++k) {
-                            sum += expf(pred[pred_index(layout_nhwc, n, k, s, C, S)] - max_x);
-                        }
-                        lse = max_x + logf(sum);
+                        lse = log_sum_exp(pred, layout_nhwc, n, s, C, S, max_x);
                         log_py = x_y - lse;
                         py = expf(log_py);
                     } else {
@@ -422,8 +436,7 @@ grad(const float* __restrict__ pred, const void* __restrict__ target, const floa
     const float* region_a = coef + C;
     const float* region_b = coef + C + N * C;
     long long unit = blockIdx.x / blocks_per_unit;
-    long long chunk = blockIdx.x % blocks_per_unit;
-    long long begin = chunk * (long long) THREADS * items;
+    long long begin = block_begin(blocks_per_unit, items);
     if (!multiclass) {
         long long n = unit / C;
         long long c = unit % C;
@@ -473,9 +486,7 @@ grad(const float* __restrict__ pred, const void* __restrict__ target, const floa
         if (from_logits) {
             float max_x = -INFINITY;
             for (long long c = 0; c < C; ++c) max_x = fmaxf(max_x, pred[pred_index(layout_nhwc, n, c, s, C, S)]);
-            float sum = 0.0f;
-            for (long long c = 0; c < C; ++c) sum += expf(pred[pred_index(layout_nhwc, n, c, s, C, S)] - max_x);
-            lse = max_x + logf(sum);
+            lse = log_sum_exp(pred, layout_nhwc, n, s, C, S, max_x);
             log_py = x_y - lse;
             py = expf(log_py);
         } else {
@@ -540,8 +551,7 @@ confusion(const float* __restrict__ pred, const void* __restrict__ target, unsig
     extern __shared__ unsigned int class_counts[];
     __shared__ double slots[STATS][32];
     long long unit = blockIdx.x / blocks_per_unit;
-    long long chunk = blockIdx.x % blocks_per_unit;
-    long long begin = chunk * (long long) THREADS * items;
+    long long begin = block_begin(blocks_per_unit, items);
     if (!multiclass) {
         long long n = unit / C;
         long long c = unit % C;
@@ -553,7 +563,7 @@ confusion(const float* __restrict__ pred, const void* __restrict__ target, unsig
             float x = pred[i];
             float t = target_value(target, target_type, i);
             if (bad_pred(x, from_logits)) { v[4] += 1.0; continue; }
-            if (!(t >= 0.0f && t <= 1.0f)) { v[5] += 1.0; continue; }
+            if (bad_target(t)) { v[5] += 1.0; continue; }
             bool predicted = (double) x >= cut;
             bool actual = t >= 0.5f;
             v[predicted ? (actual ? 0 : 1) : (actual ? 2 : 3)] += 1.0;

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import org.segloss.DeviceBuffer;
+import org.segloss.InvalidInputException;
 
 /**
  * One compute backend (CPU, OpenCL, CUDA). Buffers are the backend's own ({@link DeviceBuffer});
@@ -22,18 +23,32 @@ public interface Backend extends AutoCloseable {
     /** Human description of the device, e.g. {@code "NVIDIA H200 (cuda 12.6 driver)"}. */
     String device();
 
-    DeviceBuffer upload(float[] data);
+    /** Uploads an array: {@code upload(FloatBuffer.wrap(data))}; a null array is refused. */
+    default DeviceBuffer upload(float[] data) {
+        return upload(FloatBuffer.wrap(requireData(data)));
+    }
 
     /** Uploads the remaining elements of a (heap or direct) buffer. */
     DeviceBuffer upload(FloatBuffer data);
 
     /** Unsigned 8-bit class map. */
-    DeviceBuffer upload(byte[] data);
+    default DeviceBuffer upload(byte[] data) {
+        return upload(ByteBuffer.wrap(requireData(data)));
+    }
 
     /** Unsigned 8-bit class map from the remaining bytes of a buffer. */
     DeviceBuffer upload(ByteBuffer data);
 
-    DeviceBuffer upload(int[] data);
+    default DeviceBuffer upload(int[] data) {
+        return upload(IntBuffer.wrap(requireData(data)));
+    }
+
+    private static <T> T requireData(T data) {
+        if (data == null) {
+            throw new InvalidInputException("data must not be null");
+        }
+        return data;
+    }
 
     DeviceBuffer upload(IntBuffer data);
 

@@ -1,7 +1,15 @@
 package org.segloss.backend.cpu;
 
+import static org.segloss.backend.cpu.VectorKernels.EPS;
 import static org.segloss.backend.cpu.VectorKernels.FS;
+import static org.segloss.backend.cpu.VectorKernels.I;
+import static org.segloss.backend.cpu.VectorKernels.K;
 import static org.segloss.backend.cpu.VectorKernels.L;
+import static org.segloss.backend.cpu.VectorKernels.ONE;
+import static org.segloss.backend.cpu.VectorKernels.P;
+import static org.segloss.backend.cpu.VectorKernels.T;
+import static org.segloss.backend.cpu.VectorKernels.TERM;
+import static org.segloss.backend.cpu.VectorKernels.ZERO;
 import static org.segloss.backend.cpu.VectorKernels.isFloatArray;
 
 import jdk.incubator.vector.FloatVector;
@@ -34,15 +42,6 @@ final class VectorBinary {
     private static final int SLOT_STAGE1 = 4;
     private static final int SLOT_STAGE2 = 5;
 
-    private static final int I = Problem.STAT_I;
-    private static final int P = Problem.STAT_P;
-    private static final int T = Problem.STAT_T;
-    private static final int TERM = Problem.STAT_TERM;
-    private static final int K = Problem.STATS;
-
-    private static final FloatVector ZERO = FloatVector.zero(FS);
-    private static final FloatVector ONE = FloatVector.broadcast(FS, 1f);
-    private static final float EPS = (float) CpuMath.EPS;
 
     /** Stats of sample n, pixels [s0, s1), every channel, into acc; false when a refused value was seen. */
     static boolean stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc,
@@ -143,9 +142,15 @@ final class VectorBinary {
         return true;
     }
 
-    /** Adds the chunk's float lanes to the double stats of the row. */
-    private static void flush(double[] acc, int base, boolean region, boolean term, FloatVector sumI, FloatVector sumP,
-                              FloatVector sumT, FloatVector sumTerm) {
+    /**
+     * Unless a lane saw a refused value (bad != 0), adds the chunk's float lanes to the double stats of the
+     * row; returns whether it did.
+     */
+    private static boolean flushClean(FloatVector bad, double[] acc, int base, boolean region, boolean term,
+                                      FloatVector sumI, FloatVector sumP, FloatVector sumT, FloatVector sumTerm) {
+        if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
+            return false;
+        }
         if (region) {
             acc[base + I] += VectorMath.sumLanes(sumI);
             acc[base + P] += VectorMath.sumLanes(sumP);
@@ -154,6 +159,7 @@ final class VectorBinary {
         if (term) {
             acc[base + TERM] += VectorMath.sumLanes(sumTerm);
         }
+        return true;
     }
 
     /** Refused lanes: t outside [0, 1] (NaN included). */
@@ -189,11 +195,7 @@ final class VectorBinary {
             FloatVector l = FloatVector.fromArray(FS, la, i);
             sumTerm = sumTerm.add(ZERO.blend(x, pos).sub(x.mul(t)).add(l));
         }
-        if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
-            return false;
-        }
-        flush(acc, base, region, bce, sumI, sumP, sumT, sumTerm);
-        return true;
+        return flushClean(bad, acc, base, region, bce, sumI, sumP, sumT, sumTerm);
     }
 
     /**
@@ -223,11 +225,7 @@ final class VectorBinary {
                     .add(ONE.sub(t).mul(nwv).mul(pow(prob, g)).mul(spPos));
             sumTerm = sumTerm.add(v);
         }
-        if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
-            return false;
-        }
-        flush(acc, base, false, true, ZERO, ZERO, ZERO, sumTerm);
-        return true;
+        return flushClean(bad, acc, base, false, true, ZERO, ZERO, ZERO, sumTerm);
     }
 
     /**
@@ -256,11 +254,7 @@ final class VectorBinary {
             FloatVector logQ = ls.blend(ll, lo);
             sumTerm = sumTerm.sub(t.mul(logP).add(ONE.sub(t).mul(logQ)));
         }
-        if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
-            return false;
-        }
-        flush(acc, base, region, bce, sumI, sumP, sumT, sumTerm);
-        return true;
+        return flushClean(bad, acc, base, region, bce, sumI, sumP, sumT, sumTerm);
     }
 
     /** From probabilities, focal: -aw t qc^g log pc - nw (1 - t) pc^g log qc, logs staged as {@link #lanesProb}. */
@@ -287,11 +281,7 @@ final class VectorBinary {
                     .add(ONE.sub(t).mul(nwv).mul(pow(pc, g)).mul(logQ));
             sumTerm = sumTerm.sub(v);
         }
-        if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
-            return false;
-        }
-        flush(acc, base, false, true, ZERO, ZERO, ZERO, sumTerm);
-        return true;
+        return flushClean(bad, acc, base, false, true, ZERO, ZERO, ZERO, sumTerm);
     }
 
     /** One element in double, as {@link ScalarKernels} computes it (the tail of a row segment). */

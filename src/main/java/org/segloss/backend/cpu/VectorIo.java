@@ -1,5 +1,6 @@
 package org.segloss.backend.cpu;
 
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
@@ -40,6 +41,34 @@ final class VectorIo {
         }
     }
 
+    /**
+     * The bytes [index, index + len) of bb: its backing array (from {@link #sourceOffset}) or, when it has
+     * none, a scratch copy (from 0).
+     */
+    private static byte[] byteSource(ByteBuffer bb, int index, int len, VectorScratch sc) {
+        if (bb.hasArray()) {
+            return bb.array();
+        }
+        byte[] copy = sc.bytes(len);
+        bb.get(index, copy, 0, len);
+        return copy;
+    }
+
+    /** The ints [index, index + len) of ib, as {@link #byteSource}. */
+    private static int[] intSource(IntBuffer ib, int index, int len, VectorScratch sc) {
+        if (ib.hasArray()) {
+            return ib.array();
+        }
+        int[] copy = sc.ints(len);
+        ib.get(index, copy, 0, len);
+        return copy;
+    }
+
+    /** Where element index stands in the array of {@link #byteSource} / {@link #intSource}. */
+    private static int sourceOffset(Buffer buf, int index) {
+        return buf.hasArray() ? buf.arrayOffset() + index : 0;
+    }
+
     /** dst[off + j] = target value at index + j as float (uint8 unsigned; int32 may round, staying out of [0, 1]). */
     static void readTargets(CpuBuffer b, int index, int len, float[] dst, int off, VectorScratch sc) {
         switch (b.type) {
@@ -47,34 +76,16 @@ final class VectorIo {
                 readFloats(b, index, len, dst, off);
                 return;
             case UINT8: {
-                ByteBuffer bb = b.bytes;
-                byte[] src;
-                int so;
-                if (bb.hasArray()) {
-                    src = bb.array();
-                    so = bb.arrayOffset() + index;
-                } else {
-                    src = sc.bytes(len);
-                    so = 0;
-                    bb.get(index, src, 0, len);
-                }
+                byte[] src = byteSource(b.bytes, index, len, sc);
+                int so = sourceOffset(b.bytes, index);
                 for (int j = 0; j < len; j++) {
                     dst[off + j] = src[so + j] & 0xFF;
                 }
                 return;
             }
             default: {
-                IntBuffer ib = b.ints;
-                int[] src;
-                int so;
-                if (ib.hasArray()) {
-                    src = ib.array();
-                    so = ib.arrayOffset() + index;
-                } else {
-                    src = sc.ints(len);
-                    so = 0;
-                    ib.get(index, src, 0, len);
-                }
+                int[] src = intSource(b.ints, index, len, sc);
+                int so = sourceOffset(b.ints, index);
                 for (int j = 0; j < len; j++) {
                     dst[off + j] = src[so + j];
                 }
@@ -152,17 +163,8 @@ final class VectorIo {
         long ignore = p.ignoreIndex;
         switch (b.type) {
             case UINT8: {
-                ByteBuffer bb = b.bytes;
-                byte[] src;
-                int so;
-                if (bb.hasArray()) {
-                    src = bb.array();
-                    so = bb.arrayOffset() + index;
-                } else {
-                    src = sc.bytes(len);
-                    so = 0;
-                    bb.get(index, src, 0, len);
-                }
+                byte[] src = byteSource(b.bytes, index, len, sc);
+                int so = sourceOffset(b.bytes, index);
                 for (int j = 0; j < len; j++) {
                     int y = src[so + j] & 0xFF;
                     dst[off + j] = hasIgnore && y == ignore ? IGNORED : y < c ? y : REFUSED;
@@ -170,17 +172,8 @@ final class VectorIo {
                 break;
             }
             case INT32: {
-                IntBuffer ib = b.ints;
-                int[] src;
-                int so;
-                if (ib.hasArray()) {
-                    src = ib.array();
-                    so = ib.arrayOffset() + index;
-                } else {
-                    src = sc.ints(len);
-                    so = 0;
-                    ib.get(index, src, 0, len);
-                }
+                int[] src = intSource(b.ints, index, len, sc);
+                int so = sourceOffset(b.ints, index);
                 for (int j = 0; j < len; j++) {
                     int y = src[so + j];
                     dst[off + j] = hasIgnore && y == ignore ? IGNORED : y >= 0 && y < c ? y : REFUSED;

@@ -35,7 +35,17 @@ final class VectorKernels extends CpuKernels {
     /** Largest focal gamma computed with lanes (integer powers by repeated products). */
     static final int MAX_LANE_GAMMA = 8;
 
-    private static final int K = Problem.STATS;
+    /** Indices of the per-row statistics in an accumulator (see {@link Problem}), K of them per row. */
+    static final int I = Problem.STAT_I;
+    static final int P = Problem.STAT_P;
+    static final int T = Problem.STAT_T;
+    static final int TERM = Problem.STAT_TERM;
+    static final int K = Problem.STATS;
+
+    static final FloatVector ZERO = FloatVector.zero(FS);
+    static final FloatVector ONE = FloatVector.broadcast(FS, 1f);
+    /** The probability clamp of the contract, in float. */
+    static final float EPS = (float) CpuMath.EPS;
     private static final ScalarKernels SCALAR = new ScalarKernels();
     private static final ThreadLocal<VectorScratch> SCRATCH = ThreadLocal.withInitial(VectorScratch::new);
     /** Floats per block of the parallel stream read (fixed, so the sum does not depend on the thread count). */

@@ -1,7 +1,15 @@
 package org.segloss.backend.cpu;
 
+import static org.segloss.backend.cpu.VectorKernels.EPS;
 import static org.segloss.backend.cpu.VectorKernels.FS;
+import static org.segloss.backend.cpu.VectorKernels.I;
+import static org.segloss.backend.cpu.VectorKernels.K;
 import static org.segloss.backend.cpu.VectorKernels.L;
+import static org.segloss.backend.cpu.VectorKernels.ONE;
+import static org.segloss.backend.cpu.VectorKernels.P;
+import static org.segloss.backend.cpu.VectorKernels.T;
+import static org.segloss.backend.cpu.VectorKernels.TERM;
+import static org.segloss.backend.cpu.VectorKernels.ZERO;
 import static org.segloss.backend.cpu.VectorKernels.isFloatArray;
 
 import java.util.Arrays;
@@ -52,15 +60,6 @@ final class VectorMulticlass {
     private static final int SLOT_PIX = 26;
     private static final int SLOT_DEV = 27;
 
-    private static final int I = Problem.STAT_I;
-    private static final int P = Problem.STAT_P;
-    private static final int T = Problem.STAT_T;
-    private static final int TERM = Problem.STAT_TERM;
-    private static final int K = Problem.STATS;
-
-    private static final FloatVector ZERO = FloatVector.zero(FS);
-    private static final FloatVector ONE = FloatVector.broadcast(FS, 1f);
-    private static final float EPS = (float) CpuMath.EPS;
 
     /** Pixels per chunk: a multiple of L, at most 512 (float sums of P), C * chunk floats at most 16384. */
     static int pixelChunk(int c) {

@@ -249,41 +249,24 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public DeviceBuffer upload(float[] data) {
-        return upload(FloatBuffer.wrap(nonNull(data, "data")));
-    }
-
-    @Override
     public DeviceBuffer upload(FloatBuffer data) {
-        nonNull(data, "data");
-        CudaBuffer b = allocate(ElementType.FLOAT32, data.remaining());
-        toDevice(b, data.duplicate(), 4);
-        return b;
-    }
-
-    @Override
-    public DeviceBuffer upload(byte[] data) {
-        return upload(ByteBuffer.wrap(nonNull(data, "data")));
+        return uploadRemaining(ElementType.FLOAT32, nonNull(data, "data").duplicate());
     }
 
     @Override
     public DeviceBuffer upload(ByteBuffer data) {
-        nonNull(data, "data");
-        CudaBuffer b = allocate(ElementType.UINT8, data.remaining());
-        toDevice(b, data.duplicate(), 1);
-        return b;
-    }
-
-    @Override
-    public DeviceBuffer upload(int[] data) {
-        return upload(IntBuffer.wrap(nonNull(data, "data")));
+        return uploadRemaining(ElementType.UINT8, nonNull(data, "data").duplicate());
     }
 
     @Override
     public DeviceBuffer upload(IntBuffer data) {
-        nonNull(data, "data");
-        CudaBuffer b = allocate(ElementType.INT32, data.remaining());
-        toDevice(b, data.duplicate(), 4);
+        return uploadRemaining(ElementType.INT32, nonNull(data, "data").duplicate());
+    }
+
+    /** A new buffer of type holding the remaining elements of data (its position is moved). */
+    private CudaBuffer uploadRemaining(ElementType type, java.nio.Buffer data) {
+        CudaBuffer b = allocate(type, data.remaining());
+        toDevice(b, data, type.bytes());
         return b;
     }
 

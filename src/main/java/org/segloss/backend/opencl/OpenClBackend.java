@@ -214,30 +214,15 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
-    public DeviceBuffer upload(float[] data) {
-        return upload(FloatBuffer.wrap(nonNull(data, "data")));
-    }
-
-    @Override
     public DeviceBuffer upload(FloatBuffer data) {
         nonNull(data, "data");
         return create(ElementType.FLOAT32, data.remaining(), window(data, Sizeof.cl_float));
     }
 
     @Override
-    public DeviceBuffer upload(byte[] data) {
-        return upload(ByteBuffer.wrap(nonNull(data, "data")));
-    }
-
-    @Override
     public DeviceBuffer upload(ByteBuffer data) {
         nonNull(data, "data");
         return create(ElementType.UINT8, data.remaining(), window(data, 1));
-    }
-
-    @Override
-    public DeviceBuffer upload(int[] data) {
-        return upload(IntBuffer.wrap(nonNull(data, "data")));
     }
 
     @Override
