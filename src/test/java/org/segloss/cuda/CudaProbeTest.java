@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.segloss.backend.Dispatcher;
@@ -123,7 +124,7 @@ class CudaProbeTest {
         try {
             p = new ProcessBuilder(gcc).redirectErrorStream(true).start();
         } catch (IOException e) {
-            assumeTrue(false, "gcc is not available to build the stub libcuda.so.1: " + e.getMessage());
+            Assumptions.abort("gcc is not available to build the stub libcuda.so.1: " + e.getMessage());
             throw e;
         }
         String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
