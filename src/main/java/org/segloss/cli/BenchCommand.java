@@ -40,6 +40,7 @@ import picocli.CommandLine.Spec;
  * </ul>
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Time every loss, forward and forward+backward, against a streaming-read floor.",
         description = {"Time each loss (forward, forward+backward) on device buffers against the floor:",
                 "a plain streaming read of the same bytes on the same backend.",
                 "Floor: forward = read(pred) + read(target); forward+backward = 2 x that + read(pred)",

@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
  * with a loss gradient.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Every loss on a synthetic batch, per-class Dice/IoU, then a short training run.",
         description = {"Run every loss forward and backward on a synthetic batch (circles, squares and triangles",
                 "on a background; predictions are noisy logits), show per-class Dice/IoU, then train a per-pixel",
                 "linear classifier on the images' colours with a loss gradient."})

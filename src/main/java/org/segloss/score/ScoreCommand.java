@@ -28,6 +28,7 @@ import picocli.CommandLine.Spec;
  * error or refused input (and at the first bad file with --strict), 1 for a runtime failure.
  */
 @Command(name = "score", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Score a dataset of predictions: per-class counts, Dice, IoU, precision, recall.",
         description = {"Scores predictions against targets: per-class TP, FP, FN, Dice, IoU, precision, recall,",
                 "summed over a dataset (64-bit counts), mean Dice and IoU over the defined classes.",
                 "Files are paired by name stem (relative path without extension) when --pred and --target are directories.",
