@@ -184,18 +184,18 @@ public final class LossEngine implements AutoCloseable {
     /** {@link #confusion} of host arrays. */
     public ConfusionCounts confusion(Mode mode, boolean fromLogits, Layout layout, Integer ignoreIndex,
                                      double threshold, float[] pred, long[] shape, Object target) {
-        try (DeviceBuffer p = backend().upload(nonNull(pred, "pred")); DeviceBuffer t = uploadTarget(target)) {
+        try (DeviceBuffer p = backend().upload(nonNull(pred, "pred")); DeviceBuffer t = uploadTarget(backend(), wrapTarget(target))) {
             return confusion(mode, fromLogits, layout, ignoreIndex, threshold, p, shape, t);
         }
     }
 
-    private DeviceBuffer uploadTarget(Object target) {
+    private static Buffer wrapTarget(Object target) {
         if (target instanceof float[]) {
-            return backend().upload((float[]) target);
+            return FloatBuffer.wrap((float[]) target);
         } else if (target instanceof byte[]) {
-            return backend().upload((byte[]) target);
+            return ByteBuffer.wrap((byte[]) target);
         } else if (target instanceof int[]) {
-            return backend().upload((int[]) target);
+            return IntBuffer.wrap((int[]) target);
         }
         throw new InvalidInputException("target must be a float[], byte[] or int[], was "
                 + (target == null ? "null" : target.getClass().getSimpleName()));
@@ -238,15 +238,14 @@ public final class LossEngine implements AutoCloseable {
     }
 
     private static DeviceBuffer uploadTarget(Backend b, Buffer target) {
-        if (target instanceof FloatBuffer) {
-            return b.upload((FloatBuffer) target);
-        } else if (target instanceof ByteBuffer) {
-            return b.upload((ByteBuffer) target);
-        } else if (target instanceof IntBuffer) {
-            return b.upload((IntBuffer) target);
+        switch (hostType(target)) {
+            case FLOAT32:
+                return b.upload((FloatBuffer) target);
+            case UINT8:
+                return b.upload((ByteBuffer) target);
+            default:
+                return b.upload((IntBuffer) target);
         }
-        throw new InvalidInputException("target must be a FloatBuffer, ByteBuffer (uint8) or IntBuffer, was "
-                + target.getClass().getSimpleName());
     }
 
     private LossResult run(LossSpec spec, DeviceBuffer pred, long[] shape, DeviceBuffer target, DeviceBuffer grad,
