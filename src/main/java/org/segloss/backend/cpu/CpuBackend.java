@@ -135,9 +135,27 @@ public final class CpuBackend implements Backend {
         return (CpuBuffer) b;
     }
 
+    /** Units of one sample. */
+    private static long unitsPerSample(Problem p) {
+        return (p.s + PIXELS_PER_UNIT - 1) / PIXELS_PER_UNIT;
+    }
+
     private static int units(Problem p) {
-        long perSample = (p.s + PIXELS_PER_UNIT - 1) / PIXELS_PER_UNIT;
-        return Math.toIntExact(p.n * perSample);
+        return Math.toIntExact(p.n * unitsPerSample(p));
+    }
+
+    /** Work on one unit: sample {@code n}, pixels {@code [s0, s1)}. */
+    private interface UnitTask {
+        void run(int unit, int n, int s0, int s1);
+    }
+
+    /** Runs {@code task} on every unit, in parallel; each unit is the same whatever the thread count. */
+    private static void forEachUnit(Problem p, UnitTask task) {
+        long perSample = unitsPerSample(p);
+        IntStream.range(0, units(p)).parallel().forEach(u -> {
+            int s0 = (int) ((u % perSample) * PIXELS_PER_UNIT);
+            task.run(u, (int) (u / perSample), s0, (int) Math.min(p.s, s0 + (long) PIXELS_PER_UNIT));
+        });
     }
 
     @Override
@@ -146,12 +164,9 @@ public final class CpuBackend implements Backend {
         CpuBuffer t = own(target, "target");
         int c = Math.toIntExact(p.c);
         int units = units(p);
-        long perSample = (p.s + PIXELS_PER_UNIT - 1) / PIXELS_PER_UNIT;
+        long perSample = unitsPerSample(p);
         double[][] partial = new double[units][];
-        IntStream.range(0, units).parallel().forEach(u -> {
-            int ni = (int) (u / perSample);
-            int s0 = (int) ((u % perSample) * PIXELS_PER_UNIT);
-            int s1 = (int) Math.min(p.s, s0 + (long) PIXELS_PER_UNIT);
+        forEachUnit(p, (u, ni, s0, s1) -> {
             double[] acc = new double[c * Problem.STATS];
             kernels.stats(p, x, t, ni, s0, s1, acc);
             partial[u] = acc;
@@ -177,14 +192,7 @@ public final class CpuBackend implements Backend {
             throw new InvalidInputException("grad must be a float buffer of " + p.predLength() + " elements, was "
                     + g.type + " of " + g.length());
         }
-        int units = units(p);
-        long perSample = (p.s + PIXELS_PER_UNIT - 1) / PIXELS_PER_UNIT;
-        IntStream.range(0, units).parallel().forEach(u -> {
-            int ni = (int) (u / perSample);
-            int s0 = (int) ((u % perSample) * PIXELS_PER_UNIT);
-            int s1 = (int) Math.min(p.s, s0 + (long) PIXELS_PER_UNIT);
-            kernels.grad(p, x, t, k, g, ni, s0, s1);
-        });
+        forEachUnit(p, (u, ni, s0, s1) -> kernels.grad(p, x, t, k, g, ni, s0, s1));
     }
 
     @Override
@@ -192,13 +200,8 @@ public final class CpuBackend implements Backend {
         CpuBuffer x = own(pred, "pred");
         CpuBuffer t = own(target, "target");
         int c = Math.toIntExact(p.c);
-        int units = units(p);
-        long perSample = (p.s + PIXELS_PER_UNIT - 1) / PIXELS_PER_UNIT;
-        long[][] partial = new long[units][];
-        IntStream.range(0, units).parallel().forEach(u -> {
-            int ni = (int) (u / perSample);
-            int s0 = (int) ((u % perSample) * PIXELS_PER_UNIT);
-            int s1 = (int) Math.min(p.s, s0 + (long) PIXELS_PER_UNIT);
+        long[][] partial = new long[units(p)][];
+        forEachUnit(p, (u, ni, s0, s1) -> {
             long[] acc = new long[c * 4 + 2];
             ScalarKernels.confusion(p, x, t, threshold, ni, s0, s1, acc);
             partial[u] = acc;
