@@ -142,13 +142,13 @@ public final class LossEngine implements AutoCloseable {
 
     /** Loss of buffers that already live on this engine's backend: no copy to the host. */
     public LossResult forward(LossSpec spec, DeviceBuffer pred, long[] shape, DeviceBuffer target) {
-        return run(spec, nonNull(pred, "pred"), shape, nonNull(target, "target"), null, null, null);
+        return run(spec, nonNull(pred, "pred"), shape, nonNull(target, "target"), null);
     }
 
     /** Loss and gradient of device buffers; the gradient is written into {@code grad} on the device. */
     public LossResult forwardBackward(LossSpec spec, DeviceBuffer pred, long[] shape, DeviceBuffer target,
                                       DeviceBuffer grad) {
-        return run(spec, nonNull(pred, "pred"), shape, nonNull(target, "target"), nonNull(grad, "grad"), null, null);
+        return run(spec, nonNull(pred, "pred"), shape, nonNull(target, "target"), nonNull(grad, "grad"));
     }
 
     // ---- scoring --------------------------------------------------------------------------
@@ -206,19 +206,19 @@ public final class LossEngine implements AutoCloseable {
     private LossResult host(LossSpec spec, FloatBuffer pred, long[] shape, Buffer target, FloatBuffer grad) {
         Backend b = backend();
         nonNull(spec, "spec");
-        problem(spec, shape, ElementType.FLOAT32, pred.remaining(), hostType(target), target.remaining(),
-                grad == null ? null : ElementType.FLOAT32, grad == null ? -1 : grad.remaining());
+        Problem problem = problem(spec, shape, ElementType.FLOAT32, pred.remaining(), hostType(target),
+                target.remaining(), grad == null ? null : ElementType.FLOAT32, grad == null ? -1 : grad.remaining());
         try (DeviceBuffer p = b.upload(pred); DeviceBuffer t = uploadTarget(b, target)) {
             if (grad == null) {
-                return run(spec, p, shape, t, null, pred, target);
+                return pass(spec, problem, p, t, null, pred, target);
             }
             if (b.name().equals("cpu")) {
                 try (DeviceBuffer g = b.upload(grad)) {
-                    return run(spec, p, shape, t, g, pred, target);
+                    return pass(spec, problem, p, t, g, pred, target);
                 }
             }
             try (DeviceBuffer g = b.allocateFloats(grad.remaining())) {
-                LossResult r = run(spec, p, shape, t, g, pred, target);
+                LossResult r = pass(spec, problem, p, t, g, pred, target);
                 b.download(g, grad);
                 return r;
             }
@@ -248,10 +248,15 @@ public final class LossEngine implements AutoCloseable {
         }
     }
 
-    private LossResult run(LossSpec spec, DeviceBuffer pred, long[] shape, DeviceBuffer target, DeviceBuffer grad,
-                           FloatBuffer hostPred, Buffer hostTarget) {
+    /** Device buffers: checked, then passed on (no host copy to search for the first bad value). */
+    private LossResult run(LossSpec spec, DeviceBuffer pred, long[] shape, DeviceBuffer target, DeviceBuffer grad) {
         nonNull(spec, "spec");
-        Problem problem = problem(spec, shape, pred, target, grad);
+        return pass(spec, problem(spec, shape, pred, target, grad), pred, target, grad, null, null);
+    }
+
+    /** The stats pass, the refusal of bad values, the host finalize and (with grad) the grad pass. */
+    private LossResult pass(LossSpec spec, Problem problem, DeviceBuffer pred, DeviceBuffer target, DeviceBuffer grad,
+                            FloatBuffer hostPred, Buffer hostTarget) {
         Backend b = backend();
         double[] stats = b.stats(problem, pred, target);
         long[] bad = Finalizer.badCounts(problem, stats);
