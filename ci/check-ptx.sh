@@ -34,5 +34,14 @@ for shipped in src/main/resources/ptx/*.ptx; do
     fi
   done
 done
-[ "$status" = 0 ] && echo "check-ptx: OK (PTX matches kernels-cu; ptxas sm_75 and sm_90 pass)"
+# Control: ptxas does check instructions against the declared ISA, so the pass above shows the kernels
+# need nothing newer than the restamped ISA: the same PTX stamped 5.0 must be refused (shfl.sync needs 6.0).
+for shipped in src/main/resources/ptx/*.ptx; do
+  sed -e 's/^\.version .*$/.version 5.0/' "$shipped" > "$tmp/old.ptx"
+  if "$PTXAS" -arch=sm_75 -o /dev/null "$tmp/old.ptx" 2> "$tmp/ptxas.log" \
+      || ! grep -q "requires PTX ISA" "$tmp/ptxas.log"; then
+    echo "check-ptx: FAIL ptxas did not refuse $shipped stamped with ISA 5.0; the ISA check proves nothing"; status=1
+  fi
+done
+[ "$status" = 0 ] && echo "check-ptx: OK (PTX matches kernels-cu; ptxas sm_75 and sm_90 pass at ISA $(sed -n 's/^\.version //p' src/main/resources/ptx/segloss.ptx))"
 exit "$status"

@@ -95,7 +95,7 @@ static const size_t EMU_MEMORY = 4ull << 30;
 
 extern "C" {
 CUresult cuInit(unsigned) { return 0; }
-CUresult cuDriverGetVersion(int* v) { *v = 13000; return 0; }
+CUresult cuDriverGetVersion(int* v) { *v = 12000; return 0; }
 CUresult cuDeviceGetCount(int* c) { *c = 1; return 0; }
 CUresult cuDeviceGet(int* d, int ordinal) { *d = ordinal; return ordinal == 0 ? 0 : 101; }
 CUresult cuDeviceGetName(char* name, int len, int) { snprintf(name, len, "segloss host emulation"); return 0; }
@@ -110,8 +110,11 @@ CUresult cuDevicePrimaryCtxRelease_v2(int) { return 0; }
 CUresult cuCtxSetCurrent(void*) { return 0; }
 CUresult cuCtxGetCurrent(void** ctx) { *ctx = (void*) 0x1000; return 0; }
 CUresult cuModuleLoadData(void** module, const void* image) {
-    // a r580 driver: accepts PTX ISA 9.0
-    if (strstr((const char*) image, ".version 9.0") == nullptr) return 222;
+    // a CUDA 12.0 (r525) driver: accepts PTX up to ISA 8.0, the oldest driver the shipped PTX is for
+    const char* v = strstr((const char*) image, "\n.version ");
+    int major = 0, minor = 0;
+    if (v == nullptr || sscanf(v + 10, "%d.%d", &major, &minor) != 2) return 218;  // CUDA_ERROR_INVALID_PTX
+    if (major * 10 + minor > 80) return 222;  // CUDA_ERROR_UNSUPPORTED_PTX_VERSION
     *module = (void*) 0x2000;
     return 0;
 }

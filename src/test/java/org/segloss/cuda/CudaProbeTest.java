@@ -66,23 +66,60 @@ class CudaProbeTest {
         assertFallback(out);
     }
 
-    @Test
-    void aDriverThatRefusesThePtxIsReportedWithTheDriverRequirement() throws Exception {
-        Map<String, String> out = runWithStub("int cuInit(unsigned int flags) { return 0; }\n"
+    /**
+     * A driver as far as the probe reaches it: one device, its primary context, and cuModuleLoadData
+     * that reads the image's {@code .version} line and refuses an ISA newer than {@code maxIsa} with
+     * CUDA_ERROR_UNSUPPORTED_PTX_VERSION (222), as a real driver of that CUDA version does. It prints
+     * {@code stub.ptx=accepted|refused .version X} to stdout; cuStreamCreate then fails with
+     * CUDA_ERROR_OUT_OF_MEMORY (2), which ends the probe after the module load.
+     */
+    private static String driverStub(int driverVersion, String maxIsa) {
+        return "#include <stdio.h>\n#include <string.h>\n#include <unistd.h>\n"
+                + "int cuInit(unsigned int flags) { return 0; }\n"
                 + "int cuDeviceGetCount(int *count) { *count = 1; return 0; }\n"
                 + "int cuDeviceGet(int *device, int ordinal) { *device = ordinal; return 0; }\n"
-                + "int cuDriverGetVersion(int *version) { *version = 12040; return 0; }\n"
+                + "int cuDriverGetVersion(int *version) { *version = " + driverVersion + "; return 0; }\n"
                 + "int cuDevicePrimaryCtxRetain(void **context, int device) { *context = (void *) 0x1000; return 0; }\n"
                 + "int cuDevicePrimaryCtxRelease_v2(int device) { return 0; }\n"
                 + "int cuCtxSetCurrent(void *context) { return 0; }\n"
-                + "/* 222 = CUDA_ERROR_UNSUPPORTED_PTX_VERSION, what a CUDA 12 driver answers to PTX ISA 9.0 */\n"
-                + "int cuModuleLoadData(void **module, const void *image) { return 222; }\n"
-                + "int cuModuleLoadDataEx(void **module, const void *image, unsigned n, void *o, void **v) { return 222; }\n");
+                + "int cuModuleUnload(void *module) { return 0; }\n"
+                + "int cuStreamCreate(void **stream, unsigned flags) { return 2; }\n"
+                + "static int load(void **module, const char *image) {\n"
+                + "  const char *v = strstr(image, \"\\n.version \");\n"
+                + "  int major = 0, minor = 0; char line[64];\n"
+                + "  if (v == NULL || sscanf(v + 10, \"%d.%d\", &major, &minor) != 2) return 218; /* INVALID_PTX */\n"
+                + "  int ok = major * 10 + minor <= " + maxIsa.replace(".", "") + ";\n"
+                + "  int n = snprintf(line, sizeof line, \"stub.ptx=%s .version %d.%d\\n\", ok ? \"accepted\" : \"refused\", major, minor);\n"
+                + "  if (write(1, line, n) != n) return 999;\n"
+                + "  if (!ok) return 222;\n"
+                + "  *module = (void *) 0x2000; return 0;\n"
+                + "}\n"
+                + "int cuModuleLoadData(void **module, const void *image) { return load(module, image); }\n"
+                + "int cuModuleLoadDataEx(void **module, const void *image, unsigned n, void *o, void **v) {"
+                + " return load(module, image); }\n";
+    }
+
+    @Test
+    void aCuda12DriverLoadsTheShippedPtx() throws Exception {
+        // CUDA 12.0 (r525) loads PTX up to ISA 8.0
+        Map<String, String> out = runWithStub(driverStub(12000, "8.0"));
+        assertEquals("accepted .version 8.0", out.get("stub.ptx"), out.toString());
+        assertEquals("false", out.get("cuda.usable"), out.toString());
+        assertTrue(out.get("cuda.reason").contains("cuStreamCreate failed: CUDA_ERROR_OUT_OF_MEMORY"), out.toString());
+        assertFallback(out);
+    }
+
+    @Test
+    void aDriverThatRefusesThePtxIsReportedWithTheDriverRequirement() throws Exception {
+        // CUDA 11.8 loads PTX up to ISA 7.8
+        Map<String, String> out = runWithStub(driverStub(11080, "7.8"));
+        assertEquals("refused .version 8.0", out.get("stub.ptx"), out.toString());
         assertEquals("false", out.get("cuda.usable"), out.toString());
         String reason = out.get("cuda.reason");
         assertTrue(reason.contains("refused the shipped PTX") && reason.contains("CUDA_ERROR_UNSUPPORTED_PTX_VERSION"),
                 out.toString());
-        assertTrue(reason.contains("this driver supports CUDA 12.4, the PTX needs CUDA 13.0"), out.toString());
+        assertTrue(reason.contains("this driver supports CUDA 11.8, the PTX needs CUDA 12.0 (driver r525 or newer)"),
+                out.toString());
         assertFallback(out);
     }
 

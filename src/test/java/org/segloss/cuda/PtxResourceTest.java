@@ -30,9 +30,9 @@ class PtxResourceTest {
     }
 
     @Test
-    void shippedPtxTargetsCompute75WithIsa90AndHasEveryKernel() throws IOException {
+    void shippedPtxTargetsCompute75WithIsa80AndHasEveryKernel() throws IOException {
         String ptx = new String(resource("/ptx/segloss.ptx"), StandardCharsets.US_ASCII);
-        assertTrue(ptx.contains("\n.version 9.0\n"), "PTX ISA 9.0 (nvcc 13), documented in docs/cuda.md");
+        assertTrue(ptx.contains("\n.version 8.0\n"), "PTX ISA 8.0 (CUDA 12.0 drivers load it), documented in docs/cuda.md");
         assertTrue(ptx.contains("\n.target sm_75\n"), "compute_75, the oldest architecture nvcc 13 accepts");
         for (String kernel : new String[] {"stats", "grad", "confusion", "stream_read", "combine"}) {
             assertTrue(ptx.contains(".visible .entry " + kernel + "("), "kernel " + kernel + " missing from the PTX");

@@ -145,8 +145,9 @@ public final class CudaBackend implements Backend {
                 throw new BackendUnavailableException(CudaDriver.ptxRefused(status));
             }
             if (stream == null) {
-                stream = new CUstream();
-                CudaDriver.checkOpen(cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+                CUstream created = new CUstream();
+                CudaDriver.checkOpen(cuStreamCreate(created, CUstream_flags.CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+                stream = created; // only a created stream is destroyed on the way out
             }
             return new CudaBackend(device, context, module, stream, callerStream == null);
         } catch (RuntimeException | Error e) {

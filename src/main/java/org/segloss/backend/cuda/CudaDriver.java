@@ -25,9 +25,13 @@ import org.segloss.BackendUnavailableException;
 final class CudaDriver {
     /** Resource of the PTX built by {@code ci/build-ptx.sh} from {@code kernels-cu/segloss.cu}. */
     static final String PTX_RESOURCE = "/ptx/segloss.ptx";
-    /** PTX ISA of the shipped PTX (nvcc 13.0) and the first driver API version that loads it (CUDA 13.0, r580). */
-    static final String PTX_ISA = "9.0";
-    static final int DRIVER_API_FOR_PTX = 13000;
+    /**
+     * PTX ISA of the shipped PTX (nvcc 13.0 output restamped by ci/build-ptx.sh) and the first driver API
+     * version that loads it (CUDA 12.0, r525).
+     */
+    static final String PTX_ISA = "8.0";
+    static final int DRIVER_API_FOR_PTX = 12000;
+    static final String DRIVER_FOR_PTX = "r525";
 
     private CudaDriver() {
     }
@@ -117,11 +121,11 @@ final class CudaDriver {
     /** Why the driver refused the PTX, with the driver requirement when the driver is older than it. */
     static String ptxRefused(int status) {
         int v = driverVersion();
-        String why = "the driver refused the shipped PTX (ISA " + PTX_ISA + ", built by nvcc 13 for compute_75): "
+        String why = "the driver refused the shipped PTX (ISA " + PTX_ISA + ", compute_75): "
                 + CUresult.stringFor(status);
         if (v != 0 && v < DRIVER_API_FOR_PTX) {
             why += "; this driver supports CUDA " + versionString(v) + ", the PTX needs CUDA "
-                    + versionString(DRIVER_API_FOR_PTX) + " (driver r580 or newer)";
+                    + versionString(DRIVER_API_FOR_PTX) + " (driver " + DRIVER_FOR_PTX + " or newer)";
         }
         return why;
     }
