@@ -503,6 +503,39 @@ public abstract class LossContractTest {
         assertBitIdentical(hostGrad, deviceGrad, c.name);
     }
 
+    /** The benchmark's references: streamRead sums the buffer, copy reproduces it bit for bit; odd lengths included. */
+    @Test
+    void theBenchmarkReferencesReadAndCopyEveryElement() {
+        Random rnd = new Random(31);
+        for (int n : new int[] {1, 255, 4097, 1_000_003}) {
+            float[] x = new float[n];
+            double sum = 0;
+            for (int i = 0; i < n; i++) {
+                x[i] = rnd.nextFloat();
+                sum += x[i];
+            }
+            float[] back = new float[n];
+            try (DeviceBuffer src = engine.upload(x); DeviceBuffer dst = engine.allocateFloats(n)) {
+                // float partial sums: relative 1e-6 covers their rounding (sum of n values in [0, 1))
+                assertEquals(sum, engine.backend().streamRead(src), 1e-6 * sum, "streamRead of " + n + " elements");
+                engine.backend().copy(src, dst);
+                engine.download(dst, back);
+            }
+            assertBitIdentical(x, back, "copy of " + n + " elements");
+        }
+    }
+
+    @Test
+    void theBenchmarkCopyRefusesBuffersThatDoNotMatch() {
+        try (DeviceBuffer src = engine.upload(new float[10]); DeviceBuffer shorter = engine.allocateFloats(9);
+             DeviceBuffer bytes = engine.upload(new byte[10])) {
+            InvalidInputException e = assertThrows(InvalidInputException.class, () -> engine.backend().copy(src, shorter));
+            assertEquals("dst must have the length of src, 10, was 9", e.getMessage());
+            e = assertThrows(InvalidInputException.class, () -> engine.backend().copy(bytes, src));
+            assertEquals("src must be a float32 buffer, was UINT8", e.getMessage());
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("sampledCases")
     void directNioBuffersGiveTheSameResultAsArrays(LossCase c) {

@@ -87,6 +87,13 @@ public interface Backend extends AutoCloseable {
      */
     double streamRead(DeviceBuffer buffer);
 
+    /**
+     * The benchmark's copy reference: copies the float buffer {@code src} into {@code dst} (a float
+     * buffer of the same length) with the device's own copy (a bulk put on the CPU, clEnqueueCopyBuffer,
+     * cuMemcpyDtoDAsync) and returns when it is done. Copy bandwidth is {@code 2 * bytes / time}.
+     */
+    void copy(DeviceBuffer src, DeviceBuffer dst);
+
     /** Releases every resource. Later calls throw {@link IllegalStateException}. Idempotent. */
     @Override
     void close();

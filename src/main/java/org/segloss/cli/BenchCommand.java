@@ -18,6 +18,8 @@ import org.segloss.Mode;
 import org.segloss.backend.Backend;
 import org.segloss.backend.Dispatcher;
 import org.segloss.backend.Probe;
+import org.segloss.backend.cuda.CublasSums;
+import org.segloss.backend.cuda.CudaBackend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -38,13 +40,27 @@ import picocli.CommandLine.Spec;
  *       twice and the gradient (pred's size) is written once, the write counted at read speed. Writes
  *       are not faster than reads, so this floor is a lower bound.</li>
  * </ul>
+ *
+ * <p>Copy reference (the GPU targets are stated against it): {@link Backend#copy} of the pred buffer
+ * into a buffer of the same size, median of the repeats; {@code copy GB/s = 2 bytes(pred) / time}
+ * (read and write). Each row's {@code GB/s} is the traffic the pass cannot avoid, the floor's bytes
+ * ({@code bytes(pred) + bytes(target)} forward; {@code 3 bytes(pred) + 2 bytes(target)} forward+backward)
+ * over its time, and {@code %copy} is that over the copy's GB/s.
+ *
+ * <p>On CUDA, when cuBLAS loads ({@link CublasSums}), one more row for binary Dice, pass
+ * {@code cublas_sums}: the vendor-library composition of the same sums (I, P, T of the whole batch,
+ * three cuBLAS reductions), timed like the rest, with the forward's bytes so its {@code %copy} and
+ * time compare with the kernel's forward row.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         header = "Time every loss, forward and forward+backward, against a streaming-read floor.",
         description = {"Time each loss (forward, forward+backward) on device buffers against the floor:",
                 "a plain streaming read of the same bytes on the same backend.",
                 "Floor: forward = read(pred) + read(target); forward+backward = 2 x that + read(pred)",
-                "(inputs read twice, gradient written once, counted at read speed)."})
+                "(inputs read twice, gradient written once, counted at read speed).",
+                "GB/s: the floor's bytes over the time; %copy: that over the device's own copy bandwidth",
+                "(copy of pred: 2 x bytes(pred) over its time). On cuda with cuBLAS, a cublas_sums row",
+                "times the vendor-library composition of binary Dice's sums."})
 final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -117,6 +133,18 @@ final class BenchCommand implements Callable<Integer> {
         double ms;
         double floorMs;
         int runs;
+        /** Bytes the pass cannot avoid moving (the floor's bytes). */
+        long bytes;
+        /** The backend's copy bandwidth, GB/s. */
+        double copyGbps;
+
+        double gbps() {
+            return bytes / (ms * 1e6);
+        }
+
+        double ofCopy() {
+            return gbps() / copyGbps;
+        }
     }
 
     @Override
@@ -141,8 +169,8 @@ final class BenchCommand implements Callable<Integer> {
         if (!json) {
             out.println("shape " + Arrays.toString(shape) + ", median of up to " + repeat + " runs after at least " + warmup
                     + " warm-up runs and " + warmupSeconds + " s; floor: forward = read(pred) + read(target), forward+backward = 2 x that + read(pred)");
-            out.printf(Locale.ROOT, "%-7s %-12s %-10s %-16s %10s %10s %7s%n", "backend", "loss", "mode", "pass", "ms",
-                    "floor_ms", "ratio");
+            out.printf(Locale.ROOT, "%-7s %-12s %-10s %-16s %10s %10s %7s %9s %6s%n", "backend", "loss", "mode", "pass", "ms",
+                    "floor_ms", "ratio", "GB/s", "%copy");
             out.flush();
         }
         List<Row> rows = new ArrayList<>();
@@ -151,13 +179,15 @@ final class BenchCommand implements Callable<Integer> {
                 for (Row r : run(engine, cases)) {
                     rows.add(r);
                     if (!json) {
-                        out.printf(Locale.ROOT, "%-7s %-12s %-10s %-16s %10.3f %10.3f %7.2f%n", r.backend, r.c.loss.id(),
-                                r.c.mode.id(), r.pass, r.ms, r.floorMs, r.ms / r.floorMs);
+                        out.printf(Locale.ROOT, "%-7s %-12s %-10s %-16s %10.3f %10.3f %7.2f %9.1f %5.0f%%%n", r.backend,
+                                r.c.loss.id(), r.c.mode.id(), r.pass, r.ms, r.floorMs, r.ms / r.floorMs, r.gbps(),
+                                100 * r.ofCopy());
                         out.flush();
                     }
                 }
                 if (!json) {
-                    out.println("        (" + name + ": " + engine.device() + ")");
+                    out.printf(Locale.ROOT, "        (%s: %s; copy %.1f GB/s%s)%n", name, engine.device(), lastCopyGbps,
+                            cublasNote.isEmpty() ? "" : "; " + cublasNote);
                 }
             }
         }
@@ -176,6 +206,10 @@ final class BenchCommand implements Callable<Integer> {
                 o.put("floor_ms", r.floorMs);
                 Json.putNumber(o, "ratio", r.ms / r.floorMs);
                 o.put("runs", r.runs);
+                o.put("bytes", r.bytes);
+                Json.putNumber(o, "gbps", r.gbps());
+                Json.putNumber(o, "copy_gbps", r.copyGbps);
+                Json.putNumber(o, "of_copy", r.ofCopy());
             }
             out.println(Json.write(arr));
         }
@@ -269,21 +303,70 @@ final class BenchCommand implements Callable<Integer> {
             double readPred = median(() -> b.streamRead(pred));
             double readTarget = median(() -> b.streamRead(target));
             double readLabels = median(() -> b.streamRead(labelsBytes));
+            long predBytes = 4 * total;
+            double copyMs = median(() -> {
+                b.copy(pred, grad);
+                return 0;
+            });
+            lastCopyGbps = 2 * predBytes / (copyMs * 1e6);
+            cublasNote = "";
             for (Case c : cases) {
                 boolean multiclass = c.mode == Mode.MULTICLASS;
                 DeviceBuffer t = multiclass ? labels : target;
                 double readT = multiclass ? readLabels : readTarget;
+                long targetBytes = multiclass ? pixels : 4 * total;
                 LossSpec spec = LossSpec.builder(c.loss, c.mode).fromLogits(true).build();
                 double fwd = median(() -> engine.forward(spec, pred, shape, t).value());
-                rows.add(row(engine, c, "forward", total, fwd, readPred + readT, lastRuns));
+                rows.add(row(engine, c, "forward", total, fwd, readPred + readT, lastRuns, predBytes + targetBytes));
                 double fb = median(() -> engine.forwardBackward(spec, pred, shape, t, grad).value());
-                rows.add(row(engine, c, "forward_backward", total, fb, 2 * (readPred + readT) + readPred, lastRuns));
+                rows.add(row(engine, c, "forward_backward", total, fb, 2 * (readPred + readT) + readPred, lastRuns,
+                        3 * predBytes + 2 * targetBytes));
+                if (c.loss == Loss.DICE && !multiclass && b.name().equals("cuda")) { // CudaBackend is loaded only on cuda
+                    Row vendor = cublasRow((CudaBackend) b, engine, c, pred, target, total, readPred + readTarget,
+                            predBytes + targetBytes);
+                    if (vendor != null) {
+                        rows.add(vendor);
+                    }
+                }
             }
+        }
+        for (Row r : rows) {
+            r.copyGbps = lastCopyGbps;
         }
         return rows;
     }
 
-    private static Row row(LossEngine engine, Case c, String pass, long elements, double ms, double floorMs, int runs) {
+    /**
+     * The cuBLAS composition of binary Dice's sums, or null (with {@link #cublasNote} saying why) when
+     * cuBLAS does not load here. Only reached for the cuda backend, so JCublas is loaded only there.
+     */
+    private Row cublasRow(CudaBackend cuda, LossEngine engine, Case c, DeviceBuffer pred, DeviceBuffer target, long total,
+                          double floorMs, long bytes) {
+        if (!CublasSums.available()) {
+            cublasNote = "cuBLAS comparison skipped: " + CublasSums.unavailableReason();
+            if (json) {
+                spec.commandLine().getErr().println("segloss bench: " + cublasNote);
+            }
+            return null;
+        }
+        try (CublasSums blas = CublasSums.open(cuda)) {
+            double ms = median(() -> {
+                double[] sums = blas.diceSums(pred, target);
+                return sums[0] + sums[1] + sums[2];
+            });
+            cublasNote = "cublas_sums: I = sdot(p, t), P and T = sgemv + sdot with ones";
+            return row(engine, c, "cublas_sums", total, ms, floorMs, lastRuns, bytes);
+        }
+    }
+
+    /** Copy bandwidth of the backend last run, GB/s. */
+    private double lastCopyGbps;
+
+    /** What the last backend's summary line says about cuBLAS (empty off cuda). */
+    private String cublasNote = "";
+
+    private static Row row(LossEngine engine, Case c, String pass, long elements, double ms, double floorMs, int runs,
+                           long bytes) {
         Row r = new Row();
         r.backend = engine.backendName();
         r.device = engine.device();
@@ -293,6 +376,7 @@ final class BenchCommand implements Callable<Integer> {
         r.ms = ms;
         r.floorMs = floorMs;
         r.runs = runs;
+        r.bytes = bytes;
         return r;
     }
 

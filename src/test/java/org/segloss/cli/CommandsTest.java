@@ -88,6 +88,16 @@ class CommandsTest {
             assertTrue(ms > 0 && floor > 0, row.toString());
             assertEquals(ms / floor, row.get("ratio").asDouble(), 1e-9 * (ms / floor));
             assertTrue(row.get("runs").asInt() >= 1 && row.get("runs").asInt() <= 3, row.toString());
+            // the floor's bytes: pred 4 bytes x 1536, target float (binary) or one uint8 per pixel (multiclass, 512)
+            long predBytes = 4L * 2 * 3 * 16 * 16;
+            long targetBytes = row.get("mode").asText().equals("multiclass") ? 2 * 16 * 16 : predBytes;
+            long bytes = row.get("pass").asText().equals("forward") ? predBytes + targetBytes : 3 * predBytes + 2 * targetBytes;
+            assertEquals(bytes, row.get("bytes").asLong(), row.toString());
+            double gbps = bytes / (ms * 1e6);
+            assertEquals(gbps, row.get("gbps").asDouble(), 1e-9 * gbps, row.toString());
+            double copy = row.get("copy_gbps").asDouble();
+            assertTrue(copy > 0, row.toString());
+            assertEquals(gbps / copy, row.get("of_copy").asDouble(), 1e-9 * gbps / copy, row.toString());
             seen.add(row.get("loss").asText() + "/" + row.get("mode").asText() + "/" + row.get("pass").asText());
         }
         assertEquals(Set.of("dice/binary/forward", "dice/binary/forward_backward", "dice/multiclass/forward",
@@ -100,6 +110,8 @@ class CommandsTest {
         CommandRun r = Cli.run("bench", "--backend", "cpu", "--shape", "1,2,8,8", "--losses", "bce", "--repeat", "1").assertOk();
         assertTrue(r.out.contains("floor: forward = read(pred) + read(target)"), r.out);
         assertTrue(r.out.contains("bce") && r.out.contains("forward_backward"), r.out);
+        assertTrue(r.out.contains("%copy") && r.out.contains("GB/s"), r.out);
+        assertTrue(r.out.matches("(?s).*\\(cpu: .*; copy [0-9.]+ GB/s\\).*"), r.out);
     }
 
     @Test

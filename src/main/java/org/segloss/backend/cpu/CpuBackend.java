@@ -9,6 +9,7 @@ import org.segloss.ElementType;
 import org.segloss.InvalidInputException;
 import org.segloss.Layout;
 import org.segloss.backend.Backend;
+import org.segloss.backend.BackendBuffer;
 import org.segloss.backend.GradCoefficients;
 import org.segloss.backend.PixelTerm;
 import org.segloss.backend.Problem;
@@ -219,6 +220,14 @@ public final class CpuBackend implements Backend {
     public double streamRead(DeviceBuffer buffer) {
         CpuBuffer b = own(buffer, "buffer");
         return kernels.streamRead(b);
+    }
+
+    @Override
+    public void copy(DeviceBuffer src, DeviceBuffer dst) {
+        CpuBuffer s = own(src, "src");
+        CpuBuffer d = own(dst, "dst");
+        BackendBuffer.requireCopyable(s, d);
+        d.floats.duplicate().put(s.floats.duplicate()); // one bulk copy on the calling thread
     }
 
     @Override

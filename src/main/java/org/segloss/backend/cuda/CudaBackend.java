@@ -8,6 +8,7 @@ import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemAllocHost;
 import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemFreeHost;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
@@ -38,6 +39,7 @@ import org.segloss.ElementType;
 import org.segloss.InvalidInputException;
 import org.segloss.Layout;
 import org.segloss.backend.Backend;
+import org.segloss.backend.BackendBuffer;
 import org.segloss.backend.GradCoefficients;
 import org.segloss.backend.Probe;
 import org.segloss.backend.Problem;
@@ -465,6 +467,17 @@ public final class CudaBackend implements Backend {
         CUdeviceptr partialPtr = partial.ensure((long) g.blocksPerUnit * 8);
         launch(streamReadKernel, "stream_read", g.blocks(), 0, streamReadArgs(b.pointer, partialPtr, b.length(), g));
         return combine(partialPtr, 1, 1, g.blocksPerUnit, 1)[0];
+    }
+
+    @Override
+    public void copy(DeviceBuffer src, DeviceBuffer dst) {
+        CudaBuffer s = own(src, "src");
+        CudaBuffer d = own(dst, "dst");
+        BackendBuffer.requireCopyable(s, d);
+        if (s.length() > 0) {
+            CudaDriver.check(cuMemcpyDtoDAsync(d.pointer, s.pointer, s.length() * 4, stream), "cuMemcpyDtoDAsync");
+            synchronize("copy");
+        }
     }
 
     /** Waits until all work queued on the stream is done (benchmarks time with it). */

@@ -48,6 +48,7 @@ import org.segloss.ElementType;
 import org.segloss.InvalidInputException;
 import org.segloss.Layout;
 import org.segloss.backend.Backend;
+import org.segloss.backend.BackendBuffer;
 import org.segloss.backend.GradCoefficients;
 import org.segloss.backend.PixelTerm;
 import org.segloss.backend.Problem;
@@ -796,6 +797,18 @@ public final class OpenClBackend implements Backend {
             sum += v;
         }
         return sum;
+    }
+
+    @Override
+    public synchronized void copy(DeviceBuffer src, DeviceBuffer dst) {
+        OpenClBuffer s = own(src, "src");
+        OpenClBuffer d = own(dst, "dst");
+        BackendBuffer.requireCopyable(s, d);
+        if (s.length() > 0) {
+            Cl.check(CL.clEnqueueCopyBuffer(queue, s.mem, d.mem, 0, 0, s.length() * Sizeof.cl_float, 0, null, null),
+                    "copy: clEnqueueCopyBuffer");
+            Cl.check(CL.clFinish(queue), "copy: clFinish");
+        }
     }
 
     /** Waits for the queue (benchmarks). */
