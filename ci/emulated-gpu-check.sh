@@ -18,4 +18,6 @@ echo "emulated-gpu-check: built $build/libcuda.so.1"
 # NHWC cases of the shape [1, C, 70000] mean C = 70000 rows (or classes) of one pixel: 70000 blocks, fine
 # on a GPU, hours on fibers; the emulation leaves them out.
 export JAVA_TOOL_OPTIONS="${JAVA_TOOL_OPTIONS:-} -Dsegloss.test.cases=(?!.*nhwc.*70000).*"
+# the benchmarks only show that they run: small shapes (a 1 GiB pass takes hours on fibers)
+export GPU_CHECK_BENCH_SHAPE="${GPU_CHECK_BENCH_SHAPE:-2,3,32,32}" GPU_CHECK_BIG_SHAPE="${GPU_CHECK_BIG_SHAPE:-1,1,128,128}"
 LD_LIBRARY_PATH="$PWD/$build" OUT="${OUT:-$PWD/$build/out}" target/gpu-check/gpu-check.sh

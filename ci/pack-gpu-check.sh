@@ -34,6 +34,18 @@ done
 $MVN dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$CONSOLE_VERSION" \
   -DoutputDirectory="$out/lib-test"
 
+# the OpenCL ICD loader, for GPU machines whose driver brings NVIDIA's OpenCL library but no loader
+ocl_loader="$(/sbin/ldconfig -p | awk '/libOpenCL\.so\.1 .*x86-64/ { print $NF; exit }')"
+if [ -n "$ocl_loader" ]; then
+  mkdir -p "$out/opencl" && cp -L "$ocl_loader" "$out/opencl/libOpenCL.so.1"
+else
+  echo "pack-gpu-check: no libOpenCL.so.1 here (apt-get install ocl-icd-libopencl1); the OpenCL part needs the GPU machine's own" >&2
+fi
+
+# JCublas 12.6 needs libcublas.so.12; for GPU machines with only cuBLAS 13, a shim that forwards the calls of
+# CublasSums (ci/cublas-shim/cublas12_shim.c), used by gpu-check.sh only where libcublas.so.12 is absent
+ci/cublas-shim/build.sh "$out/cublas12-shim"
+
 ci/make-runtime.sh "$out/runtime" >/dev/null
 cp ci/gpu-check.sh "$out/gpu-check.sh"
 chmod +x "$out/gpu-check.sh"
