@@ -28,6 +28,11 @@
 // Resident blocks per SM the passes are compiled for (caps registers at 64 per thread).
 #define MIN_BLOCKS_PER_SM 4
 #define FLUSH 32
+// Elements whose loads a thread issues together before it uses any of them: memory-level
+// parallelism, so a memory-bound pass keeps LOADS requests per thread in flight instead of one.
+// FLUSH is a multiple of both. stream_read holds only one float per element, so it takes more.
+#define LOADS 4
+#define LOADS_STREAM 8
 #define STATS 6
 #define STAT_I 0
 #define STAT_P 1
@@ -239,24 +244,37 @@ __device__ void stats_binary(const float* __restrict__ pred, const void* __restr
     double acc[STATS] = {0, 0, 0, 0, 0, 0};
     for (int k0 = 0; k0 < items; k0 += FLUSH) {
         float f[STATS] = {0, 0, 0, 0, 0, 0};
-#pragma unroll 4
-        for (int k = 0; k < FLUSH; ++k) {
-            long long s = begin + (long long) (k0 + k) * THREADS + threadIdx.x;
-            if (k0 + k >= items || s >= S) break;
-            long long i = pred_index(layout_nhwc, n, c, s, C, S);
-            float x = pred[i];
-            float t = target_value(target, target_type, i);
-            if (bad_pred(x, from_logits)) { f[STAT_BAD_PRED] += 1.0f; continue; }
-            if (bad_target(t)) { f[STAT_BAD_TARGET] += 1.0f; continue; }
-            float p = from_logits ? sigmoid_of(x) : x;
-            f[STAT_I] += p * t;
-            f[STAT_P] += p;
-            f[STAT_T] += t;
-            if (pixel_term == TERM_BCE) {
-                f[STAT_TERM] += from_logits ? bce_logits(x, t) : bce_prob(x, t, eps);
-            } else if (pixel_term == TERM_FOCAL) {
-                f[STAT_TERM] += from_logits ? focal_logits(x, t, pos_weight, neg_weight, gamma)
-                                            : focal_prob(x, t, pos_weight, neg_weight, gamma, eps);
+        for (int k1 = k0; k1 < k0 + FLUSH && k1 < items; k1 += LOADS) {
+            // the loads of LOADS elements first (predicated, no branch between them), then their use,
+            // in the same element order as one at a time
+            float xs[LOADS];
+            float ts[LOADS];
+            bool in[LOADS];
+#pragma unroll
+            for (int u = 0; u < LOADS; ++u) {
+                long long s = begin + (long long) (k1 + u) * THREADS + threadIdx.x;
+                in[u] = k1 + u < items && s < S;
+                long long i = pred_index(layout_nhwc, n, c, in[u] ? s : 0, C, S);
+                xs[u] = in[u] ? pred[i] : 0.0f;
+                ts[u] = in[u] ? target_value(target, target_type, i) : 0.0f;
+            }
+#pragma unroll
+            for (int u = 0; u < LOADS; ++u) {
+                if (!in[u]) continue;
+                float x = xs[u];
+                float t = ts[u];
+                if (bad_pred(x, from_logits)) { f[STAT_BAD_PRED] += 1.0f; continue; }
+                if (bad_target(t)) { f[STAT_BAD_TARGET] += 1.0f; continue; }
+                float p = from_logits ? sigmoid_of(x) : x;
+                f[STAT_I] += p * t;
+                f[STAT_P] += p;
+                f[STAT_T] += t;
+                if (pixel_term == TERM_BCE) {
+                    f[STAT_TERM] += from_logits ? bce_logits(x, t) : bce_prob(x, t, eps);
+                } else if (pixel_term == TERM_FOCAL) {
+                    f[STAT_TERM] += from_logits ? focal_logits(x, t, pos_weight, neg_weight, gamma)
+                                                : focal_prob(x, t, pos_weight, neg_weight, gamma, eps);
+                }
             }
         }
 #pragma unroll
@@ -418,6 +436,30 @@ combine(const double* __restrict__ partial, double* __restrict__ out, int inner,
 
 // ---- grad ----------------------------------------------------------------------------------
 
+// One binary/multilabel element of the grad pass (see grad): dL/dx from logits, dL/dp from probabilities.
+__device__ __forceinline__ float binary_grad(float x, float t, float ps, float a, float b, int from_logits,
+                                             int pixel_term, int region, float pos_weight, float neg_weight,
+                                             float gamma, float eps) {
+    float d = 0.0f;
+    if (from_logits) {
+        float p = sigmoid_of(x);
+        if (pixel_term == TERM_BCE) {
+            d += ps * (p - t);
+        } else if (pixel_term == TERM_FOCAL) {
+            d += ps * focal_logits_grad(x, t, pos_weight, neg_weight, gamma);
+        }
+        if (region) d += (t * a + b) * p * sigmoid_of(-x);
+    } else {
+        if (pixel_term == TERM_BCE) {
+            d += ps * bce_prob_grad(x, t, eps);
+        } else if (pixel_term == TERM_FOCAL) {
+            d += ps * focal_prob_grad(x, t, pos_weight, neg_weight, gamma, eps);
+        }
+        if (region) d += t * a + b;
+    }
+    return d;
+}
+
 // Binary/multilabel, per element with ps = pixel_scale[c], A = region_a[row], B = region_b[row]:
 //   from probabilities: dL/dp = ps dterm/dp + (t A + B)
 //   from logits:        dL/dx = ps dterm/dx + (t A + B) p (1 - p), dterm/dx = p - t (bce).
@@ -443,30 +485,27 @@ grad(const float* __restrict__ pred, const void* __restrict__ target, const floa
         float ps = pixel_scale[c];
         float a = region_a[unit];
         float b = region_b[unit];
-        for (int k = 0; k < items; ++k) {
-            long long s = begin + (long long) k * THREADS + threadIdx.x;
-            if (s >= S) break;
-            long long i = pred_index(layout_nhwc, n, c, s, C, S);
-            float x = pred[i];
-            float t = target_value(target, target_type, i);
-            float d = 0.0f;
-            if (from_logits) {
-                float p = sigmoid_of(x);
-                if (pixel_term == TERM_BCE) {
-                    d += ps * (p - t);
-                } else if (pixel_term == TERM_FOCAL) {
-                    d += ps * focal_logits_grad(x, t, pos_weight, neg_weight, gamma);
-                }
-                if (region) d += (t * a + b) * p * sigmoid_of(-x);
-            } else {
-                if (pixel_term == TERM_BCE) {
-                    d += ps * bce_prob_grad(x, t, eps);
-                } else if (pixel_term == TERM_FOCAL) {
-                    d += ps * focal_prob_grad(x, t, pos_weight, neg_weight, gamma, eps);
-                }
-                if (region) d += t * a + b;
+        for (int k1 = 0; k1 < items; k1 += LOADS) {
+            // the loads of LOADS elements first, then their gradients (see stats_binary)
+            float xs[LOADS];
+            float ts[LOADS];
+            long long is[LOADS];
+            bool in[LOADS];
+#pragma unroll
+            for (int u = 0; u < LOADS; ++u) {
+                long long s = begin + (long long) (k1 + u) * THREADS + threadIdx.x;
+                in[u] = k1 + u < items && s < S;
+                is[u] = pred_index(layout_nhwc, n, c, in[u] ? s : 0, C, S);
+                xs[u] = in[u] ? pred[is[u]] : 0.0f;
+                ts[u] = in[u] ? target_value(target, target_type, is[u]) : 0.0f;
             }
-            out[i] = d;
+#pragma unroll
+            for (int u = 0; u < LOADS; ++u) {
+                if (in[u]) {
+                    out[is[u]] = binary_grad(xs[u], ts[u], ps, a, b, from_logits, pixel_term, region, pos_weight,
+                                             neg_weight, gamma, eps);
+                }
+            }
         }
         return;
     }
@@ -643,11 +682,15 @@ stream_read(const float* __restrict__ data, double* __restrict__ partial, long l
     double acc[1] = {0.0};
     for (int k0 = 0; k0 < items; k0 += FLUSH) {
         float f = 0.0f;
-#pragma unroll 4
-        for (int k = 0; k < FLUSH; ++k) {
-            long long i = begin + (long long) (k0 + k) * THREADS + threadIdx.x;
-            if (k0 + k >= items || i >= length) break;
-            f += data[i];
+        for (int k1 = k0; k1 < k0 + FLUSH && k1 < items; k1 += LOADS_STREAM) {
+            float v[LOADS_STREAM];
+#pragma unroll
+            for (int u = 0; u < LOADS_STREAM; ++u) {
+                long long i = begin + (long long) (k1 + u) * THREADS + threadIdx.x;
+                v[u] = k1 + u < items && i < length ? data[i] : 0.0f;
+            }
+#pragma unroll
+            for (int u = 0; u < LOADS_STREAM; ++u) f += v[u];
         }
         acc[0] += (double) f;
     }
