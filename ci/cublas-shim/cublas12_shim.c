@@ -13,6 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* The dl functions at their oldest symbol version, so the shim also loads on glibc before 2.34
+   (where they live in libdl.so.2, which a JVM has loaded already); newer glibc keeps these versions. */
+__asm__(".symver dlopen,dlopen@GLIBC_2.2.5");
+__asm__(".symver dlsym,dlsym@GLIBC_2.2.5");
+__asm__(".symver dlerror,dlerror@GLIBC_2.2.5");
+
 typedef int cublas_status;
 #define CUBLAS_STATUS_NOT_INITIALIZED 1
 
