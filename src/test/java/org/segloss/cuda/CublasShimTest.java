@@ -52,7 +52,7 @@ class CublasShimTest {
 
         String out = run(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Djava.io.tmpdir=" + Files.createDirectories(dir.resolve("jvm-tmp")),
-                "-cp", System.getProperty("java.class.path"), CublasShimChild.class.getName()),
+                "-cp", CudaProbeTest.childClassPath(), CublasShimChild.class.getName()),
                 Map.of("LD_LIBRARY_PATH", shim.toString(), "SEGLOSS_CUBLAS13", cublas13.toString()));
         Map<String, String> values = new HashMap<>();
         for (String line : out.split("\\R")) {

@@ -173,7 +173,7 @@ class CudaProbeTest {
      * The class path of the child JVM: {@code segloss.test.classpath} when set (the JUnit console
      * launcher of ci/gpu-check.sh loads tests from its own class loader), else this JVM's.
      */
-    private static String childClassPath() {
+    static String childClassPath() {
         String cp = System.getProperty("segloss.test.classpath");
         return cp == null || cp.isBlank() ? System.getProperty("java.class.path") : cp;
     }
