@@ -25,7 +25,8 @@ import org.segloss.backend.cpu.CpuBackend;
  * (fails when the environment requires the backend, see {@link TestBackends}).
  *
  * <p>{@code -Dsegloss.test.cases=REGEX} keeps only the cases whose name matches (ci/emulated-gpu-check.sh
- * uses it to leave out the nhwc cases with thousands of rows, which take hours on the emulated GPU).
+ * uses it to leave out the nhwc cases with thousands of channels, which take minutes to hours each on the
+ * emulated GPU).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class BackendAgreementTest {
