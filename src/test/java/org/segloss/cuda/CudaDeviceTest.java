@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
-import java.util.stream.Stream;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
@@ -17,9 +14,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-import org.segloss.ConfusionCounts;
 import org.segloss.DeviceBuffer;
 import org.segloss.ElementType;
 import org.segloss.Layout;
@@ -36,11 +30,10 @@ import org.segloss.backend.cuda.CublasSums;
 import org.segloss.backend.cuda.CudaBackend;
 
 /**
- * What only a GPU can show: the kernels agree with the scalar CPU reference over a table of modes,
- * losses, layouts and target types; sums are bit-identical from run to run; caller device memory and
- * a caller stream work without a host copy; 64-bit indexing past 2^31 elements; cuBLAS agrees with
- * the kernel sums. Skips with the probe's reason without a usable CUDA device (fails under
- * {@code SEGLOSS_REQUIRE_CUDA=1}).
+ * What only a GPU can show besides the agreement table ({@link CudaAgreementTest}): sums are
+ * bit-identical from run to run; caller device memory and a caller stream work without a host copy;
+ * 64-bit indexing past 2^31 elements; cuBLAS agrees with the kernel sums. Skips with the probe's
+ * reason without a usable CUDA device (fails under {@code SEGLOSS_REQUIRE_CUDA=1}).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CudaDeviceTest {
@@ -68,128 +61,6 @@ class CudaDeviceTest {
 
     private CudaBackend backend() {
         return (CudaBackend) cuda.backend();
-    }
-
-    /** One row of the comparison table. */
-    record Case(Loss loss, Mode mode, boolean logits, Layout layout, ElementType target, long[] shape) {
-        @Override
-        public String toString() {
-            return loss + " " + mode + (logits ? " logits " : " probs ") + layout + " " + target + " "
-                    + java.util.Arrays.toString(shape);
-        }
-    }
-
-    static Stream<Case> cases() {
-        List<Case> out = new ArrayList<>();
-        long[][] shapes = {{2, 3, 17, 19}, {1, 1, 70000}, {3, 4, 5}};
-        for (Loss loss : new Loss[] {Loss.BCE, Loss.DICE, Loss.IOU, Loss.FOCAL, Loss.TVERSKY, Loss.BCE_LOGDICE}) {
-            for (boolean logits : new boolean[] {true, false}) {
-                for (Layout layout : Layout.values()) {
-                    for (ElementType t : new ElementType[] {ElementType.FLOAT32, ElementType.UINT8}) {
-                        for (long[] shape : shapes) {
-                            out.add(new Case(loss, Mode.MULTILABEL, logits, layout, t, shape));
-                        }
-                    }
-                }
-            }
-        }
-        long[][] mcShapes = {{2, 5, 13, 11}, {1, 2, 70000}, {2, 40, 300}};
-        for (Loss loss : new Loss[] {Loss.CE, Loss.DICE, Loss.FOCAL, Loss.IOU, Loss.CE_LOGDICE}) {
-            for (boolean logits : new boolean[] {true, false}) {
-                for (Layout layout : Layout.values()) {
-                    for (ElementType t : new ElementType[] {ElementType.UINT8, ElementType.INT32}) {
-                        for (long[] shape : mcShapes) {
-                            out.add(new Case(loss, Mode.MULTICLASS, logits, layout, t, shape));
-                        }
-                    }
-                }
-            }
-        }
-        // -Dsegloss.test.cases=REGEX keeps the cases whose name matches (e.g. to run a part on the emulated GPU)
-        String filter = System.getProperty("segloss.test.cases", "");
-        return out.stream().filter(k -> filter.isEmpty() || k.toString().matches(filter));
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("cases")
-    void lossAndGradientAgreeWithTheScalarCpuReference(Case k) {
-        Random rnd = new Random(k.toString().hashCode());
-        long total = 1;
-        for (long d : k.shape) {
-            total *= d;
-        }
-        int c = (int) (k.layout == Layout.NHWC ? k.shape[k.shape.length - 1] : k.shape[1]);
-        float[] pred = new float[(int) total];
-        for (int i = 0; i < pred.length; i++) {
-            pred[i] = k.logits ? (float) (rnd.nextGaussian() * 3) : rnd.nextFloat();
-        }
-        LossSpec.Builder b = LossSpec.builder(k.loss, k.mode).fromLogits(k.logits).layout(k.layout);
-        Object target;
-        if (k.mode == Mode.MULTICLASS) {
-            int pixels = (int) (total / c);
-            int ignore = k.target == ElementType.UINT8 ? 255 : -1;
-            b.ignoreIndex(ignore);
-            if (k.target == ElementType.UINT8) {
-                byte[] y = new byte[pixels];
-                for (int i = 0; i < pixels; i++) {
-                    y[i] = (byte) (rnd.nextInt(10) == 0 ? ignore : rnd.nextInt(c));
-                }
-                target = y;
-            } else {
-                int[] y = new int[pixels];
-                for (int i = 0; i < pixels; i++) {
-                    y[i] = rnd.nextInt(10) == 0 ? ignore : rnd.nextInt(c);
-                }
-                target = y;
-            }
-        } else if (k.target == ElementType.UINT8) {
-            byte[] t = new byte[(int) total];
-            for (int i = 0; i < t.length; i++) {
-                t[i] = (byte) rnd.nextInt(2);
-            }
-            target = t;
-        } else {
-            float[] t = new float[(int) total];
-            for (int i = 0; i < t.length; i++) {
-                t[i] = rnd.nextFloat() < 0.3f ? rnd.nextFloat() : rnd.nextInt(2);
-            }
-            target = t;
-        }
-        LossSpec spec = b.build();
-        float[] gradCuda = new float[pred.length];
-        float[] gradCpu = new float[pred.length];
-        LossResult rc = forwardBackward(cuda, spec, pred, k.shape, target, gradCuda);
-        LossResult rr = forwardBackward(cpu, spec, pred, k.shape, target, gradCpu);
-        assertEquals(rr.value(), rc.value(), 2e-5 * Math.max(1, Math.abs(rr.value())), "loss value");
-        double scale = 0;
-        for (float g : gradCpu) {
-            scale = Math.max(scale, Math.abs(g));
-        }
-        for (int i = 0; i < pred.length; i++) {
-            assertEquals(gradCpu[i], gradCuda[i], 1e-4 * scale + 1e-9, "gradient element " + i);
-        }
-        ConfusionCounts cc = confusion(cuda, k, spec, pred, target);
-        ConfusionCounts cr = confusion(cpu, k, spec, pred, target);
-        for (int ci = 0; ci < c; ci++) {
-            assertEquals(cr.tp(ci), cc.tp(ci), "TP of class " + ci);
-            assertEquals(cr.fp(ci), cc.fp(ci), "FP of class " + ci);
-            assertEquals(cr.fn(ci), cc.fn(ci), "FN of class " + ci);
-            assertEquals(cr.tn(ci), cc.tn(ci), "TN of class " + ci);
-        }
-    }
-
-    private static LossResult forwardBackward(LossEngine e, LossSpec spec, float[] pred, long[] shape, Object target,
-                                              float[] grad) {
-        if (target instanceof byte[]) {
-            return e.forwardBackward(spec, pred, shape, (byte[]) target, grad);
-        } else if (target instanceof int[]) {
-            return e.forwardBackward(spec, pred, shape, (int[]) target, grad);
-        }
-        return e.forwardBackward(spec, pred, shape, (float[]) target, grad);
-    }
-
-    private static ConfusionCounts confusion(LossEngine e, Case k, LossSpec spec, float[] pred, Object target) {
-        return e.confusion(k.mode, k.logits, k.layout, spec.ignoreIndex(), 0.5, pred, k.shape, target);
     }
 
     @Test
