@@ -89,16 +89,20 @@ __device__ __forceinline__ float bce_logits(float x, float t) {
     return fmaxf(x, 0.0f) - x * t + log1pf(expf(-fabsf(x)));
 }
 
-// bce from probabilities: -(t log pc + (1 - t) log(1 - pc)), pc = clamp(p).
+// bce from probabilities: -(t log pc + (1 - t) log qc), pc = clamp(p), qc = clamp(1 - p).
+// qc is clamped itself rather than computed as 1 - pc: in float, 1 - clamp(p) near p = 1 is
+// 1 - 0.99999988f = 1.19e-7, not eps = 1e-7 (the double reference's 1 - pc), and log would be off by 0.17.
 __device__ __forceinline__ float bce_prob(float p, float t, float eps) {
     float pc = clamp_prob(p, eps);
-    return -(t * logf(pc) + (1.0f - t) * logf(1.0f - pc));
+    float qc = clamp_prob(1.0f - p, eps);
+    return -(t * logf(pc) + (1.0f - t) * logf(qc));
 }
 
-// d bce / dp = -t / pc + (1 - t) / (1 - pc).
+// d bce / dp = -t / pc + (1 - t) / qc.
 __device__ __forceinline__ float bce_prob_grad(float p, float t, float eps) {
     float pc = clamp_prob(p, eps);
-    return -t / pc + (1.0f - t) / (1.0f - pc);
+    float qc = clamp_prob(1.0f - p, eps);
+    return -t / pc + (1.0f - t) / qc;
 }
 
 // focal from logits: aw t q^g softplus(-x) + nw (1 - t) p^g softplus(x), p = sigmoid(x), q = sigmoid(-x).
@@ -117,17 +121,18 @@ __device__ __forceinline__ float focal_logits_grad(float x, float t, float aw, f
     return -aw * t * (g * p * qg * softplus_of(-x) + qg * q) + nw * (1.0f - t) * (g * pg * q * softplus_of(x) + pg * p);
 }
 
-// focal from probabilities at pc: -aw t (1-pc)^g log pc - nw (1-t) pc^g log(1-pc).
+// focal from probabilities, pc = clamp(p), qc = clamp(1 - p) (see bce_prob):
+//   -aw t qc^g log pc - nw (1-t) pc^g log qc.
 __device__ __forceinline__ float focal_prob(float p, float t, float aw, float nw, float g, float eps) {
     float pc = clamp_prob(p, eps);
-    float qc = 1.0f - pc;
+    float qc = clamp_prob(1.0f - p, eps);
     return -aw * t * pow_g(qc, g) * logf(pc) - nw * (1.0f - t) * pow_g(pc, g) * logf(qc);
 }
 
-// d focal / dp at pc: -aw t (-g qc^(g-1) log pc + qc^g / pc) - nw (1-t) (g pc^(g-1) log qc - pc^g / qc).
+// d focal / dp at pc, qc: -aw t (-g qc^(g-1) log pc + qc^g / pc) - nw (1-t) (g pc^(g-1) log qc - pc^g / qc).
 __device__ __forceinline__ float focal_prob_grad(float p, float t, float aw, float nw, float g, float eps) {
     float pc = clamp_prob(p, eps);
-    float qc = 1.0f - pc;
+    float qc = clamp_prob(1.0f - p, eps);
     float pos = (g == 0.0f ? 0.0f : -g * powf(qc, g - 1.0f) * logf(pc)) + pow_g(qc, g) / pc;
     float neg = (g == 0.0f ? 0.0f : g * powf(pc, g - 1.0f) * logf(qc)) - pow_g(pc, g) / qc;
     return -aw * t * pos - nw * (1.0f - t) * neg;
@@ -348,7 +353,9 @@ __device__ void stats_multiclass(const float* __restrict__ pred, const void* __r
                     if (pixel_term == TERM_CE) {
                         term = -log_py;
                     } else if (pixel_term == TERM_FOCAL) {
-                        term = -pow_g(1.0f - py, gamma) * log_py;
+                        // 1 - p_y: from probabilities clamp(1 - x_y) (see bce_prob)
+                        float qy = from_logits ? 1.0f - py : clamp_prob(1.0f - x_y, eps);
+                        term = -pow_g(qy, gamma) * log_py;
                     }
                 }
             }
@@ -547,7 +554,7 @@ grad(const float* __restrict__ pred, const void* __restrict__ target, const floa
                 slope = ps * focal_multiclass_slope(log_py, py, gamma);
             } else {
                 float pc = clamp_prob(py, eps);
-                float qc = 1.0f - pc;
+                float qc = clamp_prob(1.0f - py, eps);
                 float first = gamma == 0.0f ? 0.0f : gamma * powf(qc, gamma - 1.0f) * logf(pc);
                 slope = ps * (first - pow_g(qc, gamma) / pc);
             }

@@ -2,6 +2,7 @@ package org.segloss.opencl;
 
 import org.segloss.BackendAgreementTest;
 import org.segloss.Mode;
+import org.segloss.backend.opencl.OpenClBackend;
 
 /** The OpenCL kernels (PoCL in CI) agree with the scalar CPU reference over the table of {@link BackendAgreementTest}. */
 class OpenClAgreementTest extends BackendAgreementTest {
@@ -14,18 +15,11 @@ class OpenClAgreementTest extends BackendAgreementTest {
      */
     private static final Tolerances OPENCL = new Tolerances(1e-5, 1e-30, 1e-5, 1e-6, 0);
 
-    /**
-     * The multiclass kernels keep NUM_CLASSES per-work-item arrays (stats.cl, confusion.cl); 70000 classes overflow
-     * PoCL's work-item stack and the JVM dies with a segmentation fault, where the backend should refuse or take
-     * another path. The largest class count the table runs on OpenCL is 1000, which passes.
-     */
-    private static final int MOST_CLASSES_RUN = 1000;
-
+    /** Multiclass cases with more classes than the kernels hold are refused with the backend's limit. */
     @Override
-    protected String knownGap(Case k) {
-        if (k.mode() == Mode.MULTICLASS && k.channels() > MOST_CLASSES_RUN) {
-            return "known gap: the OpenCL multiclass kernels crash (segmentation fault on PoCL) with " + k.channels()
-                    + " classes; the table runs them with at most " + MOST_CLASSES_RUN;
+    protected String documentedLimit(Case k) {
+        if (k.mode() == Mode.MULTICLASS && k.channels() > OpenClBackend.MAX_MULTICLASS_CLASSES) {
+            return OpenClBackend.tooManyClasses(k.channels());
         }
         return null;
     }

@@ -456,11 +456,29 @@ public final class OpenClBackend implements Backend {
     // ---- defines and geometry --------------------------------------------------------------
 
     /**
+     * Most classes a multiclass pass takes here: the kernels keep, per work-item, the pixel's C values and
+     * per-class accumulators in private memory (about 24 bytes per class), which past a few thousand classes
+     * overflows a CPU device's work-item stack (PoCL dies with 70000) and spills on GPUs. The cpu and cuda
+     * backends take any number; segmentation label sets are far smaller (ADE20K 150, COCO-stuff 182, LVIS 1203
+     * would need the cuda or cpu backend).
+     */
+    public static final int MAX_MULTICLASS_CLASSES = 1024;
+
+    /** The refusal of a multiclass problem with more than {@link #MAX_MULTICLASS_CLASSES} classes. */
+    public static String tooManyClasses(long classes) {
+        return "the opencl backend takes at most " + MAX_MULTICLASS_CLASSES + " classes in multiclass mode (C, the"
+                + " class axis of pred), was " + classes + "; the cpu and cuda backends take any number";
+    }
+
+    /**
      * Problem defines plus ours: ITEMS, NUM_CLASSES (multiclass), GAMMA_KIND (focal). Defines a kernel does
      * not read are normalised so that fewer programs are built: the binary kernels take the layout from
      * their runtime geometry (LAYOUT_NHWC=0), confusion needs no pixel term, region flag or gamma.
      */
     static String defines(Problem p, int items, boolean confusion) {
+        if (p.multiclass && p.c > MAX_MULTICLASS_CLASSES) {
+            throw new InvalidInputException(tooManyClasses(p.c));
+        }
         String d = p.defines();
         if (!p.multiclass) {
             d = d.replace("-DLAYOUT_NHWC=1", "-DLAYOUT_NHWC=0");
