@@ -61,6 +61,8 @@ fi
 echo "gpu-check: cuBLAS: $cublas"
 
 jvm=(--add-modules jdk.incubator.vector -Xss4m -Xmx16g -Dsegloss.test.classpath="$cp")
+# JCuda and JOCL load their JNI libraries with System.load: allowed without a warning on runtimes that know the flag
+"$JAVA" --enable-native-access=ALL-UNNAMED -version >/dev/null 2>&1 && jvm+=(--enable-native-access=ALL-UNNAMED)
 segloss() { "$JAVA" "${jvm[@]}" -cp "$cp" org.segloss.cli.Main "$@"; }
 segloss info > "$out/info.txt" 2>&1
 sed 's/^/  info: /' "$out/info.txt"
