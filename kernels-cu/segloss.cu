@@ -230,6 +230,25 @@ __device__ __forceinline__ void block_sum(double (&v)[K], double (*slots)[32]) {
     __syncthreads();
 }
 
+// Loads elements k1 .. k1 + LOADS - 1 of this thread in row (n, c) (element k at
+// begin + k THREADS + threadIdx.x) before any is used, predicated on the bounds with no branch
+// between the loads, so LOADS loads of pred and target are in flight together (see LOADS).
+// in[u] says whether element k1 + u exists; is[u] is its pred index (0 when it does not).
+__device__ __forceinline__ void load_binary_group(const float* __restrict__ pred, const void* __restrict__ target,
+                                                  int target_type, int layout_nhwc, long long n, long long c,
+                                                  long long C, long long S, long long begin, int k1, int items,
+                                                  float (&xs)[LOADS], float (&ts)[LOADS], long long (&is)[LOADS],
+                                                  bool (&in)[LOADS]) {
+#pragma unroll
+    for (int u = 0; u < LOADS; ++u) {
+        long long s = begin + (long long) (k1 + u) * THREADS + threadIdx.x;
+        in[u] = k1 + u < items && s < S;
+        is[u] = pred_index(layout_nhwc, n, c, in[u] ? s : 0, C, S);
+        xs[u] = in[u] ? pred[is[u]] : 0.0f;
+        ts[u] = in[u] ? target_value(target, target_type, is[u]) : 0.0f;
+    }
+}
+
 // ---- stats ---------------------------------------------------------------------------------
 
 // Binary/multilabel, per row (n, c), over the valid elements:
@@ -250,19 +269,12 @@ __device__ void stats_binary(const float* __restrict__ pred, const void* __restr
     for (int k0 = 0; k0 < items; k0 += FLUSH) {
         float f[STATS] = {0, 0, 0, 0, 0, 0};
         for (int k1 = k0; k1 < k0 + FLUSH && k1 < items; k1 += LOADS) {
-            // the loads of LOADS elements first (predicated, no branch between them), then their use,
-            // in the same element order as one at a time
+            // the loads of LOADS elements first, then their use in the same element order as one at a time
             float xs[LOADS];
             float ts[LOADS];
+            long long is[LOADS];
             bool in[LOADS];
-#pragma unroll
-            for (int u = 0; u < LOADS; ++u) {
-                long long s = begin + (long long) (k1 + u) * THREADS + threadIdx.x;
-                in[u] = k1 + u < items && s < S;
-                long long i = pred_index(layout_nhwc, n, c, in[u] ? s : 0, C, S);
-                xs[u] = in[u] ? pred[i] : 0.0f;
-                ts[u] = in[u] ? target_value(target, target_type, i) : 0.0f;
-            }
+            load_binary_group(pred, target, target_type, layout_nhwc, n, c, C, S, begin, k1, items, xs, ts, is, in);
 #pragma unroll
             for (int u = 0; u < LOADS; ++u) {
                 if (!in[u]) continue;
@@ -493,19 +505,12 @@ grad(const float* __restrict__ pred, const void* __restrict__ target, const floa
         float a = region_a[unit];
         float b = region_b[unit];
         for (int k1 = 0; k1 < items; k1 += LOADS) {
-            // the loads of LOADS elements first, then their gradients (see stats_binary)
+            // the loads of LOADS elements first, then their gradients
             float xs[LOADS];
             float ts[LOADS];
             long long is[LOADS];
             bool in[LOADS];
-#pragma unroll
-            for (int u = 0; u < LOADS; ++u) {
-                long long s = begin + (long long) (k1 + u) * THREADS + threadIdx.x;
-                in[u] = k1 + u < items && s < S;
-                is[u] = pred_index(layout_nhwc, n, c, in[u] ? s : 0, C, S);
-                xs[u] = in[u] ? pred[is[u]] : 0.0f;
-                ts[u] = in[u] ? target_value(target, target_type, is[u]) : 0.0f;
-            }
+            load_binary_group(pred, target, target_type, layout_nhwc, n, c, C, S, begin, k1, items, xs, ts, is, in);
 #pragma unroll
             for (int u = 0; u < LOADS; ++u) {
                 if (in[u]) {
