@@ -1,17 +1,13 @@
 package org.segloss.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,16 +40,17 @@ class CublasShimTest {
         assumeTrue(Files.isRegularFile(build), "ci/cublas-shim/build.sh not found from " + Path.of("").toAbsolutePath()
                 + " (the test runs from the repository root)");
         Path shim = dir.resolve("shim");
-        run(List.of("bash", build.toString(), shim.toString()), Map.of());
+        ToolRun.run(List.of("bash", build.toString(), shim.toString()), Map.of(), "is not available");
         Path source = dir.resolve("cublas13.c");
         Files.writeString(source, CUBLAS13_STAND_IN);
         Path cublas13 = dir.resolve("libcublas.so.13");
-        run(List.of("gcc", "-shared", "-fPIC", "-o", cublas13.toString(), source.toString()), Map.of());
+        ToolRun.run(List.of("gcc", "-shared", "-fPIC", "-o", cublas13.toString(), source.toString()), Map.of(),
+                "is not available to build the stand-in cuBLAS 13");
 
-        String out = run(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        String out = ToolRun.run(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Djava.io.tmpdir=" + Files.createDirectories(dir.resolve("jvm-tmp")),
                 "-cp", CudaProbeTest.childClassPath(), CublasShimChild.class.getName()),
-                Map.of("LD_LIBRARY_PATH", shim.toString(), "SEGLOSS_CUBLAS13", cublas13.toString()));
+                Map.of("LD_LIBRARY_PATH", shim.toString(), "SEGLOSS_CUBLAS13", cublas13.toString()), "is not available");
         Map<String, String> values = new HashMap<>();
         for (String line : out.split("\\R")) {
             int eq = line.indexOf('=');
@@ -65,21 +62,5 @@ class CublasShimTest {
             assertEquals("0", values.get(call), call + " status; child printed:\n" + out);
         }
         assertEquals(6.11f, Float.parseFloat(values.get("dot")), 1e-6f, "the stand-in's sdot result: " + out);
-    }
-
-    private static String run(List<String> cmd, Map<String, String> env) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().putAll(env);
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            assumeTrue(false, cmd.get(0) + " is not available: " + e.getMessage());
-            throw e;
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), String.join(" ", cmd) + " did not finish:\n" + out);
-        assertEquals(0, p.exitValue(), String.join(" ", cmd) + " failed:\n" + out);
-        return out;
     }
 }

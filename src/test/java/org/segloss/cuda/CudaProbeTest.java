@@ -156,16 +156,8 @@ class CudaProbeTest {
         Files.createDirectories(lib);
         Path c = lib.resolve("stub.c");
         Files.writeString(c, "/* stand-in for the NVIDIA driver, written by CudaProbeTest */\n" + source);
-        List<String> gcc = List.of("gcc", "-shared", "-fPIC", "-o", lib.resolve("libcuda.so.1").toString(), c.toString());
-        Process p;
-        try {
-            p = new ProcessBuilder(gcc).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            Assumptions.abort("gcc is not available to build the stub libcuda.so.1: " + e.getMessage());
-            throw e;
-        }
-        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "gcc failed: " + log);
+        ToolRun.run(List.of("gcc", "-shared", "-fPIC", "-o", lib.resolve("libcuda.so.1").toString(), c.toString()),
+                Map.of(), "is not available to build the stub libcuda.so.1");
         return runChild(lib);
     }
 
