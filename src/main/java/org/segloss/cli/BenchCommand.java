@@ -330,9 +330,6 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
         }
-        for (Row r : rows) {
-            r.copyGbps = lastCopyGbps;
-        }
         return rows;
     }
 
@@ -365,8 +362,9 @@ final class BenchCommand implements Callable<Integer> {
     /** What the last backend's summary line says about cuBLAS (empty off cuda). */
     private String cublasNote = "";
 
-    private static Row row(LossEngine engine, Case c, String pass, long elements, double ms, double floorMs, int runs,
-                           long bytes) {
+    /** A measured row of {@code engine}'s backend, whose copy bandwidth is {@link #lastCopyGbps}. */
+    private Row row(LossEngine engine, Case c, String pass, long elements, double ms, double floorMs, int runs,
+                    long bytes) {
         Row r = new Row();
         r.backend = engine.backendName();
         r.device = engine.device();
@@ -377,6 +375,7 @@ final class BenchCommand implements Callable<Integer> {
         r.floorMs = floorMs;
         r.runs = runs;
         r.bytes = bytes;
+        r.copyGbps = lastCopyGbps;
         return r;
     }
 
