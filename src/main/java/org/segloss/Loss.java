@@ -19,7 +19,9 @@ public enum Loss {
     /** Cross-entropy; multiclass. */
     CE("ce", true, false),
     /** ce - log(max(mean Dice, eps)); multiclass. */
-    CE_LOGDICE("ce_logdice", true, true);
+    CE_LOGDICE("ce_logdice", true, true),
+    /** Lovasz hinge (binary, multilabel; from logits) or Lovasz-Softmax (multiclass), Berman et al. 2018. */
+    LOVASZ("lovasz", false, false);
 
     private final String id;
     private final boolean pixelTerm;
@@ -70,7 +72,7 @@ public enum Loss {
                 }
             }
         }
-        throw new InvalidInputException("loss must be one of bce, dice, iou, focal, tversky, bce_logdice, ce, ce_logdice, was " + name);
+        throw new InvalidInputException("loss must be one of bce, dice, iou, focal, tversky, bce_logdice, ce, ce_logdice, lovasz, was " + name);
     }
 
     @Override

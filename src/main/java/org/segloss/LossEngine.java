@@ -11,6 +11,7 @@ import org.segloss.backend.PixelTerm;
 import org.segloss.backend.Problem;
 import org.segloss.internal.Finalizer;
 import org.segloss.internal.HostValues;
+import org.segloss.internal.LovaszPass;
 
 /**
  * Computes losses and gradients on one backend. Create it with {@link #create()} (the dispatcher
@@ -258,6 +259,11 @@ public final class LossEngine implements AutoCloseable {
     private LossResult pass(LossSpec spec, Problem problem, DeviceBuffer pred, DeviceBuffer target, DeviceBuffer grad,
                             FloatBuffer hostPred, Buffer hostTarget) {
         Backend b = backend();
+        if (spec.loss() == Loss.LOVASZ) {
+            LovaszPass.Outcome lz = LovaszPass.run(b, spec, problem, pred, target, grad, hostPred, hostTarget);
+            return new LossResult(spec, b.name(), b.device(), problem.n, (int) problem.c, lz.value, 0, 0, Double.NaN,
+                    null, null, null, null);
+        }
         double[] stats = b.stats(problem, pred, target);
         long[] bad = Finalizer.badCounts(problem, stats);
         if (bad != null) {
@@ -345,7 +351,7 @@ public final class LossEngine implements AutoCloseable {
             throw new InvalidInputException("grad must be a float32 buffer of " + total + " values, was "
                     + gradType + " of " + gradLength);
         }
-        if (spec.ignoreIndex() != null && !multiclass) {
+        if (spec.ignoreIndex() != null && !multiclass && spec.loss() != Loss.LOVASZ) {
             throw new InvalidInputException("ignore_index applies to multiclass mode only, was " + spec.ignoreIndex()
                     + " in " + spec.mode() + " mode");
         }

@@ -266,7 +266,24 @@ public final class LossSpec {
                     throw new InvalidInputException("class_weights must not be all 0, was " + Arrays.toString(classWeights));
                 }
             }
+            if (loss == Loss.LOVASZ) {
+                refuseForLovasz();
+            }
             return new LossSpec(this);
+        }
+
+        /** Lovasz: the hinge form needs logits; options of the other losses do not apply. */
+        private void refuseForLovasz() {
+            if (mode != Mode.MULTICLASS && !fromLogits) {
+                throw new InvalidInputException("lovasz in " + mode + " mode is the Lovasz hinge of logits: from_logits must"
+                        + " be true, was false");
+            }
+            if (classWeights != null) {
+                throw new InvalidInputException("class_weights do not apply to lovasz, were " + Arrays.toString(classWeights));
+            }
+            if (!includeBackground) {
+                throw new InvalidInputException("include_background = false does not apply to lovasz");
+            }
         }
     }
 }

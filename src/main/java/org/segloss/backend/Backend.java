@@ -97,4 +97,13 @@ public interface Backend extends AutoCloseable {
     /** Releases every resource. Later calls throw {@link IllegalStateException}. Idempotent. */
     @Override
     void close();
+
+    /**
+     * The Lovasz pass (see {@link LovaszProblem}): counts per segment, handed to {@code weights} (which may
+     * throw to refuse the input; nothing is sorted or written then), a deterministic sort of each segment's
+     * errors (decreasing, ties by lower element index), the Lovasz gradient over the sorted order, and, when
+     * {@code gradOut} is not null, the gradient scattered back. Returns the term of each segment.
+     */
+    double[] lovasz(LovaszProblem problem, DeviceBuffer pred, DeviceBuffer target, LovaszProblem.Weights weights,
+                    DeviceBuffer gradOut);
 }

@@ -11,6 +11,7 @@ import org.segloss.Layout;
 import org.segloss.backend.Backend;
 import org.segloss.backend.BackendBuffer;
 import org.segloss.backend.GradCoefficients;
+import org.segloss.backend.LovaszProblem;
 import org.segloss.backend.PixelTerm;
 import org.segloss.backend.Problem;
 
@@ -233,6 +234,19 @@ public final class CpuBackend implements Backend {
     @Override
     public void close() {
         closed = true;
+    }
+
+    @Override
+    public double[] lovasz(LovaszProblem q, DeviceBuffer pred, DeviceBuffer target, LovaszProblem.Weights weights,
+                           DeviceBuffer gradOut) {
+        CpuBuffer x = own(pred, "pred");
+        CpuBuffer t = own(target, "target");
+        CpuBuffer g = gradOut == null ? null : own(gradOut, "grad");
+        if (g != null && (g.type != ElementType.FLOAT32 || g.length() != q.problem.predLength())) {
+            throw new InvalidInputException("grad must be a float buffer of " + q.problem.predLength() + " elements, was "
+                    + g.type + " of " + g.length());
+        }
+        return CpuLovasz.run(q, x, t, weights, g);
     }
 
     /** Index of element (n, c, s) of pred. */
