@@ -50,6 +50,7 @@ import org.segloss.Layout;
 import org.segloss.backend.Backend;
 import org.segloss.backend.BackendBuffer;
 import org.segloss.backend.GradCoefficients;
+import org.segloss.backend.LovaszProblem;
 import org.segloss.backend.PixelTerm;
 import org.segloss.backend.Problem;
 import org.segloss.internal.Constants;
@@ -869,9 +870,125 @@ public final class OpenClBackend implements Backend {
         }
     }
 
+    /** Elements (or sorted ranks) per work-item in the Lovasz passes. */
+    static final int ITEMS_LOVASZ = 16;
+
+    /**
+     * The Lovasz pass ({@code kernels-cl/lovasz.cl}): items (key, index) of 8 bytes per pred element, the only
+     * pred-sized memory it allocates; counts read back for {@code weights}; the bitonic network (one local
+     * sort, then per stage a flip, global half-cleaners down to the local size, one local merge); positives
+     * per block of ranks, their prefix on the host (exact integers), the gradient, terms and scatter.
+     */
     @Override
-    public double[] lovasz(org.segloss.backend.LovaszProblem q, DeviceBuffer pred, DeviceBuffer target,
-                           org.segloss.backend.LovaszProblem.Weights weights, DeviceBuffer gradOut) {
-        throw new UnsupportedOperationException("TODO");
+    public synchronized double[] lovasz(LovaszProblem q, DeviceBuffer predBuffer, DeviceBuffer targetBuffer,
+                                        LovaszProblem.Weights weights, DeviceBuffer gradOut) {
+        Problem p = q.problem;
+        OpenClBuffer pred = own(predBuffer, "pred");
+        OpenClBuffer target = own(targetBuffer, "target");
+        checkInputs(p, pred, target);
+        OpenClBuffer out = gradOut == null ? null : own(gradOut, "grad");
+        if (out != null && (out.type != ElementType.FLOAT32 || out.length() != p.predLength())) {
+            throw new InvalidInputException("grad must be a float buffer of " + p.predLength() + " elements, was "
+                    + out.type + " of " + out.length());
+        }
+        Program prog = program("lovasz.cl", p.defines() + " -DITEMS=" + ITEMS_LOVASZ + " -DBATCH=" + (q.batch ? 1 : 0)
+                + (p.multiclass ? " -DNUM_CLASSES=" + p.c : "")); // common.cl's multiclass helpers name NUM_CLASSES
+        int wg = prog.workGroup;
+        long len = q.length();
+        int segments = q.segments();
+        long groups = (len + (long) wg * ITEMS_LOVASZ - 1) / ((long) wg * ITEMS_LOVASZ);
+        int slots = Math.toIntExact(segments * groups);
+        List<cl_mem> temps = new ArrayList<>(8);
+        try {
+            cl_mem items = createMem(p.predLength() * 8, null, "lovasz");
+            temps.add(items);
+            cl_mem counts = createMem((long) slots * 16, null, "lovasz");
+            temps.add(counts);
+            cl_kernel keys = prog.kernels.get("lovasz_keys");
+            args(keys, pred.mem, target.mem, items, counts, p.c, p.s, len, p.ignoreIndex);
+            launch("lovasz keys", keys, groups, segments, wg);
+            int[] raw = new int[slots * 4];
+            read(counts, (long) slots * 16, Pointer.to(raw), "lovasz");
+            long[] perSegment = new long[segments * LovaszProblem.COUNTS];
+            for (int seg = 0; seg < segments; seg++) {
+                for (long g = 0; g < groups; g++) {
+                    for (int k = 0; k < LovaszProblem.COUNTS; k++) {
+                        perSegment[seg * LovaszProblem.COUNTS + k] += raw[(int) ((seg * groups + g) * 4 + k)] & 0xFFFFFFFFL;
+                    }
+                }
+            }
+            float[] w = weights.weights(perSegment);
+            bitonicSort(prog, items, len, segments, wg);
+            cl_kernel count = prog.kernels.get("lovasz_count");
+            args(count, items, target.mem, counts, p.c, p.s, len, p.ignoreIndex);
+            launch("lovasz count", count, groups, segments, wg);
+            int[] blockPositives = new int[slots];
+            read(counts, (long) slots * 4, Pointer.to(blockPositives), "lovasz");
+            int[] before = new int[slots];
+            int[] positives = new int[segments];
+            for (int seg = 0; seg < segments; seg++) {
+                long sum = 0;
+                for (long g = 0; g < groups; g++) {
+                    int slot = (int) (seg * groups + g);
+                    before[slot] = (int) sum;
+                    sum += blockPositives[slot] & 0xFFFFFFFFL;
+                }
+                positives[seg] = (int) sum;
+            }
+            cl_mem beforeMem = createMem((long) slots * 4, Pointer.to(before), "lovasz");
+            temps.add(beforeMem);
+            cl_mem positivesMem = createMem((long) segments * 4, Pointer.to(positives), "lovasz");
+            temps.add(positivesMem);
+            cl_mem weightsMem = createMem((long) segments * 4, Pointer.to(w), "lovasz");
+            temps.add(weightsMem);
+            cl_mem termMem = createMem((long) slots * 4, null, "lovasz");
+            temps.add(termMem);
+            cl_kernel apply = prog.kernels.get("lovasz_apply");
+            args(apply, items, target.mem, beforeMem, positivesMem, weightsMem, out == null ? termMem : out.mem, termMem,
+                    p.c, p.s, len, p.ignoreIndex, out == null ? 0 : 1);
+            launch("lovasz apply", apply, groups, segments, wg);
+            float[] termParts = new float[slots];
+            read(termMem, (long) slots * 4, Pointer.to(termParts), "lovasz");
+            double[] terms = new double[segments];
+            for (int seg = 0; seg < segments; seg++) {
+                for (long g = 0; g < groups; g++) {
+                    terms[seg] += termParts[(int) (seg * groups + g)];
+                }
+            }
+            if (out != null && p.multiclass && p.fromLogits) {
+                cl_kernel chain = prog.kernels.get("lovasz_softmax_chain");
+                args(chain, pred.mem, out.mem, p.c, p.s);
+                launch("lovasz softmax chain", chain, (p.s + wg - 1) / wg, p.n, wg);
+            }
+            Cl.check(CL.clFinish(queue), "lovasz: clFinish");
+            return terms;
+        } finally {
+            for (cl_mem m : temps) {
+                releaseMem(m);
+            }
+        }
+    }
+
+    /** The bitonic network of lovasz.cl over every segment of {@code len} items (see its header). */
+    private void bitonicSort(Program prog, cl_mem items, long len, int segments, int wg) {
+        long localItems = 2L * wg;
+        long chunks = (len + localItems - 1) / localItems;
+        cl_kernel sortLocal = prog.kernels.get("lovasz_sort_local");
+        args(sortLocal, items, len);
+        launch("lovasz sort", sortLocal, chunks, segments, wg);
+        long padded = Long.highestOneBit(Math.max(1, len - 1)) << 1;
+        long pairs = padded / 2;
+        cl_kernel step = prog.kernels.get("lovasz_sort_step");
+        cl_kernel merge = prog.kernels.get("lovasz_merge_local");
+        args(merge, items, len);
+        for (long size = 2 * localItems; size <= padded; size <<= 1) {
+            args(step, items, len, pairs, size / 2, 1);
+            launch("lovasz sort", step, (pairs + wg - 1) / wg, segments, wg);
+            for (long d = size / 4; d >= localItems; d >>= 1) {
+                args(step, items, len, pairs, d, 0);
+                launch("lovasz sort", step, (pairs + wg - 1) / wg, segments, wg);
+            }
+            launch("lovasz sort", merge, chunks, segments, wg);
+        }
     }
 }
