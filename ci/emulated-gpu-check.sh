@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the GPU check (target/gpu-check, from ci/pack-gpu-check.sh) against a host emulation of the
-# CUDA driver: ci/emulated-gpu/fake_driver.cpp is compiled with g++ together with kernels-cu/segloss.cu
+# CUDA driver: ci/emulated-gpu/fake_driver.cpp is compiled with g++ together with kernels-cu/segloss.cu and lovasz.cu
 # (CUDA keywords mapped to threads and barriers by emu_runtime.h) into a libcuda.so.1 that
 # libJCudaDriver then loads through LD_LIBRARY_PATH. This exercises the Java backend and the kernels'
 # logic on a machine without a GPU; it says nothing about speed, PTX or the real driver.
@@ -12,6 +12,7 @@ mkdir -p "$build"
 # __shared__ arrays become static; the one dynamic shared array becomes the launch's buffer
 sed 's/extern __shared__ unsigned int class_counts\[\];/unsigned int* class_counts = (unsigned int*) emu_dynamic_shared;/' \
   kernels-cu/segloss.cu > "$build/segloss_emu.inc"
+cp kernels-cu/lovasz.cu "$build/lovasz_emu.inc"
 g++ -O2 -std=c++17 -shared -fPIC -pthread -Wno-unknown-pragmas -I ci/emulated-gpu -I "$build" \
   -o "$build/libcuda.so.1" ci/emulated-gpu/fake_driver.cpp
 echo "emulated-gpu-check: built $build/libcuda.so.1"
@@ -19,7 +20,8 @@ echo "emulated-gpu-check: built $build/libcuda.so.1"
 # 1000 or more (nhwc [1, 1, 70000], [2, 2, 9000], [2, 1, 4099], [3, 4, 1000], [1, 2, 70000]) have thousands
 # of rows (or classes) of few pixels: thousands of blocks, fine on a GPU, minutes to hours each on fibers
 # (nhwc [3, 4, 1000] multiclass: 43 s; [2, 2, 9000]: over 7 minutes). The emulation leaves them out.
-export JAVA_TOOL_OPTIONS="${JAVA_TOOL_OPTIONS:-} -Dsegloss.test.cases=(?!.*nhwc.*[0-9]{4}\]).*"
+# The Lovasz table's cases of a million elements (a bitonic sort of 2^21 items) likewise: 100,000 at most.
+export JAVA_TOOL_OPTIONS="${JAVA_TOOL_OPTIONS:-} -Dsegloss.test.cases=(?!.*nhwc.*[0-9]{4}\]).* -Dsegloss.test.lovaszMaxElements=100000"
 # the benchmarks only show that they run: small shapes (a 1 GiB pass takes hours on fibers)
 export GPU_CHECK_BENCH_SHAPE="${GPU_CHECK_BENCH_SHAPE:-2,3,32,32}" GPU_CHECK_BIG_SHAPE="${GPU_CHECK_BIG_SHAPE:-1,1,128,128}"
 LD_LIBRARY_PATH="$PWD/$build" OUT="${OUT:-$PWD/$build/out}" target/gpu-check/gpu-check.sh

@@ -86,11 +86,14 @@ void emu_barrier_wait(EmuBarrier* b) {
 }
 
 #include "segloss_emu.inc"
+#include "lovasz_emu.inc"
 
 typedef int CUresult;
 typedef unsigned long long CUdeviceptr;
 struct Function { const char* name; };
-static Function functions[] = {{"stats"}, {"grad"}, {"confusion"}, {"stream_read"}, {"combine"}};
+static Function functions[] = {{"stats"}, {"grad"}, {"confusion"}, {"stream_read"}, {"combine"},
+                               {"lovasz_keys"}, {"lovasz_sort_local"}, {"lovasz_merge_local"}, {"lovasz_sort_step"},
+                               {"lovasz_count"}, {"lovasz_apply"}, {"lovasz_softmax_chain"}};
 static const size_t EMU_MEMORY = 4ull << 30;
 
 extern "C" {
@@ -169,6 +172,29 @@ CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned
                     confusion(ARG(0, const float*), ARG(1, const void*), ARG(2, unsigned long long*), ARG(3, long long),
                               ARG(4, long long), ARG(5, int), ARG(6, int), ARG(7, int), ARG(8, int), ARG(9, int),
                               ARG(10, int), ARG(11, double), ARG(12, int), ARG(13, int), ARG(14, int));
+                } else if (name == "lovasz_keys") {
+                    lovasz_keys(ARG(0, const float*), ARG(1, const void*), ARG(2, lz_u64*), ARG(3, unsigned*), ARG(4, int),
+                                ARG(5, long long), ARG(6, long long), ARG(7, long long), ARG(8, int), ARG(9, int),
+                                ARG(10, int), ARG(11, int), ARG(12, int), ARG(13, int), ARG(14, int));
+                } else if (name == "lovasz_sort_local") {
+                    lovasz_sort_local(ARG(0, lz_u64*), ARG(1, long long), ARG(2, int));
+                } else if (name == "lovasz_merge_local") {
+                    lovasz_merge_local(ARG(0, lz_u64*), ARG(1, long long), ARG(2, int));
+                } else if (name == "lovasz_sort_step") {
+                    lovasz_sort_step(ARG(0, lz_u64*), ARG(1, long long), ARG(2, long long), ARG(3, long long), ARG(4, int),
+                                     ARG(5, int));
+                } else if (name == "lovasz_count") {
+                    lovasz_count(ARG(0, const lz_u64*), ARG(1, const void*), ARG(2, unsigned*), ARG(3, int),
+                                 ARG(4, long long), ARG(5, long long), ARG(6, long long), ARG(7, int), ARG(8, int),
+                                 ARG(9, int), ARG(10, int), ARG(11, int), ARG(12, int), ARG(13, int));
+                } else if (name == "lovasz_apply") {
+                    lovasz_apply(ARG(0, const lz_u64*), ARG(1, const void*), ARG(2, const unsigned*), ARG(3, const unsigned*),
+                                 ARG(4, const float*), ARG(5, float*), ARG(6, float*), ARG(7, int), ARG(8, int),
+                                 ARG(9, long long), ARG(10, long long), ARG(11, long long), ARG(12, int), ARG(13, int),
+                                 ARG(14, int), ARG(15, int), ARG(16, int), ARG(17, int), ARG(18, int));
+                } else if (name == "lovasz_softmax_chain") {
+                    lovasz_softmax_chain(ARG(0, const float*), ARG(1, float*), ARG(2, long long), ARG(3, long long),
+                                         ARG(4, int), ARG(5, int));
                 } else if (name == "stream_read") {
                     stream_read(ARG(0, const float*), ARG(1, double*), ARG(2, long long), ARG(3, int));
                 } else {

@@ -11,6 +11,8 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The PTX travels in the jar and was built from the kernel source that travels with it. */
 class PtxResourceTest {
@@ -21,12 +23,23 @@ class PtxResourceTest {
         }
     }
 
-    @Test
-    void shippedPtxWasBuiltFromTheCurrentKernelSource() throws IOException, NoSuchAlgorithmException {
-        byte[] source = resource("/kernels-cu/segloss.cu");
+    /** Every CUDA module the backend loads: kernels-cu/NAME.cu built into /ptx/NAME.ptx. */
+    static final String[] MODULES = {"segloss", "lovasz"};
+
+    @ParameterizedTest(name = "{0}.ptx was built from the current kernels-cu/{0}.cu")
+    @ValueSource(strings = {"segloss", "lovasz"})
+    void shippedPtxWasBuiltFromTheCurrentKernelSource(String module) throws IOException, NoSuchAlgorithmException {
+        byte[] source = resource("/kernels-cu/" + module + ".cu");
         String sourceHash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(source));
-        String recorded = new String(resource("/ptx/segloss.ptx.sha256"), StandardCharsets.US_ASCII).trim();
-        assertEquals(recorded, sourceHash, "kernels-cu/segloss.cu changed since the PTX was built: run ci/build-ptx.sh");
+        String recorded = new String(resource("/ptx/" + module + ".ptx.sha256"), StandardCharsets.US_ASCII).trim();
+        assertEquals(recorded, sourceHash, "kernels-cu/" + module + ".cu changed since the PTX was built: run ci/build-ptx.sh");
+    }
+
+    @Test
+    void theLovaszPtxTargetsCompute75WithIsa80() throws IOException {
+        String ptx = new String(resource("/ptx/lovasz.ptx"), StandardCharsets.US_ASCII);
+        assertTrue(ptx.contains("\n.version 8.0\n"), "PTX ISA 8.0, as segloss.ptx");
+        assertTrue(ptx.contains("\n.target sm_75\n"), "compute_75, as segloss.ptx");
     }
 
     @Test
@@ -39,9 +52,10 @@ class PtxResourceTest {
         }
     }
 
-    @Test
-    void kernelsAreBuiltWithoutFastMath() throws IOException {
-        String ptx = new String(resource("/ptx/segloss.ptx"), StandardCharsets.US_ASCII);
+    @ParameterizedTest(name = "{0}.ptx is built without fast math")
+    @ValueSource(strings = {"segloss", "lovasz"})
+    void kernelsAreBuiltWithoutFastMath(String module) throws IOException {
+        String ptx = new String(resource("/ptx/" + module + ".ptx"), StandardCharsets.US_ASCII);
         // --use_fast_math flushes denormals in plain arithmetic (add/mul .ftz), computes logf with lg2.approx and
         // divides with div.approx; the accurate libdevice expf uses ex2.approx.ftz internally, so that one is allowed
         for (String fast : new String[] {"add.ftz.f32", "mul.ftz.f32", "lg2.approx", "div.approx"}) {

@@ -27,15 +27,18 @@ class PtxToolchainTest {
     @ParameterizedTest(name = "ptxas -arch={0} accepts the shipped PTX")
     @ValueSource(strings = {"sm_75", "sm_90"})
     void ptxasAcceptsTheShippedPtx(String arch) throws Exception {
-        Path ptx = dir.resolve("segloss.ptx");
-        Files.write(ptx, PtxResourceTest.resource("/ptx/segloss.ptx"));
-        run(List.of("ptxas", "-arch=" + arch, "-o", dir.resolve("segloss-" + arch + ".cubin").toString(), ptx.toString()));
+        for (String module : PtxResourceTest.MODULES) {
+            Path ptx = dir.resolve(module + ".ptx");
+            Files.write(ptx, PtxResourceTest.resource("/ptx/" + module + ".ptx"));
+            run(List.of("ptxas", "-arch=" + arch, "-o", dir.resolve(module + "-" + arch + ".cubin").toString(), ptx.toString()));
+        }
     }
 
-    @Test
-    void shippedPtxIsWhatNvccBuildsFromKernelsCu() throws Exception {
-        Path cu = dir.resolve("segloss.cu");
-        Files.write(cu, PtxResourceTest.resource("/kernels-cu/segloss.cu"));
+    @ParameterizedTest(name = "the shipped {0}.ptx is what nvcc builds from kernels-cu/{0}.cu")
+    @ValueSource(strings = {"segloss", "lovasz"})
+    void shippedPtxIsWhatNvccBuildsFromKernelsCu(String module) throws Exception {
+        Path cu = dir.resolve(module + ".cu");
+        Files.write(cu, PtxResourceTest.resource("/kernels-cu/" + module + ".cu"));
         Path ptx = dir.resolve("rebuilt.ptx");
         // the flags of ci/build-ptx.sh
         List<String> cmd = new ArrayList<>(List.of("nvcc", "-ptx", "-arch=compute_75", "-std=c++17", "-o", ptx.toString(),
@@ -46,7 +49,7 @@ class PtxToolchainTest {
         assertTrue(nvcc.contains("\n.version 9.0\n"), "nvcc 13 stamps ISA 9.0");
         String restamped = nvcc.replace("\n.version 9.0\n",
                 "\n// .version 9.0 of nvcc restamped to 8.0 (CUDA 12.0) by ci/build-ptx.sh\n.version 8.0\n");
-        assertEquals(new String(PtxResourceTest.resource("/ptx/segloss.ptx"), StandardCharsets.US_ASCII), restamped,
+        assertEquals(new String(PtxResourceTest.resource("/ptx/" + module + ".ptx"), StandardCharsets.US_ASCII), restamped,
                 "shipped PTX differs from nvcc's output, restamped: run ci/build-ptx.sh");
     }
 }

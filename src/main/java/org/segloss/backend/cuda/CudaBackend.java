@@ -41,6 +41,7 @@ import org.segloss.Layout;
 import org.segloss.backend.Backend;
 import org.segloss.backend.BackendBuffer;
 import org.segloss.backend.GradCoefficients;
+import org.segloss.backend.LovaszProblem;
 import org.segloss.backend.Probe;
 import org.segloss.backend.Problem;
 import org.segloss.internal.Constants;
@@ -556,6 +557,9 @@ public final class CudaBackend implements Backend {
             cuStreamDestroy(stream);
         }
         cuModuleUnload(module);
+        if (lovaszModule != null) {
+            cuModuleUnload(lovaszModule);
+        }
         closed = true;
         cuDevicePrimaryCtxRelease(device);
     }
@@ -593,9 +597,208 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    // ---- the Lovasz pass (kernels-cu/lovasz.cu, a module of its own, loaded on first use) ----------------
+
+    /** Elements (or sorted ranks) per thread of the Lovasz kernels (LZ_ITEMS in lovasz.cu). */
+    static final int LOVASZ_ITEMS = 16;
+    /** Positions a block sorts in shared memory (LZ_LOCAL in lovasz.cu). */
+    static final int LOVASZ_LOCAL = 2 * THREADS;
+    /** Kernel names of lovasz.cu, in file order. */
+    static final List<String> LOVASZ_KERNELS = List.of("lovasz_keys", "lovasz_sort_local", "lovasz_merge_local",
+            "lovasz_sort_step", "lovasz_count", "lovasz_apply", "lovasz_softmax_chain");
+
+    private CUmodule lovaszModule;
+    private final java.util.Map<String, CUfunction> lovaszFunctions = new java.util.HashMap<>();
+
+    private CUfunction lovaszFunction(String name) {
+        if (lovaszModule == null) {
+            CUmodule m = new CUmodule();
+            int status = cuModuleLoadData(m, CudaDriver.ptx(CudaDriver.LOVASZ_PTX_RESOURCE));
+            if (status != CUresult.CUDA_SUCCESS) {
+                throw new org.segloss.BackendException("cuda: " + CudaDriver.ptxRefused(status) + " (" + CudaDriver.LOVASZ_PTX_RESOURCE + ")");
+            }
+            lovaszModule = m;
+            for (String k : LOVASZ_KERNELS) {
+                CUfunction f = new CUfunction();
+                CudaDriver.check(cuModuleGetFunction(f, m, k), "cuModuleGetFunction(" + k + ")");
+                lovaszFunctions.put(k, f);
+            }
+        }
+        return lovaszFunctions.get(name);
+    }
+
+    /**
+     * The Lovasz pass: the same algorithm and memory as the OpenCL one (see kernels-cu/lovasz.cu): items of 8
+     * bytes per pred element (key and index), the only pred-sized allocation; counts back to the host for
+     * {@code weights}; the bitonic network; positives per block of ranks with their prefix on the host; the
+     * gradient, terms and scatter; the softmax chain for multiclass logits.
+     */
     @Override
-    public double[] lovasz(org.segloss.backend.LovaszProblem q, DeviceBuffer pred, DeviceBuffer target,
-                           org.segloss.backend.LovaszProblem.Weights weights, DeviceBuffer gradOut) {
-        throw new UnsupportedOperationException("TODO");
+    public double[] lovasz(LovaszProblem q, DeviceBuffer predBuffer, DeviceBuffer targetBuffer,
+                           LovaszProblem.Weights weights, DeviceBuffer gradOut) {
+        Problem p = q.problem;
+        CudaBuffer x = own(predBuffer, "pred");
+        CudaBuffer t = own(targetBuffer, "target");
+        if (x.type != ElementType.FLOAT32 || x.length() != p.predLength()) {
+            throw new InvalidInputException("pred must be a float buffer of " + p.predLength() + " elements, was "
+                    + x.type + " of " + x.length());
+        }
+        if (t.type != p.targetType || t.length() != p.targetLength()) {
+            throw new InvalidInputException("target must be a " + p.targetType + " buffer of " + p.targetLength()
+                    + " elements, was " + t.type + " of " + t.length());
+        }
+        CudaBuffer out = gradOut == null ? null : own(gradOut, "grad");
+        if (out != null && (out.type != ElementType.FLOAT32 || out.length() != p.predLength())) {
+            throw new InvalidInputException("grad must be a float buffer of " + p.predLength() + " elements, was "
+                    + out.type + " of " + out.length());
+        }
+        long len = q.length();
+        int segments = q.segments();
+        long blocks = (len + (long) THREADS * LOVASZ_ITEMS - 1) / ((long) THREADS * LOVASZ_ITEMS);
+        int slots = Math.toIntExact(segments * blocks);
+        java.util.List<CUdeviceptr> temps = new java.util.ArrayList<>();
+        try {
+            CUdeviceptr items = temporary(temps, p.predLength() * 8);
+            CUdeviceptr counts = temporary(temps, (long) slots * 16);
+            launch(lovaszFunction("lovasz_keys"), "lovasz_keys", slots, 0, lovaszKeysArgs(q, x.pointer, t.pointer, items, counts, (int) blocks));
+            int[] raw = downloadInts(counts, slots * 4);
+            long[] perSegment = new long[segments * LovaszProblem.COUNTS];
+            for (int seg = 0; seg < segments; seg++) {
+                for (long b = 0; b < blocks; b++) {
+                    for (int k = 0; k < LovaszProblem.COUNTS; k++) {
+                        perSegment[seg * LovaszProblem.COUNTS + k] += raw[(int) ((seg * blocks + b) * 4 + k)] & 0xFFFFFFFFL;
+                    }
+                }
+            }
+            float[] w = weights.weights(perSegment);
+            bitonicSort(items, len, segments);
+            launch(lovaszFunction("lovasz_count"), "lovasz_count", slots, 0, lovaszCountArgs(q, items, t.pointer, counts, (int) blocks));
+            int[] blockPositives = downloadInts(counts, slots);
+            int[] before = new int[slots];
+            int[] positives = new int[segments];
+            for (int seg = 0; seg < segments; seg++) {
+                long sum = 0;
+                for (long b = 0; b < blocks; b++) {
+                    int slot = (int) (seg * blocks + b);
+                    before[slot] = (int) sum;
+                    sum += blockPositives[slot] & 0xFFFFFFFFL;
+                }
+                positives[seg] = (int) sum;
+            }
+            CUdeviceptr beforePtr = temporary(temps, (long) slots * 4);
+            CUdeviceptr positivesPtr = temporary(temps, (long) segments * 4);
+            CUdeviceptr weightsPtr = temporary(temps, (long) segments * 4);
+            CUdeviceptr termPtr = temporary(temps, (long) slots * 4);
+            uploadInts(beforePtr, before);
+            uploadInts(positivesPtr, positives);
+            int[] wBits = new int[segments];
+            for (int i = 0; i < segments; i++) {
+                wBits[i] = Float.floatToRawIntBits(w[i]);
+            }
+            uploadInts(weightsPtr, wBits);
+            launch(lovaszFunction("lovasz_apply"), "lovasz_apply", slots, 0, lovaszApplyArgs(q, items, t.pointer, beforePtr,
+                    positivesPtr, weightsPtr, out == null ? termPtr : out.pointer, termPtr, out != null, (int) blocks));
+            int[] termBits = downloadInts(termPtr, slots);
+            double[] terms = new double[segments];
+            for (int seg = 0; seg < segments; seg++) {
+                for (long b = 0; b < blocks; b++) {
+                    terms[seg] += Float.intBitsToFloat(termBits[(int) (seg * blocks + b)]);
+                }
+            }
+            if (out != null && p.multiclass && p.fromLogits) {
+                long perSample = (p.s + THREADS - 1) / THREADS;
+                launch(lovaszFunction("lovasz_softmax_chain"), "lovasz_softmax_chain", p.n * perSample, 0,
+                        lovaszChainArgs(p, x.pointer, out.pointer, (int) perSample));
+            }
+            synchronize("lovasz");
+            return terms;
+        } finally {
+            for (CUdeviceptr d : temps) {
+                cuStreamSynchronize(stream);
+                cuMemFree(d);
+            }
+        }
+    }
+
+    // Parameter lists of the lovasz.cu kernels (checked against the PTX by KernelSignatureTest).
+
+    static KernelArgs lovaszKeysArgs(LovaszProblem q, CUdeviceptr pred, CUdeviceptr target, CUdeviceptr items,
+                                     CUdeviceptr counts, int blocks) {
+        return lovaszProblemArgs(new KernelArgs().pointer(pred).pointer(target).pointer(items).pointer(counts).i32(blocks), q);
+    }
+
+    static KernelArgs lovaszChunkArgs(CUdeviceptr items, long len, int chunks) {
+        return new KernelArgs().pointer(items).i64(len).i32(chunks);
+    }
+
+    static KernelArgs lovaszStepArgs(CUdeviceptr items, long len, long pairs, long d, boolean flip, int blocks) {
+        return new KernelArgs().pointer(items).i64(len).i64(pairs).i64(d).i32(flip).i32(blocks);
+    }
+
+    static KernelArgs lovaszCountArgs(LovaszProblem q, CUdeviceptr items, CUdeviceptr target, CUdeviceptr counts, int blocks) {
+        return lovaszProblemArgs(new KernelArgs().pointer(items).pointer(target).pointer(counts).i32(blocks), q);
+    }
+
+    static KernelArgs lovaszApplyArgs(LovaszProblem q, CUdeviceptr items, CUdeviceptr target, CUdeviceptr before,
+                                      CUdeviceptr positives, CUdeviceptr weights, CUdeviceptr grad, CUdeviceptr term,
+                                      boolean writeGrad, int blocks) {
+        return lovaszProblemArgs(new KernelArgs().pointer(items).pointer(target).pointer(before).pointer(positives)
+                .pointer(weights).pointer(grad).pointer(term).i32(writeGrad).i32(blocks), q);
+    }
+
+    static KernelArgs lovaszChainArgs(Problem p, CUdeviceptr pred, CUdeviceptr grad, int blocksPerSample) {
+        return new KernelArgs().pointer(pred).pointer(grad).i64(p.c).i64(p.s).i32(p.layout == Layout.NHWC).i32(blocksPerSample);
+    }
+
+    /** Appends the problem parameters of the Lovasz kernels (LZ_PROBLEM_PARAMS, in order). */
+    private static KernelArgs lovaszProblemArgs(KernelArgs a, LovaszProblem q) {
+        Problem p = q.problem;
+        return a.i64(p.c).i64(p.s).i64(q.length()).i32(p.multiclass).i32(p.fromLogits)
+                .i32(p.layout == Layout.NHWC).i32(p.targetType.ordinal()).i32(p.hasIgnoreIndex).i32(p.ignoreIndex)
+                .i32(q.batch);
+    }
+
+    /** The bitonic network of lovasz.cu over every segment of {@code len} items. */
+    private void bitonicSort(CUdeviceptr items, long len, int segments) {
+        long chunks = (len + LOVASZ_LOCAL - 1) / LOVASZ_LOCAL;
+        launch(lovaszFunction("lovasz_sort_local"), "lovasz_sort_local", segments * chunks, 0,
+                lovaszChunkArgs(items, len, (int) chunks));
+        long padded = Long.highestOneBit(Math.max(1, len - 1)) << 1;
+        long pairs = padded / 2;
+        long stepBlocks = (pairs + THREADS - 1) / THREADS;
+        for (long size = 2L * LOVASZ_LOCAL; size <= padded; size <<= 1) {
+            launch(lovaszFunction("lovasz_sort_step"), "lovasz_sort_step", segments * stepBlocks, 0,
+                    lovaszStepArgs(items, len, pairs, size / 2, true, (int) stepBlocks));
+            for (long d = size / 4; d >= LOVASZ_LOCAL; d >>= 1) {
+                launch(lovaszFunction("lovasz_sort_step"), "lovasz_sort_step", segments * stepBlocks, 0,
+                        lovaszStepArgs(items, len, pairs, d, false, (int) stepBlocks));
+            }
+            launch(lovaszFunction("lovasz_merge_local"), "lovasz_merge_local", segments * chunks, 0,
+                    lovaszChunkArgs(items, len, (int) chunks));
+        }
+    }
+
+    private static CUdeviceptr temporary(java.util.List<CUdeviceptr> temps, long bytes) {
+        CUdeviceptr d = new CUdeviceptr();
+        long size = Math.max(bytes, 8);
+        CudaDriver.check(cuMemAlloc(d, size), "cuMemAlloc(" + size + " bytes for lovasz)");
+        temps.add(d);
+        return d;
+    }
+
+    private int[] downloadInts(CUdeviceptr src, int count) {
+        ensureStaging((long) count * 4);
+        CudaDriver.check(cuMemcpyDtoHAsync(staging, src, (long) count * 4, stream), "cuMemcpyDtoHAsync");
+        synchronize("download");
+        int[] out = new int[count];
+        stagingBytes.duplicate().order(ByteOrder.nativeOrder()).asIntBuffer().get(out);
+        return out;
+    }
+
+    private void uploadInts(CUdeviceptr dst, int[] values) {
+        ensureStaging((long) values.length * 4);
+        stagingBytes.duplicate().order(ByteOrder.nativeOrder()).asIntBuffer().put(values);
+        CudaDriver.check(cuMemcpyHtoDAsync(dst, staging, (long) values.length * 4, stream), "cuMemcpyHtoDAsync");
+        synchronize("upload");
     }
 }

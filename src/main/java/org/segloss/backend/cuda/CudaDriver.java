@@ -52,6 +52,15 @@ final class CudaDriver {
 
     /** The shipped PTX, NUL-terminated as cuModuleLoadData expects. */
     static byte[] ptx() {
+        return ptx(PTX_RESOURCE);
+    }
+
+    /** Resource of the Lovasz pass's PTX (from {@code kernels-cu/lovasz.cu}), a module of its own. */
+    static final String LOVASZ_PTX_RESOURCE = "/ptx/lovasz.ptx";
+
+    /** A shipped PTX resource, NUL-terminated as cuModuleLoadData expects. */
+    static byte[] ptx(String resource) {
+        final String PTX_RESOURCE = resource;
         try (InputStream in = CudaDriver.class.getResourceAsStream(PTX_RESOURCE)) {
             if (in == null) {
                 throw new BackendUnavailableException("PTX resource " + PTX_RESOURCE + " missing from the class path");

@@ -14,6 +14,7 @@ import jcuda.driver.CUdeviceptr;
 import org.junit.jupiter.api.Test;
 import org.segloss.ElementType;
 import org.segloss.Layout;
+import org.segloss.backend.LovaszProblem;
 import org.segloss.backend.PixelTerm;
 import org.segloss.backend.Problem;
 
@@ -29,8 +30,12 @@ class KernelSignatureTest {
     private static final Grid GRID = Grid.of(2, 5);
 
     private static List<String> ptxParameters(String kernel) throws IOException {
+        return ptxParameters(CudaDriver.PTX_RESOURCE, kernel);
+    }
+
+    private static List<String> ptxParameters(String resource, String kernel) throws IOException {
         String ptx;
-        try (InputStream in = KernelSignatureTest.class.getResourceAsStream(CudaDriver.PTX_RESOURCE)) {
+        try (InputStream in = KernelSignatureTest.class.getResourceAsStream(resource)) {
             ptx = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
         }
         Matcher entry = Pattern.compile("\\.entry " + kernel + "\\(([^)]*)\\)").matcher(ptx);
@@ -66,5 +71,59 @@ class KernelSignatureTest {
     @Test
     void streamReadArguments() throws IOException {
         assertEquals(ptxParameters("stream_read"), CudaBackend.streamReadArgs(P, P, 10, GRID).signature());
+    }
+
+    // ---- the Lovasz module (lovasz.ptx) ----------------------------------------------------------
+
+    private static final LovaszProblem LOVASZ = new LovaszProblem(PROBLEM, true);
+
+    private static List<String> lovaszParameters(String kernel) throws IOException {
+        return ptxParameters(CudaDriver.LOVASZ_PTX_RESOURCE, kernel);
+    }
+
+    @Test
+    void lovaszKeysArguments() throws IOException {
+        assertEquals(lovaszParameters("lovasz_keys"), CudaBackend.lovaszKeysArgs(LOVASZ, P, P, P, P, 3).signature());
+    }
+
+    @Test
+    void lovaszSortLocalAndMergeLocalArguments() throws IOException {
+        assertEquals(lovaszParameters("lovasz_sort_local"), CudaBackend.lovaszChunkArgs(P, 10, 1).signature());
+        assertEquals(lovaszParameters("lovasz_merge_local"), CudaBackend.lovaszChunkArgs(P, 10, 1).signature());
+    }
+
+    @Test
+    void lovaszSortStepArguments() throws IOException {
+        assertEquals(lovaszParameters("lovasz_sort_step"), CudaBackend.lovaszStepArgs(P, 10, 8, 4, true, 1).signature());
+    }
+
+    @Test
+    void lovaszCountArguments() throws IOException {
+        assertEquals(lovaszParameters("lovasz_count"), CudaBackend.lovaszCountArgs(LOVASZ, P, P, P, 3).signature());
+    }
+
+    @Test
+    void lovaszApplyArguments() throws IOException {
+        assertEquals(lovaszParameters("lovasz_apply"),
+                CudaBackend.lovaszApplyArgs(LOVASZ, P, P, P, P, P, P, P, true, 3).signature());
+    }
+
+    @Test
+    void lovaszSoftmaxChainArguments() throws IOException {
+        assertEquals(lovaszParameters("lovasz_softmax_chain"), CudaBackend.lovaszChainArgs(PROBLEM, P, P, 2).signature());
+    }
+
+    @Test
+    void everyLovaszKernelOfThePtxIsLoaded() throws IOException {
+        String ptx;
+        try (InputStream in = KernelSignatureTest.class.getResourceAsStream(CudaDriver.LOVASZ_PTX_RESOURCE)) {
+            ptx = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        }
+        List<String> entries = new ArrayList<>();
+        Matcher m = Pattern.compile("\\.entry (\\w+)\\(").matcher(ptx);
+        while (m.find()) {
+            entries.add(m.group(1));
+        }
+        assertEquals(new java.util.TreeSet<>(entries), new java.util.TreeSet<>(CudaBackend.LOVASZ_KERNELS));
     }
 }
