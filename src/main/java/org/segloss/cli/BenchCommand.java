@@ -82,7 +82,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--losses", paramLabel = "a,b", split = ",", converter = Converters.LossConverter.class,
             description = "Losses to time (default: all). bce, bce_logdice, dice, iou, focal, tversky run binary from logits"
-                    + " with a float target; ce, ce_logdice, dice multiclass with a uint8 class map.")
+                    + " with a float target; ce, ce_logdice, dice multiclass with a uint8 class map; lovasz both ways.")
     List<Loss> losses;
 
     @Option(names = "--repeat", paramLabel = "K", defaultValue = "5",
@@ -121,7 +121,8 @@ final class BenchCommand implements Callable<Integer> {
             new Case(Loss.DICE, Mode.BINARY), new Case(Loss.IOU, Mode.BINARY),
             new Case(Loss.FOCAL, Mode.BINARY), new Case(Loss.TVERSKY, Mode.BINARY),
             new Case(Loss.CE, Mode.MULTICLASS), new Case(Loss.CE_LOGDICE, Mode.MULTICLASS),
-            new Case(Loss.DICE, Mode.MULTICLASS));
+            new Case(Loss.DICE, Mode.MULTICLASS),
+            new Case(Loss.LOVASZ, Mode.BINARY), new Case(Loss.LOVASZ, Mode.MULTICLASS));
 
     /** One measured row. */
     static final class Row {

@@ -4,7 +4,6 @@ import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
-import java.util.Locale;
 import org.segloss.DeviceBuffer;
 import org.segloss.InvalidInputException;
 import org.segloss.LossSpec;
@@ -106,17 +105,16 @@ public final class LovaszPass {
         }
     }
 
-    /** The first binary target value that is neither 0, 1 nor the ignore value, as "target[i] = v". */
+    /** "at index i: v" for the first binary target value that is neither 0, 1 nor the ignore value. */
     private static String firstSoft(Buffer target, Problem p) {
         for (int i = 0; i < target.remaining(); i++) {
             double v = target instanceof FloatBuffer ? ((FloatBuffer) target).get(target.position() + i)
                     : target instanceof ByteBuffer ? ((ByteBuffer) target).get(target.position() + i) & 0xFF
                     : ((IntBuffer) target).get(target.position() + i);
             if (!(v == 0 || v == 1 || (p.hasIgnoreIndex && v == p.ignoreIndex))) {
-                return String.format(Locale.ROOT, "target[%d] = %s", i, target instanceof FloatBuffer ? Float.toString((float) v)
-                        : Long.toString((long) v));
+                return "at index " + i + ": " + (target instanceof FloatBuffer ? Float.toString((float) v) : Long.toString((long) v));
             }
         }
-        return "(none found on the host)";
+        return "not found on the host copy";
     }
 }

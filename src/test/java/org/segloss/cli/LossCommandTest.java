@@ -438,4 +438,35 @@ class LossCommandTest {
         assumeFalse(Dispatcher.probe("cuda", false).usable(), "cuda is usable here");
         Cli.run(args("--backend", "cuda")).assertUsageError("cuda");
     }
+
+    // ---- lovasz ----------------------------------------------------------------------------------
+
+    /**
+     * By hand: logits (2, -1, 0.5), targets (1, 1, 0): hinge errors (-1, 2, 1.5), sorted (2, 1.5, -1) with
+     * g = (1, 0, 1), G = 2: J = (1/2, 2/3, 1), L = (1/2, 1/6, 1/3); loss 2/2 + 1.5/6 = 1.25. Gradient
+     * -(2t - 1) L where e > 0: (0, -1/2, 1/6).
+     */
+    @Test
+    void lovaszOfAHandComputedHingeCaseIs1point25WithItsGradient() throws IOException {
+        long[] shape = {1, 1, 3};
+        String p = pred("lz.npy", shape, 2f, -1f, 0.5f);
+        String t = target("lz_t.npy", "|u1", shape, NpyFixtures.i1(1, 1, 0));
+        Path g = dir.resolve("lz_g.npy");
+        JsonNode o = json(Cli.run("loss", "--loss", "lovasz", "--mode", "binary", "--from-logits", "--pred", p, "--target", t,
+                "--backend", "cpu", "--grad-out", g.toString(), "--json"));
+        assertEquals(1.25, o.get("value").asDouble(), 1e-6);
+        assertEquals("lovasz", o.get("loss").asText());
+        assertArrayEquals(new float[] {0f, -0.5f, 1f / 6}, Npy.open(g).readFloats(), 1e-6f);
+    }
+
+    @Test
+    void lovaszRefusesProbabilitiesInBinaryModeAndSoftTargets() throws IOException {
+        long[] shape = {1, 1, 3};
+        String p = pred("lz2.npy", shape, 2f, -1f, 0.5f);
+        Cli.run("loss", "--loss", "lovasz", "--mode", "binary", "--pred", p,
+                "--target", target("lz2_t.npy", "|u1", shape, NpyFixtures.i1(1, 1, 0))).assertUsageError("from_logits");
+        Cli.run("loss", "--loss", "lovasz", "--mode", "multilabel", "--from-logits", "--pred", p,
+                "--target", target("lz3_t.npy", "<f4", shape, NpyFixtures.f4(1, 0.25f, 0)))
+                .assertUsageError("--target", "exactly 0 or 1", "index 1: 0.25");
+    }
 }
