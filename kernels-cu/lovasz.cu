@@ -28,6 +28,7 @@
 #define LZ_PAD 0xFFFFFFFFFFFFFFFFull
 #define LZ_TARGET_FLOAT 0
 #define LZ_TARGET_UINT8 1
+#define LZ_TARGET_INT64 3
 
 typedef unsigned long long lz_u64;
 
@@ -90,6 +91,9 @@ __device__ __forceinline__ float lz_target_value(const void* target, long long i
     if (type == LZ_TARGET_UINT8) {
         return (float) ((const unsigned char*) target)[i];
     }
+    if (type == LZ_TARGET_INT64) {
+        return (float) ((const long long*) target)[i];
+    }
     return (float) ((const int*) target)[i];
 }
 
@@ -103,6 +107,8 @@ __device__ int lz_label(const LzProblem& q, const void* target, long long seg, l
             y = (v == rintf(v) && fabsf(v) < 1e9f) ? (long long) v : LLONG_MIN;
         } else if (q.target_type == LZ_TARGET_UINT8) {
             y = ((const unsigned char*) target)[ti];
+        } else if (q.target_type == LZ_TARGET_INT64) {
+            y = ((const long long*) target)[ti];
         } else {
             y = ((const int*) target)[ti];
         }

@@ -70,7 +70,7 @@ public abstract class LovaszContractTest {
     // ---- the table ---------------------------------------------------------------------------
 
     /** Target element types of a case. */
-    enum Target { FLOAT, UINT8, INT32 }
+    enum Target { FLOAT, UINT8, INT32, INT64 }
 
     /** One row: options, input (generated from a seed), and how closely the gradient is compared. */
     static final class Case {
@@ -209,6 +209,8 @@ public abstract class LovaszContractTest {
         all.add(binary("multilabel, batch, nhwc, ties", Mode.MULTILABEL, true, nhwc, new long[] {3, 40, 3}, 10, 3, 0.4, null, 0, Target.UINT8));
         all.add(binary("binary, ignored pixels (uint8 255)", Mode.BINARY, false, nchw, new long[] {2, 1, 1000}, 11, 0, 0.4, 255, 0.3, Target.UINT8));
         all.add(binary("multilabel, ignored pixels (float -1), batch", Mode.MULTILABEL, true, nchw, new long[] {2, 3, 500}, 12, 0, 0.4, -1, 0.3, Target.FLOAT));
+        all.add(binary("multilabel, int64 target with ignored pixels", Mode.MULTILABEL, false, nhwc, new long[] {2, 30, 3}, 15, 0, 0.4, -1, 0.2, Target.INT64));
+        all.add(multiclass("multiclass, int64 class map, batch", true, nchw, new long[] {2, 3, 70}, 29, 0, new int[] {0, 1, 2}, 255, 0.1, true, Target.INT64));
         all.add(binary("binary, every pixel ignored", Mode.BINARY, false, nchw, new long[] {2, 1, 50}, 13, 0, 0.4, 7, 1.0, Target.INT32));
         all.add(binary("binary, one segment of 2^21 + 77 elements", Mode.BINARY, false, nchw, new long[] {1, 1, (1 << 21) + 77}, 14, 0, 0.3, null, 0, Target.FLOAT));
         all.add(multiclass("multiclass, 2 x 4 x 9 x 11 uint8, classes 1 and 3 absent", false, nchw, new long[] {2, 4, 9, 11}, 20, 0, new int[] {0, 2}, null, 0, true, Target.UINT8));
@@ -241,6 +243,13 @@ public abstract class LovaszContractTest {
                 byte[] t = new byte[c.target.length];
                 for (int i = 0; i < t.length; i++) {
                     t[i] = (byte) (int) c.target[i];
+                }
+                return grad == null ? engine.forward(spec, c.pred, c.shape, t) : engine.forwardBackward(spec, c.pred, c.shape, t, grad);
+            }
+            case INT64: {
+                long[] t = new long[c.target.length];
+                for (int i = 0; i < t.length; i++) {
+                    t[i] = (long) c.target[i];
                 }
                 return grad == null ? engine.forward(spec, c.pred, c.shape, t) : engine.forwardBackward(spec, c.pred, c.shape, t, grad);
             }

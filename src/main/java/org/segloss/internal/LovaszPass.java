@@ -4,6 +4,7 @@ import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import java.nio.LongBuffer;
 import org.segloss.DeviceBuffer;
 import org.segloss.InvalidInputException;
 import org.segloss.LossSpec;
@@ -110,6 +111,7 @@ public final class LovaszPass {
         for (int i = 0; i < target.remaining(); i++) {
             double v = target instanceof FloatBuffer ? ((FloatBuffer) target).get(target.position() + i)
                     : target instanceof ByteBuffer ? ((ByteBuffer) target).get(target.position() + i) & 0xFF
+                    : target instanceof LongBuffer ? ((LongBuffer) target).get(target.position() + i)
                     : ((IntBuffer) target).get(target.position() + i);
             if (!(v == 0 || v == 1 || (p.hasIgnoreIndex && v == p.ignoreIndex))) {
                 return "at index " + i + ": " + (target instanceof FloatBuffer ? Float.toString((float) v) : Long.toString((long) v));
