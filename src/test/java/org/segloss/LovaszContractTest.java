@@ -421,6 +421,93 @@ public abstract class LovaszContractTest {
         assertEquals(17.0 / 60, r.value(), 1e-6);
     }
 
+    // ---- peer values (segmentation_models_pytorch) -------------------------------------------------
+
+    /**
+     * smp's own tests (tests/test_losses.py, qubvel-org/segmentation_models.pytorch at 5006616, and its
+     * history) have no Lovasz case, so these values were computed by smp's LovaszLoss itself
+     * (segmentation_models_pytorch/losses/lovasz.py at 5006616, run with torch 1.13 in float32; the inputs
+     * are the literals below), value and autograd gradient, printed to 6 decimals. Mapping (spec "Where peers
+     * differ"): smp flattens every channel into one binary problem, so its binary cases use C = 1;
+     * per_image=False is our batch, per_image=True our per-sample segments; multiclass LovaszLoss applies
+     * the softmax, as our from_logits. Its gradient of tied errors follows torch.sort's order, so the inputs
+     * have no ties.
+     */
+    static final class Peer {
+        final String name;
+        final Mode mode;
+        final boolean batch;
+        final long[] shape;
+        final Integer ignore;
+        final float[] x;
+        final int[] y;
+        final double value;
+        final float[] grad;
+
+        Peer(String name, Mode mode, boolean batch, long[] shape, Integer ignore, float[] x, int[] y, double value, float[] grad) {
+            this.name = name;
+            this.mode = mode;
+            this.batch = batch;
+            this.shape = shape;
+            this.ignore = ignore;
+            this.x = x;
+            this.y = y;
+            this.value = value;
+            this.grad = grad;
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static Stream<Peer> peerCases() {
+        return Stream.of(
+            new Peer("smp LovaszLoss(mode=binary, per_image=False) = ours binary batch", Mode.BINARY, true, new long[] {2, 1, 2, 3}, null,
+                    new float[] {-0.022000f, 1.609000f, -2.469000f, -2.208000f, -1.155000f, 0.804000f, -0.059000f, 2.379000f, -0.266000f, 0.794000f, -0.907000f, -0.590000f},
+                    new int[] {1, 0, 1, 0, 0, 1, 0, 1, 1, 1, 0, 0},
+                    1.328813076,
+                    new float[] {-0.142857f, 0.119048f, -0.166667f, 0.000000f, 0.000000f, -0.111111f, 0.053571f, 0.000000f, -0.142857f, -0.111111f, 0.011111f, 0.041667f}),
+            new Peer("smp LovaszLoss(mode=binary, per_image=True, ignore_index=255) = ours binary per sample", Mode.BINARY, false, new long[] {2, 1, 2, 3}, 255,
+                    new float[] {-0.022000f, 1.609000f, -2.469000f, -2.208000f, -1.155000f, 0.804000f, -0.059000f, 2.379000f, -0.266000f, 0.794000f, -0.907000f, -0.590000f},
+                    new int[] {1, 255, 1, 0, 0, 1, 0, 1, 255, 255, 0, 0},
+                    1.054458380,
+                    new float[] {-0.166667f, 0.000000f, -0.166667f, 0.000000f, 0.000000f, -0.166667f, 0.250000f, 0.000000f, 0.000000f, 0.000000f, 0.041667f, 0.083333f}),
+            new Peer("smp LovaszLoss(mode=multiclass, per_image=False) = ours multiclass batch", Mode.MULTICLASS, true, new long[] {2, 3, 2, 3}, null,
+                    new float[] {-2.866000f, -1.987000f, -1.237000f, 0.111000f, 1.186000f, 1.800000f, -2.034000f, -1.306000f, 1.090000f, 2.491000f, -0.617000f, 2.245000f, -0.484000f, 0.317000f, 2.716000f, -2.783000f, -1.889000f, -0.759000f, -1.169000f, 2.592000f, -1.945000f, -1.381000f, -2.096000f, -2.810000f, -1.751000f, 2.579000f, 1.339000f, 1.454000f, 0.158000f, -1.538000f, 0.508000f, -2.801000f, -2.168000f, -1.547000f, 1.893000f, 1.759000f},
+                    new int[] {0, 2, 2, 1, 0, 2, 1, 1, 0, 0, 1, 1},
+                    0.748316109,
+                    new float[] {-0.006397f, 0.002791f, 0.000609f, 0.002134f, -0.008277f, 0.001181f, -0.000389f, 0.005975f, 0.006838f, -0.002252f, 0.006540f, 0.002313f, 0.006786f, -0.008765f, -0.007447f, 0.000118f, 0.001737f, -0.003494f, -0.001840f, 0.014535f, -0.004285f, -0.005318f, -0.000323f, -0.000502f, -0.005522f, -0.014563f, 0.005372f, 0.006084f, -0.010110f, -0.004145f, 0.007363f, 0.000028f, -0.001087f, -0.000766f, 0.010434f, 0.004647f}),
+            new Peer("smp LovaszLoss(mode=multiclass, per_image=True, ignore_index=255) = ours multiclass per sample", Mode.MULTICLASS, false, new long[] {2, 3, 2, 3}, 255,
+                    new float[] {-2.866000f, -1.987000f, -1.237000f, 0.111000f, 1.186000f, 1.800000f, -2.034000f, -1.306000f, 1.090000f, 2.491000f, -0.617000f, 2.245000f, -0.484000f, 0.317000f, 2.716000f, -2.783000f, -1.889000f, -0.759000f, -1.169000f, 2.592000f, -1.945000f, -1.381000f, -2.096000f, -2.810000f, -1.751000f, 2.579000f, 1.339000f, 1.454000f, 0.158000f, -1.538000f, 0.508000f, -2.801000f, -2.168000f, -1.547000f, 1.893000f, 1.759000f},
+                    new int[] {0, 255, 2, 1, 0, 2, 255, 1, 1, 255, 255, 0},
+                    0.588326395,
+                    new float[] {-0.007310f, 0.000000f, 0.000686f, 0.002560f, -0.008930f, -0.011223f, 0.001280f, 0.000000f, 0.009275f, -0.002702f, 0.007223f, 0.015351f, 0.006030f, 0.000000f, -0.009961f, 0.000142f, 0.001707f, -0.004128f, 0.000000f, 0.031106f, 0.004111f, 0.000000f, 0.000000f, -0.002450f, 0.000000f, -0.031248f, -0.007401f, 0.000000f, 0.000000f, 0.000087f, 0.000000f, 0.000141f, 0.003290f, 0.000000f, 0.000000f, 0.002363f}));
+    }
+
+    @ParameterizedTest(name = "{0}: value and gradient equal smp's")
+    @MethodSource("peerCases")
+    void valueAndGradientEqualSmpsLovaszLoss(Peer c) {
+        LossSpec.Builder b = LossSpec.builder(Loss.LOVASZ, c.mode).fromLogits(true).batch(c.batch);
+        if (c.ignore != null) {
+            b.ignoreIndex(c.ignore);
+        }
+        float[] grad = new float[c.x.length];
+        LossResult r;
+        if (c.mode == Mode.MULTICLASS) {
+            r = engine.forwardBackward(b.build(), c.x, c.shape, c.y, grad);
+        } else {
+            float[] t = new float[c.y.length];
+            for (int i = 0; i < t.length; i++) {
+                t[i] = c.y[i];
+            }
+            r = engine.forwardBackward(b.build(), c.x, c.shape, t, grad);
+        }
+        assertEquals(c.value, r.value(), 2e-6, c.name);
+        assertArrayEquals(c.grad, grad, 2e-6f, c.name);
+    }
+
     // ---- refused input -------------------------------------------------------------------------
 
     @Test
