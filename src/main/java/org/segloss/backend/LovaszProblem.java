@@ -1,6 +1,7 @@
 package org.segloss.backend;
 
 import org.segloss.InvalidInputException;
+import org.segloss.Layout;
 
 /**
  * What the Lovasz pass ({@link Backend#lovasz}) computes, in the terms every backend shares (spec
@@ -69,7 +70,7 @@ public final class LovaszProblem {
         long c = seg % problem.c;
         long n = batch ? k / problem.s : seg / problem.c;
         long s = batch ? k % problem.s : k;
-        return problem.layout == org.segloss.Layout.NHWC ? (n * problem.s + s) * problem.c + c : (n * problem.c + c) * problem.s + s;
+        return problem.layout == Layout.NHWC ? (n * problem.s + s) * problem.c + c : (n * problem.c + c) * problem.s + s;
     }
 
     /** Index in the target of element {@code k} of segment {@code seg}. */

@@ -60,17 +60,16 @@ final class CudaDriver {
 
     /** A shipped PTX resource, NUL-terminated as cuModuleLoadData expects. */
     static byte[] ptx(String resource) {
-        final String PTX_RESOURCE = resource;
-        try (InputStream in = CudaDriver.class.getResourceAsStream(PTX_RESOURCE)) {
+        try (InputStream in = CudaDriver.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new BackendUnavailableException("PTX resource " + PTX_RESOURCE + " missing from the class path");
+                throw new BackendUnavailableException("PTX resource " + resource + " missing from the class path");
             }
             byte[] text = in.readAllBytes();
             byte[] z = new byte[text.length + 1];
             System.arraycopy(text, 0, z, 0, text.length);
             return z;
         } catch (IOException e) {
-            throw new BackendUnavailableException("cannot read PTX resource " + PTX_RESOURCE + ": " + e.getMessage(), e);
+            throw new BackendUnavailableException("cannot read PTX resource " + resource + ": " + e.getMessage(), e);
         }
     }
 
