@@ -283,7 +283,7 @@ public final class LossEngine implements AutoCloseable {
         if (badTarget > 0) {
             String allowed = problem.multiclass
                     ? "class indices in [0, " + problem.c + ")" + (problem.hasIgnoreIndex ? " or ignore_index " + problem.ignoreIndex : "")
-                    : "values in [0, 1]";
+                    : "values in [0, 1]" + (problem.hasIgnoreIndex ? " or ignore_index " + problem.ignoreIndex : "");
             throw new InvalidInputException("target must hold " + allowed + "; " + badTarget + " value"
                     + (badTarget == 1 ? " is" : "s are") + " not"
                     + (hostTarget == null ? "" : ", first " + HostValues.firstBadTarget(hostTarget, problem)));
@@ -345,9 +345,13 @@ public final class LossEngine implements AutoCloseable {
             throw new InvalidInputException("grad must be a float32 buffer of " + total + " values, was "
                     + gradType + " of " + gradLength);
         }
-        if (spec.ignoreIndex() != null && !multiclass) {
-            throw new InvalidInputException("ignore_index applies to multiclass mode only, was " + spec.ignoreIndex()
-                    + " in " + spec.mode() + " mode");
+        if (spec.posWeight() != null && spec.posWeight().length != c) {
+            throw new InvalidInputException("pos_weight must have one weight per class (" + c + "), had "
+                    + spec.posWeight().length);
+        }
+        if (spec.labelSmoothing() != 0 && multiclass) {
+            throw new InvalidInputException("label_smoothing in multiclass mode is not supported by the engine yet, was "
+                    + spec.labelSmoothing() + " (binary and multilabel take it)");
         }
         if (spec.classWeights() != null && spec.classWeights().length != c) {
             throw new InvalidInputException("class_weights must have one weight per class (" + c + "), had "
@@ -363,20 +367,32 @@ public final class LossEngine implements AutoCloseable {
                 term = PixelTerm.BCE;
                 break;
             case FOCAL:
+            case DICE_FOCAL:
                 term = PixelTerm.FOCAL;
                 break;
             case CE:
             case CE_LOGDICE:
                 term = PixelTerm.CE;
                 break;
+            case DICE_CE:
+                term = multiclass ? PixelTerm.CE : PixelTerm.BCE;
+                break;
             default:
                 term = PixelTerm.NONE;
         }
         double posWeight = spec.alphaNone() ? 1.0 : spec.alpha();
         double negWeight = spec.alphaNone() ? 1.0 : 1.0 - spec.alpha();
+        float[] bcePosWeight = null;
+        if (spec.posWeight() != null && term == PixelTerm.BCE) {
+            bcePosWeight = new float[(int) c];
+            for (int i = 0; i < c; i++) {
+                bcePosWeight[i] = (float) spec.posWeight()[i];
+            }
+        }
         return new Problem(multiclass, spec.fromLogits(), layout, n, c, s, targetType,
                 spec.ignoreIndex() != null, spec.ignoreIndex() == null ? 0 : spec.ignoreIndex(), term,
-                spec.loss().hasRegionTerm(), posWeight, negWeight, spec.gamma());
+                spec.loss().hasRegionTerm(), posWeight, negWeight, term == PixelTerm.FOCAL ? spec.gamma() : 0.0,
+                spec.squaredPred(), bcePosWeight, term == PixelTerm.NONE ? 0.0 : spec.labelSmoothing());
     }
 
     private static <T> T nonNull(T value, String name) {

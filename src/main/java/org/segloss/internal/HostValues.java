@@ -37,7 +37,7 @@ public final class HostValues {
             if (p.multiclass) {
                 bad = !(v == Math.rint(v) && ((p.hasIgnoreIndex && v == p.ignoreIndex) || (v >= 0 && v < p.c)));
             } else {
-                bad = !(v >= 0 && v <= 1);
+                bad = !(v >= 0 && v <= 1) && !(p.hasIgnoreIndex && v == p.ignoreIndex);
             }
             if (bad) {
                 return "at index " + i + ": " + (v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v));

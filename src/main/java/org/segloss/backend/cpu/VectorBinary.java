@@ -121,13 +121,16 @@ final class VectorBinary {
                 if (hasTerm) {
                     VectorMath.log1p(s1, s2, m);
                 }
+                // focal lanes sum the term only; with a region part (dice_focal) the region lanes add I, P, T
                 clean = focal ? lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, acc, base)
+                        && (!region || lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, true, false, acc, base))
                         : lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base);
             } else {
                 if (hasTerm) {
                     VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
                 }
                 clean = focal ? lanesProbFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, acc, base)
+                        && (!region || lanesProb(xa, xo + a, ta, to + a, s1, s2, m, true, false, acc, base))
                         : lanesProb(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base);
             }
             if (!clean) {

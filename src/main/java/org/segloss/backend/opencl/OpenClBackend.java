@@ -583,7 +583,39 @@ public final class OpenClBackend implements Backend {
                 operation + ": clEnqueueNDRangeKernel");
     }
 
-    private Object[] binaryArgs(Geometry g, Problem p) {
+    // Argument lists, in the order of the kernels' parameters (OpenClKernelSignatureTest checks them against the
+    // kernel sources): buffers are the given objects, then Long = ulong, Integer = int / uint, Float = float.
+
+    /** The stats kernel's arguments; geometry null in multiclass mode (posWeight unused there). */
+    static Object[] statsArgs(Problem p, Geometry g, Object pred, Object target, Object partF, Object partU,
+                              Object posWeight) {
+        if (p.multiclass) {
+            return new Object[] {pred, target, partF, partU, p.s, (float) p.gamma, p.ignoreIndex};
+        }
+        return concat(concat(new Object[] {pred, target, partF, partU}, binaryArgs(g, p)), (float) p.focalPosWeight,
+                (float) p.focalNegWeight, (float) p.gamma, p.labelKeep(), p.labelAdd(), posWeight);
+    }
+
+    /** The grad kernel's arguments; geometry null in multiclass mode (posWeight unused there). */
+    static Object[] gradArgs(Problem p, Geometry g, Object pred, Object target, Object out, Object scale, Object a,
+                             Object b, Object posWeight) {
+        if (p.multiclass) {
+            return new Object[] {pred, target, out, scale, a, b, p.s, (float) p.gamma, p.ignoreIndex};
+        }
+        return concat(concat(new Object[] {pred, target, out, scale, a, b}, binaryArgs(g, p)), (float) p.focalPosWeight,
+                (float) p.focalNegWeight, (float) p.gamma, p.labelKeep(), p.labelAdd(), posWeight);
+    }
+
+    /** The confusion kernel's arguments; geometry null in multiclass mode. */
+    static Object[] confusionArgs(Problem p, Geometry g, Object pred, Object target, Object counts, Object partU,
+                                  float cut) {
+        if (p.multiclass) {
+            return new Object[] {pred, target, counts, partU, p.s, cut, p.ignoreIndex};
+        }
+        return concat(concat(new Object[] {pred, target, counts, partU}, binaryArgs(g, p)), cut);
+    }
+
+    private static Object[] binaryArgs(Geometry g, Problem p) {
         return new Object[] {g.segLen, g.sampleStride, g.chanStride, g.elemStride, g.segsPerSample, g.cycle, g.active,
             (int) p.c};
     }
@@ -650,14 +682,12 @@ public final class OpenClBackend implements Backend {
             cl_mem memU = createMem(slots * 8, null, "stats");
             temps.add(memU);
             if (p.multiclass) {
-                args(k, pred.mem, target.mem, memF, memU, p.s, (float) p.gamma, p.ignoreIndex);
+                args(k, statsArgs(p, null, pred.mem, target.mem, memF, memU, null));
                 launch("stats", k, groups, p.n, wg);
             } else {
                 cl_mem pw = floats(p.posWeights(), "stats");
                 temps.add(pw);
-                args(k, concat(concat(new Object[] {pred.mem, target.mem, memF, memU}, binaryArgs(geometry, p)),
-                        (float) p.focalPosWeight, (float) p.focalNegWeight, (float) p.gamma, p.labelKeep(),
-                        p.labelAdd(), pw));
+                args(k, statsArgs(p, geometry, pred.mem, target.mem, memF, memU, pw));
                 launch("stats", k, groups, geometry.segments, wg);
             }
             read(memF, slots * 4 * F_STATS.length, Pointer.to(partF), "stats");
@@ -713,15 +743,13 @@ public final class OpenClBackend implements Backend {
             temps.add(b);
             if (p.multiclass) {
                 long groups = (p.s + (long) wg * items - 1) / ((long) wg * items);
-                args(kernel, pred.mem, target.mem, out.mem, scale, a, b, p.s, (float) p.gamma, p.ignoreIndex);
+                args(kernel, gradArgs(p, null, pred.mem, target.mem, out.mem, scale, a, b, null));
                 launch("grad", kernel, groups, p.n, wg);
             } else {
                 Geometry g = new Geometry(p, wg, items);
                 cl_mem pw = floats(p.posWeights(), "grad");
                 temps.add(pw);
-                args(kernel, concat(concat(new Object[] {pred.mem, target.mem, out.mem, scale, a, b}, binaryArgs(g, p)),
-                        (float) p.focalPosWeight, (float) p.focalNegWeight, (float) p.gamma, p.labelKeep(),
-                        p.labelAdd(), pw));
+                args(kernel, gradArgs(p, g, pred.mem, target.mem, out.mem, scale, a, b, pw));
                 launch("grad", kernel, g.groups, g.segments, wg);
             }
             Cl.check(CL.clFinish(queue), "grad: clFinish");
@@ -765,11 +793,7 @@ public final class OpenClBackend implements Backend {
         cl_mem memU = null;
         try {
             memU = createMem(slots * 8, null, "confusion");
-            if (p.multiclass) {
-                args(k, pred.mem, target.mem, memC, memU, p.s, cut, p.ignoreIndex);
-            } else {
-                args(k, concat(concat(new Object[] {pred.mem, target.mem, memC, memU}, binaryArgs(geometry, p)), cut));
-            }
+            args(k, confusionArgs(p, geometry, pred.mem, target.mem, memC, memU, cut));
             launch("confusion", k, groups, segments, wg);
             read(memC, slots * 16, Pointer.to(partC), "confusion");
             read(memU, slots * 8, Pointer.to(partU), "confusion");
