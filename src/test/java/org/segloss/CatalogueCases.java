@@ -162,7 +162,25 @@ final class CatalogueCases {
         return table;
     }
 
-    private static LossCase make(Row r, boolean logits, Layout layout, long[] logical, long seed) {
+    /**
+     * Each row once more on a tensor larger than one CPU work unit and one device work-group (so partial sums are
+     * combined): binary (2, 1, 131, 127), multilabel (2, 3, 97, 89), multiclass (2, 3, 101, 83); probabilities in nchw
+     * for the even rows, logits in nhwc for the odd ones.
+     */
+    static List<LossCase> larger() {
+        List<LossCase> cases = new ArrayList<>();
+        List<Row> rows = rows();
+        for (int k = 0; k < rows.size(); k++) {
+            Row r = rows.get(k);
+            long[] logical = r.mode == Mode.BINARY ? new long[] {2, 1, 131, 127}
+                    : r.mode == Mode.MULTILABEL ? new long[] {2, 3, 97, 89} : new long[] {2, 3, 101, 83};
+            boolean logits = k % 2 == 1;
+            cases.add(make(r, logits, logits ? Layout.NHWC : Layout.NCHW, logical, 5000 + k));
+        }
+        return cases;
+    }
+
+    static LossCase make(Row r, boolean logits, Layout layout, long[] logical, long seed) {
         Random rnd = new Random(seed);
         long[] shape = RandomCases.inLayout(logical, layout);
         Reference.Geometry g = new Reference.Geometry(shape, layout);
