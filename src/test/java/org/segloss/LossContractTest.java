@@ -529,6 +529,11 @@ public abstract class LossContractTest {
         if (!(Math.abs(actual - peer.expected()) <= allowed)) {
             fail(peer + ": expected " + peer.expected() + " but was " + actual + " (allowed error " + allowed + ")");
         }
+        if (peer.grad() != null) {
+            float[] grad = new float[peer.input().pred.length];
+            peer.input().forwardBackward(engine, grad);
+            assertGradient(peer.grad(), grad, peer.toString());
+        }
     }
 
     // ---- determinism and buffer paths --------------------------------------------------------------

@@ -44,8 +44,11 @@ final class PeerCases {
     static final String MONAI = "MONAI tests/losses/";
     static final String SMP = "smp tests/test_losses.py ";
 
-    /** One peer case: where it comes from, our spec and input, their value mapped to ours, the allowed error. */
-    record Peer(String source, String what, LossCase input, double expected, double tolerance) {
+    /**
+     * One peer case: where it comes from, our spec and input, their value mapped to ours, the allowed error, and
+     * (PyTorch cases) their gradient with respect to pred, or null.
+     */
+    record Peer(String source, String what, LossCase input, double expected, double tolerance, double[] grad) {
         @Override
         public String toString() {
             return what + " [" + source + "]";
@@ -54,7 +57,7 @@ final class PeerCases {
 
     private static Peer peer(String source, String what, LossSpec spec, long[] shape, float[] pred, Object target,
                              double expected, double tolerance) {
-        return new Peer(source, what, new LossCase(what, spec, shape, pred, target), expected, tolerance);
+        return new Peer(source, what, new LossCase(what, spec, shape, pred, target), expected, tolerance, null);
     }
 
     private static LossSpec.Builder spec(Loss loss, Mode mode) {
@@ -92,7 +95,78 @@ final class PeerCases {
     private static final float[] F1_T = {1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 1, 0};
     private static final int[] F1_Y = {0, 1, 2, 0};
 
+    /** Every peer case: the MONAI and smp test values, then the PyTorch ones. */
     static List<Peer> all() {
+        List<Peer> all = new java.util.ArrayList<>(libraries());
+        all.addAll(torch());
+        return all;
+    }
+
+    /**
+     * Values and gradients computed with PyTorch 1.13 (Debian {@code python3-torch}) in float64 by this script (the
+     * inputs are exact in float32; the soft targets 0.6, 0.1, 0.3 round in float32 by less than 1e-7):
+     * <pre>
+     * import torch
+     * def show(name, loss, x):
+     *     loss.backward(); print(name, repr(loss.item()), x.grad.flatten().tolist())
+     * X = [[[0.5, -1.25], [2.0, 0.0], [-0.75, 1.5]], [[-2.0, 0.25], [1.0, -0.5], [0.0, 3.0]]]   # (2, 3, 2)
+     * x = torch.tensor(X, dtype=torch.float64, requires_grad=True)
+     * t = torch.tensor([[[1, 0], [1, 1], [0, 1]], [[0, 1], [0, 0], [1, 1]]], dtype=torch.float64)
+     * pw = torch.tensor([0.5, 2.0, 1.0], dtype=torch.float64).view(3, 1)
+     * show("bce pos_weight", torch.nn.BCEWithLogitsLoss(pos_weight=pw)(x, t), x)
+     * x = torch.tensor(X, dtype=torch.float64, requires_grad=True)
+     * y = torch.tensor([[1, -100], [2, 0]]); w = torch.tensor([0.5, 1.0, 2.0], dtype=torch.float64)
+     * show("ce", torch.nn.CrossEntropyLoss(weight=w, label_smoothing=0.1, ignore_index=-100)(x, y), x)
+     * for e in (0.0, 0.2):
+     *     x = torch.tensor(X, dtype=torch.float64, requires_grad=True)
+     *     t = torch.tensor([[[0.25, 0.0], [0.5, 1.0], [0.25, 0.0]], [[0.0, 0.6], [0.0, 0.1], [1.0, 0.3]]],
+     *                      dtype=torch.float64)
+     *     show("soft ce", torch.nn.CrossEntropyLoss(label_smoothing=e)(x, t), x)
+     * </pre>
+     * PyTorch's mean reductions equal ours here: BCEWithLogits divides by every element, weighted cross-entropy by the
+     * sum of the target classes' weights (label smoothing included), cross-entropy of probability targets without
+     * weights by the pixel count.
+     */
+    static List<Peer> torch() {
+        String src = "PyTorch 1.13 ";
+        long[] shape = {2, 3, 2};
+        float[] x = {0.5f, -1.25f, 2.0f, 0.0f, -0.75f, 1.5f, -2.0f, 0.25f, 1.0f, -0.5f, 0.0f, 3.0f};
+        float[] soft = {0.25f, 0.0f, 0.5f, 1.0f, 0.25f, 0.0f, 0.0f, 0.6f, 0.0f, 0.1f, 1.0f, 0.3f};
+        return List.of(
+            new Peer(src + "BCEWithLogitsLoss(pos_weight)", "torch bce from logits pos_weight 0.5 2 1",
+                    new LossCase("torch bce from logits pos_weight 0.5 2 1", spec(Loss.BCE, Mode.MULTILABEL).fromLogits(true)
+                            .posWeight(0.5, 2, 1).build(), shape, x, new float[] {1, 0, 1, 1, 0, 1, 0, 1, 0, 0, 1, 1}),
+                    0.4717810971294438, 1e-6, new double[] {-0.015730861199922726, 0.01855834490210907,
+                        -0.01986715367035295, -0.08333333333333333, 0.026735108402050584, -0.015202126983863029,
+                        0.009933576835176462, -0.01824264579642508, 0.06092154821916707, 0.03146172239984545,
+                        -0.041666666666666664, -0.003952156098130553}),
+            new Peer(src + "CrossEntropyLoss(weight, label_smoothing, ignore_index)",
+                    "torch ce class weights label_smoothing 0.1 ignore -100",
+                    new LossCase("torch ce class weights label_smoothing 0.1 ignore -100",
+                            spec(Loss.CE, Mode.MULTICLASS).fromLogits(true).classWeights(0.5, 1, 2).labelSmoothing(0.1)
+                                    .ignoreIndex(-100).build(), shape, x, new int[] {1, -100, 2, 0}),
+                    1.2861370509284915, 1e-6, new double[] {0.045596352461041434, 0.0, -0.04097661566931585, 0.0,
+                        -0.004619736791725646, 0.0, 0.014469943334876521, -0.12387351582289652, 0.3767581855252274,
+                        -0.0050553081368453845, -0.3912281288601039, 0.12892882395974187}),
+            new Peer(src + "CrossEntropyLoss with probability targets", "torch ce soft targets",
+                    new LossCase("torch ce soft targets", spec(Loss.CE, Mode.MULTICLASS).fromLogits(true).build(), shape, x,
+                            soft),
+                    1.6265463544736094, 1e-6, new double[] {-0.019158876980251226, 0.012417439646465635,
+                        0.06924143733378557, -0.2066588769802512, -0.05008256035353437, 0.19424143733378563,
+                        0.008779756739834933, -0.1353929288441784, 0.1763461281745603, -0.018100108152481847,
+                        -0.18512588491439522, 0.15349303699666023}),
+            new Peer(src + "CrossEntropyLoss(label_smoothing) with probability targets",
+                    "torch ce soft targets label_smoothing 0.2",
+                    new LossCase("torch ce soft targets label_smoothing 0.2", spec(Loss.CE, Mode.MULTICLASS).fromLogits(true)
+                            .labelSmoothing(0.2).build(), shape, x, soft),
+                    1.6609213544736097, 1e-6, new double[] {-0.02332554364691789, -0.004249227020201031,
+                        0.0775747706671189, -0.17332554364691788, -0.05424922702020103, 0.17757477066711896,
+                        -0.007886909926831734, -0.12205959551084507, 0.15967946150789364, -0.029766774819148512,
+                        -0.1517925515810619, 0.15182637032999358}));
+    }
+
+    /** The cases copied from MONAI's and smp's test files. */
+    static List<Peer> libraries() {
         String dice = MONAI + "test_dice_loss.py";
         String gd = MONAI + "test_generalized_dice_loss.py";
         String tv = MONAI + "test_tversky_loss.py";

@@ -25,6 +25,13 @@ class ReferenceTest {
         double actual = peer.input().referenceValue();
         assertTrue(Math.abs(actual - peer.expected()) <= peer.tolerance(),
                 peer + ": reference " + actual + ", peer " + peer.expected() + ", allowed " + peer.tolerance());
+        if (peer.grad() != null) {
+            LossCase c = peer.input();
+            double[] g = Reference.analyticGradient(c.spec, c.predValues(), c.shape, c.targetValues());
+            for (int i = 0; i < g.length; i++) {
+                assertEquals(peer.grad()[i], g[i], 1e-6, peer + ": gradient element " + i);
+            }
+        }
     }
 
     /** Every catalogue case, and every third case of the first catalogue's random table. */
