@@ -46,7 +46,8 @@ final class LossCommand implements Callable<Integer> {
 
     @Option(names = "--target", required = true, paramLabel = "T.npy",
             description = {"binary/multilabel: pred's shape (binary with C = 1 also without the class axis), float or integer;",
-                    "multiclass: class map (N, *S), integer (uint8, int8, int16, int32, int64) or whole-number float."})
+                    "multiclass: class map (N, *S), integer (uint8, int8, int16, int32, int64) or whole-number float;",
+                    "or soft targets: float class probabilities of pred's shape, summing to 1 per pixel."})
     Path target;
 
     @Option(names = "--from-logits", description = "Predictions are logits (sigmoid / softmax applied).")

@@ -129,7 +129,8 @@ class CommandsTest {
     @Test
     void demoRunsEveryLossAndTrainingLowersTheLossAndRaisesDice() {
         CommandRun r = Cli.run("demo", "--backend", "cpu", "--images", "2", "--size", "32", "--steps", "40").assertOk();
-        for (String loss : new String[] {"bce", "bce_logdice", "dice", "iou", "focal", "tversky", "ce", "ce_logdice"}) {
+        for (String loss : new String[] {"bce", "bce_logdice", "dice", "iou", "focal", "tversky", "ce", "ce_logdice",
+                "generalized_dice", "mcc", "dice_ce", "dice_focal"}) {
             assertTrue(r.out.contains("\n" + loss + " "), loss + " in:\n" + r.out);
         }
         assertTrue(r.out.contains("triangle"), r.out);

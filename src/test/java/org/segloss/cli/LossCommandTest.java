@@ -399,6 +399,57 @@ class LossCommandTest {
     }
 
     @Test
+    void softMulticlassTargetsOfPredsShapeAreClassProbabilities() throws IOException {
+        // one pixel, logits (0, ln 3): p = (1/4, 3/4)
+        String p = pred("soft_p.npy", new long[] {1, 2, 1}, 0, (float) Math.log(3));
+        String oneHot = target("onehot.npy", "<f4", new long[] {1, 2, 1}, NpyFixtures.f4(0, 1));
+        String half = target("half.npy", "<f4", new long[] {1, 2, 1}, NpyFixtures.f4(0.5f, 0.5f));
+        String map = target("map.npy", "|u1", new long[] {1, 1}, NpyFixtures.i1(1));
+        double classMap = json(Cli.run("loss", "--loss", "ce", "--mode", "multiclass", "--from-logits", "--pred", p,
+                "--target", map, "--json")).get("value").asDouble();
+        assertEquals(-Math.log(0.75), classMap, 1e-6);
+        double soft = json(Cli.run("loss", "--loss", "ce", "--mode", "multiclass", "--from-logits", "--pred", p,
+                "--target", oneHot, "--json")).get("value").asDouble();
+        assertEquals(classMap, soft, 1e-6, "a one-hot soft target equals the class map");
+        // -(0.5 ln(1/4) + 0.5 ln(3/4)) = ln(16/3) / 2
+        double halves = json(Cli.run("loss", "--loss", "ce", "--mode", "multiclass", "--from-logits", "--pred", p,
+                "--target", half, "--json")).get("value").asDouble();
+        assertEquals(Math.log(16.0 / 3.0) / 2, halves, 1e-6);
+        Cli.run("loss", "--loss", "ce", "--mode", "multiclass", "--from-logits", "--pred", p,
+                "--target", target("ints.npy", "<i4", new long[] {1, 2, 1}, NpyFixtures.i4(0, 1)))
+                .assertUsageError("--target", "int32", "float");
+        Cli.run("loss", "--loss", "ce", "--mode", "multiclass", "--from-logits", "--pred", p,
+                "--target", target("bad.npy", "<f4", new long[] {1, 2, 1}, NpyFixtures.f4(0.5f, 0.25f)))
+                .assertUsageError("--target", "0.75");
+        Cli.run("loss", "--loss", "ce", "--mode", "multiclass", "--from-logits", "--pred", p, "--target", half,
+                "--ignore-index", "255").assertUsageError("ignore_index", "255");
+    }
+
+    @Test
+    void ignoreIndexInBinaryModeLeavesElementsOut() throws IOException {
+        String p = pred("bp.npy", new long[] {1, 1, 4}, 0.9f, 0.2f, 0.6f, 0.1f);
+        String t = target("bt.npy", "|u1", new long[] {1, 1, 4}, NpyFixtures.i1(1, 255, 1, 0));
+        double v = json(Cli.run("loss", "--loss", "bce", "--mode", "binary", "--pred", p, "--target", t,
+                "--ignore-index", "255", "--json")).get("value").asDouble();
+        assertEquals(-(Math.log(0.9f) + Math.log(0.6f) + Math.log(1 - (double) 0.1f)) / 3, v, 1e-6);
+        Cli.run("loss", "--loss", "bce", "--mode", "binary", "--pred", p, "--ignore-index", "255",
+                "--target", target("bt2.npy", "|u1", new long[] {1, 1, 4}, NpyFixtures.i1(1, 2, 1, 0)))
+                .assertUsageError("--target", "2");
+    }
+
+    @Test
+    void diceCeIsTheWeightedSumOfBceAndOneMinusDice() throws IOException {
+        long[] shape = {1, 1, 4};
+        String p = pred("dp.npy", shape, 0.9f, 0.2f, 0.6f, 0.1f);
+        String t = target("dt.npy", "<f4", shape, NpyFixtures.f4(1, 0, 1, 0));
+        // bce = -(ln 0.9 + ln 0.8 + ln 0.6 + ln 0.9) / 4; D = (2 * 1.5 + 1) / (1.8 + 2 + 1) = 5/6
+        double bce = -(Math.log(0.9f) + Math.log(1 - (double) 0.2f) + Math.log(0.6f) + Math.log(1 - (double) 0.1f)) / 4;
+        JsonNode o = json(Cli.run("loss", "--loss", "dice_ce", "--mode", "binary", "--pred", p, "--target", t, "--json",
+                "--lambda-pixel", "0.5", "--lambda-region", "2"));
+        assertEquals(0.5 * bce + 2.0 / 6.0, o.get("value").asDouble(), 1e-6);
+    }
+
+    @Test
     void missingOptionsAndFilesAreUsageErrors() throws IOException {
         Cli.run("loss", "--loss", "dice", "--mode", "binary", "--pred", "p.npy").assertUsageError("--target");
         String missing = dir.resolve("nothing.npy").toString();
