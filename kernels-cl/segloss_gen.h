@@ -25,6 +25,7 @@
 #define TARGET_FLOAT32 0
 #define TARGET_UINT8 1
 #define TARGET_INT32 2
+#define TARGET_INT64 3
 
 /* clamps (Constants); OpenCL programs also get them as -D options */
 #ifndef SEGLOSS_PROB_CLAMP_EPS
