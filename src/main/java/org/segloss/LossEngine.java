@@ -358,6 +358,10 @@ public final class LossEngine implements AutoCloseable {
             throw new InvalidInputException("pred must hold " + total + " values for shape " + Arrays.toString(shape)
                     + ", had " + predLength);
         }
+        if (multiclass && targetType == ElementType.FLOAT32 && targetLengthGiven == total) {
+            throw new InvalidInputException("soft (probability) multiclass targets (a float target of pred's shape "
+                    + Arrays.toString(shape) + ") are not supported by the engine yet; pass a class map of shape (N, *S)");
+        }
         long targetLength = multiclass ? n * s : total;
         if (targetLengthGiven != targetLength) {
             throw new InvalidInputException("target must hold " + targetLength + " values for pred shape "
