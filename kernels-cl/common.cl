@@ -239,6 +239,39 @@ inline int pixel_counts(long y, int bad, int ignore_index, uint *bad_t) {
     return !bad;
 }
 
+/*
+ * The per-class targets tv of pixel s of sample n. SOFT_TARGETS: the C stored values (pred's layout); refused
+ * (counted in *bad_t, returns 0) when one is below 0 or not finite or their sum is off 1 by more than
+ * SOFT_TARGET_SUM_TOLERANCE. Else one-hot(y), with pixel_counts' rules. Returns whether the pixel counts
+ * (before the pred values are checked).
+ */
+inline int pixel_targets(__global const target_t *target, uint n, ulong s, ulong S, long y, int ignore_index,
+                         float *tv, uint *bad_t) {
+#if SOFT_TARGETS
+    float sum = 0.0f;
+    int ok = 1;
+    for (int c = 0; c < NUM_CLASSES; c++) {
+        float t = (float) target[MC_INDEX(n, c, s, S)];
+        tv[c] = t;
+        ok = ok && t >= 0.0f && isfinite(t);
+        sum += t;
+    }
+    if (!ok || !(fabs(sum - 1.0f) <= SOFT_TARGET_SUM_TOLERANCE)) {
+        (*bad_t)++;
+        return 0;
+    }
+    return 1;
+#else
+    if (!pixel_counts(y, 0, ignore_index, bad_t)) {
+        return 0;
+    }
+    for (int c = 0; c < NUM_CLASSES; c++) {
+        tv[c] = (c == y) ? 1.0f : 0.0f;
+    }
+    return 1;
+#endif
+}
+
 /* a = argmax_c v_c (ties: the lowest index); *m = v_a. */
 inline int argmax_class(const float *v, float *m) {
     float best = v[0];

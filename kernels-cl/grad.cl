@@ -58,6 +58,95 @@ void grad(__global const float *pred, __global const target_t *target, __global 
     BINARY_ELEMENTS_END
 }
 
+#elif SOFT_TARGETS || LABEL_SMOOTHING
+
+/*
+ * Multiclass with per-class targets t_c (see stats.cl), s_c = pixel_scale[c], t'_c = TERM_TARGET(t_c),
+ * r_c = t_c A[n, c] + B[n, c] P_SLOPE(p_c) (REGION):
+ *   from logits:         h_c = s_c t'_c F_c with F = -1 (ce) or sl_focal_mc_slope (focal);
+ *                        dL/dx_c = h_c - p_c sum_k h_k + sl_softmax_chain(p_c, r_c - r_a, sum_k p_k (r_a - r_k))
+ *   from probabilities:  dL/dp_c = s_c t'_c dterm/dp_c + r_c  (sl_focal_mc_prob_dp; ce: gamma 0)
+ *   pixels that do not count (ignored, refused targets) get 0.
+ */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void grad(__global const float *pred, __global const target_t *target, __global float *out,
+          __global const float *pixel_scale, __global const float *region_a, __global const float *region_b,
+          ulong S, float gamma, int ignore_index, float ls_keep, float ls_add) {
+    uint lid = get_local_id(0);
+    uint g = get_group_id(0);
+    uint n = get_group_id(1);
+    uint unused_bad = 0;
+    MC_PIXELS_BEGIN
+        float v[NUM_CLASSES], xv[NUM_CLASSES], tv[NUM_CLASSES];
+        if (!pixel_targets(target, n, s, S, y, ignore_index, tv, &unused_bad)) {
+            for (int c = 0; c < NUM_CLASSES; c++) {
+                out[MC_INDEX(n, c, s, S)] = 0.0f;
+            }
+            continue;
+        }
+        load_pixel(pred, n, s, S, y, v);
+#if FROM_LOGITS
+        float m, ey;
+        int am;
+        for (int c = 0; c < NUM_CLASSES; c++) {
+            xv[c] = v[c];
+        }
+        float others = softmax_shift(v, 0, &m, &am, &ey);
+        float inv = 1.0f / (1.0f + others);
+        float l1 = sl_log1p(others);
+        float sum_h = 0.0f;
+        float r_am = 0.0f;
+        for (int c = 0; c < NUM_CLASSES; c++) {
+            float pc = v[c] * inv;
+            float log_pc = (xv[c] - m) - l1;
+            float qc = (c == am) ? others * inv : 1.0f - pc;
+#if PIXEL_TERM == TERM_FOCAL
+            float f = sl_focal_mc_slope(pc, qc, log_pc, gamma);
+#else
+            float f = -1.0f;
+#endif
+            xv[c] = pixel_scale[c] * TERM_TARGET(tv[c]) * f; /* h_c */
+            sum_h += xv[c];
+#if REGION
+            float rc = tv[c] * region_a[n * NUM_CLASSES + c] + region_b[n * NUM_CLASSES + c] * P_SLOPE(pc);
+            r_am = (c == am) ? rc : r_am;
+#endif
+            v[c] = pc;
+        }
+#if REGION
+        float dev = 0.0f;
+        for (int c = 0; c < NUM_CLASSES; c++) {
+            dev += v[c] * (r_am - (tv[c] * region_a[n * NUM_CLASSES + c] + region_b[n * NUM_CLASSES + c] * P_SLOPE(v[c])));
+        }
+#endif
+        for (int c = 0; c < NUM_CLASSES; c++) {
+            float d = xv[c] - v[c] * sum_h;
+#if REGION
+            float rc = tv[c] * region_a[n * NUM_CLASSES + c] + region_b[n * NUM_CLASSES + c] * P_SLOPE(v[c]);
+            d += sl_softmax_chain(v[c], rc - r_am, dev);
+#endif
+            out[MC_INDEX(n, c, s, S)] = d;
+        }
+#else
+        for (int c = 0; c < NUM_CLASSES; c++) {
+            float pc = sl_clamp(v[c]);
+            float qc = sl_clamp(1.0f - v[c]);
+#if PIXEL_TERM == TERM_FOCAL
+            float dterm = sl_focal_mc_prob_dp(pc, qc, gamma);
+#else
+            float dterm = -1.0f / pc;
+#endif
+            float tt = TERM_TARGET(tv[c]);
+            float d = tt == 0.0f ? 0.0f : pixel_scale[c] * tt * dterm;
+#if REGION
+            d += tv[c] * region_a[n * NUM_CLASSES + c] + region_b[n * NUM_CLASSES + c] * P_SLOPE(v[c]);
+#endif
+            out[MC_INDEX(n, c, s, S)] = d;
+        }
+#endif
+    MC_PIXELS_END
+}
+
 #else
 
 /*
@@ -74,7 +163,7 @@ void grad(__global const float *pred, __global const target_t *target, __global 
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void grad(__global const float *pred, __global const target_t *target, __global float *out,
           __global const float *pixel_scale, __global const float *region_a, __global const float *region_b,
-          ulong S, float gamma, int ignore_index) {
+          ulong S, float gamma, int ignore_index, float ls_keep, float ls_add) {
     uint lid = get_local_id(0);
     uint g = get_group_id(0);
     uint n = get_group_id(1);

@@ -164,6 +164,10 @@ final class ScalarKernels extends CpuKernels {
      */
     private static void statsMulticlass(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1,
                                         double[] acc) {
+        if (p.generalMulticlass()) {
+            statsGeneral(p, pred, target, n, s0, s1, acc);
+            return;
+        }
         FloatBuffer xs = pred.floats;
         int c = (int) p.c;
         double[] prob = new double[c];
@@ -198,6 +202,164 @@ final class ScalarKernels extends CpuKernels {
             acc[yi * K + T] += 1;
             acc[yi * K + T2] += 1;
             acc[yi * K + TERM] += term(p, prob[yi], logPy);
+        }
+    }
+
+    /**
+     * The per-class targets of pixel s into t: soft targets as stored, a class map one-hot. Returns 1 when the
+     * pixel counts, 0 when it is ignored, -1 when its target is refused (a class outside [0, C); soft: a value
+     * below 0 or not finite, or a sum off 1 by more than {@link Problem#SOFT_TARGET_SUM_TOLERANCE}).
+     */
+    static int pixelTargets(Problem p, CpuBuffer target, int n, int s, double[] t) {
+        int c = t.length;
+        if (p.softTargets) {
+            double sum = 0;
+            boolean ok = true;
+            for (int ci = 0; ci < c; ci++) {
+                t[ci] = target.target(CpuBackend.index(p, n, ci, s));
+                ok &= t[ci] >= 0 && Double.isFinite(t[ci]);
+                sum += t[ci];
+            }
+            return ok && Math.abs(sum - 1) <= Problem.SOFT_TARGET_SUM_TOLERANCE ? 1 : -1;
+        }
+        long y = target.classIndex((int) ((long) n * p.s + s));
+        if (p.hasIgnoreIndex && y == p.ignoreIndex) {
+            return 0;
+        }
+        if (y < 0 || y >= c) {
+            return -1;
+        }
+        java.util.Arrays.fill(t, 0);
+        t[(int) y] = 1;
+        return 1;
+    }
+
+    /** p_c and log p_c of a pixel from x_c: softmax and x_c - logsumexp(x) from logits, else x_c and log(clamp(x_c)). */
+    static void logProbs(Problem p, double[] x, double[] prob, double[] logProb) {
+        if (!p.fromLogits) {
+            for (int i = 0; i < x.length; i++) {
+                prob[i] = x[i];
+                logProb[i] = Math.log(clamp(x[i]));
+            }
+            return;
+        }
+        double max = Double.NEGATIVE_INFINITY;
+        for (double v : x) {
+            max = Math.max(max, v);
+        }
+        double sum = 0;
+        for (double v : x) {
+            sum += Math.exp(v - max);
+        }
+        double lse = max + Math.log(sum);
+        for (int i = 0; i < x.length; i++) {
+            logProb[i] = x[i] - lse;
+            prob[i] = Math.exp(logProb[i]);
+        }
+    }
+
+    /** The pixel term's target of class c: (1 - e) t_c + e / C with label smoothing, else t_c. */
+    static double smoothedClassTarget(Problem p, double t) {
+        return p.labelSmoothing == 0 ? t : CpuMath.smoothTarget(t, 1 - p.labelSmoothing, p.labelSmoothing / p.c);
+    }
+
+    /**
+     * Multiclass with per-class targets t_c (soft targets or label smoothing): per counted pixel, P[c] += p_c,
+     * I[c] += p_c t_c, T[c] += t_c, P2[c] += p_c^2, T2[c] += t_c^2, TERM[c] += t'_c term(p_c) with t' the
+     * label-smoothed target and term = -log p (ce) or -(1 - p)^g log p (focal).
+     */
+    private static void statsGeneral(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1,
+                                     double[] acc) {
+        FloatBuffer xs = pred.floats;
+        int c = (int) p.c;
+        double[] x = new double[c];
+        double[] t = new double[c];
+        double[] prob = new double[c];
+        double[] logProb = new double[c];
+        for (int s = s0; s < s1; s++) {
+            boolean bad = false;
+            for (int ci = 0; ci < c; ci++) {
+                x[ci] = xs.get(CpuBackend.index(p, n, ci, s));
+                if (!Double.isFinite(x[ci]) || (!p.fromLogits && (x[ci] < 0 || x[ci] > 1))) {
+                    acc[ci * K + BAD_PRED]++;
+                    bad = true;
+                }
+            }
+            int status = pixelTargets(p, target, n, s, t);
+            if (status < 0) {
+                acc[BAD_TARGET]++;
+            }
+            if (status <= 0 || bad) {
+                continue;
+            }
+            logProbs(p, x, prob, logProb);
+            for (int ci = 0; ci < c; ci++) {
+                int b = ci * K;
+                acc[b + P] += prob[ci];
+                acc[b + P2] += prob[ci] * prob[ci];
+                acc[b + I] += prob[ci] * t[ci];
+                acc[b + T] += t[ci];
+                acc[b + T2] += t[ci] * t[ci];
+                double tt = smoothedClassTarget(p, t[ci]);
+                if (tt != 0) {
+                    acc[b + TERM] += tt * term(p, prob[ci], logProb[ci]);
+                }
+            }
+        }
+    }
+
+    /**
+     * Multiclass with per-class targets: s_c = pixelScale[c], t'_c the label-smoothed target, r_c = t_c A_c + B_c P'_c.
+     * From logits, with h_c = s_c t'_c F_c (F = -1 for ce, the focal slope for focal):
+     * dL/dx_j = h_j - p_j sum_k h_k + p_j (r_j - sum_k p_k r_k); from probabilities dL/dp_j = s_j t'_j dterm/dp_j + r_j.
+     */
+    private static void gradGeneral(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad,
+                                    int n, int s0, int s1) {
+        FloatBuffer xs = pred.floats;
+        FloatBuffer out = grad.floats;
+        int c = (int) p.c;
+        double[] x = new double[c];
+        double[] t = new double[c];
+        double[] prob = new double[c];
+        double[] logProb = new double[c];
+        double[] h = new double[c];
+        double[] r = new double[c];
+        for (int s = s0; s < s1; s++) {
+            if (pixelTargets(p, target, n, s, t) <= 0) {
+                for (int ci = 0; ci < c; ci++) {
+                    out.put(CpuBackend.index(p, n, ci, s), 0f);
+                }
+                continue;
+            }
+            for (int ci = 0; ci < c; ci++) {
+                x[ci] = xs.get(CpuBackend.index(p, n, ci, s));
+            }
+            logProbs(p, x, prob, logProb);
+            double sumH = 0;
+            double sumPr = 0;
+            for (int ci = 0; ci < c; ci++) {
+                int row = n * c + ci;
+                double tt = smoothedClassTarget(p, t[ci]) * k.pixelScale[ci];
+                r[ci] = p.region ? t[ci] * k.regionA[row] + k.regionB[row] * (p.squares ? 2 * prob[ci] : 1) : 0;
+                if (p.fromLogits) {
+                    double f = p.pixelTerm == PixelTerm.FOCAL ? focalMulticlassSlope(logProb[ci], prob[ci], p.gamma)
+                            : p.pixelTerm == PixelTerm.CE ? -1 : 0;
+                    h[ci] = tt * f;
+                    sumH += h[ci];
+                    sumPr += prob[ci] * r[ci];
+                } else {
+                    double pc = clamp(prob[ci]);
+                    double qc = 1 - pc;
+                    double d = p.pixelTerm == PixelTerm.FOCAL
+                            ? (p.gamma == 0 ? 0 : p.gamma * Math.pow(qc, p.gamma - 1) * Math.log(pc)) - pow(qc, p.gamma) / pc
+                            : p.pixelTerm == PixelTerm.CE ? -1 / pc : 0;
+                    h[ci] = tt == 0 ? 0 : tt * d;
+                }
+            }
+            for (int ci = 0; ci < c; ci++) {
+                double d = p.fromLogits ? h[ci] - prob[ci] * sumH + prob[ci] * (r[ci] - sumPr) : h[ci] + r[ci];
+                out.put(CpuBackend.index(p, n, ci, s), (float) d);
+            }
         }
     }
 
@@ -282,6 +444,10 @@ final class ScalarKernels extends CpuKernels {
      */
     private static void gradMulticlass(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k,
                                        CpuBuffer grad, int n, int s0, int s1) {
+        if (p.generalMulticlass()) {
+            gradGeneral(p, pred, target, k, grad, n, s0, s1);
+            return;
+        }
         FloatBuffer xs = pred.floats;
         FloatBuffer out = grad.floats;
         int c = (int) p.c;

@@ -63,7 +63,7 @@ final class VectorKernels extends CpuKernels {
 
     /** Whether the lanes cover this problem; otherwise {@link ScalarKernels} computes it. */
     static boolean covered(Problem p) {
-        if (p.squares || p.binaryIgnore() || p.posWeight != null || p.labelSmoothing != 0) {
+        if (p.squares || p.binaryIgnore() || p.posWeight != null || p.labelSmoothing != 0 || p.softTargets) {
             return false; // the options of the catalogue run on the scalar kernels (see docs/cpu-performance.md)
         }
         if (p.pixelTerm == PixelTerm.FOCAL) {
