@@ -140,30 +140,13 @@ inline ulong segment_base(uint seg, ulong sample_stride, ulong chan_stride, uint
 #define BINARY_ELEMENTS_END } }
 
 /*
- * The binary pixel term and its derivative, chosen by the defines (no test per element): BINARY_TERM(tt) and
- * BINARY_TERM_D(tt) with x, p, q, l (from logits) or pc, qc (from probabilities), aw, nw, gamma and pw in
- * scope; tt = TERM_TARGET(t), the target of the pixel term (label smoothing: t (1 - e) + e / 2; region terms
+ * The binary pixel term and its derivative, chosen by the defines (the constant branches of sl_binary_term fold
+ * away: no test per element): BINARY_TERM(tt) and BINARY_TERM_D(tt) with x, p, q, l, pc, qc, aw, nw, gamma and pw
+ * in scope (the ones the term does not read may hold anything); tt = TERM_TARGET(t), the target of the pixel term (label smoothing: t (1 - e) + e / 2; region terms
  * keep t). P_SLOPE(p) = dP/dp of the region sum P: 1, or 2p with SQUARES (P = sum p^2).
  */
-#if PIXEL_TERM == TERM_BCE && FROM_LOGITS && POS_WEIGHT
-#define BINARY_TERM(tt) sl_bce_pw_logits(x, tt, l, pw)
-#define BINARY_TERM_D(tt) sl_bce_pw_logits_dx(p, q, tt, pw)
-#elif PIXEL_TERM == TERM_BCE && FROM_LOGITS
-#define BINARY_TERM(tt) sl_bce_logits(x, tt, l)
-#define BINARY_TERM_D(tt) sl_bce_logits_dx(p, q, tt)
-#elif PIXEL_TERM == TERM_BCE && POS_WEIGHT
-#define BINARY_TERM(tt) sl_bce_pw_prob(pc, qc, tt, pw)
-#define BINARY_TERM_D(tt) sl_bce_pw_prob_dp(pc, qc, tt, pw)
-#elif PIXEL_TERM == TERM_BCE
-#define BINARY_TERM(tt) sl_bce_prob(pc, qc, tt)
-#define BINARY_TERM_D(tt) sl_bce_prob_dp(pc, qc, tt)
-#elif PIXEL_TERM == TERM_FOCAL && FROM_LOGITS
-#define BINARY_TERM(tt) sl_focal_logits(x, tt, p, q, l, aw, nw, gamma)
-#define BINARY_TERM_D(tt) sl_focal_logits_dx(x, tt, p, q, l, aw, nw, gamma)
-#elif PIXEL_TERM == TERM_FOCAL
-#define BINARY_TERM(tt) sl_focal_prob(pc, qc, tt, aw, nw, gamma)
-#define BINARY_TERM_D(tt) sl_focal_prob_dp(pc, qc, tt, aw, nw, gamma)
-#endif
+#define BINARY_TERM(tt) sl_binary_term(PIXEL_TERM, FROM_LOGITS, POS_WEIGHT, x, tt, p, q, l, pc, qc, pw, aw, nw, gamma)
+#define BINARY_TERM_D(tt) sl_binary_term_d(PIXEL_TERM, FROM_LOGITS, POS_WEIGHT, x, tt, p, q, l, pc, qc, pw, aw, nw, gamma)
 #if LABEL_SMOOTHING
 #define TERM_TARGET(t) sl_smooth_target(t, ls_keep, ls_add)
 #else

@@ -34,9 +34,8 @@ void grad(__global const float *pred, __global const target_t *target, __global 
 #if FROM_LOGITS
             float p, q;
             float ex = sl_sigmoid_pair(x, &p, &q);
-#if PIXEL_TERM == TERM_FOCAL
-            float l = sl_log1p(ex);
-#endif
+            float l = PIXEL_TERM == TERM_FOCAL ? sl_log1p(ex) : 0.0f;
+            float pc = p, qc = q;
 #if PIXEL_TERM != TERM_NONE
             d += ps * BINARY_TERM_D(TERM_TARGET(t));
 #endif
@@ -44,10 +43,10 @@ void grad(__global const float *pred, __global const target_t *target, __global 
             d += sl_sigmoid_chain(t * ra + rb * P_SLOPE(p), p, q);
 #endif
 #else
-            float p = x;
-#if PIXEL_TERM != TERM_NONE
+            float p = x, q = 1.0f - x, l = 0.0f;
             float pc = sl_clamp(x);
             float qc = sl_clamp(1.0f - x);
+#if PIXEL_TERM != TERM_NONE
             d += ps * BINARY_TERM_D(TERM_TARGET(t));
 #endif
 #if REGION

@@ -42,15 +42,12 @@ void stats(__global const float *pred, __global const target_t *target, __global
 #if FROM_LOGITS
                 float p, q;
                 float ex = sl_sigmoid_pair(x, &p, &q);
-#if PIXEL_TERM != TERM_NONE
-                float l = sl_log1p(ex);
-#endif
+                float l = PIXEL_TERM != TERM_NONE ? sl_log1p(ex) : 0.0f;
+                float pc = p, qc = q;
 #else
-                float p = x;
-#if PIXEL_TERM != TERM_NONE
+                float p = x, q = 1.0f - x, l = 0.0f;
                 float pc = sl_clamp(x);
                 float qc = sl_clamp(1.0f - x);
-#endif
 #endif
 #if PIXEL_TERM != TERM_NONE
                 sum_term += w * BINARY_TERM(TERM_TARGET(t));

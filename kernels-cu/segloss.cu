@@ -45,37 +45,6 @@
 #define CODE_BAD_TARGET (-2) // class index outside [0, C), not the ignore index
 #define CODE_OUTSIDE (-3)    // past the end of the sample
 
-// ---- per-element terms (the sl_* functions of segloss_terms.h, chosen by the uniform flags) ---------
-
-// The binary pixel term at the pixel term's target tt: bce (with pos_weight pw, 1 when absent), focal.
-// From logits p, q = sigmoid(+-x) and l = log1p(exp(-|x|)); from probabilities pc, qc (clamped p, 1 - p).
-__device__ __forceinline__ float binary_term(int pixel_term, int from_logits, int has_pw, float x, float tt,
-                                             float p, float q, float l, float pc, float qc, float pw, float aw,
-                                             float nw, float g) {
-    if (pixel_term == TERM_BCE) {
-        if (has_pw) return from_logits ? sl_bce_pw_logits(x, tt, l, pw) : sl_bce_pw_prob(pc, qc, tt, pw);
-        return from_logits ? sl_bce_logits(x, tt, l) : sl_bce_prob(pc, qc, tt);
-    }
-    if (pixel_term == TERM_FOCAL) {
-        return from_logits ? sl_focal_logits(x, tt, p, q, l, aw, nw, g) : sl_focal_prob(pc, qc, tt, aw, nw, g);
-    }
-    return 0.0f;
-}
-
-// d binary_term / dx (from logits) or / dp (from probabilities).
-__device__ __forceinline__ float binary_term_d(int pixel_term, int from_logits, int has_pw, float x, float tt,
-                                               float p, float q, float l, float pc, float qc, float pw, float aw,
-                                               float nw, float g) {
-    if (pixel_term == TERM_BCE) {
-        if (has_pw) return from_logits ? sl_bce_pw_logits_dx(p, q, tt, pw) : sl_bce_pw_prob_dp(pc, qc, tt, pw);
-        return from_logits ? sl_bce_logits_dx(p, q, tt) : sl_bce_prob_dp(pc, qc, tt);
-    }
-    if (pixel_term == TERM_FOCAL) {
-        return from_logits ? sl_focal_logits_dx(x, tt, p, q, l, aw, nw, g) : sl_focal_prob_dp(pc, qc, tt, aw, nw, g);
-    }
-    return 0.0f;
-}
-
 __device__ __forceinline__ bool bad_pred(float x, int from_logits) {
     return !isfinite(x) || (!from_logits && (x < 0.0f || x > 1.0f));
 }
@@ -228,7 +197,7 @@ __device__ void stats_binary(const float* __restrict__ pred, const void* __restr
                 f[STAT_T2] += t * t;
                 f[STAT_COUNT] += 1.0f;
                 if (pixel_term != TERM_NONE) {
-                    f[STAT_TERM] += binary_term(pixel_term, from_logits, has_pw, x, sl_smooth_target(t, ls_keep, ls_add),
+                    f[STAT_TERM] += sl_binary_term(pixel_term, from_logits, has_pw, x, sl_smooth_target(t, ls_keep, ls_add),
                                                 p, q, l, sl_clamp(x), sl_clamp(1.0f - x), pw, aw, nw, gamma);
                 }
             }
@@ -446,7 +415,7 @@ __device__ __forceinline__ float binary_grad(float x, float t, float ps, float a
     if (from_logits) l = sl_log1p(sl_sigmoid_pair(x, &p, &q));
     float d = 0.0f;
     if (pixel_term != TERM_NONE) {
-        d += ps * binary_term_d(pixel_term, from_logits, has_pw, x, sl_smooth_target(t, ls_keep, ls_add), p, q, l,
+        d += ps * sl_binary_term_d(pixel_term, from_logits, has_pw, x, sl_smooth_target(t, ls_keep, ls_add), p, q, l,
                                 sl_clamp(x), sl_clamp(1.0f - x), pw, aw, nw, gamma);
     }
     if (region) {

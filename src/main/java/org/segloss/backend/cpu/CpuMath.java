@@ -1,5 +1,6 @@
 package org.segloss.backend.cpu;
 
+import org.segloss.backend.Problem;
 import org.segloss.internal.Constants;
 
 /**
@@ -143,4 +144,41 @@ final class CpuMath {
         double first = (g == 0 || q <= 0) ? 0 : g * Math.pow(q, g - 1) * py * logPy;
         return first - pow(q, g);
     }
+
+    /**
+     * The pixel term of one binary element at the pixel term's target tt (segloss_terms.h BINARY_TERM):
+     * bce, bce with pos_weight pw, or focal, from logits or probabilities. The one place that maps a term code to
+     * its functions in Java (segloss_terms.h sl_binary_term for the devices).
+     */
+    static double binaryTerm(Problem p, double x, double tt, double pw) {
+        switch (p.pixelTerm) {
+            case BCE:
+                if (p.posWeight != null) {
+                    return p.fromLogits ? bcePwLogits(x, tt, pw) : bcePwProb(x, tt, pw);
+                }
+                return p.fromLogits ? bceLogits(x, tt) : bceProb(x, tt);
+            case FOCAL:
+                return p.fromLogits ? focalLogits(x, tt, p.focalPosWeight, p.focalNegWeight, p.gamma)
+                        : focalProb(x, tt, p.focalPosWeight, p.focalNegWeight, p.gamma);
+            default:
+                return 0;
+        }
+    }
+
+    /** d binaryTerm / dx (from logits) or / dp (from probabilities) (segloss_terms.h BINARY_TERM_D). */
+    static double binaryTermD(Problem p, double x, double tt, double pw) {
+        switch (p.pixelTerm) {
+            case BCE:
+                if (p.posWeight != null) {
+                    return p.fromLogits ? bcePwLogitsDx(x, tt, pw) : bcePwProbGrad(x, tt, pw);
+                }
+                return p.fromLogits ? bceLogitsDx(x, tt) : bceProbGrad(x, tt);
+            case FOCAL:
+                return p.fromLogits ? focalLogitsGrad(x, tt, p.focalPosWeight, p.focalNegWeight, p.gamma)
+                        : focalProbGrad(x, tt, p.focalPosWeight, p.focalNegWeight, p.gamma);
+            default:
+                return 0;
+        }
+    }
+
 }

@@ -1,15 +1,8 @@
 package org.segloss.backend.cpu;
 
-import static org.segloss.backend.cpu.CpuMath.bceLogits;
-import static org.segloss.backend.cpu.CpuMath.bceProb;
-import static org.segloss.backend.cpu.CpuMath.bceProbGrad;
 import static org.segloss.backend.cpu.CpuMath.clamp;
-import static org.segloss.backend.cpu.CpuMath.focalLogits;
-import static org.segloss.backend.cpu.CpuMath.focalLogitsGrad;
 import static org.segloss.backend.cpu.CpuMath.focalMulticlass;
 import static org.segloss.backend.cpu.CpuMath.focalMulticlassSlope;
-import static org.segloss.backend.cpu.CpuMath.focalProb;
-import static org.segloss.backend.cpu.CpuMath.focalProbGrad;
 import static org.segloss.backend.cpu.CpuMath.pow;
 import static org.segloss.backend.cpu.CpuMath.sigmoid;
 
@@ -34,41 +27,6 @@ final class ScalarKernels extends CpuKernels {
     /** Whether a binary target value is the ignore value (binary / multilabel ignore_index). */
     static boolean ignored(Problem p, double t) {
         return p.binaryIgnore() && t == p.ignoreIndex;
-    }
-
-    /**
-     * The pixel term of one binary element at the pixel term's target tt (segloss_terms.h BINARY_TERM):
-     * bce, bce with pos_weight pw, or focal, from logits or probabilities.
-     */
-    static double binaryTerm(Problem p, double x, double tt, double pw) {
-        switch (p.pixelTerm) {
-            case BCE:
-                if (p.posWeight != null) {
-                    return p.fromLogits ? CpuMath.bcePwLogits(x, tt, pw) : CpuMath.bcePwProb(x, tt, pw);
-                }
-                return p.fromLogits ? bceLogits(x, tt) : bceProb(x, tt);
-            case FOCAL:
-                return p.fromLogits ? focalLogits(x, tt, p.focalPosWeight, p.focalNegWeight, p.gamma)
-                        : focalProb(x, tt, p.focalPosWeight, p.focalNegWeight, p.gamma);
-            default:
-                return 0;
-        }
-    }
-
-    /** d binaryTerm / dx (from logits) or / dp (from probabilities) (segloss_terms.h BINARY_TERM_D). */
-    static double binaryTermD(Problem p, double x, double tt, double pw) {
-        switch (p.pixelTerm) {
-            case BCE:
-                if (p.posWeight != null) {
-                    return p.fromLogits ? CpuMath.bcePwLogitsDx(x, tt, pw) : CpuMath.bcePwProbGrad(x, tt, pw);
-                }
-                return p.fromLogits ? CpuMath.bceLogitsDx(x, tt) : bceProbGrad(x, tt);
-            case FOCAL:
-                return p.fromLogits ? focalLogitsGrad(x, tt, p.focalPosWeight, p.focalNegWeight, p.gamma)
-                        : focalProbGrad(x, tt, p.focalPosWeight, p.focalNegWeight, p.gamma);
-            default:
-                return 0;
-        }
     }
 
     /** The pixel term's target: label-smoothed t (1 - e) + e / 2, or t. */
@@ -143,7 +101,7 @@ final class ScalarKernels extends CpuKernels {
                 sumP2 += prob * prob;
                 sumT2 += t * t;
                 count++;
-                sumTerm += binaryTerm(p, x, termTarget(p, t), pw);
+                sumTerm += CpuMath.binaryTerm(p, x, termTarget(p, t), pw);
             }
             int base = ci * K;
             acc[base + I] += sumI;
@@ -427,7 +385,7 @@ final class ScalarKernels extends CpuKernels {
                 double d = 0;
                 if (!ignored(p, t)) {
                     if (p.pixelTerm != PixelTerm.NONE) {
-                        d += ps * binaryTermD(p, x, termTarget(p, t), pw);
+                        d += ps * CpuMath.binaryTermD(p, x, termTarget(p, t), pw);
                     }
                     if (p.region) {
                         d += regionD(p, x, t, a, b);
