@@ -4,18 +4,17 @@
 
 /*
  * Binary / multilabel, element of row (n, c): ps = pixel_scale[c], A = region_a[row], B = region_b[row],
- * p = sigmoid(x), q = sigmoid(-x) from logits, pc = clamp(p), qc = clamp(1 - p) from probabilities.
- *   from logits:  dL/dx = ps dterm/dx + (t A + B) p q
- *     dbce/dx   = p - t = (1 - t) p - t q
- *     dfocal/dx = -aw t (g p q^g softplus(-x) + q^(g+1)) + nw (1 - t) (g p^g q softplus(x) + p^(g+1))
- *   from probabilities:  dL/dp = ps dterm/dp + t A + B
- *     dbce/dp   = -t / pc + (1 - t) / qc
- *     dfocal/dp = -aw t (-g qc^(g-1) log pc + qc^g / pc) - nw (1 - t) (g pc^(g-1) log qc - pc^g / qc)
+ * p = sigmoid(x), q = sigmoid(-x) from logits, pc = clamp(p), qc = clamp(1 - p) from probabilities,
+ * tt = TERM_TARGET(t) (label smoothing), pw = pos_weight[c]:
+ *   from logits:         dL/dx = ps BINARY_TERM_D(tt) + sl_sigmoid_chain(t A + B P_SLOPE(p), p, q)
+ *   from probabilities:  dL/dp = ps BINARY_TERM_D(tt) + t A + B P_SLOPE(p)
+ * (the derivatives of the terms are in segloss_terms.h); elements whose target is the ignore value get 0.
  */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void grad(__global const float *pred, __global const target_t *target, __global float *out,
           __global const float *pixel_scale, __global const float *region_a, __global const float *region_b,
-          BINARY_GEOMETRY_ARGS, float aw, float nw, float gamma) {
+          BINARY_GEOMETRY_ARGS, float aw, float nw, float gamma, float ls_keep, float ls_add,
+          __global const float *pos_weight) {
     uint lid = get_local_id(0);
     if (lid >= active) {
         return;
@@ -25,6 +24,7 @@ void grad(__global const float *pred, __global const target_t *target, __global 
     ulong base = segment_base(seg, sample_stride, chan_stride, segs_per_sample);
     uint row = seg * cycle + lid % cycle;
     float ps = pixel_scale[row % num_classes];
+    float pw = pos_weight[row % num_classes];
 #if REGION
     float ra = region_a[row];
     float rb = region_b[row];
@@ -33,41 +33,28 @@ void grad(__global const float *pred, __global const target_t *target, __global 
             float d = 0.0f;
 #if FROM_LOGITS
             float p, q;
-            float ex = sigmoid_pair(x, &p, &q);
-#if PIXEL_TERM == 1
-            d += ps * ((1.0f - t) * p - t * q);
-#elif PIXEL_TERM == 2
-            float l = log1p_fast(ex);
-            float qg = pow_gamma(q, gamma);
-            float pg = pow_gamma(p, gamma);
-            d += ps * (-aw * t * (gamma * p * qg * (fmax(-x, 0.0f) + l) + qg * q)
-                       + nw * (1.0f - t) * (gamma * pg * q * (fmax(x, 0.0f) + l) + pg * p));
+            float ex = sl_sigmoid_pair(x, &p, &q);
+#if PIXEL_TERM == TERM_FOCAL
+            float l = sl_log1p(ex);
+#endif
+#if PIXEL_TERM != TERM_NONE
+            d += ps * BINARY_TERM_D(TERM_TARGET(t));
 #endif
 #if REGION
-            d += (t * ra + rb) * p * q;
+            d += sl_sigmoid_chain(t * ra + rb * P_SLOPE(p), p, q);
 #endif
 #else
-#if PIXEL_TERM != 0
-            float pc = clamp_prob(x);
-            float qc = clamp_prob(1.0f - x);
-#endif
-#if PIXEL_TERM == 1
-            d += ps * (-t / pc + (1.0f - t) / qc);
-#elif PIXEL_TERM == 2
-#if GAMMA_KIND == 0
-            float pos = 1.0f / pc;
-            float neg = -1.0f / qc;
-#else
-            float pos = -gamma * pow_gamma_m1(qc, gamma) * log(pc) + pow_gamma(qc, gamma) / pc;
-            float neg = gamma * pow_gamma_m1(pc, gamma) * log(qc) - pow_gamma(pc, gamma) / qc;
-#endif
-            d += ps * (-aw * t * pos - nw * (1.0f - t) * neg);
+            float p = x;
+#if PIXEL_TERM != TERM_NONE
+            float pc = sl_clamp(x);
+            float qc = sl_clamp(1.0f - x);
+            d += ps * BINARY_TERM_D(TERM_TARGET(t));
 #endif
 #if REGION
-            d += t * ra + rb;
+            d += t * ra + rb * P_SLOPE(p);
 #endif
 #endif
-            out[idx] = d;
+            out[idx] = ign ? 0.0f : d;
     BINARY_ELEMENTS_END
 }
 
@@ -122,60 +109,51 @@ void grad(__global const float *pred, __global const target_t *target, __global 
         for (int c = 0; c < NUM_CLASSES; c++) {
             v[c] *= inv;
         }
-#if PIXEL_TERM == 2
-        float log_py = (xy - m) - log1p_fast(others);
-#if GAMMA_KIND == 0
-        float slope = -ps;
-#else
-        float first = qy <= 0.0f ? 0.0f : gamma * pow_gamma_m1(qy, gamma) * py * log_py;
-        float slope = ps * (first - pow_gamma(qy, gamma));
-#endif
+#if PIXEL_TERM == TERM_FOCAL
+        float log_py = (xy - m) - sl_log1p(others);
+        float slope = ps * sl_focal_mc_slope(py, qy, log_py, gamma);
 #endif
 #if REGION
         /* r_c - sum_k p_k r_k = (r_c - r_a) + D with D = sum_k p_k (r_a - r_k), a = argmax: differences of
            nearby coefficients are exact in float, so nothing cancels when p_a is near 1. */
         float r_am = 0.0f;
         for (int c = 0; c < NUM_CLASSES; c++) {
-            r_am = (c == am) ? (c == y ? ra[c] : 0.0f) + rb[c] : r_am;
+            r_am = (c == am) ? (c == y ? ra[c] : 0.0f) + rb[c] * P_SLOPE(v[c]) : r_am;
         }
         float dev = 0.0f;
         for (int c = 0; c < NUM_CLASSES; c++) {
-            dev += v[c] * (r_am - ((c == y ? ra[c] : 0.0f) + rb[c]));
+            dev += v[c] * (r_am - ((c == y ? ra[c] : 0.0f) + rb[c] * P_SLOPE(v[c])));
         }
 #endif
         for (int c = 0; c < NUM_CLASSES; c++) {
             int hit = c == y;
             float pcv = v[c];
             float d = 0.0f;
-#if PIXEL_TERM == 3
+#if PIXEL_TERM == TERM_CE
             d = ps * (hit ? -qy : pcv);
-#elif PIXEL_TERM == 2
+#elif PIXEL_TERM == TERM_FOCAL
             d = slope * (hit ? qy : -pcv);
 #endif
 #if REGION
-            float rc = (hit ? ra[c] : 0.0f) + rb[c];
-            d += pcv * ((rc - r_am) + dev);
+            float rc = (hit ? ra[c] : 0.0f) + rb[c] * P_SLOPE(pcv);
+            d += sl_softmax_chain(pcv, rc - r_am, dev);
 #endif
             out[MC_INDEX(n, c, s, S)] = d;
         }
 #else
-        float pc = clamp_prob(xy);
-        float qc = clamp_prob(1.0f - xy);
-#if PIXEL_TERM == 3
+        float pc = sl_clamp(xy);
+        float qc = sl_clamp(1.0f - xy);
+#if PIXEL_TERM == TERM_CE
         float slope = -ps / pc;
-#elif PIXEL_TERM == 2
-#if GAMMA_KIND == 0
-        float slope = ps * (-1.0f / pc);
-#else
-        float slope = ps * (gamma * pow_gamma_m1(qc, gamma) * log(pc) - pow_gamma(qc, gamma) / pc);
-#endif
+#elif PIXEL_TERM == TERM_FOCAL
+        float slope = ps * sl_focal_mc_prob_dp(pc, qc, gamma);
 #else
         float slope = 0.0f;
 #endif
         for (int c = 0; c < NUM_CLASSES; c++) {
             float d = (c == y) ? slope : 0.0f;
 #if REGION
-            d += ((c == y) ? ra[c] : 0.0f) + rb[c];
+            d += ((c == y) ? ra[c] : 0.0f) + rb[c] * P_SLOPE(v[c]);
 #endif
             out[MC_INDEX(n, c, s, S)] = d;
         }

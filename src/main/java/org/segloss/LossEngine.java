@@ -4,6 +4,7 @@ import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import java.nio.LongBuffer;
 import java.util.Arrays;
 import org.segloss.backend.Backend;
 import org.segloss.backend.Dispatcher;
@@ -90,6 +91,11 @@ public final class LossEngine implements AutoCloseable {
         return backend().upload(classMap);
     }
 
+    /** 64-bit class map (int64 labels as DJL and PyTorch make them). */
+    public DeviceBuffer upload(long[] classMap) {
+        return backend().upload(classMap);
+    }
+
     public DeviceBuffer allocateFloats(long length) {
         return backend().allocateFloats(length);
     }
@@ -113,7 +119,12 @@ public final class LossEngine implements AutoCloseable {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, IntBuffer.wrap(nonNull(target, "target")), null);
     }
 
-    /** Direct or heap buffers; the target is a FloatBuffer, ByteBuffer (uint8) or IntBuffer. */
+    /** Multiclass class map (or a binary mask) of 64-bit integers. */
+    public LossResult forward(LossSpec spec, float[] pred, long[] shape, long[] target) {
+        return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, LongBuffer.wrap(nonNull(target, "target")), null);
+    }
+
+    /** Direct or heap buffers; the target is a FloatBuffer, ByteBuffer (uint8), IntBuffer or LongBuffer. */
     public LossResult forward(LossSpec spec, FloatBuffer pred, long[] shape, Buffer target) {
         return host(spec, nonNull(pred, "pred"), shape, nonNull(target, "target"), null);
     }
@@ -131,6 +142,11 @@ public final class LossEngine implements AutoCloseable {
 
     public LossResult forwardBackward(LossSpec spec, float[] pred, long[] shape, int[] target, float[] grad) {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, IntBuffer.wrap(nonNull(target, "target")),
+                FloatBuffer.wrap(nonNull(grad, "grad")));
+    }
+
+    public LossResult forwardBackward(LossSpec spec, float[] pred, long[] shape, long[] target, float[] grad) {
+        return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, LongBuffer.wrap(nonNull(target, "target")),
                 FloatBuffer.wrap(nonNull(grad, "grad")));
     }
 
@@ -196,8 +212,10 @@ public final class LossEngine implements AutoCloseable {
             return ByteBuffer.wrap((byte[]) target);
         } else if (target instanceof int[]) {
             return IntBuffer.wrap((int[]) target);
+        } else if (target instanceof long[]) {
+            return LongBuffer.wrap((long[]) target);
         }
-        throw new InvalidInputException("target must be a float[], byte[] or int[], was "
+        throw new InvalidInputException("target must be a float[], byte[], int[] or long[], was "
                 + (target == null ? "null" : target.getClass().getSimpleName()));
     }
 
@@ -232,8 +250,10 @@ public final class LossEngine implements AutoCloseable {
             return ElementType.UINT8;
         } else if (target instanceof IntBuffer) {
             return ElementType.INT32;
+        } else if (target instanceof LongBuffer) {
+            return ElementType.INT64;
         }
-        throw new InvalidInputException("target must be a FloatBuffer, ByteBuffer (uint8) or IntBuffer, was "
+        throw new InvalidInputException("target must be a FloatBuffer, ByteBuffer (uint8), IntBuffer or LongBuffer, was "
                 + target.getClass().getSimpleName());
     }
 
@@ -243,6 +263,8 @@ public final class LossEngine implements AutoCloseable {
                 return b.upload((FloatBuffer) target);
             case UINT8:
                 return b.upload((ByteBuffer) target);
+            case INT64:
+                return b.upload((LongBuffer) target);
             default:
                 return b.upload((IntBuffer) target);
         }
@@ -283,7 +305,7 @@ public final class LossEngine implements AutoCloseable {
         if (badTarget > 0) {
             String allowed = problem.multiclass
                     ? "class indices in [0, " + problem.c + ")" + (problem.hasIgnoreIndex ? " or ignore_index " + problem.ignoreIndex : "")
-                    : "values in [0, 1]";
+                    : "values in [0, 1]" + (problem.hasIgnoreIndex ? " or ignore_index " + problem.ignoreIndex : "");
             throw new InvalidInputException("target must hold " + allowed + "; " + badTarget + " value"
                     + (badTarget == 1 ? " is" : "s are") + " not"
                     + (hostTarget == null ? "" : ", first " + HostValues.firstBadTarget(hostTarget, problem)));
@@ -336,6 +358,10 @@ public final class LossEngine implements AutoCloseable {
             throw new InvalidInputException("pred must hold " + total + " values for shape " + Arrays.toString(shape)
                     + ", had " + predLength);
         }
+        if (multiclass && targetType == ElementType.FLOAT32 && targetLengthGiven == total) {
+            throw new InvalidInputException("soft (probability) multiclass targets (a float target of pred's shape "
+                    + Arrays.toString(shape) + ") are not supported by the engine yet; pass a class map of shape (N, *S)");
+        }
         long targetLength = multiclass ? n * s : total;
         if (targetLengthGiven != targetLength) {
             throw new InvalidInputException("target must hold " + targetLength + " values for pred shape "
@@ -345,9 +371,13 @@ public final class LossEngine implements AutoCloseable {
             throw new InvalidInputException("grad must be a float32 buffer of " + total + " values, was "
                     + gradType + " of " + gradLength);
         }
-        if (spec.ignoreIndex() != null && !multiclass) {
-            throw new InvalidInputException("ignore_index applies to multiclass mode only, was " + spec.ignoreIndex()
-                    + " in " + spec.mode() + " mode");
+        if (spec.posWeight() != null && spec.posWeight().length != c) {
+            throw new InvalidInputException("pos_weight must have one weight per class (" + c + "), had "
+                    + spec.posWeight().length);
+        }
+        if (spec.labelSmoothing() != 0 && multiclass) {
+            throw new InvalidInputException("label_smoothing in multiclass mode is not supported by the engine yet, was "
+                    + spec.labelSmoothing() + " (binary and multilabel take it)");
         }
         if (spec.classWeights() != null && spec.classWeights().length != c) {
             throw new InvalidInputException("class_weights must have one weight per class (" + c + "), had "
@@ -363,20 +393,32 @@ public final class LossEngine implements AutoCloseable {
                 term = PixelTerm.BCE;
                 break;
             case FOCAL:
+            case DICE_FOCAL:
                 term = PixelTerm.FOCAL;
                 break;
             case CE:
             case CE_LOGDICE:
                 term = PixelTerm.CE;
                 break;
+            case DICE_CE:
+                term = multiclass ? PixelTerm.CE : PixelTerm.BCE;
+                break;
             default:
                 term = PixelTerm.NONE;
         }
         double posWeight = spec.alphaNone() ? 1.0 : spec.alpha();
         double negWeight = spec.alphaNone() ? 1.0 : 1.0 - spec.alpha();
+        float[] bcePosWeight = null;
+        if (spec.posWeight() != null && term == PixelTerm.BCE) {
+            bcePosWeight = new float[(int) c];
+            for (int i = 0; i < c; i++) {
+                bcePosWeight[i] = (float) spec.posWeight()[i];
+            }
+        }
         return new Problem(multiclass, spec.fromLogits(), layout, n, c, s, targetType,
                 spec.ignoreIndex() != null, spec.ignoreIndex() == null ? 0 : spec.ignoreIndex(), term,
-                spec.loss().hasRegionTerm(), posWeight, negWeight, spec.gamma());
+                spec.loss().hasRegionTerm(), posWeight, negWeight, term == PixelTerm.FOCAL ? spec.gamma() : 0.0,
+                spec.squaredPred(), bcePosWeight, term == PixelTerm.NONE ? 0.0 : spec.labelSmoothing());
     }
 
     private static <T> T nonNull(T value, String name) {

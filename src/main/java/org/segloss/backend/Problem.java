@@ -26,14 +26,14 @@ import org.segloss.internal.Constants;
  * range contributes only to STAT_BAD_TARGET.
  */
 public final class Problem {
-    public static final int STAT_I = 0;
-    public static final int STAT_P = 1;
-    public static final int STAT_T = 2;
-    public static final int STAT_TERM = 3;
-    public static final int STAT_BAD_PRED = 4;
-    public static final int STAT_BAD_TARGET = 5;
-    /** Number of statistics per row. */
-    public static final int STATS = 6;
+    public static final int STAT_I = Stat.I.slot();
+    public static final int STAT_P = Stat.P.slot();
+    public static final int STAT_T = Stat.T.slot();
+    public static final int STAT_TERM = Stat.TERM.slot();
+    public static final int STAT_BAD_PRED = Stat.BAD_PRED.slot();
+    public static final int STAT_BAD_TARGET = Stat.BAD_TARGET.slot();
+    /** Number of statistics per row (see {@link Stat}). */
+    public static final int STATS = Stat.COUNT_OF_SLOTS;
 
     public final boolean multiclass;
     public final boolean fromLogits;
@@ -50,10 +50,27 @@ public final class Problem {
     /** Focal weights of the positive and negative term (binary): alpha, 1 - alpha, or 1, 1 when alpha = none. */
     public final double focalPosWeight, focalNegWeight;
     public final double gamma;
+    /** squared_pred: P2 = sum p^2 and T2 = sum t^2 replace P and T in the region denominators (dP/dp = 2p). */
+    public final boolean squares;
+    /** bce pos_weight per class (binary / multilabel), or null. */
+    public final float[] posWeight;
+    /** Label smoothing e of the pixel term's target (binary: t (1 - e) + e / 2), 0 when off. */
+    public final double labelSmoothing;
 
     public Problem(boolean multiclass, boolean fromLogits, Layout layout, long n, long c, long s,
                    ElementType targetType, boolean hasIgnoreIndex, int ignoreIndex, PixelTerm pixelTerm,
                    boolean region, double focalPosWeight, double focalNegWeight, double gamma) {
+        this(multiclass, fromLogits, layout, n, c, s, targetType, hasIgnoreIndex, ignoreIndex, pixelTerm, region,
+                focalPosWeight, focalNegWeight, gamma, false, null, 0.0);
+    }
+
+    public Problem(boolean multiclass, boolean fromLogits, Layout layout, long n, long c, long s,
+                   ElementType targetType, boolean hasIgnoreIndex, int ignoreIndex, PixelTerm pixelTerm,
+                   boolean region, double focalPosWeight, double focalNegWeight, double gamma, boolean squares,
+                   float[] posWeight, double labelSmoothing) {
+        this.squares = squares;
+        this.posWeight = posWeight == null ? null : posWeight.clone();
+        this.labelSmoothing = labelSmoothing;
         this.multiclass = multiclass;
         this.fromLogits = fromLogits;
         this.layout = layout;
@@ -68,6 +85,51 @@ public final class Problem {
         this.focalPosWeight = focalPosWeight;
         this.focalNegWeight = focalNegWeight;
         this.gamma = gamma;
+    }
+
+    /** Whether the loss needs the sum {@code stat} (the others may be left 0 by a backend). */
+    public boolean needs(Stat stat) {
+        switch (stat) {
+            case I:
+            case P:
+                return region;
+            case T:
+                return region || multiclass;
+            case TERM:
+                return pixelTerm != PixelTerm.NONE;
+            case P2:
+            case T2:
+                return region && squares;
+            case COUNT:
+                return hasIgnoreIndex && !multiclass;
+            default:
+                return true;
+        }
+    }
+
+    /** Whether binary / multilabel elements may hold the ignore value. */
+    public boolean binaryIgnore() {
+        return hasIgnoreIndex && !multiclass;
+    }
+
+    /** Multiplier of t in the pixel term's target: 1 - e (binary label smoothing). */
+    public float labelKeep() {
+        return (float) (1.0 - labelSmoothing);
+    }
+
+    /** Added to the pixel term's target: e / 2 (binary label smoothing). */
+    public float labelAdd() {
+        return (float) (labelSmoothing / 2);
+    }
+
+    /** pos_weight of each class, ones when the problem has none. */
+    public float[] posWeights() {
+        if (posWeight != null) {
+            return posWeight.clone();
+        }
+        float[] ones = new float[Math.toIntExact(c)];
+        java.util.Arrays.fill(ones, 1f);
+        return ones;
     }
 
     /** Number of pred elements. */
@@ -97,18 +159,24 @@ public final class Problem {
         d.append(" -DMULTICLASS=").append(multiclass ? 1 : 0);
         d.append(" -DFROM_LOGITS=").append(fromLogits ? 1 : 0);
         d.append(" -DLAYOUT_NHWC=").append(layout == Layout.NHWC ? 1 : 0);
-        d.append(" -DTARGET_TYPE=").append(targetType.ordinal()).append(" /* 0 float, 1 uint8, 2 int32 */");
+        d.append(" -DTARGET_TYPE=").append(targetType.ordinal()).append(" /* 0 float, 1 uint8, 2 int32, 3 int64 */");
         d.append(" -DPIXEL_TERM=").append(pixelTerm.ordinal()).append(" /* 0 none, 1 bce, 2 focal, 3 ce */");
         d.append(" -DREGION=").append(region ? 1 : 0);
         d.append(" -DHAS_IGNORE=").append(hasIgnoreIndex ? 1 : 0);
+        if (binaryIgnore()) {
+            d.append(" -DIGNORE_VALUE=").append(ignoreIndex);
+        }
+        d.append(" -DSQUARES=").append(squares && region ? 1 : 0);
+        d.append(" -DPOS_WEIGHT=").append(posWeight != null && pixelTerm == PixelTerm.BCE ? 1 : 0);
+        d.append(" -DLABEL_SMOOTHING=").append(labelSmoothing != 0 && !multiclass ? 1 : 0);
         return d.toString().replaceAll(" /\\*[^*]*\\*/", "");
     }
 
     @Override
     public String toString() {
         return String.format(Locale.ROOT,
-                "Problem{multiclass=%s, logits=%s, %s, n=%d, c=%d, s=%d, target=%s, ignore=%s, term=%s, region=%s, fw=%s/%s, gamma=%s}",
+                "Problem{multiclass=%s, logits=%s, %s, n=%d, c=%d, s=%d, target=%s, ignore=%s, term=%s, region=%s, fw=%s/%s, gamma=%s, squares=%s, posWeight=%s, labelSmoothing=%s}",
                 multiclass, fromLogits, layout, n, c, s, targetType, hasIgnoreIndex ? ignoreIndex : "none", pixelTerm,
-                region, focalPosWeight, focalNegWeight, gamma);
+                region, focalPosWeight, focalNegWeight, gamma, squares, java.util.Arrays.toString(posWeight), labelSmoothing);
     }
 }

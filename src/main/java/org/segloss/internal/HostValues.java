@@ -4,6 +4,7 @@ import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import java.nio.LongBuffer;
 import org.segloss.backend.Problem;
 
 /** Finds the first refused value of host data, for error messages only (never on the fast path). */
@@ -30,6 +31,13 @@ public final class HostValues {
                 v = ((FloatBuffer) target).get(target.position() + i);
             } else if (target instanceof ByteBuffer) {
                 v = ((ByteBuffer) target).get(target.position() + i) & 0xFF;
+            } else if (target instanceof LongBuffer) {
+                long y = ((LongBuffer) target).get(target.position() + i);
+                boolean ok = p.multiclass ? (p.hasIgnoreIndex && y == p.ignoreIndex) || (y >= 0 && y < p.c) : y == 0 || y == 1;
+                if (!ok) {
+                    return "at index " + i + ": " + y; // exact: a long need not fit a double
+                }
+                continue;
             } else {
                 v = ((IntBuffer) target).get(target.position() + i);
             }
@@ -37,7 +45,7 @@ public final class HostValues {
             if (p.multiclass) {
                 bad = !(v == Math.rint(v) && ((p.hasIgnoreIndex && v == p.ignoreIndex) || (v >= 0 && v < p.c)));
             } else {
-                bad = !(v >= 0 && v <= 1);
+                bad = !(v >= 0 && v <= 1) && !(p.hasIgnoreIndex && v == p.ignoreIndex);
             }
             if (bad) {
                 return "at index " + i + ": " + (v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v));

@@ -57,6 +57,38 @@ final class CpuMath {
         return -t / pc + (1 - t) / (1 - pc);
     }
 
+    /** d bce / dx = p - t, as (1 - t) p - t q (segloss_terms.h sl_bce_logits_dx). */
+    static double bceLogitsDx(double x, double t) {
+        return (1 - t) * sigmoid(x) - t * sigmoid(-x);
+    }
+
+    /** bce with pos_weight w from logits: w t softplus(-x) + (1 - t) softplus(x). */
+    static double bcePwLogits(double x, double t, double w) {
+        return w * t * softplus(-x) + (1 - t) * softplus(x);
+    }
+
+    /** d bce_pw / dx = (1 - t) p - w t q. */
+    static double bcePwLogitsDx(double x, double t, double w) {
+        return (1 - t) * sigmoid(x) - w * t * sigmoid(-x);
+    }
+
+    /** bce with pos_weight w from probabilities at pc = clamp(p): -(w t log pc + (1 - t) log(1 - pc)). */
+    static double bcePwProb(double p, double t, double w) {
+        double pc = clamp(p);
+        return -(w * t * Math.log(pc) + (1 - t) * Math.log(1 - pc));
+    }
+
+    /** d bce_pw / dp at pc = clamp(p): -w t / pc + (1 - t) / (1 - pc). */
+    static double bcePwProbGrad(double p, double t, double w) {
+        double pc = clamp(p);
+        return -w * t / pc + (1 - t) / (1 - pc);
+    }
+
+    /** Label smoothing of a binary target for the pixel term: t (1 - e) + e / 2 = t keep + add. */
+    static double smoothTarget(double t, double keep, double add) {
+        return t * keep + add;
+    }
+
     /**
      * focal from logits: aw t q^g softplus(-x) + nw (1 - t) p^g softplus(x)
      * (= -aw t (1-p)^g log p - nw (1-t) p^g log(1-p) with log p = -softplus(-x), log(1-p) = -softplus(x)).

@@ -27,6 +27,64 @@ final class ScalarKernels extends CpuKernels {
     private static final int BAD_PRED = Problem.STAT_BAD_PRED;
     private static final int BAD_TARGET = Problem.STAT_BAD_TARGET;
     private static final int K = Problem.STATS;
+    private static final int P2 = org.segloss.backend.Stat.P2.slot();
+    private static final int T2 = org.segloss.backend.Stat.T2.slot();
+    private static final int COUNT = org.segloss.backend.Stat.COUNT.slot();
+
+    /** Whether a binary target value is the ignore value (binary / multilabel ignore_index). */
+    static boolean ignored(Problem p, double t) {
+        return p.binaryIgnore() && t == p.ignoreIndex;
+    }
+
+    /**
+     * The pixel term of one binary element at the pixel term's target tt (segloss_terms.h BINARY_TERM):
+     * bce, bce with pos_weight pw, or focal, from logits or probabilities.
+     */
+    static double binaryTerm(Problem p, double x, double tt, double pw) {
+        switch (p.pixelTerm) {
+            case BCE:
+                if (p.posWeight != null) {
+                    return p.fromLogits ? CpuMath.bcePwLogits(x, tt, pw) : CpuMath.bcePwProb(x, tt, pw);
+                }
+                return p.fromLogits ? bceLogits(x, tt) : bceProb(x, tt);
+            case FOCAL:
+                return p.fromLogits ? focalLogits(x, tt, p.focalPosWeight, p.focalNegWeight, p.gamma)
+                        : focalProb(x, tt, p.focalPosWeight, p.focalNegWeight, p.gamma);
+            default:
+                return 0;
+        }
+    }
+
+    /** d binaryTerm / dx (from logits) or / dp (from probabilities) (segloss_terms.h BINARY_TERM_D). */
+    static double binaryTermD(Problem p, double x, double tt, double pw) {
+        switch (p.pixelTerm) {
+            case BCE:
+                if (p.posWeight != null) {
+                    return p.fromLogits ? CpuMath.bcePwLogitsDx(x, tt, pw) : CpuMath.bcePwProbGrad(x, tt, pw);
+                }
+                return p.fromLogits ? CpuMath.bceLogitsDx(x, tt) : bceProbGrad(x, tt);
+            case FOCAL:
+                return p.fromLogits ? focalLogitsGrad(x, tt, p.focalPosWeight, p.focalNegWeight, p.gamma)
+                        : focalProbGrad(x, tt, p.focalPosWeight, p.focalNegWeight, p.gamma);
+            default:
+                return 0;
+        }
+    }
+
+    /** The pixel term's target: label-smoothed t (1 - e) + e / 2, or t. */
+    static double termTarget(Problem p, double t) {
+        return p.labelSmoothing == 0 ? t : CpuMath.smoothTarget(t, 1 - p.labelSmoothing, p.labelSmoothing / 2);
+    }
+
+    /**
+     * The region part of dL/dp of a binary element: t A + B dP/dp (dP/dp = 1, or 2p with squared_pred); from
+     * logits times p (1 - p), the sigmoid chain.
+     */
+    static double regionD(Problem p, double x, double t, double a, double b) {
+        double prob = p.fromLogits ? sigmoid(x) : x;
+        double dldp = t * a + b * (p.squares ? 2 * prob : 1);
+        return p.fromLogits ? dldp * prob * sigmoid(-x) : dldp;
+    }
 
     @Override
     String kind() {
@@ -52,13 +110,14 @@ final class ScalarKernels extends CpuKernels {
                                     double[] acc) {
         FloatBuffer xs = pred.floats;
         int c = (int) p.c;
-        double aw = p.focalPosWeight;
-        double nw = p.focalNegWeight;
-        double g = p.gamma;
         for (int ci = 0; ci < c; ci++) {
+            double pw = p.posWeight == null ? 1 : p.posWeight[ci];
             double sumI = 0;
             double sumP = 0;
             double sumT = 0;
+            double sumP2 = 0;
+            double sumT2 = 0;
+            double count = 0;
             double sumTerm = 0;
             double badPred = 0;
             double badTarget = 0;
@@ -70,6 +129,9 @@ final class ScalarKernels extends CpuKernels {
                     badPred++;
                     continue;
                 }
+                if (ignored(p, t)) {
+                    continue;
+                }
                 if (!(t >= 0 && t <= 1)) {
                     badTarget++;
                     continue;
@@ -78,21 +140,18 @@ final class ScalarKernels extends CpuKernels {
                 sumI += prob * t;
                 sumP += prob;
                 sumT += t;
-                switch (p.pixelTerm) {
-                    case BCE:
-                        sumTerm += p.fromLogits ? bceLogits(x, t) : bceProb(x, t);
-                        break;
-                    case FOCAL:
-                        sumTerm += p.fromLogits ? focalLogits(x, t, aw, nw, g) : focalProb(x, t, aw, nw, g);
-                        break;
-                    default:
-                        break;
-                }
+                sumP2 += prob * prob;
+                sumT2 += t * t;
+                count++;
+                sumTerm += binaryTerm(p, x, termTarget(p, t), pw);
             }
             int base = ci * K;
             acc[base + I] += sumI;
             acc[base + P] += sumP;
             acc[base + T] += sumT;
+            acc[base + P2] += sumP2;
+            acc[base + T2] += sumT2;
+            acc[base + COUNT] += count;
             acc[base + TERM] += sumTerm;
             acc[base + BAD_PRED] += badPred;
             acc[base + BAD_TARGET] += badTarget;
@@ -133,9 +192,11 @@ final class ScalarKernels extends CpuKernels {
             double logPy = softmaxInPlace(p, prob, yi);
             for (int ci = 0; ci < c; ci++) {
                 acc[ci * K + P] += prob[ci];
+                acc[ci * K + P2] += prob[ci] * prob[ci];
             }
             acc[yi * K + I] += prob[yi];
             acc[yi * K + T] += 1;
+            acc[yi * K + T2] += 1;
             acc[yi * K + TERM] += term(p, prob[yi], logPy);
         }
     }
@@ -191,37 +252,23 @@ final class ScalarKernels extends CpuKernels {
         FloatBuffer xs = pred.floats;
         FloatBuffer out = grad.floats;
         int c = (int) p.c;
-        double aw = p.focalPosWeight;
-        double nw = p.focalNegWeight;
-        double g = p.gamma;
         for (int ci = 0; ci < c; ci++) {
             int row = n * c + ci;
             double ps = k.pixelScale[ci];
             double a = k.regionA[row];
             double b = k.regionB[row];
+            double pw = p.posWeight == null ? 1 : p.posWeight[ci];
             for (int s = s0; s < s1; s++) {
                 int idx = CpuBackend.index(p, n, ci, s);
                 double x = xs.get(idx);
                 double t = target.target(idx);
                 double d = 0;
-                if (p.fromLogits) {
-                    double prob = sigmoid(x);
-                    if (p.pixelTerm == PixelTerm.BCE) {
-                        d += ps * (prob - t);
-                    } else if (p.pixelTerm == PixelTerm.FOCAL) {
-                        d += ps * focalLogitsGrad(x, t, aw, nw, g);
+                if (!ignored(p, t)) {
+                    if (p.pixelTerm != PixelTerm.NONE) {
+                        d += ps * binaryTermD(p, x, termTarget(p, t), pw);
                     }
                     if (p.region) {
-                        d += (t * a + b) * prob * sigmoid(-x);
-                    }
-                } else {
-                    if (p.pixelTerm == PixelTerm.BCE) {
-                        d += ps * bceProbGrad(x, t);
-                    } else if (p.pixelTerm == PixelTerm.FOCAL) {
-                        d += ps * focalProbGrad(x, t, aw, nw, g);
-                    }
-                    if (p.region) {
-                        d += t * a + b;
+                        d += regionD(p, x, t, a, b);
                     }
                 }
                 out.put(idx, (float) d);
@@ -258,7 +305,7 @@ final class ScalarKernels extends CpuKernels {
             if (p.fromLogits && p.region) {
                 for (int ci = 0; ci < c; ci++) {
                     int row = n * c + ci;
-                    double r = (ci == yi ? k.regionA[row] : 0) + k.regionB[row];
+                    double r = (ci == yi ? k.regionA[row] : 0) + k.regionB[row] * (p.squares ? 2 * prob[ci] : 1);
                     sumPr += prob[ci] * r;
                 }
             }
@@ -278,7 +325,7 @@ final class ScalarKernels extends CpuKernels {
             for (int ci = 0; ci < c; ci++) {
                 int row = n * c + ci;
                 double t = ci == yi ? 1 : 0;
-                double r = p.region ? t * k.regionA[row] + k.regionB[row] : 0;
+                double r = p.region ? t * k.regionA[row] + k.regionB[row] * (p.squares ? 2 * prob[ci] : 1) : 0;
                 double d;
                 if (p.fromLogits) {
                     double pix = 0;
@@ -312,6 +359,9 @@ final class ScalarKernels extends CpuKernels {
                     double t = target.target(idx);
                     if (!Double.isFinite(x) || (!p.fromLogits && (x < 0 || x > 1))) {
                         acc[badPred]++;
+                        continue;
+                    }
+                    if (ignored(p, t)) {
                         continue;
                     }
                     if (!(t >= 0 && t <= 1)) {
@@ -372,6 +422,11 @@ final class ScalarKernels extends CpuKernels {
             case UINT8:
                 for (int i = 0; i < len; i++) {
                     sum += buffer.bytes.get(i) & 0xFF;
+                }
+                break;
+            case INT64:
+                for (int i = 0; i < len; i++) {
+                    sum += buffer.longs.get(i);
                 }
                 break;
             default:

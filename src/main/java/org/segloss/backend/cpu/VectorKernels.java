@@ -63,6 +63,9 @@ final class VectorKernels extends CpuKernels {
 
     /** Whether the lanes cover this problem; otherwise {@link ScalarKernels} computes it. */
     static boolean covered(Problem p) {
+        if (p.squares || p.binaryIgnore() || p.posWeight != null || p.labelSmoothing != 0) {
+            return false; // the options of the catalogue run on the scalar kernels (see docs/cpu-performance.md)
+        }
         if (p.pixelTerm == PixelTerm.FOCAL) {
             double g = p.gamma;
             return g >= 0 && g <= MAX_LANE_GAMMA && g == Math.rint(g);
@@ -154,6 +157,13 @@ final class VectorKernels extends CpuKernels {
                     int len = Math.min(VectorScratch.COPY, to - i);
                     buffer.bytes.get(i, tmp, 0, len);
                     sum += sumBytes(tmp, 0, len);
+                }
+                return sum;
+            }
+            case INT64: {
+                double sum = 0;
+                for (int i = from; i < to; i++) {
+                    sum += buffer.longs.get(i);
                 }
                 return sum;
             }
