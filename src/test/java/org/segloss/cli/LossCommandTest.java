@@ -398,24 +398,31 @@ class LossCommandTest {
         assertEquals(1e-5, gd.get("smooth_dr").asDouble(), 0);
     }
 
-    /**
-     * A float --target of pred's shape in multiclass mode is read as soft targets (class probabilities); the engine
-     * of this version refuses them by name (in the contract, not computed yet), an integer one is refused as a file.
-     */
     @Test
-    void softMulticlassTargetsOfPredsShapeAreReadAndRefusedByTheEngineForNow() throws IOException {
+    void softMulticlassTargetsOfPredsShapeAreClassProbabilities() throws IOException {
         // one pixel, logits (0, ln 3): p = (1/4, 3/4)
         String p = pred("soft_p.npy", new long[] {1, 2, 1}, 0, (float) Math.log(3));
+        String oneHot = target("onehot.npy", "<f4", new long[] {1, 2, 1}, NpyFixtures.f4(0, 1));
+        String half = target("half.npy", "<f4", new long[] {1, 2, 1}, NpyFixtures.f4(0.5f, 0.5f));
         String map = target("map.npy", "|u1", new long[] {1, 1}, NpyFixtures.i1(1));
         double classMap = json(Cli.run("loss", "--loss", "ce", "--mode", "multiclass", "--from-logits", "--pred", p,
                 "--target", map, "--json")).get("value").asDouble();
         assertEquals(-Math.log(0.75), classMap, 1e-6);
-        Cli.run("loss", "--loss", "ce", "--mode", "multiclass", "--from-logits", "--pred", p,
-                "--target", target("half.npy", "<f4", new long[] {1, 2, 1}, NpyFixtures.f4(0.5f, 0.5f)))
-                .assertUsageError("soft", "[1, 2, 1]", "not supported by the engine yet");
+        double soft = json(Cli.run("loss", "--loss", "ce", "--mode", "multiclass", "--from-logits", "--pred", p,
+                "--target", oneHot, "--json")).get("value").asDouble();
+        assertEquals(classMap, soft, 1e-6, "a one-hot soft target equals the class map");
+        // -(0.5 ln(1/4) + 0.5 ln(3/4)) = ln(16/3) / 2
+        double halves = json(Cli.run("loss", "--loss", "ce", "--mode", "multiclass", "--from-logits", "--pred", p,
+                "--target", half, "--json")).get("value").asDouble();
+        assertEquals(Math.log(16.0 / 3.0) / 2, halves, 1e-6);
         Cli.run("loss", "--loss", "ce", "--mode", "multiclass", "--from-logits", "--pred", p,
                 "--target", target("ints.npy", "<i4", new long[] {1, 2, 1}, NpyFixtures.i4(0, 1)))
                 .assertUsageError("--target", "int32", "float");
+        Cli.run("loss", "--loss", "ce", "--mode", "multiclass", "--from-logits", "--pred", p,
+                "--target", target("bad.npy", "<f4", new long[] {1, 2, 1}, NpyFixtures.f4(0.5f, 0.25f)))
+                .assertUsageError("--target", "0.75");
+        Cli.run("loss", "--loss", "ce", "--mode", "multiclass", "--from-logits", "--pred", p, "--target", half,
+                "--ignore-index", "255").assertUsageError("ignore_index", "255");
     }
 
     @Test
