@@ -34,7 +34,7 @@ void grad(__global const float *pred, __global const target_t *target, __global 
 #if FROM_LOGITS
             float p, q;
             float ex = sl_sigmoid_pair(x, &p, &q);
-            float l = PIXEL_TERM == TERM_FOCAL ? sl_log1p(ex) : 0.0f;
+            float l = PIXEL_TERM == TERM_BCE ? 0.0f : sl_log1p(ex); /* not read by the bce derivatives */
             float pc = p, qc = q;
 #if PIXEL_TERM != TERM_NONE
             d += ps * BINARY_TERM_D(TERM_TARGET(t));
@@ -99,11 +99,7 @@ void grad(__global const float *pred, __global const target_t *target, __global 
             float pc = v[c] * inv;
             float log_pc = (xv[c] - m) - l1;
             float qc = (c == am) ? others * inv : 1.0f - pc;
-#if PIXEL_TERM == TERM_FOCAL
-            float f = sl_focal_mc_slope(pc, qc, log_pc, gamma);
-#else
-            float f = -1.0f;
-#endif
+            float f = sl_mc_slope(PIXEL_TERM, pc, qc, log_pc, gamma);
             xv[c] = pixel_scale[c] * TERM_TARGET(tv[c]) * f; /* h_c */
             sum_h += xv[c];
 #if REGION
@@ -130,11 +126,7 @@ void grad(__global const float *pred, __global const target_t *target, __global 
         for (int c = 0; c < NUM_CLASSES; c++) {
             float pc = sl_clamp(v[c]);
             float qc = sl_clamp(1.0f - v[c]);
-#if PIXEL_TERM == TERM_FOCAL
-            float dterm = sl_focal_mc_prob_dp(pc, qc, gamma);
-#else
-            float dterm = -1.0f / pc;
-#endif
+            float dterm = sl_mc_prob_dp(PIXEL_TERM, pc, qc, gamma);
             float tt = TERM_TARGET(tv[c]);
             float d = tt == 0.0f ? 0.0f : pixel_scale[c] * tt * dterm;
 #if REGION
@@ -197,9 +189,9 @@ void grad(__global const float *pred, __global const target_t *target, __global 
         for (int c = 0; c < NUM_CLASSES; c++) {
             v[c] *= inv;
         }
-#if PIXEL_TERM == TERM_FOCAL
+#if PIXEL_TERM != TERM_NONE
         float log_py = (xy - m) - sl_log1p(others);
-        float slope = ps * sl_focal_mc_slope(py, qy, log_py, gamma);
+        float slope = ps * sl_mc_slope(PIXEL_TERM, py, qy, log_py, gamma); /* CE: -ps, log_py unused */
 #endif
 #if REGION
         /* r_c - sum_k p_k r_k = (r_c - r_a) + D with D = sum_k p_k (r_a - r_k), a = argmax: differences of
@@ -217,9 +209,7 @@ void grad(__global const float *pred, __global const target_t *target, __global 
             int hit = c == y;
             float pcv = v[c];
             float d = 0.0f;
-#if PIXEL_TERM == TERM_CE
-            d = ps * (hit ? -qy : pcv);
-#elif PIXEL_TERM == TERM_FOCAL
+#if PIXEL_TERM != TERM_NONE
             d = slope * (hit ? qy : -pcv);
 #endif
 #if REGION
@@ -231,13 +221,7 @@ void grad(__global const float *pred, __global const target_t *target, __global 
 #else
         float pc = sl_clamp(xy);
         float qc = sl_clamp(1.0f - xy);
-#if PIXEL_TERM == TERM_CE
-        float slope = -ps / pc;
-#elif PIXEL_TERM == TERM_FOCAL
-        float slope = ps * sl_focal_mc_prob_dp(pc, qc, gamma);
-#else
-        float slope = 0.0f;
-#endif
+        float slope = ps * sl_mc_prob_dp(PIXEL_TERM, pc, qc, gamma);
         for (int c = 0; c < NUM_CLASSES; c++) {
             float d = (c == y) ? slope : 0.0f;
 #if REGION

@@ -236,4 +236,22 @@ SL_FN float sl_softmax_chain(float pc, float gc_minus_ga, float dev) {
     return pc * (gc_minus_ga + dev);
 }
 
+/*
+ * The multiclass pixel term of kind `term` of one class (TERM_CE: -log p; TERM_FOCAL: -q^g log p), its slope
+ * F with d term / dx_k = F (t_k - p_k) for the class's own softmax (CE: -1), and d term / dp from probabilities.
+ * The only place that maps a multiclass term code to its functions on the devices (CpuMath.mcTerm, mcSlope,
+ * mcProbGrad in Java).
+ */
+SL_FN float sl_mc_term(int term, float q, float log_p, float g) {
+    return term == TERM_CE ? -log_p : term == TERM_FOCAL ? sl_focal_mc(q, log_p, g) : 0.0f;
+}
+
+SL_FN float sl_mc_slope(int term, float p, float q, float log_p, float g) {
+    return term == TERM_CE ? -1.0f : term == TERM_FOCAL ? sl_focal_mc_slope(p, q, log_p, g) : 0.0f;
+}
+
+SL_FN float sl_mc_prob_dp(int term, float pc, float qc, float g) {
+    return term == TERM_CE ? sl_focal_mc_prob_dp(pc, qc, 0.0f) : term == TERM_FOCAL ? sl_focal_mc_prob_dp(pc, qc, g) : 0.0f;
+}
+
 #endif

@@ -141,10 +141,8 @@ void stats(__global const float *pred, __global const target_t *target, __global
             acc_t[c] += t;
             acc_p2[c] += pc * pc;
             acc_t2[c] += t * t;
-#if PIXEL_TERM == TERM_CE
-            acc_term[c] += TERM_TARGET(t) * -log_pc;
-#elif PIXEL_TERM == TERM_FOCAL
-            acc_term[c] += TERM_TARGET(t) * sl_focal_mc(qc, log_pc, gamma);
+#if PIXEL_TERM != TERM_NONE
+            acc_term[c] += TERM_TARGET(t) * sl_mc_term(PIXEL_TERM, qc, log_pc, gamma);
 #endif
         }
     MC_PIXELS_END
@@ -222,13 +220,7 @@ void stats(__global const float *pred, __global const target_t *target, __global
         float log_py = log(sl_clamp(py));
         float qy = sl_clamp(1.0f - py);
 #endif
-#if PIXEL_TERM == TERM_CE
-        float term = -log_py;
-#elif PIXEL_TERM == TERM_FOCAL
-        float term = sl_focal_mc(qy, log_py, gamma);
-#else
-        float term = 0.0f;
-#endif
+        float term = sl_mc_term(PIXEL_TERM, qy, log_py, gamma);
         for (int c = 0; c < NUM_CLASSES; c++) {
             int hit = c == y;
 #if REGION

@@ -294,13 +294,9 @@ __device__ void stats_multiclass(const float* __restrict__ pred, const void* __r
                         py = sl_clamp(x_y);
                         log_py = logf(py);
                     }
-                    if (pixel_term == TERM_CE) {
-                        term = -log_py;
-                    } else if (pixel_term == TERM_FOCAL) {
-                        // 1 - p_y: from probabilities clamp(1 - x_y) (see bce_prob)
-                        float qy = from_logits ? 1.0f - py : sl_clamp(1.0f - x_y);
-                        term = sl_focal_mc(qy, log_py, gamma);
-                    }
+                    // 1 - p_y: from probabilities clamp(1 - x_y) (see bce_prob)
+                    float qy = from_logits ? 1.0f - py : sl_clamp(1.0f - x_y);
+                    term = sl_mc_term(pixel_term, qy, log_py, gamma);
                 }
             }
             tile_code[warp][lane] = code;
@@ -329,8 +325,7 @@ __device__ void stats_multiclass(const float* __restrict__ pred, const void* __r
                         f[STAT_I] += p * t;
                         f[STAT_T] += t;
                         f[STAT_T2] += t * t;
-                        if (pixel_term == TERM_CE) f[STAT_TERM] += tt * -log_p;
-                        if (pixel_term == TERM_FOCAL) f[STAT_TERM] += tt * sl_focal_mc(q, log_p, gamma);
+                        f[STAT_TERM] += tt * sl_mc_term(pixel_term, q, log_p, gamma);
                     } else if (code_j >= 0) {
                         float p = from_logits ? expf(x - tile_lse[warp][j]) : x;
                         f[STAT_P] += p;
@@ -470,8 +465,7 @@ __device__ void grad_multiclass_general(const float* __restrict__ pred, const vo
             float p = from_logits ? expf(x - lse) : x;
             float r = region ? t * region_a[n * C + c] + region_b[n * C + c] * (squares ? 2.0f * p : 1.0f) : 0.0f;
             if (from_logits) {
-                float f = pixel_term == TERM_FOCAL ? sl_focal_mc_slope(p, 1.0f - p, x - lse, gamma)
-                        : pixel_term == TERM_CE ? -1.0f : 0.0f;
+                float f = sl_mc_slope(pixel_term, p, 1.0f - p, x - lse, gamma);
                 sum_h += pixel_scale[c] * sl_smooth_target(t, ls_keep, ls_add) * f;
                 sum_pr += p * r;
             }
@@ -484,15 +478,13 @@ __device__ void grad_multiclass_general(const float* __restrict__ pred, const vo
             float d;
             if (from_logits) {
                 float p = expf(x - lse);
-                float f = pixel_term == TERM_FOCAL ? sl_focal_mc_slope(p, 1.0f - p, x - lse, gamma)
-                        : pixel_term == TERM_CE ? -1.0f : 0.0f;
+                float f = sl_mc_slope(pixel_term, p, 1.0f - p, x - lse, gamma);
                 float r = region ? t * region_a[n * C + c] + region_b[n * C + c] * (squares ? 2.0f * p : 1.0f) : 0.0f;
                 d = tt * f - p * sum_h + p * (r - sum_pr);
             } else {
                 float pc = sl_clamp(x);
                 float qc = sl_clamp(1.0f - x);
-                float dterm = pixel_term == TERM_FOCAL ? sl_focal_mc_prob_dp(pc, qc, gamma)
-                            : pixel_term == TERM_CE ? sl_focal_mc_prob_dp(pc, qc, 0.0f) : 0.0f;
+                float dterm = sl_mc_prob_dp(pixel_term, pc, qc, gamma);
                 d = (tt == 0.0f ? 0.0f : tt * dterm)
                     + (region ? t * region_a[n * C + c] + region_b[n * C + c] * (squares ? 2.0f * x : 1.0f) : 0.0f);
             }
@@ -586,16 +578,8 @@ grad(const float* __restrict__ pred, const void* __restrict__ target, const floa
                 sum_pr += p * r;
             }
         }
-        float slope = 0.0f;
-        if (pixel_term == TERM_FOCAL) {
-            if (from_logits) {
-                slope = ps * sl_focal_mc_slope(py, 1.0f - py, log_py, gamma);
-            } else {
-                slope = ps * sl_focal_mc_prob_dp(sl_clamp(py), sl_clamp(1.0f - py), gamma);
-            }
-        } else if (pixel_term == TERM_CE && !from_logits) {
-            slope = ps * sl_focal_mc_prob_dp(sl_clamp(py), sl_clamp(1.0f - py), 0.0f);
-        }
+        float slope = from_logits ? ps * sl_mc_slope(pixel_term, py, 1.0f - py, log_py, gamma)
+                                  : ps * sl_mc_prob_dp(pixel_term, sl_clamp(py), sl_clamp(1.0f - py), gamma);
         for (long long c = 0; c < C; ++c) {
             long long i = pred_index(layout_nhwc, n, c, s, C, S);
             float t = c == y ? 1.0f : 0.0f;
@@ -603,12 +587,7 @@ grad(const float* __restrict__ pred, const void* __restrict__ target, const floa
             float r = region ? t * region_a[n * C + c] + region_b[n * C + c] * (squares ? 2.0f * p : 1.0f) : 0.0f;
             float d;
             if (from_logits) {
-                float pix = 0.0f;
-                if (pixel_term == TERM_CE) {
-                    pix = ps * (p - t);
-                } else if (pixel_term == TERM_FOCAL) {
-                    pix = slope * (t - p);
-                }
+                float pix = slope * (t - p);
                 d = pix + (region ? p * (r - sum_pr) : 0.0f);
             } else {
                 d = (c == y ? slope : 0.0f) + r;

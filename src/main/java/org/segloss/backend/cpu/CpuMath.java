@@ -1,5 +1,6 @@
 package org.segloss.backend.cpu;
 
+import org.segloss.backend.PixelTerm;
 import org.segloss.backend.Problem;
 import org.segloss.internal.Constants;
 
@@ -181,4 +182,46 @@ final class CpuMath {
         }
     }
 
+
+    /**
+     * The multiclass term of one class from log p (p as given: clamped from probabilities): ce -log p, focal
+     * -(1 - p)^g log p. The one place that maps a multiclass term code to its function in Java (segloss_terms.h
+     * sl_mc_term for the devices).
+     */
+    static double mcTerm(PixelTerm term, double logP, double p, double g) {
+        switch (term) {
+            case CE:
+                return -logP;
+            case FOCAL:
+                return focalMulticlass(logP, p, g);
+            default:
+                return 0;
+        }
+    }
+
+    /** F with d term / dx_k = F (t_k - p_k) from logits: ce -1, focal {@link #focalMulticlassSlope}. */
+    static double mcSlope(PixelTerm term, double logP, double p, double g) {
+        switch (term) {
+            case CE:
+                return -1;
+            case FOCAL:
+                return focalMulticlassSlope(logP, p, g);
+            default:
+                return 0;
+        }
+    }
+
+    /** d term / dp at pc = clamp(p), qc = 1 - pc: ce -1 / pc, focal g qc^(g-1) log pc - qc^g / pc. */
+    static double mcProbGrad(PixelTerm term, double p, double g) {
+        double pc = clamp(p);
+        double qc = 1 - pc;
+        switch (term) {
+            case CE:
+                return -1 / pc;
+            case FOCAL:
+                return (g == 0 ? 0 : g * Math.pow(qc, g - 1) * Math.log(pc)) - pow(qc, g) / pc;
+            default:
+                return 0;
+        }
+    }
 }

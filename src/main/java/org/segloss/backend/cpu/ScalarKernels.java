@@ -1,9 +1,6 @@
 package org.segloss.backend.cpu;
 
 import static org.segloss.backend.cpu.CpuMath.clamp;
-import static org.segloss.backend.cpu.CpuMath.focalMulticlass;
-import static org.segloss.backend.cpu.CpuMath.focalMulticlassSlope;
-import static org.segloss.backend.cpu.CpuMath.pow;
 import static org.segloss.backend.cpu.CpuMath.sigmoid;
 
 import java.nio.FloatBuffer;
@@ -300,18 +297,11 @@ final class ScalarKernels extends CpuKernels {
                 double tt = smoothedClassTarget(p, t[ci]) * k.pixelScale[ci];
                 r[ci] = p.region ? t[ci] * k.regionA[row] + k.regionB[row] * (p.squares ? 2 * prob[ci] : 1) : 0;
                 if (p.fromLogits) {
-                    double f = p.pixelTerm == PixelTerm.FOCAL ? focalMulticlassSlope(logProb[ci], prob[ci], p.gamma)
-                            : p.pixelTerm == PixelTerm.CE ? -1 : 0;
-                    h[ci] = tt * f;
+                    h[ci] = tt * CpuMath.mcSlope(p.pixelTerm, logProb[ci], prob[ci], p.gamma);
                     sumH += h[ci];
                     sumPr += prob[ci] * r[ci];
                 } else {
-                    double pc = clamp(prob[ci]);
-                    double qc = 1 - pc;
-                    double d = p.pixelTerm == PixelTerm.FOCAL
-                            ? (p.gamma == 0 ? 0 : p.gamma * Math.pow(qc, p.gamma - 1) * Math.log(pc)) - pow(qc, p.gamma) / pc
-                            : p.pixelTerm == PixelTerm.CE ? -1 / pc : 0;
-                    h[ci] = tt == 0 ? 0 : tt * d;
+                    h[ci] = tt == 0 ? 0 : tt * CpuMath.mcProbGrad(p.pixelTerm, prob[ci], p.gamma);
                 }
             }
             for (int ci = 0; ci < c; ci++) {
@@ -346,14 +336,7 @@ final class ScalarKernels extends CpuKernels {
     }
 
     private static double term(Problem p, double py, double logPy) {
-        switch (p.pixelTerm) {
-            case CE:
-                return -logPy;
-            case FOCAL:
-                return focalMulticlass(logPy, p.fromLogits ? py : clamp(py), p.gamma);
-            default:
-                return 0;
-        }
+        return CpuMath.mcTerm(p.pixelTerm, logPy, p.fromLogits ? py : clamp(py), p.gamma);
     }
 
     @Override
@@ -433,31 +416,16 @@ final class ScalarKernels extends CpuKernels {
                     sumPr += prob[ci] * r;
                 }
             }
-            double slope = 0; // ps * (dterm/dp_y) from probabilities, or ps * F from logits (focal)
-            if (p.pixelTerm == PixelTerm.FOCAL) {
-                if (p.fromLogits) {
-                    slope = ps * focalMulticlassSlope(logPy, prob[yi], g);
-                } else {
-                    double pc = clamp(prob[yi]);
-                    double qc = 1 - pc;
-                    double first = g == 0 ? 0 : g * Math.pow(qc, g - 1) * Math.log(pc);
-                    slope = ps * (first - pow(qc, g) / pc);
-                }
-            } else if (p.pixelTerm == PixelTerm.CE && !p.fromLogits) {
-                slope = ps * (-1 / clamp(prob[yi]));
-            }
+            // ps F from logits (d term / dx_c = F (t_c - p_c)), ps dterm/dp_y from probabilities
+            double slope = ps * (p.fromLogits ? CpuMath.mcSlope(p.pixelTerm, logPy, prob[yi], g)
+                    : CpuMath.mcProbGrad(p.pixelTerm, prob[yi], g));
             for (int ci = 0; ci < c; ci++) {
                 int row = n * c + ci;
                 double t = ci == yi ? 1 : 0;
                 double r = p.region ? t * k.regionA[row] + k.regionB[row] * (p.squares ? 2 * prob[ci] : 1) : 0;
                 double d;
                 if (p.fromLogits) {
-                    double pix = 0;
-                    if (p.pixelTerm == PixelTerm.CE) {
-                        pix = ps * (prob[ci] - t);
-                    } else if (p.pixelTerm == PixelTerm.FOCAL) {
-                        pix = slope * (t - prob[ci]);
-                    }
+                    double pix = slope * (t - prob[ci]);
                     d = pix + (p.region ? prob[ci] * (r - sumPr) : 0);
                 } else {
                     d = (ci == yi ? slope : 0) + r;
