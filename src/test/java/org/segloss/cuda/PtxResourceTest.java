@@ -16,6 +16,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** The PTX travels in the jar and was built from the kernel source that travels with it. */
 class PtxResourceTest {
+    /** The CUDA source and the shared headers it includes, in the order ci/build-ptx.sh hashes them. */
+    static final String[] KERNEL_SOURCES = {"/kernels-cu/segloss.cu", "/kernels-cl/segloss_gen.h", "/kernels-cl/segloss_terms.h"};
+
     static byte[] resource(String name) throws IOException {
         try (InputStream in = PtxResourceTest.class.getResourceAsStream(name)) {
             assertNotNull(in, name + " must be on the class path");
@@ -26,13 +29,19 @@ class PtxResourceTest {
     /** Every CUDA module the backend loads: kernels-cu/NAME.cu built into /ptx/NAME.ptx. */
     static final String[] MODULES = {"segloss", "lovasz"};
 
-    @ParameterizedTest(name = "{0}.ptx was built from the current kernels-cu/{0}.cu")
+    @ParameterizedTest(name = "{0}.ptx was built from the current kernels-cu/{0}.cu and the shared headers")
     @ValueSource(strings = {"segloss", "lovasz"})
     void shippedPtxWasBuiltFromTheCurrentKernelSource(String module) throws IOException, NoSuchAlgorithmException {
-        byte[] source = resource("/kernels-cu/" + module + ".cu");
-        String sourceHash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(source));
+        // ci/build-ptx.sh hashes the .cu followed by the shared headers (for every module)
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        sha.update(resource("/kernels-cu/" + module + ".cu"));
+        for (int i = 1; i < KERNEL_SOURCES.length; i++) {
+            sha.update(resource(KERNEL_SOURCES[i]));
+        }
+        String sourceHash = HexFormat.of().formatHex(sha.digest());
         String recorded = new String(resource("/ptx/" + module + ".ptx.sha256"), StandardCharsets.US_ASCII).trim();
-        assertEquals(recorded, sourceHash, "kernels-cu/" + module + ".cu changed since the PTX was built: run ci/build-ptx.sh");
+        assertEquals(recorded, sourceHash,
+                "kernels-cu/" + module + ".cu or a kernels-cl header changed since the PTX was built: run ci/build-ptx.sh");
     }
 
     @Test
