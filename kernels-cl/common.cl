@@ -140,30 +140,13 @@ inline ulong segment_base(uint seg, ulong sample_stride, ulong chan_stride, uint
 #define BINARY_ELEMENTS_END } }
 
 /*
- * The binary pixel term and its derivative, chosen by the defines (no test per element): BINARY_TERM(tt) and
- * BINARY_TERM_D(tt) with x, p, q, l (from logits) or pc, qc (from probabilities), aw, nw, gamma and pw in
- * scope; tt = TERM_TARGET(t), the target of the pixel term (label smoothing: t (1 - e) + e / 2; region terms
+ * The binary pixel term and its derivative, chosen by the defines (the constant branches of sl_binary_term fold
+ * away: no test per element): BINARY_TERM(tt) and BINARY_TERM_D(tt) with x, p, q, l, pc, qc, aw, nw, gamma and pw
+ * in scope (the ones the term does not read may hold anything); tt = TERM_TARGET(t), the target of the pixel term (label smoothing: t (1 - e) + e / 2; region terms
  * keep t). P_SLOPE(p) = dP/dp of the region sum P: 1, or 2p with SQUARES (P = sum p^2).
  */
-#if PIXEL_TERM == TERM_BCE && FROM_LOGITS && POS_WEIGHT
-#define BINARY_TERM(tt) sl_bce_pw_logits(x, tt, l, pw)
-#define BINARY_TERM_D(tt) sl_bce_pw_logits_dx(p, q, tt, pw)
-#elif PIXEL_TERM == TERM_BCE && FROM_LOGITS
-#define BINARY_TERM(tt) sl_bce_logits(x, tt, l)
-#define BINARY_TERM_D(tt) sl_bce_logits_dx(p, q, tt)
-#elif PIXEL_TERM == TERM_BCE && POS_WEIGHT
-#define BINARY_TERM(tt) sl_bce_pw_prob(pc, qc, tt, pw)
-#define BINARY_TERM_D(tt) sl_bce_pw_prob_dp(pc, qc, tt, pw)
-#elif PIXEL_TERM == TERM_BCE
-#define BINARY_TERM(tt) sl_bce_prob(pc, qc, tt)
-#define BINARY_TERM_D(tt) sl_bce_prob_dp(pc, qc, tt)
-#elif PIXEL_TERM == TERM_FOCAL && FROM_LOGITS
-#define BINARY_TERM(tt) sl_focal_logits(x, tt, p, q, l, aw, nw, gamma)
-#define BINARY_TERM_D(tt) sl_focal_logits_dx(x, tt, p, q, l, aw, nw, gamma)
-#elif PIXEL_TERM == TERM_FOCAL
-#define BINARY_TERM(tt) sl_focal_prob(pc, qc, tt, aw, nw, gamma)
-#define BINARY_TERM_D(tt) sl_focal_prob_dp(pc, qc, tt, aw, nw, gamma)
-#endif
+#define BINARY_TERM(tt) sl_binary_term(PIXEL_TERM, FROM_LOGITS, POS_WEIGHT, x, tt, p, q, l, pc, qc, pw, aw, nw, gamma)
+#define BINARY_TERM_D(tt) sl_binary_term_d(PIXEL_TERM, FROM_LOGITS, POS_WEIGHT, x, tt, p, q, l, pc, qc, pw, aw, nw, gamma)
 #if LABEL_SMOOTHING
 #define TERM_TARGET(t) sl_smooth_target(t, ls_keep, ls_add)
 #else
@@ -237,6 +220,39 @@ inline int pixel_counts(long y, int bad, int ignore_index, uint *bad_t) {
         return 0;
     }
     return !bad;
+}
+
+/*
+ * The per-class targets tv of pixel s of sample n. SOFT_TARGETS: the C stored values (pred's layout); refused
+ * (counted in *bad_t, returns 0) when one is below 0 or not finite or their sum is off 1 by more than
+ * SOFT_TARGET_SUM_TOLERANCE. Else one-hot(y), with pixel_counts' rules. Returns whether the pixel counts
+ * (before the pred values are checked).
+ */
+inline int pixel_targets(__global const target_t *target, uint n, ulong s, ulong S, long y, int ignore_index,
+                         float *tv, uint *bad_t) {
+#if SOFT_TARGETS
+    float sum = 0.0f;
+    int ok = 1;
+    for (int c = 0; c < NUM_CLASSES; c++) {
+        float t = (float) target[MC_INDEX(n, c, s, S)];
+        tv[c] = t;
+        ok = ok && t >= 0.0f && isfinite(t);
+        sum += t;
+    }
+    if (!ok || !(fabs(sum - 1.0f) <= SOFT_TARGET_SUM_TOLERANCE)) {
+        (*bad_t)++;
+        return 0;
+    }
+    return 1;
+#else
+    if (!pixel_counts(y, 0, ignore_index, bad_t)) {
+        return 0;
+    }
+    for (int c = 0; c < NUM_CLASSES; c++) {
+        tv[c] = (c == y) ? 1.0f : 0.0f;
+    }
+    return 1;
+#endif
 }
 
 /* a = argmax_c v_c (ties: the lowest index); *m = v_a. */

@@ -34,9 +34,8 @@ void grad(__global const float *pred, __global const target_t *target, __global 
 #if FROM_LOGITS
             float p, q;
             float ex = sl_sigmoid_pair(x, &p, &q);
-#if PIXEL_TERM == TERM_FOCAL
-            float l = sl_log1p(ex);
-#endif
+            float l = PIXEL_TERM == TERM_BCE ? 0.0f : sl_log1p(ex); /* not read by the bce derivatives */
+            float pc = p, qc = q;
 #if PIXEL_TERM != TERM_NONE
             d += ps * BINARY_TERM_D(TERM_TARGET(t));
 #endif
@@ -44,10 +43,10 @@ void grad(__global const float *pred, __global const target_t *target, __global 
             d += sl_sigmoid_chain(t * ra + rb * P_SLOPE(p), p, q);
 #endif
 #else
-            float p = x;
-#if PIXEL_TERM != TERM_NONE
+            float p = x, q = 1.0f - x, l = 0.0f;
             float pc = sl_clamp(x);
             float qc = sl_clamp(1.0f - x);
+#if PIXEL_TERM != TERM_NONE
             d += ps * BINARY_TERM_D(TERM_TARGET(t));
 #endif
 #if REGION
@@ -56,6 +55,87 @@ void grad(__global const float *pred, __global const target_t *target, __global 
 #endif
             out[idx] = ign ? 0.0f : d;
     BINARY_ELEMENTS_END
+}
+
+#elif SOFT_TARGETS || LABEL_SMOOTHING
+
+/*
+ * Multiclass with per-class targets t_c (see stats.cl), s_c = pixel_scale[c], t'_c = TERM_TARGET(t_c),
+ * r_c = t_c A[n, c] + B[n, c] P_SLOPE(p_c) (REGION):
+ *   from logits:         h_c = s_c t'_c F_c with F = -1 (ce) or sl_focal_mc_slope (focal);
+ *                        dL/dx_c = h_c - p_c sum_k h_k + sl_softmax_chain(p_c, r_c - r_a, sum_k p_k (r_a - r_k))
+ *   from probabilities:  dL/dp_c = s_c t'_c dterm/dp_c + r_c  (sl_focal_mc_prob_dp; ce: gamma 0)
+ *   pixels that do not count (ignored, refused targets) get 0.
+ */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void grad(__global const float *pred, __global const target_t *target, __global float *out,
+          __global const float *pixel_scale, __global const float *region_a, __global const float *region_b,
+          ulong S, float gamma, int ignore_index, float ls_keep, float ls_add) {
+    uint lid = get_local_id(0);
+    uint g = get_group_id(0);
+    uint n = get_group_id(1);
+    uint unused_bad = 0;
+    MC_PIXELS_BEGIN
+        float v[NUM_CLASSES], xv[NUM_CLASSES], tv[NUM_CLASSES];
+        if (!pixel_targets(target, n, s, S, y, ignore_index, tv, &unused_bad)) {
+            for (int c = 0; c < NUM_CLASSES; c++) {
+                out[MC_INDEX(n, c, s, S)] = 0.0f;
+            }
+            continue;
+        }
+        load_pixel(pred, n, s, S, y, v);
+#if FROM_LOGITS
+        float m, ey;
+        int am;
+        for (int c = 0; c < NUM_CLASSES; c++) {
+            xv[c] = v[c];
+        }
+        float others = softmax_shift(v, 0, &m, &am, &ey);
+        float inv = 1.0f / (1.0f + others);
+        float l1 = sl_log1p(others);
+        float sum_h = 0.0f;
+        float r_am = 0.0f;
+        for (int c = 0; c < NUM_CLASSES; c++) {
+            float pc = v[c] * inv;
+            float log_pc = (xv[c] - m) - l1;
+            float qc = (c == am) ? others * inv : 1.0f - pc;
+            float f = sl_mc_slope(PIXEL_TERM, pc, qc, log_pc, gamma);
+            xv[c] = pixel_scale[c] * TERM_TARGET(tv[c]) * f; /* h_c */
+            sum_h += xv[c];
+#if REGION
+            float rc = tv[c] * region_a[n * NUM_CLASSES + c] + region_b[n * NUM_CLASSES + c] * P_SLOPE(pc);
+            r_am = (c == am) ? rc : r_am;
+#endif
+            v[c] = pc;
+        }
+#if REGION
+        float dev = 0.0f;
+        for (int c = 0; c < NUM_CLASSES; c++) {
+            dev += v[c] * (r_am - (tv[c] * region_a[n * NUM_CLASSES + c] + region_b[n * NUM_CLASSES + c] * P_SLOPE(v[c])));
+        }
+#endif
+        for (int c = 0; c < NUM_CLASSES; c++) {
+            float d = xv[c] - v[c] * sum_h;
+#if REGION
+            float rc = tv[c] * region_a[n * NUM_CLASSES + c] + region_b[n * NUM_CLASSES + c] * P_SLOPE(v[c]);
+            d += sl_softmax_chain(v[c], rc - r_am, dev);
+#endif
+            out[MC_INDEX(n, c, s, S)] = d;
+        }
+#else
+        for (int c = 0; c < NUM_CLASSES; c++) {
+            float pc = sl_clamp(v[c]);
+            float qc = sl_clamp(1.0f - v[c]);
+            float dterm = sl_mc_prob_dp(PIXEL_TERM, pc, qc, gamma);
+            float tt = TERM_TARGET(tv[c]);
+            float d = tt == 0.0f ? 0.0f : pixel_scale[c] * tt * dterm;
+#if REGION
+            d += tv[c] * region_a[n * NUM_CLASSES + c] + region_b[n * NUM_CLASSES + c] * P_SLOPE(v[c]);
+#endif
+            out[MC_INDEX(n, c, s, S)] = d;
+        }
+#endif
+    MC_PIXELS_END
 }
 
 #else
@@ -74,7 +154,7 @@ void grad(__global const float *pred, __global const target_t *target, __global 
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void grad(__global const float *pred, __global const target_t *target, __global float *out,
           __global const float *pixel_scale, __global const float *region_a, __global const float *region_b,
-          ulong S, float gamma, int ignore_index) {
+          ulong S, float gamma, int ignore_index, float ls_keep, float ls_add) {
     uint lid = get_local_id(0);
     uint g = get_group_id(0);
     uint n = get_group_id(1);
@@ -109,9 +189,9 @@ void grad(__global const float *pred, __global const target_t *target, __global 
         for (int c = 0; c < NUM_CLASSES; c++) {
             v[c] *= inv;
         }
-#if PIXEL_TERM == TERM_FOCAL
+#if PIXEL_TERM != TERM_NONE
         float log_py = (xy - m) - sl_log1p(others);
-        float slope = ps * sl_focal_mc_slope(py, qy, log_py, gamma);
+        float slope = ps * sl_mc_slope(PIXEL_TERM, py, qy, log_py, gamma); /* CE: -ps, log_py unused */
 #endif
 #if REGION
         /* r_c - sum_k p_k r_k = (r_c - r_a) + D with D = sum_k p_k (r_a - r_k), a = argmax: differences of
@@ -129,9 +209,7 @@ void grad(__global const float *pred, __global const target_t *target, __global 
             int hit = c == y;
             float pcv = v[c];
             float d = 0.0f;
-#if PIXEL_TERM == TERM_CE
-            d = ps * (hit ? -qy : pcv);
-#elif PIXEL_TERM == TERM_FOCAL
+#if PIXEL_TERM != TERM_NONE
             d = slope * (hit ? qy : -pcv);
 #endif
 #if REGION
@@ -143,13 +221,7 @@ void grad(__global const float *pred, __global const target_t *target, __global 
 #else
         float pc = sl_clamp(xy);
         float qc = sl_clamp(1.0f - xy);
-#if PIXEL_TERM == TERM_CE
-        float slope = -ps / pc;
-#elif PIXEL_TERM == TERM_FOCAL
-        float slope = ps * sl_focal_mc_prob_dp(pc, qc, gamma);
-#else
-        float slope = 0.0f;
-#endif
+        float slope = ps * sl_mc_prob_dp(PIXEL_TERM, pc, qc, gamma);
         for (int c = 0; c < NUM_CLASSES; c++) {
             float d = (c == y) ? slope : 0.0f;
 #if REGION

@@ -167,6 +167,41 @@ SL_FN float sl_focal_prob_dp(float pc, float qc, float t, float aw, float nw, fl
     return -aw * t * pos - nw * (1.0f - t) * neg;
 }
 
+/*
+ * The binary pixel term of kind `term` (TERM_BCE, with pos_weight pw when has_pw; TERM_FOCAL) at the pixel
+ * term's target tt, and its derivative (d/dx from logits, d/dp from probabilities). The only place that maps a
+ * term code to its functions: OpenCL calls them with the compile-time defines (PIXEL_TERM, FROM_LOGITS,
+ * POS_WEIGHT), so the branches fold away; CUDA with the launch's uniform flags. A new binary term is a new
+ * case here (and in CpuMath.binaryTerm / binaryTermD), nothing else on the devices.
+ */
+SL_FN float sl_binary_term(int term, int from_logits, int has_pw, float x, float tt, float p, float q, float l,
+                           float pc, float qc, float pw, float aw, float nw, float g) {
+    if (term == TERM_BCE && has_pw) {
+        return from_logits ? sl_bce_pw_logits(x, tt, l, pw) : sl_bce_pw_prob(pc, qc, tt, pw);
+    }
+    if (term == TERM_BCE) {
+        return from_logits ? sl_bce_logits(x, tt, l) : sl_bce_prob(pc, qc, tt);
+    }
+    if (term == TERM_FOCAL) {
+        return from_logits ? sl_focal_logits(x, tt, p, q, l, aw, nw, g) : sl_focal_prob(pc, qc, tt, aw, nw, g);
+    }
+    return 0.0f;
+}
+
+SL_FN float sl_binary_term_d(int term, int from_logits, int has_pw, float x, float tt, float p, float q, float l,
+                             float pc, float qc, float pw, float aw, float nw, float g) {
+    if (term == TERM_BCE && has_pw) {
+        return from_logits ? sl_bce_pw_logits_dx(p, q, tt, pw) : sl_bce_pw_prob_dp(pc, qc, tt, pw);
+    }
+    if (term == TERM_BCE) {
+        return from_logits ? sl_bce_logits_dx(p, q, tt) : sl_bce_prob_dp(pc, qc, tt);
+    }
+    if (term == TERM_FOCAL) {
+        return from_logits ? sl_focal_logits_dx(x, tt, p, q, l, aw, nw, g) : sl_focal_prob_dp(pc, qc, tt, aw, nw, g);
+    }
+    return 0.0f;
+}
+
 /* The sigmoid chain: dL/dx = dL/dp p q. */
 SL_FN float sl_sigmoid_chain(float dldp, float p, float q) {
     return dldp * p * q;
@@ -199,6 +234,24 @@ SL_FN float sl_focal_mc_prob_dp(float pc, float qc, float g) {
  */
 SL_FN float sl_softmax_chain(float pc, float gc_minus_ga, float dev) {
     return pc * (gc_minus_ga + dev);
+}
+
+/*
+ * The multiclass pixel term of kind `term` of one class (TERM_CE: -log p; TERM_FOCAL: -q^g log p), its slope
+ * F with d term / dx_k = F (t_k - p_k) for the class's own softmax (CE: -1), and d term / dp from probabilities.
+ * The only place that maps a multiclass term code to its functions on the devices (CpuMath.mcTerm, mcSlope,
+ * mcProbGrad in Java).
+ */
+SL_FN float sl_mc_term(int term, float q, float log_p, float g) {
+    return term == TERM_CE ? -log_p : term == TERM_FOCAL ? sl_focal_mc(q, log_p, g) : 0.0f;
+}
+
+SL_FN float sl_mc_slope(int term, float p, float q, float log_p, float g) {
+    return term == TERM_CE ? -1.0f : term == TERM_FOCAL ? sl_focal_mc_slope(p, q, log_p, g) : 0.0f;
+}
+
+SL_FN float sl_mc_prob_dp(int term, float pc, float qc, float g) {
+    return term == TERM_CE ? sl_focal_mc_prob_dp(pc, qc, 0.0f) : term == TERM_FOCAL ? sl_focal_mc_prob_dp(pc, qc, g) : 0.0f;
 }
 
 #endif

@@ -42,15 +42,12 @@ void stats(__global const float *pred, __global const target_t *target, __global
 #if FROM_LOGITS
                 float p, q;
                 float ex = sl_sigmoid_pair(x, &p, &q);
-#if PIXEL_TERM != TERM_NONE
-                float l = sl_log1p(ex);
-#endif
+                float l = PIXEL_TERM != TERM_NONE ? sl_log1p(ex) : 0.0f;
+                float pc = p, qc = q;
 #else
-                float p = x;
-#if PIXEL_TERM != TERM_NONE
+                float p = x, q = 1.0f - x, l = 0.0f;
                 float pc = sl_clamp(x);
                 float qc = sl_clamp(1.0f - x);
-#endif
 #endif
 #if PIXEL_TERM != TERM_NONE
                 sum_term += w * BINARY_TERM(TERM_TARGET(t));
@@ -77,6 +74,90 @@ void stats(__global const float *pred, __global const target_t *target, __global
     }
 }
 
+#elif SOFT_TARGETS || LABEL_SMOOTHING
+
+/*
+ * Multiclass with per-class targets t_c (soft targets: the target holds class probabilities of pred's shape;
+ * label smoothing of a class map: t = one-hot(y)), per counted pixel s of sample n, p = softmax or x:
+ *   P[c] += p_c, I[c] += p_c t_c, T[c] += t_c, P2[c] += p_c^2, T2[c] += t_c^2,
+ *   TERM[c] += t'_c term(p_c),  t'_c = TERM_TARGET(t_c) = (1 - e) t_c + e / C,
+ *   term = -log p_c (ce) or sl_focal_mc(1 - p_c, log p_c) (focal), log p_c = x_c - m - log1p(others) from logits.
+ *   BAD_TARGET (row (n, 0)): soft targets with a value below 0 or a sum off 1 by more than
+ *   SOFT_TARGET_SUM_TOLERANCE; class indices outside [0, C) that are not the ignore index.
+ * Output per (n, group, c) at ((n * groups + group) * C + c).
+ */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void stats(__global const float *pred, __global const target_t *target, __global float8 *part_f,
+           __global uint2 *part_u, ulong S, float gamma, int ignore_index, float ls_keep, float ls_add) {
+    __local float8 lf[WG_SIZE];
+    __local uint2 lu[WG_SIZE];
+    uint lid = get_local_id(0);
+    uint g = get_group_id(0);
+    uint groups = get_num_groups(0);
+    uint n = get_group_id(1);
+    float acc_i[NUM_CLASSES], acc_p[NUM_CLASSES], acc_t[NUM_CLASSES], acc_term[NUM_CLASSES];
+    float acc_p2[NUM_CLASSES], acc_t2[NUM_CLASSES];
+    uint acc_bad[NUM_CLASSES];
+    uint bad_t = 0;
+    for (int c = 0; c < NUM_CLASSES; c++) {
+        acc_i[c] = 0.0f;
+        acc_p[c] = 0.0f;
+        acc_t[c] = 0.0f;
+        acc_term[c] = 0.0f;
+        acc_p2[c] = 0.0f;
+        acc_t2[c] = 0.0f;
+        acc_bad[c] = 0;
+    }
+    MC_PIXELS_BEGIN
+        float v[NUM_CLASSES], xv[NUM_CLASSES], tv[NUM_CLASSES];
+        load_pixel(pred, n, s, S, y, v);
+        int bad = count_refused(v, acc_bad);
+        if (!pixel_targets(target, n, s, S, y, ignore_index, tv, &bad_t) || bad) {
+            continue;
+        }
+#if FROM_LOGITS
+        float m, ey;
+        int am;
+        for (int c = 0; c < NUM_CLASSES; c++) {
+            xv[c] = v[c];
+        }
+        float others = softmax_shift(v, 0, &m, &am, &ey);
+        float inv = 1.0f / (1.0f + others);
+        float l1 = sl_log1p(others);
+#endif
+        for (int c = 0; c < NUM_CLASSES; c++) {
+#if FROM_LOGITS
+            float pc = v[c] * inv;
+            float log_pc = (xv[c] - m) - l1;
+            float qc = (c == am) ? others * inv : 1.0f - pc;
+#else
+            float pc = v[c];
+            float log_pc = log(sl_clamp(pc));
+            float qc = sl_clamp(1.0f - pc);
+#endif
+            float t = tv[c];
+            acc_p[c] += pc;
+            acc_i[c] += pc * t;
+            acc_t[c] += t;
+            acc_p2[c] += pc * pc;
+            acc_t2[c] += t * t;
+#if PIXEL_TERM != TERM_NONE
+            acc_term[c] += TERM_TARGET(t) * sl_mc_term(PIXEL_TERM, qc, log_pc, gamma);
+#endif
+        }
+    MC_PIXELS_END
+    for (int c = 0; c < NUM_CLASSES; c++) {
+        lf[lid] = (float8) (acc_i[c], acc_p[c], acc_t[c], acc_term[c], acc_p2[c], acc_t2[c], 0.0f, 0.0f);
+        lu[lid] = (uint2) (acc_bad[c], c == 0 ? bad_t : 0u);
+        reduce_f8u2(lf, lu, lid, WG_SIZE, 1);
+        if (lid == 0) {
+            ulong slot = ((ulong) n * groups + g) * NUM_CLASSES + c;
+            part_f[slot] = lf[0];
+            part_u[slot] = lu[0];
+        }
+    }
+}
+
 #else
 
 /*
@@ -95,7 +176,7 @@ void stats(__global const float *pred, __global const target_t *target, __global
  */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void stats(__global const float *pred, __global const target_t *target, __global float8 *part_f,
-           __global uint2 *part_u, ulong S, float gamma, int ignore_index) {
+           __global uint2 *part_u, ulong S, float gamma, int ignore_index, float ls_keep, float ls_add) {
     __local float8 lf[WG_SIZE];
     __local uint2 lu[WG_SIZE];
     uint lid = get_local_id(0);
@@ -139,13 +220,7 @@ void stats(__global const float *pred, __global const target_t *target, __global
         float log_py = log(sl_clamp(py));
         float qy = sl_clamp(1.0f - py);
 #endif
-#if PIXEL_TERM == TERM_CE
-        float term = -log_py;
-#elif PIXEL_TERM == TERM_FOCAL
-        float term = sl_focal_mc(qy, log_py, gamma);
-#else
-        float term = 0.0f;
-#endif
+        float term = sl_mc_term(PIXEL_TERM, qy, log_py, gamma);
         for (int c = 0; c < NUM_CLASSES; c++) {
             int hit = c == y;
 #if REGION

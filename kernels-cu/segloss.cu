@@ -45,37 +45,6 @@
 #define CODE_BAD_TARGET (-2) // class index outside [0, C), not the ignore index
 #define CODE_OUTSIDE (-3)    // past the end of the sample
 
-// ---- per-element terms (the sl_* functions of segloss_terms.h, chosen by the uniform flags) ---------
-
-// The binary pixel term at the pixel term's target tt: bce (with pos_weight pw, 1 when absent), focal.
-// From logits p, q = sigmoid(+-x) and l = log1p(exp(-|x|)); from probabilities pc, qc (clamped p, 1 - p).
-__device__ __forceinline__ float binary_term(int pixel_term, int from_logits, int has_pw, float x, float tt,
-                                             float p, float q, float l, float pc, float qc, float pw, float aw,
-                                             float nw, float g) {
-    if (pixel_term == TERM_BCE) {
-        if (has_pw) return from_logits ? sl_bce_pw_logits(x, tt, l, pw) : sl_bce_pw_prob(pc, qc, tt, pw);
-        return from_logits ? sl_bce_logits(x, tt, l) : sl_bce_prob(pc, qc, tt);
-    }
-    if (pixel_term == TERM_FOCAL) {
-        return from_logits ? sl_focal_logits(x, tt, p, q, l, aw, nw, g) : sl_focal_prob(pc, qc, tt, aw, nw, g);
-    }
-    return 0.0f;
-}
-
-// d binary_term / dx (from logits) or / dp (from probabilities).
-__device__ __forceinline__ float binary_term_d(int pixel_term, int from_logits, int has_pw, float x, float tt,
-                                               float p, float q, float l, float pc, float qc, float pw, float aw,
-                                               float nw, float g) {
-    if (pixel_term == TERM_BCE) {
-        if (has_pw) return from_logits ? sl_bce_pw_logits_dx(p, q, tt, pw) : sl_bce_pw_prob_dp(pc, qc, tt, pw);
-        return from_logits ? sl_bce_logits_dx(p, q, tt) : sl_bce_prob_dp(pc, qc, tt);
-    }
-    if (pixel_term == TERM_FOCAL) {
-        return from_logits ? sl_focal_logits_dx(x, tt, p, q, l, aw, nw, g) : sl_focal_prob_dp(pc, qc, tt, aw, nw, g);
-    }
-    return 0.0f;
-}
-
 __device__ __forceinline__ bool bad_pred(float x, int from_logits) {
     return !isfinite(x) || (!from_logits && (x < 0.0f || x > 1.0f));
 }
@@ -228,7 +197,7 @@ __device__ void stats_binary(const float* __restrict__ pred, const void* __restr
                 f[STAT_T2] += t * t;
                 f[STAT_COUNT] += 1.0f;
                 if (pixel_term != TERM_NONE) {
-                    f[STAT_TERM] += binary_term(pixel_term, from_logits, has_pw, x, sl_smooth_target(t, ls_keep, ls_add),
+                    f[STAT_TERM] += sl_binary_term(pixel_term, from_logits, has_pw, x, sl_smooth_target(t, ls_keep, ls_add),
                                                 p, q, l, sl_clamp(x), sl_clamp(1.0f - x), pw, aw, nw, gamma);
                 }
             }
@@ -243,6 +212,20 @@ __device__ void stats_binary(const float* __restrict__ pred, const void* __restr
     }
 }
 
+// Soft multiclass targets of pixel s of sample n (pred's layout): every value >= 0 and finite, sum within
+// SOFT_TARGET_SUM_TOLERANCE of 1.
+__device__ __forceinline__ bool soft_pixel_ok(const void* target, int layout_nhwc, long long n, long long s,
+                                              long long C, long long S) {
+    float sum = 0.0f;
+    bool ok = true;
+    for (long long k = 0; k < C; ++k) {
+        float t = ((const float*) target)[pred_index(layout_nhwc, n, k, s, C, S)];
+        ok = ok && t >= 0.0f && isfinite(t);
+        sum += t;
+    }
+    return ok && fabsf(sum - 1.0f) <= SOFT_TARGET_SUM_TOLERANCE;
+}
+
 // Multiclass, per valid pixel (not ignored, y in [0, C), every pred value accepted):
 //   P[c] += p_c, I[y] += p_y, T[y] += 1, TERM[y] += -log p_y (ce) or -(1 - p_y)^g log p_y (focal),
 //   with log p_y = x_y - logsumexp(x) from logits, log(clamp(p_y)) from probabilities.
@@ -253,10 +236,14 @@ __device__ void stats_binary(const float* __restrict__ pred, const void* __restr
 // lanes share a class, lane L takes class c = m (32 / G) + L / G and pixels j = L % G, + G, ...
 // Classes beyond 32 / G take more rounds m. At the end, per class, the lanes are added in
 // (warp, lane) order.
+// General (soft targets, or label smoothing of a class map: general = 1): the pixel term of every class c,
+// t'_c term(p_c) with t'_c = t_c ls_keep + ls_add, goes to row (n, c); I, T, T2 take t_c (soft: the stored value,
+// pred's layout; a pixel whose values are below 0 or sum off 1 by more than SOFT_TARGET_SUM_TOLERANCE is refused).
 __device__ void stats_multiclass(const float* __restrict__ pred, const void* __restrict__ target,
                                  double* __restrict__ partial, long long C, long long S, int from_logits,
                                  int layout_nhwc, int target_type, int pixel_term, int has_ignore,
-                                 int ignore_index, float gamma, int blocks_per_unit, int items) {
+                                 int ignore_index, float gamma, int soft, int general, float ls_keep, float ls_add,
+                                 int blocks_per_unit, int items) {
     __shared__ float tile_lse[WARPS][32];
     __shared__ float tile_term[WARPS][32];
     __shared__ int tile_code[WARPS][32];
@@ -287,9 +274,15 @@ __device__ void stats_multiclass(const float* __restrict__ pred, const void* __r
                     any_bad |= bad_pred(x, from_logits);
                     max_x = fmaxf(max_x, x);
                 }
-                long long y = class_index(target, target_type, n * S + s);
-                code = pixel_code(y, any_bad, C, has_ignore, ignore_index);
-                if (code >= 0) {
+                if (soft) {
+                    code = soft_pixel_ok(target, layout_nhwc, n, s, C, S) ? (any_bad ? CODE_SKIP : 0) : CODE_BAD_TARGET;
+                } else {
+                    long long y = class_index(target, target_type, n * S + s);
+                    code = pixel_code(y, any_bad, C, has_ignore, ignore_index);
+                }
+                if (code >= 0 && general) {
+                    if (from_logits) lse = log_sum_exp(pred, layout_nhwc, n, s, C, S, max_x);
+                } else if (code >= 0) {
                     float x_y = pred[pred_index(layout_nhwc, n, code, s, C, S)];
                     float log_py;
                     float py;
@@ -301,13 +294,9 @@ __device__ void stats_multiclass(const float* __restrict__ pred, const void* __r
                         py = sl_clamp(x_y);
                         log_py = logf(py);
                     }
-                    if (pixel_term == TERM_CE) {
-                        term = -log_py;
-                    } else if (pixel_term == TERM_FOCAL) {
-                        // 1 - p_y: from probabilities clamp(1 - x_y) (see bce_prob)
-                        float qy = from_logits ? 1.0f - py : sl_clamp(1.0f - x_y);
-                        term = sl_focal_mc(qy, log_py, gamma);
-                    }
+                    // 1 - p_y: from probabilities clamp(1 - x_y) (see bce_prob)
+                    float qy = from_logits ? 1.0f - py : sl_clamp(1.0f - x_y);
+                    term = sl_mc_term(pixel_term, qy, log_py, gamma);
                 }
             }
             tile_code[warp][lane] = code;
@@ -323,7 +312,21 @@ __device__ void stats_multiclass(const float* __restrict__ pred, const void* __r
                     float x = pred[pred_index(layout_nhwc, n, c, tile_begin + j, C, S)];
                     if (bad_pred(x, from_logits)) f[STAT_BAD_PRED] += 1.0f;
                     if (c == 0 && code_j == CODE_BAD_TARGET) f[STAT_BAD_TARGET] += 1.0f;
-                    if (code_j >= 0) {
+                    if (code_j >= 0 && general) {
+                        float lse_j = tile_lse[warp][j];
+                        float p = from_logits ? expf(x - lse_j) : x;
+                        float log_p = from_logits ? x - lse_j : logf(sl_clamp(x));
+                        float q = from_logits ? 1.0f - p : sl_clamp(1.0f - x);
+                        float t = soft ? ((const float*) target)[pred_index(layout_nhwc, n, c, tile_begin + j, C, S)]
+                                       : (code_j == c ? 1.0f : 0.0f);
+                        float tt = sl_smooth_target(t, ls_keep, ls_add);
+                        f[STAT_P] += p;
+                        f[STAT_P2] += p * p;
+                        f[STAT_I] += p * t;
+                        f[STAT_T] += t;
+                        f[STAT_T2] += t * t;
+                        f[STAT_TERM] += tt * sl_mc_term(pixel_term, q, log_p, gamma);
+                    } else if (code_j >= 0) {
                         float p = from_logits ? expf(x - tile_lse[warp][j]) : x;
                         f[STAT_P] += p;
                         f[STAT_P2] += p * p;
@@ -364,10 +367,11 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS_PER_SM)
 stats(const float* __restrict__ pred, const void* __restrict__ target, double* __restrict__ partial,
       long long C, long long S, int multiclass, int from_logits, int layout_nhwc, int target_type,
       int pixel_term, int has_ignore, int ignore_index, float aw, float nw, float gamma, int has_pw,
-      const float* __restrict__ pos_weight, float ls_keep, float ls_add, int blocks_per_unit, int items) {
+      const float* __restrict__ pos_weight, float ls_keep, float ls_add, int soft, int general, int blocks_per_unit,
+      int items) {
     if (multiclass) {
         stats_multiclass(pred, target, partial, C, S, from_logits, layout_nhwc, target_type, pixel_term, has_ignore,
-                         ignore_index, gamma, blocks_per_unit, items);
+                         ignore_index, gamma, soft, general, ls_keep, ls_add, blocks_per_unit, items);
     } else {
         stats_binary(pred, target, partial, C, S, from_logits, layout_nhwc, target_type, pixel_term, has_ignore,
                      ignore_index, aw, nw, gamma, has_pw, pos_weight, ls_keep, ls_add, blocks_per_unit, items);
@@ -406,7 +410,7 @@ __device__ __forceinline__ float binary_grad(float x, float t, float ps, float a
     if (from_logits) l = sl_log1p(sl_sigmoid_pair(x, &p, &q));
     float d = 0.0f;
     if (pixel_term != TERM_NONE) {
-        d += ps * binary_term_d(pixel_term, from_logits, has_pw, x, sl_smooth_target(t, ls_keep, ls_add), p, q, l,
+        d += ps * sl_binary_term_d(pixel_term, from_logits, has_pw, x, sl_smooth_target(t, ls_keep, ls_add), p, q, l,
                                 sl_clamp(x), sl_clamp(1.0f - x), pw, aw, nw, gamma);
     }
     if (region) {
@@ -414,6 +418,79 @@ __device__ __forceinline__ float binary_grad(float x, float t, float ps, float a
         d += from_logits ? sl_sigmoid_chain(dldp, p, q) : dldp;
     }
     return d;
+}
+
+// Multiclass with per-class targets (soft targets, or label smoothing of a class map), pixel s of sample n,
+// s_c = pixel_scale[c], t'_c = t_c ls_keep + ls_add, r_c = t_c A + B P'(p_c):
+//   from logits:        h_c = s_c t'_c F_c (F = -1 for ce, sl_focal_mc_slope for focal),
+//                       dL/dx_c = h_c - p_c sum_k h_k + p_c (r_c - sum_k p_k r_k);
+//   from probabilities: dL/dp_c = s_c t'_c dterm/dp_c + r_c (sl_focal_mc_prob_dp, gamma 0 for ce).
+// Pixels that do not count get 0.
+__device__ void grad_multiclass_general(const float* __restrict__ pred, const void* __restrict__ target,
+                                        const float* __restrict__ coef, float* __restrict__ out, long long N,
+                                        long long C, long long S, long long n, long long begin, int from_logits,
+                                        int layout_nhwc, int target_type, int pixel_term, int region, int has_ignore,
+                                        int ignore_index, float gamma, int squares, int soft, float ls_keep,
+                                        float ls_add, int items) {
+    const float* pixel_scale = coef;
+    const float* region_a = coef + C;
+    const float* region_b = coef + C + N * C;
+    for (int k = 0; k < items; ++k) {
+        long long s = begin + (long long) k * THREADS + threadIdx.x;
+        if (s >= S) break;
+        long long y = -1;
+        bool counts;
+        if (soft) {
+            counts = soft_pixel_ok(target, layout_nhwc, n, s, C, S);
+        } else {
+            y = class_index(target, target_type, n * S + s);
+            counts = !(has_ignore && y == (long long) ignore_index) && y >= 0 && y < C;
+        }
+        if (!counts) {
+            for (long long c = 0; c < C; ++c) out[pred_index(layout_nhwc, n, c, s, C, S)] = 0.0f;
+            continue;
+        }
+        float lse = 0.0f;
+        if (from_logits) {
+            float max_x = -INFINITY;
+            for (long long c = 0; c < C; ++c) max_x = fmaxf(max_x, pred[pred_index(layout_nhwc, n, c, s, C, S)]);
+            lse = log_sum_exp(pred, layout_nhwc, n, s, C, S, max_x);
+        }
+        float sum_h = 0.0f;
+        float sum_pr = 0.0f;
+        for (long long c = 0; c < C; ++c) {
+            long long i = pred_index(layout_nhwc, n, c, s, C, S);
+            float x = pred[i];
+            float t = soft ? ((const float*) target)[i] : (c == y ? 1.0f : 0.0f);
+            float p = from_logits ? expf(x - lse) : x;
+            float r = region ? t * region_a[n * C + c] + region_b[n * C + c] * (squares ? 2.0f * p : 1.0f) : 0.0f;
+            if (from_logits) {
+                float f = sl_mc_slope(pixel_term, p, 1.0f - p, x - lse, gamma);
+                sum_h += pixel_scale[c] * sl_smooth_target(t, ls_keep, ls_add) * f;
+                sum_pr += p * r;
+            }
+        }
+        for (long long c = 0; c < C; ++c) {
+            long long i = pred_index(layout_nhwc, n, c, s, C, S);
+            float x = pred[i];
+            float t = soft ? ((const float*) target)[i] : (c == y ? 1.0f : 0.0f);
+            float tt = sl_smooth_target(t, ls_keep, ls_add) * pixel_scale[c];
+            float d;
+            if (from_logits) {
+                float p = expf(x - lse);
+                float f = sl_mc_slope(pixel_term, p, 1.0f - p, x - lse, gamma);
+                float r = region ? t * region_a[n * C + c] + region_b[n * C + c] * (squares ? 2.0f * p : 1.0f) : 0.0f;
+                d = tt * f - p * sum_h + p * (r - sum_pr);
+            } else {
+                float pc = sl_clamp(x);
+                float qc = sl_clamp(1.0f - x);
+                float dterm = sl_mc_prob_dp(pixel_term, pc, qc, gamma);
+                d = (tt == 0.0f ? 0.0f : tt * dterm)
+                    + (region ? t * region_a[n * C + c] + region_b[n * C + c] * (squares ? 2.0f * x : 1.0f) : 0.0f);
+            }
+            out[i] = d;
+        }
+    }
 }
 
 // Binary/multilabel, per element with ps = pixel_scale[c], A = region_a[row], B = region_b[row],
@@ -430,8 +507,8 @@ extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS_PER_SM)
 grad(const float* __restrict__ pred, const void* __restrict__ target, const float* __restrict__ coef,
      float* __restrict__ out, long long N, long long C, long long S, int multiclass, int from_logits,
      int layout_nhwc, int target_type, int pixel_term, int region, int has_ignore, int ignore_index,
-     float aw, float nw, float gamma, int squares, int has_pw, float ls_keep, float ls_add, int blocks_per_unit,
-     int items) {
+     float aw, float nw, float gamma, int squares, int has_pw, float ls_keep, float ls_add, int soft, int general,
+     int blocks_per_unit, int items) {
     const float* pixel_scale = coef;
     const float* region_a = coef + C;
     const float* region_b = coef + C + N * C;
@@ -464,6 +541,12 @@ grad(const float* __restrict__ pred, const void* __restrict__ target, const floa
         return;
     }
     long long n = unit;
+    if (general) {
+        grad_multiclass_general(pred, target, coef, out, N, C, S, n, begin, from_logits, layout_nhwc, target_type,
+                                pixel_term, region, has_ignore, ignore_index, gamma, squares, soft, ls_keep, ls_add,
+                                items);
+        return;
+    }
     for (int k = 0; k < items; ++k) {
         long long s = begin + (long long) k * THREADS + threadIdx.x;
         if (s >= S) break;
@@ -495,16 +578,8 @@ grad(const float* __restrict__ pred, const void* __restrict__ target, const floa
                 sum_pr += p * r;
             }
         }
-        float slope = 0.0f;
-        if (pixel_term == TERM_FOCAL) {
-            if (from_logits) {
-                slope = ps * sl_focal_mc_slope(py, 1.0f - py, log_py, gamma);
-            } else {
-                slope = ps * sl_focal_mc_prob_dp(sl_clamp(py), sl_clamp(1.0f - py), gamma);
-            }
-        } else if (pixel_term == TERM_CE && !from_logits) {
-            slope = ps * sl_focal_mc_prob_dp(sl_clamp(py), sl_clamp(1.0f - py), 0.0f);
-        }
+        float slope = from_logits ? ps * sl_mc_slope(pixel_term, py, 1.0f - py, log_py, gamma)
+                                  : ps * sl_mc_prob_dp(pixel_term, sl_clamp(py), sl_clamp(1.0f - py), gamma);
         for (long long c = 0; c < C; ++c) {
             long long i = pred_index(layout_nhwc, n, c, s, C, S);
             float t = c == y ? 1.0f : 0.0f;
@@ -512,12 +587,7 @@ grad(const float* __restrict__ pred, const void* __restrict__ target, const floa
             float r = region ? t * region_a[n * C + c] + region_b[n * C + c] * (squares ? 2.0f * p : 1.0f) : 0.0f;
             float d;
             if (from_logits) {
-                float pix = 0.0f;
-                if (pixel_term == TERM_CE) {
-                    pix = ps * (p - t);
-                } else if (pixel_term == TERM_FOCAL) {
-                    pix = slope * (t - p);
-                }
+                float pix = slope * (t - p);
                 d = pix + (region ? p * (r - sum_pr) : 0.0f);
             } else {
                 d = (c == y ? slope : 0.0f) + r;

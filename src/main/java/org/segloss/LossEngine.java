@@ -303,10 +303,13 @@ public final class LossEngine implements AutoCloseable {
                     + (hostPred == null ? "" : ", first " + HostValues.firstBadPred(hostPred, spec.fromLogits())));
         }
         if (badTarget > 0) {
-            String allowed = problem.multiclass
+            String allowed = problem.softTargets
+                    ? "class probabilities >= 0 summing to 1 (within " + Problem.SOFT_TARGET_SUM_TOLERANCE + ") at every pixel"
+                    : problem.multiclass
                     ? "class indices in [0, " + problem.c + ")" + (problem.hasIgnoreIndex ? " or ignore_index " + problem.ignoreIndex : "")
                     : "values in [0, 1]" + (problem.hasIgnoreIndex ? " or ignore_index " + problem.ignoreIndex : "");
-            throw new InvalidInputException("target must hold " + allowed + "; " + badTarget + " value"
+            throw new InvalidInputException("target must hold " + allowed + "; " + badTarget
+                    + (problem.softTargets ? " pixel" : " value")
                     + (badTarget == 1 ? " is" : "s are") + " not"
                     + (hostTarget == null ? "" : ", first " + HostValues.firstBadTarget(hostTarget, problem)));
         }
@@ -358,11 +361,13 @@ public final class LossEngine implements AutoCloseable {
             throw new InvalidInputException("pred must hold " + total + " values for shape " + Arrays.toString(shape)
                     + ", had " + predLength);
         }
-        if (multiclass && targetType == ElementType.FLOAT32 && targetLengthGiven == total) {
-            throw new InvalidInputException("soft (probability) multiclass targets (a float target of pred's shape "
-                    + Arrays.toString(shape) + ") are not supported by the engine yet; pass a class map of shape (N, *S)");
+        // multiclass: a float target of pred's shape holds class probabilities (soft targets)
+        boolean soft = multiclass && targetType == ElementType.FLOAT32 && targetLengthGiven == total;
+        if (soft && spec.ignoreIndex() != null) {
+            throw new InvalidInputException("ignore_index does not apply to soft (probability) multiclass targets, was "
+                    + spec.ignoreIndex());
         }
-        long targetLength = multiclass ? n * s : total;
+        long targetLength = multiclass && !soft ? n * s : total;
         if (targetLengthGiven != targetLength) {
             throw new InvalidInputException("target must hold " + targetLength + " values for pred shape "
                     + Arrays.toString(shape) + " in " + spec.mode() + " mode" + (multiclass ? " (N, *S)" : "") + ", had " + targetLengthGiven);
@@ -374,10 +379,6 @@ public final class LossEngine implements AutoCloseable {
         if (spec.posWeight() != null && spec.posWeight().length != c) {
             throw new InvalidInputException("pos_weight must have one weight per class (" + c + "), had "
                     + spec.posWeight().length);
-        }
-        if (spec.labelSmoothing() != 0 && multiclass) {
-            throw new InvalidInputException("label_smoothing in multiclass mode is not supported by the engine yet, was "
-                    + spec.labelSmoothing() + " (binary and multilabel take it)");
         }
         if (spec.classWeights() != null && spec.classWeights().length != c) {
             throw new InvalidInputException("class_weights must have one weight per class (" + c + "), had "
@@ -418,7 +419,7 @@ public final class LossEngine implements AutoCloseable {
         return new Problem(multiclass, spec.fromLogits(), layout, n, c, s, targetType,
                 spec.ignoreIndex() != null, spec.ignoreIndex() == null ? 0 : spec.ignoreIndex(), term,
                 spec.loss().hasRegionTerm(), posWeight, negWeight, term == PixelTerm.FOCAL ? spec.gamma() : 0.0,
-                spec.squaredPred(), bcePosWeight, term == PixelTerm.NONE ? 0.0 : spec.labelSmoothing());
+                spec.squaredPred(), bcePosWeight, term == PixelTerm.NONE ? 0.0 : spec.labelSmoothing(), soft);
     }
 
     private static <T> T nonNull(T value, String name) {

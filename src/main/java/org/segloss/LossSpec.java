@@ -459,24 +459,8 @@ public final class LossSpec {
 
         /** The checks of the options added with the MONAI / smp catalogue (spec: "More region losses and options"). */
         private void checkCatalogueOptions() {
-            for (Object[] o : new Object[][] {{"smooth_nr", smoothNr}, {"smooth_dr", smoothDr}}) {
-                Double v = (Double) o[1];
-                if (v == null) {
-                    continue;
-                }
-                if (smooth != null) {
-                    throw new InvalidInputException("smooth and " + o[0] + " must not be given together (smooth sets both"
-                            + " smooth_nr and smooth_dr), was smooth " + smooth + " and " + o[0] + " " + v);
-                }
-                if (!(v >= 0) || Double.isInfinite(v)) {
-                    throw new InvalidInputException(o[0] + " must be >= 0 and finite, was " + v);
-                }
-                if (loss == Loss.MCC) {
-                    throw new InvalidInputException(o[0] + " does not apply to mcc (its smoothing is smooth), was " + v);
-                }
-                appliesTo((String) o[0], v, Loss.DICE, Loss.IOU, Loss.TVERSKY, Loss.GENERALIZED_DICE, Loss.BCE_LOGDICE,
-                        Loss.CE_LOGDICE, Loss.DICE_CE, Loss.DICE_FOCAL);
-            }
+            checkSmoothing("smooth_nr", smoothNr);
+            checkSmoothing("smooth_dr", smoothDr);
             if (squaredPred) {
                 appliesTo("squared_pred", true, Loss.DICE, Loss.IOU, Loss.GENERALIZED_DICE, Loss.BCE_LOGDICE,
                         Loss.CE_LOGDICE, Loss.DICE_CE, Loss.DICE_FOCAL);
@@ -491,16 +475,8 @@ public final class LossSpec {
                 throw new InvalidInputException("class_weights do not apply to generalized_dice (its class weights come"
                         + " from gd_weight), was " + Arrays.toString(classWeights));
             }
-            for (Object[] o : new Object[][] {{"lambda_pixel", lambdaPixel}, {"lambda_region", lambdaRegion}}) {
-                Double v = (Double) o[1];
-                if (v == null) {
-                    continue;
-                }
-                if (!(v >= 0) || Double.isInfinite(v)) {
-                    throw new InvalidInputException(o[0] + " must be >= 0 and finite, was " + v);
-                }
-                appliesTo((String) o[0], v, Loss.BCE_LOGDICE, Loss.CE_LOGDICE, Loss.DICE_CE, Loss.DICE_FOCAL);
-            }
+            checkLambda("lambda_pixel", lambdaPixel);
+            checkLambda("lambda_region", lambdaRegion);
             double lp = lambdaPixel != null ? lambdaPixel : 1.0;
             double lr = lambdaRegion != null ? lambdaRegion : 1.0;
             if (lp == 0 && lr == 0) {
@@ -529,6 +505,36 @@ public final class LossSpec {
                             + Arrays.toString(posWeight) + " in multiclass mode");
                 }
             }
+        }
+
+        /** smooth_nr or smooth_dr, when given: not with smooth, >= 0 and finite, not for mcc, for region losses only. */
+        private void checkSmoothing(String name, Double v) {
+            if (v == null) {
+                return;
+            }
+            if (smooth != null) {
+                throw new InvalidInputException("smooth and " + name + " must not be given together (smooth sets both"
+                        + " smooth_nr and smooth_dr), was smooth " + smooth + " and " + name + " " + v);
+            }
+            if (!(v >= 0) || Double.isInfinite(v)) {
+                throw new InvalidInputException(name + " must be >= 0 and finite, was " + v);
+            }
+            if (loss == Loss.MCC) {
+                throw new InvalidInputException(name + " does not apply to mcc (its smoothing is smooth), was " + v);
+            }
+            appliesTo(name, v, Loss.DICE, Loss.IOU, Loss.TVERSKY, Loss.GENERALIZED_DICE, Loss.BCE_LOGDICE,
+                    Loss.CE_LOGDICE, Loss.DICE_CE, Loss.DICE_FOCAL);
+        }
+
+        /** lambda_pixel or lambda_region, when given: >= 0 and finite, for the combined losses only. */
+        private void checkLambda(String name, Double v) {
+            if (v == null) {
+                return;
+            }
+            if (!(v >= 0) || Double.isInfinite(v)) {
+                throw new InvalidInputException(name + " must be >= 0 and finite, was " + v);
+            }
+            appliesTo(name, v, Loss.BCE_LOGDICE, Loss.CE_LOGDICE, Loss.DICE_CE, Loss.DICE_FOCAL);
         }
 
         /** Refuses option {@code name} (given as {@code value}) unless this spec's loss is one of {@code losses}. */

@@ -37,7 +37,9 @@ public final class KernelHeader {
         b.append("\n/* clamps (Constants); OpenCL programs also get them as -D options */\n");
         b.append("#ifndef SEGLOSS_PROB_CLAMP_EPS\n");
         b.append(String.format(Locale.ROOT, "#define SEGLOSS_PROB_CLAMP_EPS %.9ef%n", Constants.PROB_CLAMP_EPS));
-        b.append("#endif\n\n#endif\n");
+        b.append("#endif\n");
+        b.append(String.format(Locale.ROOT, "#define SOFT_TARGET_SUM_TOLERANCE %.9ef%n", Problem.SOFT_TARGET_SUM_TOLERANCE));
+        b.append("\n#endif\n");
         return b.toString();
     }
 

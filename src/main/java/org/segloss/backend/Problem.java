@@ -54,20 +54,23 @@ public final class Problem {
     public final boolean squares;
     /** bce pos_weight per class (binary / multilabel), or null. */
     public final float[] posWeight;
-    /** Label smoothing e of the pixel term's target (binary: t (1 - e) + e / 2), 0 when off. */
+    /** Label smoothing e of the pixel term's target (binary: t (1 - e) + e / 2; multiclass (1 - e) t + e / C), 0 when off. */
     public final double labelSmoothing;
+    /** Multiclass soft targets: a float target of pred's shape and layout holding class probabilities. */
+    public final boolean softTargets;
 
     public Problem(boolean multiclass, boolean fromLogits, Layout layout, long n, long c, long s,
                    ElementType targetType, boolean hasIgnoreIndex, int ignoreIndex, PixelTerm pixelTerm,
                    boolean region, double focalPosWeight, double focalNegWeight, double gamma) {
         this(multiclass, fromLogits, layout, n, c, s, targetType, hasIgnoreIndex, ignoreIndex, pixelTerm, region,
-                focalPosWeight, focalNegWeight, gamma, false, null, 0.0);
+                focalPosWeight, focalNegWeight, gamma, false, null, 0.0, false);
     }
 
     public Problem(boolean multiclass, boolean fromLogits, Layout layout, long n, long c, long s,
                    ElementType targetType, boolean hasIgnoreIndex, int ignoreIndex, PixelTerm pixelTerm,
                    boolean region, double focalPosWeight, double focalNegWeight, double gamma, boolean squares,
-                   float[] posWeight, double labelSmoothing) {
+                   float[] posWeight, double labelSmoothing, boolean softTargets) {
+        this.softTargets = softTargets && multiclass;
         this.squares = squares;
         this.posWeight = posWeight == null ? null : posWeight.clone();
         this.labelSmoothing = labelSmoothing;
@@ -107,19 +110,30 @@ public final class Problem {
         }
     }
 
+    /**
+     * Multiclass with per-class targets t_c (soft targets, or label smoothing of a class map): the pixel term is
+     * {@code sum_c t'_c term(p_c)} into the row of each class instead of term(p_y) into the row of y.
+     */
+    public boolean generalMulticlass() {
+        return multiclass && (softTargets || labelSmoothing != 0);
+    }
+
+    /** Soft multiclass targets: a pixel counts when its t_c are >= 0 and sum to 1 within this. */
+    public static final double SOFT_TARGET_SUM_TOLERANCE = 1e-4;
+
     /** Whether binary / multilabel elements may hold the ignore value. */
     public boolean binaryIgnore() {
         return hasIgnoreIndex && !multiclass;
     }
 
-    /** Multiplier of t in the pixel term's target: 1 - e (binary label smoothing). */
+    /** Multiplier of t in the pixel term's target: 1 - e (label smoothing). */
     public float labelKeep() {
         return (float) (1.0 - labelSmoothing);
     }
 
-    /** Added to the pixel term's target: e / 2 (binary label smoothing). */
+    /** Added to the pixel term's target: e / 2 (binary) or e / C (multiclass label smoothing). */
     public float labelAdd() {
-        return (float) (labelSmoothing / 2);
+        return (float) (labelSmoothing / (multiclass ? c : 2));
     }
 
     /** pos_weight of each class, ones when the problem has none. */
@@ -139,7 +153,7 @@ public final class Problem {
 
     /** Number of target elements. */
     public long targetLength() {
-        return multiclass ? n * s : n * c * s;
+        return multiclass && !softTargets ? n * s : n * c * s;
     }
 
     /** Number of (sample, class) rows. */
@@ -168,7 +182,8 @@ public final class Problem {
         }
         d.append(" -DSQUARES=").append(squares && region ? 1 : 0);
         d.append(" -DPOS_WEIGHT=").append(posWeight != null && pixelTerm == PixelTerm.BCE ? 1 : 0);
-        d.append(" -DLABEL_SMOOTHING=").append(labelSmoothing != 0 && !multiclass ? 1 : 0);
+        d.append(" -DLABEL_SMOOTHING=").append(labelSmoothing != 0 ? 1 : 0);
+        d.append(" -DSOFT_TARGETS=").append(softTargets ? 1 : 0);
         return d.toString().replaceAll(" /\\*[^*]*\\*/", "");
     }
 

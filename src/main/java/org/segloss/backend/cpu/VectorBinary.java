@@ -288,7 +288,7 @@ final class VectorBinary {
             acc[base + P] += prob;
             acc[base + T] += t;
         }
-        acc[base + TERM] += ScalarKernels.binaryTerm(p, x, t, 1);
+        acc[base + TERM] += CpuMath.binaryTerm(p, x, t, 1);
         return true;
     }
 
@@ -479,7 +479,7 @@ final class VectorBinary {
 
     /** One element in double, as {@link ScalarKernels} computes it (the tail of a row segment). */
     private static double gradElement(Problem p, double ps, double a, double b, double x, double t) {
-        double d = p.pixelTerm == PixelTerm.NONE ? 0 : ps * ScalarKernels.binaryTermD(p, x, t, 1);
+        double d = p.pixelTerm == PixelTerm.NONE ? 0 : ps * CpuMath.binaryTermD(p, x, t, 1);
         return p.region ? d + ScalarKernels.regionD(p, x, t, a, b) : d;
     }
 

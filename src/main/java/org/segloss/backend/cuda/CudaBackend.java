@@ -517,7 +517,8 @@ public final class CudaBackend implements Backend {
                 .i64(p.c).i64(p.s).i32(p.multiclass).i32(p.fromLogits).i32(p.layout == Layout.NHWC)
                 .i32(p.targetType.ordinal()).i32(p.pixelTerm.ordinal()).i32(p.hasIgnoreIndex).i32(p.ignoreIndex)
                 .f32(p.focalPosWeight).f32(p.focalNegWeight).f32(p.gamma).i32(p.posWeight != null).pointer(posWeight)
-                .f32(p.labelKeep()).f32(p.labelAdd()).i32(g.blocksPerUnit).i32(g.items);
+                .f32(p.labelKeep()).f32(p.labelAdd()).i32(p.softTargets).i32(p.generalMulticlass())
+                .i32(g.blocksPerUnit).i32(g.items);
     }
 
     static KernelArgs combineArgs(CUdeviceptr partial, CUdeviceptr out, int inner, int blocksPerUnit, int k) {
@@ -531,7 +532,7 @@ public final class CudaBackend implements Backend {
                 .i32(p.targetType.ordinal()).i32(p.pixelTerm.ordinal()).i32(p.region).i32(p.hasIgnoreIndex)
                 .i32(p.ignoreIndex).f32(p.focalPosWeight).f32(p.focalNegWeight).f32(p.gamma)
                 .i32(p.squares && p.region).i32(p.posWeight != null).f32(p.labelKeep()).f32(p.labelAdd())
-                .i32(g.blocksPerUnit).i32(g.items);
+                .i32(p.softTargets).i32(p.generalMulticlass()).i32(g.blocksPerUnit).i32(g.items);
     }
 
     static KernelArgs confusionArgs(Problem p, Grid g, CUdeviceptr pred, CUdeviceptr target, CUdeviceptr counts,

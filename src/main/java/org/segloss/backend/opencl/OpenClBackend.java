@@ -598,7 +598,7 @@ public final class OpenClBackend implements Backend {
     static Object[] statsArgs(Problem p, Geometry g, Object pred, Object target, Object partF, Object partU,
                               Object posWeight) {
         if (p.multiclass) {
-            return new Object[] {pred, target, partF, partU, p.s, (float) p.gamma, p.ignoreIndex};
+            return new Object[] {pred, target, partF, partU, p.s, (float) p.gamma, p.ignoreIndex, p.labelKeep(), p.labelAdd()};
         }
         return concat(concat(new Object[] {pred, target, partF, partU}, binaryArgs(g, p)), (float) p.focalPosWeight,
                 (float) p.focalNegWeight, (float) p.gamma, p.labelKeep(), p.labelAdd(), posWeight);
@@ -608,7 +608,8 @@ public final class OpenClBackend implements Backend {
     static Object[] gradArgs(Problem p, Geometry g, Object pred, Object target, Object out, Object scale, Object a,
                              Object b, Object posWeight) {
         if (p.multiclass) {
-            return new Object[] {pred, target, out, scale, a, b, p.s, (float) p.gamma, p.ignoreIndex};
+            return new Object[] {pred, target, out, scale, a, b, p.s, (float) p.gamma, p.ignoreIndex, p.labelKeep(),
+                p.labelAdd()};
         }
         return concat(concat(new Object[] {pred, target, out, scale, a, b}, binaryArgs(g, p)), (float) p.focalPosWeight,
                 (float) p.focalNegWeight, (float) p.gamma, p.labelKeep(), p.labelAdd(), posWeight);

@@ -25,7 +25,7 @@ import org.segloss.backend.Problem;
 class OpenClKernelSignatureTest {
     private static final String MEM = "buffer";
     private static final Problem BINARY = new Problem(false, true, Layout.NCHW, 2, 3, 5, ElementType.FLOAT32, true, 255,
-            PixelTerm.BCE, true, 1, 1, 2, true, new float[] {1, 2, 3}, 0.1);
+            PixelTerm.BCE, true, 1, 1, 2, true, new float[] {1, 2, 3}, 0.1, false);
     private static final Problem MULTICLASS = new Problem(true, true, Layout.NCHW, 2, 3, 5, ElementType.UINT8, true, 255,
             PixelTerm.CE, true, 1, 1, 2);
 
@@ -72,9 +72,11 @@ class OpenClKernelSignatureTest {
     }
 
     @Test
-    void multiclassStatsArgumentsMatchTheKernel() throws IOException {
-        assertEquals(kernelParameters("stats.cl", "stats", 1),
-                javaKinds(OpenClBackend.statsArgs(MULTICLASS, null, MEM, MEM, MEM, MEM, null)));
+    void multiclassStatsArgumentsMatchTheKernels() throws IOException {
+        for (int general = 1; general <= 2; general++) {
+            assertEquals(kernelParameters("stats.cl", "stats", general),
+                    javaKinds(OpenClBackend.statsArgs(MULTICLASS, null, MEM, MEM, MEM, MEM, null)));
+        }
     }
 
     @Test
@@ -84,9 +86,11 @@ class OpenClKernelSignatureTest {
     }
 
     @Test
-    void multiclassGradArgumentsMatchTheKernel() throws IOException {
-        assertEquals(kernelParameters("grad.cl", "grad", 1),
-                javaKinds(OpenClBackend.gradArgs(MULTICLASS, null, MEM, MEM, MEM, MEM, MEM, MEM, null)));
+    void multiclassGradArgumentsMatchTheKernels() throws IOException {
+        for (int general = 1; general <= 2; general++) {
+            assertEquals(kernelParameters("grad.cl", "grad", general),
+                    javaKinds(OpenClBackend.gradArgs(MULTICLASS, null, MEM, MEM, MEM, MEM, MEM, MEM, null)));
+        }
     }
 
     @Test
