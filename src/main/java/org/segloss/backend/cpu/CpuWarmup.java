@@ -49,13 +49,16 @@ final class CpuWarmup {
 
     /** Starts warming the stats pass of {@code p} unless that kind of problem is already being warmed. */
     static void stats(CpuKernels vector, Problem p, CpuBuffer pred, CpuBuffer target) {
+        if (vector instanceof VectorKernels && !VectorKernels.covered(p)) {
+            return; // the vector kernels hand this problem to the scalar ones: nothing to compile
+        }
         int c = Math.toIntExact(p.c);
         int pixels = (int) Math.min(p.s, Math.max(1, Math.min(PIXELS, MAX_GRAD_FLOATS / c)));
         JOBS.computeIfAbsent(key(p, pred, target), key -> {
             // The same problem over fewer pixels of one sample: every index stays inside the caller's buffers.
             Problem q = new Problem(p.multiclass, p.fromLogits, p.layout, 1, p.c, pixels, p.targetType,
                     p.hasIgnoreIndex, p.ignoreIndex, p.pixelTerm, p.region, p.focalPosWeight, p.focalNegWeight, p.gamma,
-                    p.squares, p.posWeight, p.labelSmoothing);
+                    p.squares, p.posWeight, p.labelSmoothing, p.softTargets);
             Job job = new Job(vector, q, pred, target, pixels);
             THREAD.execute(job);
             return job;
@@ -157,7 +160,7 @@ final class CpuWarmup {
     private static String key(Problem p, CpuBuffer pred, CpuBuffer target) {
         return p.multiclass + " " + p.fromLogits + " " + p.layout + " " + p.targetType + " "
                 + p.hasIgnoreIndex + " " + p.pixelTerm + " " + p.region + " " + p.gamma + " " + p.squares + " "
-                + (p.posWeight != null) + " " + p.labelSmoothing + " " + arrayBacked(pred) + " " + arrayBacked(target);
+                + (p.posWeight != null) + " " + p.labelSmoothing + " " + p.softTargets + " " + arrayBacked(pred) + " " + arrayBacked(target);
     }
 
     private static boolean arrayBacked(CpuBuffer b) {
