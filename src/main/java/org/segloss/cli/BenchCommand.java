@@ -177,6 +177,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         validate();
         if (cold) {
+            if (!backend.equals("all") && !backend.equals("cpu")) {
+                throw new CliInputException("--cold measures the cpu backend only, was --backend " + backend);
+            }
             return ColdBench.run(this, spec.commandLine().getParseResult().hasMatchedOption("--shape") ? shape : null);
         }
         List<Case> cases = new ArrayList<>();

@@ -153,6 +153,7 @@ class CommandsTest {
         Cli.run("bench", "--losses", "dice,hinge").assertUsageError("--losses", "hinge");
         Cli.run("bench", "--backend", "gpu").assertUsageError("--backend", "gpu", "all");
         Cli.run("bench", "--repeat", "0").assertUsageError("--repeat", "0");
+        Cli.run("bench", "--cold", "--backend", "opencl").assertUsageError("--cold", "cpu", "opencl");
     }
 
     private static final Pattern TRAIN_ROW = Pattern.compile("(?m)^\\s+(\\d+)\\s+([0-9.]+)\\s+\\S+\\s+\\S+\\s+([0-9.]+)\\s");
