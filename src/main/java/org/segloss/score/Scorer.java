@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.LongAdder;
 import org.segloss.ConfusionCounts;
 import org.segloss.Layout;
 import org.segloss.LossEngine;
+import org.segloss.backend.cpu.DistanceTransform;
 
 /**
  * The scoring pipeline. A pool of CPU threads decodes pairs (and counts label-vs-label pairs on the
@@ -31,6 +32,10 @@ final class Scorer {
         boolean strict;
         boolean keepPerImage;
         int worstK;
+        /** --surface: compute HD95, ASSD and NSD; with the tolerance and --spacing (x first, or null). */
+        boolean surface;
+        double nsdTolerance = 1;
+        double[] spacing;
     }
 
     /** Called after each pair (scored or skipped), on the calling thread. */
@@ -72,6 +77,11 @@ final class Scorer {
         final String badReason;
         /** The file to blame: the one that failed to decode, else the prediction. */
         final String badFile;
+        /** Surface values computed on the decode thread, or null. */
+        Surface.Values surface;
+        /** The label maps, kept when the surface distances run on the engine (the calling thread). */
+        Decoder.LabelMap pred;
+        Decoder.LabelMap target;
 
         Decoded(Pairing.Pair pair, ConfusionCounts counts, Counting.EngineJob job, String badReason, String badFile) {
             this.pair = pair;
@@ -82,7 +92,26 @@ final class Scorer {
         }
     }
 
+    /**
+     * The distance transform of the engine's backend: upload, transform, download. The CPU backend's
+     * runs on the decode threads instead (the same Java code, in parallel over pairs).
+     */
+    static Surface.Transform onBackend(LossEngine engine) {
+        return (grid, dims, spacing) -> {
+            long[] ld = new long[dims.length];
+            for (int i = 0; i < dims.length; i++) {
+                ld[i] = dims[i];
+            }
+            try (org.segloss.DeviceBuffer b = engine.upload(grid)) {
+                engine.backend().distanceTransform(b, ld, spacing);
+                engine.download(b, grid);
+            }
+        };
+    }
+
     private final Options options;
+    /** The transform decode threads use (CPU), or null when surfaces run on the engine or not at all. */
+    private volatile Surface.Job hostSurface;
     private final LongAdder decodeNanos = new LongAdder();
     private final LongAdder hostCountNanos = new LongAdder();
 
@@ -104,6 +133,15 @@ final class Scorer {
         long engineNanos = 0;
         long engineImages = 0;
         Tally.Skipped stoppedAt = null;
+        Surface.Job engineSurface = null;
+        if (options.surface) {
+            engine = options.backend == null ? LossEngine.create() : LossEngine.create(options.backend);
+            if (engine.backendName().equals("cpu")) {
+                hostSurface = new Surface.Job(options.nsdTolerance, options.spacing, DistanceTransform::squared);
+            } else {
+                engineSurface = new Surface.Job(options.nsdTolerance, options.spacing, onBackend(engine));
+            }
+        }
         try {
             ArrayDeque<Future<Decoded>> inFlight = new ArrayDeque<>();
             int next = 0;
@@ -119,6 +157,16 @@ final class Scorer {
                 }
                 String reason = d.badReason;
                 ConfusionCounts counts = d.counts;
+                Surface.Values surface = d.surface;
+                if (reason == null && engineSurface != null && d.pred != null) {
+                    long t0 = System.nanoTime();
+                    try {
+                        surface = Surface.of(d.pred, d.target, counts.classes(), options.ignoreIndex, engineSurface);
+                    } catch (BadFileException e) {
+                        reason = e.getMessage();
+                    }
+                    engineNanos += System.nanoTime() - t0;
+                }
                 if (reason == null && d.job != null) {
                     if (engine == null) {
                         engine = options.backend == null ? LossEngine.create() : LossEngine.create(options.backend);
@@ -144,7 +192,7 @@ final class Scorer {
                     }
                 } else {
                     tally.add(new ImageCounts(d.pair.pred.toString(), d.pair.pred.toAbsolutePath().toString(),
-                            d.pair.target.toAbsolutePath().toString(), counts));
+                            d.pair.target.toAbsolutePath().toString(), counts, surface));
                 }
                 if (progress != null) {
                     progress.step();
@@ -188,9 +236,21 @@ final class Scorer {
             long t1 = System.nanoTime();
             decodeNanos.add(t1 - t0);
             if (pred instanceof Decoder.LabelMap) {
-                ConfusionCounts c = Counting.countLabels((Decoder.LabelMap) pred, target, options.classes, options.ignoreIndex);
+                Decoder.LabelMap p = (Decoder.LabelMap) pred;
+                ConfusionCounts c = Counting.countLabels(p, target, options.classes, options.ignoreIndex);
+                Decoded d = new Decoded(pair, c, null, null, null);
+                Surface.Job host = hostSurface;
+                if (host != null) {
+                    d.surface = Surface.of(p, target, c.classes(), options.ignoreIndex, host);
+                } else if (options.surface) {
+                    d.pred = p;
+                    d.target = target;
+                }
                 hostCountNanos.add(System.nanoTime() - t1);
-                return new Decoded(pair, c, null, null, null);
+                return d;
+            }
+            if (options.surface) {
+                throw new BadFileException(Surface.NEEDS_CLASS_MAP);
             }
             Counting.EngineJob job = Counting.prepare((Decoder.Scores) pred, target, options.classes, options.ignoreIndex,
                     options.threshold, options.fromLogits, options.layout);

@@ -206,11 +206,13 @@ class ScoreCommandTest {
         CommandRun r = CommandRunner.score(args("--format", "json"));
         assertEquals(0, r.code, r::toString);
         JsonNode j = r.json();
-        assertEquals(Set.of("images", "classes", "per_class", "mean_dice", "mean_iou", "skipped"), names(j));
-        assertEquals(Set.of("class", "tp", "fp", "fn", "dice", "iou", "precision", "recall"), names(j.get("per_class").get(0)));
+        assertEquals(Set.of("images", "classes", "per_class", "mean_dice", "mean_iou", "skipped", "exclude_background",
+                "micro_dice", "micro_iou", "imagewise_dice", "imagewise_iou"), names(j));
+        assertEquals(Set.of("class", "tp", "fp", "fn", "tn", "dice", "iou", "precision", "recall"), names(j.get("per_class").get(0)));
         CommandRun more = CommandRunner.score(args("--format", "json", "--per-image", "--worst", "2"));
         JsonNode m = more.json();
-        assertEquals(Set.of("images", "classes", "per_class", "mean_dice", "mean_iou", "skipped", "per_image", "worst"), names(m));
+        assertEquals(Set.of("images", "classes", "per_class", "mean_dice", "mean_iou", "skipped", "exclude_background",
+                "micro_dice", "micro_iou", "imagewise_dice", "imagewise_iou", "per_image", "worst"), names(m));
         assertEquals(3, m.get("per_image").size());
         assertEquals(2, m.get("worst").size());
         assertTrue(m.get("worst").get(0).get("mean_dice").asDouble() <= m.get("worst").get(1).get("mean_dice").asDouble());
@@ -259,7 +261,7 @@ class ScoreCommandTest {
         CommandRun csv = CommandRunner.score(args("--format", "csv", "--class-names", names.toString()));
         assertEquals(0, csv.code, csv::toString);
         List<String> lines = csv.out.lines().collect(java.util.stream.Collectors.toList());
-        assertEquals("kind,id,name,tp,fp,fn,dice,iou,precision,recall", lines.get(0));
+        assertEquals("kind,id,name,tp,fp,fn,dice,iou,precision,recall,tn,hd95,assd,nsd,surface_missed", lines.get(0));
         String[] cat = lines.get(2).split(",");
         assertEquals("class", cat[0]);
         assertEquals("cat", cat[2]);
