@@ -273,6 +273,16 @@ class ScoreVolumesTest {
     }
 
     @Test
+    void openClGivesTheSameReportAsTheCpu() throws Exception {
+        org.segloss.TestBackends.openOrSkip("opencl").close();
+        volumes(3, 6);
+        CommandRun cpu = score("--surface", "--backend", "cpu", "--per-image");
+        CommandRun cl = score("--surface", "--backend", "opencl", "--per-image");
+        assertEquals(0, cl.code, cl::toString);
+        assertEquals(cpu.out, cl.out, "the distance transform gives the same bits on every backend");
+    }
+
+    @Test
     void perClassScoresAreRefusedWithSurfaceAndPngUsesUnitSpacing() throws Exception {
         Fixtures.npy(dir.resolve("pred/s.npy"), "<f4", new long[] {2, 4, 5}, Fixtures.boxed(new float[40]));
         int[] t = new int[20];
