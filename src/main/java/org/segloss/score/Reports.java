@@ -248,6 +248,11 @@ final class Reports {
         return s;
     }
 
+    /** A value as CSV and notes print it: empty when NaN. */
+    static String numText(double v) {
+        return num(v);
+    }
+
     private static String num(double v) {
         return Double.isNaN(v) ? "" : Double.toString(v);
     }

@@ -471,8 +471,10 @@ class ScoreCommandTest {
         CommandRun r = CommandRunner.merge(stats.toString(), "--report", report.toString(), "--quiet");
         assertEquals(0, r.code, r::toString);
         String html = Files.readString(report.resolve("index.html"));
-        assertTrue(html.contains("src=\"worst-03.png\""), html);
-        assertNotNull(ImageIO.read(report.resolve("worst-03.png").toFile()));
+        assertEquals(3 * 3, html.split("src=\"data:image/png;base64,", -1).length - 1, "target, prediction, errors of 3 images");
+        try (java.util.stream.Stream<Path> files = Files.list(report)) {
+            assertEquals(1, files.count(), "one file, no folder of PNGs");
+        }
     }
 
     @Test
@@ -483,17 +485,26 @@ class ScoreCommandTest {
         assertEquals(0, r.code, r::toString);
         String html = Files.readString(report.resolve("index.html"));
         assertEquals(2, html.split("<svg ", -1).length - 1, "two charts");
+        assertTrue(html.contains("width=\"100%\""), "charts take the page's width");
         assertFalse(html.contains("<script"), "no script");
         assertFalse(html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "").matches("(?s).*(https?:|//cdn).*"),
                 "nothing loaded from the network");
-        assertTrue(html.contains("src=\"worst-01.png\"") && html.contains("src=\"worst-02.png\""), html);
-        BufferedImage overlay = ImageIO.read(report.resolve("worst-01.png").toFile());
+        String[] uris = html.split("src=\"data:image/png;base64,", -1);
+        assertEquals(2 * 3, uris.length - 1, "target, prediction and errors of the 2 worst images, inline");
+        java.util.List<BufferedImage> panels = new java.util.ArrayList<>();
+        for (int i = 1; i < uris.length; i++) {
+            byte[] png = java.util.Base64.getDecoder().decode(uris[i].substring(0, uris[i].indexOf('"')));
+            panels.add(ImageIO.read(new java.io.ByteArrayInputStream(png)));
+        }
+        BufferedImage overlay = panels.get(2);
         assertNotNull(overlay);
-        assertEquals(W, overlay.getWidth());
-        assertEquals(H, overlay.getHeight());
+        int scale = Math.max(1, 192 / W);
+        assertEquals(W * scale, overlay.getWidth());
+        assertEquals(H * scale, overlay.getHeight());
+        assertEquals(HtmlReport.classColour(1) != HtmlReport.classColour(2), true, "classes in different colours");
         boolean coloured = false;
-        for (int y = 0; y < H; y++) {
-            for (int x = 0; x < W; x++) {
+        for (int y = 0; y < overlay.getHeight(); y++) {
+            for (int x = 0; x < overlay.getWidth(); x++) {
                 int rgb = overlay.getRGB(x, y) & 0xFFFFFF;
                 coloured |= rgb == HtmlReport.FP_RGB || rgb == HtmlReport.FN_RGB || rgb == HtmlReport.WRONG_CLASS_RGB;
             }
