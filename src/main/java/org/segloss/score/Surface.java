@@ -119,51 +119,44 @@ final class Surface {
                           double tolerance, Transform transform) {
         long[] ld = target.dims;
         int rank = ld.length;
-        int[] dims = new int[rank];
+        // Work in 3-D (z, y, x): a 2-D image is one slice, a 1-D array one row; spacing slowest first.
+        int[] d3 = {1, 1, 1};
+        double[] s3 = {1, 1, 1};
         for (int i = 0; i < rank; i++) {
-            dims[i] = (int) ld[i];
+            d3[3 - rank + i] = (int) ld[i];
+            s3[3 - rank + i] = spacing[rank - 1 - i];
         }
-        double[] sp = new double[rank];
-        for (int i = 0; i < rank; i++) {
-            sp[i] = spacing[rank - 1 - i];
-        }
+        int nz = d3[0];
+        int ny = d3[1];
+        int nx = d3[2];
         int[] p = pred.labels;
         int[] t = target.labels;
         Values out = new Values(classes);
-        // Bounding boxes of pred == c or target == c (valid voxels), per class and axis.
-        int[][] lo = new int[classes][rank];
-        int[][] hi = new int[classes][rank];
-        for (int[] l : lo) {
-            Arrays.fill(l, Integer.MAX_VALUE);
-        }
-        for (int[] h : hi) {
-            Arrays.fill(h, -1);
-        }
+        // Bounding boxes of (pred == c or target == c) over valid voxels: [c][0..5] = z0, z1, y0, y1, x0, x1.
+        int[][] box = new int[classes][];
         boolean[] inPred = new boolean[classes];
         boolean[] inTarget = new boolean[classes];
         boolean hasIgnore = ignore != null;
         int ig = hasIgnore ? ignore : 0;
-        int[] pos = new int[rank];
-        for (int i = 0; i < t.length; i++) {
-            int ti = t[i];
-            if (!(hasIgnore && ti == ig)) {
-                int pi = p[i];
-                if (ti >= 0 && ti < classes) {
-                    inTarget[ti] = true;
-                    grow(lo[ti], hi[ti], pos);
-                }
-                if (pi >= 0 && pi < classes) {
-                    inPred[pi] = true;
-                    if (pi != ti) {
-                        grow(lo[pi], hi[pi], pos);
+        for (int z = 0, i = 0; z < nz; z++) {
+            for (int y = 0; y < ny; y++) {
+                for (int x = 0; x < nx; x++, i++) {
+                    int ti = t[i];
+                    if (hasIgnore && ti == ig) {
+                        continue;
+                    }
+                    int pi = p[i];
+                    if (ti >= 0 && ti < classes) {
+                        inTarget[ti] = true;
+                        grow(box, ti, z, y, x);
+                    }
+                    if (pi != ti && pi >= 0 && pi < classes) {
+                        inPred[pi] = true;
+                        grow(box, pi, z, y, x);
+                    } else if (pi == ti && pi >= 0 && pi < classes) {
+                        inPred[pi] = true;
                     }
                 }
-            }
-            for (int d = rank - 1; d >= 0; d--) {
-                if (++pos[d] < dims[d]) {
-                    break;
-                }
-                pos[d] = 0;
             }
         }
         for (int c = 0; c < classes; c++) {
@@ -175,97 +168,88 @@ final class Surface {
                 out.nsd[c] = 0;
                 continue;
             }
-            one(c, p, t, hasIgnore, ig, dims, lo[c], hi[c], sp, tolerance, transform, out);
+            one(c, p, t, hasIgnore, ig, d3, box[c], s3, rank, tolerance, transform, out);
         }
         return out;
     }
 
-    private static void grow(int[] lo, int[] hi, int[] pos) {
-        for (int d = 0; d < pos.length; d++) {
-            if (pos[d] < lo[d]) {
-                lo[d] = pos[d];
-            }
-            if (pos[d] > hi[d]) {
-                hi[d] = pos[d];
-            }
+    private static void grow(int[][] box, int c, int z, int y, int x) {
+        int[] b = box[c];
+        if (b == null) {
+            box[c] = new int[] {z, z, y, y, x, x};
+            return;
+        }
+        // voxels come in (z, y, x) order: z only grows
+        b[1] = z;
+        if (y < b[2]) {
+            b[2] = y;
+        }
+        if (y > b[3]) {
+            b[3] = y;
+        }
+        if (x < b[4]) {
+            b[4] = x;
+        }
+        if (x > b[5]) {
+            b[5] = x;
         }
     }
 
     /** Class {@code c}, both masks non-empty: boundaries in the crop, two transforms, the three values. */
-    private static void one(int c, int[] p, int[] t, boolean hasIgnore, int ig, int[] dims, int[] lo, int[] hi,
-                            double[] sp, double tolerance, Transform transform, Values out) {
-        int rank = dims.length;
-        int[] cd = new int[rank];
-        int n = 1;
-        for (int d = 0; d < rank; d++) {
-            cd[d] = hi[d] - lo[d] + 1;
-            n *= cd[d];
-        }
+    private static void one(int c, int[] p, int[] t, boolean hasIgnore, int ig, int[] d3, int[] box, double[] s3, int rank,
+                            double tolerance, Transform transform, Values out) {
+        int ny = d3[1];
+        int nx = d3[2];
+        int cz = box[1] - box[0] + 1;
+        int cy = box[3] - box[2] + 1;
+        int cx = box[5] - box[4] + 1;
+        int n = cz * cy * cx;
         // Masks in the crop: bit 1 prediction, bit 2 target.
         byte[] mask = new byte[n];
-        int[] full = new int[rank];
-        int[] strides = new int[rank];
-        int s = 1;
-        for (int d = rank - 1; d >= 0; d--) {
-            strides[d] = s;
-            s *= dims[d];
-        }
-        int[] q = new int[rank];
-        for (int i = 0; i < n; i++) {
-            int idx = 0;
-            for (int d = 0; d < rank; d++) {
-                full[d] = lo[d] + q[d];
-                idx += full[d] * strides[d];
-            }
-            int ti = t[idx];
-            if (!(hasIgnore && ti == ig)) {
-                int m = 0;
-                if (p[idx] == c) {
-                    m |= 1;
+        for (int z = 0, i = 0; z < cz; z++) {
+            for (int y = 0; y < cy; y++) {
+                int row = ((box[0] + z) * ny + box[2] + y) * nx + box[4];
+                for (int x = 0; x < cx; x++, i++) {
+                    int ti = t[row + x];
+                    if (!(hasIgnore && ti == ig)) {
+                        mask[i] = (byte) ((p[row + x] == c ? 1 : 0) | (ti == c ? 2 : 0));
+                    }
                 }
-                if (ti == c) {
-                    m |= 2;
-                }
-                mask[i] = (byte) m;
             }
-            for (int d = rank - 1; d >= 0; d--) {
-                if (++q[d] < cd[d]) {
-                    break;
-                }
-                q[d] = 0;
-            }
-        }
-        int[] cs = new int[rank];
-        s = 1;
-        for (int d = rank - 1; d >= 0; d--) {
-            cs[d] = s;
-            s *= cd[d];
         }
         // Boundary: in the mask with a face neighbour outside it (outside the crop is outside the mask).
         byte[] boundary = new byte[n];
         int countA = 0;
         int countB = 0;
-        Arrays.fill(q, 0);
-        for (int i = 0; i < n; i++) {
-            int m = mask[i];
-            if (m != 0) {
-                int inAll = 3;
-                for (int d = 0; d < rank; d++) {
-                    inAll &= q[d] > 0 ? mask[i - cs[d]] : 0;
-                    inAll &= q[d] < cd[d] - 1 ? mask[i + cs[d]] : 0;
+        int sy = cx;
+        int sz = cx * cy;
+        for (int z = 0, i = 0; z < cz; z++) {
+            for (int y = 0; y < cy; y++) {
+                for (int x = 0; x < cx; x++, i++) {
+                    int m = mask[i];
+                    if (m == 0) {
+                        continue;
+                    }
+                    int inAll = m;
+                    inAll &= x > 0 ? mask[i - 1] : 0;
+                    inAll &= x < cx - 1 ? mask[i + 1] : 0;
+                    if (rank >= 2) {
+                        inAll &= y > 0 ? mask[i - sy] : 0;
+                        inAll &= y < cy - 1 ? mask[i + sy] : 0;
+                    }
+                    if (rank >= 3) {
+                        inAll &= z > 0 ? mask[i - sz] : 0;
+                        inAll &= z < cz - 1 ? mask[i + sz] : 0;
+                    }
+                    int b = m & ~inAll;
+                    boundary[i] = (byte) b;
+                    countA += b & 1;
+                    countB += (b >> 1) & 1;
                 }
-                int b = m & ~inAll;
-                boundary[i] = (byte) b;
-                countA += b & 1;
-                countB += (b >> 1) & 1;
-            }
-            for (int d = rank - 1; d >= 0; d--) {
-                if (++q[d] < cd[d]) {
-                    break;
-                }
-                q[d] = 0;
             }
         }
+        int[] cd = rank == 3 ? new int[] {cz, cy, cx} : rank == 2 ? new int[] {cy, cx} : new int[] {cx};
+        double[] sp = java.util.Arrays.copyOfRange(s3, 3 - rank, 3);
         double[] dA = distances(boundary, 1, 2, countA, cd, sp, transform);
         double[] dB = distances(boundary, 2, 1, countB, cd, sp, transform);
         double sum = 0;
