@@ -284,6 +284,10 @@ public final class ScoreCommand implements Callable<Integer> {
             if (o.engineImages > 0) {
                 sb.append(String.format(Locale.ROOT, ", %s count %.2f ms", o.backend, o.engineCountNanos / 1e6 / o.engineImages));
             }
+            if (o.surfaceNanos > 0) {
+                sb.append(String.format(Locale.ROOT, ", surface distances %.2f ms (%s)", o.surfaceNanos / 1e6 / images,
+                        o.backend == null ? "cpu" : o.backend));
+            }
         }
         return sb.toString();
     }

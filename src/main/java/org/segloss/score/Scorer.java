@@ -54,6 +54,8 @@ final class Scorer {
         final long engineImages;
         final long wallNanos;
         final int threads;
+        /** Time in surface distances (decode threads on the CPU, the calling thread on a device), summed. */
+        long surfaceNanos;
 
         Outcome(Tally tally, Tally.Skipped stoppedAt, String backend, long decodeNanos, long hostCountNanos,
                 long engineCountNanos, long engineImages, long wallNanos, int threads) {
@@ -114,6 +116,7 @@ final class Scorer {
     private volatile Surface.Job hostSurface;
     private final LongAdder decodeNanos = new LongAdder();
     private final LongAdder hostCountNanos = new LongAdder();
+    private final LongAdder surfaceNanos = new LongAdder();
 
     Scorer(Options options) {
         this.options = options;
@@ -165,7 +168,7 @@ final class Scorer {
                     } catch (BadFileException e) {
                         reason = e.getMessage();
                     }
-                    engineNanos += System.nanoTime() - t0;
+                    surfaceNanos.add(System.nanoTime() - t0);
                 }
                 if (reason == null && d.job != null) {
                     if (engine == null) {
@@ -205,8 +208,10 @@ final class Scorer {
             }
         }
         String backend = engine == null ? null : engine.backendName();
-        return new Outcome(tally, stoppedAt, backend, decodeNanos.sum(), hostCountNanos.sum(), engineNanos, engineImages,
+        Outcome out = new Outcome(tally, stoppedAt, backend, decodeNanos.sum(), hostCountNanos.sum(), engineNanos, engineImages,
                 System.nanoTime() - start, threads);
+        out.surfaceNanos = surfaceNanos.sum();
+        return out;
     }
 
     private static Decoded get(Future<Decoded> f) throws InterruptedException {
@@ -239,14 +244,16 @@ final class Scorer {
                 Decoder.LabelMap p = (Decoder.LabelMap) pred;
                 ConfusionCounts c = Counting.countLabels(p, target, options.classes, options.ignoreIndex);
                 Decoded d = new Decoded(pair, c, null, null, null);
+                long t2 = System.nanoTime();
+                hostCountNanos.add(t2 - t1);
                 Surface.Job host = hostSurface;
                 if (host != null) {
                     d.surface = Surface.of(p, target, c.classes(), options.ignoreIndex, host);
+                    surfaceNanos.add(System.nanoTime() - t2);
                 } else if (options.surface) {
                     d.pred = p;
                     d.target = target;
                 }
-                hostCountNanos.add(System.nanoTime() - t1);
                 return d;
             }
             if (options.surface) {
