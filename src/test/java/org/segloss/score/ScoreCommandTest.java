@@ -511,4 +511,12 @@ class ScoreCommandTest {
         }
         assertTrue(coloured, "the worst image shows its errors in colour");
     }
+
+    @Test
+    void progressRateIsFilesOverElapsedNanosecondsFromTheFirstFile() {
+        // the library's own rate shows "?" in the first second and then divides by whole seconds
+        assertEquals("4.0 files/s", ScoreCommand.rateText(1, 250_000_000L));
+        assertEquals("1.5 files/s", ScoreCommand.rateText(3, 2_000_000_000L));
+        assertEquals("0.7 files/s", ScoreCommand.rateText(1, 1_500_000_000L));
+    }
 }
