@@ -8,7 +8,10 @@ cd "$(dirname "$0")/.."
 count="${1:-100}"; nx="${2:-256}"; ny="${3:-256}"; nz="${4:-128}"; backends="${5:-cpu opencl}"
 data="target/bench-volumes/${count}x${nx}x${ny}x${nz}"
 mvn -q -B -o test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
-cp="target/classes:target/test-classes:$(cat target/cp.txt)"
+# a private copy of the classes: a build during the benchmark does not change what the runs load
+rm -rf target/bench-volumes/classes && mkdir -p target/bench-volumes/classes
+cp -r target/classes target/test-classes target/bench-volumes/classes/
+cp="target/bench-volumes/classes/classes:target/bench-volumes/classes/test-classes:$(cat target/cp.txt)"
 if [ ! -d "$data/target" ]; then
   nice java -cp "$cp" org.segloss.score.SyntheticVolumes "$data" "$count" "$nx" "$ny" "$nz" 4
 fi
