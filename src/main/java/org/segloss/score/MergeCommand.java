@@ -59,7 +59,8 @@ public final class MergeCommand implements Callable<Integer> {
 
     private static String surfaceSettings(StatsFile.Loaded l) {
         return l.nsdTolerance == null ? "no surface distances"
-                : "surface distances (nsd tolerance " + l.nsdTolerance + ", spacing " + (l.spacing == null ? "from the files" : l.spacing) + ")";
+                : "surface distances (nsd tolerance " + l.nsdTolerance + ", spacing " + (l.spacing == null ? "from the files" : l.spacing)
+                + (l.surfaceFromClass == 1 ? ", class 0 left out by --exclude-background" : "") + ")";
     }
 
     @Override
@@ -113,7 +114,8 @@ public final class MergeCommand implements Callable<Integer> {
                 explicitClasses = l.classes;
                 inferred = false;
             }
-            if (!Objects.equals(l.nsdTolerance, first.nsdTolerance) || !Objects.equals(l.spacing, first.spacing)) {
+            if (!Objects.equals(l.nsdTolerance, first.nsdTolerance) || !Objects.equals(l.spacing, first.spacing)
+                    || l.surfaceFromClass != first.surfaceFromClass) {
                 throw new CommandSupport.UsageException("stats file " + l.file + " was scored with "
                         + surfaceSettings(l) + " but " + first.file + " with " + surfaceSettings(first)
                         + ": their surface distances do not add up");
@@ -139,6 +141,7 @@ public final class MergeCommand implements Callable<Integer> {
         tally.excludeBackground = excludeBackground;
         tally.surfaceTolerance = first.nsdTolerance;
         tally.spacing = first.spacing;
+        tally.surfaceFromClass = first.surfaceFromClass;
         for (StatsFile.Loaded l : loaded) {
             tally.merge(l.counts, l.sums, l.images, l.histogram, l.skipped, l.perImage, l.worst);
         }

@@ -115,6 +115,7 @@ public final class ScoreCommand implements Callable<Integer> {
                 settings.classes == null ? 0 : settings.classes, perImage, o.worstK);
         tally.excludeBackground = settings.excludeBackground;
         if (o.surface) {
+            tally.surfaceFromClass = settings.excludeBackground ? 1 : 0;
             tally.surfaceTolerance = o.nsdTolerance;
             tally.spacing = settings.spacing == null ? null : spacingText(o.spacing);
         }
@@ -188,6 +189,7 @@ public final class ScoreCommand implements Callable<Integer> {
         o.spacing = settings.parsedSpacing();
         o.surface = settings.surface;
         o.nsdTolerance = settings.nsdTolerance;
+        o.excludeBackground = settings.excludeBackground;
         o.worstK = reportOptions.worst != null ? reportOptions.worst : DEFAULT_WORST;
         return o;
     }

@@ -229,7 +229,7 @@ public final class ScoreParts {
             if (surface == null) {
                 LossEngine e = engine();
                 surface = new Surface.Job(options.nsdTolerance, options.spacing, e.backendName().equals("cpu")
-                        ? org.segloss.backend.cpu.DistanceTransform::squared : Scorer.onBackend(e));
+                        ? org.segloss.backend.cpu.DistanceTransform::squared : Scorer.onBackend(e), options.excludeBackground ? 1 : 0);
             }
             return surface;
         }
@@ -356,6 +356,7 @@ public final class ScoreParts {
                     o.classes == null ? 0 : o.classes, false, o.worstK);
             t.excludeBackground = o.excludeBackground;
             if (o.surface) {
+                t.surfaceFromClass = o.excludeBackground ? 1 : 0;
                 t.surfaceTolerance = o.nsdTolerance;
                 t.spacing = o.spacing == null ? null : ScoreCommand.spacingText(o.spacing);
             }

@@ -36,6 +36,8 @@ final class Scorer {
         boolean surface;
         double nsdTolerance = 1;
         double[] spacing;
+        /** --exclude-background: class 0's surface distances are not computed. */
+        boolean excludeBackground;
     }
 
     /** Called after each pair (scored or skipped), on the calling thread. */
@@ -140,9 +142,11 @@ final class Scorer {
         if (options.surface) {
             engine = options.backend == null ? LossEngine.create() : LossEngine.create(options.backend);
             if (engine.backendName().equals("cpu")) {
-                hostSurface = new Surface.Job(options.nsdTolerance, options.spacing, DistanceTransform::squared);
+                hostSurface = new Surface.Job(options.nsdTolerance, options.spacing, DistanceTransform::squared,
+                        options.excludeBackground ? 1 : 0);
             } else {
-                engineSurface = new Surface.Job(options.nsdTolerance, options.spacing, onBackend(engine));
+                engineSurface = new Surface.Job(options.nsdTolerance, options.spacing, onBackend(engine),
+                        options.excludeBackground ? 1 : 0);
             }
         }
         try {

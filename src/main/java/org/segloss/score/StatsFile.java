@@ -98,6 +98,7 @@ final class StatsFile {
             return;
         }
         root.put("nsd_tolerance", t.surfaceTolerance);
+        root.put("surface_from_class", t.surfaceFromClass);
         if (t.spacing == null) {
             root.putNull("spacing");
         } else {
@@ -196,6 +197,7 @@ final class StatsFile {
         final List<ImageCounts> perImage;
         final List<Tally.Skipped> skipped;
         MeanSums sums;
+        int surfaceFromClass;
         Double nsdTolerance;
         String spacing;
 
@@ -249,6 +251,7 @@ final class StatsFile {
         JsonNode tol = root.path("nsd_tolerance");
         l.nsdTolerance = tol.isNumber() ? tol.asDouble() : null;
         l.spacing = root.path("spacing").isTextual() ? root.get("spacing").asText() : null;
+        l.surfaceFromClass = root.path("surface_from_class").asInt(0);
         l.sums = loadSums(root, l.nsdTolerance != null);
         return l;
     }

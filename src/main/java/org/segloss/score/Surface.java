@@ -68,18 +68,21 @@ final class Surface {
         final double tolerance;
         final double[] spacing;
         final Transform transform;
+        /** The first class computed: 1 with --exclude-background (class 0 enters no mean), else 0. */
+        final int fromClass;
 
-        Job(double tolerance, double[] spacing, Transform transform) {
+        Job(double tolerance, double[] spacing, Transform transform, int fromClass) {
             this.tolerance = tolerance;
             this.spacing = spacing;
             this.transform = transform;
+            this.fromClass = fromClass;
         }
     }
 
     /** The values of one counted pair, with the spacing of {@link #spacing}. */
     static Values of(Decoder.LabelMap pred, Decoder.LabelMap target, int classes, Integer ignore, Job job)
             throws BadFileException {
-        return compute(pred, target, classes, ignore, spacing(target, job.spacing), job.tolerance, job.transform);
+        return compute(pred, target, classes, ignore, spacing(target, job.spacing), job.tolerance, job.transform, job.fromClass);
     }
 
     /**
@@ -117,6 +120,16 @@ final class Surface {
      */
     static Values compute(Decoder.LabelMap pred, Decoder.LabelMap target, int classes, Integer ignore, double[] spacing,
                           double tolerance, Transform transform) {
+        return compute(pred, target, classes, ignore, spacing, tolerance, transform, 0);
+    }
+
+    /**
+     * As above for the classes from {@code fromClass} on; the classes before it are left undefined
+     * (with --exclude-background: class 0, whose boundary holds every face of the array, is the most
+     * expensive class and enters no mean).
+     */
+    static Values compute(Decoder.LabelMap pred, Decoder.LabelMap target, int classes, Integer ignore, double[] spacing,
+                          double tolerance, Transform transform, int fromClass) {
         long[] ld = target.dims;
         int rank = ld.length;
         // Work in 3-D (z, y, x): a 2-D image is one slice, a 1-D array one row; spacing slowest first.
@@ -146,14 +159,14 @@ final class Surface {
                         continue;
                     }
                     int pi = p[i];
-                    if (ti >= 0 && ti < classes) {
+                    if (ti >= fromClass && ti < classes) {
                         inTarget[ti] = true;
                         grow(box, ti, z, y, x);
                     }
-                    if (pi != ti && pi >= 0 && pi < classes) {
+                    if (pi != ti && pi >= fromClass && pi < classes) {
                         inPred[pi] = true;
                         grow(box, pi, z, y, x);
-                    } else if (pi == ti && pi >= 0 && pi < classes) {
+                    } else if (pi == ti && pi >= fromClass && pi < classes) {
                         inPred[pi] = true;
                     }
                 }

@@ -33,6 +33,8 @@ final class Tally {
     boolean excludeBackground;
     /** NSD tolerance when surface distances were computed, else null. */
     Double surfaceTolerance;
+    /** The first class whose surface distances were computed (1 when scored with --exclude-background). */
+    int surfaceFromClass;
     /** The spacing given with --spacing (x,y[,z]), or null when it came from the files (or 1). */
     String spacing;
 
