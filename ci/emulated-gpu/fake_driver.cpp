@@ -86,6 +86,7 @@ void emu_barrier_wait(EmuBarrier* b) {
 }
 
 #include "segloss_emu.inc"
+#include "edt_emu.inc"
 #include "lovasz_emu.inc"
 
 typedef int CUresult;
@@ -93,7 +94,7 @@ typedef unsigned long long CUdeviceptr;
 struct Function { const char* name; };
 static Function functions[] = {{"stats"}, {"grad"}, {"confusion"}, {"stream_read"}, {"combine"},
                                {"lovasz_keys"}, {"lovasz_sort_local"}, {"lovasz_merge_local"}, {"lovasz_sort_step"},
-                               {"lovasz_count"}, {"lovasz_apply"}, {"lovasz_softmax_chain"}};
+                               {"lovasz_count"}, {"lovasz_apply"}, {"lovasz_softmax_chain"}, {"edt_pass"}};
 static const size_t EMU_MEMORY = 4ull << 30;
 
 extern "C" {
@@ -174,6 +175,9 @@ CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned
                     confusion(ARG(0, const float*), ARG(1, const void*), ARG(2, unsigned long long*), ARG(3, long long),
                               ARG(4, long long), ARG(5, int), ARG(6, int), ARG(7, int), ARG(8, int), ARG(9, int),
                               ARG(10, int), ARG(11, double), ARG(12, int), ARG(13, int), ARG(14, int));
+                } else if (name == "edt_pass") {
+                    edt_pass(ARG(0, float*), ARG(1, int*), ARG(2, float*), ARG(3, double*), ARG(4, long long),
+                             ARG(5, long long), ARG(6, long long), ARG(7, double));
                 } else if (name == "lovasz_keys") {
                     lovasz_keys(ARG(0, const float*), ARG(1, const void*), ARG(2, lz_u64*), ARG(3, unsigned*), ARG(4, int),
                                 ARG(5, long long), ARG(6, long long), ARG(7, long long), ARG(8, int), ARG(9, int),

@@ -17,6 +17,8 @@ import java.util.Locale;
 import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
 import org.segloss.InvalidInputException;
+import org.segloss.io.Nifti;
+import org.segloss.io.NiftiFormatException;
 import org.segloss.io.Npy;
 import org.segloss.io.NpyArray;
 import org.segloss.io.NpyFormatException;
@@ -40,11 +42,26 @@ final class Decoder {
     static final class LabelMap {
         final long[] dims;
         final int[] labels;
+        /** Voxel spacing from the file (NIfTI pixdim), x first; null when the format has none. */
+        final double[] spacing;
 
         LabelMap(long[] dims, int[] labels) {
+            this(dims, labels, null);
+        }
+
+        LabelMap(long[] dims, int[] labels, double[] spacing) {
             this.dims = dims;
             this.labels = labels;
+            this.spacing = spacing;
         }
+    }
+
+    /**
+     * The most voxels one NIfTI volume may declare: a pair of volumes (int labels, plus the file's
+     * bytes while converting) for each of a few volumes in flight must fit the heap.
+     */
+    static long maxVoxels() {
+        return Runtime.getRuntime().maxMemory() / 48;
     }
 
     /** Per-class probabilities or logits as stored, shape as in the file. */
@@ -82,7 +99,8 @@ final class Decoder {
 
     /** A prediction: a {@link LabelMap} (PNG or integer .npy) or {@link Scores} (float .npy). */
     static Object read(Path file) throws BadFileException {
-        return decode(() -> isNpy(file) ? npy(Npy.open(file, null, Npy.Accept.LENIENT)) : readPng(file));
+        return decode(() -> isNpy(file) ? npy(Npy.open(file, null, Npy.Accept.LENIENT))
+                : Nifti.isNifti(file.getFileName().toString()) ? nifti(Nifti.read(file, maxVoxels())) : readPng(file));
     }
 
     /**
@@ -90,7 +108,8 @@ final class Decoder {
      * exactly as {@link #read(Path)}; {@code name} is the file's name (its extension picks the format).
      */
     static Object read(String name, byte[] bytes) throws BadFileException {
-        return decode(() -> name.toLowerCase(Locale.ROOT).endsWith(".npy") ? npy(Npy.open(bytes, Npy.Accept.LENIENT)) : readPng(bytes));
+        return decode(() -> name.toLowerCase(Locale.ROOT).endsWith(".npy") ? npy(Npy.open(bytes, Npy.Accept.LENIENT))
+                : Nifti.isNifti(name) ? nifti(Nifti.read(name, bytes, maxVoxels())) : readPng(bytes));
     }
 
     private interface Source {
@@ -112,12 +131,18 @@ final class Decoder {
         }
     }
 
+    private static LabelMap nifti(Nifti.Volume v) {
+        return new LabelMap(v.dims, v.labels, v.spacing);
+    }
+
     /** Runs a read, turning every failure into the reason the file is skipped. */
     private static Object decode(Source source) throws BadFileException {
         try {
             return source.get();
         } catch (NpyFormatException e) {
             throw new BadFileException(e.getMessage());
+        } catch (NiftiFormatException e) {
+            throw new BadFileException("NIfTI: " + e.getMessage());
         } catch (NoSuchFileException e) {
             throw new BadFileException("unreadable: no such file");
         } catch (IIOException e) {

@@ -25,6 +25,8 @@ import org.segloss.BackendUnavailableException;
 final class CudaDriver {
     /** Resource of the PTX built by {@code ci/build-ptx.sh} from {@code kernels-cu/segloss.cu}. */
     static final String PTX_RESOURCE = "/ptx/segloss.ptx";
+    /** Resource of the PTX built from {@code kernels-cu/edt.cu} (its own module). */
+    static final String EDT_PTX_RESOURCE = "/ptx/edt.ptx";
     /**
      * PTX ISA of the shipped PTX (nvcc 13.0 output restamped by ci/build-ptx.sh) and the first driver API
      * version that loads it (CUDA 12.0, r525).
@@ -58,7 +60,7 @@ final class CudaDriver {
     /** Resource of the Lovasz pass's PTX (from {@code kernels-cu/lovasz.cu}), a module of its own. */
     static final String LOVASZ_PTX_RESOURCE = "/ptx/lovasz.ptx";
 
-    /** A shipped PTX resource, NUL-terminated as cuModuleLoadData expects. */
+    /** A PTX resource (e.g. {@link #EDT_PTX_RESOURCE}), NUL-terminated for cuModuleLoadData. */
     static byte[] ptx(String resource) {
         try (InputStream in = CudaDriver.class.getResourceAsStream(resource)) {
             if (in == null) {
