@@ -149,4 +149,105 @@ class SeglossLossTest {
             assertEquals(ref.value(), loss.lastResult().value(), 0.0, k + ": the last LossResult");
         }
     }
+
+    private static final LossSpec CE_LOGDICE = LossSpec.builder(Loss.CE_LOGDICE, Mode.MULTICLASS).fromLogits(true).build();
+
+    /** Logits (2, 3, 5, 4) and an int64 class map (2, 5, 4). */
+    private static NDList[] batch(NDManager m, long seed) {
+        Random rnd = new Random(seed);
+        Case k = new Case(CE_LOGDICE, new long[] {2, 3, 5, 4}, DataType.INT64);
+        NDArray pred = m.create(predictions(k, rnd), new Shape(k.shape()));
+        NDArray labels = Djl.labels(m, labelValues(k, rnd), new Shape(k.labelShape()), DataType.INT64);
+        return new NDList[] {new NDList(labels), new NDList(pred)};
+    }
+
+    @Test
+    void djlsSecondCallOnTheSameBatchAfterBackwardComputesNothing() {
+        try (NDManager m = Djl.manager(); SeglossLoss loss = new SeglossLoss(CE_LOGDICE)) {
+            NDList[] b = batch(m, 1);
+            b[1].head().setRequiresGradient(true);
+            float first;
+            try (GradientCollector collector = Djl.engine().newGradientCollector()) {
+                NDArray v = loss.evaluate(b[0], b[1]);
+                first = v.getFloat();
+                collector.backward(v);
+            }
+            // EasyTrain's EvaluatorTrainingListener: evaluate(labels, preds).sum().getFloat() on the same lists
+            float again = loss.evaluate(b[0], b[1]).sum().getFloat();
+            assertEquals(first, again, 0f);
+            assertEquals(1, loss.gradientPasses, "one gradient pass");
+            assertEquals(0, loss.forwardPasses, "the second call ran no pass");
+        }
+    }
+
+    @Test
+    void outsideAGradientCollectorOnlyTheForwardPassRuns() {
+        try (NDManager m = Djl.manager(); SeglossLoss loss = new SeglossLoss(CE_LOGDICE)) {
+            NDList[] b = batch(m, 2);
+            NDArray v = loss.evaluate(b[0], b[1]);
+            assertEquals((float) loss.lastResult().value(), v.getFloat(), 0f);
+            assertEquals(0, loss.gradientPasses, "no gradient pass while DJL does not record");
+            assertEquals(1, loss.forwardPasses);
+            // a new batch is computed again, the same batch is not
+            NDList[] c = batch(m, 3);
+            loss.evaluate(c[0], c[1]);
+            loss.evaluate(c[0], c[1]);
+            assertEquals(2, loss.forwardPasses);
+        }
+    }
+
+    @Test
+    void aBatchFirstSeenWithoutRecordingGetsItsGradientWhenRecordingStarts() {
+        try (NDManager m = Djl.manager(); SeglossLoss loss = new SeglossLoss(CE_LOGDICE)) {
+            NDList[] b = batch(m, 4);
+            b[1].head().setRequiresGradient(true);
+            loss.evaluate(b[0], b[1]);
+            try (GradientCollector collector = Djl.engine().newGradientCollector()) {
+                collector.backward(loss.evaluate(b[0], b[1]));
+            }
+            assertEquals(1, loss.forwardPasses);
+            assertEquals(1, loss.gradientPasses);
+            float[] expected = new float[(int) b[1].head().size()];
+            try (LossEngine e = LossEngine.create("cpu")) {
+                e.forwardBackward(CE_LOGDICE, b[1].head().toFloatArray(), b[1].head().getShape().getShape(),
+                        b[0].head().toLongArray(), expected);
+            }
+            float[] got = b[1].head().getGradient().toFloatArray();
+            for (int i = 0; i < got.length; i++) {
+                assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(got[i]), "element " + i);
+            }
+        }
+    }
+
+    @Test
+    void float64PredictionsAreRefusedWithTheirType() {
+        try (NDManager m = Djl.manager(); SeglossLoss loss = new SeglossLoss(CE_LOGDICE)) {
+            NDList[] b = batch(m, 5);
+            NDList pred64 = new NDList(b[1].head().toType(DataType.FLOAT64, false));
+            InvalidInputException e = assertThrows(InvalidInputException.class, () -> loss.evaluate(b[0], pred64));
+            assertEquals("predictions must be float32, was float64", e.getMessage());
+        }
+    }
+
+    @Test
+    void int8LabelsAreRefusedNamingTheAllowedTypes() {
+        try (NDManager m = Djl.manager(); SeglossLoss loss = new SeglossLoss(CE_LOGDICE)) {
+            NDList[] b = batch(m, 6);
+            NDList int8 = new NDList(b[0].head().toType(DataType.INT8, false));
+            InvalidInputException e = assertThrows(InvalidInputException.class, () -> loss.evaluate(int8, b[1]));
+            assertEquals("labels must be int64, int32, uint8, boolean or float32, was int8", e.getMessage());
+        }
+    }
+
+    @Test
+    void aClassIndexOutsideTheClassesIsRefusedByTheCoreWithItsValue() {
+        try (NDManager m = Djl.manager(); SeglossLoss loss = new SeglossLoss(CE_LOGDICE)) {
+            NDList[] b = batch(m, 7);
+            long[] y = b[0].head().toLongArray();
+            y[5] = 1L << 33;
+            NDList bad = new NDList(m.create(y, b[0].head().getShape()));
+            InvalidInputException e = assertThrows(InvalidInputException.class, () -> loss.evaluate(bad, b[1]));
+            assertTrue(e.getMessage().contains("8589934592") && e.getMessage().contains("target"), e.getMessage());
+        }
+    }
 }
