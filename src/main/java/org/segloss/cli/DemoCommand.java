@@ -58,6 +58,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "7", description = "Seed of the synthetic data (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--djl", description = {"Train a small conv net in DJL (PyTorch engine, CPU) through SeglossLoss instead, with",
+            "DiceEvaluator/IouEvaluator; needs DJL and libtorch on the class path (./segloss demo --djl adds them)."})
+    boolean djl;
+
     /** Timed runs per loss and pass in the table. */
     static final int TIMED_RUNS = 5;
 
@@ -81,6 +85,9 @@ final class DemoCommand implements Callable<Integer> {
                     + trainLoss);
         }
         PrintWriter out = spec.commandLine().getOut();
+        if (djl) {
+            return djlDemo(out);
+        }
         DemoData data = new DemoData(images, size, seed);
         try (LossEngine engine = backendOption.createEngine()) {
             out.println("segloss demo on " + engine.backendName() + ": " + engine.device());
@@ -97,6 +104,21 @@ final class DemoCommand implements Callable<Integer> {
             }
         }
         out.flush();
+        return 0;
+    }
+
+    /** The DJL example (org.segloss.djl.DjlDemo): 32x32 images and learning rate 0.01 unless given. */
+    private int djlDemo(PrintWriter out) {
+        try {
+            Class.forName("ai.djl.training.loss.Loss", false, DemoCommand.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new CliInputException("--djl needs DJL and libtorch on the class path; run it as ./segloss demo --djl "
+                    + "(the script adds them from the local Maven repository)");
+        }
+        var parsed = spec.commandLine().getParseResult();
+        int px = parsed.hasMatchedOption("--size") ? size : 32;
+        double lr = parsed.hasMatchedOption("--lr") ? learningRate : 0.01;
+        org.segloss.djl.DjlDemo.run(trainLoss, Math.max(1, steps), px, lr, seed, out);
         return 0;
     }
 

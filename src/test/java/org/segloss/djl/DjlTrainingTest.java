@@ -29,4 +29,15 @@ class DjlTrainingTest {
         assertTrue(o.counts().tp(1) > 0 && o.counts().tp(2) > 0, "both shapes are found: " + o.counts());
         assertTrue(log.toString().contains("epoch  25/25"), log.toString());
     }
+
+    @Test
+    void theCommandLineDemoWithDjlTrainsAndPrintsThePerClassTable() {
+        java.io.PrintWriter none = new java.io.PrintWriter(java.io.Writer.nullWriter());
+        org.segloss.CommandRun r = org.segloss.CommandRun.run(org.segloss.cli.Main.commandLine(none, none),
+                "demo", "--djl", "--steps", "8", "--size", "16");
+        assertEquals(0, r.code, r.err);
+        for (String row : new String[] {"epoch   1/1", "background", "disk", "square", "mean", "validation mean Dice"}) {
+            assertTrue(r.out.contains(row), "demo output has " + row + ":\n" + r.out);
+        }
+    }
 }
