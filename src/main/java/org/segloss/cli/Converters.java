@@ -1,6 +1,7 @@
 package org.segloss.cli;
 
 import java.util.Locale;
+import org.segloss.GdWeight;
 import org.segloss.InvalidInputException;
 import org.segloss.Layout;
 import org.segloss.Loss;
@@ -19,6 +20,17 @@ final class Converters {
         public Loss convert(String value) {
             try {
                 return Loss.parse(value);
+            } catch (InvalidInputException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class GdWeightConverter implements ITypeConverter<GdWeight> {
+        @Override
+        public GdWeight convert(String value) {
+            try {
+                return GdWeight.parse(value);
             } catch (InvalidInputException e) {
                 throw new TypeConversionException(e.getMessage());
             }

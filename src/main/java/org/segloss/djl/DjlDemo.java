@@ -243,7 +243,7 @@ public final class DjlDemo {
 
     /** {@code java -cp <segloss and DJL> org.segloss.djl.DjlDemo [loss [steps]]}. */
     public static void main(String[] args) {
-        Loss loss = args.length > 0 ? Loss.parse(args[0]) : Loss.CE_LOGDICE;
+        Loss loss = args.length > 0 ? Loss.parse(args[0]) : Loss.DICE_CE;
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 320;
         PrintWriter out = new PrintWriter(System.out, true);
         run(loss, steps, 32, 0.01, 7, out);
