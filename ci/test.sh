@@ -41,7 +41,7 @@ for f in glob.glob("target/surefire-reports/TEST-*.xml"):
     r = ET.parse(f).getroot()
     name = r.get("name", "")
     low = name.lower()
-    key = "opencl" if "opencl" in low else "cuda" if "cuda" in low else "cli" if ".cli." in low else "score" if ".score." in low else "spark" if ".spark." in low else "cpu/core"
+    key = "opencl" if "opencl" in low else "cuda" if "cuda" in low else "djl" if ".djl." in low else "cli" if ".cli." in low else "score" if ".score." in low else "spark" if ".spark." in low else "cpu/core"
     g = groups.setdefault(key, [0, 0, 0, 0])
     g[0] += int(r.get("tests", 0)); g[1] += int(r.get("failures", 0)); g[2] += int(r.get("errors", 0)); g[3] += int(r.get("skipped", 0))
 for k, (t, f, e, s) in sorted(groups.items()):

@@ -59,6 +59,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "7", description = "Seed of the synthetic data (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--djl", description = {"Train a small conv net in DJL (PyTorch engine, CPU) through SeglossLoss instead, with",
+            "DiceEvaluator/IouEvaluator; needs DJL and libtorch on the class path (./segloss demo --djl adds them)."})
+    boolean djl;
+
     /** Timed runs per loss and pass in the table. */
     static final int TIMED_RUNS = 5;
 
@@ -82,6 +86,9 @@ final class DemoCommand implements Callable<Integer> {
                     + " generalized_dice, mcc, dice_ce, dice_focal), was " + trainLoss);
         }
         PrintWriter out = spec.commandLine().getOut();
+        if (djl) {
+            return djlDemo(out);
+        }
         DemoData data = new DemoData(images, size, seed);
         try (LossEngine engine = backendOption.createEngine()) {
             out.println("segloss demo on " + engine.backendName() + ": " + engine.device());
@@ -98,6 +105,22 @@ final class DemoCommand implements Callable<Integer> {
             }
         }
         out.flush();
+        return 0;
+    }
+
+    /** The DJL example (org.segloss.djl.DjlDemo): dice_ce, 32x32 images and learning rate 0.01 unless given. */
+    private int djlDemo(PrintWriter out) {
+        try {
+            Class.forName("ai.djl.training.loss.Loss", false, DemoCommand.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new CliInputException("--djl needs DJL and libtorch on the class path; run it as ./segloss demo --djl "
+                    + "(the script adds them from the local Maven repository)");
+        }
+        var parsed = spec.commandLine().getParseResult();
+        int px = parsed.hasMatchedOption("--size") ? size : 32;
+        double lr = parsed.hasMatchedOption("--lr") ? learningRate : 0.01;
+        Loss loss = parsed.hasMatchedOption("--train-loss") ? trainLoss : Loss.DICE_CE;
+        org.segloss.djl.DjlDemo.run(loss, Math.max(1, steps), px, lr, seed, out);
         return 0;
     }
 
