@@ -6,11 +6,13 @@ import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.util.Arrays;
 import org.segloss.backend.Backend;
+import org.segloss.backend.BackendBuffer;
 import org.segloss.backend.Dispatcher;
 import org.segloss.backend.PixelTerm;
 import org.segloss.backend.Problem;
 import org.segloss.internal.Finalizer;
 import org.segloss.internal.HostValues;
+import org.segloss.io.InputLimits;
 
 /**
  * Computes losses and gradients on one backend. Create it with {@link #create()} (the dispatcher
@@ -79,23 +81,26 @@ public final class LossEngine implements AutoCloseable {
     // ---- buffers ---------------------------------------------------------------------------
 
     public DeviceBuffer upload(float[] data) {
-        return backend().upload(data);
+        return backend().upload(nonNull(data, "data"));
     }
 
     public DeviceBuffer upload(byte[] classMap) {
-        return backend().upload(classMap);
+        return backend().upload(nonNull(classMap, "classMap"));
     }
 
     public DeviceBuffer upload(int[] classMap) {
-        return backend().upload(classMap);
+        return backend().upload(nonNull(classMap, "classMap"));
     }
 
     public DeviceBuffer allocateFloats(long length) {
+        if (length < 0) {
+            throw new InvalidInputException("length must be >= 0, was " + length);
+        }
         return backend().allocateFloats(length);
     }
 
     public void download(DeviceBuffer src, float[] dst) {
-        backend().download(src, dst);
+        backend().download(BackendBuffer.owned(backend(), src, "src", BackendBuffer.class), nonNull(dst, "dst"));
     }
 
     // ---- host inputs ---------------------------------------------------------------------
@@ -154,24 +159,29 @@ public final class LossEngine implements AutoCloseable {
     // ---- scoring --------------------------------------------------------------------------
 
     /**
-     * Hard per-class counts (scoring). Binary/multilabel: positive where p >= threshold (from logits
-     * x >= logit(threshold)); multiclass: argmax, ties to the lowest class.
+     * Hard per-class counts (scoring) of buffers on this engine's backend. Binary/multilabel:
+     * positive where p &gt;= threshold (from logits x &gt;= logit(threshold)); multiclass: argmax,
+     * ties to the lowest class.
+     *
+     * @param spec mode, logits, layout, ignored class and threshold
+     * @param pred predictions, float32, {@code shape}
+     * @param shape pred's shape
+     * @param target the target as for a loss of the same mode
+     * @return per-class TP, FP, FN, TN
+     * @throws InvalidInputException on a refused input, naming the argument
      */
-    public ConfusionCounts confusion(Mode mode, boolean fromLogits, Layout layout, Integer ignoreIndex,
-                                     double threshold, DeviceBuffer pred, long[] shape, DeviceBuffer target) {
-        if (!(threshold >= 0 && threshold <= 1)) {
-            throw new InvalidInputException("threshold must be in [0, 1], was " + threshold);
+    public ConfusionCounts confusion(ConfusionSpec spec, DeviceBuffer pred, long[] shape, DeviceBuffer target) {
+        nonNull(spec, "spec");
+        LossSpec.Builder b = LossSpec.builder(Loss.DICE, spec.mode())
+                .fromLogits(spec.fromLogits()).layout(spec.layout());
+        if (spec.ignoreIndex() != null) {
+            b.ignoreIndex(spec.ignoreIndex());
         }
-        LossSpec.Builder b = LossSpec.builder(Loss.DICE, mode)
-                .fromLogits(fromLogits).layout(layout);
-        if (ignoreIndex != null) {
-            b.ignoreIndex(ignoreIndex);
-        }
-        LossSpec spec = b.build();
-        Problem problem = problem(spec, shape, nonNull(pred, "pred"), nonNull(target, "target"), null);
-        long[] raw = backend().confusion(problem, pred, target, threshold);
+        LossSpec lossSpec = b.build();
+        Problem problem = problem(lossSpec, shape, nonNull(pred, "pred"), nonNull(target, "target"), null);
+        long[] raw = backend().confusion(problem, pred, target, spec.threshold());
         int c = (int) problem.c;
-        refuseBad(spec, problem, raw[4 * c], raw[4 * c + 1], null, null);
+        refuseBad(lossSpec, problem, raw[4 * c], raw[4 * c + 1], null, null);
         long[][] k = new long[4][c];
         for (int ci = 0; ci < c; ci++) {
             for (int j = 0; j < 4; j++) {
@@ -181,12 +191,69 @@ public final class LossEngine implements AutoCloseable {
         return new ConfusionCounts(k[0], k[1], k[2], k[3]);
     }
 
-    /** {@link #confusion} of host arrays. */
+    /**
+     * {@link #confusion(ConfusionSpec, DeviceBuffer, long[], DeviceBuffer)} of host arrays.
+     *
+     * @param spec mode, logits, layout, ignored class and threshold
+     * @param pred predictions, {@code shape}
+     * @param shape pred's shape
+     * @param target a float[], byte[] (uint8) or int[] as for a loss of the same mode
+     * @return per-class TP, FP, FN, TN
+     * @throws InvalidInputException on a refused input, naming the argument
+     */
+    public ConfusionCounts confusion(ConfusionSpec spec, float[] pred, long[] shape, Object target) {
+        nonNull(spec, "spec");
+        nonNull(pred, "pred");
+        Buffer t = wrapTarget(target);
+        try (DeviceBuffer p = backend().upload(pred); DeviceBuffer tb = uploadTarget(backend(), t)) {
+            return confusion(spec, p, shape, tb);
+        }
+    }
+
+    /**
+     * The positional form of {@link #confusion(ConfusionSpec, DeviceBuffer, long[], DeviceBuffer)}.
+     *
+     * @param mode the mode
+     * @param fromLogits whether pred holds logits
+     * @param layout the layout
+     * @param ignoreIndex the ignored class, or null
+     * @param threshold the threshold
+     * @param pred predictions
+     * @param shape pred's shape
+     * @param target the target
+     * @return per-class counts
+     * @deprecated use {@link #confusion(ConfusionSpec, DeviceBuffer, long[], DeviceBuffer)}
+     */
+    @Deprecated
+    public ConfusionCounts confusion(Mode mode, boolean fromLogits, Layout layout, Integer ignoreIndex,
+                                     double threshold, DeviceBuffer pred, long[] shape, DeviceBuffer target) {
+        return confusion(confusionSpec(mode, fromLogits, layout, ignoreIndex, threshold), pred, shape, target);
+    }
+
+    /**
+     * The positional form of {@link #confusion(ConfusionSpec, float[], long[], Object)}.
+     *
+     * @param mode the mode
+     * @param fromLogits whether pred holds logits
+     * @param layout the layout
+     * @param ignoreIndex the ignored class, or null
+     * @param threshold the threshold
+     * @param pred predictions
+     * @param shape pred's shape
+     * @param target the target
+     * @return per-class counts
+     * @deprecated use {@link #confusion(ConfusionSpec, float[], long[], Object)}
+     */
+    @Deprecated
     public ConfusionCounts confusion(Mode mode, boolean fromLogits, Layout layout, Integer ignoreIndex,
                                      double threshold, float[] pred, long[] shape, Object target) {
-        try (DeviceBuffer p = backend().upload(nonNull(pred, "pred")); DeviceBuffer t = uploadTarget(backend(), wrapTarget(target))) {
-            return confusion(mode, fromLogits, layout, ignoreIndex, threshold, p, shape, t);
-        }
+        return confusion(confusionSpec(mode, fromLogits, layout, ignoreIndex, threshold), pred, shape, target);
+    }
+
+    private static ConfusionSpec confusionSpec(Mode mode, boolean fromLogits, Layout layout, Integer ignoreIndex,
+                                               double threshold) {
+        return ConfusionSpec.builder(mode).fromLogits(fromLogits).layout(layout).ignoreIndex(ignoreIndex)
+                .threshold(threshold).build();
     }
 
     private static Buffer wrapTarget(Object target) {
@@ -206,6 +273,9 @@ public final class LossEngine implements AutoCloseable {
     private LossResult host(LossSpec spec, FloatBuffer pred, long[] shape, Buffer target, FloatBuffer grad) {
         Backend b = backend();
         nonNull(spec, "spec");
+        if (grad != null && grad.isReadOnly()) {
+            throw new InvalidInputException("grad must be a writable buffer, was read-only");
+        }
         Problem problem = problem(spec, shape, ElementType.FLOAT32, pred.remaining(), hostType(target),
                 target.remaining(), grad == null ? null : ElementType.FLOAT32, grad == null ? -1 : grad.remaining());
         try (DeviceBuffer p = b.upload(pred); DeviceBuffer t = uploadTarget(b, target)) {
@@ -275,7 +345,7 @@ public final class LossEngine implements AutoCloseable {
     private static void refuseBad(LossSpec spec, Problem problem, long badPred, long badTarget, FloatBuffer hostPred,
                                   Buffer hostTarget) {
         if (badPred > 0) {
-            String allowed = spec.fromLogits() ? "finite" : "finite probabilities in [0, 1] (set from_logits for logits)";
+            String allowed = spec.fromLogits() ? "finite values" : "finite probabilities in [0, 1] (set from_logits for logits)";
             throw new InvalidInputException("pred must hold " + allowed + "; " + badPred + " value"
                     + (badPred == 1 ? " is" : "s are") + " not"
                     + (hostPred == null ? "" : ", first " + HostValues.firstBadPred(hostPred, spec.fromLogits())));
@@ -292,10 +362,11 @@ public final class LossEngine implements AutoCloseable {
 
     /** Checks shapes and buffers and describes the pass for the backend. */
     private Problem problem(LossSpec spec, long[] shape, DeviceBuffer pred, DeviceBuffer target, DeviceBuffer grad) {
-        for (DeviceBuffer d : grad == null ? new DeviceBuffer[] {pred, target} : new DeviceBuffer[] {pred, target, grad}) {
-            if (!d.backend().equals(backend.name())) {
-                throw new InvalidInputException("buffers must belong to backend " + backend.name() + ", got a " + d.backend() + " buffer");
-            }
+        Backend own = backend();
+        BackendBuffer.owned(own, pred, "pred", BackendBuffer.class);
+        BackendBuffer.owned(own, target, "target", BackendBuffer.class);
+        if (grad != null) {
+            BackendBuffer.owned(own, grad, "grad", BackendBuffer.class);
         }
         return problem(spec, shape, pred.type(), pred.length(), target.type(), target.length(), grad == null ? null : grad.type(),
                 grad == null ? -1 : grad.length());
@@ -310,14 +381,13 @@ public final class LossEngine implements AutoCloseable {
         if (shape.length < 2) {
             throw new InvalidInputException("shape must have rank >= 2 (N, C, *S), was " + Arrays.toString(shape));
         }
-        long total = 1;
         for (int i = 0; i < shape.length; i++) {
             if (shape[i] < 1) {
                 throw new InvalidInputException("shape must not be empty: dimension " + i + " was " + shape[i]
                         + " in " + Arrays.toString(shape));
             }
-            total = Math.multiplyExact(total, shape[i]);
         }
+        long total = InputLimits.elementCount("shape " + Arrays.toString(shape), shape);
         Layout layout = spec.layout();
         long n = shape[0];
         long c = layout == Layout.NHWC ? shape[shape.length - 1] : shape[1];

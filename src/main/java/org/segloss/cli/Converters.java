@@ -89,4 +89,17 @@ final class Converters {
             }
         }
     }
+
+    /** The API's option names and the CLI flags that set them. */
+    private static final String[][] FLAG_NAMES = {{"from_logits", "--from-logits"}, {"ignore_index", "--ignore-index"},
+            {"class_weights", "--class-weights"}};
+
+    /** An API message with the option names the CLI user types: {@code from_logits} becomes {@code --from-logits}. */
+    static String flagNames(String message) {
+        String m = message.replaceFirst("^(smooth|alpha|beta|gamma) ", "--$1 ");
+        for (String[] f : FLAG_NAMES) {
+            m = m.replaceAll("(?<![-\\w])" + f[0] + "(?!\\w)", f[1]);
+        }
+        return m;
+    }
 }

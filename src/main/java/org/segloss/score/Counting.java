@@ -2,6 +2,7 @@ package org.segloss.score;
 
 import java.util.Arrays;
 import org.segloss.ConfusionCounts;
+import org.segloss.ConfusionSpec;
 import org.segloss.InvalidInputException;
 import org.segloss.Layout;
 import org.segloss.LossEngine;
@@ -262,8 +263,9 @@ final class Counting {
                                          boolean fromLogits) throws BadFileException {
         ConfusionCounts k;
         try {
-            k = engine.confusion(job.mode, fromLogits, job.layout, job.mode == Mode.MULTICLASS ? ignore : null,
-                    threshold, job.pred, job.shape, job.target);
+            k = engine.confusion(ConfusionSpec.builder(job.mode).fromLogits(fromLogits).layout(job.layout)
+                    .ignoreIndex(job.mode == Mode.MULTICLASS ? ignore : null).threshold(threshold).build(),
+                    job.pred, job.shape, job.target);
         } catch (InvalidInputException e) {
             throw new BadFileException(e.getMessage());
         }

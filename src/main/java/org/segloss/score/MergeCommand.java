@@ -124,7 +124,11 @@ public final class MergeCommand implements Callable<Integer> {
         Tally tally = new Tally(new Tally.Settings(first.ignoreIndex, first.threshold, first.fromLogits, inferred),
                 explicitClasses == null ? 0 : explicitClasses, allPerImage, reportOptions.worst != null ? reportOptions.worst : worstK);
         for (StatsFile.Loaded l : loaded) {
-            tally.merge(l.counts, l.images, l.histogram, l.skipped, l.perImage, l.worst);
+            try {
+                tally.merge(l.counts, l.images, l.histogram, l.skipped, l.perImage, l.worst);
+            } catch (org.segloss.InvalidInputException e) {
+                throw new CommandSupport.UsageException("stats file " + l.file + ": " + e.getMessage());
+            }
         }
         List<String> names = CommandSupport.classNames(classNames, null);
         String header = "segloss merge: " + loaded.length + " stats files, " + tally.images() + " images, "

@@ -38,6 +38,8 @@ public final class ScoreParts {
         public String backend;
         /** Worst images kept for the report (as {@code score --worst}, default as score without it). */
         public int worstK = ScoreCommand.DEFAULT_WORST;
+        /** PNGs declaring more pixels are skipped before decoding (as {@code score --max-pixels}). */
+        public long maxPixels = Decoder.DEFAULT_MAX_PIXELS;
 
         /** Refuses what {@code segloss score} refuses, with the same messages. */
         public void check() {
@@ -49,6 +51,9 @@ public final class ScoreParts {
             }
             if (worstK < 0) {
                 throw new IllegalArgumentException("--worst must be >= 0, was " + worstK);
+            }
+            if (maxPixels < 1) {
+                throw new IllegalArgumentException("--max-pixels must be >= 1, was " + maxPixels);
             }
         }
     }
@@ -205,9 +210,9 @@ public final class ScoreParts {
                                  ByteSource predBytes, ByteSource targetBytes) {
             String reading = predName;
             try {
-                Object pred = Decoder.read(predName, bytes(predBytes));
+                Object pred = Decoder.read(predName, bytes(predBytes), options.maxPixels);
                 reading = targetName;
-                Decoder.LabelMap target = Decoder.readTarget(targetName, bytes(targetBytes));
+                Decoder.LabelMap target = Decoder.readTarget(targetName, bytes(targetBytes), options.maxPixels);
                 reading = predName;
                 if (pred instanceof Decoder.LabelMap) {
                     ConfusionCounts c = Counting.countLabels((Decoder.LabelMap) pred, target, options.classes,

@@ -31,6 +31,8 @@ final class Scorer {
         boolean strict;
         boolean keepPerImage;
         int worstK;
+        /** PNGs declaring more pixels are skipped before decoding. */
+        long maxPixels = Decoder.DEFAULT_MAX_PIXELS;
     }
 
     /** Called after each pair (scored or skipped), on the calling thread. */
@@ -181,9 +183,9 @@ final class Scorer {
         long t0 = System.nanoTime();
         String reading = pair.pred.toString();
         try {
-            Object pred = Decoder.read(pair.pred);
+            Object pred = Decoder.read(pair.pred, options.maxPixels);
             reading = pair.target.toString();
-            Decoder.LabelMap target = Decoder.readTarget(pair.target);
+            Decoder.LabelMap target = Decoder.readTarget(pair.target, options.maxPixels);
             reading = null;
             long t1 = System.nanoTime();
             decodeNanos.add(t1 - t0);

@@ -163,6 +163,10 @@ public final class OpenClProvider implements BackendProvider {
     @Override
     public Probe probe(boolean forAuto) {
         List<String> details = new ArrayList<>();
+        String missing = OpenClLibrary.missingReason();
+        if (missing != null) {
+            return Probe.unusable("opencl", missing, details);
+        }
         try {
             List<Found> found = devices(details);
             StringBuilder why = new StringBuilder();
@@ -185,6 +189,10 @@ public final class OpenClProvider implements BackendProvider {
     @Override
     public Backend open(boolean forAuto) {
         List<String> details = new ArrayList<>();
+        String missing = OpenClLibrary.missingReason();
+        if (missing != null) {
+            throw new BackendUnavailableException("opencl: " + missing);
+        }
         try {
             List<Found> found = devices(details);
             StringBuilder why = new StringBuilder();
