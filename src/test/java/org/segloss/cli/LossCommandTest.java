@@ -319,16 +319,16 @@ class LossCommandTest {
     @Test
     void badOptionValuesAreUsageErrors() throws IOException {
         Cli.run(args("--smooth", "lots")).assertUsageError("--smooth", "lots");
-        Cli.run(args("--smooth", "-1")).assertUsageError("smooth", "-1.0");
-        Cli.run(args("--gamma", "-2")).assertUsageError("gamma", "-2.0");
+        Cli.run(args("--smooth", "-1")).assertUsageError("--smooth", "-1.0");
+        Cli.run(args("--gamma", "-2")).assertUsageError("--gamma", "-2.0");
         Cli.run(args("--alpha", "1.5")).assertUsageError("alpha", "1.5");
         Cli.run(args("--alpha", "some")).assertUsageError("--alpha", "some");
         Cli.run(args("--alpha", "none")).assertUsageError("--alpha none", "dice");
         Cli.run(args("--beta", "2")).assertUsageError("beta", "2.0");
         Cli.run(args("--class-weights", "1,x")).assertUsageError("--class-weights", "x");
-        Cli.run(args("--class-weights", "1,2,3")).assertUsageError("class_weights", "3");
-        Cli.run(args("--class-weights", "-1")).assertUsageError("class_weights", "-1.0");
-        Cli.run(args("--ignore-index", "3")).assertUsageError("ignore_index", "binary");
+        Cli.run(args("--class-weights", "1,2,3")).assertUsageError("--class-weights", "3");
+        Cli.run(args("--class-weights", "-1")).assertUsageError("--class-weights", "-1.0");
+        Cli.run(args("--ignore-index", "3")).assertUsageError("--ignore-index", "binary");
         Cli.run("loss", "--loss", "dice", "--mode", "binary", "--exclude-background",
                 "--pred", pred("one.npy", new long[] {1, 1, 2}, 0.5f, 0.5f),
                 "--target", target("one_t.npy", "<f4", new long[] {1, 1, 2}, NpyFixtures.f4(0, 1)))
@@ -429,7 +429,7 @@ class LossCommandTest {
     void debugAddsTheStackTrace() throws IOException {
         CommandRun r = Cli.run(args("--smooth", "-1", "--debug"));
         assertEquals(2, r.code);
-        assertTrue(r.err.startsWith("error: smooth must be >= 0"), r.err);
+        assertTrue(r.err.startsWith("error: --smooth must be >= 0"), r.err);
         assertTrue(r.err.contains("\tat org.segloss."), r.err);
     }
 
