@@ -193,11 +193,11 @@ public final class OpenClBackend implements Backend {
         if (length < 0) {
             throw new InvalidInputException("length must be >= 0, was " + length);
         }
+        long need = org.segloss.io.InputLimits.multiply("length in bytes (" + length + " " + type + " values)", length,
+                type.bytes());
         ByteBuffer size = ByteBuffer.allocateDirect(Sizeof.size_t).order(ByteOrder.nativeOrder());
         Cl.check(CL.clGetMemObjectInfo(mem, CL_MEM_SIZE, Sizeof.size_t, Pointer.to(size), null), "clGetMemObjectInfo(CL_MEM_SIZE)");
         long bytes = Sizeof.size_t == 8 ? size.getLong(0) : size.getInt(0) & 0xFFFFFFFFL;
-        long need = org.segloss.io.InputLimits.multiply("length in bytes (" + length + " " + type + " values)", length,
-                type.bytes());
         if (bytes < need) {
             throw new InvalidInputException("mem must hold " + length + " " + type + " values (" + need
                     + " bytes), had " + bytes + " bytes");
