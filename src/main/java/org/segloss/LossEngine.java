@@ -66,6 +66,7 @@ public final class LossEngine implements AutoCloseable {
         return backend.name();
     }
 
+    /** Human description of the device, e.g. the OpenCL device's name. */
     public String device() {
         return backend.device();
     }
@@ -80,18 +81,22 @@ public final class LossEngine implements AutoCloseable {
 
     // ---- buffers ---------------------------------------------------------------------------
 
+    /** Uploads floats to the backend (the CPU backend uses the array in place). */
     public DeviceBuffer upload(float[] data) {
         return backend().upload(nonNull(data, "data"));
     }
 
+    /** Uploads a uint8 class map (or binary mask) to the backend (the CPU backend uses it in place). */
     public DeviceBuffer upload(byte[] classMap) {
         return backend().upload(nonNull(classMap, "classMap"));
     }
 
+    /** Uploads an int32 class map to the backend (the CPU backend uses it in place). */
     public DeviceBuffer upload(int[] classMap) {
         return backend().upload(nonNull(classMap, "classMap"));
     }
 
+    /** An uninitialised float buffer of {@code length} elements (e.g. for a gradient); length >= 0. */
     public DeviceBuffer allocateFloats(long length) {
         if (length < 0) {
             throw new InvalidInputException("length must be >= 0, was " + length);
@@ -99,12 +104,14 @@ public final class LossEngine implements AutoCloseable {
         return backend().allocateFloats(length);
     }
 
+    /** Copies a float buffer of this engine into {@code dst} (of the buffer's length). */
     public void download(DeviceBuffer src, float[] dst) {
         backend().download(BackendBuffer.owned(backend(), src, "src", BackendBuffer.class), nonNull(dst, "dst"));
     }
 
     // ---- host inputs ---------------------------------------------------------------------
 
+    /** The loss of host arrays; a float target (binary/multilabel mask, or whole-number class map). */
     public LossResult forward(LossSpec spec, float[] pred, long[] shape, float[] target) {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, FloatBuffer.wrap(nonNull(target, "target")), null);
     }
@@ -114,6 +121,7 @@ public final class LossEngine implements AutoCloseable {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, ByteBuffer.wrap(nonNull(target, "target")), null);
     }
 
+    /** The loss of host arrays with an int32 class map. */
     public LossResult forward(LossSpec spec, float[] pred, long[] shape, int[] target) {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, IntBuffer.wrap(nonNull(target, "target")), null);
     }
@@ -129,16 +137,19 @@ public final class LossEngine implements AutoCloseable {
                 FloatBuffer.wrap(nonNull(grad, "grad")));
     }
 
+    /** Forward and gradient with a uint8 class map (or binary mask). */
     public LossResult forwardBackward(LossSpec spec, float[] pred, long[] shape, byte[] target, float[] grad) {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, ByteBuffer.wrap(nonNull(target, "target")),
                 FloatBuffer.wrap(nonNull(grad, "grad")));
     }
 
+    /** Forward and gradient with an int32 class map. */
     public LossResult forwardBackward(LossSpec spec, float[] pred, long[] shape, int[] target, float[] grad) {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, IntBuffer.wrap(nonNull(target, "target")),
                 FloatBuffer.wrap(nonNull(grad, "grad")));
     }
 
+    /** Forward and gradient of direct or heap buffers; {@code grad} must be writable. */
     public LossResult forwardBackward(LossSpec spec, FloatBuffer pred, long[] shape, Buffer target, FloatBuffer grad) {
         return host(spec, nonNull(pred, "pred"), shape, nonNull(target, "target"), nonNull(grad, "grad"));
     }

@@ -42,6 +42,7 @@ public final class LossSpec {
         this.includeBackground = b.includeBackground;
     }
 
+    /** A builder for {@code loss} in {@code mode}, every option at its default. */
     public static Builder builder(Loss loss, Mode mode) {
         return new Builder(loss, mode);
     }
@@ -51,26 +52,32 @@ public final class LossSpec {
         return builder(loss, mode).build();
     }
 
+    /** The loss. */
     public Loss loss() {
         return loss;
     }
 
+    /** The mode. */
     public Mode mode() {
         return mode;
     }
 
+    /** Whether pred holds logits (sigmoid or softmax applied). */
     public boolean fromLogits() {
         return fromLogits;
     }
 
+    /** Where the class axis is. */
     public Layout layout() {
         return layout;
     }
 
+    /** Smoothing of dice, iou and tversky. */
     public double smooth() {
         return smooth;
     }
 
+    /** Whether region statistics are summed over the batch before the coefficient. */
     public boolean batch() {
         return batch;
     }
@@ -85,10 +92,12 @@ public final class LossSpec {
         return alphaNone;
     }
 
+    /** Tversky beta (weight of false negatives). */
     public double beta() {
         return beta;
     }
 
+    /** Focal gamma. */
     public double gamma() {
         return gamma;
     }
@@ -103,6 +112,7 @@ public final class LossSpec {
         return classWeights == null ? null : classWeights.clone();
     }
 
+    /** Whether class 0 counts in the region terms. */
     public boolean includeBackground() {
         return includeBackground;
     }
@@ -166,6 +176,7 @@ public final class LossSpec {
             return this;
         }
 
+        /** Where the class axis is (default nchw). */
         public Builder layout(Layout v) {
             if (v == null) {
                 throw new InvalidInputException("layout must be one of nchw, nhwc, was null");
@@ -230,6 +241,7 @@ public final class LossSpec {
             return this;
         }
 
+        /** Checks every option and builds the spec; a bad option is an {@link InvalidInputException}. */
         public LossSpec build() {
             if (!loss.supports(mode)) {
                 String allowed = mode == Mode.MULTICLASS ? "binary or multilabel" : "multiclass";

@@ -39,6 +39,7 @@ public interface Backend extends AutoCloseable {
     /** Unsigned 8-bit class map from the remaining bytes of a buffer. */
     DeviceBuffer upload(ByteBuffer data);
 
+    /** Uploads an int32 class map: {@code upload(IntBuffer.wrap(data))}; a null array is refused. */
     default DeviceBuffer upload(int[] data) {
         return upload(IntBuffer.wrap(requireData(data)));
     }
@@ -50,6 +51,7 @@ public interface Backend extends AutoCloseable {
         return data;
     }
 
+    /** Int32 class map from the remaining elements of a buffer. */
     DeviceBuffer upload(IntBuffer data);
 
     /** An uninitialised float buffer (e.g. for gradients). */

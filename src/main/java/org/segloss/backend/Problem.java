@@ -26,31 +26,45 @@ import org.segloss.internal.Constants;
  * range contributes only to STAT_BAD_TARGET.
  */
 public final class Problem {
+    /** Stat index: intersection sum p t. */
     public static final int STAT_I = 0;
+    /** Stat index: prediction sum p. */
     public static final int STAT_P = 1;
+    /** Stat index: target sum t. */
     public static final int STAT_T = 2;
+    /** Stat index: sum of the pixel term. */
     public static final int STAT_TERM = 3;
+    /** Stat index: refused pred values of the row. */
     public static final int STAT_BAD_PRED = 4;
+    /** Stat index: refused target values of the row. */
     public static final int STAT_BAD_TARGET = 5;
     /** Number of statistics per row. */
     public static final int STATS = 6;
 
+    /** Whether the target is a class map (multiclass mode). */
     public final boolean multiclass;
+    /** Whether pred holds logits. */
     public final boolean fromLogits;
+    /** Where the class axis is. */
     public final Layout layout;
     /** Batch size, classes (channels), spatial size (product of spatial dims, 1 when there are none). */
     public final long n, c, s;
+    /** Element type of the target buffer. */
     public final ElementType targetType;
     /** Multiclass ignore index, meaningful only when {@link #hasIgnoreIndex}. */
     public final boolean hasIgnoreIndex;
+    /** The ignored class (when {@link #hasIgnoreIndex}). */
     public final int ignoreIndex;
+    /** The pixel term of the loss. */
     public final PixelTerm pixelTerm;
     /** Whether I, P, T are needed (region losses). T is also computed in multiclass for pixel counts. */
     public final boolean region;
     /** Focal weights of the positive and negative term (binary): alpha, 1 - alpha, or 1, 1 when alpha = none. */
     public final double focalPosWeight, focalNegWeight;
+    /** Focal gamma. */
     public final double gamma;
 
+    /** A pass as the engine checked it: shape, mode and the loss's per-element constants. */
     public Problem(boolean multiclass, boolean fromLogits, Layout layout, long n, long c, long s,
                    ElementType targetType, boolean hasIgnoreIndex, int ignoreIndex, PixelTerm pixelTerm,
                    boolean region, double focalPosWeight, double focalNegWeight, double gamma) {

@@ -43,10 +43,12 @@ public final class NpyArray {
         return file;
     }
 
+    /** The dtype of the file. */
     public NpyDtype dtype() {
         return dtype;
     }
 
+    /** The shape (a copy). */
     public long[] shape() {
         return shape.clone();
     }

@@ -38,6 +38,7 @@ public final class OpenClProvider implements BackendProvider {
     /** System property choosing the device: an index or a name substring. */
     public static final String DEVICE_PROPERTY = "segloss.opencl.device";
 
+    /** The provider the dispatcher loads by name. */
     public OpenClProvider() {
     }
 
