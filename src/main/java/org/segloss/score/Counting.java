@@ -160,26 +160,9 @@ final class Counting {
                              double threshold, boolean fromLogits, Layout layout) throws BadFileException {
         long[] sp = scores.shape;
         long[] td = target.dims;
-        Layout chosen;
-        long channels;
-        if (Arrays.equals(sp, td)) {
-            chosen = Layout.NCHW;
-            channels = 1;
-        } else if (sp.length == td.length + 1) {
-            boolean first = Arrays.equals(Arrays.copyOfRange(sp, 1, sp.length), td);
-            boolean last = Arrays.equals(Arrays.copyOfRange(sp, 0, sp.length - 1), td);
-            if (first && layout != Layout.NHWC) {
-                chosen = Layout.NCHW;
-                channels = sp[0];
-            } else if (last && layout != Layout.NCHW) {
-                chosen = Layout.NHWC;
-                channels = sp[sp.length - 1];
-            } else {
-                throw mismatch(sp, td, layout);
-            }
-        } else {
-            throw mismatch(sp, td, layout);
-        }
+        long[] fit = fit(sp, td, layout);
+        Layout chosen = fit[0] == 0 ? Layout.NCHW : Layout.NHWC;
+        long channels = fit[1];
         int[] t = target.labels;
         boolean hasIgnore = ignore != null;
         int ig = hasIgnore ? ignore : 0;
@@ -246,6 +229,27 @@ final class Counting {
         shape[0] = 1;
         System.arraycopy(sp, 0, shape, 1, sp.length);
         return new EngineJob(Mode.MULTICLASS, chosen, shape, scores.values, tgt, c, 0, false);
+    }
+
+    /**
+     * How scores of shape {@code sp} fit a target of shape {@code td}: {layout (0 nchw, 1 nhwc),
+     * channels}; the same shape is one channel, else the class axis first or last (as {@code layout}
+     * allows). A shape that does not fit is a {@link BadFileException}. Needs the shapes only, so it is
+     * also checked from the files' headers before their data is read.
+     */
+    static long[] fit(long[] sp, long[] td, Layout layout) throws BadFileException {
+        if (Arrays.equals(sp, td)) {
+            return new long[] {0, 1};
+        } else if (sp.length == td.length + 1) {
+            boolean first = Arrays.equals(Arrays.copyOfRange(sp, 1, sp.length), td);
+            boolean last = Arrays.equals(Arrays.copyOfRange(sp, 0, sp.length - 1), td);
+            if (first && layout != Layout.NHWC) {
+                return new long[] {0, sp[0]};
+            } else if (last && layout != Layout.NCHW) {
+                return new long[] {1, sp[sp.length - 1]};
+            }
+        }
+        throw mismatch(sp, td, layout);
     }
 
     private static BadFileException mismatch(long[] sp, long[] td, Layout layout) {

@@ -22,6 +22,7 @@ import java.util.zip.CRC32;
 import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
 import org.segloss.InvalidInputException;
+import org.segloss.Layout;
 import org.segloss.io.InputLimits;
 import org.segloss.io.Npy;
 import org.segloss.io.NpyArray;
@@ -136,6 +137,89 @@ final class Decoder {
                 : readPng(bytes, maxPixels));
     }
 
+    /** What a file's header declares, read before any of its data: the shape and whether it holds scores. */
+    static final class Header {
+        /** (H, W) of a PNG; the array's shape of a .npy. */
+        final long[] shape;
+        /** A float .npy (per-class scores) rather than a class map. */
+        final boolean scores;
+
+        Header(long[] shape, boolean scores) {
+            this.shape = shape;
+            this.scores = scores;
+        }
+
+        long elements() {
+            long n = 1;
+            for (long d : shape) {
+                n *= d; // the readers already refused sizes that overflow or do not fit an array
+            }
+            return n;
+        }
+    }
+
+    /** The header of a file (a PNG's chunks and CRCs are checked too). */
+    static Header header(Path file, long maxPixels) throws BadFileException {
+        return (Header) decode(() -> {
+            if (Files.exists(file) && !Files.isRegularFile(file)) {
+                throw new BadFileException("unreadable: not a regular file (a directory, FIFO or device)");
+            }
+            if (isNpy(file)) {
+                return npyHeader(Npy.open(file, null, Npy.Accept.LENIENT));
+            }
+            if (!Files.isReadable(file)) {
+                throw new BadFileException(Files.exists(file) ? "unreadable: permission denied" : "unreadable: no such file");
+            }
+            try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+                return new Header(checkPng(in, maxPixels), false);
+            }
+        });
+    }
+
+    /** The header of a file's bytes, as {@link #header(Path, long)}. */
+    static Header header(String name, byte[] bytes, long maxPixels) throws BadFileException {
+        return (Header) decode(() -> name.toLowerCase(Locale.ROOT).endsWith(".npy")
+                ? npyHeader(Npy.open(bytes, Npy.Accept.LENIENT))
+                : new Header(checkPng(new ByteArrayInputStream(bytes), maxPixels), false));
+    }
+
+    /** A target must be a class map (PNG or integer .npy), as {@link #readTarget(Path)} refuses. */
+    static void requireClassMap(Header target) throws BadFileException {
+        if (target.scores) {
+            throw new BadFileException("target .npy must hold an integer class map, holds floating-point values of shape "
+                    + Arrays.toString(target.shape));
+        }
+    }
+
+    private static Header npyHeader(NpyArray a) throws BadFileException {
+        if (a.size() > Integer.MAX_VALUE - 8) {
+            throw new BadFileException(".npy array of " + a.size() + " elements (shape " + Arrays.toString(a.shape())
+                    + ") does not fit in a Java array");
+        }
+        return new Header(a.shape(), !a.dtype().isInteger());
+    }
+
+    /**
+     * Checks a prediction and its target from their headers, before either is read: the target is a
+     * class map, the shapes fit each other (as counting needs them) and both arrays fit in the free
+     * heap ({@link #requireClassMap} first, about the target alone).
+     */
+    static void checkPair(Header pred, Header target, Layout layout) throws BadFileException {
+        requireClassMap(target);
+        if (pred.scores) {
+            Counting.fit(pred.shape, target.shape, layout);
+        } else if (!Arrays.equals(pred.shape, target.shape)) {
+            throw new BadFileException("size mismatch: prediction " + Arrays.toString(pred.shape) + ", target "
+                    + Arrays.toString(target.shape));
+        }
+        try {
+            InputLimits.requireHeap("prediction " + Arrays.toString(pred.shape) + " and target "
+                    + Arrays.toString(target.shape), 4 * pred.elements() + 4 * target.elements());
+        } catch (InvalidInputException e) {
+            throw new BadFileException("too large: " + e.getMessage());
+        }
+    }
+
     private interface Source {
         Object get() throws IOException, BadFileException;
     }
@@ -211,7 +295,7 @@ final class Decoder {
      * (checked before anything else is read); then every chunk's CRC-32 (over its type and data),
      * up to IEND. A bad CRC, a missing IEND or an impossible length makes the file corrupt.
      */
-    static void checkPng(InputStream in, long maxPixels) throws IOException, BadFileException {
+    static long[] checkPng(InputStream in, long maxPixels) throws IOException, BadFileException {
         byte[] head = in.readNBytes(PNG_SIGNATURE.length);
         if (!Arrays.equals(head, PNG_SIGNATURE)) {
             throw new BadFileException("corrupt PNG: the file does not start with the PNG signature");
@@ -219,6 +303,7 @@ final class Decoder {
         DataInputStream data = new DataInputStream(in);
         CRC32 crc = new CRC32();
         byte[] buf = new byte[1 << 16];
+        long[] dims = null;
         for (int index = 0;; index++) {
             byte[] lengthAndType = data.readNBytes(8);
             if (lengthAndType.length < 8) {
@@ -260,16 +345,16 @@ final class Decoder {
                         crc.getValue()));
             }
             if (ihdr != null) {
-                checkHeader(ByteBuffer.wrap(ihdr), maxPixels);
+                dims = checkHeader(ByteBuffer.wrap(ihdr), maxPixels);
             }
             if (type.equals("IEND")) {
-                return;
+                return dims;
             }
         }
     }
 
     /** IHDR: the declared size against {@code maxPixels} and the decoded image's size against the heap. */
-    private static void checkHeader(ByteBuffer ihdr, long maxPixels) throws BadFileException {
+    private static long[] checkHeader(ByteBuffer ihdr, long maxPixels) throws BadFileException {
         long width = ihdr.getInt(0) & 0xFFFFFFFFL;
         long height = ihdr.getInt(4) & 0xFFFFFFFFL;
         int bitDepth = ihdr.get(8) & 0xFF;
@@ -297,6 +382,7 @@ final class Decoder {
         } catch (InvalidInputException e) {
             throw new BadFileException("too large: " + e.getMessage());
         }
+        return new long[] {height, width};
     }
 
     /** A chunk type for a message: its letters, or its bytes in hex when they are not letters. */

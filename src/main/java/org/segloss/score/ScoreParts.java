@@ -210,9 +210,17 @@ public final class ScoreParts {
                                  ByteSource predBytes, ByteSource targetBytes) {
             String reading = predName;
             try {
-                Object pred = Decoder.read(predName, bytes(predBytes), options.maxPixels);
+                byte[] pb = bytes(predBytes);
+                Decoder.Header ph = Decoder.header(predName, pb, options.maxPixels);
                 reading = targetName;
-                Decoder.LabelMap target = Decoder.readTarget(targetName, bytes(targetBytes), options.maxPixels);
+                byte[] tb = bytes(targetBytes);
+                Decoder.Header th = Decoder.header(targetName, tb, options.maxPixels);
+                Decoder.requireClassMap(th);
+                reading = predName;
+                Decoder.checkPair(ph, th, options.layout);
+                Object pred = Decoder.read(predName, pb, options.maxPixels);
+                reading = targetName;
+                Decoder.LabelMap target = Decoder.readTarget(targetName, tb, options.maxPixels);
                 reading = predName;
                 if (pred instanceof Decoder.LabelMap) {
                     ConfusionCounts c = Counting.countLabels((Decoder.LabelMap) pred, target, options.classes,

@@ -183,6 +183,14 @@ final class Scorer {
         long t0 = System.nanoTime();
         String reading = pair.pred.toString();
         try {
+            // both headers first: a target that does not fit is refused before a large pred is read
+            Decoder.Header ph = Decoder.header(pair.pred, options.maxPixels);
+            reading = pair.target.toString();
+            Decoder.Header th = Decoder.header(pair.target, options.maxPixels);
+            Decoder.requireClassMap(th);
+            reading = null;
+            Decoder.checkPair(ph, th, options.layout);
+            reading = pair.pred.toString();
             Object pred = Decoder.read(pair.pred, options.maxPixels);
             reading = pair.target.toString();
             Decoder.LabelMap target = Decoder.readTarget(pair.target, options.maxPixels);
