@@ -46,6 +46,7 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
         ErrorHandlers handlers = new ErrorHandlers();
         cl.setParameterExceptionHandler(handlers);
         cl.setExecutionExceptionHandler(handlers);
+        cl.setExecutionStrategy(ErrorHandlers::runWithoutOutOfMemoryErrors);
         return cl;
     }
 

@@ -178,6 +178,19 @@ class CommandsTest {
         }
     }
 
+    @Command(name = "hog")
+    static final class MemoryHog implements Callable<Integer> {
+        @Override
+        public Integer call() {
+            throw new OutOfMemoryError("Java heap space");
+        }
+    }
+
+    @Test
+    void anOutOfMemoryErrorIsOneErrorLineSayingHowToRaiseTheHeap() {
+        Cli.run(new MemoryHog(), "hog").assertUsageError("out of memory", "Java heap space", "raise -Xmx with SEGLOSS_JAVA_OPTS");
+    }
+
     @Test
     void deviceFailuresAndInternalErrorsExitWith1() {
         Cli.run(new DeviceFailure(), "boom").assertError(1, "CL_OUT_OF_RESOURCES");
