@@ -2,7 +2,7 @@
  * Shared part of every segloss OpenCL program (OpenCL C 1.2). The host prepends this file to the
  * kernel file and compiles with -D defines:
  *   from Problem.defines(): SEGLOSS_PROB_CLAMP_EPS, MULTICLASS, FROM_LOGITS, LAYOUT_NHWC, TARGET_TYPE
- *     (0 float, 1 uint8, 2 int32), PIXEL_TERM (0 none, 1 bce, 2 focal, 3 ce), REGION, HAS_IGNORE;
+ *     (0 float, 1 uint8, 2 int32, 3 int64), PIXEL_TERM (0 none, 1 bce, 2 focal, 3 ce), REGION, HAS_IGNORE;
  *   from the OpenCL backend: WG_SIZE (work-group size), ITEMS (fixed elements or pixels per work-item),
  *     NUM_CLASSES (multiclass: C), GAMMA_KIND (0: gamma = 0, 1: gamma = 1, 2: gamma = 2, 3: any gamma).
  *
@@ -21,6 +21,8 @@
 typedef float target_t;
 #elif TARGET_TYPE == 1
 typedef uchar target_t;
+#elif TARGET_TYPE == 3
+typedef long target_t;
 #else
 typedef int target_t;
 #endif

@@ -44,6 +44,7 @@
 #define TARGET_FLOAT 0
 #define TARGET_UINT8 1
 #define TARGET_INT32 2
+#define TARGET_INT64 3
 
 #define TERM_NONE 0
 #define TERM_BCE 1
@@ -153,6 +154,7 @@ __device__ __forceinline__ bool bad_pred(float x, int from_logits) {
 __device__ __forceinline__ float target_value(const void* target, int target_type, long long i) {
     if (target_type == TARGET_UINT8) return (float) ((const unsigned char*) target)[i];
     if (target_type == TARGET_INT32) return (float) ((const int*) target)[i];
+    if (target_type == TARGET_INT64) return (float) ((const long long*) target)[i];
     return ((const float*) target)[i];
 }
 
@@ -160,6 +162,7 @@ __device__ __forceinline__ float target_value(const void* target, int target_typ
 __device__ __forceinline__ long long class_index(const void* target, int target_type, long long i) {
     if (target_type == TARGET_UINT8) return (long long) ((const unsigned char*) target)[i];
     if (target_type == TARGET_INT32) return (long long) ((const int*) target)[i];
+    if (target_type == TARGET_INT64) return ((const long long*) target)[i];
     float v = ((const float*) target)[i];
     return (v == rintf(v) && fabsf(v) < 1e9f) ? (long long) v : INT64_MIN;
 }

@@ -7,7 +7,9 @@ public enum ElementType {
     /** Read as unsigned 0..255. */
     UINT8(1),
     /** Signed 32-bit integer class map. */
-    INT32(4);
+    INT32(4),
+    /** 64-bit class maps, as DJL and PyTorch make them (read as stored, never narrowed). */
+    INT64(8);
 
     private final int bytes;
 

@@ -4,6 +4,7 @@ import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import java.nio.LongBuffer;
 import java.util.Arrays;
 import org.segloss.backend.Backend;
 import org.segloss.backend.BackendBuffer;
@@ -96,6 +97,11 @@ public final class LossEngine implements AutoCloseable {
         return backend().upload(nonNull(classMap, "classMap"));
     }
 
+    /** 64-bit class map (int64 labels as DJL and PyTorch make them). */
+    public DeviceBuffer upload(long[] classMap) {
+        return backend().upload(nonNull(classMap, "classMap"));
+    }
+
     /** An uninitialised float buffer of {@code length} elements (e.g. for a gradient); length >= 0. */
     public DeviceBuffer allocateFloats(long length) {
         if (length < 0) {
@@ -126,7 +132,12 @@ public final class LossEngine implements AutoCloseable {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, IntBuffer.wrap(nonNull(target, "target")), null);
     }
 
-    /** Direct or heap buffers; the target is a FloatBuffer, ByteBuffer (uint8) or IntBuffer. */
+    /** Multiclass class map (or a binary mask) of 64-bit integers. */
+    public LossResult forward(LossSpec spec, float[] pred, long[] shape, long[] target) {
+        return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, LongBuffer.wrap(nonNull(target, "target")), null);
+    }
+
+    /** Direct or heap buffers; the target is a FloatBuffer, ByteBuffer (uint8), IntBuffer or LongBuffer. */
     public LossResult forward(LossSpec spec, FloatBuffer pred, long[] shape, Buffer target) {
         return host(spec, nonNull(pred, "pred"), shape, nonNull(target, "target"), null);
     }
@@ -146,6 +157,12 @@ public final class LossEngine implements AutoCloseable {
     /** Forward and gradient with an int32 class map. */
     public LossResult forwardBackward(LossSpec spec, float[] pred, long[] shape, int[] target, float[] grad) {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, IntBuffer.wrap(nonNull(target, "target")),
+                FloatBuffer.wrap(nonNull(grad, "grad")));
+    }
+
+    /** Forward and gradient with an int64 class map. */
+    public LossResult forwardBackward(LossSpec spec, float[] pred, long[] shape, long[] target, float[] grad) {
+        return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, LongBuffer.wrap(nonNull(target, "target")),
                 FloatBuffer.wrap(nonNull(grad, "grad")));
     }
 
@@ -274,8 +291,10 @@ public final class LossEngine implements AutoCloseable {
             return ByteBuffer.wrap((byte[]) target);
         } else if (target instanceof int[]) {
             return IntBuffer.wrap((int[]) target);
+        } else if (target instanceof long[]) {
+            return LongBuffer.wrap((long[]) target);
         }
-        throw new InvalidInputException("target must be a float[], byte[] or int[], was "
+        throw new InvalidInputException("target must be a float[], byte[], int[] or long[], was "
                 + (target == null ? "null" : target.getClass().getSimpleName()));
     }
 
@@ -313,8 +332,10 @@ public final class LossEngine implements AutoCloseable {
             return ElementType.UINT8;
         } else if (target instanceof IntBuffer) {
             return ElementType.INT32;
+        } else if (target instanceof LongBuffer) {
+            return ElementType.INT64;
         }
-        throw new InvalidInputException("target must be a FloatBuffer, ByteBuffer (uint8) or IntBuffer, was "
+        throw new InvalidInputException("target must be a FloatBuffer, ByteBuffer (uint8), IntBuffer or LongBuffer, was "
                 + target.getClass().getSimpleName());
     }
 
@@ -324,6 +345,8 @@ public final class LossEngine implements AutoCloseable {
                 return b.upload((FloatBuffer) target);
             case UINT8:
                 return b.upload((ByteBuffer) target);
+            case INT64:
+                return b.upload((LongBuffer) target);
             default:
                 return b.upload((IntBuffer) target);
         }

@@ -147,6 +147,13 @@ public abstract class BackendAgreementTest {
                         }
                     }
                 }
+                // int64 class maps (DJL / PyTorch labels) with ignore -100, and an int64 binary mask
+                for (Loss loss : multiclassLosses) {
+                    out.add(new Case(loss, Mode.MULTICLASS, layout, logits, ElementType.INT64, new long[] {2, 4, 23, 17},
+                            -100, 2, false));
+                }
+                out.add(new Case(Loss.BCE_LOGDICE, Mode.BINARY, layout, logits, ElementType.INT64, new long[] {2, 1, 517},
+                        null, 2, false));
             }
         }
         // nhwc with more channels than a work-group (block): the strided path.
@@ -230,7 +237,7 @@ public abstract class BackendAgreementTest {
     }
 
     /**
-     * Binary / multilabel: 0/1 targets as uint8 or int32, float targets mostly hard with some soft labels.
+     * Binary / multilabel: 0/1 targets as uint8, int32 or int64, float targets mostly hard with some soft labels.
      * Multiclass: class indices in [0, C) of the case's type, about one in ten set to the ignore index.
      */
     private static Object target(Case k, Random rnd, int total) {
@@ -245,6 +252,13 @@ public abstract class BackendAgreementTest {
                 }
                 case INT32: {
                     int[] t = new int[total];
+                    for (int i = 0; i < total; i++) {
+                        t[i] = rnd.nextInt(2);
+                    }
+                    return t;
+                }
+                case INT64: {
+                    long[] t = new long[total];
                     for (int i = 0; i < total; i++) {
                         t[i] = rnd.nextInt(2);
                     }
@@ -281,6 +295,13 @@ public abstract class BackendAgreementTest {
                 }
                 return t;
             }
+            case INT64: {
+                long[] t = new long[pixels];
+                for (int i = 0; i < pixels; i++) {
+                    t[i] = y[i];
+                }
+                return t;
+            }
             default:
                 return y;
         }
@@ -292,6 +313,8 @@ public abstract class BackendAgreementTest {
             return e.forwardBackward(spec, pred, shape, (byte[]) target, grad);
         } else if (target instanceof int[]) {
             return e.forwardBackward(spec, pred, shape, (int[]) target, grad);
+        } else if (target instanceof long[]) {
+            return e.forwardBackward(spec, pred, shape, (long[]) target, grad);
         }
         return e.forwardBackward(spec, pred, shape, (float[]) target, grad);
     }

@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * One input of the contract tests: a spec, a shape, predictions and a target (a {@code float[]},
- * {@code byte[]} read as uint8, or {@code int[]}), with a readable name for the test report.
+ * {@code byte[]} read as uint8, {@code int[]} or {@code long[]}), with a readable name for the test report.
  */
 final class LossCase {
     final String name;
@@ -48,6 +48,8 @@ final class LossCase {
                 d[i] = b[i] & 0xFF;
             }
             return d;
+        } else if (target instanceof long[]) {
+            return Arrays.stream((long[]) target).asDoubleStream().toArray();
         }
         return Arrays.stream((int[]) target).asDoubleStream().toArray();
     }
@@ -71,6 +73,8 @@ final class LossCase {
             return engine.forward(s, pred, shape, (float[]) target);
         } else if (target instanceof byte[]) {
             return engine.forward(s, pred, shape, (byte[]) target);
+        } else if (target instanceof long[]) {
+            return engine.forward(s, pred, shape, (long[]) target);
         }
         return engine.forward(s, pred, shape, (int[]) target);
     }
@@ -80,6 +84,8 @@ final class LossCase {
             return engine.forwardBackward(spec, pred, shape, (float[]) target, grad);
         } else if (target instanceof byte[]) {
             return engine.forwardBackward(spec, pred, shape, (byte[]) target, grad);
+        } else if (target instanceof long[]) {
+            return engine.forwardBackward(spec, pred, shape, (long[]) target, grad);
         }
         return engine.forwardBackward(spec, pred, shape, (int[]) target, grad);
     }
@@ -89,12 +95,15 @@ final class LossCase {
             return engine.upload((float[]) target);
         } else if (target instanceof byte[]) {
             return engine.upload((byte[]) target);
+        } else if (target instanceof long[]) {
+            return engine.upload((long[]) target);
         }
         return engine.upload((int[]) target);
     }
 
     String targetType() {
-        return target instanceof float[] ? "float" : target instanceof byte[] ? "uint8" : "int32";
+        return target instanceof float[] ? "float" : target instanceof byte[] ? "uint8"
+                : target instanceof long[] ? "int64" : "int32";
     }
 
     @Override

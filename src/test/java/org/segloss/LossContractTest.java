@@ -551,6 +551,9 @@ public abstract class LossContractTest {
         } else if (c.target instanceof byte[]) {
             byte[] t = (byte[]) c.target;
             target = ByteBuffer.allocateDirect(t.length).put(t).flip();
+        } else if (c.target instanceof long[]) {
+            long[] t = (long[]) c.target;
+            target = ByteBuffer.allocateDirect(8 * t.length).order(ByteOrder.nativeOrder()).asLongBuffer().put(t).flip();
         } else {
             int[] t = (int[]) c.target;
             target = ByteBuffer.allocateDirect(4 * t.length).order(ByteOrder.nativeOrder()).asIntBuffer().put(t).flip();
@@ -785,6 +788,14 @@ public abstract class LossContractTest {
                     "target", "254"),
             multiclass("ignore_index -100 does not admit -99", new float[6], new int[] {-99, -100}, -100,
                     "target", "-99"),
+            // int64 values beyond 32 bits must be refused as they are, never narrowed to a valid class
+            multiclass("class index 2^32 + 1 in an int64 map (1 if narrowed to 32 bits)", new float[6],
+                    new long[] {0, (1L << 32) + 1}, null, "target", "4294967297"),
+            multiclass("class index -2^32 - 100 with ignore_index -100 in an int64 map", new float[6],
+                    new long[] {-100, -(1L << 32) - 100}, -100, "target", "-4294967396"),
+            multiclass("class index C in an int64 map", new float[6], new long[] {3, 0}, null, "target", "3"),
+            new Refusal("binary int64 target 2^32 (0 if narrowed)", e -> e.forward(LossSpec.of(Loss.DICE, Mode.BINARY),
+                    P14, S14, new long[] {1, 0, 1L << 32, 0}), "target", "4294967296"),
             multiclass("non-integral class 1.5 in a float map", new float[6], new float[] {1.5f, 0}, null,
                     "target", "1.5"),
             multiclass("NaN class in a float map", new float[6], new float[] {0, nan}, null, "target", "NaN"),

@@ -10,6 +10,7 @@ import java.util.stream.Collectors;
  * The random case table: every loss x mode it supports x from_logits x layout, each on five odd shapes
  * (C = 1, no spatial axis, prime sizes, one pixel, a 3-D volume) with rotating options (soft labels,
  * uint8 / int32 / float targets, ignore_index 255 with uint8 and -100 with int32, class weights, batch,
+ * an int64 twin of every int32 case (appended, so the sampled subsets of the int32 cases stay put),
  * include_background = false, smooth = 0 with an empty class, focal alpha/gamma, Tversky alpha/beta).
  * Predictions stay away from the probability clamp, so the table also serves the gradient checks.
  */
@@ -52,6 +53,14 @@ final class RandomCases {
                         }
                     }
                 }
+            }
+        }
+        int before = cases.size();
+        for (int i = 0; i < before; i++) {
+            LossCase c = cases.get(i);
+            if (c.target instanceof int[]) {
+                long[] wide = Arrays.stream((int[]) c.target).asLongStream().toArray();
+                cases.add(new LossCase(c.name.replace(" int32", " int64"), c.spec, c.shape, c.pred, wide));
             }
         }
         return cases;

@@ -3,6 +3,7 @@ package org.segloss.backend;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import java.nio.LongBuffer;
 import org.segloss.DeviceBuffer;
 import org.segloss.InvalidInputException;
 
@@ -53,6 +54,14 @@ public interface Backend extends AutoCloseable {
 
     /** Int32 class map from the remaining elements of a buffer. */
     DeviceBuffer upload(IntBuffer data);
+
+    /** 64-bit class map (e.g. PyTorch's int64 labels). */
+    default DeviceBuffer upload(long[] data) {
+        return upload(LongBuffer.wrap(requireData(data)));
+    }
+
+    /** 64-bit class map from the remaining elements of a (heap or direct) buffer. */
+    DeviceBuffer upload(LongBuffer data);
 
     /** An uninitialised float buffer (e.g. for gradients). */
     DeviceBuffer allocateFloats(long length);

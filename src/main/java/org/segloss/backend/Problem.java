@@ -111,7 +111,7 @@ public final class Problem {
         d.append(" -DMULTICLASS=").append(multiclass ? 1 : 0);
         d.append(" -DFROM_LOGITS=").append(fromLogits ? 1 : 0);
         d.append(" -DLAYOUT_NHWC=").append(layout == Layout.NHWC ? 1 : 0);
-        d.append(" -DTARGET_TYPE=").append(targetType.ordinal()).append(" /* 0 float, 1 uint8, 2 int32 */");
+        d.append(" -DTARGET_TYPE=").append(targetType.ordinal()).append(" /* 0 float, 1 uint8, 2 int32, 3 int64 */");
         d.append(" -DPIXEL_TERM=").append(pixelTerm.ordinal()).append(" /* 0 none, 1 bce, 2 focal, 3 ce */");
         d.append(" -DREGION=").append(region ? 1 : 0);
         d.append(" -DHAS_IGNORE=").append(hasIgnoreIndex ? 1 : 0);

@@ -4,6 +4,7 @@ import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import java.nio.LongBuffer;
 import org.segloss.backend.Problem;
 
 /** Finds the first refused value of host data, for error messages only (never on the fast path). */
@@ -30,6 +31,13 @@ public final class HostValues {
                 v = ((FloatBuffer) target).get(target.position() + i);
             } else if (target instanceof ByteBuffer) {
                 v = ((ByteBuffer) target).get(target.position() + i) & 0xFF;
+            } else if (target instanceof LongBuffer) {
+                long y = ((LongBuffer) target).get(target.position() + i);
+                boolean ok = p.multiclass ? (p.hasIgnoreIndex && y == p.ignoreIndex) || (y >= 0 && y < p.c) : y == 0 || y == 1;
+                if (!ok) {
+                    return "at index " + i + ": " + y; // exact: a long need not fit a double
+                }
+                continue;
             } else {
                 v = ((IntBuffer) target).get(target.position() + i);
             }

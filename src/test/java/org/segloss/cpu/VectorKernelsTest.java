@@ -165,6 +165,26 @@ class VectorKernelsTest {
         }
         cases.add(new Case(LossSpec.builder(Loss.CE_LOGDICE, Mode.MULTICLASS).fromLogits(true)
                 .classWeights(1, 2, 0.5, 3).includeBackground(false).build(), MULTICLASS_SHAPES[0], "uint8", seed++));
+        // int64 class maps (as DJL and PyTorch make them), ignore -100, every loss and layout; binary int64 masks
+        seed = 500;
+        for (Loss loss : losses) {
+            for (Layout layout : Layout.values()) {
+                boolean logits = seed % 2 == 0;
+                LossSpec.Builder b = LossSpec.builder(loss, Mode.MULTICLASS).fromLogits(logits).layout(layout);
+                if (seed % 3 != 0) {
+                    b.ignoreIndex(ignoreValue("int64"));
+                }
+                long[] shape = MULTICLASS_SHAPES[(int) (seed % MULTICLASS_SHAPES.length)];
+                cases.add(new Case(b.build(), withLayout(shape, layout), "int64", seed++));
+            }
+        }
+        for (Loss loss : new Loss[] {Loss.BCE, Loss.DICE, Loss.FOCAL}) {
+            for (Layout layout : Layout.values()) {
+                LossSpec spec = LossSpec.builder(loss, Mode.MULTILABEL).fromLogits(true).layout(layout).build();
+                cases.add(new Case(spec, withLayout(BINARY_SHAPES[(int) (seed % BINARY_SHAPES.length)], layout), "int64",
+                        seed++));
+            }
+        }
         return cases.stream();
     }
 
@@ -173,7 +193,7 @@ class VectorKernelsTest {
     }
 
     private static int ignoreValue(String targetType) {
-        return targetType.equals("int32") ? -100 : 255;
+        return targetType.equals("int32") || targetType.equals("int64") ? -100 : 255;
     }
 
     static long[] withLayout(long[] nchw, Layout layout) {
@@ -236,6 +256,15 @@ class VectorKernelsTest {
                 in.target = t;
                 break;
             }
+            case "int64": {
+                long[] t = new long[targetLength];
+                for (int i = 0; i < targetLength; i++) {
+                    int v = multiclass ? r.nextInt((int) c) : r.nextInt(2);
+                    t[i] = multiclass && ignore != Integer.MIN_VALUE && r.nextInt(10) == 0 ? ignore : v;
+                }
+                in.target = t;
+                break;
+            }
             default: {
                 float[] t = new float[targetLength];
                 for (int i = 0; i < targetLength; i++) {
@@ -258,6 +287,8 @@ class VectorKernelsTest {
                 return engine.forward(k.spec, in.pred, k.shape, (byte[]) t);
             } else if (t instanceof int[]) {
                 return engine.forward(k.spec, in.pred, k.shape, (int[]) t);
+            } else if (t instanceof long[]) {
+                return engine.forward(k.spec, in.pred, k.shape, (long[]) t);
             }
             return engine.forward(k.spec, in.pred, k.shape, (float[]) t);
         }
@@ -265,6 +296,8 @@ class VectorKernelsTest {
             return engine.forwardBackward(k.spec, in.pred, k.shape, (byte[]) t, grad);
         } else if (t instanceof int[]) {
             return engine.forwardBackward(k.spec, in.pred, k.shape, (int[]) t, grad);
+        } else if (t instanceof long[]) {
+            return engine.forwardBackward(k.spec, in.pred, k.shape, (long[]) t, grad);
         }
         return engine.forwardBackward(k.spec, in.pred, k.shape, (float[]) t, grad);
     }
@@ -346,6 +379,11 @@ class VectorKernelsTest {
         } else if (t instanceof int[]) {
             int[] a = (int[]) t;
             IntBuffer b = ByteBuffer.allocateDirect(a.length * 4).order(ByteOrder.nativeOrder()).asIntBuffer();
+            b.put(a).flip();
+            return b;
+        } else if (t instanceof long[]) {
+            long[] a = (long[]) t;
+            java.nio.LongBuffer b = ByteBuffer.allocateDirect(a.length * 8).order(ByteOrder.nativeOrder()).asLongBuffer();
             b.put(a).flip();
             return b;
         }

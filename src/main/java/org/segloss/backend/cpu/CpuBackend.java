@@ -3,6 +3,7 @@ package org.segloss.backend.cpu;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import java.nio.LongBuffer;
 import java.util.stream.IntStream;
 import org.segloss.DeviceBuffer;
 import org.segloss.ElementType;
@@ -97,6 +98,12 @@ public final class CpuBackend implements Backend {
 
     @Override
     public DeviceBuffer upload(IntBuffer data) {
+        open();
+        return CpuBuffer.of(this, data);
+    }
+
+    @Override
+    public DeviceBuffer upload(LongBuffer data) {
         open();
         return CpuBuffer.of(this, data);
     }

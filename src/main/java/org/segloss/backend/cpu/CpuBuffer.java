@@ -4,6 +4,7 @@ import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import java.nio.LongBuffer;
 import org.segloss.ElementType;
 import org.segloss.backend.BackendBuffer;
 
@@ -12,14 +13,21 @@ final class CpuBuffer extends BackendBuffer {
     final FloatBuffer floats;
     final ByteBuffer bytes;
     final IntBuffer ints;
+    final LongBuffer longs;
 
     private volatile boolean closed;
 
     private CpuBuffer(CpuBackend owner, ElementType type, FloatBuffer floats, ByteBuffer bytes, IntBuffer ints, Buffer view) {
+        this(owner, type, floats, bytes, ints, null, view);
+    }
+
+    private CpuBuffer(CpuBackend owner, ElementType type, FloatBuffer floats, ByteBuffer bytes, IntBuffer ints,
+                      LongBuffer longs, Buffer view) {
         super(owner, type, view.remaining());
         this.floats = floats;
         this.bytes = bytes;
         this.ints = ints;
+        this.longs = longs;
     }
 
     static CpuBuffer of(CpuBackend owner, FloatBuffer b) {
@@ -34,6 +42,10 @@ final class CpuBuffer extends BackendBuffer {
         return new CpuBuffer(owner, ElementType.INT32, null, null, b.slice(), b);
     }
 
+    static CpuBuffer of(CpuBackend owner, LongBuffer b) {
+        return new CpuBuffer(owner, ElementType.INT64, null, null, null, b.slice(), b);
+    }
+
     /** Target value at {@code i} as a double (uint8 read unsigned). */
     double target(int i) {
         switch (type) {
@@ -41,6 +53,8 @@ final class CpuBuffer extends BackendBuffer {
                 return floats.get(i);
             case UINT8:
                 return bytes.get(i) & 0xFF;
+            case INT64:
+                return longs.get(i); // a binary target is 0 or 1; anything else stays out of [0, 1]
             default:
                 return ints.get(i);
         }
@@ -53,6 +67,8 @@ final class CpuBuffer extends BackendBuffer {
                 return bytes.get(i) & 0xFF;
             case INT32:
                 return ints.get(i);
+            case INT64:
+                return longs.get(i);
             default: {
                 float v = floats.get(i);
                 return v == Math.rint(v) && Math.abs(v) < 1e9f ? (long) v : Long.MIN_VALUE;

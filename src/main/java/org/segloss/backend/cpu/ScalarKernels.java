@@ -374,6 +374,11 @@ final class ScalarKernels extends CpuKernels {
                     sum += buffer.bytes.get(i) & 0xFF;
                 }
                 break;
+            case INT64:
+                for (int i = 0; i < len; i++) {
+                    sum += buffer.longs.get(i);
+                }
+                break;
             default:
                 for (int i = 0; i < len; i++) {
                     sum += buffer.ints.get(i);

@@ -4,6 +4,7 @@ import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import java.nio.LongBuffer;
 import org.segloss.ElementType;
 import org.segloss.backend.Problem;
 
@@ -64,6 +65,16 @@ final class VectorIo {
         return copy;
     }
 
+    /** The longs [index, index + len) of lb, as {@link #byteSource}. */
+    private static long[] longSource(LongBuffer lb, int index, int len, VectorScratch sc) {
+        if (lb.hasArray()) {
+            return lb.array();
+        }
+        long[] copy = sc.longs(len);
+        lb.get(index, copy, 0, len);
+        return copy;
+    }
+
     /** Where element index stands in the array of {@link #byteSource} / {@link #intSource}. */
     private static int sourceOffset(Buffer buf, int index) {
         return buf.hasArray() ? buf.arrayOffset() + index : 0;
@@ -80,6 +91,14 @@ final class VectorIo {
                 int so = sourceOffset(b.bytes, index);
                 for (int j = 0; j < len; j++) {
                     dst[off + j] = src[so + j] & 0xFF;
+                }
+                return;
+            }
+            case INT64: {
+                long[] src = longSource(b.longs, index, len, sc);
+                int so = sourceOffset(b.longs, index);
+                for (int j = 0; j < len; j++) {
+                    dst[off + j] = src[so + j];
                 }
                 return;
             }
@@ -176,6 +195,15 @@ final class VectorIo {
                 int so = sourceOffset(b.ints, index);
                 for (int j = 0; j < len; j++) {
                     int y = src[so + j];
+                    dst[off + j] = hasIgnore && y == ignore ? IGNORED : y >= 0 && y < c ? y : REFUSED;
+                }
+                break;
+            }
+            case INT64: {
+                long[] src = longSource(b.longs, index, len, sc);
+                int so = sourceOffset(b.longs, index);
+                for (int j = 0; j < len; j++) {
+                    long y = src[so + j];
                     dst[off + j] = hasIgnore && y == ignore ? IGNORED : y >= 0 && y < c ? y : REFUSED;
                 }
                 break;

@@ -157,6 +157,13 @@ final class VectorKernels extends CpuKernels {
                 }
                 return sum;
             }
+            case INT64: {
+                double sum = 0;
+                for (int i = from; i < to; i++) {
+                    sum += buffer.longs.get(i);
+                }
+                return sum;
+            }
             default: {
                 if (buffer.ints.hasArray()) {
                     return sumInts(buffer.ints.array(), buffer.ints.arrayOffset() + from, to - from);

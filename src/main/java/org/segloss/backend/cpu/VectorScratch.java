@@ -13,6 +13,7 @@ final class VectorScratch {
     private final float[][] floats = new float[32][];
     private byte[] bytes = new byte[0];
     private int[] ints = new int[0];
+    private long[] longs = new long[0];
     private double[] unit = new double[0];
 
     /** Float array of slot {@code slot} with at least {@code size} elements (contents unspecified). */
@@ -37,6 +38,13 @@ final class VectorScratch {
             ints = new int[size];
         }
         return ints;
+    }
+
+    long[] longs(int size) {
+        if (longs.length < size) {
+            longs = new long[size];
+        }
+        return longs;
     }
 
     /** A zeroed double accumulator of {@code size} elements. */

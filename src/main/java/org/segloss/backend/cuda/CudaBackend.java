@@ -23,6 +23,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import java.nio.LongBuffer;
 import java.util.List;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
@@ -268,6 +269,11 @@ public final class CudaBackend implements Backend {
         return uploadRemaining(ElementType.INT32, nonNull(data, "data").duplicate());
     }
 
+    @Override
+    public DeviceBuffer upload(LongBuffer data) {
+        return uploadRemaining(ElementType.INT64, nonNull(data, "data").duplicate());
+    }
+
     /** A new buffer of type holding the remaining elements of data (its position is moved). */
     private CudaBuffer uploadRemaining(ElementType type, java.nio.Buffer data) {
         CudaBuffer b = allocate(type, data.remaining());
@@ -296,6 +302,8 @@ public final class CudaBackend implements Backend {
                 s.asFloatBuffer().put(((FloatBuffer) src).duplicate().position(from).limit(from + count));
             } else if (src instanceof IntBuffer) {
                 s.asIntBuffer().put(((IntBuffer) src).duplicate().position(from).limit(from + count));
+            } else if (src instanceof LongBuffer) {
+                s.asLongBuffer().put(((LongBuffer) src).duplicate().position(from).limit(from + count));
             } else {
                 s.put(((ByteBuffer) src).duplicate().position(from).limit(from + count));
             }

@@ -22,6 +22,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import java.nio.LongBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -235,6 +236,12 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
+    public DeviceBuffer upload(LongBuffer data) {
+        nonNull(data, "data");
+        return create(ElementType.INT64, data.remaining(), window(data, Sizeof.cl_long));
+    }
+
+    @Override
     public DeviceBuffer allocateFloats(long length) {
         if (length < 0) {
             throw new InvalidInputException("length must be >= 0, was " + length);
@@ -306,7 +313,8 @@ public final class OpenClBackend implements Backend {
             long offset = (long) (b.arrayOffset() + b.position()) * elementBytes;
             Object array = b.array();
             Pointer p = array instanceof float[] ? Pointer.to((float[]) array)
-                    : array instanceof int[] ? Pointer.to((int[]) array) : Pointer.to((byte[]) array);
+                    : array instanceof int[] ? Pointer.to((int[]) array)
+                    : array instanceof long[] ? Pointer.to((long[]) array) : Pointer.to((byte[]) array);
             return p.withByteOffset(offset);
         }
         return Pointer.to(b.slice());
