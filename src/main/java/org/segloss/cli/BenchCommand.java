@@ -138,6 +138,9 @@ final class BenchCommand implements Callable<Integer> {
         long bytes;
         /** The backend's copy bandwidth, GB/s. */
         double copyGbps;
+        /** Untimed runs before the timed ones, and whether the timings were stable by then. */
+        int warmupRuns;
+        boolean stable;
 
         double gbps() {
             return bytes / (ms * 1e6);
@@ -211,6 +214,8 @@ final class BenchCommand implements Callable<Integer> {
                 Json.putNumber(o, "gbps", r.gbps());
                 Json.putNumber(o, "copy_gbps", r.copyGbps);
                 Json.putNumber(o, "of_copy", r.ofCopy());
+                o.put("warmup_runs", r.warmupRuns);
+                o.put("stable", r.stable);
             }
             out.println(Json.write(arr));
         }
@@ -381,6 +386,8 @@ final class BenchCommand implements Callable<Integer> {
         r.runs = runs;
         r.bytes = bytes;
         r.copyGbps = lastCopyGbps;
+        r.warmupRuns = lastWarmup.runs;
+        r.stable = lastWarmup.stable;
         return r;
     }
 
@@ -399,6 +406,7 @@ final class BenchCommand implements Callable<Integer> {
         if (!w.stable) {
             unstable++;
         }
+        lastWarmup = w;
         double[] ms = new double[repeat];
         double spent = 0;
         int runs = 0;
@@ -423,4 +431,7 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Passes whose warm-up ran out of its budget before the timings were stable. */
     private int unstable;
+
+    /** The warm-up of the last {@link #median} call. */
+    private Warmup.Result lastWarmup;
 }

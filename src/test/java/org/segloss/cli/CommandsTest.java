@@ -104,6 +104,7 @@ class CommandsTest {
             double copy = row.get("copy_gbps").asDouble();
             assertTrue(copy > 0, row.toString());
             assertEquals(gbps / copy, row.get("of_copy").asDouble(), 1e-9 * gbps / copy, row.toString());
+            assertTrue(row.get("warmup_runs").asInt() >= 1 && row.get("stable").isBoolean(), row.toString());
             seen.add(row.get("loss").asText() + "/" + row.get("mode").asText() + "/" + row.get("pass").asText());
         }
         assertEquals(Set.of("dice/binary/forward", "dice/binary/forward_backward", "dice/multiclass/forward",
