@@ -141,7 +141,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** Warm-up budget of each demo timing, seconds (the demo stays short). */
-    static final double WARMUP_SECONDS = 2;
+    static final double WARMUP_SECONDS = 1;
 
     private static double medianMs(Runnable work) {
         Warmup.untilStable(work, 1, WARMUP_SECONDS); // until the timings are stable: JIT-compiled kernels
