@@ -12,7 +12,7 @@ mkdir -p "$build"
 # __shared__ arrays become static; the one dynamic shared array becomes the launch's buffer
 sed 's/extern __shared__ unsigned int class_counts\[\];/unsigned int* class_counts = (unsigned int*) emu_dynamic_shared;/' \
   kernels-cu/segloss.cu > "$build/segloss_emu.inc"
-g++ -O2 -std=c++17 -shared -fPIC -pthread -Wno-unknown-pragmas -I ci/emulated-gpu -I "$build" \
+g++ -O2 -std=c++17 -shared -fPIC -pthread -Wno-unknown-pragmas -I ci/emulated-gpu -I "$build" -I kernels-cl \
   -o "$build/libcuda.so.1" ci/emulated-gpu/fake_driver.cpp
 echo "emulated-gpu-check: built $build/libcuda.so.1"
 # Under nhwc the last dimension is the channel count: the agreement cases whose name ends the shape with

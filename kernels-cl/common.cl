@@ -17,56 +17,17 @@
 #error "ITEMS must be defined"
 #endif
 
-#if TARGET_TYPE == 0
+#if TARGET_TYPE == TARGET_FLOAT32
 typedef float target_t;
-#elif TARGET_TYPE == 1
+#elif TARGET_TYPE == TARGET_UINT8
 typedef uchar target_t;
-#elif TARGET_TYPE == 3
+#elif TARGET_TYPE == TARGET_INT64
 typedef long target_t;
 #else
 typedef int target_t;
 #endif
 
-#define EPS SEGLOSS_PROB_CLAMP_EPS
-
-/* clamp(p) = min(max(p, eps), 1 - eps), the probability clamp of the contract. */
-inline float clamp_prob(float p) {
-    return fmin(fmax(p, EPS), 1.0f - EPS);
-}
-
-/*
- * log1p(u) for u >= 0 without the slow library log1p (about 10x exp on PoCL):
- * log1p(u) = log(w) * u / (w - 1) with w = 1 + u rounded (exact to a few ulp; u when w rounds to 1).
- */
-inline float log1p_fast(float u) {
-    float w = 1.0f + u;
-    float d = w - 1.0f;
-    return d == 0.0f ? u : log(w) * (u / d);
-}
-
-/* x^gamma with the cheap cases exact (GAMMA_KIND 0: 1, 1: x, 2: x*x). */
-inline float pow_gamma(float x, float gamma) {
-#if GAMMA_KIND == 0
-    return 1.0f;
-#elif GAMMA_KIND == 1
-    return x;
-#elif GAMMA_KIND == 2
-    return x * x;
-#else
-    return pow(x, gamma);
-#endif
-}
-
-/* x^(gamma - 1), used only where gamma != 0 (GAMMA_KIND 1: 1, 2: x). */
-inline float pow_gamma_m1(float x, float gamma) {
-#if GAMMA_KIND == 1
-    return 1.0f;
-#elif GAMMA_KIND == 2
-    return x;
-#else
-    return pow(x, gamma - 1.0f);
-#endif
-}
+/* The pixel terms and the chains are in segloss_terms.h (prepended before this file, after segloss_gen.h). */
 
 /* A pred value is refused when it is NaN/inf, or outside [0, 1] when not from logits. */
 inline int bad_pred(float x) {
@@ -79,10 +40,10 @@ inline int bad_pred(float x) {
 
 /* Binary target as a float; refused (ok = 0) when NaN/inf or outside [0, 1]. */
 inline float binary_target(target_t v, int *ok) {
-#if TARGET_TYPE == 0
+#if TARGET_TYPE == TARGET_FLOAT32
     *ok = v >= 0.0f && v <= 1.0f;
     return v;
-#elif TARGET_TYPE == 1
+#elif TARGET_TYPE == TARGET_UINT8
     *ok = v <= 1;
     return (float) v;
 #else
@@ -91,27 +52,26 @@ inline float binary_target(target_t v, int *ok) {
 #endif
 }
 
+/* Binary / multilabel: whether a target value is the ignore value (IGNORE_VALUE, defined only with ignore_index). */
+inline int binary_ignored(target_t v) {
+#if !MULTICLASS && HAS_IGNORE
+#if TARGET_TYPE == TARGET_FLOAT32
+    return v == (float) IGNORE_VALUE;
+#else
+    return (long) v == (long) IGNORE_VALUE;
+#endif
+#else
+    return 0;
+#endif
+}
+
 /* Multiclass class index; a float target counts only when integral and |v| < 1e9 (else LONG_MIN: refused). */
 inline long class_index(target_t v) {
-#if TARGET_TYPE == 0
+#if TARGET_TYPE == TARGET_FLOAT32
     return (v == rint(v) && fabs(v) < 1e9f) ? (long) v : LONG_MIN;
 #else
     return (long) v;
 #endif
-}
-
-/*
- * Sigmoid pair from one exp: with e = exp(-|x|), p = sigmoid(x) and q = sigmoid(-x) = 1 - p are
- * 1 / (1 + e) and e / (1 + e) (which is which by the sign of x); neither loses precision.
- * Returns e for the softplus forms: softplus(+-x) = max(+-x, 0) + log1p(e).
- */
-inline float sigmoid_pair(float x, float *p, float *q) {
-    float e = exp(-fabs(x));
-    float r = 1.0f / (1.0f + e);
-    float er = e * r;
-    *p = x >= 0.0f ? r : er;
-    *q = x >= 0.0f ? er : r;
-    return e;
 }
 
 /*
@@ -140,6 +100,8 @@ inline void name(__local vec_t *f, __local uint2 *u, uint lid, uint active, uint
 
 /* Float sums (float4, uint2). */
 DEFINE_REDUCE(reduce_f4u2, float4)
+/* Float sums (float8: the float stats of a row, uint2). */
+DEFINE_REDUCE(reduce_f8u2, float8)
 /* Integer counts (uint4, uint2). */
 DEFINE_REDUCE(reduce_u4u2, uint4)
 
@@ -160,8 +122,9 @@ inline ulong segment_base(uint seg, ulong sample_stride, ulong chan_stride, uint
 
 /*
  * Loop over the elements of this work-item in its segment (needs lid, g, base and BINARY_GEOMETRY_ARGS in
- * scope). Opens a block in which idx (the element's index), x (its pred value), t (its target as a float)
- * and ok (whether the target is valid) are defined; close it with BINARY_ELEMENTS_END.
+ * scope). Opens a block in which idx (the element's index), x (its pred value), t (its target as a float),
+ * ok (whether the target is valid) and ign (whether it is the ignore value) are defined; close it with
+ * BINARY_ELEMENTS_END.
  */
 #define BINARY_ELEMENTS_BEGIN \
     ulong e0_ = (ulong) g * active * ITEMS + lid; \
@@ -171,8 +134,29 @@ inline ulong segment_base(uint seg, ulong sample_stride, ulong chan_stride, uint
             ulong idx = base + e_ * elem_stride; \
             float x = pred[idx]; \
             int ok; \
-            float t = binary_target(target[idx], &ok);
+            target_t tv_ = target[idx]; \
+            float t = binary_target(tv_, &ok); \
+            int ign = binary_ignored(tv_);
 #define BINARY_ELEMENTS_END } }
+
+/*
+ * The binary pixel term and its derivative, chosen by the defines (the constant branches of sl_binary_term fold
+ * away: no test per element): BINARY_TERM(tt) and BINARY_TERM_D(tt) with x, p, q, l, pc, qc, aw, nw, gamma and pw
+ * in scope (the ones the term does not read may hold anything); tt = TERM_TARGET(t), the target of the pixel term (label smoothing: t (1 - e) + e / 2; region terms
+ * keep t). P_SLOPE(p) = dP/dp of the region sum P: 1, or 2p with SQUARES (P = sum p^2).
+ */
+#define BINARY_TERM(tt) sl_binary_term(PIXEL_TERM, FROM_LOGITS, POS_WEIGHT, x, tt, p, q, l, pc, qc, pw, aw, nw, gamma)
+#define BINARY_TERM_D(tt) sl_binary_term_d(PIXEL_TERM, FROM_LOGITS, POS_WEIGHT, x, tt, p, q, l, pc, qc, pw, aw, nw, gamma)
+#if LABEL_SMOOTHING
+#define TERM_TARGET(t) sl_smooth_target(t, ls_keep, ls_add)
+#else
+#define TERM_TARGET(t) (t)
+#endif
+#if SQUARES
+#define P_SLOPE(p) (2.0f * (p))
+#else
+#define P_SLOPE(p) 1.0f
+#endif
 
 /* Element (n, c, s) of pred in a multiclass launch (segment = sample n, S pixels). */
 #if LAYOUT_NHWC
@@ -236,6 +220,39 @@ inline int pixel_counts(long y, int bad, int ignore_index, uint *bad_t) {
         return 0;
     }
     return !bad;
+}
+
+/*
+ * The per-class targets tv of pixel s of sample n. SOFT_TARGETS: the C stored values (pred's layout); refused
+ * (counted in *bad_t, returns 0) when one is below 0 or not finite or their sum is off 1 by more than
+ * SOFT_TARGET_SUM_TOLERANCE. Else one-hot(y), with pixel_counts' rules. Returns whether the pixel counts
+ * (before the pred values are checked).
+ */
+inline int pixel_targets(__global const target_t *target, uint n, ulong s, ulong S, long y, int ignore_index,
+                         float *tv, uint *bad_t) {
+#if SOFT_TARGETS
+    float sum = 0.0f;
+    int ok = 1;
+    for (int c = 0; c < NUM_CLASSES; c++) {
+        float t = (float) target[MC_INDEX(n, c, s, S)];
+        tv[c] = t;
+        ok = ok && t >= 0.0f && isfinite(t);
+        sum += t;
+    }
+    if (!ok || !(fabs(sum - 1.0f) <= SOFT_TARGET_SUM_TOLERANCE)) {
+        (*bad_t)++;
+        return 0;
+    }
+    return 1;
+#else
+    if (!pixel_counts(y, 0, ignore_index, bad_t)) {
+        return 0;
+    }
+    for (int c = 0; c < NUM_CLASSES; c++) {
+        tv[c] = (c == y) ? 1.0f : 0.0f;
+    }
+    return 1;
+#endif
 }
 
 /* a = argmax_c v_c (ties: the lowest index); *m = v_a. */

@@ -25,6 +25,8 @@ void confusion(__global const float *pred, __global const target_t *target, __gl
         BINARY_ELEMENTS_BEGIN
                 if (bad_pred(x)) {
                     bad_p++;
+                } else if (ign) {
+                    /* the ignore value counts nowhere */
                 } else if (!ok) {
                     bad_t++;
                 } else {

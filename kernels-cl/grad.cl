@@ -4,18 +4,17 @@
 
 /*
  * Binary / multilabel, element of row (n, c): ps = pixel_scale[c], A = region_a[row], B = region_b[row],
- * p = sigmoid(x), q = sigmoid(-x) from logits, pc = clamp(p), qc = clamp(1 - p) from probabilities.
- *   from logits:  dL/dx = ps dterm/dx + (t A + B) p q
- *     dbce/dx   = p - t = (1 - t) p - t q
- *     dfocal/dx = -aw t (g p q^g softplus(-x) + q^(g+1)) + nw (1 - t) (g p^g q softplus(x) + p^(g+1))
- *   from probabilities:  dL/dp = ps dterm/dp + t A + B
- *     dbce/dp   = -t / pc + (1 - t) / qc
- *     dfocal/dp = -aw t (-g qc^(g-1) log pc + qc^g / pc) - nw (1 - t) (g pc^(g-1) log qc - pc^g / qc)
+ * p = sigmoid(x), q = sigmoid(-x) from logits, pc = clamp(p), qc = clamp(1 - p) from probabilities,
+ * tt = TERM_TARGET(t) (label smoothing), pw = pos_weight[c]:
+ *   from logits:         dL/dx = ps BINARY_TERM_D(tt) + sl_sigmoid_chain(t A + B P_SLOPE(p), p, q)
+ *   from probabilities:  dL/dp = ps BINARY_TERM_D(tt) + t A + B P_SLOPE(p)
+ * (the derivatives of the terms are in segloss_terms.h); elements whose target is the ignore value get 0.
  */
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void grad(__global const float *pred, __global const target_t *target, __global float *out,
           __global const float *pixel_scale, __global const float *region_a, __global const float *region_b,
-          BINARY_GEOMETRY_ARGS, float aw, float nw, float gamma) {
+          BINARY_GEOMETRY_ARGS, float aw, float nw, float gamma, float ls_keep, float ls_add,
+          __global const float *pos_weight) {
     uint lid = get_local_id(0);
     if (lid >= active) {
         return;
@@ -25,6 +24,7 @@ void grad(__global const float *pred, __global const target_t *target, __global 
     ulong base = segment_base(seg, sample_stride, chan_stride, segs_per_sample);
     uint row = seg * cycle + lid % cycle;
     float ps = pixel_scale[row % num_classes];
+    float pw = pos_weight[row % num_classes];
 #if REGION
     float ra = region_a[row];
     float rb = region_b[row];
@@ -33,42 +33,109 @@ void grad(__global const float *pred, __global const target_t *target, __global 
             float d = 0.0f;
 #if FROM_LOGITS
             float p, q;
-            float ex = sigmoid_pair(x, &p, &q);
-#if PIXEL_TERM == 1
-            d += ps * ((1.0f - t) * p - t * q);
-#elif PIXEL_TERM == 2
-            float l = log1p_fast(ex);
-            float qg = pow_gamma(q, gamma);
-            float pg = pow_gamma(p, gamma);
-            d += ps * (-aw * t * (gamma * p * qg * (fmax(-x, 0.0f) + l) + qg * q)
-                       + nw * (1.0f - t) * (gamma * pg * q * (fmax(x, 0.0f) + l) + pg * p));
+            float ex = sl_sigmoid_pair(x, &p, &q);
+            float l = PIXEL_TERM == TERM_BCE ? 0.0f : sl_log1p(ex); /* not read by the bce derivatives */
+            float pc = p, qc = q;
+#if PIXEL_TERM != TERM_NONE
+            d += ps * BINARY_TERM_D(TERM_TARGET(t));
 #endif
 #if REGION
-            d += (t * ra + rb) * p * q;
+            d += sl_sigmoid_chain(t * ra + rb * P_SLOPE(p), p, q);
 #endif
 #else
-#if PIXEL_TERM != 0
-            float pc = clamp_prob(x);
-            float qc = clamp_prob(1.0f - x);
-#endif
-#if PIXEL_TERM == 1
-            d += ps * (-t / pc + (1.0f - t) / qc);
-#elif PIXEL_TERM == 2
-#if GAMMA_KIND == 0
-            float pos = 1.0f / pc;
-            float neg = -1.0f / qc;
-#else
-            float pos = -gamma * pow_gamma_m1(qc, gamma) * log(pc) + pow_gamma(qc, gamma) / pc;
-            float neg = gamma * pow_gamma_m1(pc, gamma) * log(qc) - pow_gamma(pc, gamma) / qc;
-#endif
-            d += ps * (-aw * t * pos - nw * (1.0f - t) * neg);
+            float p = x, q = 1.0f - x, l = 0.0f;
+            float pc = sl_clamp(x);
+            float qc = sl_clamp(1.0f - x);
+#if PIXEL_TERM != TERM_NONE
+            d += ps * BINARY_TERM_D(TERM_TARGET(t));
 #endif
 #if REGION
-            d += t * ra + rb;
+            d += t * ra + rb * P_SLOPE(p);
 #endif
 #endif
-            out[idx] = d;
+            out[idx] = ign ? 0.0f : d;
     BINARY_ELEMENTS_END
+}
+
+#elif SOFT_TARGETS || LABEL_SMOOTHING
+
+/*
+ * Multiclass with per-class targets t_c (see stats.cl), s_c = pixel_scale[c], t'_c = TERM_TARGET(t_c),
+ * r_c = t_c A[n, c] + B[n, c] P_SLOPE(p_c) (REGION):
+ *   from logits:         h_c = s_c t'_c F_c with F = -1 (ce) or sl_focal_mc_slope (focal);
+ *                        dL/dx_c = h_c - p_c sum_k h_k + sl_softmax_chain(p_c, r_c - r_a, sum_k p_k (r_a - r_k))
+ *   from probabilities:  dL/dp_c = s_c t'_c dterm/dp_c + r_c  (sl_focal_mc_prob_dp; ce: gamma 0)
+ *   pixels that do not count (ignored, refused targets) get 0.
+ */
+__kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
+void grad(__global const float *pred, __global const target_t *target, __global float *out,
+          __global const float *pixel_scale, __global const float *region_a, __global const float *region_b,
+          ulong S, float gamma, int ignore_index, float ls_keep, float ls_add) {
+    uint lid = get_local_id(0);
+    uint g = get_group_id(0);
+    uint n = get_group_id(1);
+    uint unused_bad = 0;
+    MC_PIXELS_BEGIN
+        float v[NUM_CLASSES], xv[NUM_CLASSES], tv[NUM_CLASSES];
+        if (!pixel_targets(target, n, s, S, y, ignore_index, tv, &unused_bad)) {
+            for (int c = 0; c < NUM_CLASSES; c++) {
+                out[MC_INDEX(n, c, s, S)] = 0.0f;
+            }
+            continue;
+        }
+        load_pixel(pred, n, s, S, y, v);
+#if FROM_LOGITS
+        float m, ey;
+        int am;
+        for (int c = 0; c < NUM_CLASSES; c++) {
+            xv[c] = v[c];
+        }
+        float others = softmax_shift(v, 0, &m, &am, &ey);
+        float inv = 1.0f / (1.0f + others);
+        float l1 = sl_log1p(others);
+        float sum_h = 0.0f;
+        float r_am = 0.0f;
+        for (int c = 0; c < NUM_CLASSES; c++) {
+            float pc = v[c] * inv;
+            float log_pc = (xv[c] - m) - l1;
+            float qc = (c == am) ? others * inv : 1.0f - pc;
+            float f = sl_mc_slope(PIXEL_TERM, pc, qc, log_pc, gamma);
+            xv[c] = pixel_scale[c] * TERM_TARGET(tv[c]) * f; /* h_c */
+            sum_h += xv[c];
+#if REGION
+            float rc = tv[c] * region_a[n * NUM_CLASSES + c] + region_b[n * NUM_CLASSES + c] * P_SLOPE(pc);
+            r_am = (c == am) ? rc : r_am;
+#endif
+            v[c] = pc;
+        }
+#if REGION
+        float dev = 0.0f;
+        for (int c = 0; c < NUM_CLASSES; c++) {
+            dev += v[c] * (r_am - (tv[c] * region_a[n * NUM_CLASSES + c] + region_b[n * NUM_CLASSES + c] * P_SLOPE(v[c])));
+        }
+#endif
+        for (int c = 0; c < NUM_CLASSES; c++) {
+            float d = xv[c] - v[c] * sum_h;
+#if REGION
+            float rc = tv[c] * region_a[n * NUM_CLASSES + c] + region_b[n * NUM_CLASSES + c] * P_SLOPE(v[c]);
+            d += sl_softmax_chain(v[c], rc - r_am, dev);
+#endif
+            out[MC_INDEX(n, c, s, S)] = d;
+        }
+#else
+        for (int c = 0; c < NUM_CLASSES; c++) {
+            float pc = sl_clamp(v[c]);
+            float qc = sl_clamp(1.0f - v[c]);
+            float dterm = sl_mc_prob_dp(PIXEL_TERM, pc, qc, gamma);
+            float tt = TERM_TARGET(tv[c]);
+            float d = tt == 0.0f ? 0.0f : pixel_scale[c] * tt * dterm;
+#if REGION
+            d += tv[c] * region_a[n * NUM_CLASSES + c] + region_b[n * NUM_CLASSES + c] * P_SLOPE(v[c]);
+#endif
+            out[MC_INDEX(n, c, s, S)] = d;
+        }
+#endif
+    MC_PIXELS_END
 }
 
 #else
@@ -87,7 +154,7 @@ void grad(__global const float *pred, __global const target_t *target, __global 
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void grad(__global const float *pred, __global const target_t *target, __global float *out,
           __global const float *pixel_scale, __global const float *region_a, __global const float *region_b,
-          ulong S, float gamma, int ignore_index) {
+          ulong S, float gamma, int ignore_index, float ls_keep, float ls_add) {
     uint lid = get_local_id(0);
     uint g = get_group_id(0);
     uint n = get_group_id(1);
@@ -122,60 +189,43 @@ void grad(__global const float *pred, __global const target_t *target, __global 
         for (int c = 0; c < NUM_CLASSES; c++) {
             v[c] *= inv;
         }
-#if PIXEL_TERM == 2
-        float log_py = (xy - m) - log1p_fast(others);
-#if GAMMA_KIND == 0
-        float slope = -ps;
-#else
-        float first = qy <= 0.0f ? 0.0f : gamma * pow_gamma_m1(qy, gamma) * py * log_py;
-        float slope = ps * (first - pow_gamma(qy, gamma));
-#endif
+#if PIXEL_TERM != TERM_NONE
+        float log_py = (xy - m) - sl_log1p(others);
+        float slope = ps * sl_mc_slope(PIXEL_TERM, py, qy, log_py, gamma); /* CE: -ps, log_py unused */
 #endif
 #if REGION
         /* r_c - sum_k p_k r_k = (r_c - r_a) + D with D = sum_k p_k (r_a - r_k), a = argmax: differences of
            nearby coefficients are exact in float, so nothing cancels when p_a is near 1. */
         float r_am = 0.0f;
         for (int c = 0; c < NUM_CLASSES; c++) {
-            r_am = (c == am) ? (c == y ? ra[c] : 0.0f) + rb[c] : r_am;
+            r_am = (c == am) ? (c == y ? ra[c] : 0.0f) + rb[c] * P_SLOPE(v[c]) : r_am;
         }
         float dev = 0.0f;
         for (int c = 0; c < NUM_CLASSES; c++) {
-            dev += v[c] * (r_am - ((c == y ? ra[c] : 0.0f) + rb[c]));
+            dev += v[c] * (r_am - ((c == y ? ra[c] : 0.0f) + rb[c] * P_SLOPE(v[c])));
         }
 #endif
         for (int c = 0; c < NUM_CLASSES; c++) {
             int hit = c == y;
             float pcv = v[c];
             float d = 0.0f;
-#if PIXEL_TERM == 3
-            d = ps * (hit ? -qy : pcv);
-#elif PIXEL_TERM == 2
+#if PIXEL_TERM != TERM_NONE
             d = slope * (hit ? qy : -pcv);
 #endif
 #if REGION
-            float rc = (hit ? ra[c] : 0.0f) + rb[c];
-            d += pcv * ((rc - r_am) + dev);
+            float rc = (hit ? ra[c] : 0.0f) + rb[c] * P_SLOPE(pcv);
+            d += sl_softmax_chain(pcv, rc - r_am, dev);
 #endif
             out[MC_INDEX(n, c, s, S)] = d;
         }
 #else
-        float pc = clamp_prob(xy);
-        float qc = clamp_prob(1.0f - xy);
-#if PIXEL_TERM == 3
-        float slope = -ps / pc;
-#elif PIXEL_TERM == 2
-#if GAMMA_KIND == 0
-        float slope = ps * (-1.0f / pc);
-#else
-        float slope = ps * (gamma * pow_gamma_m1(qc, gamma) * log(pc) - pow_gamma(qc, gamma) / pc);
-#endif
-#else
-        float slope = 0.0f;
-#endif
+        float pc = sl_clamp(xy);
+        float qc = sl_clamp(1.0f - xy);
+        float slope = ps * sl_mc_prob_dp(PIXEL_TERM, pc, qc, gamma);
         for (int c = 0; c < NUM_CLASSES; c++) {
             float d = (c == y) ? slope : 0.0f;
 #if REGION
-            d += ((c == y) ? ra[c] : 0.0f) + rb[c];
+            d += ((c == y) ? ra[c] : 0.0f) + rb[c] * P_SLOPE(v[c]);
 #endif
             out[MC_INDEX(n, c, s, S)] = d;
         }

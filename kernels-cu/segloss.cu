@@ -1,12 +1,16 @@
 // segloss CUDA kernels: the stats, grad, confusion and stream_read passes of the design, plus
 // `combine`, which adds the per-block partial sums of a pass in a fixed order in double.
 //
-// Compiled ahead of time to PTX (ci/build-ptx.sh: nvcc -ptx -arch=compute_75, no --use_fast_math)
-// and shipped in the jar, so the specialisation that the OpenCL kernels get from the -D defines of
-// Problem.defines() (MULTICLASS, FROM_LOGITS, LAYOUT_NHWC, TARGET_TYPE, PIXEL_TERM, REGION,
-// HAS_IGNORE, SEGLOSS_PROB_CLAMP_EPS) arrives here as kernel parameters of the same names and
-// meaning. They are uniform over the launch, so each branch on them is taken the same way by every
+// Compiled ahead of time to PTX (ci/build-ptx.sh: nvcc -ptx -arch=compute_75 -I kernels-cl, no
+// --use_fast_math) and shipped in the jar, so the specialisation that the OpenCL kernels get from the -D
+// defines of Problem.defines() (MULTICLASS, FROM_LOGITS, LAYOUT_NHWC, TARGET_TYPE, PIXEL_TERM, REGION,
+// HAS_IGNORE, SQUARES, POS_WEIGHT, LABEL_SMOOTHING) arrives here as kernel parameters of the same names
+// and meaning. They are uniform over the launch, so each branch on them is taken the same way by every
 // thread and the passes stay memory-bound.
+//
+// The pixel terms, their derivatives and the sigmoid / softmax chains are NOT written here: they are the
+// sl_* functions of kernels-cl/segloss_terms.h, shared with the OpenCL kernels. The stat slots, term and
+// target codes and the probability clamp come from kernels-cl/segloss_gen.h, generated from Java.
 //
 // Semantics follow backend/cpu/ScalarKernels.java and CpuMath.java (computed here in float):
 //   p = sigmoid(x) (binary, from logits), softmax_C(x) (multiclass, from logits) or x;
@@ -22,6 +26,8 @@
 // All element indices are 64-bit.
 
 #include <stdint.h>
+#include "segloss_gen.h"
+#include "segloss_terms.h"
 
 #define THREADS 256
 #define WARPS (THREADS / 32)
@@ -33,118 +39,11 @@
 // FLUSH is a multiple of both. stream_read holds only one float per element, so it takes more.
 #define LOADS 4
 #define LOADS_STREAM 8
-#define STATS 6
-#define STAT_I 0
-#define STAT_P 1
-#define STAT_T 2
-#define STAT_TERM 3
-#define STAT_BAD_PRED 4
-#define STAT_BAD_TARGET 5
-
-#define TARGET_FLOAT 0
-#define TARGET_UINT8 1
-#define TARGET_INT32 2
-#define TARGET_INT64 3
-
-#define TERM_NONE 0
-#define TERM_BCE 1
-#define TERM_FOCAL 2
-#define TERM_CE 3
 
 // Pixel codes of the multiclass passes (a valid pixel's code is its class y >= 0).
 #define CODE_SKIP (-1)       // ignored, or a pred value of the pixel is refused
 #define CODE_BAD_TARGET (-2) // class index outside [0, C), not the ignore index
 #define CODE_OUTSIDE (-3)    // past the end of the sample
-
-// ---- per-element math (float versions of CpuMath) -------------------------------------------
-
-// sigmoid(x) = 1 / (1 + e^-x), computed on the side where exp does not overflow.
-__device__ __forceinline__ float sigmoid_of(float x) {
-    if (x >= 0.0f) {
-        return 1.0f / (1.0f + expf(-x));
-    }
-    float e = expf(x);
-    return e / (1.0f + e);
-}
-
-// softplus(z) = log(1 + e^z) = max(z, 0) + log1p(exp(-|z|)).
-__device__ __forceinline__ float softplus_of(float z) {
-    return fmaxf(z, 0.0f) + log1pf(expf(-fabsf(z)));
-}
-
-// clamp(p) = min(max(p, eps), 1 - eps).
-__device__ __forceinline__ float clamp_prob(float p, float eps) {
-    return fminf(fmaxf(p, eps), 1.0f - eps);
-}
-
-// x^g with g = 0, 1, 2 exact.
-__device__ __forceinline__ float pow_g(float x, float g) {
-    if (g == 2.0f) return x * x;
-    if (g == 1.0f) return x;
-    if (g == 0.0f) return 1.0f;
-    return powf(x, g);
-}
-
-// bce from logits: max(x, 0) - x t + log1p(exp(-|x|)).
-__device__ __forceinline__ float bce_logits(float x, float t) {
-    return fmaxf(x, 0.0f) - x * t + log1pf(expf(-fabsf(x)));
-}
-
-// bce from probabilities: -(t log pc + (1 - t) log qc), pc = clamp(p), qc = clamp(1 - p).
-// qc is clamped itself rather than computed as 1 - pc: in float, 1 - clamp(p) near p = 1 is
-// 1 - 0.99999988f = 1.19e-7, not eps = 1e-7 (the double reference's 1 - pc), and log would be off by 0.17.
-__device__ __forceinline__ float bce_prob(float p, float t, float eps) {
-    float pc = clamp_prob(p, eps);
-    float qc = clamp_prob(1.0f - p, eps);
-    return -(t * logf(pc) + (1.0f - t) * logf(qc));
-}
-
-// d bce / dp = -t / pc + (1 - t) / qc.
-__device__ __forceinline__ float bce_prob_grad(float p, float t, float eps) {
-    float pc = clamp_prob(p, eps);
-    float qc = clamp_prob(1.0f - p, eps);
-    return -t / pc + (1.0f - t) / qc;
-}
-
-// focal from logits: aw t q^g softplus(-x) + nw (1 - t) p^g softplus(x), p = sigmoid(x), q = sigmoid(-x).
-__device__ __forceinline__ float focal_logits(float x, float t, float aw, float nw, float g) {
-    float p = sigmoid_of(x);
-    float q = sigmoid_of(-x);
-    return aw * t * pow_g(q, g) * softplus_of(-x) + nw * (1.0f - t) * pow_g(p, g) * softplus_of(x);
-}
-
-// d focal / dx = -aw t (g p q^g softplus(-x) + q^(g+1)) + nw (1 - t) (g p^g q softplus(x) + p^(g+1)).
-__device__ __forceinline__ float focal_logits_grad(float x, float t, float aw, float nw, float g) {
-    float p = sigmoid_of(x);
-    float q = sigmoid_of(-x);
-    float qg = pow_g(q, g);
-    float pg = pow_g(p, g);
-    return -aw * t * (g * p * qg * softplus_of(-x) + qg * q) + nw * (1.0f - t) * (g * pg * q * softplus_of(x) + pg * p);
-}
-
-// focal from probabilities, pc = clamp(p), qc = clamp(1 - p) (see bce_prob):
-//   -aw t qc^g log pc - nw (1-t) pc^g log qc.
-__device__ __forceinline__ float focal_prob(float p, float t, float aw, float nw, float g, float eps) {
-    float pc = clamp_prob(p, eps);
-    float qc = clamp_prob(1.0f - p, eps);
-    return -aw * t * pow_g(qc, g) * logf(pc) - nw * (1.0f - t) * pow_g(pc, g) * logf(qc);
-}
-
-// d focal / dp at pc, qc: -aw t (-g qc^(g-1) log pc + qc^g / pc) - nw (1-t) (g pc^(g-1) log qc - pc^g / qc).
-__device__ __forceinline__ float focal_prob_grad(float p, float t, float aw, float nw, float g, float eps) {
-    float pc = clamp_prob(p, eps);
-    float qc = clamp_prob(1.0f - p, eps);
-    float pos = (g == 0.0f ? 0.0f : -g * powf(qc, g - 1.0f) * logf(pc)) + pow_g(qc, g) / pc;
-    float neg = (g == 0.0f ? 0.0f : g * powf(pc, g - 1.0f) * logf(qc)) - pow_g(pc, g) / qc;
-    return -aw * t * pos - nw * (1.0f - t) * neg;
-}
-
-// Multiclass focal slope F = g (1-p)^(g-1) p log p - (1-p)^g, so that d term / dx_c = F (t_c - p_c).
-__device__ __forceinline__ float focal_multiclass_slope(float log_py, float py, float g) {
-    float q = 1.0f - py;
-    float first = (g == 0.0f || q <= 0.0f) ? 0.0f : g * powf(q, g - 1.0f) * py * log_py;
-    return first - pow_g(q, g);
-}
 
 __device__ __forceinline__ bool bad_pred(float x, int from_logits) {
     return !isfinite(x) || (!from_logits && (x < 0.0f || x > 1.0f));
@@ -254,23 +153,24 @@ __device__ __forceinline__ void load_binary_group(const float* __restrict__ pred
 
 // ---- stats ---------------------------------------------------------------------------------
 
-// Binary/multilabel, per row (n, c), over the valid elements:
-//   I = sum p t, P = sum p, T = sum t, TERM = sum term(x, t),
-//   term = bce:   -(t log p + (1-t) log(1-p))   (logits: max(x,0) - x t + log1p(exp(-|x|)))
-//          focal: -aw t (1-p)^g log p - nw (1-t) p^g log(1-p)  (logits: log p = -softplus(-x)).
+// Binary/multilabel, per row (n, c), over the valid elements (not refused, target not the ignore value):
+//   I = sum p t, P = sum p, T = sum t, P2 = sum p^2, T2 = sum t^2, COUNT = valid elements,
+//   TERM = sum binary_term(x, tt) (bce, bce with pos_weight, focal; tt the label-smoothed target).
 // Block b covers elements [chunk * THREADS * items, +THREADS * items) of row b / blocks_per_unit.
 __device__ void stats_binary(const float* __restrict__ pred, const void* __restrict__ target,
                              double* __restrict__ partial, long long C, long long S, int from_logits,
-                             int layout_nhwc, int target_type, int pixel_term, float pos_weight, float neg_weight,
-                             float gamma, float eps, int blocks_per_unit, int items) {
+                             int layout_nhwc, int target_type, int pixel_term, int has_ignore, int ignore_index,
+                             float aw, float nw, float gamma, int has_pw, const float* __restrict__ pos_weight,
+                             float ls_keep, float ls_add, int blocks_per_unit, int items) {
     __shared__ double slots[STATS][32];
     long long row = blockIdx.x / blocks_per_unit;
     long long n = row / C;
     long long c = row % C;
     long long begin = block_begin(blocks_per_unit, items);
-    double acc[STATS] = {0, 0, 0, 0, 0, 0};
+    float pw = has_pw ? pos_weight[c] : 1.0f;
+    double acc[STATS] = {0};
     for (int k0 = 0; k0 < items; k0 += FLUSH) {
-        float f[STATS] = {0, 0, 0, 0, 0, 0};
+        float f[STATS] = {0};
         for (int k1 = k0; k1 < k0 + FLUSH && k1 < items; k1 += LOADS) {
             // the loads of LOADS elements first, then their use in the same element order as one at a time
             float xs[LOADS];
@@ -284,16 +184,21 @@ __device__ void stats_binary(const float* __restrict__ pred, const void* __restr
                 float x = xs[u];
                 float t = ts[u];
                 if (bad_pred(x, from_logits)) { f[STAT_BAD_PRED] += 1.0f; continue; }
+                if (has_ignore && t == (float) ignore_index) continue;
                 if (bad_target(t)) { f[STAT_BAD_TARGET] += 1.0f; continue; }
-                float p = from_logits ? sigmoid_of(x) : x;
+                float p = x;
+                float q = 1.0f - x;
+                float l = 0.0f;
+                if (from_logits) l = sl_log1p(sl_sigmoid_pair(x, &p, &q));
                 f[STAT_I] += p * t;
                 f[STAT_P] += p;
                 f[STAT_T] += t;
-                if (pixel_term == TERM_BCE) {
-                    f[STAT_TERM] += from_logits ? bce_logits(x, t) : bce_prob(x, t, eps);
-                } else if (pixel_term == TERM_FOCAL) {
-                    f[STAT_TERM] += from_logits ? focal_logits(x, t, pos_weight, neg_weight, gamma)
-                                                : focal_prob(x, t, pos_weight, neg_weight, gamma, eps);
+                f[STAT_P2] += p * p;
+                f[STAT_T2] += t * t;
+                f[STAT_COUNT] += 1.0f;
+                if (pixel_term != TERM_NONE) {
+                    f[STAT_TERM] += sl_binary_term(pixel_term, from_logits, has_pw, x, sl_smooth_target(t, ls_keep, ls_add),
+                                                p, q, l, sl_clamp(x), sl_clamp(1.0f - x), pw, aw, nw, gamma);
                 }
             }
         }
@@ -307,6 +212,20 @@ __device__ void stats_binary(const float* __restrict__ pred, const void* __restr
     }
 }
 
+// Soft multiclass targets of pixel s of sample n (pred's layout): every value >= 0 and finite, sum within
+// SOFT_TARGET_SUM_TOLERANCE of 1.
+__device__ __forceinline__ bool soft_pixel_ok(const void* target, int layout_nhwc, long long n, long long s,
+                                              long long C, long long S) {
+    float sum = 0.0f;
+    bool ok = true;
+    for (long long k = 0; k < C; ++k) {
+        float t = ((const float*) target)[pred_index(layout_nhwc, n, k, s, C, S)];
+        ok = ok && t >= 0.0f && isfinite(t);
+        sum += t;
+    }
+    return ok && fabsf(sum - 1.0f) <= SOFT_TARGET_SUM_TOLERANCE;
+}
+
 // Multiclass, per valid pixel (not ignored, y in [0, C), every pred value accepted):
 //   P[c] += p_c, I[y] += p_y, T[y] += 1, TERM[y] += -log p_y (ce) or -(1 - p_y)^g log p_y (focal),
 //   with log p_y = x_y - logsumexp(x) from logits, log(clamp(p_y)) from probabilities.
@@ -317,10 +236,14 @@ __device__ void stats_binary(const float* __restrict__ pred, const void* __restr
 // lanes share a class, lane L takes class c = m (32 / G) + L / G and pixels j = L % G, + G, ...
 // Classes beyond 32 / G take more rounds m. At the end, per class, the lanes are added in
 // (warp, lane) order.
+// General (soft targets, or label smoothing of a class map: general = 1): the pixel term of every class c,
+// t'_c term(p_c) with t'_c = t_c ls_keep + ls_add, goes to row (n, c); I, T, T2 take t_c (soft: the stored value,
+// pred's layout; a pixel whose values are below 0 or sum off 1 by more than SOFT_TARGET_SUM_TOLERANCE is refused).
 __device__ void stats_multiclass(const float* __restrict__ pred, const void* __restrict__ target,
                                  double* __restrict__ partial, long long C, long long S, int from_logits,
                                  int layout_nhwc, int target_type, int pixel_term, int has_ignore,
-                                 int ignore_index, float gamma, float eps, int blocks_per_unit, int items) {
+                                 int ignore_index, float gamma, int soft, int general, float ls_keep, float ls_add,
+                                 int blocks_per_unit, int items) {
     __shared__ float tile_lse[WARPS][32];
     __shared__ float tile_term[WARPS][32];
     __shared__ int tile_code[WARPS][32];
@@ -335,7 +258,7 @@ __device__ void stats_multiclass(const float* __restrict__ pred, const void* __r
     long long rounds = (C + per_round - 1) / per_round;
     for (long long m = 0; m < rounds; ++m) {
         long long c = m * per_round + lane / share;
-        double acc[STATS] = {0, 0, 0, 0, 0, 0};
+        double acc[STATS] = {0};
         for (int tile = 0; tile < items; ++tile) {
             long long tile_begin = warp_begin + (long long) tile * 32;
             // Phase A: lane j describes pixel tile_begin + j.
@@ -351,9 +274,15 @@ __device__ void stats_multiclass(const float* __restrict__ pred, const void* __r
                     any_bad |= bad_pred(x, from_logits);
                     max_x = fmaxf(max_x, x);
                 }
-                long long y = class_index(target, target_type, n * S + s);
-                code = pixel_code(y, any_bad, C, has_ignore, ignore_index);
-                if (code >= 0) {
+                if (soft) {
+                    code = soft_pixel_ok(target, layout_nhwc, n, s, C, S) ? (any_bad ? CODE_SKIP : 0) : CODE_BAD_TARGET;
+                } else {
+                    long long y = class_index(target, target_type, n * S + s);
+                    code = pixel_code(y, any_bad, C, has_ignore, ignore_index);
+                }
+                if (code >= 0 && general) {
+                    if (from_logits) lse = log_sum_exp(pred, layout_nhwc, n, s, C, S, max_x);
+                } else if (code >= 0) {
                     float x_y = pred[pred_index(layout_nhwc, n, code, s, C, S)];
                     float log_py;
                     float py;
@@ -362,16 +291,12 @@ __device__ void stats_multiclass(const float* __restrict__ pred, const void* __r
                         log_py = x_y - lse;
                         py = expf(log_py);
                     } else {
-                        py = clamp_prob(x_y, eps);
+                        py = sl_clamp(x_y);
                         log_py = logf(py);
                     }
-                    if (pixel_term == TERM_CE) {
-                        term = -log_py;
-                    } else if (pixel_term == TERM_FOCAL) {
-                        // 1 - p_y: from probabilities clamp(1 - x_y) (see bce_prob)
-                        float qy = from_logits ? 1.0f - py : clamp_prob(1.0f - x_y, eps);
-                        term = -pow_g(qy, gamma) * log_py;
-                    }
+                    // 1 - p_y: from probabilities clamp(1 - x_y) (see bce_prob)
+                    float qy = from_logits ? 1.0f - py : sl_clamp(1.0f - x_y);
+                    term = sl_mc_term(pixel_term, qy, log_py, gamma);
                 }
             }
             tile_code[warp][lane] = code;
@@ -379,7 +304,7 @@ __device__ void stats_multiclass(const float* __restrict__ pred, const void* __r
             tile_term[warp][lane] = term;
             __syncwarp();
             // Phase B: lane L adds the 32 pixels of the tile for class c.
-            float f[STATS] = {0, 0, 0, 0, 0, 0};
+            float f[STATS] = {0};
             if (c < C) {
                 for (int j = lane % share; j < 32; j += share) {
                     int code_j = tile_code[warp][j];
@@ -387,12 +312,28 @@ __device__ void stats_multiclass(const float* __restrict__ pred, const void* __r
                     float x = pred[pred_index(layout_nhwc, n, c, tile_begin + j, C, S)];
                     if (bad_pred(x, from_logits)) f[STAT_BAD_PRED] += 1.0f;
                     if (c == 0 && code_j == CODE_BAD_TARGET) f[STAT_BAD_TARGET] += 1.0f;
-                    if (code_j >= 0) {
+                    if (code_j >= 0 && general) {
+                        float lse_j = tile_lse[warp][j];
+                        float p = from_logits ? expf(x - lse_j) : x;
+                        float log_p = from_logits ? x - lse_j : logf(sl_clamp(x));
+                        float q = from_logits ? 1.0f - p : sl_clamp(1.0f - x);
+                        float t = soft ? ((const float*) target)[pred_index(layout_nhwc, n, c, tile_begin + j, C, S)]
+                                       : (code_j == c ? 1.0f : 0.0f);
+                        float tt = sl_smooth_target(t, ls_keep, ls_add);
+                        f[STAT_P] += p;
+                        f[STAT_P2] += p * p;
+                        f[STAT_I] += p * t;
+                        f[STAT_T] += t;
+                        f[STAT_T2] += t * t;
+                        f[STAT_TERM] += tt * sl_mc_term(pixel_term, q, log_p, gamma);
+                    } else if (code_j >= 0) {
                         float p = from_logits ? expf(x - tile_lse[warp][j]) : x;
                         f[STAT_P] += p;
+                        f[STAT_P2] += p * p;
                         if (code_j == c) {
                             f[STAT_I] += p;
                             f[STAT_T] += 1.0f;
+                            f[STAT_T2] += 1.0f;
                             f[STAT_TERM] += tile_term[warp][j];
                         }
                     }
@@ -425,14 +366,15 @@ __device__ void stats_multiclass(const float* __restrict__ pred, const void* __r
 extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS_PER_SM)
 stats(const float* __restrict__ pred, const void* __restrict__ target, double* __restrict__ partial,
       long long C, long long S, int multiclass, int from_logits, int layout_nhwc, int target_type,
-      int pixel_term, int has_ignore, int ignore_index, float pos_weight, float neg_weight, float gamma,
-      float prob_clamp_eps, int blocks_per_unit, int items) {
+      int pixel_term, int has_ignore, int ignore_index, float aw, float nw, float gamma, int has_pw,
+      const float* __restrict__ pos_weight, float ls_keep, float ls_add, int soft, int general, int blocks_per_unit,
+      int items) {
     if (multiclass) {
         stats_multiclass(pred, target, partial, C, S, from_logits, layout_nhwc, target_type, pixel_term, has_ignore,
-                         ignore_index, gamma, prob_clamp_eps, blocks_per_unit, items);
+                         ignore_index, gamma, soft, general, ls_keep, ls_add, blocks_per_unit, items);
     } else {
-        stats_binary(pred, target, partial, C, S, from_logits, layout_nhwc, target_type, pixel_term, pos_weight,
-                     neg_weight, gamma, prob_clamp_eps, blocks_per_unit, items);
+        stats_binary(pred, target, partial, C, S, from_logits, layout_nhwc, target_type, pixel_term, has_ignore,
+                     ignore_index, aw, nw, gamma, has_pw, pos_weight, ls_keep, ls_add, blocks_per_unit, items);
     }
 }
 
@@ -445,7 +387,7 @@ combine(const double* __restrict__ partial, double* __restrict__ out, int inner,
     long long row = blockIdx.x;
     long long outer = row / inner;
     long long in = row % inner;
-    double v[STATS] = {0, 0, 0, 0, 0, 0};
+    double v[STATS] = {0};
     for (long long b = threadIdx.x; b < blocks_per_unit; b += THREADS) {
         const double* p = partial + (((outer * blocks_per_unit + b) * inner + in) * k);
         for (int j = 0; j < k; ++j) v[j] += p[j];
@@ -459,46 +401,118 @@ combine(const double* __restrict__ partial, double* __restrict__ out, int inner,
 // ---- grad ----------------------------------------------------------------------------------
 
 // One binary/multilabel element of the grad pass (see grad): dL/dx from logits, dL/dp from probabilities.
-__device__ __forceinline__ float binary_grad(float x, float t, float ps, float a, float b, int from_logits,
-                                             int pixel_term, int region, float pos_weight, float neg_weight,
-                                             float gamma, float eps) {
+__device__ __forceinline__ float binary_grad(float x, float t, float ps, float a, float b, float pw, int from_logits,
+                                             int pixel_term, int region, int squares, int has_pw, float ls_keep,
+                                             float ls_add, float aw, float nw, float gamma) {
+    float p = x;
+    float q = 1.0f - x;
+    float l = 0.0f;
+    if (from_logits) l = sl_log1p(sl_sigmoid_pair(x, &p, &q));
     float d = 0.0f;
-    if (from_logits) {
-        float p = sigmoid_of(x);
-        if (pixel_term == TERM_BCE) {
-            d += ps * (p - t);
-        } else if (pixel_term == TERM_FOCAL) {
-            d += ps * focal_logits_grad(x, t, pos_weight, neg_weight, gamma);
-        }
-        if (region) d += (t * a + b) * p * sigmoid_of(-x);
-    } else {
-        if (pixel_term == TERM_BCE) {
-            d += ps * bce_prob_grad(x, t, eps);
-        } else if (pixel_term == TERM_FOCAL) {
-            d += ps * focal_prob_grad(x, t, pos_weight, neg_weight, gamma, eps);
-        }
-        if (region) d += t * a + b;
+    if (pixel_term != TERM_NONE) {
+        d += ps * sl_binary_term_d(pixel_term, from_logits, has_pw, x, sl_smooth_target(t, ls_keep, ls_add), p, q, l,
+                                sl_clamp(x), sl_clamp(1.0f - x), pw, aw, nw, gamma);
+    }
+    if (region) {
+        float dldp = t * a + b * (squares ? 2.0f * p : 1.0f);
+        d += from_logits ? sl_sigmoid_chain(dldp, p, q) : dldp;
     }
     return d;
 }
 
-// Binary/multilabel, per element with ps = pixel_scale[c], A = region_a[row], B = region_b[row]:
-//   from probabilities: dL/dp = ps dterm/dp + (t A + B)
-//   from logits:        dL/dx = ps dterm/dx + (t A + B) p (1 - p), dterm/dx = p - t (bce).
+// Multiclass with per-class targets (soft targets, or label smoothing of a class map), pixel s of sample n,
+// s_c = pixel_scale[c], t'_c = t_c ls_keep + ls_add, r_c = t_c A + B P'(p_c):
+//   from logits:        h_c = s_c t'_c F_c (F = -1 for ce, sl_focal_mc_slope for focal),
+//                       dL/dx_c = h_c - p_c sum_k h_k + p_c (r_c - sum_k p_k r_k);
+//   from probabilities: dL/dp_c = s_c t'_c dterm/dp_c + r_c (sl_focal_mc_prob_dp, gamma 0 for ce).
+// Pixels that do not count get 0.
+__device__ void grad_multiclass_general(const float* __restrict__ pred, const void* __restrict__ target,
+                                        const float* __restrict__ coef, float* __restrict__ out, long long N,
+                                        long long C, long long S, long long n, long long begin, int from_logits,
+                                        int layout_nhwc, int target_type, int pixel_term, int region, int has_ignore,
+                                        int ignore_index, float gamma, int squares, int soft, float ls_keep,
+                                        float ls_add, int items) {
+    const float* pixel_scale = coef;
+    const float* region_a = coef + C;
+    const float* region_b = coef + C + N * C;
+    for (int k = 0; k < items; ++k) {
+        long long s = begin + (long long) k * THREADS + threadIdx.x;
+        if (s >= S) break;
+        long long y = -1;
+        bool counts;
+        if (soft) {
+            counts = soft_pixel_ok(target, layout_nhwc, n, s, C, S);
+        } else {
+            y = class_index(target, target_type, n * S + s);
+            counts = !(has_ignore && y == (long long) ignore_index) && y >= 0 && y < C;
+        }
+        if (!counts) {
+            for (long long c = 0; c < C; ++c) out[pred_index(layout_nhwc, n, c, s, C, S)] = 0.0f;
+            continue;
+        }
+        float lse = 0.0f;
+        if (from_logits) {
+            float max_x = -INFINITY;
+            for (long long c = 0; c < C; ++c) max_x = fmaxf(max_x, pred[pred_index(layout_nhwc, n, c, s, C, S)]);
+            lse = log_sum_exp(pred, layout_nhwc, n, s, C, S, max_x);
+        }
+        float sum_h = 0.0f;
+        float sum_pr = 0.0f;
+        for (long long c = 0; c < C; ++c) {
+            long long i = pred_index(layout_nhwc, n, c, s, C, S);
+            float x = pred[i];
+            float t = soft ? ((const float*) target)[i] : (c == y ? 1.0f : 0.0f);
+            float p = from_logits ? expf(x - lse) : x;
+            float r = region ? t * region_a[n * C + c] + region_b[n * C + c] * (squares ? 2.0f * p : 1.0f) : 0.0f;
+            if (from_logits) {
+                float f = sl_mc_slope(pixel_term, p, 1.0f - p, x - lse, gamma);
+                sum_h += pixel_scale[c] * sl_smooth_target(t, ls_keep, ls_add) * f;
+                sum_pr += p * r;
+            }
+        }
+        for (long long c = 0; c < C; ++c) {
+            long long i = pred_index(layout_nhwc, n, c, s, C, S);
+            float x = pred[i];
+            float t = soft ? ((const float*) target)[i] : (c == y ? 1.0f : 0.0f);
+            float tt = sl_smooth_target(t, ls_keep, ls_add) * pixel_scale[c];
+            float d;
+            if (from_logits) {
+                float p = expf(x - lse);
+                float f = sl_mc_slope(pixel_term, p, 1.0f - p, x - lse, gamma);
+                float r = region ? t * region_a[n * C + c] + region_b[n * C + c] * (squares ? 2.0f * p : 1.0f) : 0.0f;
+                d = tt * f - p * sum_h + p * (r - sum_pr);
+            } else {
+                float pc = sl_clamp(x);
+                float qc = sl_clamp(1.0f - x);
+                float dterm = sl_mc_prob_dp(pixel_term, pc, qc, gamma);
+                d = (tt == 0.0f ? 0.0f : tt * dterm)
+                    + (region ? t * region_a[n * C + c] + region_b[n * C + c] * (squares ? 2.0f * x : 1.0f) : 0.0f);
+            }
+            out[i] = d;
+        }
+    }
+}
+
+// Binary/multilabel, per element with ps = pixel_scale[c], A = region_a[row], B = region_b[row],
+// P' = dP/dp = 1 (or 2p with squares); elements whose target is the ignore value get 0:
+//   from probabilities: dL/dp = ps dterm/dp + (t A + B P')
+//   from logits:        dL/dx = ps dterm/dx + (t A + B P') p (1 - p), dterm/dx = p - t (bce).
 // Multiclass, per pixel, r_c = t_c A[n,c] + B[n,c], ps = pixel_scale[y]; ignored pixels get 0:
 //   from logits:        dL/dx_c = ps dterm/dx_c + p_c (r_c - sum_k p_k r_k),
 //                       dterm/dx_c = p_c - t_c (ce) or F (t_c - p_c) (focal, F the focal slope);
 //   from probabilities: dL/dp_c = ps dterm/dp_y [c == y] + r_c,
 //                       dterm/dp_y = -1 / pc (ce) or g qc^(g-1) log pc - qc^g / pc (focal).
-// coef holds pixel_scale[C], then region_a[N C], then region_b[N C].
+// coef holds pixel_scale[C], then region_a[N C], then region_b[N C], then pos_weight[C].
 extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS_PER_SM)
 grad(const float* __restrict__ pred, const void* __restrict__ target, const float* __restrict__ coef,
      float* __restrict__ out, long long N, long long C, long long S, int multiclass, int from_logits,
      int layout_nhwc, int target_type, int pixel_term, int region, int has_ignore, int ignore_index,
-     float pos_weight, float neg_weight, float gamma, float eps, int blocks_per_unit, int items) {
+     float aw, float nw, float gamma, int squares, int has_pw, float ls_keep, float ls_add, int soft, int general,
+     int blocks_per_unit, int items) {
     const float* pixel_scale = coef;
     const float* region_a = coef + C;
     const float* region_b = coef + C + N * C;
+    const float* pos_weight = coef + C + 2 * N * C;
     long long unit = blockIdx.x / blocks_per_unit;
     long long begin = block_begin(blocks_per_unit, items);
     if (!multiclass) {
@@ -507,6 +521,7 @@ grad(const float* __restrict__ pred, const void* __restrict__ target, const floa
         float ps = pixel_scale[c];
         float a = region_a[unit];
         float b = region_b[unit];
+        float pw = pos_weight[c];
         for (int k1 = 0; k1 < items; k1 += LOADS) {
             // the loads of LOADS elements first, then their gradients
             float xs[LOADS];
@@ -517,14 +532,21 @@ grad(const float* __restrict__ pred, const void* __restrict__ target, const floa
 #pragma unroll
             for (int u = 0; u < LOADS; ++u) {
                 if (in[u]) {
-                    out[is[u]] = binary_grad(xs[u], ts[u], ps, a, b, from_logits, pixel_term, region, pos_weight,
-                                             neg_weight, gamma, eps);
+                    bool ignored = has_ignore && ts[u] == (float) ignore_index;
+                    out[is[u]] = ignored ? 0.0f : binary_grad(xs[u], ts[u], ps, a, b, pw, from_logits, pixel_term,
+                                                              region, squares, has_pw, ls_keep, ls_add, aw, nw, gamma);
                 }
             }
         }
         return;
     }
     long long n = unit;
+    if (general) {
+        grad_multiclass_general(pred, target, coef, out, N, C, S, n, begin, from_logits, layout_nhwc, target_type,
+                                pixel_term, region, has_ignore, ignore_index, gamma, squares, soft, ls_keep, ls_add,
+                                items);
+        return;
+    }
     for (int k = 0; k < items; ++k) {
         long long s = begin + (long long) k * THREADS + threadIdx.x;
         if (s >= S) break;
@@ -545,43 +567,27 @@ grad(const float* __restrict__ pred, const void* __restrict__ target, const floa
             py = expf(log_py);
         } else {
             py = x_y;
-            log_py = logf(clamp_prob(x_y, eps));
+            log_py = logf(sl_clamp(x_y));
         }
         float ps = pixel_scale[y];
         float sum_pr = 0.0f;
         if (from_logits && region) {
             for (long long c = 0; c < C; ++c) {
                 float p = expf(pred[pred_index(layout_nhwc, n, c, s, C, S)] - lse);
-                float r = (c == y ? region_a[n * C + c] : 0.0f) + region_b[n * C + c];
+                float r = (c == y ? region_a[n * C + c] : 0.0f) + region_b[n * C + c] * (squares ? 2.0f * p : 1.0f);
                 sum_pr += p * r;
             }
         }
-        float slope = 0.0f;
-        if (pixel_term == TERM_FOCAL) {
-            if (from_logits) {
-                slope = ps * focal_multiclass_slope(log_py, py, gamma);
-            } else {
-                float pc = clamp_prob(py, eps);
-                float qc = clamp_prob(1.0f - py, eps);
-                float first = gamma == 0.0f ? 0.0f : gamma * powf(qc, gamma - 1.0f) * logf(pc);
-                slope = ps * (first - pow_g(qc, gamma) / pc);
-            }
-        } else if (pixel_term == TERM_CE && !from_logits) {
-            slope = ps * (-1.0f / clamp_prob(py, eps));
-        }
+        float slope = from_logits ? ps * sl_mc_slope(pixel_term, py, 1.0f - py, log_py, gamma)
+                                  : ps * sl_mc_prob_dp(pixel_term, sl_clamp(py), sl_clamp(1.0f - py), gamma);
         for (long long c = 0; c < C; ++c) {
             long long i = pred_index(layout_nhwc, n, c, s, C, S);
             float t = c == y ? 1.0f : 0.0f;
-            float r = region ? t * region_a[n * C + c] + region_b[n * C + c] : 0.0f;
+            float p = from_logits ? expf(pred[i] - lse) : pred[i];
+            float r = region ? t * region_a[n * C + c] + region_b[n * C + c] * (squares ? 2.0f * p : 1.0f) : 0.0f;
             float d;
             if (from_logits) {
-                float p = expf(pred[i] - lse);
-                float pix = 0.0f;
-                if (pixel_term == TERM_CE) {
-                    pix = ps * (p - t);
-                } else if (pixel_term == TERM_FOCAL) {
-                    pix = slope * (t - p);
-                }
+                float pix = slope * (t - p);
                 d = pix + (region ? p * (r - sum_pr) : 0.0f);
             } else {
                 d = (c == y ? slope : 0.0f) + r;
@@ -609,7 +615,7 @@ confusion(const float* __restrict__ pred, const void* __restrict__ target, unsig
     if (!multiclass) {
         long long n = unit / C;
         long long c = unit % C;
-        double v[STATS] = {0, 0, 0, 0, 0, 0}; // TP, FP, FN, TN, bad pred, bad target
+        double v[STATS] = {0}; // TP, FP, FN, TN, bad pred, bad target
         for (int k = 0; k < items; ++k) {
             long long s = begin + (long long) k * THREADS + threadIdx.x;
             if (s >= S) break;
@@ -617,6 +623,7 @@ confusion(const float* __restrict__ pred, const void* __restrict__ target, unsig
             float x = pred[i];
             float t = target_value(target, target_type, i);
             if (bad_pred(x, from_logits)) { v[4] += 1.0; continue; }
+            if (has_ignore && t == (float) ignore_index) continue;
             if (bad_target(t)) { v[5] += 1.0; continue; }
             bool predicted = (double) x >= cut;
             bool actual = t >= 0.5f;
@@ -635,7 +642,7 @@ confusion(const float* __restrict__ pred, const void* __restrict__ target, unsig
         __syncthreads();
     }
     long long n = unit;
-    double v[STATS] = {0, 0, 0, 0, 0, 0}; // bad pred, bad target, counted
+    double v[STATS] = {0}; // bad pred, bad target, counted
     for (int k = 0; k < items; ++k) {
         long long s = begin + (long long) k * THREADS + threadIdx.x;
         if (s >= S) break;

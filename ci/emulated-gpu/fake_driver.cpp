@@ -159,12 +159,14 @@ CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned
                 if (name == "stats") {
                     stats(ARG(0, const float*), ARG(1, const void*), ARG(2, double*), ARG(3, long long), ARG(4, long long),
                           ARG(5, int), ARG(6, int), ARG(7, int), ARG(8, int), ARG(9, int), ARG(10, int), ARG(11, int),
-                          ARG(12, float), ARG(13, float), ARG(14, float), ARG(15, float), ARG(16, int), ARG(17, int));
+                          ARG(12, float), ARG(13, float), ARG(14, float), ARG(15, int), ARG(16, const float*),
+                          ARG(17, float), ARG(18, float), ARG(19, int), ARG(20, int), ARG(21, int), ARG(22, int));
                 } else if (name == "grad") {
                     grad(ARG(0, const float*), ARG(1, const void*), ARG(2, const float*), ARG(3, float*),
                          ARG(4, long long), ARG(5, long long), ARG(6, long long), ARG(7, int), ARG(8, int), ARG(9, int),
                          ARG(10, int), ARG(11, int), ARG(12, int), ARG(13, int), ARG(14, int), ARG(15, float),
-                         ARG(16, float), ARG(17, float), ARG(18, float), ARG(19, int), ARG(20, int));
+                         ARG(16, float), ARG(17, float), ARG(18, int), ARG(19, int), ARG(20, float), ARG(21, float),
+                         ARG(22, int), ARG(23, int), ARG(24, int), ARG(25, int));
                 } else if (name == "confusion") {
                     confusion(ARG(0, const float*), ARG(1, const void*), ARG(2, unsigned long long*), ARG(3, long long),
                               ARG(4, long long), ARG(5, int), ARG(6, int), ARG(7, int), ARG(8, int), ARG(9, int),

@@ -19,7 +19,15 @@ public enum Loss {
     /** Cross-entropy; multiclass. */
     CE("ce", true, false),
     /** ce - log(max(mean Dice, eps)); multiclass. */
-    CE_LOGDICE("ce_logdice", true, true);
+    CE_LOGDICE("ce_logdice", true, true),
+    /** 1 - generalized Dice (class weights from the target sums, MONAI GeneralizedDiceLoss); every mode. */
+    GENERALIZED_DICE("generalized_dice", false, true),
+    /** 1 - mean Matthews correlation coefficient (smp MCCLoss); every mode. */
+    MCC("mcc", false, true),
+    /** lambda_pixel (bce or ce) + lambda_region (1 - mean Dice) (MONAI DiceCELoss); every mode. */
+    DICE_CE("dice_ce", true, true),
+    /** lambda_pixel focal + lambda_region (1 - mean Dice) (MONAI DiceFocalLoss); every mode. */
+    DICE_FOCAL("dice_focal", true, true);
 
     private final String id;
     private final boolean pixelTerm;
@@ -36,12 +44,12 @@ public enum Loss {
         return id;
     }
 
-    /** True when the loss has a per-pixel term (bce, focal, ce). */
+    /** True when the loss has a per-pixel term (bce, focal, ce; dice_ce: bce or ce by mode; dice_focal: focal). */
     public boolean hasPixelTerm() {
         return pixelTerm;
     }
 
-    /** True when the loss has a region term (a Dice, IoU or Tversky coefficient). */
+    /** True when the loss has a region term (a Dice, IoU, Tversky, generalized Dice or MCC coefficient). */
     public boolean hasRegionTerm() {
         return regionTerm;
     }
@@ -70,7 +78,8 @@ public enum Loss {
                 }
             }
         }
-        throw new InvalidInputException("loss must be one of bce, dice, iou, focal, tversky, bce_logdice, ce, ce_logdice, was " + name);
+        throw new InvalidInputException("loss must be one of bce, dice, iou, focal, tversky, bce_logdice, ce, ce_logdice, generalized_dice, mcc,"
+                + " dice_ce, dice_focal, was " + name);
     }
 
     @Override

@@ -385,10 +385,13 @@ public final class LossEngine implements AutoCloseable {
                     + (hostPred == null ? "" : ", first " + HostValues.firstBadPred(hostPred, spec.fromLogits())));
         }
         if (badTarget > 0) {
-            String allowed = problem.multiclass
+            String allowed = problem.softTargets
+                    ? "class probabilities >= 0 summing to 1 (within " + Problem.SOFT_TARGET_SUM_TOLERANCE + ") at every pixel"
+                    : problem.multiclass
                     ? "class indices in [0, " + problem.c + ")" + (problem.hasIgnoreIndex ? " or ignore_index " + problem.ignoreIndex : "")
-                    : "values in [0, 1]";
-            throw new InvalidInputException("target must hold " + allowed + "; " + badTarget + " value"
+                    : "values in [0, 1]" + (problem.hasIgnoreIndex ? " or ignore_index " + problem.ignoreIndex : "");
+            throw new InvalidInputException("target must hold " + allowed + "; " + badTarget
+                    + (problem.softTargets ? " pixel" : " value")
                     + (badTarget == 1 ? " is" : "s are") + " not"
                     + (hostTarget == null ? "" : ", first " + HostValues.firstBadTarget(hostTarget, problem)));
         }
@@ -440,7 +443,13 @@ public final class LossEngine implements AutoCloseable {
             throw new InvalidInputException("pred must hold " + total + " values for shape " + Arrays.toString(shape)
                     + ", had " + predLength);
         }
-        long targetLength = multiclass ? n * s : total;
+        // multiclass: a float target of pred's shape holds class probabilities (soft targets)
+        boolean soft = multiclass && targetType == ElementType.FLOAT32 && targetLengthGiven == total;
+        if (soft && spec.ignoreIndex() != null) {
+            throw new InvalidInputException("ignore_index does not apply to soft (probability) multiclass targets, was "
+                    + spec.ignoreIndex());
+        }
+        long targetLength = multiclass && !soft ? n * s : total;
         if (targetLengthGiven != targetLength) {
             throw new InvalidInputException("target must hold " + targetLength + " values for pred shape "
                     + Arrays.toString(shape) + " in " + spec.mode() + " mode" + (multiclass ? " (N, *S)" : "") + ", had " + targetLengthGiven);
@@ -449,9 +458,9 @@ public final class LossEngine implements AutoCloseable {
             throw new InvalidInputException("grad must be a float32 buffer of " + total + " values, was "
                     + gradType + " of " + gradLength);
         }
-        if (spec.ignoreIndex() != null && !multiclass) {
-            throw new InvalidInputException("ignore_index applies to multiclass mode only, was " + spec.ignoreIndex()
-                    + " in " + spec.mode() + " mode");
+        if (spec.posWeight() != null && spec.posWeight().length != c) {
+            throw new InvalidInputException("pos_weight must have one weight per class (" + c + "), had "
+                    + spec.posWeight().length);
         }
         if (spec.classWeights() != null && spec.classWeights().length != c) {
             throw new InvalidInputException("class_weights must have one weight per class (" + c + "), had "
@@ -467,20 +476,32 @@ public final class LossEngine implements AutoCloseable {
                 term = PixelTerm.BCE;
                 break;
             case FOCAL:
+            case DICE_FOCAL:
                 term = PixelTerm.FOCAL;
                 break;
             case CE:
             case CE_LOGDICE:
                 term = PixelTerm.CE;
                 break;
+            case DICE_CE:
+                term = multiclass ? PixelTerm.CE : PixelTerm.BCE;
+                break;
             default:
                 term = PixelTerm.NONE;
         }
         double posWeight = spec.alphaNone() ? 1.0 : spec.alpha();
         double negWeight = spec.alphaNone() ? 1.0 : 1.0 - spec.alpha();
+        float[] bcePosWeight = null;
+        if (spec.posWeight() != null && term == PixelTerm.BCE) {
+            bcePosWeight = new float[(int) c];
+            for (int i = 0; i < c; i++) {
+                bcePosWeight[i] = (float) spec.posWeight()[i];
+            }
+        }
         return new Problem(multiclass, spec.fromLogits(), layout, n, c, s, targetType,
                 spec.ignoreIndex() != null, spec.ignoreIndex() == null ? 0 : spec.ignoreIndex(), term,
-                spec.loss().hasRegionTerm(), posWeight, negWeight, spec.gamma());
+                spec.loss().hasRegionTerm(), posWeight, negWeight, term == PixelTerm.FOCAL ? spec.gamma() : 0.0,
+                spec.squaredPred(), bcePosWeight, term == PixelTerm.NONE ? 0.0 : spec.labelSmoothing(), soft);
     }
 
     private static <T> T nonNull(T value, String name) {

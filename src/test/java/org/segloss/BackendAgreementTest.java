@@ -197,21 +197,7 @@ public abstract class BackendAgreementTest {
         }
         LossResult r = forwardBackward(device, spec, pred, k.shape, target, gradDevice);
         LossResult ref = forwardBackward(cpu, spec, pred, k.shape, target, gradCpu);
-        Tolerances tol = tolerances();
-        double valueAllowed = tol.valueRelative() * Math.max(Math.abs(ref.value()), tol.valueFloor());
-        assertTrue(Math.abs(r.value() - ref.value()) <= valueAllowed,
-                k + ": value " + r.value() + " vs cpu " + ref.value() + ", allowed difference " + valueAllowed);
-        double maxRef = 0;
-        for (float g : gradCpu) {
-            maxRef = Math.max(maxRef, Math.abs(g));
-        }
-        for (int i = 0; i < pred.length; i++) {
-            double allowed = tol.gradRelative() * Math.abs(gradCpu[i]) + tol.gradOfLargest() * maxRef + tol.gradAbsolute();
-            if (!(Math.abs(gradDevice[i] - gradCpu[i]) <= allowed)) {
-                throw new AssertionError(k + ": grad[" + i + "] = " + gradDevice[i] + " vs cpu " + gradCpu[i] + " (pred "
-                        + pred[i] + ", max |grad| " + maxRef + ", allowed difference " + allowed + ")");
-            }
-        }
+        assertAgrees(k.toString(), pred, r, ref, gradDevice, gradCpu);
         ConfusionCounts cd = device.confusion(k.mode, k.logits, k.layout, k.ignore, 0.5, pred, k.shape, target);
         ConfusionCounts cr = cpu.confusion(k.mode, k.logits, k.layout, k.ignore, 0.5, pred, k.shape, target);
         for (int ci = 0; ci < k.channels(); ci++) {
@@ -219,6 +205,41 @@ public abstract class BackendAgreementTest {
             long[] actual = {cd.tp(ci), cd.fp(ci), cd.fn(ci), cd.tn(ci)};
             assertArrayEquals(expected, actual, k + ": TP, FP, FN, TN of class " + ci);
         }
+    }
+
+    /** Value and gradient of the device within {@link #tolerances()} of the scalar CPU's. */
+    private void assertAgrees(String what, float[] pred, LossResult r, LossResult ref, float[] gradDevice, float[] gradCpu) {
+        Tolerances tol = tolerances();
+        double valueAllowed = tol.valueRelative() * Math.max(Math.abs(ref.value()), tol.valueFloor());
+        assertTrue(Math.abs(r.value() - ref.value()) <= valueAllowed,
+                what + ": value " + r.value() + " vs cpu " + ref.value() + ", allowed difference " + valueAllowed);
+        double maxRef = 0;
+        for (float g : gradCpu) {
+            maxRef = Math.max(maxRef, Math.abs(g));
+        }
+        for (int i = 0; i < pred.length; i++) {
+            double allowed = tol.gradRelative() * Math.abs(gradCpu[i]) + tol.gradOfLargest() * maxRef + tol.gradAbsolute();
+            if (!(Math.abs(gradDevice[i] - gradCpu[i]) <= allowed)) {
+                throw new AssertionError(what + ": grad[" + i + "] = " + gradDevice[i] + " vs cpu " + gradCpu[i] + " (pred "
+                        + pred[i] + ", max |grad| " + maxRef + ", allowed difference " + allowed + ")");
+            }
+        }
+    }
+
+    /** The MONAI / smp catalogue's rows on tensors larger than one work-group ({@link CatalogueCases#larger()}). */
+    static Stream<LossCase> catalogueCases() {
+        String filter = System.getProperty("segloss.test.cases", "");
+        return CatalogueCases.larger().stream().filter(c -> filter.isEmpty() || c.name.matches(filter));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("catalogueCases")
+    void catalogueValueAndGradientAgreeWithTheScalarCpuReference(LossCase c) {
+        float[] gradDevice = new float[c.pred.length];
+        float[] gradCpu = new float[c.pred.length];
+        LossResult r = c.forwardBackward(device, gradDevice);
+        LossResult ref = c.forwardBackward(cpu, gradCpu);
+        assertAgrees(c.name, c.pred, r, ref, gradDevice, gradCpu);
     }
 
     /** Probabilities with the clamp edges: exact 0 and 1 and values within eps of them. */

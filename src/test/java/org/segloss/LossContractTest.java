@@ -461,6 +461,81 @@ public abstract class LossContractTest {
         assertValue(c.referenceValue(), r.value(), c.name);
     }
 
+    // ---- the MONAI / smp catalogue (issue 10) ----------------------------------------------------------
+
+    static List<LossCase> catalogueCases() {
+        return CatalogueCases.all();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("catalogueCases")
+    void catalogueLossMatchesTheReference(LossCase c) {
+        assertValue(c.referenceValue(), c.forward(engine).value(), c.name);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("catalogueCases")
+    void catalogueGradientMatchesTheReferenceAndFiniteDifferences(LossCase c) {
+        float[] grad = new float[c.pred.length];
+        LossResult r = c.forwardBackward(engine, grad);
+        assertValue(c.referenceValue(), r.value(), c.name + " (forwardBackward value)");
+        double[] x = c.predValues();
+        double[] t = c.targetValues();
+        assertGradient(Reference.analyticGradient(c.spec, x, c.shape, t), grad, c.name + " (analytic reference)");
+        assertGradient(c.referenceGradient(), grad, c.name + " (finite differences)");
+        assertIgnoredElementsGetGradientZero(c, grad);
+    }
+
+    /** Where the target holds ignore_index (a class map pixel, or a binary/multilabel element) the gradient is exactly 0. */
+    static void assertIgnoredElementsGetGradientZero(LossCase c, float[] grad) {
+        if (c.spec.ignoreIndex() == null) {
+            return;
+        }
+        Reference.Geometry g = new Reference.Geometry(c.shape, c.spec.layout());
+        double[] y = c.targetValues();
+        boolean classMap = y.length == g.n * g.s && c.spec.mode() == Mode.MULTICLASS;
+        for (int ni = 0; ni < g.n; ni++) {
+            for (int ci = 0; ci < g.c; ci++) {
+                for (int si = 0; si < g.s; si++) {
+                    int i = g.index(ni, ci, si);
+                    if ((classMap ? y[ni * g.s + si] : y[i]) == c.spec.ignoreIndex()) {
+                        assertEquals(0f, grad[i], 0f, c.name + ": ignored element " + i + " must get gradient exactly 0");
+                    }
+                }
+            }
+        }
+    }
+
+    static Stream<LossCase> largerCatalogueCases() {
+        return CatalogueCases.larger().stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("largerCatalogueCases")
+    void catalogueLossOfATensorLargerThanOneWorkUnitMatchesTheReference(LossCase c) {
+        assertValue(c.referenceValue(), c.forward(engine).value(), c.name);
+    }
+
+    static List<PeerCases.Peer> peerCases() {
+        return PeerCases.all();
+    }
+
+    /** The value a peer library's own test expects (mapped to our options; see {@link PeerCases}). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("peerCases")
+    void peerCaseHasThePeerLibrarysPublishedValue(PeerCases.Peer peer) {
+        double actual = peer.input().forward(engine).value();
+        double allowed = peer.tolerance() + valueTolerance() * Math.max(Math.abs(peer.expected()), 0.1);
+        if (!(Math.abs(actual - peer.expected()) <= allowed)) {
+            fail(peer + ": expected " + peer.expected() + " but was " + actual + " (allowed error " + allowed + ")");
+        }
+        if (peer.grad() != null) {
+            float[] grad = new float[peer.input().pred.length];
+            peer.input().forwardBackward(engine, grad);
+            assertGradient(peer.grad(), grad, peer.toString());
+        }
+    }
+
     // ---- determinism and buffer paths --------------------------------------------------------------
 
     static Stream<LossCase> sampledCases() {
@@ -834,7 +909,6 @@ public abstract class LossContractTest {
             new Refusal("class weights that leave only the background, with background excluded",
                     e -> e.forward(LossSpec.builder(Loss.DICE, Mode.MULTICLASS).classWeights(1, 0, 0)
                             .includeBackground(false).build(), P34, S34, new int[] {0, 2}), "class_weights"),
-            option("ignore_index in binary mode", b -> b.ignoreIndex(255), Loss.DICE, "ignore_index", "255"),
             new Refusal("bce in multiclass mode", e -> LossSpec.of(Loss.BCE, Mode.MULTICLASS), "bce", "multiclass"),
             new Refusal("bce_logdice in multiclass mode", e -> LossSpec.of(Loss.BCE_LOGDICE, Mode.MULTICLASS),
                     "bce_logdice", "multiclass"),
@@ -853,8 +927,46 @@ public abstract class LossContractTest {
             }, "pred"));
     }
 
+    /** Refused inputs of the catalogue (soft multiclass targets, binary ignore_index, pos_weight, its options). */
+    static Stream<Refusal> catalogueRefusals() {
+        long[] s32 = {1, 3, 2};
+        float[] logits = {0.5f, -1, 2, 0, 1, -0.5f};
+        return Stream.of(
+            new Refusal("soft multiclass targets summing to 0.75",
+                    e -> e.forward(LossSpec.builder(Loss.CE, Mode.MULTICLASS).fromLogits(true).build(), logits, s32,
+                            new float[] {0.5f, 1, 0.25f, 0, 0, 0}), "target", "0.75"),
+            new Refusal("a negative soft multiclass target",
+                    e -> e.forward(LossSpec.builder(Loss.DICE_CE, Mode.MULTICLASS).fromLogits(true).build(), logits, s32,
+                            new float[] {1.25f, 0, -0.25f, 1, 0, 0}), "target", "-0.25"),
+            new Refusal("soft multiclass targets with ignore_index",
+                    e -> e.forward(LossSpec.builder(Loss.CE, Mode.MULTICLASS).fromLogits(true).ignoreIndex(255).build(),
+                            logits, s32, new float[] {0.5f, 1, 0.5f, 0, 0, 0}), "ignore_index", "255"),
+            new Refusal("a binary float target 2 with ignore_index 255",
+                    e -> e.forward(LossSpec.builder(Loss.BCE, Mode.BINARY).ignoreIndex(255).build(), P14, S14,
+                            new float[] {1, 0, 2, 255}), "target", "2"),
+            new Refusal("a binary uint8 target 7 with ignore_index 255",
+                    e -> e.forward(LossSpec.builder(Loss.DICE, Mode.MULTILABEL).ignoreIndex(255).build(), P14, S14,
+                            new byte[] {1, (byte) 255, 7, 0}), "target", "7"),
+            new Refusal("a binary int32 target -1 with ignore_index 255",
+                    e -> e.forward(LossSpec.builder(Loss.MCC, Mode.BINARY).ignoreIndex(255).build(), P14, S14,
+                            new int[] {1, -1, 0, 0}), "target", "-1"),
+            new Refusal("pos_weight of the wrong length",
+                    e -> e.forward(LossSpec.builder(Loss.BCE, Mode.MULTILABEL).posWeight(1, 2).build(), P34, S34,
+                            new float[] {1, 0, 0, 1, 1, 0}), "pos_weight", "2"),
+            new Refusal("class_weights of the wrong length for focal",
+                    e -> e.forward(LossSpec.builder(Loss.FOCAL, Mode.MULTILABEL).classWeights(1, 2).build(), P34, S34,
+                            new float[] {1, 0, 0, 1, 1, 0}), "class_weights", "2"),
+            option("label_smoothing for focal", b -> b.labelSmoothing(0.1), Loss.FOCAL, "label_smoothing", "focal"),
+            option("smooth together with smooth_nr", b -> b.smooth(1).smoothNr(0), Loss.DICE, "smooth_nr"),
+            option("class_weights for generalized_dice", b -> b.classWeights(1), Loss.GENERALIZED_DICE, "class_weights",
+                    "generalized_dice"),
+            option("tversky gamma 0", b -> b.gamma(0), Loss.TVERSKY, "gamma", "0.0"),
+            option("label_smoothing 1", b -> b.labelSmoothing(1), Loss.BCE, "label_smoothing", "1.0"),
+            option("both lambdas 0", b -> b.lambdaPixel(0).lambdaRegion(0), Loss.BCE_LOGDICE, "lambda_pixel", "0.0"));
+    }
+
     @ParameterizedTest(name = "{0} is refused")
-    @MethodSource("refusals")
+    @MethodSource({"refusals", "catalogueRefusals"})
     void refusedInputThrowsAMessageNamingTheArgumentAndTheValue(Refusal r) {
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> r.action.accept(engine), r.name);
         assertTrue(e instanceof IllegalArgumentException);

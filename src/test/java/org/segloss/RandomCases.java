@@ -28,6 +28,12 @@ final class RandomCases {
 
     private static List<LossCase> table;
 
+    /**
+     * The losses of the first catalogue. The MONAI / smp catalogue (generalized_dice, mcc, dice_ce, dice_focal) is
+     * left out of these tables until its engine half lands (issue 10).
+     */
+    static final java.util.Set<Loss> FIRST_CATALOGUE = java.util.EnumSet.range(Loss.BCE, Loss.CE_LOGDICE);
+
     /** The table (built once; cases are never modified by the tests). */
     static synchronized List<LossCase> all() {
         if (table == null) {
@@ -39,7 +45,7 @@ final class RandomCases {
     private static List<LossCase> build() {
         List<LossCase> cases = new ArrayList<>();
         long seed = 1;
-        for (Loss loss : Loss.values()) {
+        for (Loss loss : FIRST_CATALOGUE) {
             for (Mode mode : Mode.values()) {
                 if (!loss.supports(mode)) {
                     continue;

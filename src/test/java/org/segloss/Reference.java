@@ -67,105 +67,512 @@ final class Reference {
         return Math.min(1 - PROB_EPS, Math.max(PROB_EPS, p));
     }
 
-    // ---- the loss value ------------------------------------------------------------------------
+    // ---- the loss value and its analytic gradient ------------------------------------------------
 
     /** The mean-reduced loss of {@code spec} for pred {@code x} (probabilities or logits) and {@code target}. */
     static double value(LossSpec spec, double[] x, long[] shape, double[] target) {
-        Geometry g = new Geometry(shape, spec.layout());
-        boolean multiclass = spec.mode() == Mode.MULTICLASS;
-        if (x.length != g.size() || target.length != (multiclass ? g.n * g.s : g.size())) {
-            throw new IllegalArgumentException("reference: pred/target lengths do not match the shape");
-        }
-        double[] weights = new double[g.c];
-        java.util.Arrays.fill(weights, 1.0);
-        if (spec.classWeights() != null) {
-            weights = spec.classWeights();
-        }
-        Loss loss = spec.loss();
-        double pixel = 0;
-        switch (loss) {
-            case BCE:
-            case BCE_LOGDICE:
-                pixel = binaryPixel(spec, g, x, target, weights, false);
-                break;
-            case FOCAL:
-                pixel = multiclass ? multiclassPixel(spec, g, x, target, weights, true)
-                        : binaryPixel(spec, g, x, target, weights, true);
-                break;
-            case CE:
-            case CE_LOGDICE:
-                pixel = multiclassPixel(spec, g, x, target, weights, false);
-                break;
-            default:
-                break;
-        }
-        double region = 0;
-        switch (loss) {
-            case DICE:
-            case IOU:
-            case TVERSKY:
-                region = 1 - meanCoefficient(spec, g, x, target, weights, loss);
-                break;
-            case BCE_LOGDICE:
-            case CE_LOGDICE:
-                region = -Math.log(Math.max(meanCoefficient(spec, g, x, target, weights, Loss.DICE), LOG_DICE_EPS));
-                break;
-            default:
-                break;
-        }
-        return pixel + region;
+        return new Evaluation(spec, x, shape, target, false).value;
     }
 
     /**
-     * bce: -(t log p + (1-t) log(1-p)); focal: -a t (1-p)^g log p - (1-a)(1-t) p^g log(1-p) (a = 1 for both
-     * terms when alpha = none). From logits log p = -softplus(-x), log(1-p) = -softplus(x); from
-     * probabilities p is clamped to [eps, 1 - eps] first. Weighted sum / sum of weights (M without weights).
+     * dL/dx written from the spec's derivatives (pixel terms, region coefficients, sigmoid and softmax chains), in
+     * double. {@link #gradient} (finite differences of {@link #value}) checks it.
      */
-    private static double binaryPixel(LossSpec spec, Geometry g, double[] x, double[] target, double[] w,
-                                      boolean focal) {
-        double posWeight = spec.alphaNone() ? 1.0 : spec.alpha();
-        double negWeight = spec.alphaNone() ? 1.0 : 1.0 - spec.alpha();
-        double gamma = spec.gamma();
-        double sum = 0;
-        double weightSum = 0;
-        for (int ni = 0; ni < g.n; ni++) {
-            for (int ci = 0; ci < g.c; ci++) {
+    static double[] analyticGradient(LossSpec spec, double[] x, long[] shape, double[] target) {
+        return new Evaluation(spec, x, shape, target, true).gradient();
+    }
+
+    /**
+     * One evaluation of the spec: per element the probability p, 1 - p, the target t and whether it counts; then
+     * the pixel part and the region part, each with dL/dp when asked.
+     *
+     * <p>Targets: binary/multilabel the target of pred's shape (elements equal to ignore_index do not count);
+     * multiclass either the class map (N, *S) (one-hot t, ignored pixels do not count) or, when it has pred's
+     * length, soft targets: t[n,c,s] the class probabilities.
+     */
+    private static final class Evaluation {
+        final LossSpec spec;
+        final Geometry g;
+        final double[] x;
+        final boolean multiclass;
+        final double[] p;
+        final double[] q;
+        final double[] t;
+        final boolean[] valid;
+        final double[] w;
+        final double[] dp;
+        double value;
+
+        Evaluation(LossSpec spec, double[] x, long[] shape, double[] target, boolean withGradient) {
+            this.spec = spec;
+            this.g = new Geometry(shape, spec.layout());
+            this.x = x;
+            this.multiclass = spec.mode() == Mode.MULTICLASS;
+            int size = g.size();
+            boolean soft = multiclass && target.length == size;
+            if (x.length != size || target.length != (multiclass && !soft ? g.n * g.s : size)) {
+                throw new IllegalArgumentException("reference: pred/target lengths do not match the shape");
+            }
+            p = new double[size];
+            q = new double[size];
+            t = new double[size];
+            valid = new boolean[size];
+            w = new double[g.c];
+            java.util.Arrays.fill(w, 1.0);
+            if (spec.classWeights() != null) {
+                System.arraycopy(spec.classWeights(), 0, w, 0, g.c);
+            }
+            dp = withGradient ? new double[size] : null;
+            for (int ni = 0; ni < g.n; ni++) {
                 for (int si = 0; si < g.s; si++) {
+                    probabilities(ni, si);
+                    if (multiclass && !soft) {
+                        double yv = target[ni * g.s + si];
+                        boolean keep = !ignored(spec, yv);
+                        int y = keep ? classOf(yv, g.c) : -1;
+                        for (int ci = 0; ci < g.c; ci++) {
+                            int i = g.index(ni, ci, si);
+                            t[i] = ci == y ? 1 : 0;
+                            valid[i] = keep;
+                        }
+                    } else {
+                        for (int ci = 0; ci < g.c; ci++) {
+                            int i = g.index(ni, ci, si);
+                            t[i] = target[i];
+                            valid[i] = soft || !ignored(spec, target[i]);
+                        }
+                    }
+                }
+            }
+            Loss loss = spec.loss();
+            double pixel = 0;
+            double region = 0;
+            boolean combined = loss == Loss.BCE_LOGDICE || loss == Loss.CE_LOGDICE || loss == Loss.DICE_CE
+                    || loss == Loss.DICE_FOCAL;
+            double lp = combined ? spec.lambdaPixel() : 1.0;
+            double lr = combined ? spec.lambdaRegion() : 1.0;
+            if (loss.hasPixelTerm()) {
+                boolean focal = loss == Loss.FOCAL || loss == Loss.DICE_FOCAL;
+                pixel = multiclass ? multiclassPixel(focal, lp) : binaryPixel(focal, lp);
+            }
+            if (loss.hasRegionTerm()) {
+                region = loss == Loss.GENERALIZED_DICE ? generalizedDice(lr) : region(lr);
+            }
+            value = lp * pixel + lr * region;
+        }
+
+        /** p and 1 - p of every class of pixel (n, s): sigmoid / softmax of logits, or the probabilities themselves. */
+        private void probabilities(int ni, int si) {
+            if (!spec.fromLogits()) {
+                for (int ci = 0; ci < g.c; ci++) {
                     int i = g.index(ni, ci, si);
-                    double t = target[i];
-                    double p;
-                    double q;
-                    double logP;
-                    double logQ;
-                    if (spec.fromLogits()) {
-                        p = sigmoid(x[i]);
-                        q = sigmoid(-x[i]);
-                        logP = -softplus(-x[i]);
-                        logQ = -softplus(x[i]);
-                    } else {
-                        p = clampProbability(x[i]);
-                        q = 1 - p;
-                        logP = Math.log(p);
-                        logQ = Math.log(q);
-                    }
-                    double term;
-                    if (focal) {
-                        term = -posWeight * t * Math.pow(q, gamma) * logP - negWeight * (1 - t) * Math.pow(p, gamma) * logQ;
-                    } else if (spec.fromLogits()) {
-                        // the spec's stable form: max(x, 0) - x t + log1p(exp(-|x|))
-                        term = Math.max(x[i], 0) - x[i] * t + Math.log1p(Math.exp(-Math.abs(x[i])));
-                    } else {
-                        term = -(t * logP + (1 - t) * logQ);
-                    }
-                    sum += w[ci] * term;
-                    weightSum += w[ci];
+                    p[i] = x[i];
+                    q[i] = 1 - x[i];
+                }
+            } else if (!multiclass) {
+                for (int ci = 0; ci < g.c; ci++) {
+                    int i = g.index(ni, ci, si);
+                    p[i] = sigmoid(x[i]);
+                    q[i] = sigmoid(-x[i]);
+                }
+            } else {
+                double max = Double.NEGATIVE_INFINITY;
+                for (int ci = 0; ci < g.c; ci++) {
+                    max = Math.max(max, x[g.index(ni, ci, si)]);
+                }
+                double z = 0;
+                for (int ci = 0; ci < g.c; ci++) {
+                    z += Math.exp(x[g.index(ni, ci, si)] - max);
+                }
+                for (int ci = 0; ci < g.c; ci++) {
+                    int i = g.index(ni, ci, si);
+                    p[i] = Math.exp(x[i] - max) / z;
+                    q[i] = 1 - p[i];
                 }
             }
         }
-        return weightSum > 0 ? sum / weightSum : 0.0;
+
+        /** log p of element i: -softplus(-x) (binary logits), x - logsumexp (softmax logits) or log(clamp(p)). */
+        private double logP(int i, int ni, int si) {
+            if (!spec.fromLogits()) {
+                return Math.log(clampProbability(x[i]));
+            } else if (!multiclass) {
+                return -softplus(-x[i]);
+            }
+            double max = Double.NEGATIVE_INFINITY;
+            for (int ci = 0; ci < g.c; ci++) {
+                max = Math.max(max, x[g.index(ni, ci, si)]);
+            }
+            double z = 0;
+            for (int ci = 0; ci < g.c; ci++) {
+                z += Math.exp(x[g.index(ni, ci, si)] - max);
+            }
+            return x[i] - max - Math.log(z);
+        }
+
+        /** g * d(q^g)/dq without 0 * inf when g = 0. */
+        private static double powDerivative(double base, double gamma) {
+            return gamma == 0 ? 0.0 : gamma * Math.pow(base, gamma - 1);
+        }
+
+        /**
+         * bce: -(pw_c t' log p + (1-t') log(1-p)) with t' = t (1 - e) + e / 2; focal: -a t (1-p)^g log p -
+         * (1-a)(1-t) p^g log(1-p) (a = 1 for both terms when alpha = none). Over the counted elements, weighted by
+         * the class weight of the channel, divided by the sum of those weights (M without weights). From logits
+         * log p = -softplus(-x), log(1-p) = -softplus(x); from probabilities p is clamped to [eps, 1 - eps] first
+         * and the derivative is taken at the clamped value.
+         */
+        private double binaryPixel(boolean focal, double scale) {
+            double posA = spec.alphaNone() ? 1.0 : spec.alpha();
+            double negA = spec.alphaNone() ? 1.0 : 1.0 - spec.alpha();
+            double gamma = spec.gamma();
+            double e = spec.labelSmoothing();
+            double[] pw = spec.posWeight();
+            double sum = 0;
+            double weightSum = 0;
+            double[] dterm = new double[p.length];
+            for (int ni = 0; ni < g.n; ni++) {
+                for (int ci = 0; ci < g.c; ci++) {
+                    for (int si = 0; si < g.s; si++) {
+                        int i = g.index(ni, ci, si);
+                        if (!valid[i]) {
+                            continue;
+                        }
+                        double pp;
+                        double qq;
+                        double logP;
+                        double logQ;
+                        if (spec.fromLogits()) {
+                            pp = p[i];
+                            qq = q[i];
+                            logP = -softplus(-x[i]);
+                            logQ = -softplus(x[i]);
+                        } else {
+                            pp = clampProbability(x[i]);
+                            qq = clampProbability(1 - x[i]);
+                            logP = Math.log(pp);
+                            logQ = Math.log(qq);
+                        }
+                        double term;
+                        double d;
+                        if (focal) {
+                            double tt = t[i];
+                            term = -posA * tt * Math.pow(qq, gamma) * logP - negA * (1 - tt) * Math.pow(pp, gamma) * logQ;
+                            d = -posA * tt * (-powDerivative(qq, gamma) * logP + Math.pow(qq, gamma) / pp)
+                                    - negA * (1 - tt) * (powDerivative(pp, gamma) * logQ - Math.pow(pp, gamma) / qq);
+                        } else {
+                            double ts = t[i] * (1 - e) + e / 2;
+                            double pwc = pw == null ? 1.0 : pw[ci];
+                            term = -(pwc * ts * logP + (1 - ts) * logQ);
+                            d = -pwc * ts / pp + (1 - ts) / qq;
+                        }
+                        sum += w[ci] * term;
+                        weightSum += w[ci];
+                        dterm[i] = w[ci] * d;
+                    }
+                }
+            }
+            if (dp != null && weightSum > 0) {
+                for (int i = 0; i < dp.length; i++) {
+                    dp[i] += scale * dterm[i] / weightSum;
+                }
+            }
+            return weightSum > 0 ? sum / weightSum : 0.0;
+        }
+
+        /**
+         * ce: -sum_c w_c t'_c log p_c with t' = (1 - e) t + e / C; focal: -sum_c w_c t_c (1 - p_c)^g log p_c; per
+         * counted pixel, divided by sum over the pixels of sum_c w_c t_c (the unsmoothed targets; w_y for a class
+         * map). From probabilities p_c is clamped inside log and (1 - p_c)^g.
+         */
+        private double multiclassPixel(boolean focal, double scale) {
+            double e = focal ? 0.0 : spec.labelSmoothing();
+            double gamma = spec.gamma();
+            double sum = 0;
+            double weightSum = 0;
+            double[] dterm = new double[p.length];
+            for (int ni = 0; ni < g.n; ni++) {
+                for (int si = 0; si < g.s; si++) {
+                    if (!valid[g.index(ni, 0, si)]) {
+                        continue;
+                    }
+                    for (int ci = 0; ci < g.c; ci++) {
+                        int i = g.index(ni, ci, si);
+                        double pc = spec.fromLogits() ? p[i] : clampProbability(x[i]);
+                        double logPc = logP(i, ni, si);
+                        weightSum += w[ci] * t[i];
+                        if (focal) {
+                            sum += -w[ci] * t[i] * Math.pow(1 - pc, gamma) * logPc;
+                            dterm[i] = -w[ci] * t[i] * (-powDerivative(1 - pc, gamma) * logPc + Math.pow(1 - pc, gamma) / pc);
+                        } else {
+                            double ts = (1 - e) * t[i] + e / g.c;
+                            sum += -w[ci] * ts * logPc;
+                            dterm[i] = -w[ci] * ts / pc;
+                        }
+                    }
+                }
+            }
+            if (dp != null && weightSum > 0) {
+                for (int i = 0; i < dp.length; i++) {
+                    dp[i] += scale * dterm[i] / weightSum;
+                }
+            }
+            return weightSum > 0 ? sum / weightSum : 0.0;
+        }
+
+        /** Per (n, c): I = sum p t, P = sum p (p^2 with squared_pred), T = sum t (t^2), Tlin = sum t, V = count. */
+        private double[][][] sums() {
+            double[][][] sums = new double[g.n][g.c][5];
+            boolean squared = spec.squaredPred();
+            for (int ni = 0; ni < g.n; ni++) {
+                for (int ci = 0; ci < g.c; ci++) {
+                    for (int si = 0; si < g.s; si++) {
+                        int i = g.index(ni, ci, si);
+                        if (!valid[i]) {
+                            continue;
+                        }
+                        double[] k = sums[ni][ci];
+                        k[0] += p[i] * t[i];
+                        k[1] += squared ? p[i] * p[i] : p[i];
+                        k[2] += squared ? t[i] * t[i] : t[i];
+                        k[3] += t[i];
+                        k[4] += 1;
+                    }
+                }
+            }
+            return sums;
+        }
+
+        /** sums of (group, c): over sample grp, or over the whole batch with batch. */
+        private double[] groupSums(double[][][] sums, int grp, int ci) {
+            double[] k = new double[5];
+            for (int ni = 0; ni < g.n; ni++) {
+                if (spec.batch() || ni == grp) {
+                    for (int j = 0; j < 5; j++) {
+                        k[j] += sums[ni][ci][j];
+                    }
+                }
+            }
+            return k;
+        }
+
+        /** Adds {@code dI t_i + dP dP/dp_i} to dp over the counted elements of (group, c). */
+        private void scatter(int grp, int ci, double dI, double dP) {
+            if (dp == null || (dI == 0 && dP == 0)) {
+                return;
+            }
+            for (int ni = 0; ni < g.n; ni++) {
+                if (!(spec.batch() || ni == grp)) {
+                    continue;
+                }
+                for (int si = 0; si < g.s; si++) {
+                    int i = g.index(ni, ci, si);
+                    if (valid[i]) {
+                        dp[i] += dI * t[i] + dP * (spec.squaredPred() ? 2 * p[i] : 1.0);
+                    }
+                }
+            }
+        }
+
+        /**
+         * The region part of dice, iou, tversky, mcc and of the combined losses (their Dice), with its gradient.
+         * Per (group, c) the coefficient (a zero denominator gives 1, or for mcc 1 when FP = FN = 0 else 0, with
+         * gradient 0); each averaged term l = 1 - coef, or -log(max(coef, eps)) with log_loss; mean over groups of
+         * sum_c w_c l_c / sum_c w_c (w_0 = 0 without background). Then tversky: max(mean, 0)^gamma;
+         * bce_logdice, ce_logdice: -log(max(mean D, eps)) instead of 1 - mean D.
+         */
+        private double region(double scale) {
+            Loss loss = spec.loss();
+            Loss kind = loss == Loss.IOU || loss == Loss.TVERSKY || loss == Loss.MCC ? loss : Loss.DICE;
+            boolean logDice = loss == Loss.BCE_LOGDICE || loss == Loss.CE_LOGDICE;
+            double[][][] sums = sums();
+            double[] cw = w.clone();
+            if (!spec.includeBackground()) {
+                cw[0] = 0;
+            }
+            double wSum = 0;
+            for (double v : cw) {
+                wSum += v;
+            }
+            int groups = spec.batch() ? 1 : g.n;
+            double nr = spec.smoothNr();
+            double dr = spec.smoothDr();
+            double[][] coef = new double[groups][g.c];
+            double[][][] partial = new double[groups][g.c][2];
+            double mean = 0;
+            for (int grp = 0; grp < groups; grp++) {
+                for (int ci = 0; ci < g.c; ci++) {
+                    double[] k = groupSums(sums, grp, ci);
+                    double inter = k[0];
+                    double pSum = k[1];
+                    double tSum = k[2];
+                    double num;
+                    double den;
+                    double c;
+                    double dI = 0;
+                    double dP = 0;
+                    if (kind == Loss.MCC) {
+                        double s = spec.smooth();
+                        double tp = inter + s;
+                        double fp = pSum - inter + s;
+                        double fn = tSum - inter + s;
+                        double tn = k[4] - pSum - tSum + inter + s;
+                        double d = (tp + fp) * (tp + fn) * (tn + fp) * (tn + fn);
+                        if (d == 0) {
+                            c = fp == 0 && fn == 0 ? 1.0 : 0.0;
+                        } else {
+                            double root = Math.sqrt(d);
+                            c = (tp * tn - fp * fn) / root;
+                            double dTp = tn / root - c / 2 * (1 / (tp + fp) + 1 / (tp + fn));
+                            double dTn = tp / root - c / 2 * (1 / (tn + fp) + 1 / (tn + fn));
+                            double dFp = -fn / root - c / 2 * (1 / (tp + fp) + 1 / (tn + fp));
+                            double dFn = -fp / root - c / 2 * (1 / (tp + fn) + 1 / (tn + fn));
+                            dI = dTp - dFp - dFn + dTn;
+                            dP = dFp - dTn;
+                        }
+                    } else {
+                        if (kind == Loss.IOU) {
+                            num = inter + nr;
+                            den = pSum + tSum - inter + dr;
+                        } else if (kind == Loss.TVERSKY) {
+                            num = inter + nr;
+                            den = inter + spec.alpha() * (pSum - inter) + spec.beta() * (tSum - inter) + dr;
+                        } else {
+                            num = 2 * inter + nr;
+                            den = pSum + tSum + dr;
+                        }
+                        if (den == 0) {
+                            c = 1.0;
+                        } else {
+                            c = num / den;
+                            if (kind == Loss.IOU) {
+                                dI = (den + num) / (den * den);
+                            } else if (kind == Loss.TVERSKY) {
+                                dI = (den - num * (1 - spec.alpha() - spec.beta())) / (den * den);
+                            } else {
+                                dI = 2 / den;
+                            }
+                            dP = -num * (kind == Loss.TVERSKY ? spec.alpha() : 1.0) / (den * den);
+                        }
+                    }
+                    coef[grp][ci] = c;
+                    partial[grp][ci][0] = dI;
+                    partial[grp][ci][1] = dP;
+                    double term = spec.logLoss() ? -Math.log(Math.max(c, LOG_DICE_EPS)) : 1 - c;
+                    mean += cw[ci] * term / wSum / groups;
+                }
+            }
+            double result;
+            double outer;
+            if (logDice) {
+                double meanD = 1 - mean;
+                result = -Math.log(Math.max(meanD, LOG_DICE_EPS));
+                outer = meanD >= LOG_DICE_EPS ? 1 / meanD : 0.0; // d result / d mean = -d result / d meanD
+            } else if (loss == Loss.TVERSKY) {
+                double base = Math.max(mean, 0.0);
+                result = Math.pow(base, spec.gamma());
+                outer = base > 0 ? spec.gamma() * Math.pow(base, spec.gamma() - 1) : 0.0;
+            } else {
+                result = mean;
+                outer = 1.0;
+            }
+            if (dp != null) {
+                for (int grp = 0; grp < groups; grp++) {
+                    for (int ci = 0; ci < g.c; ci++) {
+                        double c = coef[grp][ci];
+                        double dTerm = spec.logLoss() ? (c >= LOG_DICE_EPS ? -1 / c : 0.0) : -1.0;
+                        double f = scale * outer * cw[ci] / wSum / groups * dTerm;
+                        scatter(grp, ci, f * partial[grp][ci][0], f * partial[grp][ci][1]);
+                    }
+                }
+            }
+            return result;
+        }
+
+        /**
+         * generalized_dice: per group w_c = 1/T_c^2 (square), 1/T_c (simple) or 1 (uniform) from the plain target
+         * sums; a class with T_c = 0 gets the largest finite w of its group (0 if none); GD = (2 sum_c w_c I_c +
+         * s_nr) / (sum_c w_c (P_c + T_c) + s_dr) (1 when the denominator is 0); loss 1 - mean GD; the weights are
+         * constants for the gradient; without background class 0 is left out of every sum.
+         */
+        private double generalizedDice(double scale) {
+            double[][][] sums = sums();
+            int groups = spec.batch() ? 1 : g.n;
+            int first = spec.includeBackground() ? 0 : 1;
+            double total = 0;
+            for (int grp = 0; grp < groups; grp++) {
+                double[][] k = new double[g.c][];
+                double[] wc = new double[g.c];
+                double largest = 0;
+                boolean anyFinite = false;
+                for (int ci = first; ci < g.c; ci++) {
+                    k[ci] = groupSums(sums, grp, ci);
+                    double tl = k[ci][3];
+                    switch (spec.gdWeight()) {
+                        case SQUARE:
+                            wc[ci] = 1 / (tl * tl);
+                            break;
+                        case SIMPLE:
+                            wc[ci] = 1 / tl;
+                            break;
+                        default:
+                            wc[ci] = 1;
+                    }
+                    if (Double.isFinite(wc[ci])) {
+                        largest = anyFinite ? Math.max(largest, wc[ci]) : wc[ci];
+                        anyFinite = true;
+                    }
+                }
+                double num = spec.smoothNr();
+                double den = spec.smoothDr();
+                for (int ci = first; ci < g.c; ci++) {
+                    if (!Double.isFinite(wc[ci])) {
+                        wc[ci] = largest;
+                    }
+                    num += 2 * wc[ci] * k[ci][0];
+                    den += wc[ci] * (k[ci][1] + k[ci][2]);
+                }
+                double gd = den == 0 ? 1.0 : num / den;
+                total += (1 - gd) / groups;
+                if (den != 0) {
+                    for (int ci = first; ci < g.c; ci++) {
+                        double f = -scale / groups;
+                        scatter(grp, ci, f * 2 * wc[ci] / den, f * -num * wc[ci] / (den * den));
+                    }
+                }
+            }
+            return total;
+        }
+
+        /** dL/dx: the sigmoid chain dL/dp p (1 - p), the softmax chain p_c (g_c - sum_k p_k g_k), or dL/dp. */
+        double[] gradient() {
+            double[] out = new double[dp.length];
+            if (!spec.fromLogits()) {
+                System.arraycopy(dp, 0, out, 0, dp.length);
+            } else if (!multiclass) {
+                for (int i = 0; i < dp.length; i++) {
+                    out[i] = dp[i] * p[i] * q[i];
+                }
+            } else {
+                for (int ni = 0; ni < g.n; ni++) {
+                    for (int si = 0; si < g.s; si++) {
+                        double dot = 0;
+                        for (int ci = 0; ci < g.c; ci++) {
+                            int i = g.index(ni, ci, si);
+                            dot += p[i] * dp[i];
+                        }
+                        for (int ci = 0; ci < g.c; ci++) {
+                            int i = g.index(ni, ci, si);
+                            out[i] = p[i] * (dp[i] - dot);
+                        }
+                    }
+                }
+            }
+            return out;
+        }
     }
 
-    /** Is the class map value an ignored pixel? */
+    /** Is the target value ignored? (multiclass: a class map value; binary/multilabel: an element value) */
     private static boolean ignored(LossSpec spec, double y) {
         return spec.ignoreIndex() != null && y == spec.ignoreIndex();
     }
@@ -175,148 +582,6 @@ final class Reference {
             throw new IllegalArgumentException("reference: class index out of range: " + y);
         }
         return (int) y;
-    }
-
-    /**
-     * ce: -log p_y (from logits: logsumexp(x) - x_y); focal: -(1 - p_y)^g log p_y; per valid pixel,
-     * weighted by the weight of the target class, divided by the sum of those weights (M without weights).
-     */
-    private static double multiclassPixel(LossSpec spec, Geometry g, double[] x, double[] target, double[] w,
-                                          boolean focal) {
-        double sum = 0;
-        double weightSum = 0;
-        for (int ni = 0; ni < g.n; ni++) {
-            for (int si = 0; si < g.s; si++) {
-                double yv = target[ni * g.s + si];
-                if (ignored(spec, yv)) {
-                    continue;
-                }
-                int y = classOf(yv, g.c);
-                double logPy;
-                double py;
-                if (spec.fromLogits()) {
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int ci = 0; ci < g.c; ci++) {
-                        max = Math.max(max, x[g.index(ni, ci, si)]);
-                    }
-                    double z = 0;
-                    for (int ci = 0; ci < g.c; ci++) {
-                        z += Math.exp(x[g.index(ni, ci, si)] - max);
-                    }
-                    double logSumExp = max + Math.log(z);
-                    logPy = x[g.index(ni, y, si)] - logSumExp;
-                    py = Math.exp(logPy);
-                } else {
-                    py = clampProbability(x[g.index(ni, y, si)]);
-                    logPy = Math.log(py);
-                }
-                double term = focal ? -Math.pow(1 - py, spec.gamma()) * logPy : -logPy;
-                sum += w[y] * term;
-                weightSum += w[y];
-            }
-        }
-        return weightSum > 0 ? sum / weightSum : 0.0;
-    }
-
-    /**
-     * The weighted mean region coefficient: per (n, c) (or per c with batch) I = sum p t, P = sum p,
-     * T = sum t; dice (2I+s)/(P+T+s), iou (I+s)/(P+T-I+s), tversky (I+s)/(I + a FP + b FN + s); a zero
-     * denominator gives 1. Mean over groups of sum_c w_c coef / sum_c w_c, with w_0 = 0 when background
-     * is excluded.
-     */
-    static double meanCoefficient(LossSpec spec, Geometry g, double[] x, double[] target, double[] classWeights,
-                                  Loss kind) {
-        double[][][] sums = regionSums(spec, g, x, target);
-        double[] w = classWeights.clone();
-        if (!spec.includeBackground()) {
-            w[0] = 0;
-        }
-        double wSum = 0;
-        for (double v : w) {
-            wSum += v;
-        }
-        int groups = spec.batch() ? 1 : g.n;
-        double s = spec.smooth();
-        double total = 0;
-        for (int grp = 0; grp < groups; grp++) {
-            double weighted = 0;
-            for (int ci = 0; ci < g.c; ci++) {
-                double inter = 0;
-                double predSum = 0;
-                double targetSum = 0;
-                for (int ni = 0; ni < g.n; ni++) {
-                    if (spec.batch() || ni == grp) {
-                        inter += sums[ni][ci][0];
-                        predSum += sums[ni][ci][1];
-                        targetSum += sums[ni][ci][2];
-                    }
-                }
-                double num;
-                double den;
-                if (kind == Loss.IOU) {
-                    num = inter + s;
-                    den = predSum + targetSum - inter + s;
-                } else if (kind == Loss.TVERSKY) {
-                    num = inter + s;
-                    den = inter + spec.alpha() * (predSum - inter) + spec.beta() * (targetSum - inter) + s;
-                } else {
-                    num = 2 * inter + s;
-                    den = predSum + targetSum + s;
-                }
-                double coef = den == 0 ? 1.0 : num / den;
-                weighted += w[ci] * coef;
-            }
-            total += weighted / wSum;
-        }
-        return total / groups;
-    }
-
-    /** [n][c][I, P, T] over the pixels that count (multiclass: softmax p, one-hot t, ignored pixels left out). */
-    private static double[][][] regionSums(LossSpec spec, Geometry g, double[] x, double[] target) {
-        double[][][] sums = new double[g.n][g.c][3];
-        for (int ni = 0; ni < g.n; ni++) {
-            for (int si = 0; si < g.s; si++) {
-                if (spec.mode() == Mode.MULTICLASS) {
-                    double yv = target[ni * g.s + si];
-                    if (ignored(spec, yv)) {
-                        continue;
-                    }
-                    int y = classOf(yv, g.c);
-                    double[] p = new double[g.c];
-                    double z = 0;
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int ci = 0; ci < g.c; ci++) {
-                        p[ci] = x[g.index(ni, ci, si)];
-                        max = Math.max(max, p[ci]);
-                    }
-                    if (spec.fromLogits()) {
-                        for (int ci = 0; ci < g.c; ci++) {
-                            p[ci] = Math.exp(p[ci] - max);
-                            z += p[ci];
-                        }
-                        for (int ci = 0; ci < g.c; ci++) {
-                            p[ci] /= z;
-                        }
-                    }
-                    for (int ci = 0; ci < g.c; ci++) {
-                        double t = ci == y ? 1 : 0;
-                        sums[ni][ci][0] += p[ci] * t;
-                        sums[ni][ci][1] += p[ci];
-                        sums[ni][ci][2] += t;
-                    }
-                } else {
-                    for (int ci = 0; ci < g.c; ci++) {
-                        int i = g.index(ni, ci, si);
-                        double p = spec.fromLogits() ? sigmoid(x[i]) : x[i];
-                        double t = target[i];
-                        sums[ni][ci][0] += p * t;
-                        sums[ni][ci][1] += p;
-                        sums[ni][ci][2] += t;
-                    }
-                }
-            }
-        }
-        return sums;
     }
 
     // ---- the gradient ----------------------------------------------------------------------

@@ -26,20 +26,14 @@ import org.segloss.internal.Constants;
  * range contributes only to STAT_BAD_TARGET.
  */
 public final class Problem {
-    /** Stat index: intersection sum p t. */
-    public static final int STAT_I = 0;
-    /** Stat index: prediction sum p. */
-    public static final int STAT_P = 1;
-    /** Stat index: target sum t. */
-    public static final int STAT_T = 2;
-    /** Stat index: sum of the pixel term. */
-    public static final int STAT_TERM = 3;
-    /** Stat index: refused pred values of the row. */
-    public static final int STAT_BAD_PRED = 4;
-    /** Stat index: refused target values of the row. */
-    public static final int STAT_BAD_TARGET = 5;
-    /** Number of statistics per row. */
-    public static final int STATS = 6;
+    public static final int STAT_I = Stat.I.slot();
+    public static final int STAT_P = Stat.P.slot();
+    public static final int STAT_T = Stat.T.slot();
+    public static final int STAT_TERM = Stat.TERM.slot();
+    public static final int STAT_BAD_PRED = Stat.BAD_PRED.slot();
+    public static final int STAT_BAD_TARGET = Stat.BAD_TARGET.slot();
+    /** Number of statistics per row (see {@link Stat}). */
+    public static final int STATS = Stat.COUNT_OF_SLOTS;
 
     /** Whether the target is a class map (multiclass mode). */
     public final boolean multiclass;
@@ -63,11 +57,31 @@ public final class Problem {
     public final double focalPosWeight, focalNegWeight;
     /** Focal gamma. */
     public final double gamma;
+    /** squared_pred: P2 = sum p^2 and T2 = sum t^2 replace P and T in the region denominators (dP/dp = 2p). */
+    public final boolean squares;
+    /** bce pos_weight per class (binary / multilabel), or null. */
+    public final float[] posWeight;
+    /** Label smoothing e of the pixel term's target (binary: t (1 - e) + e / 2; multiclass (1 - e) t + e / C), 0 when off. */
+    public final double labelSmoothing;
+    /** Multiclass soft targets: a float target of pred's shape and layout holding class probabilities. */
+    public final boolean softTargets;
 
     /** A pass as the engine checked it: shape, mode and the loss's per-element constants. */
     public Problem(boolean multiclass, boolean fromLogits, Layout layout, long n, long c, long s,
                    ElementType targetType, boolean hasIgnoreIndex, int ignoreIndex, PixelTerm pixelTerm,
                    boolean region, double focalPosWeight, double focalNegWeight, double gamma) {
+        this(multiclass, fromLogits, layout, n, c, s, targetType, hasIgnoreIndex, ignoreIndex, pixelTerm, region,
+                focalPosWeight, focalNegWeight, gamma, false, null, 0.0, false);
+    }
+
+    public Problem(boolean multiclass, boolean fromLogits, Layout layout, long n, long c, long s,
+                   ElementType targetType, boolean hasIgnoreIndex, int ignoreIndex, PixelTerm pixelTerm,
+                   boolean region, double focalPosWeight, double focalNegWeight, double gamma, boolean squares,
+                   float[] posWeight, double labelSmoothing, boolean softTargets) {
+        this.softTargets = softTargets && multiclass;
+        this.squares = squares;
+        this.posWeight = posWeight == null ? null : posWeight.clone();
+        this.labelSmoothing = labelSmoothing;
         this.multiclass = multiclass;
         this.fromLogits = fromLogits;
         this.layout = layout;
@@ -84,6 +98,62 @@ public final class Problem {
         this.gamma = gamma;
     }
 
+    /** Whether the loss needs the sum {@code stat} (the others may be left 0 by a backend). */
+    public boolean needs(Stat stat) {
+        switch (stat) {
+            case I:
+            case P:
+                return region;
+            case T:
+                return region || multiclass;
+            case TERM:
+                return pixelTerm != PixelTerm.NONE;
+            case P2:
+            case T2:
+                return region && squares;
+            case COUNT:
+                return hasIgnoreIndex && !multiclass;
+            default:
+                return true;
+        }
+    }
+
+    /**
+     * Multiclass with per-class targets t_c (soft targets, or label smoothing of a class map): the pixel term is
+     * {@code sum_c t'_c term(p_c)} into the row of each class instead of term(p_y) into the row of y.
+     */
+    public boolean generalMulticlass() {
+        return multiclass && (softTargets || labelSmoothing != 0);
+    }
+
+    /** Soft multiclass targets: a pixel counts when its t_c are >= 0 and sum to 1 within this. */
+    public static final double SOFT_TARGET_SUM_TOLERANCE = 1e-4;
+
+    /** Whether binary / multilabel elements may hold the ignore value. */
+    public boolean binaryIgnore() {
+        return hasIgnoreIndex && !multiclass;
+    }
+
+    /** Multiplier of t in the pixel term's target: 1 - e (label smoothing). */
+    public float labelKeep() {
+        return (float) (1.0 - labelSmoothing);
+    }
+
+    /** Added to the pixel term's target: e / 2 (binary) or e / C (multiclass label smoothing). */
+    public float labelAdd() {
+        return (float) (labelSmoothing / (multiclass ? c : 2));
+    }
+
+    /** pos_weight of each class, ones when the problem has none. */
+    public float[] posWeights() {
+        if (posWeight != null) {
+            return posWeight.clone();
+        }
+        float[] ones = new float[Math.toIntExact(c)];
+        java.util.Arrays.fill(ones, 1f);
+        return ones;
+    }
+
     /** Number of pred elements. */
     public long predLength() {
         return n * c * s;
@@ -91,7 +161,7 @@ public final class Problem {
 
     /** Number of target elements. */
     public long targetLength() {
-        return multiclass ? n * s : n * c * s;
+        return multiclass && !softTargets ? n * s : n * c * s;
     }
 
     /** Number of (sample, class) rows. */
@@ -115,14 +185,21 @@ public final class Problem {
         d.append(" -DPIXEL_TERM=").append(pixelTerm.ordinal()).append(" /* 0 none, 1 bce, 2 focal, 3 ce */");
         d.append(" -DREGION=").append(region ? 1 : 0);
         d.append(" -DHAS_IGNORE=").append(hasIgnoreIndex ? 1 : 0);
+        if (binaryIgnore()) {
+            d.append(" -DIGNORE_VALUE=").append(ignoreIndex);
+        }
+        d.append(" -DSQUARES=").append(squares && region ? 1 : 0);
+        d.append(" -DPOS_WEIGHT=").append(posWeight != null && pixelTerm == PixelTerm.BCE ? 1 : 0);
+        d.append(" -DLABEL_SMOOTHING=").append(labelSmoothing != 0 ? 1 : 0);
+        d.append(" -DSOFT_TARGETS=").append(softTargets ? 1 : 0);
         return d.toString().replaceAll(" /\\*[^*]*\\*/", "");
     }
 
     @Override
     public String toString() {
         return String.format(Locale.ROOT,
-                "Problem{multiclass=%s, logits=%s, %s, n=%d, c=%d, s=%d, target=%s, ignore=%s, term=%s, region=%s, fw=%s/%s, gamma=%s}",
+                "Problem{multiclass=%s, logits=%s, %s, n=%d, c=%d, s=%d, target=%s, ignore=%s, term=%s, region=%s, fw=%s/%s, gamma=%s, squares=%s, posWeight=%s, labelSmoothing=%s}",
                 multiclass, fromLogits, layout, n, c, s, targetType, hasIgnoreIndex ? ignoreIndex : "none", pixelTerm,
-                region, focalPosWeight, focalNegWeight, gamma);
+                region, focalPosWeight, focalNegWeight, gamma, squares, java.util.Arrays.toString(posWeight), labelSmoothing);
     }
 }

@@ -81,8 +81,9 @@ final class BenchCommand implements Callable<Integer> {
     long[] shape;
 
     @Option(names = "--losses", paramLabel = "a,b", split = ",", converter = Converters.LossConverter.class,
-            description = "Losses to time (default: all). bce, bce_logdice, dice, iou, focal, tversky run binary from logits"
-                    + " with a float target; ce, ce_logdice, dice multiclass with a uint8 class map.")
+            description = "Losses to time (default: all). bce, bce_logdice, dice, iou, focal, tversky, generalized_dice, mcc,"
+                    + " dice_ce, dice_focal run binary from logits with a float target; ce, ce_logdice, dice, generalized_dice,"
+                    + " dice_ce multiclass with a uint8 class map.")
     List<Loss> losses;
 
     @Option(names = "--repeat", paramLabel = "K", defaultValue = "5",
@@ -122,7 +123,10 @@ final class BenchCommand implements Callable<Integer> {
             new Case(Loss.DICE, Mode.BINARY), new Case(Loss.IOU, Mode.BINARY),
             new Case(Loss.FOCAL, Mode.BINARY), new Case(Loss.TVERSKY, Mode.BINARY),
             new Case(Loss.CE, Mode.MULTICLASS), new Case(Loss.CE_LOGDICE, Mode.MULTICLASS),
-            new Case(Loss.DICE, Mode.MULTICLASS));
+            new Case(Loss.DICE, Mode.MULTICLASS),
+            new Case(Loss.GENERALIZED_DICE, Mode.BINARY), new Case(Loss.MCC, Mode.BINARY),
+            new Case(Loss.DICE_CE, Mode.BINARY), new Case(Loss.DICE_FOCAL, Mode.BINARY),
+            new Case(Loss.GENERALIZED_DICE, Mode.MULTICLASS), new Case(Loss.DICE_CE, Mode.MULTICLASS));
 
     /** One measured row. */
     static final class Row {
@@ -173,7 +177,7 @@ final class BenchCommand implements Callable<Integer> {
         if (!json) {
             out.println("shape " + Arrays.toString(shape) + ", median of up to " + repeat + " runs after a warm-up until stable"
                     + " (at least " + warmup + " runs, at most " + warmupSeconds + " s); floor: forward = read(pred) + read(target), forward+backward = 2 x that + read(pred)");
-            out.printf(Locale.ROOT, "%-7s %-12s %-10s %-16s %10s %10s %7s %9s %6s%n", "backend", "loss", "mode", "pass", "ms",
+            out.printf(Locale.ROOT, "%-7s %-16s %-10s %-16s %10s %10s %7s %9s %6s%n", "backend", "loss", "mode", "pass", "ms",
                     "floor_ms", "ratio", "GB/s", "%copy");
             out.flush();
         }
@@ -183,7 +187,7 @@ final class BenchCommand implements Callable<Integer> {
                 for (Row r : run(engine, cases)) {
                     rows.add(r);
                     if (!json) {
-                        out.printf(Locale.ROOT, "%-7s %-12s %-10s %-16s %10.3f %10.3f %7.2f %9.1f %5.0f%%%n", r.backend,
+                        out.printf(Locale.ROOT, "%-7s %-16s %-10s %-16s %10.3f %10.3f %7.2f %9.1f %5.0f%%%n", r.backend,
                                 r.c.loss.id(), r.c.mode.id(), r.pass, r.ms, r.floorMs, r.ms / r.floorMs, r.gbps(),
                                 100 * r.ofCopy());
                         out.flush();

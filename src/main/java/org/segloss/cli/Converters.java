@@ -1,6 +1,7 @@
 package org.segloss.cli;
 
 import java.util.Locale;
+import org.segloss.GdWeight;
 import org.segloss.InvalidInputException;
 import org.segloss.Layout;
 import org.segloss.Loss;
@@ -19,6 +20,17 @@ final class Converters {
         public Loss convert(String value) {
             try {
                 return Loss.parse(value);
+            } catch (InvalidInputException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class GdWeightConverter implements ITypeConverter<GdWeight> {
+        @Override
+        public GdWeight convert(String value) {
+            try {
+                return GdWeight.parse(value);
             } catch (InvalidInputException e) {
                 throw new TypeConversionException(e.getMessage());
             }
@@ -92,7 +104,10 @@ final class Converters {
 
     /** The API's option names and the CLI flags that set them. */
     private static final String[][] FLAG_NAMES = {{"from_logits", "--from-logits"}, {"ignore_index", "--ignore-index"},
-            {"class_weights", "--class-weights"}};
+            {"class_weights", "--class-weights"}, {"smooth_nr", "--smooth-nr"}, {"smooth_dr", "--smooth-dr"},
+            {"squared_pred", "--squared-pred"}, {"log_loss", "--log-loss"}, {"gd_weight", "--gd-weight"},
+            {"lambda_pixel", "--lambda-pixel"}, {"lambda_region", "--lambda-region"},
+            {"label_smoothing", "--label-smoothing"}, {"pos_weight", "--pos-weight"}};
 
     /** An API message with the option names the CLI user types: {@code from_logits} becomes {@code --from-logits}. */
     static String flagNames(String message) {

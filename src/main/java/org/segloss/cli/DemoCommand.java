@@ -48,7 +48,8 @@ final class DemoCommand implements Callable<Integer> {
     int steps;
 
     @Option(names = "--train-loss", paramLabel = "NAME", defaultValue = "ce_logdice", converter = Converters.LossConverter.class,
-            description = "Multiclass loss to train with: ce, ce_logdice, dice, iou, focal, tversky (default: ${DEFAULT-VALUE}).")
+            description = "Multiclass loss to train with: ce, ce_logdice, dice, iou, focal, tversky, generalized_dice, mcc, dice_ce,"
+                    + " dice_focal (default: ${DEFAULT-VALUE}).")
     Loss trainLoss;
 
     @Option(names = "--lr", paramLabel = "RATE", defaultValue = "0.05", description = "Adam learning rate (default: ${DEFAULT-VALUE}).")
@@ -76,8 +77,8 @@ final class DemoCommand implements Callable<Integer> {
             throw new CliInputException("--lr must be > 0, was " + learningRate);
         }
         if (!trainLoss.supports(Mode.MULTICLASS)) {
-            throw new CliInputException("--train-loss must be a multiclass loss (ce, ce_logdice, dice, iou, focal, tversky), was "
-                    + trainLoss);
+            throw new CliInputException("--train-loss must be a multiclass loss (ce, ce_logdice, dice, iou, focal, tversky,"
+                    + " generalized_dice, mcc, dice_ce, dice_focal), was " + trainLoss);
         }
         PrintWriter out = spec.commandLine().getOut();
         DemoData data = new DemoData(images, size, seed);
@@ -106,11 +107,15 @@ final class DemoCommand implements Callable<Integer> {
             new Object[] {Loss.FOCAL, Mode.MULTICLASS}, new Object[] {Loss.TVERSKY, Mode.MULTICLASS},
             new Object[] {Loss.BCE, Mode.MULTILABEL}, new Object[] {Loss.BCE_LOGDICE, Mode.MULTILABEL},
             new Object[] {Loss.DICE, Mode.MULTILABEL}, new Object[] {Loss.IOU, Mode.MULTILABEL},
-            new Object[] {Loss.FOCAL, Mode.MULTILABEL}, new Object[] {Loss.TVERSKY, Mode.MULTILABEL});
+            new Object[] {Loss.FOCAL, Mode.MULTILABEL}, new Object[] {Loss.TVERSKY, Mode.MULTILABEL},
+            new Object[] {Loss.GENERALIZED_DICE, Mode.MULTICLASS}, new Object[] {Loss.MCC, Mode.MULTICLASS},
+            new Object[] {Loss.DICE_CE, Mode.MULTICLASS}, new Object[] {Loss.DICE_FOCAL, Mode.MULTICLASS},
+            new Object[] {Loss.GENERALIZED_DICE, Mode.MULTILABEL}, new Object[] {Loss.MCC, Mode.MULTILABEL},
+            new Object[] {Loss.DICE_CE, Mode.MULTILABEL}, new Object[] {Loss.DICE_FOCAL, Mode.MULTILABEL});
 
     private void lossTable(PrintWriter out, LossEngine engine, DemoData data) {
         long[] shape = data.predShape();
-        out.printf(Locale.ROOT, "%-12s %-10s %9s %9s %9s %9s %9s %9s %10s%n", "loss", "mode", "value", "pixel", "region",
+        out.printf(Locale.ROOT, "%-16s %-10s %9s %9s %9s %9s %9s %9s %10s%n", "loss", "mode", "value", "pixel", "region",
                 "mean coef", "fwd ms", "f+b ms", "|grad|");
         try (DeviceBuffer pred = engine.upload(data.logits);
              DeviceBuffer labels = engine.upload(data.labels);
@@ -130,7 +135,7 @@ final class DemoCommand implements Callable<Integer> {
                 for (float g : hostGrad) {
                     norm += (double) g * g;
                 }
-                out.printf(Locale.ROOT, "%-12s %-10s %9.5f %9s %9s %9s %9.2f %9.2f %10.3e%n", loss.id(), mode.id(), r.value(),
+                out.printf(Locale.ROOT, "%-16s %-10s %9.5f %9s %9s %9s %9.2f %9.2f %10.3e%n", loss.id(), mode.id(), r.value(),
                         loss.hasPixelTerm() ? String.format(Locale.ROOT, "%.5f", r.pixelLoss()) : "-",
                         loss.hasRegionTerm() ? String.format(Locale.ROOT, "%.5f", r.regionLoss()) : "-",
                         loss.hasRegionTerm() ? String.format(Locale.ROOT, "%.5f", r.meanCoefficient()) : "-",

@@ -128,10 +128,20 @@ final class Inputs {
         long[] shape = a.shape();
         long[] mapShape = withoutClassAxis(predShape, layout);
         if (mode == Mode.MULTICLASS) {
+            if (Arrays.equals(shape, predShape)) {
+                // soft targets: class probabilities with pred's shape and layout
+                if (a.dtype().isInteger()) {
+                    throw new CliInputException(option + ": " + file + " has pred's shape " + Arrays.toString(shape)
+                            + " and dtype " + a.dtype().name().toLowerCase(java.util.Locale.ROOT) + "; multiclass soft targets (class probabilities) must be float32"
+                            + " or float64, a class map must have shape " + Arrays.toString(mapShape));
+                }
+                return "floats";
+            }
             if (!Arrays.equals(shape, mapShape)) {
                 throw new CliInputException(option + ": " + file + " has shape " + Arrays.toString(shape)
                         + "; a multiclass target must be a class map of shape " + Arrays.toString(mapShape)
-                        + " (pred's shape " + Arrays.toString(predShape) + " without the class axis)");
+                        + " (pred's shape " + Arrays.toString(predShape) + " without the class axis) or soft targets"
+                        + " of pred's shape " + Arrays.toString(predShape));
             }
             return a.dtype() == NpyDtype.UINT8 ? "uint8" : "ints";
         }

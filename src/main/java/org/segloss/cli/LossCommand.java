@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.segloss.GdWeight;
 import org.segloss.InvalidInputException;
 import org.segloss.Layout;
 import org.segloss.Loss;
@@ -31,7 +32,8 @@ final class LossCommand implements Callable<Integer> {
     DebugOption debugOption;
 
     @Option(names = "--loss", required = true, paramLabel = "NAME", converter = Converters.LossConverter.class,
-            description = "bce, dice, iou, focal, tversky, bce_logdice, ce, ce_logdice.")
+            description = "bce, dice, iou, focal, tversky, bce_logdice, ce, ce_logdice, generalized_dice, mcc, dice_ce,"
+                    + " dice_focal.")
     Loss loss;
 
     @Option(names = "--mode", required = true, paramLabel = "MODE", converter = Converters.ModeConverter.class,
@@ -44,7 +46,8 @@ final class LossCommand implements Callable<Integer> {
 
     @Option(names = "--target", required = true, paramLabel = "T.npy",
             description = {"binary/multilabel: pred's shape (binary with C = 1 also without the class axis), float or integer;",
-                    "multiclass: class map (N, *S), integer (uint8, int8, int16, int32, int64) or whole-number float."})
+                    "multiclass: class map (N, *S), integer (uint8, int8, int16, int32, int64) or whole-number float;",
+                    "or soft targets: float class probabilities of pred's shape, summing to 1 per pixel."})
     Path target;
 
     @Option(names = "--from-logits", description = "Predictions are logits (sigmoid / softmax applied).")
@@ -54,8 +57,40 @@ final class LossCommand implements Callable<Integer> {
             defaultValue = "nchw", description = "Where the class axis is (default: ${DEFAULT-VALUE}).")
     Layout layout;
 
-    @Option(names = "--smooth", paramLabel = "S", description = "Smoothing of dice, iou, tversky (default 1).")
+    @Option(names = "--smooth", paramLabel = "S",
+            description = "Smoothing of the region coefficients, numerator and denominator (default 1; generalized_dice"
+                    + " and mcc 1e-5).")
     Double smooth;
+
+    @Option(names = "--smooth-nr", paramLabel = "S", description = "Smoothing of the region numerators only (not with --smooth).")
+    Double smoothNr;
+
+    @Option(names = "--smooth-dr", paramLabel = "S", description = "Smoothing of the region denominators only (not with --smooth).")
+    Double smoothDr;
+
+    @Option(names = "--squared-pred", description = "Region denominators use sum p^2 and sum t^2 (dice, iou, generalized_dice, Dice combinations).")
+    boolean squaredPred;
+
+    @Option(names = "--log-loss", description = "Region term -log(coefficient) instead of 1 - coefficient (dice, iou, tversky).")
+    boolean logLoss;
+
+    @Option(names = "--gd-weight", paramLabel = "square|simple|uniform", converter = Converters.GdWeightConverter.class,
+            description = "generalized_dice class weights from the target sums: 1/T^2 (default), 1/T or 1.")
+    GdWeight gdWeight;
+
+    @Option(names = "--lambda-pixel", paramLabel = "X", description = "Weight of the pixel part of a combined loss (default 1).")
+    Double lambdaPixel;
+
+    @Option(names = "--lambda-region", paramLabel = "Y", description = "Weight of the region part of a combined loss (default 1).")
+    Double lambdaRegion;
+
+    @Option(names = "--label-smoothing", paramLabel = "E",
+            description = "Label smoothing in [0, 1) of bce and ce (and their parts of bce_logdice, ce_logdice, dice_ce).")
+    Double labelSmoothing;
+
+    @Option(names = "--pos-weight", paramLabel = "w1,w2,...", split = ",",
+            description = "Weight of the positive bce term, one per class, >= 0 (binary, multilabel).")
+    double[] posWeight;
 
     @Option(names = "--batch", description = "Sum region statistics over the batch before the coefficient.")
     boolean batch;
@@ -67,10 +102,12 @@ final class LossCommand implements Callable<Integer> {
     @Option(names = "--beta", paramLabel = "B", description = "Tversky beta (default 0.5).")
     Double beta;
 
-    @Option(names = "--gamma", paramLabel = "G", description = "Focal gamma (default 2).")
+    @Option(names = "--gamma", paramLabel = "G",
+            description = "Focal gamma (focal, dice_focal; default 2) or Tversky exponent > 0 (tversky; default 1).")
     Double gamma;
 
-    @Option(names = "--ignore-index", paramLabel = "K", description = "Multiclass: pixels with this class are left out.")
+    @Option(names = "--ignore-index", paramLabel = "K",
+            description = "Target value left out of every sum (multiclass: a class index; binary, multilabel: an element value).")
     Integer ignoreIndex;
 
     @Option(names = "--class-weights", paramLabel = "w1,w2,...", split = ",",
@@ -97,8 +134,8 @@ final class LossCommand implements Callable<Integer> {
         }
         if (alpha != null) {
             if (alpha.isNaN()) {
-                if (loss != Loss.FOCAL) {
-                    throw new CliInputException("--alpha none applies to focal only, was given for " + loss);
+                if (loss != Loss.FOCAL && loss != Loss.DICE_FOCAL) {
+                    throw new CliInputException("--alpha none applies to focal and dice_focal only, was given for " + loss);
                 }
                 b.alphaNone();
             } else {
@@ -116,6 +153,28 @@ final class LossCommand implements Callable<Integer> {
         }
         if (classWeights != null) {
             b.classWeights(classWeights);
+        }
+        if (smoothNr != null) {
+            b.smoothNr(smoothNr);
+        }
+        if (smoothDr != null) {
+            b.smoothDr(smoothDr);
+        }
+        b.squaredPred(squaredPred).logLoss(logLoss);
+        if (gdWeight != null) {
+            b.gdWeight(gdWeight);
+        }
+        if (lambdaPixel != null) {
+            b.lambdaPixel(lambdaPixel);
+        }
+        if (lambdaRegion != null) {
+            b.lambdaRegion(lambdaRegion);
+        }
+        if (labelSmoothing != null) {
+            b.labelSmoothing(labelSmoothing);
+        }
+        if (posWeight != null) {
+            b.posWeight(posWeight);
         }
         return b.build();
     }
@@ -232,7 +291,8 @@ final class LossCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "pixel part   %s%n", num(r.pixelLoss()));
             out.printf(Locale.ROOT, "region part  %s%n", num(r.regionLoss()));
         }
-        String coefName = r.loss() == Loss.IOU ? "iou" : r.loss() == Loss.TVERSKY ? "tversky" : "dice";
+        String coefName = r.loss() == Loss.IOU ? "iou" : r.loss() == Loss.TVERSKY ? "tversky"
+                : r.loss() == Loss.MCC ? "mcc" : "dice";
         out.printf(Locale.ROOT, "%n%-6s", "class");
         if (region) {
             out.printf(Locale.ROOT, " %14s", coefName);
@@ -260,7 +320,9 @@ final class LossCommand implements Callable<Integer> {
 
     /** The options the loss ran with, defaults included. */
     private static void options(ObjectNode o, LossSpec s) {
-        o.put("smooth", s.smooth());
+        Json.putNumber(o, "smooth", s.smooth());
+        o.put("smooth_nr", s.smoothNr());
+        o.put("smooth_dr", s.smoothDr());
         o.put("batch", s.batch());
         Json.putNumber(o, "alpha", s.alpha());
         o.put("beta", s.beta());
@@ -279,6 +341,20 @@ final class LossCommand implements Callable<Integer> {
             }
         }
         o.put("include_background", s.includeBackground());
+        o.put("squared_pred", s.squaredPred());
+        o.put("log_loss", s.logLoss());
+        o.put("gd_weight", s.gdWeight().id());
+        o.put("lambda_pixel", s.lambdaPixel());
+        o.put("lambda_region", s.lambdaRegion());
+        o.put("label_smoothing", s.labelSmoothing());
+        if (s.posWeight() == null) {
+            o.putNull("pos_weight");
+        } else {
+            ArrayNode w = o.putArray("pos_weight");
+            for (double v : s.posWeight()) {
+                w.add(v);
+            }
+        }
     }
 
     static String num(double v) {

@@ -25,6 +25,9 @@ public final class HostValues {
 
     /** "at index i: v" for the first refused target value. */
     public static String firstBadTarget(Buffer target, Problem p) {
+        if (p.softTargets) {
+            return firstBadSoftPixel((java.nio.FloatBuffer) target, p);
+        }
         for (int i = 0; i < target.remaining(); i++) {
             double v;
             if (target instanceof FloatBuffer) {
@@ -45,10 +48,33 @@ public final class HostValues {
             if (p.multiclass) {
                 bad = !(v == Math.rint(v) && ((p.hasIgnoreIndex && v == p.ignoreIndex) || (v >= 0 && v < p.c)));
             } else {
-                bad = !(v >= 0 && v <= 1);
+                bad = !(v >= 0 && v <= 1) && !(p.hasIgnoreIndex && v == p.ignoreIndex);
             }
             if (bad) {
                 return "at index " + i + ": " + (v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v));
+            }
+        }
+        return "not found on the host copy";
+    }
+
+    /** The first pixel of soft multiclass targets with a value below 0 (or not finite) or a sum off 1. */
+    private static String firstBadSoftPixel(java.nio.FloatBuffer target, Problem p) {
+        int c = (int) p.c;
+        for (long n = 0; n < p.n; n++) {
+            for (long s = 0; s < p.s; s++) {
+                double sum = 0;
+                boolean ok = true;
+                StringBuilder values = new StringBuilder();
+                for (int ci = 0; ci < c; ci++) {
+                    long i = p.layout == org.segloss.Layout.NHWC ? (n * p.s + s) * c + ci : (n * c + ci) * p.s + s;
+                    float v = target.get(target.position() + (int) i);
+                    ok &= v >= 0 && Float.isFinite(v);
+                    sum += v;
+                    values.append(ci == 0 ? "" : ", ").append(v);
+                }
+                if (!ok || Math.abs(sum - 1) > Problem.SOFT_TARGET_SUM_TOLERANCE) {
+                    return "at sample " + n + ", pixel " + s + ": " + values + " (sum " + (float) sum + ")";
+                }
             }
         }
         return "not found on the host copy";

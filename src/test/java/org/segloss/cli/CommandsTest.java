@@ -113,6 +113,24 @@ class CommandsTest {
     }
 
     @Test
+    void benchTimesTheCatalogueLossesByName() throws IOException {
+        CommandRun r = Cli.run("bench", "--backend", "cpu", "--shape", "1,3,8,8", "--losses",
+                "generalized_dice,mcc,dice_ce,dice_focal", "--repeat", "1", "--warmup", "0", "--warmup-seconds", "0",
+                "--json").assertOk();
+        Set<String> seen = new HashSet<>();
+        for (JsonNode row : JSON.readTree(r.out)) {
+            seen.add(row.get("loss").asText() + "/" + row.get("mode").asText() + "/" + row.get("pass").asText());
+        }
+        Set<String> want = new HashSet<>();
+        for (String c : new String[] {"generalized_dice/binary", "mcc/binary", "dice_ce/binary", "dice_focal/binary",
+                "generalized_dice/multiclass", "dice_ce/multiclass"}) {
+            want.add(c + "/forward");
+            want.add(c + "/forward_backward");
+        }
+        assertEquals(want, seen);
+    }
+
+    @Test
     void benchTextShowsTheFloorDefinition() {
         CommandRun r = Cli.run("bench", "--backend", "cpu", "--shape", "1,2,8,8", "--losses", "bce", "--repeat", "1").assertOk();
         assertTrue(r.out.contains("floor: forward = read(pred) + read(target)"), r.out);
@@ -136,7 +154,8 @@ class CommandsTest {
     @Test
     void demoRunsEveryLossAndTrainingLowersTheLossAndRaisesDice() {
         CommandRun r = Cli.run("demo", "--backend", "cpu", "--images", "2", "--size", "32", "--steps", "40").assertOk();
-        for (String loss : new String[] {"bce", "bce_logdice", "dice", "iou", "focal", "tversky", "ce", "ce_logdice"}) {
+        for (String loss : new String[] {"bce", "bce_logdice", "dice", "iou", "focal", "tversky", "ce", "ce_logdice",
+                "generalized_dice", "mcc", "dice_ce", "dice_focal"}) {
             assertTrue(r.out.contains("\n" + loss + " "), loss + " in:\n" + r.out);
         }
         assertTrue(r.out.contains("triangle"), r.out);

@@ -328,7 +328,7 @@ class LossCommandTest {
         Cli.run(args("--class-weights", "1,x")).assertUsageError("--class-weights", "x");
         Cli.run(args("--class-weights", "1,2,3")).assertUsageError("--class-weights", "3");
         Cli.run(args("--class-weights", "-1")).assertUsageError("--class-weights", "-1.0");
-        Cli.run(args("--ignore-index", "3")).assertUsageError("--ignore-index", "binary");
+        Cli.run(args("--ignore-index", "x")).assertUsageError("--ignore-index", "x");
         Cli.run("loss", "--loss", "dice", "--mode", "binary", "--exclude-background",
                 "--pred", pred("one.npy", new long[] {1, 1, 2}, 0.5f, 0.5f),
                 "--target", target("one_t.npy", "<f4", new long[] {1, 1, 2}, NpyFixtures.f4(0, 1)))
@@ -336,6 +336,117 @@ class LossCommandTest {
         Cli.run(args("--frobnicate")).assertUsageError("--frobnicate");
         Cli.run("loss", "--loss", "ce", "--mode", "binary", "--pred", "a", "--target", "b")
                 .assertUsageError("ce", "multiclass", "binary");
+    }
+
+    /** {@code segloss loss} of a (1, 2, 2) binary case with {@code loss} and extra options. */
+    private String[] lossArgs(String loss, String... extra) throws IOException {
+        String[] a = args(extra);
+        a[2] = loss;
+        return a;
+    }
+
+    @Test
+    void optionsOfTheMonaiAndSmpCatalogueThatAreRefusedAreUsageErrorsNamingTheOptionAndTheValue() throws IOException {
+        Cli.run(args("--smooth", "1", "--smooth-nr", "0.5")).assertUsageError("smooth", "--smooth-nr", "0.5");
+        Cli.run(args("--smooth-dr", "0", "--smooth", "0.25")).assertUsageError("smooth", "--smooth-dr", "0.25");
+        Cli.run(args("--smooth-nr", "-1")).assertUsageError("--smooth-nr", "-1.0");
+        Cli.run(args("--smooth-dr", "lots")).assertUsageError("--smooth-dr", "lots");
+        Cli.run(lossArgs("mcc", "--smooth-nr", "0.1")).assertUsageError("--smooth-nr", "mcc", "0.1");
+        Cli.run(lossArgs("mcc", "--smooth", "-0.5")).assertUsageError("smooth", "-0.5");
+        Cli.run(lossArgs("bce", "--label-smoothing", "1.5")).assertUsageError("--label-smoothing", "[0, 1)", "1.5");
+        Cli.run(lossArgs("bce", "--label-smoothing", "-0.25")).assertUsageError("--label-smoothing", "-0.25");
+        Cli.run(lossArgs("focal", "--label-smoothing", "0.1")).assertUsageError("--label-smoothing", "focal", "0.1");
+        Cli.run(lossArgs("bce", "--pos-weight", "1,-1")).assertUsageError("--pos-weight[1]", "-1.0");
+        Cli.run(lossArgs("bce", "--pos-weight", "1,x")).assertUsageError("--pos-weight", "x");
+        Cli.run(lossArgs("dice", "--pos-weight", "2,2")).assertUsageError("--pos-weight", "dice", "[2.0, 2.0]");
+        Cli.run(lossArgs("generalized_dice", "--gd-weight", "cubic")).assertUsageError("--gd-weight", "cubic", "square, simple, uniform");
+        Cli.run(lossArgs("dice", "--gd-weight", "simple")).assertUsageError("--gd-weight", "simple", "dice");
+        Cli.run(lossArgs("generalized_dice", "--class-weights", "1,2")).assertUsageError("--class-weights", "generalized_dice", "[1.0, 2.0]");
+        Cli.run(lossArgs("dice_ce", "--lambda-pixel", "-1")).assertUsageError("--lambda-pixel", "-1.0");
+        Cli.run(lossArgs("dice_focal", "--lambda-region", "-2")).assertUsageError("--lambda-region", "-2.0");
+        Cli.run(lossArgs("dice_ce", "--lambda-pixel", "0", "--lambda-region", "0")).assertUsageError("--lambda-pixel", "--lambda-region", "0.0");
+        Cli.run(lossArgs("dice", "--lambda-region", "0.5")).assertUsageError("--lambda-region", "dice", "0.5");
+        Cli.run(lossArgs("tversky", "--gamma", "0")).assertUsageError("gamma", "tversky", "0.0");
+        Cli.run(lossArgs("tversky", "--gamma", "-1")).assertUsageError("gamma", "tversky", "-1.0");
+        Cli.run(lossArgs("tversky", "--squared-pred")).assertUsageError("--squared-pred", "tversky");
+        Cli.run(lossArgs("generalized_dice", "--log-loss")).assertUsageError("--log-loss", "generalized_dice");
+        Cli.run(lossArgs("iou", "--alpha", "none")).assertUsageError("--alpha none", "iou");
+        Cli.run("loss", "--loss", "dice_ce", "--mode", "multiclass", "--pos-weight", "1,2", "--pred", "a", "--target", "b")
+                .assertUsageError("--pos-weight", "multiclass", "[1.0, 2.0]");
+        Cli.run("loss", "--loss", "dice_cee", "--mode", "binary", "--pred", "a", "--target", "b")
+                .assertUsageError("--loss", "dice_cee", "generalized_dice, mcc, dice_ce, dice_focal");
+    }
+
+    @Test
+    void theOptionsOfTheCatalogueAreEchoedInTheJsonOutput() throws IOException {
+        JsonNode o = json(Cli.run(lossArgs("dice_ce", "--json", "--lambda-pixel", "0.5", "--lambda-region", "2",
+                "--label-smoothing", "0.1", "--pos-weight", "2,3", "--squared-pred", "--smooth-nr", "0.25",
+                "--smooth-dr", "0.25")));
+        JsonNode opt = o.get("options");
+        assertEquals(0.5, opt.get("lambda_pixel").asDouble(), 0);
+        assertEquals(2.0, opt.get("lambda_region").asDouble(), 0);
+        assertEquals(0.1, opt.get("label_smoothing").asDouble(), 0);
+        assertEquals("[2.0,3.0]", opt.get("pos_weight").toString());
+        assertTrue(opt.get("squared_pred").asBoolean());
+        assertEquals(0.25, opt.get("smooth_nr").asDouble(), 0);
+        assertEquals(0.25, opt.get("smooth_dr").asDouble(), 0);
+        assertEquals(0.25, opt.get("smooth").asDouble(), 0);
+        assertEquals("dice_ce", o.get("loss").asText());
+        JsonNode gd = json(Cli.run(lossArgs("generalized_dice", "--json", "--gd-weight", "uniform"))).get("options");
+        assertEquals("uniform", gd.get("gd_weight").asText());
+        assertEquals(1e-5, gd.get("smooth_nr").asDouble(), 0);
+        assertEquals(1e-5, gd.get("smooth_dr").asDouble(), 0);
+    }
+
+    @Test
+    void softMulticlassTargetsOfPredsShapeAreClassProbabilities() throws IOException {
+        // one pixel, logits (0, ln 3): p = (1/4, 3/4)
+        String p = pred("soft_p.npy", new long[] {1, 2, 1}, 0, (float) Math.log(3));
+        String oneHot = target("onehot.npy", "<f4", new long[] {1, 2, 1}, NpyFixtures.f4(0, 1));
+        String half = target("half.npy", "<f4", new long[] {1, 2, 1}, NpyFixtures.f4(0.5f, 0.5f));
+        String map = target("map.npy", "|u1", new long[] {1, 1}, NpyFixtures.i1(1));
+        double classMap = json(Cli.run("loss", "--loss", "ce", "--mode", "multiclass", "--from-logits", "--pred", p,
+                "--target", map, "--json")).get("value").asDouble();
+        assertEquals(-Math.log(0.75), classMap, 1e-6);
+        double soft = json(Cli.run("loss", "--loss", "ce", "--mode", "multiclass", "--from-logits", "--pred", p,
+                "--target", oneHot, "--json")).get("value").asDouble();
+        assertEquals(classMap, soft, 1e-6, "a one-hot soft target equals the class map");
+        // -(0.5 ln(1/4) + 0.5 ln(3/4)) = ln(16/3) / 2
+        double halves = json(Cli.run("loss", "--loss", "ce", "--mode", "multiclass", "--from-logits", "--pred", p,
+                "--target", half, "--json")).get("value").asDouble();
+        assertEquals(Math.log(16.0 / 3.0) / 2, halves, 1e-6);
+        Cli.run("loss", "--loss", "ce", "--mode", "multiclass", "--from-logits", "--pred", p,
+                "--target", target("ints.npy", "<i4", new long[] {1, 2, 1}, NpyFixtures.i4(0, 1)))
+                .assertUsageError("--target", "int32", "float");
+        Cli.run("loss", "--loss", "ce", "--mode", "multiclass", "--from-logits", "--pred", p,
+                "--target", target("bad.npy", "<f4", new long[] {1, 2, 1}, NpyFixtures.f4(0.5f, 0.25f)))
+                .assertUsageError("--target", "0.75");
+        Cli.run("loss", "--loss", "ce", "--mode", "multiclass", "--from-logits", "--pred", p, "--target", half,
+                "--ignore-index", "255").assertUsageError("--ignore-index", "255");
+    }
+
+    @Test
+    void ignoreIndexInBinaryModeLeavesElementsOut() throws IOException {
+        String p = pred("bp.npy", new long[] {1, 1, 4}, 0.9f, 0.2f, 0.6f, 0.1f);
+        String t = target("bt.npy", "|u1", new long[] {1, 1, 4}, NpyFixtures.i1(1, 255, 1, 0));
+        double v = json(Cli.run("loss", "--loss", "bce", "--mode", "binary", "--pred", p, "--target", t,
+                "--ignore-index", "255", "--json")).get("value").asDouble();
+        assertEquals(-(Math.log(0.9f) + Math.log(0.6f) + Math.log(1 - (double) 0.1f)) / 3, v, 1e-6);
+        Cli.run("loss", "--loss", "bce", "--mode", "binary", "--pred", p, "--ignore-index", "255",
+                "--target", target("bt2.npy", "|u1", new long[] {1, 1, 4}, NpyFixtures.i1(1, 2, 1, 0)))
+                .assertUsageError("--target", "2");
+    }
+
+    @Test
+    void diceCeIsTheWeightedSumOfBceAndOneMinusDice() throws IOException {
+        long[] shape = {1, 1, 4};
+        String p = pred("dp.npy", shape, 0.9f, 0.2f, 0.6f, 0.1f);
+        String t = target("dt.npy", "<f4", shape, NpyFixtures.f4(1, 0, 1, 0));
+        // bce = -(ln 0.9 + ln 0.8 + ln 0.6 + ln 0.9) / 4; D = (2 * 1.5 + 1) / (1.8 + 2 + 1) = 5/6
+        double bce = -(Math.log(0.9f) + Math.log(1 - (double) 0.2f) + Math.log(0.6f) + Math.log(1 - (double) 0.1f)) / 4;
+        JsonNode o = json(Cli.run("loss", "--loss", "dice_ce", "--mode", "binary", "--pred", p, "--target", t, "--json",
+                "--lambda-pixel", "0.5", "--lambda-region", "2"));
+        assertEquals(0.5 * bce + 2.0 / 6.0, o.get("value").asDouble(), 1e-6);
     }
 
     @Test

@@ -14,6 +14,9 @@ import org.junit.jupiter.api.Test;
 
 /** The PTX travels in the jar and was built from the kernel source that travels with it. */
 class PtxResourceTest {
+    /** The CUDA source and the shared headers it includes, in the order ci/build-ptx.sh hashes them. */
+    static final String[] KERNEL_SOURCES = {"/kernels-cu/segloss.cu", "/kernels-cl/segloss_gen.h", "/kernels-cl/segloss_terms.h"};
+
     static byte[] resource(String name) throws IOException {
         try (InputStream in = PtxResourceTest.class.getResourceAsStream(name)) {
             assertNotNull(in, name + " must be on the class path");
@@ -23,10 +26,15 @@ class PtxResourceTest {
 
     @Test
     void shippedPtxWasBuiltFromTheCurrentKernelSource() throws IOException, NoSuchAlgorithmException {
-        byte[] source = resource("/kernels-cu/segloss.cu");
-        String sourceHash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(source));
+        // ci/build-ptx.sh hashes the .cu followed by the headers it includes
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        for (String part : KERNEL_SOURCES) {
+            sha.update(resource(part));
+        }
+        String sourceHash = HexFormat.of().formatHex(sha.digest());
         String recorded = new String(resource("/ptx/segloss.ptx.sha256"), StandardCharsets.US_ASCII).trim();
-        assertEquals(recorded, sourceHash, "kernels-cu/segloss.cu changed since the PTX was built: run ci/build-ptx.sh");
+        assertEquals(recorded, sourceHash,
+                "kernels-cu/segloss.cu or a kernels-cl header changed since the PTX was built: run ci/build-ptx.sh");
     }
 
     @Test

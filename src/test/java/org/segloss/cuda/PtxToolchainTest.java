@@ -36,9 +36,12 @@ class PtxToolchainTest {
     void shippedPtxIsWhatNvccBuildsFromKernelsCu() throws Exception {
         Path cu = dir.resolve("segloss.cu");
         Files.write(cu, PtxResourceTest.resource("/kernels-cu/segloss.cu"));
+        for (String header : new String[] {"segloss_gen.h", "segloss_terms.h"}) {
+            Files.write(dir.resolve(header), PtxResourceTest.resource("/kernels-cl/" + header));
+        }
         Path ptx = dir.resolve("rebuilt.ptx");
         // the flags of ci/build-ptx.sh
-        List<String> cmd = new ArrayList<>(List.of("nvcc", "-ptx", "-arch=compute_75", "-std=c++17", "-o", ptx.toString(),
+        List<String> cmd = new ArrayList<>(List.of("nvcc", "-ptx", "-arch=compute_75", "-std=c++17", "-I", dir.toString(), "-o", ptx.toString(),
                 cu.toString()));
         run(cmd);
         // ci/build-ptx.sh then restamps nvcc 13's ISA 9.0 to 8.0 (see docs/cuda.md), with a comment line above

@@ -1,5 +1,7 @@
 package org.segloss.backend.cpu;
 
+import org.segloss.backend.PixelTerm;
+import org.segloss.backend.Problem;
 import org.segloss.internal.Constants;
 
 /**
@@ -57,6 +59,38 @@ final class CpuMath {
         return -t / pc + (1 - t) / (1 - pc);
     }
 
+    /** d bce / dx = p - t, as (1 - t) p - t q (segloss_terms.h sl_bce_logits_dx). */
+    static double bceLogitsDx(double x, double t) {
+        return (1 - t) * sigmoid(x) - t * sigmoid(-x);
+    }
+
+    /** bce with pos_weight w from logits: w t softplus(-x) + (1 - t) softplus(x). */
+    static double bcePwLogits(double x, double t, double w) {
+        return w * t * softplus(-x) + (1 - t) * softplus(x);
+    }
+
+    /** d bce_pw / dx = (1 - t) p - w t q. */
+    static double bcePwLogitsDx(double x, double t, double w) {
+        return (1 - t) * sigmoid(x) - w * t * sigmoid(-x);
+    }
+
+    /** bce with pos_weight w from probabilities at pc = clamp(p): -(w t log pc + (1 - t) log(1 - pc)). */
+    static double bcePwProb(double p, double t, double w) {
+        double pc = clamp(p);
+        return -(w * t * Math.log(pc) + (1 - t) * Math.log(1 - pc));
+    }
+
+    /** d bce_pw / dp at pc = clamp(p): -w t / pc + (1 - t) / (1 - pc). */
+    static double bcePwProbGrad(double p, double t, double w) {
+        double pc = clamp(p);
+        return -w * t / pc + (1 - t) / (1 - pc);
+    }
+
+    /** Label smoothing of a binary target for the pixel term: t (1 - e) + e / 2 = t keep + add. */
+    static double smoothTarget(double t, double keep, double add) {
+        return t * keep + add;
+    }
+
     /**
      * focal from logits: aw t q^g softplus(-x) + nw (1 - t) p^g softplus(x)
      * (= -aw t (1-p)^g log p - nw (1-t) p^g log(1-p) with log p = -softplus(-x), log(1-p) = -softplus(x)).
@@ -110,5 +144,84 @@ final class CpuMath {
         double q = 1 - py;
         double first = (g == 0 || q <= 0) ? 0 : g * Math.pow(q, g - 1) * py * logPy;
         return first - pow(q, g);
+    }
+
+    /**
+     * The pixel term of one binary element at the pixel term's target tt (segloss_terms.h BINARY_TERM):
+     * bce, bce with pos_weight pw, or focal, from logits or probabilities. The one place that maps a term code to
+     * its functions in Java (segloss_terms.h sl_binary_term for the devices).
+     */
+    static double binaryTerm(Problem p, double x, double tt, double pw) {
+        switch (p.pixelTerm) {
+            case BCE:
+                if (p.posWeight != null) {
+                    return p.fromLogits ? bcePwLogits(x, tt, pw) : bcePwProb(x, tt, pw);
+                }
+                return p.fromLogits ? bceLogits(x, tt) : bceProb(x, tt);
+            case FOCAL:
+                return p.fromLogits ? focalLogits(x, tt, p.focalPosWeight, p.focalNegWeight, p.gamma)
+                        : focalProb(x, tt, p.focalPosWeight, p.focalNegWeight, p.gamma);
+            default:
+                return 0;
+        }
+    }
+
+    /** d binaryTerm / dx (from logits) or / dp (from probabilities) (segloss_terms.h BINARY_TERM_D). */
+    static double binaryTermD(Problem p, double x, double tt, double pw) {
+        switch (p.pixelTerm) {
+            case BCE:
+                if (p.posWeight != null) {
+                    return p.fromLogits ? bcePwLogitsDx(x, tt, pw) : bcePwProbGrad(x, tt, pw);
+                }
+                return p.fromLogits ? bceLogitsDx(x, tt) : bceProbGrad(x, tt);
+            case FOCAL:
+                return p.fromLogits ? focalLogitsGrad(x, tt, p.focalPosWeight, p.focalNegWeight, p.gamma)
+                        : focalProbGrad(x, tt, p.focalPosWeight, p.focalNegWeight, p.gamma);
+            default:
+                return 0;
+        }
+    }
+
+
+    /**
+     * The multiclass term of one class from log p (p as given: clamped from probabilities): ce -log p, focal
+     * -(1 - p)^g log p. The one place that maps a multiclass term code to its function in Java (segloss_terms.h
+     * sl_mc_term for the devices).
+     */
+    static double mcTerm(PixelTerm term, double logP, double p, double g) {
+        switch (term) {
+            case CE:
+                return -logP;
+            case FOCAL:
+                return focalMulticlass(logP, p, g);
+            default:
+                return 0;
+        }
+    }
+
+    /** F with d term / dx_k = F (t_k - p_k) from logits: ce -1, focal {@link #focalMulticlassSlope}. */
+    static double mcSlope(PixelTerm term, double logP, double p, double g) {
+        switch (term) {
+            case CE:
+                return -1;
+            case FOCAL:
+                return focalMulticlassSlope(logP, p, g);
+            default:
+                return 0;
+        }
+    }
+
+    /** d term / dp at pc = clamp(p), qc = 1 - pc: ce -1 / pc, focal g qc^(g-1) log pc - qc^g / pc. */
+    static double mcProbGrad(PixelTerm term, double p, double g) {
+        double pc = clamp(p);
+        double qc = 1 - pc;
+        switch (term) {
+            case CE:
+                return -1 / pc;
+            case FOCAL:
+                return (g == 0 ? 0 : g * Math.pow(qc, g - 1) * Math.log(pc)) - pow(qc, g) / pc;
+            default:
+                return 0;
+        }
     }
 }

@@ -121,13 +121,16 @@ final class VectorBinary {
                 if (hasTerm) {
                     VectorMath.log1p(s1, s2, m);
                 }
+                // focal lanes sum the term only; with a region part (dice_focal) the region lanes add I, P, T
                 clean = focal ? lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, acc, base)
+                        && (!region || lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, true, false, acc, base))
                         : lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base);
             } else {
                 if (hasTerm) {
                     VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
                 }
                 clean = focal ? lanesProbFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, acc, base)
+                        && (!region || lanesProb(xa, xo + a, ta, to + a, s1, s2, m, true, false, acc, base))
                         : lanesProb(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base);
             }
             if (!clean) {
@@ -187,13 +190,12 @@ final class VectorBinary {
             // Both parts always (the unused one is cheap and never flushed): a vector assigned in a
             // branch inside the loop would be boxed by C2.
             FloatVector e = FloatVector.fromArray(FS, ea, i);
-            FloatVector r = ONE.div(e.add(ONE));
-            FloatVector prob = e.mul(r).blend(r, pos);
+            FloatVector prob = VectorTerms.sigmoid(e, VectorTerms.sigmoidAbs(e), pos);
             sumI = sumI.add(prob.mul(t));
             sumP = sumP.add(prob);
             sumT = sumT.add(t);
             FloatVector l = FloatVector.fromArray(FS, la, i);
-            sumTerm = sumTerm.add(ZERO.blend(x, pos).sub(x.mul(t)).add(l));
+            sumTerm = sumTerm.add(VectorTerms.bceLogits(x, t, l, pos));
         }
         return flushClean(bad, acc, base, region, bce, sumI, sumP, sumT, sumTerm);
     }
@@ -206,8 +208,6 @@ final class VectorBinary {
                                             int g, float aw, float nw, double[] acc, int base) {
         FloatVector sumTerm = FloatVector.zero(FS);
         FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
-        FloatVector awv = FloatVector.broadcast(FS, aw);
-        FloatVector nwv = FloatVector.broadcast(FS, nw);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
@@ -215,15 +215,12 @@ final class VectorBinary {
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
             FloatVector e = FloatVector.fromArray(FS, ea, i);
             FloatVector l = FloatVector.fromArray(FS, la, i);
-            FloatVector r = ONE.div(e.add(ONE));
-            FloatVector er = e.mul(r);
-            FloatVector prob = er.blend(r, pos);
-            FloatVector q = r.blend(er, pos);
-            FloatVector spPos = ZERO.blend(x, pos).add(l);
-            FloatVector spNeg = x.neg().blend(ZERO, pos).add(l);
-            FloatVector v = t.mul(awv).mul(pow(q, g)).mul(spNeg)
-                    .add(ONE.sub(t).mul(nwv).mul(pow(prob, g)).mul(spPos));
-            sumTerm = sumTerm.add(v);
+            FloatVector r = VectorTerms.sigmoidAbs(e);
+            FloatVector prob = VectorTerms.sigmoid(e, r, pos);
+            FloatVector q = VectorTerms.sigmoidNeg(e, r, pos);
+            FloatVector spPos = VectorTerms.softplus(x, l, pos);
+            FloatVector spNeg = VectorTerms.softplusNeg(x, l, pos);
+            sumTerm = sumTerm.add(VectorTerms.focalLogits(t, prob, q, spPos, spNeg, aw, nw, g));
         }
         return flushClean(bad, acc, base, false, true, ZERO, ZERO, ZERO, sumTerm);
     }
@@ -252,7 +249,7 @@ final class VectorBinary {
             FloatVector ll = FloatVector.fromArray(FS, logLarge, i);
             FloatVector logP = ll.blend(ls, lo);
             FloatVector logQ = ls.blend(ll, lo);
-            sumTerm = sumTerm.sub(t.mul(logP).add(ONE.sub(t).mul(logQ)));
+            sumTerm = sumTerm.add(VectorTerms.bceProb(t, logP, logQ));
         }
         return flushClean(bad, acc, base, region, bce, sumI, sumP, sumT, sumTerm);
     }
@@ -262,8 +259,6 @@ final class VectorBinary {
                                           int m, int g, float aw, float nw, double[] acc, int base) {
         FloatVector sumTerm = FloatVector.zero(FS);
         FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
-        FloatVector awv = FloatVector.broadcast(FS, aw);
-        FloatVector nwv = FloatVector.broadcast(FS, nw);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
@@ -277,9 +272,7 @@ final class VectorBinary {
             FloatVector logQ = ls.blend(ll, lo);
             FloatVector pc = large.blend(small, lo);
             FloatVector qc = small.blend(large, lo);
-            FloatVector v = t.mul(awv).mul(pow(qc, g)).mul(logP)
-                    .add(ONE.sub(t).mul(nwv).mul(pow(pc, g)).mul(logQ));
-            sumTerm = sumTerm.sub(v);
+            sumTerm = sumTerm.add(VectorTerms.focalProb(t, pc, qc, logP, logQ, aw, nw, g));
         }
         return flushClean(bad, acc, base, false, true, ZERO, ZERO, ZERO, sumTerm);
     }
@@ -295,14 +288,7 @@ final class VectorBinary {
             acc[base + P] += prob;
             acc[base + T] += t;
         }
-        double aw = p.focalPosWeight;
-        double nw = p.focalNegWeight;
-        if (p.pixelTerm == PixelTerm.BCE) {
-            acc[base + TERM] += p.fromLogits ? CpuMath.bceLogits(x, t) : CpuMath.bceProb(x, t);
-        } else if (p.pixelTerm == PixelTerm.FOCAL) {
-            acc[base + TERM] += p.fromLogits ? CpuMath.focalLogits(x, t, aw, nw, p.gamma)
-                    : CpuMath.focalProb(x, t, aw, nw, p.gamma);
-        }
+        acc[base + TERM] += CpuMath.binaryTerm(p, x, t, 1);
         return true;
     }
 
@@ -412,13 +398,12 @@ final class VectorBinary {
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
             FloatVector e = FloatVector.fromArray(FS, ea, i);
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
-            FloatVector r = ONE.div(e.add(ONE));
-            FloatVector er = e.mul(r);
-            FloatVector prob = er.blend(r, pos);
-            FloatVector q = r.blend(er, pos);
+            FloatVector r = VectorTerms.sigmoidAbs(e);
+            FloatVector prob = VectorTerms.sigmoid(e, r, pos);
+            FloatVector q = VectorTerms.sigmoidNeg(e, r, pos);
             // ps = 0 without bce, A = B = 0 without region: no branch in the loop (see lanesLogits)
-            FloatVector d = prob.sub(t).mul(ps);
-            d = t.mul(ra).add(rb).mul(prob).mul(q).add(d);
+            FloatVector d = VectorTerms.bceLogitsDx(prob, t).mul(ps);
+            d = VectorTerms.sigmoidChain(t.mul(ra).add(rb), prob, q).add(d);
             d.intoArray(ga, go + i);
         }
     }
@@ -435,18 +420,13 @@ final class VectorBinary {
             FloatVector e = FloatVector.fromArray(FS, ea, i);
             FloatVector l = FloatVector.fromArray(FS, la, i);
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
-            FloatVector r = ONE.div(e.add(ONE));
-            FloatVector er = e.mul(r);
-            FloatVector prob = er.blend(r, pos);
-            FloatVector q = r.blend(er, pos);
-            FloatVector spPos = ZERO.blend(x, pos).add(l);
-            FloatVector spNeg = x.neg().blend(ZERO, pos).add(l);
-            FloatVector qg = pow(q, g);
-            FloatVector pg = pow(prob, g);
-            FloatVector posPart = prob.mul(qg).mul(spNeg).mul(g).add(qg.mul(q)).mul(t).mul(-aw);
-            FloatVector negPart = pg.mul(q).mul(spPos).mul(g).add(pg.mul(prob)).mul(ONE.sub(t)).mul(nw);
-            FloatVector d = posPart.add(negPart);
-            d = t.mul(ra).add(rb).mul(prob).mul(q).add(d);
+            FloatVector r = VectorTerms.sigmoidAbs(e);
+            FloatVector prob = VectorTerms.sigmoid(e, r, pos);
+            FloatVector q = VectorTerms.sigmoidNeg(e, r, pos);
+            FloatVector spPos = VectorTerms.softplus(x, l, pos);
+            FloatVector spNeg = VectorTerms.softplusNeg(x, l, pos);
+            FloatVector d = VectorTerms.focalLogitsGrad(t, prob, q, spPos, spNeg, aw, nw, g);
+            d = VectorTerms.sigmoidChain(t.mul(ra).add(rb), prob, q).add(d);
             d.intoArray(ga, go + i);
         }
     }
@@ -466,7 +446,7 @@ final class VectorBinary {
             FloatVector pc = large.blend(small, lo);
             FloatVector qc = small.blend(large, lo);
             // ps = 0 without bce (both quotients are finite), A = B = 0 without region
-            FloatVector d = ONE.sub(t).div(qc).sub(t.div(pc)).mul(ps);
+            FloatVector d = VectorTerms.bceProbGrad(t, pc, qc).mul(ps);
             d = t.mul(ra).add(rb).add(d);
             d.intoArray(ga, go + i);
         }
@@ -487,17 +467,11 @@ final class VectorBinary {
             FloatVector large = ONE.sub(small);
             FloatVector pc = large.blend(small, lo);
             FloatVector qc = small.blend(large, lo);
-            FloatVector posPart = pow(qc, g).div(pc);
-            FloatVector negPart = pow(pc, g).div(qc).neg();
-            if (g != 0) {
-                FloatVector ls = FloatVector.fromArray(FS, logSmall, i);
-                FloatVector ll = FloatVector.fromArray(FS, logLarge, i);
-                FloatVector logP = ll.blend(ls, lo);
-                FloatVector logQ = ls.blend(ll, lo);
-                posPart = pow(qc, g - 1).mul(logP).mul(-g).add(posPart);
-                negPart = pow(pc, g - 1).mul(logQ).mul(g).add(negPart);
-            }
-            FloatVector d = t.mul(-aw).mul(posPart).sub(ONE.sub(t).mul(nw).mul(negPart));
+            FloatVector ls = FloatVector.fromArray(FS, logSmall, i);
+            FloatVector ll = FloatVector.fromArray(FS, logLarge, i);
+            FloatVector logP = ll.blend(ls, lo);
+            FloatVector logQ = ls.blend(ll, lo);
+            FloatVector d = VectorTerms.focalProbGrad(t, pc, qc, logP, logQ, aw, nw, g);
             d = t.mul(ra).add(rb).add(d);
             d.intoArray(ga, go + i);
         }
@@ -505,40 +479,8 @@ final class VectorBinary {
 
     /** One element in double, as {@link ScalarKernels} computes it (the tail of a row segment). */
     private static double gradElement(Problem p, double ps, double a, double b, double x, double t) {
-        double aw = p.focalPosWeight;
-        double nw = p.focalNegWeight;
-        double g = p.gamma;
-        double d = 0;
-        if (p.fromLogits) {
-            double prob = CpuMath.sigmoid(x);
-            if (p.pixelTerm == PixelTerm.BCE) {
-                d += ps * (prob - t);
-            } else if (p.pixelTerm == PixelTerm.FOCAL) {
-                d += ps * CpuMath.focalLogitsGrad(x, t, aw, nw, g);
-            }
-            if (p.region) {
-                d += (t * a + b) * prob * CpuMath.sigmoid(-x);
-            }
-        } else {
-            if (p.pixelTerm == PixelTerm.BCE) {
-                d += ps * CpuMath.bceProbGrad(x, t);
-            } else if (p.pixelTerm == PixelTerm.FOCAL) {
-                d += ps * CpuMath.focalProbGrad(x, t, aw, nw, g);
-            }
-            if (p.region) {
-                d += t * a + b;
-            }
-        }
-        return d;
+        double d = p.pixelTerm == PixelTerm.NONE ? 0 : ps * CpuMath.binaryTermD(p, x, t, 1);
+        return p.region ? d + ScalarKernels.regionD(p, x, t, a, b) : d;
     }
 
-    /** v^g for a small integer g >= 0 by repeated products (exact for g = 0, 1, 2 as in CpuMath.pow). */
-    static FloatVector pow(FloatVector v, int g) {
-        // A counted loop, not a switch: vectors merged from several branches would be boxed by C2.
-        FloatVector r = FloatVector.broadcast(FS, 1f);
-        for (int i = 0; i < g; i++) {
-            r = r.mul(v);
-        }
-        return r;
-    }
 }

@@ -26,7 +26,8 @@ import org.segloss.backend.Problem;
  * <p>Bad values (NaN/inf, probabilities outside [0, 1], targets outside [0, 1] or class indices out of
  * range) are detected with lane masks; a unit that holds any is recomputed by {@link ScalarKernels}, so
  * the bad counts are exactly the reference's (the engine refuses such input anyway). Problems the lanes do
- * not cover (a focal gamma that is not a small integer) are delegated to {@link ScalarKernels} whole.
+ * not cover (a focal gamma that is not a small integer, squared_pred, binary ignore_index, pos_weight, label
+ * smoothing, soft multiclass targets, a pixel term without lanes) are delegated to {@link ScalarKernels} whole.
  */
 final class VectorKernels extends CpuKernels {
     static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
@@ -63,11 +64,21 @@ final class VectorKernels extends CpuKernels {
 
     /** Whether the lanes cover this problem; otherwise {@link ScalarKernels} computes it. */
     static boolean covered(Problem p) {
-        if (p.pixelTerm == PixelTerm.FOCAL) {
-            double g = p.gamma;
-            return g >= 0 && g <= MAX_LANE_GAMMA && g == Math.rint(g);
+        if (p.squares || p.binaryIgnore() || p.posWeight != null || p.labelSmoothing != 0 || p.softTargets) {
+            return false; // these options of the MONAI / smp catalogue have no lanes yet: the scalar kernels run them
         }
-        return true;
+        switch (p.pixelTerm) {
+            case NONE:
+            case BCE:
+            case CE:
+                return true;
+            case FOCAL: {
+                double g = p.gamma;
+                return g >= 0 && g <= MAX_LANE_GAMMA && g == Math.rint(g);
+            }
+            default:
+                return false; // a term without lanes (VectorTerms) runs on the scalar kernels
+        }
     }
 
     @Override

@@ -245,7 +245,7 @@ final class VectorMulticlass {
         for (int i = 0; i < cnt; i += L) {
             FloatVector logPy = FloatVector.fromArray(FS, logPyS, i);
             FloatVector q = VectorMath.expm1(logPy).neg();
-            VectorBinary.pow(q, g).mul(logPy).neg().intoArray(termS, i);
+            VectorTerms.focalMulticlass(q, logPy, g).intoArray(termS, i);
         }
     }
 
@@ -304,7 +304,7 @@ final class VectorMulticlass {
             FloatVector ll = FloatVector.fromArray(FS, llS, i);
             FloatVector logP = ll.blend(ls, lo);
             FloatVector qc = small.blend(ONE.sub(small), lo);
-            VectorBinary.pow(qc, g).mul(logP).neg().intoArray(termS, i);
+            VectorTerms.focalMulticlass(qc, logP, g).intoArray(termS, i);
         }
     }
 
@@ -439,9 +439,7 @@ final class VectorMulticlass {
             FloatVector inv = ONE.div(FloatVector.fromArray(FS, othersS, i).add(ONE));
             FloatVector q = pyMinus1.neg();
             FloatVector py = pyMinus1.add(ONE);
-            FloatVector first = VectorBinary.pow(q, g - 1).mul(py).mul(logPy).mul(g)
-                    .blend(ZERO, q.compare(VectorOperators.LE, 0f));
-            FloatVector f = first.sub(VectorBinary.pow(q, g));
+            FloatVector f = VectorTerms.focalMulticlassSlope(q, py, logPy, g);
             FloatVector ps = FloatVector.fromArray(FS, psS, i);
             ps.mul(f.mul(-focalWeight).add(ceWeight)).intoArray(pixS, i);
             FloatVector dev = FloatVector.fromArray(FS, sumEDS, i).mul(inv)
@@ -506,8 +504,8 @@ final class VectorMulticlass {
             FloatVector pc = large.blend(small, lo);
             FloatVector qc = small.blend(large, lo);
             FloatVector logP = FloatVector.fromArray(FS, llS, i).blend(FloatVector.fromArray(FS, lsS, i), lo);
-            FloatVector focalSlope = VectorBinary.pow(qc, g - 1).mul(logP).mul(g).sub(VectorBinary.pow(qc, g).div(pc));
-            FloatVector ceSlope = ONE.div(pc).neg();
+            FloatVector focalSlope = VectorTerms.focalMulticlassProbGrad(pc, qc, logP, g);
+            FloatVector ceSlope = VectorTerms.ceProbGrad(pc);
             FloatVector slope = ceSlope.mul(ceWeight).add(focalSlope.mul(focalWeight));
             FloatVector.fromArray(FS, psS, i).mul(slope).intoArray(slopeS, i);
         }

@@ -44,7 +44,6 @@ import org.segloss.backend.BackendBuffer;
 import org.segloss.backend.GradCoefficients;
 import org.segloss.backend.Probe;
 import org.segloss.backend.Problem;
-import org.segloss.internal.Constants;
 
 /**
  * The CUDA backend (JCuda driver API). It works in the device's primary context
@@ -394,7 +393,8 @@ public final class CudaBackend implements Backend {
         int rows = p.rows();
         long partialDoubles = (long) rows * g.blocksPerUnit * Problem.STATS;
         CUdeviceptr partialPtr = partial.ensure(partialDoubles * 8);
-        launch(statsKernel, "stats", g.blocks(), 0, statsArgs(p, g, x.pointer, t.pointer, partialPtr));
+        CUdeviceptr pw = uploadCoefficients(p.posWeights());
+        launch(statsKernel, "stats", g.blocks(), 0, statsArgs(p, g, x.pointer, t.pointer, partialPtr, pw));
         return combine(partialPtr, rows, p.multiclass ? (int) p.c : 1, g.blocksPerUnit, Problem.STATS);
     }
 
@@ -416,17 +416,24 @@ public final class CudaBackend implements Backend {
         }
         int c = (int) p.c;
         int rows = p.rows();
-        float[] coef = new float[c + 2 * rows];
+        float[] coef = new float[2 * c + 2 * rows];
         System.arraycopy(k.pixelScale, 0, coef, 0, c);
         System.arraycopy(k.regionA, 0, coef, c, rows);
         System.arraycopy(k.regionB, 0, coef, c + rows, rows);
-        CUdeviceptr coefPtr = coefficients.ensure((long) coef.length * 4);
-        ensureStaging((long) coef.length * 4);
-        stagingBytes.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer().put(coef);
-        CudaDriver.check(cuMemcpyHtoDAsync(coefPtr, staging, (long) coef.length * 4, stream), "cuMemcpyHtoDAsync");
+        System.arraycopy(p.posWeights(), 0, coef, c + 2 * rows, c);
+        CUdeviceptr coefPtr = uploadCoefficients(coef);
         Grid g = Grid.of(p.multiclass ? p.n : p.n * p.c, p.s);
         launch(gradKernel, "grad", g.blocks(), 0, gradArgs(p, g, x.pointer, t.pointer, coefPtr, out.pointer));
         synchronize("grad");
+    }
+
+    /** Copies {@code values} into the coefficients buffer (staged, on the stream) and returns it. */
+    private CUdeviceptr uploadCoefficients(float[] values) {
+        CUdeviceptr ptr = coefficients.ensure((long) values.length * 4);
+        ensureStaging((long) values.length * 4);
+        stagingBytes.duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer().put(values);
+        CudaDriver.check(cuMemcpyHtoDAsync(ptr, staging, (long) values.length * 4, stream), "cuMemcpyHtoDAsync");
+        return ptr;
     }
 
     @Override
@@ -497,11 +504,13 @@ public final class CudaBackend implements Backend {
 
     // Parameter lists, in the order of the kernels in kernels-cu/segloss.cu (checked against the PTX by the tests).
 
-    static KernelArgs statsArgs(Problem p, Grid g, CUdeviceptr pred, CUdeviceptr target, CUdeviceptr partial) {
+    static KernelArgs statsArgs(Problem p, Grid g, CUdeviceptr pred, CUdeviceptr target, CUdeviceptr partial,
+                                CUdeviceptr posWeight) {
         return new KernelArgs().pointer(pred).pointer(target).pointer(partial)
                 .i64(p.c).i64(p.s).i32(p.multiclass).i32(p.fromLogits).i32(p.layout == Layout.NHWC)
                 .i32(p.targetType.ordinal()).i32(p.pixelTerm.ordinal()).i32(p.hasIgnoreIndex).i32(p.ignoreIndex)
-                .f32(p.focalPosWeight).f32(p.focalNegWeight).f32(p.gamma).f32(Constants.PROB_CLAMP_EPS)
+                .f32(p.focalPosWeight).f32(p.focalNegWeight).f32(p.gamma).i32(p.posWeight != null).pointer(posWeight)
+                .f32(p.labelKeep()).f32(p.labelAdd()).i32(p.softTargets).i32(p.generalMulticlass())
                 .i32(g.blocksPerUnit).i32(g.items);
     }
 
@@ -515,7 +524,8 @@ public final class CudaBackend implements Backend {
                 .i64(p.n).i64(p.c).i64(p.s).i32(p.multiclass).i32(p.fromLogits).i32(p.layout == Layout.NHWC)
                 .i32(p.targetType.ordinal()).i32(p.pixelTerm.ordinal()).i32(p.region).i32(p.hasIgnoreIndex)
                 .i32(p.ignoreIndex).f32(p.focalPosWeight).f32(p.focalNegWeight).f32(p.gamma)
-                .f32(Constants.PROB_CLAMP_EPS).i32(g.blocksPerUnit).i32(g.items);
+                .i32(p.squares && p.region).i32(p.posWeight != null).f32(p.labelKeep()).f32(p.labelAdd())
+                .i32(p.softTargets).i32(p.generalMulticlass()).i32(g.blocksPerUnit).i32(g.items);
     }
 
     static KernelArgs confusionArgs(Problem p, Grid g, CUdeviceptr pred, CUdeviceptr target, CUdeviceptr counts,

@@ -53,6 +53,7 @@ import org.segloss.backend.BackendBuffer;
 import org.segloss.backend.GradCoefficients;
 import org.segloss.backend.PixelTerm;
 import org.segloss.backend.Problem;
+import org.segloss.backend.Stat;
 import org.segloss.internal.Constants;
 
 /**
@@ -361,7 +362,8 @@ public final class OpenClBackend implements Backend {
         if (cached != null) {
             return cached;
         }
-        String source = resource("common.cl") + "\n#line 1 \"" + file + "\"\n" + resource(file);
+        String source = resource("segloss_gen.h") + "\n" + resource("segloss_terms.h") + "\n#line 1 \"common.cl\"\n"
+                + resource("common.cl") + "\n#line 1 \"" + file + "\"\n" + resource(file);
         int wg = Integer.highestOneBit(Math.max(1, Math.min(MAX_WORK_GROUP, deviceMaxWorkGroup)));
         Program p = buildProgram(file, source, defines + " -DWG_SIZE=" + wg, wg);
         int kernelMax = kernelLimit(p);
@@ -584,7 +586,40 @@ public final class OpenClBackend implements Backend {
                 operation + ": clEnqueueNDRangeKernel");
     }
 
-    private Object[] binaryArgs(Geometry g, Problem p) {
+    // Argument lists, in the order of the kernels' parameters (OpenClKernelSignatureTest checks them against the
+    // kernel sources): buffers are the given objects, then Long = ulong, Integer = int / uint, Float = float.
+
+    /** The stats kernel's arguments; geometry null in multiclass mode (posWeight unused there). */
+    static Object[] statsArgs(Problem p, Geometry g, Object pred, Object target, Object partF, Object partU,
+                              Object posWeight) {
+        if (p.multiclass) {
+            return new Object[] {pred, target, partF, partU, p.s, (float) p.gamma, p.ignoreIndex, p.labelKeep(), p.labelAdd()};
+        }
+        return concat(concat(new Object[] {pred, target, partF, partU}, binaryArgs(g, p)), (float) p.focalPosWeight,
+                (float) p.focalNegWeight, (float) p.gamma, p.labelKeep(), p.labelAdd(), posWeight);
+    }
+
+    /** The grad kernel's arguments; geometry null in multiclass mode (posWeight unused there). */
+    static Object[] gradArgs(Problem p, Geometry g, Object pred, Object target, Object out, Object scale, Object a,
+                             Object b, Object posWeight) {
+        if (p.multiclass) {
+            return new Object[] {pred, target, out, scale, a, b, p.s, (float) p.gamma, p.ignoreIndex, p.labelKeep(),
+                p.labelAdd()};
+        }
+        return concat(concat(new Object[] {pred, target, out, scale, a, b}, binaryArgs(g, p)), (float) p.focalPosWeight,
+                (float) p.focalNegWeight, (float) p.gamma, p.labelKeep(), p.labelAdd(), posWeight);
+    }
+
+    /** The confusion kernel's arguments; geometry null in multiclass mode. */
+    static Object[] confusionArgs(Problem p, Geometry g, Object pred, Object target, Object counts, Object partU,
+                                  float cut) {
+        if (p.multiclass) {
+            return new Object[] {pred, target, counts, partU, p.s, cut, p.ignoreIndex};
+        }
+        return concat(concat(new Object[] {pred, target, counts, partU}, binaryArgs(g, p)), cut);
+    }
+
+    private static Object[] binaryArgs(Geometry g, Problem p) {
         return new Object[] {g.segLen, g.sampleStride, g.chanStride, g.elemStride, g.segsPerSample, g.cycle, g.active,
             (int) p.c};
     }
@@ -608,6 +643,14 @@ public final class OpenClBackend implements Backend {
     }
 
     // ---- passes ----------------------------------------------------------------------------
+
+    /** The float stats of a row in the order of the stats kernels' float8 (its last lane is unused). */
+    static final Stat[] F_STATS = {Stat.I, Stat.P, Stat.T, Stat.TERM, Stat.P2, Stat.T2, Stat.COUNT, null};
+
+    /** A read-only buffer holding {@code values}. */
+    private cl_mem floats(float[] values, String what) {
+        return createMem((long) values.length * 4, Pointer.to(values), what);
+    }
 
     @Override
     public synchronized double[] stats(Problem p, DeviceBuffer predBuffer, DeviceBuffer targetBuffer) {
@@ -634,26 +677,28 @@ public final class OpenClBackend implements Backend {
             slots = geometry.segments * groups * geometry.cycle;
             cycle = geometry.cycle;
         }
-        float[] partF = new float[Math.toIntExact(slots * 4)];
+        float[] partF = new float[Math.toIntExact(slots * F_STATS.length)];
         int[] partU = new int[Math.toIntExact(slots * 2)];
-        cl_mem memF = createMem(slots * 16, null, "stats");
-        cl_mem memU = null;
+        List<cl_mem> temps = new ArrayList<>(3);
         try {
-            memU = createMem(slots * 8, null, "stats");
+            cl_mem memF = createMem(slots * 4 * F_STATS.length, null, "stats");
+            temps.add(memF);
+            cl_mem memU = createMem(slots * 8, null, "stats");
+            temps.add(memU);
             if (p.multiclass) {
-                args(k, pred.mem, target.mem, memF, memU, p.s, (float) p.gamma, p.ignoreIndex);
+                args(k, statsArgs(p, null, pred.mem, target.mem, memF, memU, null));
                 launch("stats", k, groups, p.n, wg);
             } else {
-                args(k, concat(concat(new Object[] {pred.mem, target.mem, memF, memU}, binaryArgs(geometry, p)),
-                        (float) p.focalPosWeight, (float) p.focalNegWeight, (float) p.gamma));
+                cl_mem pw = floats(p.posWeights(), "stats");
+                temps.add(pw);
+                args(k, statsArgs(p, geometry, pred.mem, target.mem, memF, memU, pw));
                 launch("stats", k, groups, geometry.segments, wg);
             }
-            read(memF, slots * 16, Pointer.to(partF), "stats");
+            read(memF, slots * 4 * F_STATS.length, Pointer.to(partF), "stats");
             read(memU, slots * 8, Pointer.to(partU), "stats");
         } finally {
-            releaseMem(memF);
-            if (memU != null) {
-                releaseMem(memU);
+            for (cl_mem m : temps) {
+                releaseMem(m);
             }
         }
         // Fixed order: segment (or sample), then work-group, then lane (or class).
@@ -664,10 +709,11 @@ public final class OpenClBackend implements Backend {
                     int slot = (int) ((seg * groups + g) * cycle + lane);
                     int row = (int) (seg * cycle + lane);
                     int base = row * Problem.STATS;
-                    out[base + Problem.STAT_I] += partF[slot * 4];
-                    out[base + Problem.STAT_P] += partF[slot * 4 + 1];
-                    out[base + Problem.STAT_T] += partF[slot * 4 + 2];
-                    out[base + Problem.STAT_TERM] += partF[slot * 4 + 3];
+                    for (int j = 0; j < F_STATS.length; j++) {
+                        if (F_STATS[j] != null) {
+                            out[base + F_STATS[j].slot()] += partF[slot * F_STATS.length + j];
+                        }
+                    }
                     out[base + Problem.STAT_BAD_PRED] += partU[slot * 2] & 0xFFFFFFFFL;
                     out[base + Problem.STAT_BAD_TARGET] += partU[slot * 2 + 1] & 0xFFFFFFFFL;
                 }
@@ -691,7 +737,7 @@ public final class OpenClBackend implements Backend {
         Program prog = program("grad.cl", defines(p, items, false));
         int wg = prog.workGroup;
         cl_kernel kernel = prog.kernels.get("grad");
-        List<cl_mem> temps = new ArrayList<>(3);
+        List<cl_mem> temps = new ArrayList<>(4);
         try {
             cl_mem scale = createMem((long) k.pixelScale.length * 4, Pointer.to(k.pixelScale), "grad");
             temps.add(scale);
@@ -701,12 +747,13 @@ public final class OpenClBackend implements Backend {
             temps.add(b);
             if (p.multiclass) {
                 long groups = (p.s + (long) wg * items - 1) / ((long) wg * items);
-                args(kernel, pred.mem, target.mem, out.mem, scale, a, b, p.s, (float) p.gamma, p.ignoreIndex);
+                args(kernel, gradArgs(p, null, pred.mem, target.mem, out.mem, scale, a, b, null));
                 launch("grad", kernel, groups, p.n, wg);
             } else {
                 Geometry g = new Geometry(p, wg, items);
-                args(kernel, concat(concat(new Object[] {pred.mem, target.mem, out.mem, scale, a, b}, binaryArgs(g, p)),
-                        (float) p.focalPosWeight, (float) p.focalNegWeight, (float) p.gamma));
+                cl_mem pw = floats(p.posWeights(), "grad");
+                temps.add(pw);
+                args(kernel, gradArgs(p, g, pred.mem, target.mem, out.mem, scale, a, b, pw));
                 launch("grad", kernel, g.groups, g.segments, wg);
             }
             Cl.check(CL.clFinish(queue), "grad: clFinish");
@@ -750,11 +797,7 @@ public final class OpenClBackend implements Backend {
         cl_mem memU = null;
         try {
             memU = createMem(slots * 8, null, "confusion");
-            if (p.multiclass) {
-                args(k, pred.mem, target.mem, memC, memU, p.s, cut, p.ignoreIndex);
-            } else {
-                args(k, concat(concat(new Object[] {pred.mem, target.mem, memC, memU}, binaryArgs(geometry, p)), cut));
-            }
+            args(k, confusionArgs(p, geometry, pred.mem, target.mem, memC, memU, cut));
             launch("confusion", k, groups, segments, wg);
             read(memC, slots * 16, Pointer.to(partC), "confusion");
             read(memU, slots * 8, Pointer.to(partU), "confusion");

@@ -45,7 +45,7 @@ class KernelSignatureTest {
 
     @Test
     void statsArguments() throws IOException {
-        assertEquals(ptxParameters("stats"), CudaBackend.statsArgs(PROBLEM, GRID, P, P, P).signature());
+        assertEquals(ptxParameters("stats"), CudaBackend.statsArgs(PROBLEM, GRID, P, P, P, P).signature());
     }
 
     @Test
@@ -60,7 +60,7 @@ class KernelSignatureTest {
 
     @Test
     void combineArguments() throws IOException {
-        assertEquals(ptxParameters("combine"), CudaBackend.combineArgs(P, P, 1, 4, 6).signature());
+        assertEquals(ptxParameters("combine"), CudaBackend.combineArgs(P, P, 1, 4, Problem.STATS).signature());
     }
 
     @Test

@@ -1,0 +1,140 @@
+package org.segloss.backend.cpu;
+
+import static org.segloss.backend.cpu.VectorKernels.FS;
+import static org.segloss.backend.cpu.VectorKernels.ONE;
+import static org.segloss.backend.cpu.VectorKernels.ZERO;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * The pixel terms on float lanes: the lane version of each {@link CpuMath} function of the same name (and of
+ * the {@code sl_*} functions of {@code kernels-cl/segloss_terms.h}), so the Vector API loops hold no loss
+ * maths of their own: they load, call these, and sum or store. The tails of the loops call the scalar ones.
+ *
+ * <p>Inputs come staged (see {@link VectorMath}): from logits {@code e = exp(-|x|)}, {@code l = log1p(e)} and
+ * the mask {@code pos = x >= 0}; from probabilities the clamped {@code pc}, {@code qc = 1 - pc} and their logs.
+ * Small static methods: C2 inlines them, so the loops compile as before.
+ */
+final class VectorTerms {
+    private VectorTerms() {
+    }
+
+    /** r = sigmoid(|x|) = 1 / (1 + e). */
+    static FloatVector sigmoidAbs(FloatVector e) {
+        return ONE.div(e.add(ONE));
+    }
+
+    /** p = sigmoid(x): r where x >= 0, e r elsewhere (CpuMath.sigmoid). */
+    static FloatVector sigmoid(FloatVector e, FloatVector r, VectorMask<Float> pos) {
+        return e.mul(r).blend(r, pos);
+    }
+
+    /** q = sigmoid(-x) = 1 - p without cancellation. */
+    static FloatVector sigmoidNeg(FloatVector e, FloatVector r, VectorMask<Float> pos) {
+        return r.blend(e.mul(r), pos);
+    }
+
+    /** softplus(x) = max(x, 0) + l. */
+    static FloatVector softplus(FloatVector x, FloatVector l, VectorMask<Float> pos) {
+        return ZERO.blend(x, pos).add(l);
+    }
+
+    /** softplus(-x) = max(-x, 0) + l. */
+    static FloatVector softplusNeg(FloatVector x, FloatVector l, VectorMask<Float> pos) {
+        return x.neg().blend(ZERO, pos).add(l);
+    }
+
+    /** CpuMath.bceLogits: max(x, 0) - x t + l. */
+    static FloatVector bceLogits(FloatVector x, FloatVector t, FloatVector l, VectorMask<Float> pos) {
+        return ZERO.blend(x, pos).sub(x.mul(t)).add(l);
+    }
+
+    /** CpuMath.bceLogitsDx: p - t. */
+    static FloatVector bceLogitsDx(FloatVector p, FloatVector t) {
+        return p.sub(t);
+    }
+
+    /** CpuMath.bceProb: -(t log pc + (1 - t) log qc). */
+    static FloatVector bceProb(FloatVector t, FloatVector logP, FloatVector logQ) {
+        return t.mul(logP).add(ONE.sub(t).mul(logQ)).neg();
+    }
+
+    /** CpuMath.bceProbGrad: -t / pc + (1 - t) / qc. */
+    static FloatVector bceProbGrad(FloatVector t, FloatVector pc, FloatVector qc) {
+        return ONE.sub(t).div(qc).sub(t.div(pc));
+    }
+
+    /** CpuMath.focalLogits: aw t q^g softplus(-x) + nw (1 - t) p^g softplus(x). */
+    static FloatVector focalLogits(FloatVector t, FloatVector p, FloatVector q, FloatVector spPos, FloatVector spNeg,
+                                   float aw, float nw, int g) {
+        return t.mul(aw).mul(pow(q, g)).mul(spNeg).add(ONE.sub(t).mul(nw).mul(pow(p, g)).mul(spPos));
+    }
+
+    /** CpuMath.focalLogitsGrad: -aw t (g p q^g softplus(-x) + q^(g+1)) + nw (1 - t) (g p^g q softplus(x) + p^(g+1)). */
+    static FloatVector focalLogitsGrad(FloatVector t, FloatVector p, FloatVector q, FloatVector spPos,
+                                       FloatVector spNeg, float aw, float nw, int g) {
+        FloatVector qg = pow(q, g);
+        FloatVector pg = pow(p, g);
+        FloatVector posPart = p.mul(qg).mul(spNeg).mul(g).add(qg.mul(q)).mul(t).mul(-aw);
+        FloatVector negPart = pg.mul(q).mul(spPos).mul(g).add(pg.mul(p)).mul(ONE.sub(t)).mul(nw);
+        return posPart.add(negPart);
+    }
+
+    /** CpuMath.focalProb: -aw t qc^g log pc - nw (1 - t) pc^g log qc. */
+    static FloatVector focalProb(FloatVector t, FloatVector pc, FloatVector qc, FloatVector logP, FloatVector logQ,
+                                 float aw, float nw, int g) {
+        return t.mul(aw).mul(pow(qc, g)).mul(logP).add(ONE.sub(t).mul(nw).mul(pow(pc, g)).mul(logQ)).neg();
+    }
+
+    /**
+     * CpuMath.focalProbGrad: -aw t (-g qc^(g-1) log pc + qc^g / pc) - nw (1 - t) (g pc^(g-1) log qc - pc^g / qc);
+     * the log parts are left out for g = 0 (logs may then be unstaged).
+     */
+    static FloatVector focalProbGrad(FloatVector t, FloatVector pc, FloatVector qc, FloatVector logP,
+                                     FloatVector logQ, float aw, float nw, int g) {
+        FloatVector posPart = pow(qc, g).div(pc);
+        FloatVector negPart = pow(pc, g).div(qc).neg();
+        if (g != 0) {
+            posPart = pow(qc, g - 1).mul(logP).mul(-g).add(posPart);
+            negPart = pow(pc, g - 1).mul(logQ).mul(g).add(negPart);
+        }
+        return t.mul(-aw).mul(posPart).sub(ONE.sub(t).mul(nw).mul(negPart));
+    }
+
+    /** CpuMath.focalMulticlass: -q_y^g log p_y (g = 0: ce). */
+    static FloatVector focalMulticlass(FloatVector q, FloatVector logPy, int g) {
+        return pow(q, g).mul(logPy).neg();
+    }
+
+    /** CpuMath.focalMulticlassSlope: g q^(g-1) p log p - q^g, the first part 0 when g = 0 or q <= 0. */
+    static FloatVector focalMulticlassSlope(FloatVector q, FloatVector py, FloatVector logPy, int g) {
+        return pow(q, g - 1).mul(py).mul(logPy).mul(g).blend(ZERO, q.compare(VectorOperators.LE, 0f)).sub(pow(q, g));
+    }
+
+    /** d(multiclass focal)/dp_y from probabilities: g qc^(g-1) log pc - qc^g / pc. */
+    static FloatVector focalMulticlassProbGrad(FloatVector pc, FloatVector qc, FloatVector logP, int g) {
+        return pow(qc, g - 1).mul(logP).mul(g).sub(pow(qc, g).div(pc));
+    }
+
+    /** d(ce)/dp_y from probabilities: -1 / pc. */
+    static FloatVector ceProbGrad(FloatVector pc) {
+        return ONE.div(pc).neg();
+    }
+
+    /** The sigmoid chain: dL/dx = dL/dp p q. */
+    static FloatVector sigmoidChain(FloatVector dldp, FloatVector p, FloatVector q) {
+        return dldp.mul(p).mul(q);
+    }
+
+    /** v^g for a small integer g >= 0 by repeated products (exact for g = 0, 1, 2 as in CpuMath.pow). */
+    static FloatVector pow(FloatVector v, int g) {
+        // A counted loop, not a switch: vectors merged from several branches would be boxed by C2.
+        FloatVector r = FloatVector.broadcast(FS, 1f);
+        for (int i = 0; i < g; i++) {
+            r = r.mul(v);
+        }
+        return r;
+    }
+}
