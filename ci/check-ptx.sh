@@ -36,7 +36,8 @@ for shipped in src/main/resources/ptx/*.ptx; do
 done
 # Control: ptxas does check instructions against the declared ISA, so the pass above shows the kernels
 # need nothing newer than the restamped ISA: the same PTX stamped 5.0 must be refused (shfl.sync needs 6.0).
-for shipped in src/main/resources/ptx/*.ptx; do
+# Only segloss.ptx has an instruction newer than ISA 5.0 to show it with (edt.ptx has none).
+for shipped in src/main/resources/ptx/segloss.ptx; do
   sed -e 's/^\.version .*$/.version 5.0/' "$shipped" > "$tmp/old.ptx"
   if "$PTXAS" -arch=sm_75 -o /dev/null "$tmp/old.ptx" 2> "$tmp/ptxas.log" \
       || ! grep -q "requires PTX ISA" "$tmp/ptxas.log"; then

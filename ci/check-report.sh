@@ -21,15 +21,16 @@ printf '%s\n' road sidewalk building wall fence pole 'traffic light' 'traffic si
 
 set +e
 java -cp "$cp" org.segloss.score.ScoreCommand --pred "$out/data/pred" --target "$out/data/target" \
-  --classes 19 --class-names "$names" --worst 6 --report "$out/report" --quiet > "$out/score.txt"
+  --classes 19 --class-names "$names" --worst 6 --surface --report "$out/report.html" --quiet > "$out/score.txt"
 code=$?
 set -e
 if [ "$code" -ne 3 ]; then
   echo "expected exit code 3 (one corrupt file skipped), got $code" >&2
   exit 1
 fi
-test -s "$out/report/index.html"
-test -s "$out/report/worst-01.png"
+test -s "$out/report.html"
+grep -q 'src="data:image/png;base64,' "$out/report.html"   # one self-contained file: overlays inline
+grep -q 'HD95 per class' "$out/report.html"
 
 browser="$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)"
 if [ -z "$browser" ]; then
@@ -39,7 +40,7 @@ fi
 profile="$(mktemp -d)"
 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
   --disable-component-update --disable-sync --user-data-dir="$profile" --screenshot="$out/screenshot.png" \
-  --window-size=1200,1600 "file://$out/report/index.html" 2>"$out/chromium.log" || true
+  --window-size=1400,3000 "file://$out/report.html" 2>"$out/chromium.log" || true
 rm -rf "$profile"
 if [ ! -s "$out/screenshot.png" ]; then
   echo "no screenshot; chromium said:" >&2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the GPU check (target/gpu-check, from ci/pack-gpu-check.sh) against a host emulation of the
-# CUDA driver: ci/emulated-gpu/fake_driver.cpp is compiled with g++ together with kernels-cu/segloss.cu
+# CUDA driver: ci/emulated-gpu/fake_driver.cpp is compiled with g++ together with kernels-cu/segloss.cu and edt.cu
 # (CUDA keywords mapped to threads and barriers by emu_runtime.h) into a libcuda.so.1 that
 # libJCudaDriver then loads through LD_LIBRARY_PATH. This exercises the Java backend and the kernels'
 # logic on a machine without a GPU; it says nothing about speed, PTX or the real driver.
@@ -12,6 +12,8 @@ mkdir -p "$build"
 # __shared__ arrays become static; the one dynamic shared array becomes the launch's buffer
 sed 's/extern __shared__ unsigned int class_counts\[\];/unsigned int* class_counts = (unsigned int*) emu_dynamic_shared;/' \
   kernels-cu/segloss.cu > "$build/segloss_emu.inc"
+# every other kernel file (its own PTX module on a GPU) joins the same emulated driver
+cp kernels-cu/edt.cu "$build/edt_emu.inc"
 g++ -O2 -std=c++17 -shared -fPIC -pthread -Wno-unknown-pragmas -I ci/emulated-gpu -I "$build" -I kernels-cl \
   -o "$build/libcuda.so.1" ci/emulated-gpu/fake_driver.cpp
 echo "emulated-gpu-check: built $build/libcuda.so.1"

@@ -52,3 +52,11 @@ inline T __shfl_down_sync(unsigned /*mask*/, T v, int offset) {
 
 inline unsigned long long atomicAdd(unsigned long long* p, unsigned long long v) { unsigned long long o = *p; *p += v; return o; }
 inline unsigned int atomicAdd(unsigned int* p, unsigned int v) { unsigned int o = *p; *p += v; return o; }
+
+// IEEE double operations that CUDA never fuses into multiply-adds (edt.cu); plain operations on the host
+// (x86-64 without -mfma emits no FMA).
+inline double __dadd_rn(double a, double b) { return a + b; }
+inline double __dsub_rn(double a, double b) { return a - b; }
+inline double __dmul_rn(double a, double b) { return a * b; }
+inline double __ddiv_rn(double a, double b) { return a / b; }
+inline float __double2float_rn(double a) { return (float) a; }

@@ -86,11 +86,12 @@ void emu_barrier_wait(EmuBarrier* b) {
 }
 
 #include "segloss_emu.inc"
+#include "edt_emu.inc"
 
 typedef int CUresult;
 typedef unsigned long long CUdeviceptr;
 struct Function { const char* name; };
-static Function functions[] = {{"stats"}, {"grad"}, {"confusion"}, {"stream_read"}, {"combine"}};
+static Function functions[] = {{"stats"}, {"grad"}, {"confusion"}, {"stream_read"}, {"combine"}, {"edt_pass"}};
 static const size_t EMU_MEMORY = 4ull << 30;
 
 extern "C" {
@@ -171,6 +172,9 @@ CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned
                     confusion(ARG(0, const float*), ARG(1, const void*), ARG(2, unsigned long long*), ARG(3, long long),
                               ARG(4, long long), ARG(5, int), ARG(6, int), ARG(7, int), ARG(8, int), ARG(9, int),
                               ARG(10, int), ARG(11, double), ARG(12, int), ARG(13, int), ARG(14, int));
+                } else if (name == "edt_pass") {
+                    edt_pass(ARG(0, float*), ARG(1, int*), ARG(2, float*), ARG(3, double*), ARG(4, long long),
+                             ARG(5, long long), ARG(6, long long), ARG(7, double));
                 } else if (name == "stream_read") {
                     stream_read(ARG(0, const float*), ARG(1, double*), ARG(2, long long), ARG(3, int));
                 } else {

@@ -108,4 +108,15 @@ public interface Backend extends AutoCloseable {
     /** Releases every resource. Later calls throw {@link IllegalStateException}. Idempotent. */
     @Override
     void close();
+
+    /**
+     * Exact squared Euclidean distance transform, in place, of a float32 buffer holding a row-major
+     * grid of {@code dims} (1 to 3 axes, slowest first): 0 at feature voxels, +inf elsewhere on
+     * input; the squared distance to the nearest feature (+inf when there is none) on return, with
+     * {@code spacing[i] > 0} the physical size of a step along axis i. One pass per axis, fastest
+     * first, in double without fused multiply-add, each pass's result rounded once to float: every
+     * backend gives the bits of {@link org.segloss.backend.cpu.DistanceTransform}. Arguments are
+     * checked by {@link DistanceTransformArgs#check}.
+     */
+    void distanceTransform(DeviceBuffer grid, long[] dims, double[] spacing);
 }

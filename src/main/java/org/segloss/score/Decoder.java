@@ -24,6 +24,8 @@ import javax.imageio.ImageIO;
 import org.segloss.InvalidInputException;
 import org.segloss.Layout;
 import org.segloss.io.InputLimits;
+import org.segloss.io.Nifti;
+import org.segloss.io.NiftiFormatException;
 import org.segloss.io.Npy;
 import org.segloss.io.NpyArray;
 import org.segloss.io.NpyFormatException;
@@ -58,11 +60,26 @@ final class Decoder {
     static final class LabelMap {
         final long[] dims;
         final int[] labels;
+        /** Voxel spacing from the file (NIfTI pixdim), x first; null when the format has none. */
+        final double[] spacing;
 
         LabelMap(long[] dims, int[] labels) {
+            this(dims, labels, null);
+        }
+
+        LabelMap(long[] dims, int[] labels, double[] spacing) {
             this.dims = dims;
             this.labels = labels;
+            this.spacing = spacing;
         }
+    }
+
+    /**
+     * The most voxels one NIfTI volume may declare: a pair of volumes (int labels, plus the file's
+     * bytes while converting) for each of a few volumes in flight must fit the heap.
+     */
+    static long maxVoxels() {
+        return Runtime.getRuntime().maxMemory() / 48;
     }
 
     /** Per-class probabilities or logits as stored, shape as in the file. */
@@ -119,7 +136,8 @@ final class Decoder {
             if (Files.exists(file) && !Files.isRegularFile(file)) { // a FIFO would block the reader
                 throw new BadFileException("unreadable: not a regular file (a directory, FIFO or device)");
             }
-            return isNpy(file) ? npy(Npy.open(file, null, Npy.Accept.LENIENT)) : readPng(file, maxPixels);
+            return isNpy(file) ? npy(Npy.open(file, null, Npy.Accept.LENIENT))
+                    : Nifti.isNifti(file.getFileName().toString()) ? nifti(Nifti.read(file, maxVoxels())) : readPng(file, maxPixels);
         });
     }
 
@@ -134,7 +152,7 @@ final class Decoder {
     /** A prediction from its bytes, as {@link #read(Path, long)}. */
     static Object read(String name, byte[] bytes, long maxPixels) throws BadFileException {
         return decode(() -> name.toLowerCase(Locale.ROOT).endsWith(".npy") ? npy(Npy.open(bytes, Npy.Accept.LENIENT))
-                : readPng(bytes, maxPixels));
+                : Nifti.isNifti(name) ? nifti(Nifti.read(name, bytes, maxVoxels())) : readPng(bytes, maxPixels));
     }
 
     /** What a file's header declares, read before any of its data: the shape and whether it holds scores. */
@@ -158,11 +176,17 @@ final class Decoder {
         }
     }
 
-    /** The header of a file (a PNG's chunks and CRCs are checked too). */
+    /**
+     * The header of a file (a PNG's chunks and CRCs are checked too), or null for a NIfTI volume,
+     * whose reader checks its own header against its voxel limit.
+     */
     static Header header(Path file, long maxPixels) throws BadFileException {
         return (Header) decode(() -> {
             if (Files.exists(file) && !Files.isRegularFile(file)) {
                 throw new BadFileException("unreadable: not a regular file (a directory, FIFO or device)");
+            }
+            if (Nifti.isNifti(file.getFileName().toString())) {
+                return null;
             }
             if (isNpy(file)) {
                 return npyHeader(Npy.open(file, null, Npy.Accept.LENIENT));
@@ -180,12 +204,12 @@ final class Decoder {
     static Header header(String name, byte[] bytes, long maxPixels) throws BadFileException {
         return (Header) decode(() -> name.toLowerCase(Locale.ROOT).endsWith(".npy")
                 ? npyHeader(Npy.open(bytes, Npy.Accept.LENIENT))
-                : new Header(checkPng(new ByteArrayInputStream(bytes), maxPixels), false));
+                : Nifti.isNifti(name) ? null : new Header(checkPng(new ByteArrayInputStream(bytes), maxPixels), false));
     }
 
     /** A target must be a class map (PNG or integer .npy), as {@link #readTarget(Path)} refuses. */
     static void requireClassMap(Header target) throws BadFileException {
-        if (target.scores) {
+        if (target != null && target.scores) {
             throw new BadFileException("target .npy must hold an integer class map, holds floating-point values of shape "
                     + Arrays.toString(target.shape));
         }
@@ -205,6 +229,9 @@ final class Decoder {
      * heap ({@link #requireClassMap} first, about the target alone).
      */
     static void checkPair(Header pred, Header target, Layout layout) throws BadFileException {
+        if (pred == null || target == null) {
+            return; // a NIfTI volume: checked by its reader
+        }
         requireClassMap(target);
         if (pred.scores) {
             Counting.fit(pred.shape, target.shape, layout);
@@ -244,12 +271,18 @@ final class Decoder {
         }
     }
 
+    private static LabelMap nifti(Nifti.Volume v) {
+        return new LabelMap(v.dims, v.labels, v.spacing);
+    }
+
     /** Runs a read, turning every failure into the reason the file is skipped. */
     private static Object decode(Source source) throws BadFileException {
         try {
             return source.get();
         } catch (NpyFormatException e) {
             throw new BadFileException(e.getMessage());
+        } catch (NiftiFormatException e) {
+            throw new BadFileException("NIfTI: " + e.getMessage());
         } catch (NoSuchFileException e) {
             throw new BadFileException("unreadable: no such file");
         } catch (IIOException e) {

@@ -12,12 +12,19 @@ final class ImageCounts {
     final String predPath;
     final String targetPath;
     final ConfusionCounts counts;
+    /** Surface distances per class, or null when they were not computed. */
+    final Surface.Values surface;
 
     ImageCounts(String file, String predPath, String targetPath, ConfusionCounts counts) {
+        this(file, predPath, targetPath, counts, null);
+    }
+
+    ImageCounts(String file, String predPath, String targetPath, ConfusionCounts counts, Surface.Values surface) {
         this.file = file;
         this.predPath = predPath;
         this.targetPath = targetPath;
         this.counts = counts;
+        this.surface = surface;
     }
 
     /** Mean Dice over the classes defined in this image (TP + FP + FN > 0); NaN when none is. */
@@ -29,7 +36,11 @@ final class ImageCounts {
         return counts.meanIou();
     }
 
-    /** {@code c} widened to {@code classes} classes: classes it did not see have zero counts. */
+    /**
+     * {@code c} widened to {@code classes} classes: classes it did not see have zero TP, FP and FN,
+     * and every counted pixel is a true negative for them (TN = the valid pixels, which any class's
+     * TP + FP + FN + TN gives; none when {@code c} has no class yet).
+     */
     static ConfusionCounts widen(ConfusionCounts c, int classes) {
         if (c.classes() == classes) {
             return c;
@@ -37,6 +48,10 @@ final class ImageCounts {
         long[][] k = new long[4][];
         for (int j = 0; j < 4; j++) {
             k[j] = Arrays.copyOf(column(c, j), classes);
+        }
+        if (c.classes() > 0) {
+            long valid = c.tp(0) + c.fp(0) + c.fn(0) + c.tn(0);
+            Arrays.fill(k[3], c.classes(), classes, valid);
         }
         return new ConfusionCounts(k[0], k[1], k[2], k[3]);
     }

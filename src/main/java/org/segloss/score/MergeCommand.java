@@ -54,6 +54,15 @@ public final class MergeCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "No notes on standard error.")
     boolean quiet;
 
+    @Option(names = "--exclude-background", description = "Leave class 0 out of every mean (per_class still lists it).")
+    boolean excludeBackground;
+
+    private static String surfaceSettings(StatsFile.Loaded l) {
+        return l.nsdTolerance == null ? "no surface distances"
+                : "surface distances (nsd tolerance " + l.nsdTolerance + ", spacing " + (l.spacing == null ? "from the files" : l.spacing)
+                + (l.surfaceFromClass == 1 ? ", class 0 left out by --exclude-background" : "") + ")";
+    }
+
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
@@ -105,6 +114,12 @@ public final class MergeCommand implements Callable<Integer> {
                 explicitClasses = l.classes;
                 inferred = false;
             }
+            if (!Objects.equals(l.nsdTolerance, first.nsdTolerance) || !Objects.equals(l.spacing, first.spacing)
+                    || l.surfaceFromClass != first.surfaceFromClass) {
+                throw new CommandSupport.UsageException("stats file " + l.file + " was scored with "
+                        + surfaceSettings(l) + " but " + first.file + " with " + surfaceSettings(first)
+                        + ": their surface distances do not add up");
+            }
             allPerImage &= l.perImage != null;
             worstK = Math.min(worstK, l.worstK);
         }
@@ -123,9 +138,13 @@ public final class MergeCommand implements Callable<Integer> {
         }
         Tally tally = new Tally(new Tally.Settings(first.ignoreIndex, first.threshold, first.fromLogits, inferred),
                 explicitClasses == null ? 0 : explicitClasses, allPerImage, reportOptions.worst != null ? reportOptions.worst : worstK);
+        tally.excludeBackground = excludeBackground;
+        tally.surfaceTolerance = first.nsdTolerance;
+        tally.spacing = first.spacing;
+        tally.surfaceFromClass = first.surfaceFromClass;
         for (StatsFile.Loaded l : loaded) {
             try {
-                tally.merge(l.counts, l.images, l.histogram, l.skipped, l.perImage, l.worst);
+                tally.merge(l.counts, l.sums, l.images, l.histogram, l.skipped, l.perImage, l.worst);
             } catch (org.segloss.InvalidInputException e) {
                 throw new CommandSupport.UsageException("stats file " + l.file + ": " + e.getMessage());
             }

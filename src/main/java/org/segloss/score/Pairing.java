@@ -12,7 +12,7 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * Pairs prediction and target files. Two directories: every {@code .png} / {@code .npy} file
+ * Pairs prediction and target files. Two directories: every {@code .png} / {@code .npy} / {@code .nii} / {@code .nii.gz} file
  * below each (recursively) keyed by its relative path without the extension; a key on one side
  * only, or twice on one side, is skipped with the reason. Two files: one pair.
  */
@@ -32,7 +32,7 @@ final class Pairing {
 
     final List<Pair> pairs = new ArrayList<>();
     final List<Tally.Skipped> unpaired = new ArrayList<>();
-    /** Files below the directories that are neither .png nor .npy (not scored, not listed). */
+    /** Files below the directories that are not .png, .npy, .nii or .nii.gz (not scored, not listed). */
     int otherFiles;
 
     private Pairing() {
@@ -44,7 +44,17 @@ final class Pairing {
 
     static boolean scorable(String fileName) {
         String n = fileName.toLowerCase(Locale.ROOT);
-        return n.endsWith(".png") || n.endsWith(".npy");
+        return n.endsWith(".png") || n.endsWith(".npy") || n.endsWith(".nii") || n.endsWith(".nii.gz");
+    }
+
+    /** Where the extension starts: {@code .nii.gz} counts as one extension. */
+    private static int extension(String path) {
+        String n = path.toLowerCase(Locale.ROOT);
+        int slash = path.lastIndexOf('/');
+        if (n.endsWith(".nii.gz") && path.length() - 7 > slash + 1) {
+            return path.length() - 7;
+        }
+        return path.lastIndexOf('.');
     }
 
     static Pairing of(Path pred, Path target) throws IOException {
@@ -109,12 +119,12 @@ final class Pairing {
 
     /** The key of a file: its path relative to the directory, without the extension. */
     static String stem(String relativePath) {
-        return relativePath.substring(0, relativePath.lastIndexOf('.'));
+        return relativePath.substring(0, extension(relativePath));
     }
 
     /** The key of a single file given on the command line: its name without the extension. */
     static String fileStem(String name) {
-        int dot = name.lastIndexOf('.');
+        int dot = extension(name);
         return dot > 0 ? name.substring(0, dot) : name;
     }
 

@@ -113,6 +113,12 @@ public final class ScoreCommand implements Callable<Integer> {
         Pairing pairing = Pairing.of(pred, target);
         Tally tally = new Tally(new Tally.Settings(settings.ignoreIndex, settings.threshold, settings.fromLogits, settings.classes == null),
                 settings.classes == null ? 0 : settings.classes, perImage, o.worstK);
+        tally.excludeBackground = settings.excludeBackground;
+        if (o.surface) {
+            tally.surfaceFromClass = settings.excludeBackground ? 1 : 0;
+            tally.surfaceTolerance = o.nsdTolerance;
+            tally.spacing = settings.spacing == null ? null : spacingText(o.spacing);
+        }
         for (Tally.Skipped s : pairing.unpaired) {
             if (strict) {
                 err.println("error: " + s.file + ": " + s.reason + " (--strict)");
@@ -121,11 +127,11 @@ public final class ScoreCommand implements Callable<Integer> {
             tally.skip(s.file, s.reason);
         }
         if (!quiet && pairing.otherFiles > 0) {
-            err.println("note: " + pairing.otherFiles + " files that are neither .png nor .npy were left out");
+            err.println("note: " + pairing.otherFiles + " files that are not .png, .npy, .nii or .nii.gz were left out");
         }
         Scorer.Outcome outcome;
         try (ProgressBar bar = progressBar(pairing.pairs.size())) {
-            outcome = new Scorer(o).run(pairing.pairs, tally, bar == null ? null : bar::step);
+            outcome = new Scorer(o).run(pairing.pairs, tally, bar == null ? null : rate(bar));
         }
         if (outcome.stoppedAt != null) {
             err.println("error: " + outcome.stoppedAt.file + ": " + outcome.stoppedAt.reason + " (--strict)");
@@ -184,8 +190,21 @@ public final class ScoreCommand implements Callable<Integer> {
         }
         o.strict = strict;
         o.keepPerImage = perImage;
+        o.spacing = settings.parsedSpacing();
+        o.surface = settings.surface;
+        o.nsdTolerance = settings.nsdTolerance;
+        o.excludeBackground = settings.excludeBackground;
         o.worstK = reportOptions.worst != null ? reportOptions.worst : DEFAULT_WORST;
         return o;
+    }
+
+    /** The spacing as recorded in stats files ({@code 0.5,0.5,2.0}): merge compares it. */
+    static String spacingText(double[] spacing) {
+        StringBuilder sb = new StringBuilder();
+        for (double v : spacing) {
+            sb.append(sb.length() == 0 ? "" : ",").append(v);
+        }
+        return sb.toString();
     }
 
     private void checkPaths() throws CommandSupport.UsageException {
@@ -203,7 +222,7 @@ public final class ScoreCommand implements Callable<Integer> {
             for (Path p : new Path[] {pred, target}) {
                 if (!Pairing.scorable(p)) {
                     throw new CommandSupport.UsageException((p == pred ? "--pred " : "--target ") + p
-                            + " must be a .png or .npy file");
+                            + " must be a .png, .npy, .nii or .nii.gz file");
                 }
             }
         }
@@ -214,8 +233,25 @@ public final class ScoreCommand implements Callable<Integer> {
             return null;
         }
         return new ProgressBarBuilder().setTaskName("score").setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
-                .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUnit(" files", 1).showSpeed()
+                .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUnit(" files", 1)
                 .setUpdateIntervalMillis(250).build();
+    }
+
+    /**
+     * Steps the bar and shows the rate as files over the elapsed nanoseconds, one decimal (the
+     * library's own speed divides by whole elapsed seconds: "?" during the first second, then steps).
+     */
+    private static Scorer.Progress rate(ProgressBar bar) {
+        long start = System.nanoTime();
+        return () -> {
+            bar.step();
+            bar.setExtraMessage(rateText(bar.getCurrent(), System.nanoTime() - start));
+        };
+    }
+
+    /** {@code 12.3 files/s}. */
+    static String rateText(long files, long nanos) {
+        return String.format(Locale.ROOT, "%.1f files/s", files / Math.max(nanos / 1e9, 1e-9));
     }
 
     /** True when standard error goes to a terminal (Java 22+ has a Console even when redirected: ask it). */
@@ -253,6 +289,10 @@ public final class ScoreCommand implements Callable<Integer> {
             }
             if (o.engineImages > 0) {
                 sb.append(String.format(Locale.ROOT, ", %s count %.2f ms", o.backend, o.engineCountNanos / 1e6 / o.engineImages));
+            }
+            if (o.surfaceNanos > 0) {
+                sb.append(String.format(Locale.ROOT, ", surface distances %.2f ms (%s)", o.surfaceNanos / 1e6 / images,
+                        o.backend == null ? "cpu" : o.backend));
             }
         }
         return sb.toString();

@@ -40,9 +40,18 @@ public final class ScoreParts {
         public int worstK = ScoreCommand.DEFAULT_WORST;
         /** PNGs declaring more pixels are skipped before decoding (as {@code score --max-pixels}). */
         public long maxPixels = Decoder.DEFAULT_MAX_PIXELS;
+        /** Leave class 0 out of every mean ({@code --exclude-background}). */
+        public boolean excludeBackground;
+        /** Surface distances ({@code --surface}) with this NSD tolerance and spacing (x first; null: the files', else 1). */
+        public boolean surface;
+        public double nsdTolerance = 1;
+        public double[] spacing;
 
         /** Refuses what {@code segloss score} refuses, with the same messages. */
         public void check() {
+            if (!(nsdTolerance >= 0) || Double.isInfinite(nsdTolerance)) {
+                throw new IllegalArgumentException("--nsd-tolerance must be finite and >= 0, was " + nsdTolerance);
+            }
             if (classes != null && (classes < 1 || classes > Counting.MAX_INFERRED_CLASSES)) {
                 throw new IllegalArgumentException("--classes must be in [1, " + Counting.MAX_INFERRED_CLASSES + "], was " + classes);
             }
@@ -156,8 +165,22 @@ public final class ScoreParts {
         public final Skipped skipped;
         /** Where the counts were computed: {@code host} (label maps) or the engine's backend name. */
         public final String countedOn;
+        /** With --surface: per class HD95, ASSD, NSD (NaN where undefined) and whether exactly one mask was empty. */
+        public final double[] hd95;
+        public final double[] assd;
+        public final double[] nsd;
+        public final boolean[] surfaceMissed;
 
         ImageResult(String file, String predPath, String targetPath, ConfusionCounts c, Skipped skipped, String countedOn) {
+            this(file, predPath, targetPath, c, null, skipped, countedOn);
+        }
+
+        ImageResult(String file, String predPath, String targetPath, ConfusionCounts c, Surface.Values surface, Skipped skipped,
+                    String countedOn) {
+            this.hd95 = surface == null ? null : surface.hd95;
+            this.assd = surface == null ? null : surface.assd;
+            this.nsd = surface == null ? null : surface.nsd;
+            this.surfaceMissed = surface == null ? null : surface.missed;
             this.file = file;
             this.predPath = predPath;
             this.targetPath = targetPath;
@@ -180,7 +203,8 @@ public final class ScoreParts {
         }
 
         ImageCounts image() {
-            return new ImageCounts(file, predPath, targetPath, counts());
+            return new ImageCounts(file, predPath, targetPath, counts(),
+                    hd95 == null ? null : new Surface.Values(hd95, assd, nsd, surfaceMissed));
         }
     }
 
@@ -192,9 +216,27 @@ public final class ScoreParts {
     public static final class PairScorer implements AutoCloseable {
         private final Options options;
         private LossEngine engine;
+        private Surface.Job surface;
 
         public PairScorer(Options options) {
             this.options = options;
+        }
+
+        private LossEngine engine() {
+            if (engine == null) {
+                engine = options.backend == null ? LossEngine.create() : LossEngine.create(options.backend);
+            }
+            return engine;
+        }
+
+        /** The surface job: the Java transform on a CPU engine, else the engine's kernels. */
+        private Surface.Job surface() {
+            if (surface == null) {
+                LossEngine e = engine();
+                surface = new Surface.Job(options.nsdTolerance, options.spacing, e.backendName().equals("cpu")
+                        ? org.segloss.backend.cpu.DistanceTransform::squared : Scorer.onBackend(e), options.excludeBackground ? 1 : 0);
+            }
+            return surface;
         }
 
         /** The engine's backend name, or null when no pair needed one. */
@@ -225,14 +267,16 @@ public final class ScoreParts {
                 if (pred instanceof Decoder.LabelMap) {
                     ConfusionCounts c = Counting.countLabels((Decoder.LabelMap) pred, target, options.classes,
                             options.ignoreIndex);
-                    return new ImageResult(predName, predPath, targetPath, c, null, "host");
+                    Surface.Values sv = options.surface
+                            ? Surface.of((Decoder.LabelMap) pred, target, c.classes(), options.ignoreIndex, surface()) : null;
+                    return new ImageResult(predName, predPath, targetPath, c, sv, null, "host");
+                }
+                if (options.surface) {
+                    throw new BadFileException(Surface.NEEDS_CLASS_MAP);
                 }
                 Counting.EngineJob job = Counting.prepare((Decoder.Scores) pred, target, options.classes,
                         options.ignoreIndex, options.threshold, options.fromLogits, options.layout);
-                if (engine == null) {
-                    engine = options.backend == null ? LossEngine.create() : LossEngine.create(options.backend);
-                }
-                ConfusionCounts c = Counting.countOnEngine(engine, job, options.ignoreIndex, options.threshold,
+                ConfusionCounts c = Counting.countOnEngine(engine(), job, options.ignoreIndex, options.threshold,
                         options.fromLogits);
                 return new ImageResult(predName, predPath, targetPath, c, null, engine.backendName());
             } catch (BadFileException e) {
@@ -276,8 +320,11 @@ public final class ScoreParts {
         private final long[] histogram;
         private final List<ImageResult> worst;
         private final List<Skipped> skipped;
+        private final MeanSums sums;
 
         private Partial(Options options, Tally t) {
+            this.sums = new MeanSums();
+            sums.add(t.sums());
             this.options = options;
             this.counts = new long[4][];
             for (int j = 0; j < 4; j++) {
@@ -287,7 +334,7 @@ public final class ScoreParts {
             this.histogram = t.histogram();
             this.worst = new ArrayList<>();
             for (ImageCounts i : t.worst()) {
-                worst.add(new ImageResult(i.file, i.predPath, i.targetPath, i.counts, null, null));
+                worst.add(new ImageResult(i.file, i.predPath, i.targetPath, i.counts, i.surface, null, null));
             }
             this.skipped = new ArrayList<>();
             for (Tally.Skipped s : t.skipped()) {
@@ -318,8 +365,15 @@ public final class ScoreParts {
         }
 
         private static Tally emptyTally(Options o) {
-            return new Tally(new Tally.Settings(o.ignoreIndex, o.threshold, o.fromLogits, o.classes == null),
+            Tally t = new Tally(new Tally.Settings(o.ignoreIndex, o.threshold, o.fromLogits, o.classes == null),
                     o.classes == null ? 0 : o.classes, false, o.worstK);
+            t.excludeBackground = o.excludeBackground;
+            if (o.surface) {
+                t.surfaceFromClass = o.excludeBackground ? 1 : 0;
+                t.surfaceTolerance = o.nsdTolerance;
+                t.spacing = o.spacing == null ? null : ScoreCommand.spacingText(o.spacing);
+            }
+            return t;
         }
 
         /** This plus {@code other}: counts, images and histogram added, worst and skipped united. */
@@ -338,7 +392,7 @@ public final class ScoreParts {
             for (Skipped k : skipped) {
                 s.add(new Tally.Skipped(k.file, k.reason));
             }
-            t.merge(new ConfusionCounts(counts[0], counts[1], counts[2], counts[3]), images, histogram, s, null, w);
+            t.merge(new ConfusionCounts(counts[0], counts[1], counts[2], counts[3]), sums, images, histogram, s, null, w);
         }
 
         private Tally tally() {

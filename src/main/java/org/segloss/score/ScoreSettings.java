@@ -26,6 +26,46 @@ public final class ScoreSettings {
             description = "Skip a PNG whose header declares more pixels than this, before decoding it (default: ${DEFAULT-VALUE} = 2^28).")
     public long maxPixels;
 
+    @Option(names = "--exclude-background", description = "Leave class 0 out of every mean (per_class still lists it).")
+    public boolean excludeBackground;
+
+    @Option(names = "--surface", description = "Also compute surface distances per image and class: HD95, ASSD, NSD (class-map predictions).")
+    public boolean surface;
+
+    @Option(names = "--nsd-tolerance", paramLabel = "T", defaultValue = "1",
+            description = "NSD tolerance in physical units (with --surface; default: ${DEFAULT-VALUE}).")
+    public double nsdTolerance;
+
+    @Option(names = "--spacing", paramLabel = "SX,SY[,SZ]",
+            description = "Voxel spacing x,y[,z] for --surface (overrides NIfTI's pixdim; default: the file's, else 1).")
+    public String spacing;
+
+    /** Checks --nsd-tolerance and parses --spacing (null when not given). */
+    public double[] parsedSpacing() throws CommandSupport.UsageException {
+        if (!(nsdTolerance >= 0) || Double.isInfinite(nsdTolerance)) {
+            throw new CommandSupport.UsageException("--nsd-tolerance must be finite and >= 0, was " + nsdTolerance);
+        }
+        if (spacing == null) {
+            return null;
+        }
+        String[] parts = spacing.split(",", -1);
+        if (parts.length < 2 || parts.length > 3) {
+            throw new CommandSupport.UsageException("--spacing must be sx,sy or sx,sy,sz, was " + spacing);
+        }
+        double[] out = new double[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                out[i] = Double.parseDouble(parts[i].trim());
+            } catch (NumberFormatException e) {
+                out[i] = Double.NaN;
+            }
+            if (!(out[i] > 0) || Double.isInfinite(out[i])) {
+                throw new CommandSupport.UsageException("--spacing values must be finite numbers > 0, was " + spacing);
+            }
+        }
+        return out;
+    }
+
     /** The layout of {@code --layout}, or null for auto. */
     public Layout parsedLayout() throws CommandSupport.UsageException {
         String l = layout.toLowerCase(Locale.ROOT);

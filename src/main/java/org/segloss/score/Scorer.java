@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.LongAdder;
 import org.segloss.ConfusionCounts;
 import org.segloss.Layout;
 import org.segloss.LossEngine;
+import org.segloss.backend.cpu.DistanceTransform;
 
 /**
  * The scoring pipeline. A pool of CPU threads decodes pairs (and counts label-vs-label pairs on the
@@ -33,6 +34,12 @@ final class Scorer {
         int worstK;
         /** PNGs declaring more pixels are skipped before decoding. */
         long maxPixels = Decoder.DEFAULT_MAX_PIXELS;
+        /** --surface: compute HD95, ASSD and NSD; with the tolerance and --spacing (x first, or null). */
+        boolean surface;
+        double nsdTolerance = 1;
+        double[] spacing;
+        /** --exclude-background: class 0's surface distances are not computed. */
+        boolean excludeBackground;
     }
 
     /** Called after each pair (scored or skipped), on the calling thread. */
@@ -51,6 +58,8 @@ final class Scorer {
         final long engineImages;
         final long wallNanos;
         final int threads;
+        /** Time in surface distances (decode threads on the CPU, the calling thread on a device), summed. */
+        long surfaceNanos;
 
         Outcome(Tally tally, Tally.Skipped stoppedAt, String backend, long decodeNanos, long hostCountNanos,
                 long engineCountNanos, long engineImages, long wallNanos, int threads) {
@@ -74,6 +83,11 @@ final class Scorer {
         final String badReason;
         /** The file to blame: the one that failed to decode, else the prediction. */
         final String badFile;
+        /** Surface values computed on the decode thread, or null. */
+        Surface.Values surface;
+        /** The label maps, kept when the surface distances run on the engine (the calling thread). */
+        Decoder.LabelMap pred;
+        Decoder.LabelMap target;
 
         Decoded(Pairing.Pair pair, ConfusionCounts counts, Counting.EngineJob job, String badReason, String badFile) {
             this.pair = pair;
@@ -84,9 +98,29 @@ final class Scorer {
         }
     }
 
+    /**
+     * The distance transform of the engine's backend: upload, transform, download. The CPU backend's
+     * runs on the decode threads instead (the same Java code, in parallel over pairs).
+     */
+    static Surface.Transform onBackend(LossEngine engine) {
+        return (grid, dims, spacing) -> {
+            long[] ld = new long[dims.length];
+            for (int i = 0; i < dims.length; i++) {
+                ld[i] = dims[i];
+            }
+            try (org.segloss.DeviceBuffer b = engine.upload(grid)) {
+                engine.backend().distanceTransform(b, ld, spacing);
+                engine.download(b, grid);
+            }
+        };
+    }
+
     private final Options options;
+    /** The transform decode threads use (CPU), or null when surfaces run on the engine or not at all. */
+    private volatile Surface.Job hostSurface;
     private final LongAdder decodeNanos = new LongAdder();
     private final LongAdder hostCountNanos = new LongAdder();
+    private final LongAdder surfaceNanos = new LongAdder();
 
     Scorer(Options options) {
         this.options = options;
@@ -106,6 +140,17 @@ final class Scorer {
         long engineNanos = 0;
         long engineImages = 0;
         Tally.Skipped stoppedAt = null;
+        Surface.Job engineSurface = null;
+        if (options.surface) {
+            engine = options.backend == null ? LossEngine.create() : LossEngine.create(options.backend);
+            if (engine.backendName().equals("cpu")) {
+                hostSurface = new Surface.Job(options.nsdTolerance, options.spacing, DistanceTransform::squared,
+                        options.excludeBackground ? 1 : 0);
+            } else {
+                engineSurface = new Surface.Job(options.nsdTolerance, options.spacing, onBackend(engine),
+                        options.excludeBackground ? 1 : 0);
+            }
+        }
         try {
             ArrayDeque<Future<Decoded>> inFlight = new ArrayDeque<>();
             int next = 0;
@@ -121,6 +166,16 @@ final class Scorer {
                 }
                 String reason = d.badReason;
                 ConfusionCounts counts = d.counts;
+                Surface.Values surface = d.surface;
+                if (reason == null && engineSurface != null && d.pred != null) {
+                    long t0 = System.nanoTime();
+                    try {
+                        surface = Surface.of(d.pred, d.target, counts.classes(), options.ignoreIndex, engineSurface);
+                    } catch (BadFileException e) {
+                        reason = e.getMessage();
+                    }
+                    surfaceNanos.add(System.nanoTime() - t0);
+                }
                 if (reason == null && d.job != null) {
                     if (engine == null) {
                         engine = options.backend == null ? LossEngine.create() : LossEngine.create(options.backend);
@@ -146,7 +201,7 @@ final class Scorer {
                     }
                 } else {
                     tally.add(new ImageCounts(d.pair.pred.toString(), d.pair.pred.toAbsolutePath().toString(),
-                            d.pair.target.toAbsolutePath().toString(), counts));
+                            d.pair.target.toAbsolutePath().toString(), counts, surface));
                 }
                 if (progress != null) {
                     progress.step();
@@ -159,8 +214,10 @@ final class Scorer {
             }
         }
         String backend = engine == null ? null : engine.backendName();
-        return new Outcome(tally, stoppedAt, backend, decodeNanos.sum(), hostCountNanos.sum(), engineNanos, engineImages,
+        Outcome out = new Outcome(tally, stoppedAt, backend, decodeNanos.sum(), hostCountNanos.sum(), engineNanos, engineImages,
                 System.nanoTime() - start, threads);
+        out.surfaceNanos = surfaceNanos.sum();
+        return out;
     }
 
     private static Decoded get(Future<Decoded> f) throws InterruptedException {
@@ -198,9 +255,23 @@ final class Scorer {
             long t1 = System.nanoTime();
             decodeNanos.add(t1 - t0);
             if (pred instanceof Decoder.LabelMap) {
-                ConfusionCounts c = Counting.countLabels((Decoder.LabelMap) pred, target, options.classes, options.ignoreIndex);
-                hostCountNanos.add(System.nanoTime() - t1);
-                return new Decoded(pair, c, null, null, null);
+                Decoder.LabelMap p = (Decoder.LabelMap) pred;
+                ConfusionCounts c = Counting.countLabels(p, target, options.classes, options.ignoreIndex);
+                Decoded d = new Decoded(pair, c, null, null, null);
+                long t2 = System.nanoTime();
+                hostCountNanos.add(t2 - t1);
+                Surface.Job host = hostSurface;
+                if (host != null) {
+                    d.surface = Surface.of(p, target, c.classes(), options.ignoreIndex, host);
+                    surfaceNanos.add(System.nanoTime() - t2);
+                } else if (options.surface) {
+                    d.pred = p;
+                    d.target = target;
+                }
+                return d;
+            }
+            if (options.surface) {
+                throw new BadFileException(Surface.NEEDS_CLASS_MAP);
             }
             Counting.EngineJob job = Counting.prepare((Decoder.Scores) pred, target, options.classes, options.ignoreIndex,
                     options.threshold, options.fromLogits, options.layout);

@@ -16,10 +16,14 @@ import org.segloss.ConfusionCounts;
  * {@code segloss_stats} (format version), {@code classes}, {@code classes_inferred},
  * {@code ignore_index}, {@code threshold}, {@code from_logits}, {@code images}, per-class arrays
  * {@code tp fp fn tn}, {@code dice_histogram}, {@code worst_k}, {@code worst} and (with per-image
- * rows) {@code per_image} as image objects ({@code file pred target tp fp fn tn}), {@code skipped}.
+ * rows) {@code per_image} as image objects ({@code file pred target tp fp fn tn}, with surface
+ * distances {@code hd95 assd nsd surface_missed}), {@code skipped}; since version 2 also the exact
+ * sums behind the image-wise means ({@code imagewise}: decimal strings and counts, over every class
+ * and without class 0) and, with surface distances, {@code nsd_tolerance}, {@code spacing} and
+ * {@code surface}: per class exact sums and counts of HD95, ASSD, NSD and the missed images.
  */
 final class StatsFile {
-    static final int VERSION = 1;
+    static final int VERSION = 2;
 
     private StatsFile() {
     }
@@ -38,6 +42,7 @@ final class StatsFile {
         root.put("from_logits", t.settings.fromLogits);
         root.put("images", t.images());
         Reports.counts(root, t.total(), true);
+        saveSums(root, t);
         ArrayNode h = root.putArray("dice_histogram");
         for (long v : t.histogram()) {
             h.add(v);
@@ -65,7 +70,115 @@ final class StatsFile {
             o.put("pred", i.predPath);
             o.put("target", i.targetPath);
             Reports.counts(o, i.counts, true);
+            if (i.surface != null) {
+                Reports.metrics(o.putArray("hd95"), i.surface.hd95);
+                Reports.metrics(o.putArray("assd"), i.surface.assd);
+                Reports.metrics(o.putArray("nsd"), i.surface.nsd);
+                ArrayNode m = o.putArray("surface_missed");
+                for (boolean b : i.surface.missed) {
+                    m.add(b);
+                }
+            }
         }
+    }
+
+    private static final String[] SURFACE = {"hd95", "assd", "nsd"};
+
+    private static void saveSums(ObjectNode root, Tally t) {
+        MeanSums m = t.sums();
+        ObjectNode iw = root.putObject("imagewise");
+        String[] which = {"all", "without_background"};
+        for (int j = 0; j < 2; j++) {
+            ObjectNode o = iw.putObject(which[j]);
+            o.put("dice_sum", m.imageDice[j].toString()).put("dice_n", m.imageDiceN[j]);
+            o.put("iou_sum", m.imageIou[j].toString()).put("iou_n", m.imageIouN[j]);
+        }
+        if (t.surfaceTolerance == null) {
+            root.putNull("nsd_tolerance");
+            return;
+        }
+        root.put("nsd_tolerance", t.surfaceTolerance);
+        root.put("surface_from_class", t.surfaceFromClass);
+        if (t.spacing == null) {
+            root.putNull("spacing");
+        } else {
+            root.put("spacing", t.spacing);
+        }
+        ObjectNode s = root.putObject("surface");
+        for (int k = 0; k < 3; k++) {
+            ArrayNode sum = s.putArray(SURFACE[k] + "_sum");
+            ArrayNode n = s.putArray(SURFACE[k] + "_n");
+            for (int c = 0; c < m.classes(); c++) {
+                sum.add(m.surfaceSum[k][c].toString());
+                n.add(m.surfaceN[k][c]);
+            }
+        }
+        ArrayNode missed = s.putArray("missed");
+        for (long v : m.missed) {
+            missed.add(v);
+        }
+    }
+
+    private static MeanSums loadSums(JsonNode root, boolean surface) throws BadFileException {
+        MeanSums m = new MeanSums();
+        String[] which = {"all", "without_background"};
+        for (int j = 0; j < 2; j++) {
+            JsonNode o = root.path("imagewise").path(which[j]);
+            m.imageDice[j] = decimal(o.get("dice_sum"), "imagewise." + which[j] + ".dice_sum");
+            m.imageDiceN[j] = integer(o, "dice_n");
+            m.imageIou[j] = decimal(o.get("iou_sum"), "imagewise." + which[j] + ".iou_sum");
+            m.imageIouN[j] = integer(o, "iou_n");
+        }
+        if (!surface) {
+            return m;
+        }
+        JsonNode s = root.path("surface");
+        int classes = s.path("missed").size();
+        m.widen(classes);
+        for (int k = 0; k < 3; k++) {
+            m.surfaceN[k] = longs(s, SURFACE[k] + "_n", classes, "surface.");
+            JsonNode sum = s.path(SURFACE[k] + "_sum");
+            if (sum.size() != classes) {
+                throw new BadFileException("field surface." + SURFACE[k] + "_sum must have " + classes + " entries, has " + sum.size());
+            }
+            for (int c = 0; c < classes; c++) {
+                m.surfaceSum[k][c] = decimal(sum.get(c), "surface." + SURFACE[k] + "_sum[" + c + "]");
+            }
+        }
+        m.missed = longs(s, "missed", classes, "surface.");
+        return m;
+    }
+
+    private static ExactSum decimal(JsonNode v, String key) throws BadFileException {
+        try {
+            if (v == null || !v.isTextual()) {
+                throw new NumberFormatException();
+            }
+            return ExactSum.parse(v.asText());
+        } catch (NumberFormatException e) {
+            throw new BadFileException("field " + key + " must be a decimal string, was " + v);
+        }
+    }
+
+    private static Surface.Values surfaceOf(JsonNode o, int classes, String where) throws BadFileException {
+        if (!o.has("hd95")) {
+            return null;
+        }
+        double[][] v = new double[3][classes];
+        for (int k = 0; k < 3; k++) {
+            JsonNode a = o.path(SURFACE[k]);
+            if (a.size() != classes) {
+                throw new BadFileException("field " + where + SURFACE[k] + " must have " + classes + " entries, has " + a.size());
+            }
+            for (int c = 0; c < classes; c++) {
+                v[k][c] = a.get(c).isNull() ? Double.NaN : a.get(c).asDouble();
+            }
+        }
+        boolean[] missed = new boolean[classes];
+        for (int c = 0; c < classes; c++) {
+            missed[c] = o.path("surface_missed").path(c).asBoolean(false);
+        }
+        return new Surface.Values(v[0], v[1], v[2], missed);
     }
 
     /** One stats file as read; {@link #perImage} is null when it has none. */
@@ -83,6 +196,10 @@ final class StatsFile {
         final List<ImageCounts> worst;
         final List<ImageCounts> perImage;
         final List<Tally.Skipped> skipped;
+        MeanSums sums;
+        int surfaceFromClass;
+        Double nsdTolerance;
+        String spacing;
 
         Loaded(Path file, int classes, boolean classesInferred, Integer ignoreIndex, double threshold, boolean fromLogits,
                long images, ConfusionCounts counts, long[] histogram, int worstK, List<ImageCounts> worst,
@@ -160,10 +277,16 @@ final class StatsFile {
             skipped.add(new Tally.Skipped(s.path("file").asText(), s.path("reason").asText()));
         }
         JsonNode ig = root.path("ignore_index");
-        return new Loaded(file, classes, root.path("classes_inferred").asBoolean(false),
+        Loaded l = new Loaded(file, classes, root.path("classes_inferred").asBoolean(false),
                 ig.isIntegralNumber() ? Integer.valueOf(ig.asInt()) : null, root.path("threshold").asDouble(0.5),
                 root.path("from_logits").asBoolean(false), integer(root, "images"), counts, histogram,
                 (int) worstK, worst, perImage, skipped);
+        JsonNode tol = root.path("nsd_tolerance");
+        l.nsdTolerance = tol.isNumber() ? tol.asDouble() : null;
+        l.spacing = root.path("spacing").isTextual() ? root.get("spacing").asText() : null;
+        l.surfaceFromClass = root.path("surface_from_class").asInt(0);
+        l.sums = loadSums(root, l.nsdTolerance != null);
+        return l;
     }
 
     private static void bool(JsonNode o, String key) throws BadFileException {
@@ -215,7 +338,7 @@ final class StatsFile {
                 throw new BadFileException("field " + where + "tp has " + k + " classes, the file " + classes);
             }
             out.add(new ImageCounts(o.path("file").asText(), o.path("pred").asText(null), o.path("target").asText(null),
-                    counts(o, k, where)));
+                    counts(o, k, where), surfaceOf(o, k, where)));
         }
         return out;
     }

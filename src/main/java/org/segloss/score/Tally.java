@@ -28,6 +28,15 @@ final class Tally {
     private final PriorityQueue<ImageCounts> worst;
     private final int worstK;
     private final long[] histogram = new long[HISTOGRAM_BINS];
+    private final MeanSums sums = new MeanSums();
+    /** Leave class 0 out of every mean (a reporting choice: the sums keep both). */
+    boolean excludeBackground;
+    /** NSD tolerance when surface distances were computed, else null. */
+    Double surfaceTolerance;
+    /** The first class whose surface distances were computed (1 when scored with --exclude-background). */
+    int surfaceFromClass;
+    /** The spacing given with --spacing (x,y[,z]), or null when it came from the files (or 1). */
+    String spacing;
 
     /** A skipped file and why. */
     static final class Skipped {
@@ -78,6 +87,7 @@ final class Tally {
     void add(ImageCounts image) {
         widen(image.counts.classes());
         total = total.plus(ImageCounts.widen(image.counts, total.classes()));
+        sums.addImage(image.counts, image.surface);
         images++;
         if (perImage != null) {
             perImage.add(image);
@@ -108,11 +118,12 @@ final class Tally {
     }
 
     /** Adds another tally's counts, images, histogram, skipped files, per-image rows and worst candidates. */
-    void merge(ConfusionCounts counts, long moreImages, long[] moreHistogram, List<Skipped> moreSkipped,
+    void merge(ConfusionCounts counts, MeanSums moreSums, long moreImages, long[] moreHistogram, List<Skipped> moreSkipped,
                List<ImageCounts> morePerImage, List<ImageCounts> moreWorst) {
         checkSums(counts, moreImages, moreHistogram);
         widen(counts.classes());
         total = total.plus(ImageCounts.widen(counts, total.classes()));
+        sums.add(moreSums);
         images = Math.addExact(images, moreImages);
         for (int i = 0; i < HISTOGRAM_BINS; i++) {
             histogram[i] = Math.addExact(histogram[i], moreHistogram[i]);
@@ -152,6 +163,16 @@ final class Tally {
 
     ConfusionCounts total() {
         return total;
+    }
+
+    /** The image-wise and surface sums (live: the caller must not change them). */
+    MeanSums sums() {
+        return sums;
+    }
+
+    /** The first class the means use: 1 with --exclude-background, else 0. */
+    int firstClass() {
+        return excludeBackground ? 1 : 0;
     }
 
     long images() {

@@ -107,7 +107,7 @@ public final class SparkScoreMain implements Callable<Integer> {
                         r.countedOnByPartition().values().stream().distinct().sorted().reduce((a, b) -> a + ", " + b)
                                 .orElse("none")));
                 if (r.otherFiles() > 0) {
-                    err.println("note: " + r.otherFiles() + " files that are neither .png nor .npy were left out");
+                    err.println("note: " + r.otherFiles() + " files that are not .png, .npy, .nii or .nii.gz were left out");
                 }
                 if (settings.classes == null) {
                     err.println("note: " + r.classes() + " classes, inferred from the largest label seen (or the"
@@ -137,6 +137,10 @@ public final class SparkScoreMain implements Callable<Integer> {
         o.fromLogits = settings.fromLogits;
         o.maxPixels = settings.maxPixels;
         o.layout = settings.parsedLayout();
+        o.excludeBackground = settings.excludeBackground;
+        o.spacing = settings.parsedSpacing();
+        o.surface = settings.surface;
+        o.nsdTolerance = settings.nsdTolerance;
         if (backend != null) {
             o.backend = CommandSupport.backend(backend);
         }

@@ -156,7 +156,7 @@ public final class SparkScoring {
             return partitions;
         }
 
-        /** Files below the directories that are neither .png nor .npy (left out, as score does). */
+        /** Files below the directories that are not .png, .npy, .nii or .nii.gz (left out, as score does). */
         public int otherFiles() {
             return otherFiles;
         }
@@ -355,7 +355,7 @@ public final class SparkScoring {
                 for (String f : new String[] {pred, target}) {
                     if (!ScoreParts.scorable(new Path(f).getName())) {
                         throw new IllegalArgumentException((f.equals(pred) ? "--pred " : "--target ") + f
-                                + " must be a .png or .npy file");
+                                + " must be a .png, .npy, .nii or .nii.gz file");
                     }
                 }
                 out.tasks.add(new PairTask(pred, target, predFs.makeQualified(predPath).toString(),

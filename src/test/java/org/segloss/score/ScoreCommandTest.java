@@ -206,11 +206,13 @@ class ScoreCommandTest {
         CommandRun r = CommandRunner.score(args("--format", "json"));
         assertEquals(0, r.code, r::toString);
         JsonNode j = r.json();
-        assertEquals(Set.of("images", "classes", "per_class", "mean_dice", "mean_iou", "skipped"), names(j));
-        assertEquals(Set.of("class", "tp", "fp", "fn", "dice", "iou", "precision", "recall"), names(j.get("per_class").get(0)));
+        assertEquals(Set.of("images", "classes", "per_class", "mean_dice", "mean_iou", "skipped", "exclude_background",
+                "micro_dice", "micro_iou", "imagewise_dice", "imagewise_iou"), names(j));
+        assertEquals(Set.of("class", "tp", "fp", "fn", "tn", "dice", "iou", "precision", "recall"), names(j.get("per_class").get(0)));
         CommandRun more = CommandRunner.score(args("--format", "json", "--per-image", "--worst", "2"));
         JsonNode m = more.json();
-        assertEquals(Set.of("images", "classes", "per_class", "mean_dice", "mean_iou", "skipped", "per_image", "worst"), names(m));
+        assertEquals(Set.of("images", "classes", "per_class", "mean_dice", "mean_iou", "skipped", "exclude_background",
+                "micro_dice", "micro_iou", "imagewise_dice", "imagewise_iou", "per_image", "worst"), names(m));
         assertEquals(3, m.get("per_image").size());
         assertEquals(2, m.get("worst").size());
         assertTrue(m.get("worst").get(0).get("mean_dice").asDouble() <= m.get("worst").get(1).get("mean_dice").asDouble());
@@ -259,7 +261,7 @@ class ScoreCommandTest {
         CommandRun csv = CommandRunner.score(args("--format", "csv", "--class-names", names.toString()));
         assertEquals(0, csv.code, csv::toString);
         List<String> lines = csv.out.lines().collect(java.util.stream.Collectors.toList());
-        assertEquals("kind,id,name,tp,fp,fn,dice,iou,precision,recall", lines.get(0));
+        assertEquals("kind,id,name,tp,fp,fn,dice,iou,precision,recall,tn,hd95,assd,nsd,surface_missed", lines.get(0));
         String[] cat = lines.get(2).split(",");
         assertEquals("class", cat[0]);
         assertEquals("cat", cat[2]);
@@ -469,8 +471,10 @@ class ScoreCommandTest {
         CommandRun r = CommandRunner.merge(stats.toString(), "--report", report.toString(), "--quiet");
         assertEquals(0, r.code, r::toString);
         String html = Files.readString(report.resolve("index.html"));
-        assertTrue(html.contains("src=\"worst-03.png\""), html);
-        assertNotNull(ImageIO.read(report.resolve("worst-03.png").toFile()));
+        assertEquals(3 * 3, html.split("src=\"data:image/png;base64,", -1).length - 1, "target, prediction, errors of 3 images");
+        try (java.util.stream.Stream<Path> files = Files.list(report)) {
+            assertEquals(1, files.count(), "one file, no folder of PNGs");
+        }
     }
 
     @Test
@@ -481,21 +485,38 @@ class ScoreCommandTest {
         assertEquals(0, r.code, r::toString);
         String html = Files.readString(report.resolve("index.html"));
         assertEquals(2, html.split("<svg ", -1).length - 1, "two charts");
+        assertTrue(html.contains("width=\"100%\""), "charts take the page's width");
         assertFalse(html.contains("<script"), "no script");
         assertFalse(html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "").matches("(?s).*(https?:|//cdn).*"),
                 "nothing loaded from the network");
-        assertTrue(html.contains("src=\"worst-01.png\"") && html.contains("src=\"worst-02.png\""), html);
-        BufferedImage overlay = ImageIO.read(report.resolve("worst-01.png").toFile());
+        String[] uris = html.split("src=\"data:image/png;base64,", -1);
+        assertEquals(2 * 3, uris.length - 1, "target, prediction and errors of the 2 worst images, inline");
+        java.util.List<BufferedImage> panels = new java.util.ArrayList<>();
+        for (int i = 1; i < uris.length; i++) {
+            byte[] png = java.util.Base64.getDecoder().decode(uris[i].substring(0, uris[i].indexOf('"')));
+            panels.add(ImageIO.read(new java.io.ByteArrayInputStream(png)));
+        }
+        BufferedImage overlay = panels.get(2);
         assertNotNull(overlay);
-        assertEquals(W, overlay.getWidth());
-        assertEquals(H, overlay.getHeight());
+        int scale = Math.max(1, 192 / W);
+        assertEquals(W * scale, overlay.getWidth());
+        assertEquals(H * scale, overlay.getHeight());
+        assertEquals(HtmlReport.classColour(1) != HtmlReport.classColour(2), true, "classes in different colours");
         boolean coloured = false;
-        for (int y = 0; y < H; y++) {
-            for (int x = 0; x < W; x++) {
+        for (int y = 0; y < overlay.getHeight(); y++) {
+            for (int x = 0; x < overlay.getWidth(); x++) {
                 int rgb = overlay.getRGB(x, y) & 0xFFFFFF;
                 coloured |= rgb == HtmlReport.FP_RGB || rgb == HtmlReport.FN_RGB || rgb == HtmlReport.WRONG_CLASS_RGB;
             }
         }
         assertTrue(coloured, "the worst image shows its errors in colour");
+    }
+
+    @Test
+    void progressRateIsFilesOverElapsedNanosecondsFromTheFirstFile() {
+        // the library's own rate shows "?" in the first second and then divides by whole seconds
+        assertEquals("4.0 files/s", ScoreCommand.rateText(1, 250_000_000L));
+        assertEquals("1.5 files/s", ScoreCommand.rateText(3, 2_000_000_000L));
+        assertEquals("0.7 files/s", ScoreCommand.rateText(1, 1_500_000_000L));
     }
 }

@@ -154,6 +154,75 @@ class SparkScoringTest {
         r.unpersist();
     }
 
+    /** Boxes of classes 1..3 on background 0, over dims (z, y, x). */
+    private static int[] boxes(Random rnd, int[] dims, int count) {
+        int[] out = new int[dims[0] * dims[1] * dims[2]];
+        for (int b = 0; b < count; b++) {
+            int c = 1 + rnd.nextInt(3);
+            int[] lo = new int[3];
+            int[] hi = new int[3];
+            for (int d = 0; d < 3; d++) {
+                lo[d] = rnd.nextInt(dims[d]);
+                hi[d] = Math.min(dims[d] - 1, lo[d] + 1 + rnd.nextInt(dims[d] / 2));
+            }
+            for (int z = lo[0]; z <= hi[0]; z++) {
+                for (int y = lo[1]; y <= hi[1]; y++) {
+                    for (int x = lo[2]; x <= hi[2]; x++) {
+                        out[(z * dims[1] + y) * dims[2] + x] = c;
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void niftiVolumesWithSurfaceDistancesGiveTheReportOfSeglossScore() throws Exception {
+        Path vol = tmp.resolve("nifti");
+        Random rnd = new Random(11);
+        int[] dims = {5, 8, 7};
+        for (int i = 0; i < 9; i++) {
+            int[] target = boxes(rnd, dims, 3);
+            int[] pred = i % 3 == 0 ? boxes(rnd, dims, 2) : target.clone();
+            for (int j = 0; j < pred.length; j++) {
+                if (rnd.nextDouble() < 0.05) {
+                    pred[j] = rnd.nextInt(4);
+                }
+            }
+            org.segloss.io.NiftiFixtures.Spec s = new org.segloss.io.NiftiFixtures.Spec(dims[2], dims[1], dims[0]).type(4, 16);
+            s.pixdim = new double[] {1, 0.7, 0.8, 2.0, 1, 1, 1, 1};
+            org.segloss.io.NiftiFixtures.write(vol.resolve("target/case_0" + i + ".nii.gz"), s, org.segloss.io.NiftiFixtures.of(target));
+            org.segloss.io.NiftiFixtures.write(vol.resolve("pred/case_0" + i + ".nii"), s, org.segloss.io.NiftiFixtures.of(pred));
+        }
+        Files.write(vol.resolve("pred/case_bad.nii.gz"), new byte[] {31, -117, 8, 0, 1, 2});
+        org.segloss.io.NiftiFixtures.write(vol.resolve("target/case_bad.nii"), new org.segloss.io.NiftiFixtures.Spec(dims[2], dims[1], dims[0]),
+                new double[dims[0] * dims[1] * dims[2]]);
+        String pred = vol.resolve("pred").toString();
+        String target = vol.resolve("target").toString();
+        String[] common = {"--pred", pred, "--target", target, "--surface", "--nsd-tolerance", "0.9", "--exclude-background",
+            "--quiet", "--worst", "3"};
+        Object[] json = score(concat(common, "--format", "json"));
+        Object[] csv = score(concat(common, "--format", "csv"));
+        assertEquals(3, json[0], () -> "the bad volume is skipped: " + json[2]);
+        ScoreParts.Options o = new ScoreParts.Options();
+        o.surface = true;
+        o.nsdTolerance = 0.9;
+        o.excludeBackground = true;
+        o.worstK = 3;
+        SparkScoring.Result r = SparkScoring.score(spark, pred, target, o, 4);
+        assertEquals(json[1], r.report("json", null, true), "identical JSON");
+        assertEquals(csv[1], r.report("csv", null, true), "identical CSV");
+        JsonNode got = new ObjectMapper().readTree(r.report("json", null, true));
+        assertEquals(9, got.get("images").asInt());
+        assertTrue(got.get("mean_hd95").isNumber() && got.get("per_class").get(1).has("surface_missed"), got::toString);
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     @Test
     void aRetriedTaskDoesNotCountTwice() throws Exception {
         Path dir = tmp.resolve("retry");

@@ -10,6 +10,7 @@ import org.segloss.ElementType;
 import org.segloss.InvalidInputException;
 import org.segloss.Layout;
 import org.segloss.backend.Backend;
+import org.segloss.backend.DistanceTransformArgs;
 import org.segloss.backend.BackendBuffer;
 import org.segloss.backend.GradCoefficients;
 import org.segloss.backend.PixelTerm;
@@ -240,6 +241,21 @@ public final class CpuBackend implements Backend {
     @Override
     public void close() {
         closed = true;
+    }
+
+    @Override
+    public void distanceTransform(DeviceBuffer grid, long[] dims, double[] spacing) {
+        int[] d = DistanceTransformArgs.check(grid, dims, spacing);
+        CpuBuffer g = own(grid, "grid");
+        FloatBuffer f = g.floats;
+        if (f.hasArray() && f.arrayOffset() == 0 && f.array().length == f.capacity() && f.position() == 0) {
+            DistanceTransform.squared(f.array(), d, spacing);
+            return;
+        }
+        float[] copy = new float[f.remaining()];
+        f.duplicate().get(copy);
+        DistanceTransform.squared(copy, d, spacing);
+        f.duplicate().put(copy);
     }
 
     /** Index of element (n, c, s) of pred. */

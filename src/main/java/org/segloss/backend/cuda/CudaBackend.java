@@ -41,6 +41,7 @@ import org.segloss.InvalidInputException;
 import org.segloss.Layout;
 import org.segloss.backend.Backend;
 import org.segloss.backend.BackendBuffer;
+import org.segloss.backend.DistanceTransformArgs;
 import org.segloss.backend.GradCoefficients;
 import org.segloss.backend.Probe;
 import org.segloss.backend.Problem;
@@ -567,8 +568,67 @@ public final class CudaBackend implements Backend {
             cuStreamDestroy(stream);
         }
         cuModuleUnload(module);
+        if (edtModule != null) {
+            cuModuleUnload(edtModule);
+            edtModule = null;
+        }
         closed = true;
         cuDevicePrimaryCtxRelease(device);
+    }
+
+    /** Threads per block of edt_pass (EDT_THREADS in edt.cu). */
+    static final int EDT_THREADS = 256;
+    private CUmodule edtModule;
+    private final CUfunction edtKernel = new CUfunction();
+
+    @Override
+    public synchronized void distanceTransform(DeviceBuffer grid, long[] dims, double[] spacing) {
+        int[] d = DistanceTransformArgs.check(grid, dims, spacing);
+        CudaBuffer b = own(grid, "grid");
+        makeCurrent();
+        if (edtModule == null) {
+            CUmodule m = new CUmodule();
+            CudaDriver.check(cuModuleLoadData(m, CudaDriver.ptx(CudaDriver.EDT_PTX_RESOURCE)), "cuModuleLoadData(edt.ptx)");
+            CudaDriver.check(cuModuleGetFunction(edtKernel, m, "edt_pass"), "cuModuleGetFunction(edt_pass)");
+            edtModule = m;
+        }
+        long total = b.length();
+        CUdeviceptr v = new CUdeviceptr();
+        CUdeviceptr fv = new CUdeviceptr();
+        CUdeviceptr z = new CUdeviceptr();
+        CudaDriver.check(cuMemAlloc(v, total * 4), "cuMemAlloc(" + total * 4 + " bytes of distance transform scratch)");
+        try {
+            CudaDriver.check(cuMemAlloc(fv, total * 4), "cuMemAlloc(" + total * 4 + " bytes of distance transform scratch)");
+            try {
+                CudaDriver.check(cuMemAlloc(z, total * 8), "cuMemAlloc(" + total * 8 + " bytes of distance transform scratch)");
+                try {
+                    long stride = 1;
+                    for (int axis = d.length - 1; axis >= 0; axis--) {
+                        long len = d[axis];
+                        long lines = total / len;
+                        KernelArgs a = edtArgs(b.pointer, v, fv, z, lines, len, stride, spacing[axis] * spacing[axis]);
+                        long blocks = (lines + EDT_THREADS - 1) / EDT_THREADS;
+                        CudaDriver.check(cuLaunchKernel(edtKernel, (int) blocks, 1, 1, EDT_THREADS, 1, 1, 0, stream,
+                                a.kernelParams(), null), "cuLaunchKernel(edt_pass)");
+                        stride *= len;
+                    }
+                    synchronize("distanceTransform");
+                } finally {
+                    cuStreamSynchronize(stream);
+                    cuMemFree(z);
+                }
+            } finally {
+                cuMemFree(fv);
+            }
+        } finally {
+            cuMemFree(v);
+        }
+    }
+
+    /** Parameters of edt_pass in kernels-cu/edt.cu. */
+    static KernelArgs edtArgs(CUdeviceptr g, CUdeviceptr v, CUdeviceptr fv, CUdeviceptr z, long lines, long len, long stride,
+                              double w) {
+        return new KernelArgs().pointer(g).pointer(v).pointer(fv).pointer(z).i64(lines).i64(len).i64(stride).f64(w);
     }
 
     /** A device buffer that grows on demand and is reused across passes. */

@@ -25,6 +25,8 @@ import org.segloss.BackendUnavailableException;
 final class CudaDriver {
     /** Resource of the PTX built by {@code ci/build-ptx.sh} from {@code kernels-cu/segloss.cu}. */
     static final String PTX_RESOURCE = "/ptx/segloss.ptx";
+    /** Resource of the PTX built from {@code kernels-cu/edt.cu} (its own module). */
+    static final String EDT_PTX_RESOURCE = "/ptx/edt.ptx";
     /**
      * PTX ISA of the shipped PTX (nvcc 13.0 output restamped by ci/build-ptx.sh) and the first driver API
      * version that loads it (CUDA 12.0, r525).
@@ -52,16 +54,21 @@ final class CudaDriver {
 
     /** The shipped PTX, NUL-terminated as cuModuleLoadData expects. */
     static byte[] ptx() {
-        try (InputStream in = CudaDriver.class.getResourceAsStream(PTX_RESOURCE)) {
+        return ptx(PTX_RESOURCE);
+    }
+
+    /** A PTX resource (e.g. {@link #EDT_PTX_RESOURCE}), NUL-terminated for cuModuleLoadData. */
+    static byte[] ptx(String resource) {
+        try (InputStream in = CudaDriver.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new BackendUnavailableException("PTX resource " + PTX_RESOURCE + " missing from the class path");
+                throw new BackendUnavailableException("PTX resource " + resource + " missing from the class path");
             }
             byte[] text = in.readAllBytes();
             byte[] z = new byte[text.length + 1];
             System.arraycopy(text, 0, z, 0, text.length);
             return z;
         } catch (IOException e) {
-            throw new BackendUnavailableException("cannot read PTX resource " + PTX_RESOURCE + ": " + e.getMessage(), e);
+            throw new BackendUnavailableException("cannot read PTX resource " + resource + ": " + e.getMessage(), e);
         }
     }
 

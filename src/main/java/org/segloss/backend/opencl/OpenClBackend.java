@@ -50,6 +50,7 @@ import org.segloss.InvalidInputException;
 import org.segloss.Layout;
 import org.segloss.backend.Backend;
 import org.segloss.backend.BackendBuffer;
+import org.segloss.backend.DistanceTransformArgs;
 import org.segloss.backend.GradCoefficients;
 import org.segloss.backend.PixelTerm;
 import org.segloss.backend.Problem;
@@ -872,6 +873,48 @@ public final class OpenClBackend implements Backend {
             Cl.check(CL.clEnqueueCopyBuffer(queue, s.mem, d.mem, 0, 0, s.length() * Sizeof.cl_float, 0, null, null),
                     "copy: clEnqueueCopyBuffer");
             Cl.check(CL.clFinish(queue), "copy: clFinish");
+        }
+    }
+
+    @Override
+    public synchronized void distanceTransform(DeviceBuffer grid, long[] dims, double[] spacing) {
+        int[] d = DistanceTransformArgs.check(grid, dims, spacing);
+        OpenClBuffer b = own(grid, "grid");
+        long total = b.length();
+        String defines = String.format(Locale.ROOT,
+                "-DSEGLOSS_PROB_CLAMP_EPS=%.9ef -DMULTICLASS=0 -DFROM_LOGITS=0 -DLAYOUT_NHWC=0 -DTARGET_TYPE=0 -DPIXEL_TERM=0 "
+                        + "-DREGION=0 -DHAS_IGNORE=0 -DGAMMA_KIND=0 -DITEMS=1",
+                Constants.PROB_CLAMP_EPS);
+        Program prog = program("edt.cl", defines);
+        cl_kernel k = prog.kernels.get("edt_pass");
+        cl_mem v = createMem(total * Sizeof.cl_int, null, "distanceTransform");
+        cl_mem fv = null;
+        cl_mem z = null;
+        try {
+            fv = createMem(total * Sizeof.cl_float, null, "distanceTransform");
+            z = createMem(total * Sizeof.cl_double, null, "distanceTransform");
+            long stride = 1;
+            for (int axis = d.length - 1; axis >= 0; axis--) {
+                long len = d[axis];
+                long lines = total / len;
+                args(k, b.mem, v, fv, z, lines, len, stride);
+                Cl.check(CL.clSetKernelArg(k, 8 - 1, Sizeof.cl_double, Pointer.to(new double[] {spacing[axis] * spacing[axis]})),
+                        "clSetKernelArg(7)");
+                long wg = Math.min(64, prog.workGroup);
+                long[] global = {(lines + wg - 1) / wg * wg};
+                Cl.check(CL.clEnqueueNDRangeKernel(queue, k, 1, null, global, new long[] {wg}, 0, null, null),
+                        "distanceTransform: clEnqueueNDRangeKernel");
+                stride *= len;
+            }
+            Cl.check(CL.clFinish(queue), "distanceTransform: clFinish");
+        } finally {
+            releaseMem(v);
+            if (fv != null) {
+                releaseMem(fv);
+            }
+            if (z != null) {
+                releaseMem(z);
+            }
         }
     }
 

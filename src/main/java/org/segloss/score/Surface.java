@@ -1,0 +1,317 @@
+package org.segloss.score;
+
+import java.util.Arrays;
+
+/**
+ * Surface distances of one image or volume per class (spec: "Surface distances (scoring)"): HD95,
+ * ASSD and NSD between the boundaries of the predicted and the target mask, from an exact Euclidean
+ * distance transform. Each class is cropped to the bounding box of both masks first: every boundary
+ * voxel lies inside it, so the distances are the same as over the whole array.
+ */
+final class Surface {
+    /** The squared distance transform: a grid, 0 at features and +inf elsewhere, transformed in place. */
+    interface Transform {
+        void squared(float[] grid, int[] dims, double[] spacing);
+    }
+
+    /** Per class: NaN where undefined; {@code missed} where exactly one mask is empty. */
+    static final class Values {
+        final double[] hd95;
+        final double[] assd;
+        final double[] nsd;
+        final boolean[] missed;
+
+        Values(int classes) {
+            hd95 = new double[classes];
+            assd = new double[classes];
+            nsd = new double[classes];
+            missed = new boolean[classes];
+            Arrays.fill(hd95, Double.NaN);
+            Arrays.fill(assd, Double.NaN);
+            Arrays.fill(nsd, Double.NaN);
+        }
+
+        Values(double[] hd95, double[] assd, double[] nsd, boolean[] missed) {
+            this.hd95 = hd95;
+            this.assd = assd;
+            this.nsd = nsd;
+            this.missed = missed;
+        }
+
+        int classes() {
+            return hd95.length;
+        }
+
+        /** Widened to {@code classes} classes: the new ones are undefined (both masks empty). */
+        Values widen(int classes) {
+            if (classes == classes()) {
+                return this;
+            }
+            Values v = new Values(classes);
+            System.arraycopy(hd95, 0, v.hd95, 0, classes());
+            System.arraycopy(assd, 0, v.assd, 0, classes());
+            System.arraycopy(nsd, 0, v.nsd, 0, classes());
+            System.arraycopy(missed, 0, v.missed, 0, classes());
+            return v;
+        }
+    }
+
+    /** Why a pair of per-class scores is skipped with --surface. */
+    static final String NEEDS_CLASS_MAP = "--surface needs a class-map prediction (PNG, integer .npy or NIfTI), not per-class"
+            + " scores: write the argmax (or the thresholded mask) first";
+
+    private Surface() {
+    }
+
+    /** What {@code --surface} needs for one pair: the NSD tolerance, the --spacing (x first) or null, the transform. */
+    static final class Job {
+        final double tolerance;
+        final double[] spacing;
+        final Transform transform;
+        /** The first class computed: 1 with --exclude-background (class 0 enters no mean), else 0. */
+        final int fromClass;
+
+        Job(double tolerance, double[] spacing, Transform transform, int fromClass) {
+            this.tolerance = tolerance;
+            this.spacing = spacing;
+            this.transform = transform;
+            this.fromClass = fromClass;
+        }
+    }
+
+    /** The values of one counted pair, with the spacing of {@link #spacing}. */
+    static Values of(Decoder.LabelMap pred, Decoder.LabelMap target, int classes, Integer ignore, Job job)
+            throws BadFileException {
+        return compute(pred, target, classes, ignore, spacing(target, job.spacing), job.tolerance, job.transform, job.fromClass);
+    }
+
+    /**
+     * The spacing of an image, x first: {@code given} (--spacing), else the file's (NIfTI pixdim),
+     * else 1 per axis. Refused: a given spacing with another number of axes than the image, a file
+     * spacing that is not finite and > 0.
+     */
+    static double[] spacing(Decoder.LabelMap target, double[] given) throws BadFileException {
+        int rank = target.dims.length;
+        if (given != null) {
+            if (given.length != rank) {
+                throw new BadFileException("--spacing has " + given.length + " values, the image has " + rank + " axes "
+                        + Arrays.toString(target.dims));
+            }
+            return given;
+        }
+        if (target.spacing != null) {
+            for (int i = 0; i < rank; i++) {
+                double v = target.spacing[i];
+                if (!(v > 0) || Double.isInfinite(v)) {
+                    throw new BadFileException("NIfTI pixdim[" + (i + 1) + "] is " + v
+                            + "; surface distances need a spacing > 0 (set --spacing)");
+                }
+            }
+            return target.spacing;
+        }
+        double[] ones = new double[rank];
+        Arrays.fill(ones, 1.0);
+        return ones;
+    }
+
+    /**
+     * The values of every class in {@code [0, classes)}. {@code spacing} is x first (as the CLI and
+     * NIfTI's pixdim give it), one per axis; {@code tolerance} is NSD's tau in the same units.
+     */
+    static Values compute(Decoder.LabelMap pred, Decoder.LabelMap target, int classes, Integer ignore, double[] spacing,
+                          double tolerance, Transform transform) {
+        return compute(pred, target, classes, ignore, spacing, tolerance, transform, 0);
+    }
+
+    /**
+     * As above for the classes from {@code fromClass} on; the classes before it are left undefined
+     * (with --exclude-background: class 0, whose boundary holds every face of the array, is the most
+     * expensive class and enters no mean).
+     */
+    static Values compute(Decoder.LabelMap pred, Decoder.LabelMap target, int classes, Integer ignore, double[] spacing,
+                          double tolerance, Transform transform, int fromClass) {
+        long[] ld = target.dims;
+        int rank = ld.length;
+        // Work in 3-D (z, y, x): a 2-D image is one slice, a 1-D array one row; spacing slowest first.
+        int[] d3 = {1, 1, 1};
+        double[] s3 = {1, 1, 1};
+        for (int i = 0; i < rank; i++) {
+            d3[3 - rank + i] = (int) ld[i];
+            s3[3 - rank + i] = spacing[rank - 1 - i];
+        }
+        int nz = d3[0];
+        int ny = d3[1];
+        int nx = d3[2];
+        int[] p = pred.labels;
+        int[] t = target.labels;
+        Values out = new Values(classes);
+        // Bounding boxes of (pred == c or target == c) over valid voxels: [c][0..5] = z0, z1, y0, y1, x0, x1.
+        int[][] box = new int[classes][];
+        boolean[] inPred = new boolean[classes];
+        boolean[] inTarget = new boolean[classes];
+        boolean hasIgnore = ignore != null;
+        int ig = hasIgnore ? ignore : 0;
+        for (int z = 0, i = 0; z < nz; z++) {
+            for (int y = 0; y < ny; y++) {
+                for (int x = 0; x < nx; x++, i++) {
+                    int ti = t[i];
+                    if (hasIgnore && ti == ig) {
+                        continue;
+                    }
+                    int pi = p[i];
+                    if (ti >= fromClass && ti < classes) {
+                        inTarget[ti] = true;
+                        grow(box, ti, z, y, x);
+                    }
+                    if (pi != ti && pi >= fromClass && pi < classes) {
+                        inPred[pi] = true;
+                        grow(box, pi, z, y, x);
+                    } else if (pi == ti && pi >= fromClass && pi < classes) {
+                        inPred[pi] = true;
+                    }
+                }
+            }
+        }
+        for (int c = 0; c < classes; c++) {
+            if (!inPred[c] && !inTarget[c]) {
+                continue;
+            }
+            if (inPred[c] != inTarget[c]) {
+                out.missed[c] = true;
+                out.nsd[c] = 0;
+                continue;
+            }
+            one(c, p, t, hasIgnore, ig, d3, box[c], s3, rank, tolerance, transform, out);
+        }
+        return out;
+    }
+
+    private static void grow(int[][] box, int c, int z, int y, int x) {
+        int[] b = box[c];
+        if (b == null) {
+            box[c] = new int[] {z, z, y, y, x, x};
+            return;
+        }
+        // voxels come in (z, y, x) order: z only grows
+        b[1] = z;
+        if (y < b[2]) {
+            b[2] = y;
+        }
+        if (y > b[3]) {
+            b[3] = y;
+        }
+        if (x < b[4]) {
+            b[4] = x;
+        }
+        if (x > b[5]) {
+            b[5] = x;
+        }
+    }
+
+    /** Class {@code c}, both masks non-empty: boundaries in the crop, two transforms, the three values. */
+    private static void one(int c, int[] p, int[] t, boolean hasIgnore, int ig, int[] d3, int[] box, double[] s3, int rank,
+                            double tolerance, Transform transform, Values out) {
+        int ny = d3[1];
+        int nx = d3[2];
+        int cz = box[1] - box[0] + 1;
+        int cy = box[3] - box[2] + 1;
+        int cx = box[5] - box[4] + 1;
+        int n = cz * cy * cx;
+        // Masks in the crop: bit 1 prediction, bit 2 target.
+        byte[] mask = new byte[n];
+        for (int z = 0, i = 0; z < cz; z++) {
+            for (int y = 0; y < cy; y++) {
+                int row = ((box[0] + z) * ny + box[2] + y) * nx + box[4];
+                for (int x = 0; x < cx; x++, i++) {
+                    int ti = t[row + x];
+                    if (!(hasIgnore && ti == ig)) {
+                        mask[i] = (byte) ((p[row + x] == c ? 1 : 0) | (ti == c ? 2 : 0));
+                    }
+                }
+            }
+        }
+        // Boundary: in the mask with a face neighbour outside it (outside the crop is outside the mask).
+        byte[] boundary = new byte[n];
+        int countA = 0;
+        int countB = 0;
+        int sy = cx;
+        int sz = cx * cy;
+        for (int z = 0, i = 0; z < cz; z++) {
+            for (int y = 0; y < cy; y++) {
+                for (int x = 0; x < cx; x++, i++) {
+                    int m = mask[i];
+                    if (m == 0) {
+                        continue;
+                    }
+                    int inAll = m;
+                    inAll &= x > 0 ? mask[i - 1] : 0;
+                    inAll &= x < cx - 1 ? mask[i + 1] : 0;
+                    if (rank >= 2) {
+                        inAll &= y > 0 ? mask[i - sy] : 0;
+                        inAll &= y < cy - 1 ? mask[i + sy] : 0;
+                    }
+                    if (rank >= 3) {
+                        inAll &= z > 0 ? mask[i - sz] : 0;
+                        inAll &= z < cz - 1 ? mask[i + sz] : 0;
+                    }
+                    int b = m & ~inAll;
+                    boundary[i] = (byte) b;
+                    countA += b & 1;
+                    countB += (b >> 1) & 1;
+                }
+            }
+        }
+        int[] cd = rank == 3 ? new int[] {cz, cy, cx} : rank == 2 ? new int[] {cy, cx} : new int[] {cx};
+        double[] sp = java.util.Arrays.copyOfRange(s3, 3 - rank, 3);
+        double[] dA = distances(boundary, 1, 2, countA, cd, sp, transform);
+        double[] dB = distances(boundary, 2, 1, countB, cd, sp, transform);
+        double sum = 0;
+        long within = 0;
+        for (double x : dA) {
+            sum += x;
+            within += x <= tolerance ? 1 : 0;
+        }
+        for (double x : dB) {
+            sum += x;
+            within += x <= tolerance ? 1 : 0;
+        }
+        long both = (long) dA.length + dB.length;
+        out.hd95[c] = Math.max(percentile95(dA), percentile95(dB));
+        out.assd[c] = sum / both;
+        out.nsd[c] = (double) within / both;
+    }
+
+    /** Distances from the boundary voxels with bit {@code from} to the nearest with bit {@code to}. */
+    private static double[] distances(byte[] boundary, int from, int to, int count, int[] cd, double[] sp, Transform transform) {
+        float[] grid = new float[boundary.length];
+        for (int i = 0; i < grid.length; i++) {
+            grid[i] = (boundary[i] & to) != 0 ? 0f : Float.POSITIVE_INFINITY;
+        }
+        transform.squared(grid, cd, sp);
+        double[] out = new double[count];
+        int k = 0;
+        for (int i = 0; i < grid.length; i++) {
+            if ((boundary[i] & from) != 0) {
+                out[k++] = Math.sqrt(grid[i]);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * numpy's default percentile (method 'linear') at 95: sorted x, position h = 0.95 (n - 1),
+     * {@code x[floor h] + (x[floor h + 1] - x[floor h]) (h - floor h)}, evaluated as numpy's lerp does
+     * (from the upper end when the fraction is >= 0.5).
+     */
+    static double percentile95(double[] x) {
+        double[] s = x.clone();
+        Arrays.sort(s);
+        double h = 0.95 * (s.length - 1);
+        int i = (int) Math.floor(h);
+        double frac = h - i;
+        double a = s[i];
+        double b = s[Math.min(i + 1, s.length - 1)];
+        double diff = b - a;
+        return frac >= 0.5 ? b - diff * (1 - frac) : a + diff * frac;
+    }
+}
