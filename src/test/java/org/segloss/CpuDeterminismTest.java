@@ -64,7 +64,7 @@ class CpuDeterminismTest {
                 LossSpec.builder(Loss.TVERSKY, Mode.MULTICLASS).fromLogits(true).layout(Layout.NHWC).batch(true)
                         .ignoreIndex(255).build(), new long[] {2, 130, 131, 3}, logits, classes));
         List<Arguments> args = new ArrayList<>();
-        for (String kernels : new String[] {"default", "scalar"}) {
+        for (String kernels : new String[] {"default", "vector", "scalar"}) {
             for (LossCase c : cases) {
                 args.add(Arguments.of(kernels, c));
             }
@@ -73,7 +73,8 @@ class CpuDeterminismTest {
     }
 
     private static LossEngine engine(String kernels) {
-        return kernels.equals("scalar") ? LossEngine.of(CpuBackend.scalar()) : LossEngine.create("cpu");
+        return kernels.equals("scalar") ? LossEngine.of(CpuBackend.scalar())
+                : kernels.equals("vector") ? LossEngine.of(CpuBackend.vector()) : LossEngine.create("cpu");
     }
 
     private static Bits run(LossEngine engine, LossCase c) {

@@ -32,6 +32,15 @@ public abstract class BackendBuffer implements DeviceBuffer {
     }
 
     /**
+     * The backend instance that made or wrapped this buffer.
+     *
+     * @return the owner
+     */
+    protected final Backend owner() {
+        return owner;
+    }
+
+    /**
      * Whether the buffer was closed (its memory released); a closed buffer is refused by every pass.
      *
      * @return true once {@link #close()} ran

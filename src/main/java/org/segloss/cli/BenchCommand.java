@@ -18,6 +18,7 @@ import org.segloss.Mode;
 import org.segloss.backend.Backend;
 import org.segloss.backend.Dispatcher;
 import org.segloss.backend.Probe;
+import org.segloss.backend.cpu.CpuBackend;
 import org.segloss.backend.cuda.CublasSums;
 import org.segloss.backend.cuda.CudaBackend;
 import picocli.CommandLine.Command;
@@ -46,6 +47,13 @@ import picocli.CommandLine.Spec;
  * (read and write). Each row's {@code GB/s} is the traffic the pass cannot avoid, the floor's bytes
  * ({@code bytes(pred) + bytes(target)} forward; {@code 3 bytes(pred) + 2 bytes(target)} forward+backward)
  * over its time, and {@code %copy} is that over the copy's GB/s.
+ *
+ * <p>Compute floor (cpu only, {@link CpuBackend#computeFloor}): a plain vectorized pass over pred doing
+ * the loss family's unavoidable transcendental work and nothing else: sigmoid (one exp per element) for
+ * the region losses, bce (exp and log1p per element) for the losses with a pixel term, softmax (C exps
+ * and one log per pixel) for multiclass. {@code ratio} is the time over max(floor, compute floor).
+ *
+ * <p>{@code --cold} measures the first calls instead, each in a fresh JVM ({@link ColdBench}).
  *
  * <p>On CUDA, when cuBLAS loads ({@link CublasSums}), one more row for binary Dice, pass
  * {@code cublas_sums}: the vendor-library composition of the same sums (I, P, T of the whole batch,
@@ -106,6 +114,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print a JSON array, one object per (backend, loss, mode, pass).")
     boolean json;
 
+    @Option(names = "--cold", description = "Time the first calls of a fresh engine, each kernel choice in a fresh JVM"
+            + " (cpu; default shape 8,4,128,128): engine creation, first forward+backward, first 10 and next 50 steps.")
+    boolean cold;
+
     /** One timed configuration: a loss in its natural mode, from logits. */
     static final class Case {
         final Loss loss;
@@ -137,6 +149,8 @@ final class BenchCommand implements Callable<Integer> {
         long elements;
         double ms;
         double floorMs;
+        /** The compute floor (cpu), 0 elsewhere. */
+        double computeFloorMs;
         int runs;
         /** Bytes the pass cannot avoid moving (the floor's bytes). */
         long bytes;
@@ -145,6 +159,11 @@ final class BenchCommand implements Callable<Integer> {
         /** Untimed runs before the timed ones, and whether the timings were stable by then. */
         int warmupRuns;
         boolean stable;
+
+        /** Time over max(floor, compute floor). */
+        double ratio() {
+            return ms / Math.max(floorMs, computeFloorMs);
+        }
 
         double gbps() {
             return bytes / (ms * 1e6);
@@ -161,6 +180,12 @@ final class BenchCommand implements Callable<Integer> {
             System.setProperty("segloss.opencl.device", device);
         }
         validate();
+        if (cold) {
+            if (!backend.equals("all") && !backend.equals("cpu")) {
+                throw new CliInputException("--cold measures the cpu backend only, was --backend " + backend);
+            }
+            return ColdBench.run(this, spec.commandLine().getParseResult().hasMatchedOption("--shape") ? shape : null);
+        }
         List<Case> cases = new ArrayList<>();
         for (Case c : ALL_CASES) {
             if (losses == null || losses.contains(c.loss)) {
@@ -177,18 +202,19 @@ final class BenchCommand implements Callable<Integer> {
         if (!json) {
             out.println("shape " + Arrays.toString(shape) + ", median of up to " + repeat + " runs after a warm-up until stable"
                     + " (at least " + warmup + " runs, at most " + warmupSeconds + " s); floor: forward = read(pred) + read(target), forward+backward = 2 x that + read(pred)");
-            out.printf(Locale.ROOT, "%-7s %-16s %-10s %-16s %10s %10s %7s %9s %6s%n", "backend", "loss", "mode", "pass", "ms",
-                    "floor_ms", "ratio", "GB/s", "%copy");
+            out.printf(Locale.ROOT, "%-7s %-16s %-10s %-16s %10s %10s %10s %7s %9s %6s%n", "backend", "loss", "mode", "pass", "ms",
+                    "floor_ms", "cfloor_ms", "ratio", "GB/s", "%copy");
             out.flush();
         }
         List<Row> rows = new ArrayList<>();
         for (String name : backends) {
-            try (LossEngine engine = LossEngine.create(name)) {
+            // cpu: the vector kernels from the first call (a default engine's first calls are scalar, see CpuBackend)
+            try (LossEngine engine = name.equals("cpu") ? LossEngine.of(CpuBackend.vector()) : LossEngine.create(name)) {
                 for (Row r : run(engine, cases)) {
                     rows.add(r);
                     if (!json) {
-                        out.printf(Locale.ROOT, "%-7s %-16s %-10s %-16s %10.3f %10.3f %7.2f %9.1f %5.0f%%%n", r.backend,
-                                r.c.loss.id(), r.c.mode.id(), r.pass, r.ms, r.floorMs, r.ms / r.floorMs, r.gbps(),
+                        out.printf(Locale.ROOT, "%-7s %-16s %-10s %-16s %10.3f %10.3f %10.3f %7.2f %9.1f %5.0f%%%n", r.backend,
+                                r.c.loss.id(), r.c.mode.id(), r.pass, r.ms, r.floorMs, r.computeFloorMs, r.ratio(), r.gbps(),
                                 100 * r.ofCopy());
                         out.flush();
                     }
@@ -212,7 +238,8 @@ final class BenchCommand implements Callable<Integer> {
                 o.put("target", r.c.mode == Mode.MULTICLASS ? "uint8" : "float32");
                 o.put("ms", r.ms);
                 o.put("floor_ms", r.floorMs);
-                Json.putNumber(o, "ratio", r.ms / r.floorMs);
+                o.put("compute_floor_ms", r.computeFloorMs);
+                Json.putNumber(o, "ratio", r.ratio());
                 o.put("runs", r.runs);
                 o.put("bytes", r.bytes);
                 Json.putNumber(o, "gbps", r.gbps());
@@ -324,6 +351,7 @@ final class BenchCommand implements Callable<Integer> {
             });
             lastCopyGbps = 2 * predBytes / (copyMs * 1e6);
             cublasNote = "";
+            double[] computeFloors = computeFloors(b, pred, shape[0], classes);
             for (Case c : cases) {
                 boolean multiclass = c.mode == Mode.MULTICLASS;
                 DeviceBuffer t = multiclass ? labels : target;
@@ -332,9 +360,12 @@ final class BenchCommand implements Callable<Integer> {
                 LossSpec spec = LossSpec.builder(c.loss, c.mode).fromLogits(true).build();
                 double fwd = median(() -> engine.forward(spec, pred, shape, t).value());
                 rows.add(row(engine, c, "forward", total, fwd, readPred + readT, lastRuns, predBytes + targetBytes));
+                double computeFloor = computeFloors[family(c).ordinal()];
+                rows.get(rows.size() - 1).computeFloorMs = computeFloor;
                 double fb = median(() -> engine.forwardBackward(spec, pred, shape, t, grad).value());
                 rows.add(row(engine, c, "forward_backward", total, fb, 2 * (readPred + readT) + readPred, lastRuns,
                         3 * predBytes + 2 * targetBytes));
+                rows.get(rows.size() - 1).computeFloorMs = computeFloor;
                 if (c.loss == Loss.DICE && !multiclass && b.name().equals("cuda")) { // CudaBackend is loaded only on cuda
                     Row vendor = cublasRow((CudaBackend) b, engine, c, pred, target, total, readPred + readTarget,
                             predBytes + targetBytes);
@@ -345,6 +376,36 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         return rows;
+    }
+
+    /** The compute floor of each {@link CpuBackend.Work} on the cpu backend (ms), zeros elsewhere. */
+    private double[] computeFloors(Backend b, DeviceBuffer pred, long samples, long classes) {
+        double[] out = new double[CpuBackend.Work.values().length];
+        if (b instanceof CpuBackend) {
+            for (CpuBackend.Work w : CpuBackend.Work.values()) {
+                if (w != CpuBackend.Work.SOFTMAX || classes >= 2) {
+                    out[w.ordinal()] = median(() -> ((CpuBackend) b).computeFloor(w, pred, samples, classes));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The transcendental work a case cannot avoid: softmax (multiclass), bce (a pixel term) or sigmoid. */
+    static CpuBackend.Work family(Case c) {
+        if (c.mode == Mode.MULTICLASS) {
+            return CpuBackend.Work.SOFTMAX;
+        }
+        switch (c.loss) {
+            case BCE:
+            case BCE_LOGDICE:
+            case FOCAL:
+            case DICE_CE:
+            case DICE_FOCAL:
+                return CpuBackend.Work.BCE;
+            default:
+                return CpuBackend.Work.SIGMOID;
+        }
     }
 
     /**

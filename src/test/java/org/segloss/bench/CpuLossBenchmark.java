@@ -59,13 +59,13 @@ public class CpuLossBenchmark {
         String[] parts = workload.split(":");
         boolean multiclass = parts[0].equals("multiclass");
         Loss loss = Loss.parse(parts[1]);
-        CpuBackend backend = kernels.equals("scalar") ? CpuBackend.scalar() : new CpuBackend();
+        CpuBackend backend = kernels.equals("scalar") ? CpuBackend.scalar() : CpuBackend.vector();
         if (!backend.kernelKind().equals(kernels)) {
             throw new IllegalStateException("wanted " + kernels + " kernels, got " + backend.kernelKind()
                     + " (is --add-modules jdk.incubator.vector set?)");
         }
         engine = LossEngine.of(backend);
-        floorBackend = new CpuBackend();
+        floorBackend = CpuBackend.vector();
         Random r = new Random(42);
         if (multiclass) {
             shape = new long[] {8, 19, 256, 256};

@@ -31,7 +31,7 @@ class VectorBadValueTest {
 
     @BeforeAll
     void open() {
-        vector = new CpuBackend();
+        vector = CpuBackend.vector();
         scalar = CpuBackend.scalar();
     }
 

@@ -45,7 +45,7 @@ class VectorKernelsTest {
 
     @BeforeAll
     void open() {
-        CpuBackend v = new CpuBackend();
+        CpuBackend v = CpuBackend.vector();
         vector = LossEngine.of(v);
         scalar = LossEngine.of(CpuBackend.scalar());
     }

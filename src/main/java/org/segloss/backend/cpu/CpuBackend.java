@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 import org.segloss.DeviceBuffer;
 import org.segloss.ElementType;
@@ -23,17 +24,59 @@ import org.segloss.backend.Problem;
  * the number of threads. Forward reads each input once; the grad pass reads them once more and
  * writes the gradient.
  *
+ * <p>The first calls: before the JIT has compiled them, the Vector API kernels run many times slower
+ * than the scalar ones. A backend made with {@code new CpuBackend()} (what {@code LossEngine.create("cpu")}
+ * opens) therefore runs its first {@link #scalarCalls()} calls (system property
+ * {@code segloss.cpu.scalarCalls}, default {@value #DEFAULT_SCALAR_CALLS}) on the scalar kernels while
+ * {@link CpuWarmup} compiles the vector kernels of the same problem on a background thread, and every
+ * later call on the vector kernels. The kernels of a call depend only on its index, never on timing, so
+ * every run gives the same bits; calls before and after the switch differ within float rounding (the
+ * scalar kernels compute in double, the vector ones in float lanes: values within 1e-6 relative).
+ * {@link #vector()} runs the vector kernels from the first call.
+ *
  * <p>Java arrays and NIO buffers hold at most 2^31 - 1 elements, so CPU buffers are limited to that.
  */
 public final class CpuBackend implements Backend {
     /** Pixels of one sample per unit of work. Fixed, so partial sums never depend on the thread count. */
     static final int PIXELS_PER_UNIT = 16384;
 
+    /** Calls of a default backend that run on the scalar kernels while the vector ones compile. */
+    public static final int DEFAULT_SCALAR_CALLS = 10;
+
+    private static final ScalarKernels SCALAR = new ScalarKernels();
+
     private final CpuKernels kernels;
+    /** Calls (stats passes) that run on {@link #SCALAR} first; 0 when {@link #kernels} are scalar. */
+    private final int scalarCalls;
+    private final AtomicLong calls = new AtomicLong();
+    /** The kernels of this thread's last stats pass, which its grad pass uses too. */
+    private final ThreadLocal<CpuKernels> callKernels = new ThreadLocal<>();
     private volatile boolean closed;
 
+    /** The best kernels, scalar for the first {@code segloss.cpu.scalarCalls} calls (see the class comment). */
     public CpuBackend() {
-        this.kernels = CpuKernels.best();
+        this(CpuKernels.best(), scalarCallsProperty());
+    }
+
+    /** The vector kernels from the first call (scalar ones when the Vector API is not enabled). */
+    public static CpuBackend vector() {
+        return new CpuBackend(CpuKernels.best(), 0);
+    }
+
+    private static int scalarCallsProperty() {
+        String v = System.getProperty("segloss.cpu.scalarCalls");
+        if (v == null) {
+            return DEFAULT_SCALAR_CALLS;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new InvalidInputException("segloss.cpu.scalarCalls must be an integer >= 0, was " + v);
     }
 
     /** A backend with the scalar kernels only (for tests and comparisons). */
@@ -42,7 +85,17 @@ public final class CpuBackend implements Backend {
     }
 
     CpuBackend(CpuKernels kernels) {
+        this(kernels, 0);
+    }
+
+    private CpuBackend(CpuKernels kernels, int scalarCalls) {
         this.kernels = kernels;
+        this.scalarCalls = kernels instanceof ScalarKernels ? 0 : scalarCalls;
+    }
+
+    /** Calls that run on the scalar kernels before the vector ones take over (0: none). */
+    public int scalarCalls() {
+        return scalarCalls;
     }
 
     @Override
@@ -53,7 +106,8 @@ public final class CpuBackend implements Backend {
     @Override
     public String device() {
         return "Java " + Runtime.version().feature() + ", " + Runtime.getRuntime().availableProcessors()
-                + " threads, " + kernels.description();
+                + " threads, " + kernels.description()
+                + (scalarCalls > 0 ? ", scalar kernels for the first " + scalarCalls + " calls" : "");
     }
 
     /** Kernel flavour in use: {@code vector} or {@code scalar}. */
@@ -175,9 +229,21 @@ public final class CpuBackend implements Backend {
         int units = units(p);
         long perSample = unitsPerSample(p);
         double[][] partial = new double[units][];
+        CpuKernels kernels = this.kernels;
+        long call = scalarCalls > 0 ? calls.getAndIncrement() : scalarCalls;
+        if (call < scalarCalls) {
+            kernels = SCALAR;
+            if (call >= 1) { // from the second call: a single call (a CLI run) runs alone and warms nothing
+                CpuWarmup.stats(this.kernels, p, x, t);
+            }
+        } else if (call == scalarCalls && scalarCalls > 1) {
+            CpuWarmup.stop(p, x, t);
+        }
+        callKernels.set(kernels);
+        CpuKernels callK = kernels;
         forEachUnit(p, (u, ni, s0, s1) -> {
             double[] acc = new double[c * Problem.STATS];
-            kernels.stats(p, x, t, ni, s0, s1, acc);
+            callK.stats(p, x, t, ni, s0, s1, acc);
             partial[u] = acc;
         });
         double[] out = new double[p.rows() * Problem.STATS];
@@ -201,7 +267,11 @@ public final class CpuBackend implements Backend {
             throw new InvalidInputException("grad must be a float buffer of " + p.predLength() + " elements, was "
                     + g.type + " of " + g.length());
         }
-        forEachUnit(p, (u, ni, s0, s1) -> kernels.grad(p, x, t, k, g, ni, s0, s1));
+        CpuKernels callK = callKernels.get() == null ? kernels : callKernels.get();
+        if (callK == SCALAR && kernels != SCALAR) {
+            CpuWarmup.grad(p, x, t, k);
+        }
+        forEachUnit(p, (u, ni, s0, s1) -> callK.grad(p, x, t, k, g, ni, s0, s1));
     }
 
     @Override
@@ -228,6 +298,29 @@ public final class CpuBackend implements Backend {
     public double streamRead(DeviceBuffer buffer) {
         CpuBuffer b = own(buffer, "buffer");
         return kernels.streamRead(b);
+    }
+
+    /** The loss families of {@link #computeFloor}. */
+    public enum Work {
+        /** One exp per element: a sigmoid. */
+        SIGMOID,
+        /** One exp and one log1p per element: binary cross-entropy from logits. */
+        BCE,
+        /** C exps and one log per pixel: a log-softmax over C classes (pred NCHW). */
+        SOFTMAX
+    }
+
+    /**
+     * The compute floor of the bench: {@code work}'s unavoidable transcendental work over pred
+     * ({@code samples} x {@code classes} x pixels) on every core with this backend's kernels, and nothing
+     * else; returns a sum that depends on every result.
+     */
+    public double computeFloor(Work work, DeviceBuffer pred, long samples, long classes) {
+        CpuBuffer b = own(pred, "pred");
+        if (b.type != ElementType.FLOAT32) {
+            throw new InvalidInputException("pred must be a float buffer, was " + b.type);
+        }
+        return kernels.computeFloor(work, b, Math.toIntExact(samples), Math.toIntExact(classes));
     }
 
     @Override

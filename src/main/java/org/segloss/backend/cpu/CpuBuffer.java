@@ -76,6 +76,11 @@ final class CpuBuffer extends BackendBuffer {
         }
     }
 
+    /** The CPU backend that made this buffer (scratch buffers of its warm-up belong to it too). */
+    CpuBackend cpuOwner() {
+        return (CpuBackend) owner();
+    }
+
     @Override
     protected boolean isReleased() {
         return closed;

@@ -15,6 +15,33 @@ abstract class CpuKernels {
     /** Sum of every float of the buffer, read as fast as this flavour can. */
     abstract double streamRead(CpuBuffer buffer);
 
+    /**
+     * The bench's compute floor (see {@link CpuBackend#computeFloor}): here plain scalar loops, as the
+     * scalar kernels would do that work.
+     */
+    double computeFloor(CpuBackend.Work work, CpuBuffer pred, int samples, int classes) {
+        int length = Math.toIntExact(pred.length());
+        double sum = 0;
+        if (work != CpuBackend.Work.SOFTMAX) {
+            for (int i = 0; i < length; i++) {
+                double x = pred.floats.get(i);
+                sum += work == CpuBackend.Work.SIGMOID ? 1 / (1 + Math.exp(-x)) : Math.log1p(Math.exp(-Math.abs(x)));
+            }
+            return sum;
+        }
+        int s = length / samples / classes;
+        for (int n = 0; n < samples; n++) {
+            for (int j = 0; j < s; j++) {
+                double e = 0;
+                for (int c = 0; c < classes; c++) {
+                    e += Math.exp(pred.floats.get((n * classes + c) * s + j));
+                }
+                sum += Math.log(e);
+            }
+        }
+        return sum;
+    }
+
     abstract String kind();
 
     abstract String description();

@@ -124,7 +124,8 @@ final class VectorBinary {
                 // focal lanes sum the term only; with a region part (dice_focal) the region lanes add I, P, T
                 clean = focal ? lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, acc, base)
                         && (!region || lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, true, false, acc, base))
-                        : lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base);
+                        : region || !hasTerm ? lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base)
+                        : lanesLogitsBce(xa, xo + a, ta, to + a, s2, m, acc, base);
             } else {
                 if (hasTerm) {
                     VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
@@ -168,6 +169,25 @@ final class VectorBinary {
     /** Refused lanes: t outside [0, 1] (NaN included). */
     private static VectorMask<Float> targetOk(FloatVector t) {
         return t.compare(VectorOperators.GE, 0f).and(t.compare(VectorOperators.LE, 1f));
+    }
+
+    /**
+     * From logits, bce alone (no region part, so no sigmoid and no division): bce = max(x, 0) - x t + l with
+     * l = log1p(exp(-|x|)) staged. Refused: x not finite, t outside [0, 1]. The same lanes as the bce of
+     * {@link #lanesLogits}, so the sums are the same bits.
+     */
+    private static boolean lanesLogitsBce(float[] xa, int xo, float[] ta, int to, float[] la, int m, double[] acc,
+                                          int base) {
+        FloatVector sumTerm = FloatVector.zero(FS);
+        FloatVector bad = FloatVector.zero(FS);
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            bad = bad.blend(1f, (targetOk(t)).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE)).not());
+            VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
+            sumTerm = sumTerm.add(VectorTerms.bceLogits(x, t, FloatVector.fromArray(FS, la, i), pos));
+        }
+        return flushClean(bad, acc, base, false, true, sumTerm, sumTerm, sumTerm, sumTerm);
     }
 
     /**

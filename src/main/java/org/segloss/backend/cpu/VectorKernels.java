@@ -117,6 +117,11 @@ final class VectorKernels extends CpuKernels {
         }
     }
 
+    @Override
+    double computeFloor(CpuBackend.Work work, CpuBuffer pred, int samples, int classes) {
+        return VectorFloor.run(work, pred, samples, classes);
+    }
+
     /**
      * The floor: sum of every element, read with full vectors on every core, in fixed blocks of
      * {@link #READ_BLOCK} elements combined in index order. Float buffers sum floats; class maps sum their
