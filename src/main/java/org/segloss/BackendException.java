@@ -4,10 +4,12 @@ package org.segloss;
 public class BackendException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** A device failure, the message naming the operation and the status. */
     public BackendException(String message) {
         super(message);
     }
 
+    /** A device failure with the runtime's exception as its cause. */
     public BackendException(String message, Throwable cause) {
         super(message, cause);
     }

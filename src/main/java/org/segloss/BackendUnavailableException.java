@@ -4,10 +4,12 @@ package org.segloss;
 public class BackendUnavailableException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** The backend cannot be used here; the message says why. */
     public BackendUnavailableException(String message) {
         super(message);
     }
 
+    /** The backend cannot be used here, with the probe's failure as the cause. */
     public BackendUnavailableException(String message, Throwable cause) {
         super(message, cause);
     }

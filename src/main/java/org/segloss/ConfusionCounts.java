@@ -12,6 +12,7 @@ public final class ConfusionCounts {
     private final long[] fn;
     private final long[] tn;
 
+    /** Counts of C classes: four arrays of length C (copied). */
     public ConfusionCounts(long[] tp, long[] fp, long[] fn, long[] tn) {
         int c = tp.length;
         if (fp.length != c || fn.length != c || tn.length != c) {
@@ -29,22 +30,27 @@ public final class ConfusionCounts {
         return new ConfusionCounts(new long[classes], new long[classes], new long[classes], new long[classes]);
     }
 
+    /** Number of classes C. */
     public int classes() {
         return tp.length;
     }
 
+    /** True positives of class {@code c}. */
     public long tp(int c) {
         return tp[c];
     }
 
+    /** False positives of class {@code c}. */
     public long fp(int c) {
         return fp[c];
     }
 
+    /** False negatives of class {@code c}. */
     public long fn(int c) {
         return fn[c];
     }
 
+    /** True negatives of class {@code c}. */
     public long tn(int c) {
         return tn[c];
     }

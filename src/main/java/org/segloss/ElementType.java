@@ -2,9 +2,11 @@ package org.segloss;
 
 /** Element type of a buffer. Integer class maps are read as they are stored, never expanded. */
 public enum ElementType {
+    /** 32-bit IEEE float (predictions, gradients, float targets). */
     FLOAT32(4),
     /** Read as unsigned 0..255. */
     UINT8(1),
+    /** Signed 32-bit integer class map. */
     INT32(4),
     /** 64-bit class maps, as DJL and PyTorch make them (read as stored, never narrowed). */
     INT64(8);
@@ -15,6 +17,7 @@ public enum ElementType {
         this.bytes = bytes;
     }
 
+    /** Bytes per element. */
     public int bytes() {
         return bytes;
     }

@@ -4,6 +4,7 @@ package org.segloss;
 public class InvalidInputException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
+    /** A refusal; the message names the argument, the value and what is allowed. */
     public InvalidInputException(String message) {
         super(message);
     }

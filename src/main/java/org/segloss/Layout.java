@@ -15,10 +15,12 @@ public enum Layout {
         this.id = id;
     }
 
+    /** The name in options and output: {@code nchw} or {@code nhwc}. */
     public String id() {
         return id;
     }
 
+    /** The layout of a name ({@code nchw}, {@code nhwc}, any case); others are refused. */
     public static Layout parse(String name) {
         if (name != null) {
             String key = name.trim().toLowerCase(Locale.ROOT);

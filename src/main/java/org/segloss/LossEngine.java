@@ -7,12 +7,14 @@ import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.util.Arrays;
 import org.segloss.backend.Backend;
+import org.segloss.backend.BackendBuffer;
 import org.segloss.backend.Dispatcher;
 import org.segloss.backend.PixelTerm;
 import org.segloss.backend.Problem;
 import org.segloss.internal.Finalizer;
 import org.segloss.internal.HostValues;
 import org.segloss.internal.LovaszPass;
+import org.segloss.io.InputLimits;
 
 /**
  * Computes losses and gradients on one backend. Create it with {@link #create()} (the dispatcher
@@ -66,6 +68,7 @@ public final class LossEngine implements AutoCloseable {
         return backend.name();
     }
 
+    /** Human description of the device, e.g. the OpenCL device's name. */
     public String device() {
         return backend.device();
     }
@@ -80,33 +83,42 @@ public final class LossEngine implements AutoCloseable {
 
     // ---- buffers ---------------------------------------------------------------------------
 
+    /** Uploads floats to the backend (the CPU backend uses the array in place). */
     public DeviceBuffer upload(float[] data) {
-        return backend().upload(data);
+        return backend().upload(nonNull(data, "data"));
     }
 
+    /** Uploads a uint8 class map (or binary mask) to the backend (the CPU backend uses it in place). */
     public DeviceBuffer upload(byte[] classMap) {
-        return backend().upload(classMap);
+        return backend().upload(nonNull(classMap, "classMap"));
     }
 
+    /** Uploads an int32 class map to the backend (the CPU backend uses it in place). */
     public DeviceBuffer upload(int[] classMap) {
-        return backend().upload(classMap);
+        return backend().upload(nonNull(classMap, "classMap"));
     }
 
     /** 64-bit class map (int64 labels as DJL and PyTorch make them). */
     public DeviceBuffer upload(long[] classMap) {
-        return backend().upload(classMap);
+        return backend().upload(nonNull(classMap, "classMap"));
     }
 
+    /** An uninitialised float buffer of {@code length} elements (e.g. for a gradient); length >= 0. */
     public DeviceBuffer allocateFloats(long length) {
+        if (length < 0) {
+            throw new InvalidInputException("length must be >= 0, was " + length);
+        }
         return backend().allocateFloats(length);
     }
 
+    /** Copies a float buffer of this engine into {@code dst} (of the buffer's length). */
     public void download(DeviceBuffer src, float[] dst) {
-        backend().download(src, dst);
+        backend().download(BackendBuffer.owned(backend(), src, "src", BackendBuffer.class), nonNull(dst, "dst"));
     }
 
     // ---- host inputs ---------------------------------------------------------------------
 
+    /** The loss of host arrays; a float target (binary/multilabel mask, or whole-number class map). */
     public LossResult forward(LossSpec spec, float[] pred, long[] shape, float[] target) {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, FloatBuffer.wrap(nonNull(target, "target")), null);
     }
@@ -116,6 +128,7 @@ public final class LossEngine implements AutoCloseable {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, ByteBuffer.wrap(nonNull(target, "target")), null);
     }
 
+    /** The loss of host arrays with an int32 class map. */
     public LossResult forward(LossSpec spec, float[] pred, long[] shape, int[] target) {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, IntBuffer.wrap(nonNull(target, "target")), null);
     }
@@ -136,21 +149,25 @@ public final class LossEngine implements AutoCloseable {
                 FloatBuffer.wrap(nonNull(grad, "grad")));
     }
 
+    /** Forward and gradient with a uint8 class map (or binary mask). */
     public LossResult forwardBackward(LossSpec spec, float[] pred, long[] shape, byte[] target, float[] grad) {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, ByteBuffer.wrap(nonNull(target, "target")),
                 FloatBuffer.wrap(nonNull(grad, "grad")));
     }
 
+    /** Forward and gradient with an int32 class map. */
     public LossResult forwardBackward(LossSpec spec, float[] pred, long[] shape, int[] target, float[] grad) {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, IntBuffer.wrap(nonNull(target, "target")),
                 FloatBuffer.wrap(nonNull(grad, "grad")));
     }
 
+    /** Forward and gradient with an int64 class map. */
     public LossResult forwardBackward(LossSpec spec, float[] pred, long[] shape, long[] target, float[] grad) {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, LongBuffer.wrap(nonNull(target, "target")),
                 FloatBuffer.wrap(nonNull(grad, "grad")));
     }
 
+    /** Forward and gradient of direct or heap buffers; {@code grad} must be writable. */
     public LossResult forwardBackward(LossSpec spec, FloatBuffer pred, long[] shape, Buffer target, FloatBuffer grad) {
         return host(spec, nonNull(pred, "pred"), shape, nonNull(target, "target"), nonNull(grad, "grad"));
     }
@@ -171,24 +188,29 @@ public final class LossEngine implements AutoCloseable {
     // ---- scoring --------------------------------------------------------------------------
 
     /**
-     * Hard per-class counts (scoring). Binary/multilabel: positive where p >= threshold (from logits
-     * x >= logit(threshold)); multiclass: argmax, ties to the lowest class.
+     * Hard per-class counts (scoring) of buffers on this engine's backend. Binary/multilabel:
+     * positive where p &gt;= threshold (from logits x &gt;= logit(threshold)); multiclass: argmax,
+     * ties to the lowest class.
+     *
+     * @param spec mode, logits, layout, ignored class and threshold
+     * @param pred predictions, float32, {@code shape}
+     * @param shape pred's shape
+     * @param target the target as for a loss of the same mode
+     * @return per-class TP, FP, FN, TN
+     * @throws InvalidInputException on a refused input, naming the argument
      */
-    public ConfusionCounts confusion(Mode mode, boolean fromLogits, Layout layout, Integer ignoreIndex,
-                                     double threshold, DeviceBuffer pred, long[] shape, DeviceBuffer target) {
-        if (!(threshold >= 0 && threshold <= 1)) {
-            throw new InvalidInputException("threshold must be in [0, 1], was " + threshold);
+    public ConfusionCounts confusion(ConfusionSpec spec, DeviceBuffer pred, long[] shape, DeviceBuffer target) {
+        nonNull(spec, "spec");
+        LossSpec.Builder b = LossSpec.builder(Loss.DICE, spec.mode())
+                .fromLogits(spec.fromLogits()).layout(spec.layout());
+        if (spec.ignoreIndex() != null) {
+            b.ignoreIndex(spec.ignoreIndex());
         }
-        LossSpec.Builder b = LossSpec.builder(Loss.DICE, mode)
-                .fromLogits(fromLogits).layout(layout);
-        if (ignoreIndex != null) {
-            b.ignoreIndex(ignoreIndex);
-        }
-        LossSpec spec = b.build();
-        Problem problem = problem(spec, shape, nonNull(pred, "pred"), nonNull(target, "target"), null);
-        long[] raw = backend().confusion(problem, pred, target, threshold);
+        LossSpec lossSpec = b.build();
+        Problem problem = problem(lossSpec, shape, nonNull(pred, "pred"), nonNull(target, "target"), null);
+        long[] raw = backend().confusion(problem, pred, target, spec.threshold());
         int c = (int) problem.c;
-        refuseBad(spec, problem, raw[4 * c], raw[4 * c + 1], null, null);
+        refuseBad(lossSpec, problem, raw[4 * c], raw[4 * c + 1], null, null);
         long[][] k = new long[4][c];
         for (int ci = 0; ci < c; ci++) {
             for (int j = 0; j < 4; j++) {
@@ -198,12 +220,69 @@ public final class LossEngine implements AutoCloseable {
         return new ConfusionCounts(k[0], k[1], k[2], k[3]);
     }
 
-    /** {@link #confusion} of host arrays. */
+    /**
+     * {@link #confusion(ConfusionSpec, DeviceBuffer, long[], DeviceBuffer)} of host arrays.
+     *
+     * @param spec mode, logits, layout, ignored class and threshold
+     * @param pred predictions, {@code shape}
+     * @param shape pred's shape
+     * @param target a float[], byte[] (uint8) or int[] as for a loss of the same mode
+     * @return per-class TP, FP, FN, TN
+     * @throws InvalidInputException on a refused input, naming the argument
+     */
+    public ConfusionCounts confusion(ConfusionSpec spec, float[] pred, long[] shape, Object target) {
+        nonNull(spec, "spec");
+        nonNull(pred, "pred");
+        Buffer t = wrapTarget(target);
+        try (DeviceBuffer p = backend().upload(pred); DeviceBuffer tb = uploadTarget(backend(), t)) {
+            return confusion(spec, p, shape, tb);
+        }
+    }
+
+    /**
+     * The positional form of {@link #confusion(ConfusionSpec, DeviceBuffer, long[], DeviceBuffer)}.
+     *
+     * @param mode the mode
+     * @param fromLogits whether pred holds logits
+     * @param layout the layout
+     * @param ignoreIndex the ignored class, or null
+     * @param threshold the threshold
+     * @param pred predictions
+     * @param shape pred's shape
+     * @param target the target
+     * @return per-class counts
+     * @deprecated use {@link #confusion(ConfusionSpec, DeviceBuffer, long[], DeviceBuffer)}
+     */
+    @Deprecated
+    public ConfusionCounts confusion(Mode mode, boolean fromLogits, Layout layout, Integer ignoreIndex,
+                                     double threshold, DeviceBuffer pred, long[] shape, DeviceBuffer target) {
+        return confusion(confusionSpec(mode, fromLogits, layout, ignoreIndex, threshold), pred, shape, target);
+    }
+
+    /**
+     * The positional form of {@link #confusion(ConfusionSpec, float[], long[], Object)}.
+     *
+     * @param mode the mode
+     * @param fromLogits whether pred holds logits
+     * @param layout the layout
+     * @param ignoreIndex the ignored class, or null
+     * @param threshold the threshold
+     * @param pred predictions
+     * @param shape pred's shape
+     * @param target the target
+     * @return per-class counts
+     * @deprecated use {@link #confusion(ConfusionSpec, float[], long[], Object)}
+     */
+    @Deprecated
     public ConfusionCounts confusion(Mode mode, boolean fromLogits, Layout layout, Integer ignoreIndex,
                                      double threshold, float[] pred, long[] shape, Object target) {
-        try (DeviceBuffer p = backend().upload(nonNull(pred, "pred")); DeviceBuffer t = uploadTarget(backend(), wrapTarget(target))) {
-            return confusion(mode, fromLogits, layout, ignoreIndex, threshold, p, shape, t);
-        }
+        return confusion(confusionSpec(mode, fromLogits, layout, ignoreIndex, threshold), pred, shape, target);
+    }
+
+    private static ConfusionSpec confusionSpec(Mode mode, boolean fromLogits, Layout layout, Integer ignoreIndex,
+                                               double threshold) {
+        return ConfusionSpec.builder(mode).fromLogits(fromLogits).layout(layout).ignoreIndex(ignoreIndex)
+                .threshold(threshold).build();
     }
 
     private static Buffer wrapTarget(Object target) {
@@ -225,6 +304,9 @@ public final class LossEngine implements AutoCloseable {
     private LossResult host(LossSpec spec, FloatBuffer pred, long[] shape, Buffer target, FloatBuffer grad) {
         Backend b = backend();
         nonNull(spec, "spec");
+        if (grad != null && grad.isReadOnly()) {
+            throw new InvalidInputException("grad must be a writable buffer, was read-only");
+        }
         Problem problem = problem(spec, shape, ElementType.FLOAT32, pred.remaining(), hostType(target),
                 target.remaining(), grad == null ? null : ElementType.FLOAT32, grad == null ? -1 : grad.remaining());
         try (DeviceBuffer p = b.upload(pred); DeviceBuffer t = uploadTarget(b, target)) {
@@ -303,7 +385,7 @@ public final class LossEngine implements AutoCloseable {
     private static void refuseBad(LossSpec spec, Problem problem, long badPred, long badTarget, FloatBuffer hostPred,
                                   Buffer hostTarget) {
         if (badPred > 0) {
-            String allowed = spec.fromLogits() ? "finite" : "finite probabilities in [0, 1] (set from_logits for logits)";
+            String allowed = spec.fromLogits() ? "finite values" : "finite probabilities in [0, 1] (set from_logits for logits)";
             throw new InvalidInputException("pred must hold " + allowed + "; " + badPred + " value"
                     + (badPred == 1 ? " is" : "s are") + " not"
                     + (hostPred == null ? "" : ", first " + HostValues.firstBadPred(hostPred, spec.fromLogits())));
@@ -323,10 +405,11 @@ public final class LossEngine implements AutoCloseable {
 
     /** Checks shapes and buffers and describes the pass for the backend. */
     private Problem problem(LossSpec spec, long[] shape, DeviceBuffer pred, DeviceBuffer target, DeviceBuffer grad) {
-        for (DeviceBuffer d : grad == null ? new DeviceBuffer[] {pred, target} : new DeviceBuffer[] {pred, target, grad}) {
-            if (!d.backend().equals(backend.name())) {
-                throw new InvalidInputException("buffers must belong to backend " + backend.name() + ", got a " + d.backend() + " buffer");
-            }
+        Backend own = backend();
+        BackendBuffer.owned(own, pred, "pred", BackendBuffer.class);
+        BackendBuffer.owned(own, target, "target", BackendBuffer.class);
+        if (grad != null) {
+            BackendBuffer.owned(own, grad, "grad", BackendBuffer.class);
         }
         return problem(spec, shape, pred.type(), pred.length(), target.type(), target.length(), grad == null ? null : grad.type(),
                 grad == null ? -1 : grad.length());
@@ -341,14 +424,13 @@ public final class LossEngine implements AutoCloseable {
         if (shape.length < 2) {
             throw new InvalidInputException("shape must have rank >= 2 (N, C, *S), was " + Arrays.toString(shape));
         }
-        long total = 1;
         for (int i = 0; i < shape.length; i++) {
             if (shape[i] < 1) {
                 throw new InvalidInputException("shape must not be empty: dimension " + i + " was " + shape[i]
                         + " in " + Arrays.toString(shape));
             }
-            total = Math.multiplyExact(total, shape[i]);
         }
+        long total = InputLimits.elementCount("shape " + Arrays.toString(shape), shape);
         Layout layout = spec.layout();
         long n = shape[0];
         long c = layout == Layout.NHWC ? shape[shape.length - 1] : shape[1];

@@ -41,14 +41,17 @@ public final class LossResult {
         return value;
     }
 
+    /** The spec it ran with, defaults included. */
     public LossSpec spec() {
         return spec;
     }
 
+    /** The loss computed. */
     public Loss loss() {
         return spec.loss();
     }
 
+    /** The mode it ran in. */
     public Mode mode() {
         return spec.mode();
     }
@@ -58,14 +61,17 @@ public final class LossResult {
         return backend;
     }
 
+    /** The device that computed it. */
     public String device() {
         return device;
     }
 
+    /** Batch size N. */
     public long batchSize() {
         return n;
     }
 
+    /** Number of classes C. */
     public int classes() {
         return c;
     }

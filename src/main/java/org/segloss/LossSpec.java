@@ -87,6 +87,7 @@ public final class LossSpec {
         this.givenLabelSmoothing = b.labelSmoothing;
     }
 
+    /** A builder for {@code loss} in {@code mode}, every option at its default. */
     public static Builder builder(Loss loss, Mode mode) {
         return new Builder(loss, mode);
     }
@@ -96,18 +97,22 @@ public final class LossSpec {
         return builder(loss, mode).build();
     }
 
+    /** The loss. */
     public Loss loss() {
         return loss;
     }
 
+    /** The mode. */
     public Mode mode() {
         return mode;
     }
 
+    /** Whether pred holds logits (sigmoid or softmax applied). */
     public boolean fromLogits() {
         return fromLogits;
     }
 
+    /** Where the class axis is. */
     public Layout layout() {
         return layout;
     }
@@ -166,6 +171,7 @@ public final class LossSpec {
         return posWeight == null ? null : posWeight.clone();
     }
 
+    /** Whether region statistics are summed over the batch before the coefficient. */
     public boolean batch() {
         return batch;
     }
@@ -180,6 +186,7 @@ public final class LossSpec {
         return alphaNone;
     }
 
+    /** Tversky beta (weight of false negatives). */
     public double beta() {
         return beta;
     }
@@ -199,6 +206,7 @@ public final class LossSpec {
         return classWeights == null ? null : classWeights.clone();
     }
 
+    /** Whether class 0 counts in the region terms. */
     public boolean includeBackground() {
         return includeBackground;
     }
@@ -284,6 +292,7 @@ public final class LossSpec {
             return this;
         }
 
+        /** Where the class axis is (default nchw). */
         public Builder layout(Layout v) {
             if (v == null) {
                 throw new InvalidInputException("layout must be one of nchw, nhwc, was null");
@@ -411,6 +420,7 @@ public final class LossSpec {
             return this;
         }
 
+        /** Checks every option and builds the spec; a bad option is an {@link InvalidInputException}. */
         public LossSpec build() {
             if (!loss.supports(mode)) {
                 String allowed = mode == Mode.MULTICLASS ? "binary or multilabel" : "multiclass";

@@ -17,10 +17,12 @@ public enum Mode {
         this.id = id;
     }
 
+    /** The name in options and output: {@code binary}, {@code multilabel} or {@code multiclass}. */
     public String id() {
         return id;
     }
 
+    /** The mode of a name (any case); others are refused. */
     public static Mode parse(String name) {
         if (name != null) {
             String key = name.trim().toLowerCase(Locale.ROOT);

@@ -40,6 +40,7 @@ public interface Backend extends AutoCloseable {
     /** Unsigned 8-bit class map from the remaining bytes of a buffer. */
     DeviceBuffer upload(ByteBuffer data);
 
+    /** Uploads an int32 class map: {@code upload(IntBuffer.wrap(data))}; a null array is refused. */
     default DeviceBuffer upload(int[] data) {
         return upload(IntBuffer.wrap(requireData(data)));
     }
@@ -51,6 +52,7 @@ public interface Backend extends AutoCloseable {
         return data;
     }
 
+    /** Int32 class map from the remaining elements of a buffer. */
     DeviceBuffer upload(IntBuffer data);
 
     /** 64-bit class map (e.g. PyTorch's int64 labels). */

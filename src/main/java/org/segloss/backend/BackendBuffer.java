@@ -11,10 +11,70 @@ public abstract class BackendBuffer implements DeviceBuffer {
     private final long length;
     private final String backend;
 
-    protected BackendBuffer(String backend, ElementType type, long length) {
-        this.backend = backend;
+    /** The backend instance that made (or wrapped) this buffer; buffers of other instances are refused. */
+    private final Backend owner;
+
+    /**
+     * A buffer of {@code owner}.
+     *
+     * @param owner the backend instance that made or wrapped the buffer
+     * @param type element type
+     * @param length number of elements, >= 0
+     */
+    protected BackendBuffer(Backend owner, ElementType type, long length) {
+        if (length < 0) {
+            throw new InvalidInputException("length must be >= 0, was " + length);
+        }
+        this.owner = owner;
+        this.backend = owner.name();
         this.type = type;
         this.length = length;
+    }
+
+    /**
+     * The backend instance that made or wrapped this buffer.
+     *
+     * @return the owner
+     */
+    protected final Backend owner() {
+        return owner;
+    }
+
+    /**
+     * Whether the buffer was closed (its memory released); a closed buffer is refused by every pass.
+     *
+     * @return true once {@link #close()} ran
+     */
+    protected abstract boolean isReleased();
+
+    /**
+     * The one check every backend makes of a buffer argument, so that misuse reads the same on every
+     * backend: not null, made by (or wrapped into) {@code owner} itself, not closed.
+     *
+     * @param <T> the backend's buffer class
+     * @param owner the backend the buffer is used with
+     * @param b the buffer given
+     * @param what the argument's name, for the message
+     * @param kind the backend's buffer class
+     * @return {@code b} as the backend's buffer class
+     * @throws InvalidInputException naming the argument and what is wrong
+     */
+    public static <T extends BackendBuffer> T owned(Backend owner, DeviceBuffer b, String what, Class<T> kind) {
+        if (b == null) {
+            throw new InvalidInputException(what + " must not be null");
+        }
+        if (!kind.isInstance(b) || ((BackendBuffer) b).owner != owner) {
+            String from = !(b instanceof BackendBuffer) ? "a " + b.getClass().getName()
+                    : b.backend().equals(owner.name()) ? "a buffer of another " + b.backend() + " engine"
+                    : "a " + b.backend() + " buffer";
+            throw new InvalidInputException(what + " must be a buffer of this " + owner.name()
+                    + " engine (from its upload, allocateFloats or wrap), was " + from);
+        }
+        T t = kind.cast(b);
+        if (t.isReleased()) {
+            throw new InvalidInputException(what + " was closed: its memory is released");
+        }
+        return t;
     }
 
     /**

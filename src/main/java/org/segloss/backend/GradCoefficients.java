@@ -16,10 +16,14 @@ package org.segloss.backend;
  * Arrays are float because kernels compute in float; they are never null (zeros when unused).
  */
 public final class GradCoefficients {
+    /** Per-row factor of the pixel term's derivative. */
     public final float[] pixelScale;
+    /** Per-row coefficient A of the region term's derivative (see the class comment). */
     public final float[] regionA;
+    /** Per-row coefficient B of the region term's derivative (see the class comment). */
     public final float[] regionB;
 
+    /** The per-row coefficients the grad pass reads. */
     public GradCoefficients(float[] pixelScale, float[] regionA, float[] regionB) {
         this.pixelScale = pixelScale;
         this.regionA = regionA;

@@ -2,6 +2,7 @@ package org.segloss.backend;
 
 /** Which per-pixel term a stats / grad pass computes. */
 public enum PixelTerm {
+    /** No pixel term (region losses only). */
     NONE,
     /** Binary cross-entropy (binary/multilabel). */
     BCE,

@@ -35,20 +35,27 @@ public final class Problem {
     /** Number of statistics per row (see {@link Stat}). */
     public static final int STATS = Stat.COUNT_OF_SLOTS;
 
+    /** Whether the target is a class map (multiclass mode). */
     public final boolean multiclass;
+    /** Whether pred holds logits. */
     public final boolean fromLogits;
+    /** Where the class axis is. */
     public final Layout layout;
     /** Batch size, classes (channels), spatial size (product of spatial dims, 1 when there are none). */
     public final long n, c, s;
+    /** Element type of the target buffer. */
     public final ElementType targetType;
     /** Multiclass ignore index, meaningful only when {@link #hasIgnoreIndex}. */
     public final boolean hasIgnoreIndex;
+    /** The ignored class (when {@link #hasIgnoreIndex}). */
     public final int ignoreIndex;
+    /** The pixel term of the loss. */
     public final PixelTerm pixelTerm;
     /** Whether I, P, T are needed (region losses). T is also computed in multiclass for pixel counts. */
     public final boolean region;
     /** Focal weights of the positive and negative term (binary): alpha, 1 - alpha, or 1, 1 when alpha = none. */
     public final double focalPosWeight, focalNegWeight;
+    /** Focal gamma. */
     public final double gamma;
     /** squared_pred: P2 = sum p^2 and T2 = sum t^2 replace P and T in the region denominators (dP/dp = 2p). */
     public final boolean squares;
@@ -59,6 +66,7 @@ public final class Problem {
     /** Multiclass soft targets: a float target of pred's shape and layout holding class probabilities. */
     public final boolean softTargets;
 
+    /** A pass as the engine checked it: shape, mode and the loss's per-element constants. */
     public Problem(boolean multiclass, boolean fromLogits, Layout layout, long n, long c, long s,
                    ElementType targetType, boolean hasIgnoreIndex, int ignoreIndex, PixelTerm pixelTerm,
                    boolean region, double focalPosWeight, double focalNegWeight, double gamma) {

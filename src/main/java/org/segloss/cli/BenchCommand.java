@@ -101,9 +101,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", paramLabel = "K", defaultValue = "1", description = "Untimed runs first, at least (default: ${DEFAULT-VALUE}).")
     int warmup;
 
-    @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "1.0",
-            description = "Keep warming up a pass until this long has passed, so the JIT has compiled the CPU kernels"
-                    + " (default: ${DEFAULT-VALUE}; at most " + MAX_WARMUP_RUNS + " runs).")
+    @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "5",
+            description = "Time budget of a pass's warm-up: untimed runs continue until the timings are stable (the median"
+                    + " of the last " + Warmup.WINDOW + " runs moves less than 2% from the " + Warmup.WINDOW + " before),"
+                    + " so the JIT has compiled the kernels, or until this budget is spent (default: ${DEFAULT-VALUE}).")
     double warmupSeconds;
 
     @Option(names = "--max-seconds", paramLabel = "S", defaultValue = "1.5",
@@ -157,6 +158,9 @@ final class BenchCommand implements Callable<Integer> {
         long bytes;
         /** The backend's copy bandwidth, GB/s. */
         double copyGbps;
+        /** Untimed runs before the timed ones, and whether the timings were stable by then. */
+        int warmupRuns;
+        boolean stable;
 
         /** Time over max(floor, compute floor). */
         double ratio() {
@@ -198,8 +202,8 @@ final class BenchCommand implements Callable<Integer> {
         List<String> backends = backends();
         PrintWriter out = spec.commandLine().getOut();
         if (!json) {
-            out.println("shape " + Arrays.toString(shape) + ", median of up to " + repeat + " runs after at least " + warmup
-                    + " warm-up runs and " + warmupSeconds + " s; floor: forward = read(pred) + read(target), forward+backward = 2 x that + read(pred)");
+            out.println("shape " + Arrays.toString(shape) + ", median of up to " + repeat + " runs after a warm-up until stable"
+                    + " (at least " + warmup + " runs, at most " + warmupSeconds + " s); floor: forward = read(pred) + read(target), forward+backward = 2 x that + read(pred)");
             out.printf(Locale.ROOT, "%-7s %-16s %-10s %-16s %10s %10s %10s %7s %9s %6s%n", "backend", "loss", "mode", "pass", "ms",
                     "floor_ms", "cfloor_ms", "ratio", "GB/s", "%copy");
             out.flush();
@@ -243,8 +247,14 @@ final class BenchCommand implements Callable<Integer> {
                 Json.putNumber(o, "gbps", r.gbps());
                 Json.putNumber(o, "copy_gbps", r.copyGbps);
                 Json.putNumber(o, "of_copy", r.ofCopy());
+                o.put("warmup_runs", r.warmupRuns);
+                o.put("stable", r.stable);
             }
             out.println(Json.write(arr));
+        }
+        if (unstable > 0) {
+            spec.commandLine().getErr().println("segloss bench: " + unstable + " measurement(s) were not stable within "
+                    + "--warmup-seconds " + warmupSeconds + " (raise it for steadier figures)");
         }
         out.flush();
         return 0;
@@ -259,14 +269,14 @@ final class BenchCommand implements Callable<Integer> {
                 throw new CliInputException("--shape dimensions must be >= 1, was " + join(shape));
             }
         }
-        long total = 1;
-        for (long d : shape) {
-            total = Math.multiplyExact(total, d);
-        }
+        long total = org.segloss.io.InputLimits.elementCount("--shape " + join(shape), shape);
         if (total > Integer.MAX_VALUE - 8) {
             throw new CliInputException("--shape holds " + total + " elements; the benchmark keeps host copies, at most "
                     + (Integer.MAX_VALUE - 8) + ", was " + join(shape));
         }
+        // host copies: logits and mask (4 bytes each), the uint8 class map and its float-sized stand-in
+        long pixels = total / shape[1];
+        org.segloss.io.InputLimits.requireHeap("bench --shape " + join(shape), 8 * total + 2 * pixels + 16);
         if (repeat < 1) {
             throw new CliInputException("--repeat must be >= 1, was " + repeat);
         }
@@ -443,14 +453,13 @@ final class BenchCommand implements Callable<Integer> {
         r.runs = runs;
         r.bytes = bytes;
         r.copyGbps = lastCopyGbps;
+        r.warmupRuns = lastWarmup.runs;
+        r.stable = lastWarmup.stable;
         return r;
     }
 
     /** Blackhole for results, so no call can be optimised away. */
     static volatile double sink;
-
-    /** Most untimed runs that --warmup-seconds adds. */
-    static final int MAX_WARMUP_RUNS = 200;
 
     /** Fewest timed runs before --max-seconds may stop a pass. */
     static final int MIN_RUNS = 3;
@@ -460,11 +469,11 @@ final class BenchCommand implements Callable<Integer> {
      * early (after at least {@link #MIN_RUNS}) once the timed runs took {@code maxSeconds}.
      */
     private double median(DoubleSupplier work) {
-        long warmStart = System.nanoTime();
-        for (int i = 0; i < warmup
-                || (i < MAX_WARMUP_RUNS && System.nanoTime() - warmStart < warmupSeconds * 1e9); i++) {
-            sink += work.getAsDouble();
+        Warmup.Result w = Warmup.untilStable(() -> sink += work.getAsDouble(), warmup, warmupSeconds);
+        if (!w.stable) {
+            unstable++;
         }
+        lastWarmup = w;
         double[] ms = new double[repeat];
         double spent = 0;
         int runs = 0;
@@ -486,4 +495,10 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Timed runs of the last {@link #median} call. */
     private int lastRuns;
+
+    /** Passes whose warm-up ran out of its budget before the timings were stable. */
+    private int unstable;
+
+    /** The warm-up of the last {@link #median} call. */
+    private Warmup.Result lastWarmup;
 }

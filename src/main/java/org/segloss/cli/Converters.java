@@ -101,4 +101,20 @@ final class Converters {
             }
         }
     }
+
+    /** The API's option names and the CLI flags that set them. */
+    private static final String[][] FLAG_NAMES = {{"from_logits", "--from-logits"}, {"ignore_index", "--ignore-index"},
+            {"class_weights", "--class-weights"}, {"smooth_nr", "--smooth-nr"}, {"smooth_dr", "--smooth-dr"},
+            {"squared_pred", "--squared-pred"}, {"log_loss", "--log-loss"}, {"gd_weight", "--gd-weight"},
+            {"lambda_pixel", "--lambda-pixel"}, {"lambda_region", "--lambda-region"},
+            {"label_smoothing", "--label-smoothing"}, {"pos_weight", "--pos-weight"}};
+
+    /** An API message with the option names the CLI user types: {@code from_logits} becomes {@code --from-logits}. */
+    static String flagNames(String message) {
+        String m = message.replaceFirst("^(smooth|alpha|beta|gamma) ", "--$1 ");
+        for (String[] f : FLAG_NAMES) {
+            m = m.replaceAll("(?<![-\\w])" + f[0] + "(?!\\w)", f[1]);
+        }
+        return m;
+    }
 }

@@ -6,14 +6,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.segloss.ConfusionCounts;
+import org.segloss.ConfusionSpec;
 import org.segloss.DeviceBuffer;
-import org.segloss.Layout;
 import org.segloss.Loss;
 import org.segloss.LossEngine;
 import org.segloss.LossResult;
 import org.segloss.LossSpec;
 import org.segloss.Mode;
-import org.segloss.internal.Constants;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -97,7 +96,7 @@ final class DemoCommand implements Callable<Integer> {
             lossTable(out, engine, data);
             out.println();
             out.println("hard metrics of the noisy logits (argmax):");
-            metricsTable(out, engine.confusion(Mode.MULTICLASS, true, Layout.NCHW, null, Constants.DEFAULT_THRESHOLD,
+            metricsTable(out, engine.confusion(ConfusionSpec.builder(Mode.MULTICLASS).fromLogits(true).build(),
                     data.logits, data.predShape(), data.labels));
             if (steps > 0) {
                 out.println();
@@ -169,8 +168,11 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
+    /** Warm-up budget of each demo timing, seconds (the demo stays short). */
+    static final double WARMUP_SECONDS = 1;
+
     private static double medianMs(Runnable work) {
-        work.run(); // warm-up
+        Warmup.untilStable(work, 1, WARMUP_SECONDS); // until the timings are stable: JIT-compiled kernels
         double[] ms = new double[TIMED_RUNS];
         for (int i = 0; i < ms.length; i++) {
             long t0 = System.nanoTime();
@@ -272,7 +274,7 @@ final class DemoCommand implements Callable<Integer> {
             sinceReport++;
             if (step == 1 || step % every == 0 || step == steps) {
                 double msPerStep = (System.nanoTime() - t0) / 1e6 / sinceReport;
-                last = engine.confusion(Mode.MULTICLASS, true, Layout.NCHW, null, Constants.DEFAULT_THRESHOLD, z, shape,
+                last = engine.confusion(ConfusionSpec.builder(Mode.MULTICLASS).fromLogits(true).build(), z, shape,
                         data.labels);
                 out.printf(Locale.ROOT, "%6d %10.5f %10s %10s %10s %10s %9.2f%n", step, r.value(),
                         lossSpec.loss().hasPixelTerm() ? String.format(Locale.ROOT, "%.5f", r.pixelLoss()) : "-",

@@ -40,6 +40,10 @@ final class ErrorHandlers implements CommandLine.IParameterExceptionHandler, Com
         } else if (ex instanceof java.nio.file.NoSuchFileException) {
             code = Main.EXIT_USAGE;
             message = "no such file: " + ex.getMessage();
+        } else if (ex instanceof java.nio.file.FileSystemException) {
+            code = Main.EXIT_USAGE;
+            message = ((java.nio.file.FileSystemException) ex).getFile() + ": "
+                    + org.segloss.io.InputLimits.reason((java.io.IOException) ex);
         } else if (ex instanceof java.io.IOException) {
             code = Main.EXIT_USAGE;
             message = "cannot read or write " + ex.getMessage() + " (" + ex.getClass().getSimpleName() + ")";
@@ -57,6 +61,25 @@ final class ErrorHandlers implements CommandLine.IParameterExceptionHandler, Com
         }
         err.flush();
         return code;
+    }
+
+    /**
+     * Runs the command as picocli does, but an OutOfMemoryError (which picocli lets through with a
+     * stack trace) becomes one {@code error:} line saying how to raise the heap, and exit code 2.
+     * The commands check their inputs' needs before allocating; this is the last line of defence.
+     */
+    static int runWithoutOutOfMemoryErrors(ParseResult parseResult) {
+        try {
+            return new CommandLine.RunLast().execute(parseResult);
+        } catch (OutOfMemoryError e) {
+            CommandLine cl = parseResult.commandSpec().commandLine();
+            PrintWriter err = cl.getErr();
+            err.println("error: out of memory (" + oneLine(e.getMessage()) + "): the Java heap of "
+                    + String.format(java.util.Locale.ROOT, "%.2f", Runtime.getRuntime().maxMemory() / (1024.0 * 1024 * 1024))
+                    + " GiB is too small for this input; raise -Xmx with SEGLOSS_JAVA_OPTS");
+            err.flush();
+            return Main.EXIT_USAGE;
+        }
     }
 
     private static boolean debug(String[] args) {

@@ -68,10 +68,12 @@ final class InfoCommand implements Runnable {
         for (int i = 0; i < auto.size(); i++) {
             Probe a = auto.get(i);
             Probe e = explicit.get(i);
-            out.printf("%-7s %s%n", a.backend(), a.backend().equals(choice) ? "<- auto" : "");
+            String mark = a.backend().equals(choice) ? "   <- auto" : "";
             if (a.usable() == e.usable() && a.device().equals(e.device()) && a.reason().equals(e.reason())) {
-                out.println("        " + line(e));
+                // the backend, its state and (when not usable) the reason on one line
+                out.printf("%-7s %s%s%n", a.backend(), line(e), mark);
             } else {
+                out.printf("%-7s %s%s%n", a.backend(), line(e), mark);
                 out.println("        for auto:    " + line(a));
                 out.println("        by name:     " + line(e));
             }

@@ -1,19 +1,21 @@
 package org.segloss.cli;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.segloss.Layout;
 import org.segloss.Mode;
+import org.segloss.io.InputLimits;
 import org.segloss.io.Npy;
 import org.segloss.io.NpyArray;
 import org.segloss.io.NpyDtype;
+import org.segloss.io.NpyFormatException;
 
 /**
- * Reads predictions and targets from {@code .npy} files as the API takes them, checking shapes
- * against each other. Every message names the option and the file.
+ * Reads predictions and targets from {@code .npy} files as the API takes them, checking both
+ * headers against each other and the heap before reading any data. Every message names the option
+ * and the file.
  */
 final class Inputs {
     private Inputs() {
@@ -30,26 +32,65 @@ final class Inputs {
         }
     }
 
-    /** Opens a .npy file given by {@code option}, refusing a missing file with a message naming the option. */
+    /** Pred and target as read, once both headers were checked against each other and the heap. */
+    static final class Loaded {
+        final Pred pred;
+        /** float[], byte[] (uint8) or int[], as {@link #target} describes. */
+        final Object target;
+
+        Loaded(Pred pred, Object target) {
+            this.pred = pred;
+            this.target = target;
+        }
+    }
+
+    /** Java arrays hold at most this many elements. */
+    static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
+
+    /**
+     * Opens both files and checks both headers (dtype, rank, shapes against each other, sizes, the
+     * heap the arrays need, a gradient of pred's size included when {@code withGrad}) before any data
+     * is read, so that a wrong-shaped target next to a huge pred is refused at once.
+     */
+    static Loaded load(String predOption, Path predFile, String targetOption, Path targetFile, Mode mode, Layout layout,
+                       boolean withGrad) throws IOException {
+        NpyArray p = open(predOption, predFile);
+        checkPred(predOption, predFile, p);
+        NpyArray t = open(targetOption, targetFile);
+        String targetAs = checkTarget(targetOption, targetFile, t, mode, p.shape(), layout);
+        for (NpyArray a : new NpyArray[] {p, t}) {
+            if (a.size() > MAX_ARRAY) {
+                throw new CliInputException((a == p ? predOption : targetOption) + ": " + a.file() + " holds " + a.size()
+                        + " elements (shape " + Arrays.toString(a.shape()) + "), more than a Java array holds ("
+                        + MAX_ARRAY + ")");
+            }
+        }
+        long targetBytes = t.size() * (targetAs.equals("uint8") ? 1 : 4);
+        long need = 4 * p.size() + targetBytes + (withGrad ? 4 * p.size() : 0);
+        InputLimits.requireHeap(predOption + " " + predFile + " and " + targetOption + " " + targetFile
+                + (withGrad ? " with the gradient" : ""), need);
+        return new Loaded(new Pred(read(predOption, p, "floats"), p.shape()), read(targetOption, t, targetAs));
+    }
+
+    /**
+     * Opens a .npy file given by {@code option}: a regular file (a directory, FIFO or device is refused
+     * at once, never read), its header checked; messages name the option, the file and the reason.
+     */
     static NpyArray open(String option, Path file) throws IOException {
-        if (!Files.exists(file)) {
-            throw new CliInputException(option + ": no such file: " + file);
-        }
-        if (Files.isDirectory(file)) {
-            throw new CliInputException(option + ": is a directory, not a .npy file: " + file);
-        }
+        InputLimits.requireRegularFile(option, file);
         try {
             return Npy.open(file);
         } catch (NoSuchFileException e) {
-            throw new CliInputException(option + ": no such file: " + file);
-        } catch (IOException e) {
+            throw new CliInputException(option + ": " + file + ": no such file or directory");
+        } catch (NpyFormatException e) {
             throw new CliInputException(option + ": " + e.getMessage());
+        } catch (IOException e) {
+            throw new CliInputException(option + ": " + file + ": " + InputLimits.reason(e));
         }
     }
 
     /** float32 or float64 predictions of rank >= 2. */
-    static Pred pred(String option, Path file) throws IOException {
-        NpyArray a = open(option, file);
+    private static void checkPred(String option, Path file, NpyArray a) {
         if (a.dtype() != NpyDtype.FLOAT32 && a.dtype() != NpyDtype.FLOAT64) {
             throw new CliInputException(option + ": " + file + " has dtype " + a.dtype().numpyName()
                     + "; predictions must be float32 or float64");
@@ -58,7 +99,6 @@ final class Inputs {
             throw new CliInputException(option + ": " + file + " has shape " + Arrays.toString(a.shape())
                     + "; predictions need rank >= 2: (N, C, *S) or (N, *S, C)");
         }
-        return new Pred(read(option, a, "floats"), a.shape());
     }
 
     /** Pred's shape without its class axis: (N, *S). */
@@ -79,12 +119,12 @@ final class Inputs {
     }
 
     /**
-     * The target as the API takes it: binary/multilabel a float[] with pred's shape (binary with C == 1
-     * also without the class axis); multiclass a class map (N, *S) as byte[] (uint8) or int[] (other
+     * Checks the target's header and says how it is read as the API takes it: binary/multilabel a
+     * float[] ({@code "floats"}) with pred's shape (binary with C == 1 also without the class axis);
+     * multiclass a class map (N, *S) as byte[] ({@code "uint8"}) or int[] ({@code "ints"}: other
      * integer dtypes, and float dtypes holding whole numbers).
      */
-    static Object target(String option, Path file, Mode mode, long[] predShape, Layout layout) throws IOException {
-        NpyArray a = open(option, file);
+    private static String checkTarget(String option, Path file, NpyArray a, Mode mode, long[] predShape, Layout layout) {
         long[] shape = a.shape();
         long[] mapShape = withoutClassAxis(predShape, layout);
         if (mode == Mode.MULTICLASS) {
@@ -95,7 +135,7 @@ final class Inputs {
                             + " and dtype " + a.dtype().name().toLowerCase(java.util.Locale.ROOT) + "; multiclass soft targets (class probabilities) must be float32"
                             + " or float64, a class map must have shape " + Arrays.toString(mapShape));
                 }
-                return read(option, a, "floats");
+                return "floats";
             }
             if (!Arrays.equals(shape, mapShape)) {
                 throw new CliInputException(option + ": " + file + " has shape " + Arrays.toString(shape)
@@ -103,7 +143,7 @@ final class Inputs {
                         + " (pred's shape " + Arrays.toString(predShape) + " without the class axis) or soft targets"
                         + " of pred's shape " + Arrays.toString(predShape));
             }
-            return a.dtype() == NpyDtype.UINT8 ? read(option, a, "uint8") : read(option, a, "ints");
+            return a.dtype() == NpyDtype.UINT8 ? "uint8" : "ints";
         }
         boolean sameShape = Arrays.equals(shape, predShape);
         boolean noClassAxis = mode == Mode.BINARY && classes(predShape, layout) == 1 && Arrays.equals(shape, mapShape);
@@ -112,7 +152,7 @@ final class Inputs {
                     + " target must have pred's shape " + Arrays.toString(predShape)
                     + (mode == Mode.BINARY ? " (or " + Arrays.toString(mapShape) + " when C == 1)" : ""));
         }
-        return read(option, a, "floats");
+        return "floats";
     }
 
     /** Reads the data, turning file problems into messages that name the option. */

@@ -181,10 +181,16 @@ final class LossCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        LossSpec lossSpec = spec();
+        LossSpec lossSpec;
+        try {
+            lossSpec = spec();
+        } catch (InvalidInputException e) {
+            throw new CliInputException(Converters.flagNames(e.getMessage()));
+        }
         backendOption.applyDevice();
-        Inputs.Pred p = Inputs.pred("--pred", pred);
-        Object t = Inputs.target("--target", target, mode, p.shape, layout);
+        Inputs.Loaded in = Inputs.load("--pred", pred, "--target", target, mode, layout, gradOut != null);
+        Inputs.Pred p = in.pred;
+        Object t = in.target;
         float[] grad = gradOut == null ? null : new float[p.values.length];
         LossResult r;
         try (LossEngine engine = backendOption.createEngine()) {
@@ -196,21 +202,29 @@ final class LossCommand implements Callable<Integer> {
             try {
                 Npy.writeFloat32(gradOut, p.shape, grad);
             } catch (java.io.IOException e) {
-                throw new CliInputException("--grad-out: cannot write " + gradOut + ": " + e.getMessage());
+                throw new CliInputException("--grad-out: cannot write " + gradOut + ": "
+                        + org.segloss.io.InputLimits.reason(e));
             }
         }
         print(r, p.shape);
         return 0;
     }
 
-    /** Prefixes an API message about pred or target with the option and file it came from. */
+    /**
+     * Prefixes an API message about pred or target with the option and file it came from, and names
+     * the API's options by their flags ({@code from_logits} is {@code --from-logits} here).
+     */
     private String withOption(String message) {
-        if (message != null && message.startsWith("pred ")) {
-            return "--pred " + pred + ": " + message;
-        } else if (message != null && message.startsWith("target ")) {
-            return "--target " + target + ": " + message;
+        if (message == null) {
+            return null;
         }
-        return message;
+        String m = Converters.flagNames(message);
+        if (m.startsWith("pred ")) {
+            return "--pred " + pred + ": " + m;
+        } else if (m.startsWith("target ")) {
+            return "--target " + target + ": " + m;
+        }
+        return m;
     }
 
     private static LossResult run(LossEngine engine, LossSpec spec, Inputs.Pred p, Object t, float[] grad) {

@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "segloss", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Segmentation losses and their gradients on OpenCL, CUDA and the CPU.",
         footer = {"", "Run 'segloss demo' for a tour, 'segloss COMMAND --help' for a command's options."})
-public final class Main implements Runnable {
+public final class Main implements java.util.concurrent.Callable<Integer> {
     /** Exit code of a usage error or a refused input. */
     static final int EXIT_USAGE = 2;
     /** Exit code of a device runtime failure or an internal error. */
@@ -46,6 +46,7 @@ public final class Main implements Runnable {
         ErrorHandlers handlers = new ErrorHandlers();
         cl.setParameterExceptionHandler(handlers);
         cl.setExecutionExceptionHandler(handlers);
+        cl.setExecutionStrategy(ErrorHandlers::runWithoutOutOfMemoryErrors);
         return cl;
     }
 
@@ -58,10 +59,11 @@ public final class Main implements Runnable {
         System.exit(code);
     }
 
-    /** {@code segloss} alone prints the usage. */
+    /** {@code segloss} alone is a usage error: the usage goes to stderr and the exit code is 2. */
     @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return EXIT_USAGE;
     }
 
     /** The version from the jar's Maven descriptor, or "development build" when run from classes. */

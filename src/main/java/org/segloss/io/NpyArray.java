@@ -43,10 +43,12 @@ public final class NpyArray {
         return file;
     }
 
+    /** The dtype of the file. */
     public NpyDtype dtype() {
         return dtype;
     }
 
+    /** The shape (a copy). */
     public long[] shape() {
         return shape.clone();
     }
@@ -56,7 +58,13 @@ public final class NpyArray {
         return size;
     }
 
-    /** The values as floats (any dtype; float64 and int64 are rounded to the nearest float). */
+    /**
+     * The values as floats (any dtype; float64 and int64 are rounded to the nearest float). A finite
+     * float64 value outside the float32 range is refused, naming the value and its index.
+     *
+     * @return a new array of {@link #size()} floats
+     * @throws IOException when the file cannot be read
+     */
     public float[] readFloats() throws IOException {
         float[] out = new float[arrayLength()];
         stream((chunk, start, count) -> {
@@ -66,7 +74,14 @@ public final class NpyArray {
                     break;
                 case FLOAT64:
                     for (int i = 0; i < count; i++) {
-                        out[start + i] = (float) chunk.getDouble(i * 8);
+                        double v = chunk.getDouble(i * 8);
+                        float f = (float) v;
+                        if (Float.isInfinite(f) && !Double.isInfinite(v)) {
+                            throw new InvalidInputException(where + "float64 value " + v + " at index " + ((long) start + i)
+                                    + " is outside the float32 range (magnitude at most " + Float.MAX_VALUE
+                                    + "); values are computed in float32");
+                        }
+                        out[start + i] = f;
                     }
                     break;
                 default:

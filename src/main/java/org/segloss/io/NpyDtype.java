@@ -6,16 +6,27 @@ package org.segloss.io;
  * ones, in either byte order.
  */
 public enum NpyDtype {
+    /** numpy float32. */
     FLOAT32("<f4", 4, false, true),
+    /** numpy float64 (read as float32). */
     FLOAT64("<f8", 8, false, true),
+    /** numpy int8. */
     INT8("|i1", 1, true, true),
+    /** numpy uint8. */
     UINT8("|u1", 1, true, true),
+    /** numpy int16. */
     INT16("<i2", 2, true, true),
+    /** numpy int32. */
     INT32("<i4", 4, true, true),
+    /** numpy int64 (values must fit int32). */
     INT64("<i8", 8, true, true),
+    /** numpy bool, one byte (score only). */
     BOOL("|b1", 1, true, false),
+    /** numpy uint16 (score only). */
     UINT16("<u2", 2, true, false),
+    /** numpy uint32 (score only). */
     UINT32("<u4", 4, true, false),
+    /** numpy uint64 (score only). */
     UINT64("<u8", 8, true, false);
 
     private final String descr;
@@ -40,6 +51,7 @@ public enum NpyDtype {
         return bytes;
     }
 
+    /** Whether values are integers (bool counts as an integer). */
     public boolean isInteger() {
         return integer;
     }

@@ -6,6 +6,7 @@ import java.io.IOException;
 public final class NpyFormatException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** A malformed or unsupported file; the message names the file and the problem. */
     public NpyFormatException(String message) {
         super(message);
     }

@@ -2,6 +2,7 @@ package org.segloss.score;
 
 import java.util.Arrays;
 import org.segloss.ConfusionCounts;
+import org.segloss.ConfusionSpec;
 import org.segloss.InvalidInputException;
 import org.segloss.Layout;
 import org.segloss.LossEngine;
@@ -159,26 +160,9 @@ final class Counting {
                              double threshold, boolean fromLogits, Layout layout) throws BadFileException {
         long[] sp = scores.shape;
         long[] td = target.dims;
-        Layout chosen;
-        long channels;
-        if (Arrays.equals(sp, td)) {
-            chosen = Layout.NCHW;
-            channels = 1;
-        } else if (sp.length == td.length + 1) {
-            boolean first = Arrays.equals(Arrays.copyOfRange(sp, 1, sp.length), td);
-            boolean last = Arrays.equals(Arrays.copyOfRange(sp, 0, sp.length - 1), td);
-            if (first && layout != Layout.NHWC) {
-                chosen = Layout.NCHW;
-                channels = sp[0];
-            } else if (last && layout != Layout.NCHW) {
-                chosen = Layout.NHWC;
-                channels = sp[sp.length - 1];
-            } else {
-                throw mismatch(sp, td, layout);
-            }
-        } else {
-            throw mismatch(sp, td, layout);
-        }
+        long[] fit = fit(sp, td, layout);
+        Layout chosen = fit[0] == 0 ? Layout.NCHW : Layout.NHWC;
+        long channels = fit[1];
         int[] t = target.labels;
         boolean hasIgnore = ignore != null;
         int ig = hasIgnore ? ignore : 0;
@@ -247,6 +231,27 @@ final class Counting {
         return new EngineJob(Mode.MULTICLASS, chosen, shape, scores.values, tgt, c, 0, false);
     }
 
+    /**
+     * How scores of shape {@code sp} fit a target of shape {@code td}: {layout (0 nchw, 1 nhwc),
+     * channels}; the same shape is one channel, else the class axis first or last (as {@code layout}
+     * allows). A shape that does not fit is a {@link BadFileException}. Needs the shapes only, so it is
+     * also checked from the files' headers before their data is read.
+     */
+    static long[] fit(long[] sp, long[] td, Layout layout) throws BadFileException {
+        if (Arrays.equals(sp, td)) {
+            return new long[] {0, 1};
+        } else if (sp.length == td.length + 1) {
+            boolean first = Arrays.equals(Arrays.copyOfRange(sp, 1, sp.length), td);
+            boolean last = Arrays.equals(Arrays.copyOfRange(sp, 0, sp.length - 1), td);
+            if (first && layout != Layout.NHWC) {
+                return new long[] {0, sp[0]};
+            } else if (last && layout != Layout.NCHW) {
+                return new long[] {1, sp[sp.length - 1]};
+            }
+        }
+        throw mismatch(sp, td, layout);
+    }
+
     private static BadFileException mismatch(long[] sp, long[] td, Layout layout) {
         return new BadFileException("size mismatch: prediction " + Arrays.toString(sp) + " does not fit target "
                 + Arrays.toString(td) + " (want " + (layout == Layout.NHWC ? "" : "(C, *S) or ")
@@ -262,8 +267,9 @@ final class Counting {
                                          boolean fromLogits) throws BadFileException {
         ConfusionCounts k;
         try {
-            k = engine.confusion(job.mode, fromLogits, job.layout, job.mode == Mode.MULTICLASS ? ignore : null,
-                    threshold, job.pred, job.shape, job.target);
+            k = engine.confusion(ConfusionSpec.builder(job.mode).fromLogits(fromLogits).layout(job.layout)
+                    .ignoreIndex(job.mode == Mode.MULTICLASS ? ignore : null).threshold(threshold).build(),
+                    job.pred, job.shape, job.target);
         } catch (InvalidInputException e) {
             throw new BadFileException(e.getMessage());
         }

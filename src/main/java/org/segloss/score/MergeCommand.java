@@ -143,7 +143,11 @@ public final class MergeCommand implements Callable<Integer> {
         tally.spacing = first.spacing;
         tally.surfaceFromClass = first.surfaceFromClass;
         for (StatsFile.Loaded l : loaded) {
-            tally.merge(l.counts, l.sums, l.images, l.histogram, l.skipped, l.perImage, l.worst);
+            try {
+                tally.merge(l.counts, l.sums, l.images, l.histogram, l.skipped, l.perImage, l.worst);
+            } catch (org.segloss.InvalidInputException e) {
+                throw new CommandSupport.UsageException("stats file " + l.file + ": " + e.getMessage());
+            }
         }
         List<String> names = CommandSupport.classNames(classNames, null);
         String header = "segloss merge: " + loaded.length + " stats files, " + tally.images() + " images, "

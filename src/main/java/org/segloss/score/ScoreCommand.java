@@ -172,7 +172,11 @@ public final class ScoreCommand implements Callable<Integer> {
         if (threads != null && threads < 1) {
             throw new CommandSupport.UsageException("--threads must be >= 1, was " + threads);
         }
+        if (settings.maxPixels < 1) {
+            throw new CommandSupport.UsageException("--max-pixels must be >= 1, was " + settings.maxPixels);
+        }
         Scorer.Options o = new Scorer.Options();
+        o.maxPixels = settings.maxPixels;
         o.layout = settings.parsedLayout();
         if (backend != null) {
             o.backend = CommandSupport.backend(backend);

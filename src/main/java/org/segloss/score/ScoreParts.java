@@ -38,6 +38,8 @@ public final class ScoreParts {
         public String backend;
         /** Worst images kept for the report (as {@code score --worst}, default as score without it). */
         public int worstK = ScoreCommand.DEFAULT_WORST;
+        /** PNGs declaring more pixels are skipped before decoding (as {@code score --max-pixels}). */
+        public long maxPixels = Decoder.DEFAULT_MAX_PIXELS;
         /** Leave class 0 out of every mean ({@code --exclude-background}). */
         public boolean excludeBackground;
         /** Surface distances ({@code --surface}) with this NSD tolerance and spacing (x first; null: the files', else 1). */
@@ -58,6 +60,9 @@ public final class ScoreParts {
             }
             if (worstK < 0) {
                 throw new IllegalArgumentException("--worst must be >= 0, was " + worstK);
+            }
+            if (maxPixels < 1) {
+                throw new IllegalArgumentException("--max-pixels must be >= 1, was " + maxPixels);
             }
         }
     }
@@ -247,9 +252,17 @@ public final class ScoreParts {
                                  ByteSource predBytes, ByteSource targetBytes) {
             String reading = predName;
             try {
-                Object pred = Decoder.read(predName, bytes(predBytes));
+                byte[] pb = bytes(predBytes);
+                Decoder.Header ph = Decoder.header(predName, pb, options.maxPixels);
                 reading = targetName;
-                Decoder.LabelMap target = Decoder.readTarget(targetName, bytes(targetBytes));
+                byte[] tb = bytes(targetBytes);
+                Decoder.Header th = Decoder.header(targetName, tb, options.maxPixels);
+                Decoder.requireClassMap(th);
+                reading = predName;
+                Decoder.checkPair(ph, th, options.layout);
+                Object pred = Decoder.read(predName, pb, options.maxPixels);
+                reading = targetName;
+                Decoder.LabelMap target = Decoder.readTarget(targetName, tb, options.maxPixels);
                 reading = predName;
                 if (pred instanceof Decoder.LabelMap) {
                     ConfusionCounts c = Counting.countLabels((Decoder.LabelMap) pred, target, options.classes,

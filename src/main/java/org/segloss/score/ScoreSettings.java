@@ -22,6 +22,10 @@ public final class ScoreSettings {
     @Option(names = "--layout", paramLabel = "L", defaultValue = "auto", description = "Class axis of .npy scores: auto, nchw (C,*S), nhwc (*S,C).")
     public String layout;
 
+    @Option(names = "--max-pixels", paramLabel = "N", defaultValue = "268435456",
+            description = "Skip a PNG whose header declares more pixels than this, before decoding it (default: ${DEFAULT-VALUE} = 2^28).")
+    public long maxPixels;
+
     @Option(names = "--exclude-background", description = "Leave class 0 out of every mean (per_class still lists it).")
     public boolean excludeBackground;
 

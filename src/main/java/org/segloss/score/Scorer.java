@@ -32,6 +32,8 @@ final class Scorer {
         boolean strict;
         boolean keepPerImage;
         int worstK;
+        /** PNGs declaring more pixels are skipped before decoding. */
+        long maxPixels = Decoder.DEFAULT_MAX_PIXELS;
         /** --surface: compute HD95, ASSD and NSD; with the tolerance and --spacing (x first, or null). */
         boolean surface;
         double nsdTolerance = 1;
@@ -238,9 +240,17 @@ final class Scorer {
         long t0 = System.nanoTime();
         String reading = pair.pred.toString();
         try {
-            Object pred = Decoder.read(pair.pred);
+            // both headers first: a target that does not fit is refused before a large pred is read
+            Decoder.Header ph = Decoder.header(pair.pred, options.maxPixels);
             reading = pair.target.toString();
-            Decoder.LabelMap target = Decoder.readTarget(pair.target);
+            Decoder.Header th = Decoder.header(pair.target, options.maxPixels);
+            Decoder.requireClassMap(th);
+            reading = null;
+            Decoder.checkPair(ph, th, options.layout);
+            reading = pair.pred.toString();
+            Object pred = Decoder.read(pair.pred, options.maxPixels);
+            reading = pair.target.toString();
+            Decoder.LabelMap target = Decoder.readTarget(pair.target, options.maxPixels);
             reading = null;
             long t1 = System.nanoTime();
             decodeNanos.add(t1 - t0);

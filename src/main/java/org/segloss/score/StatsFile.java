@@ -234,7 +234,40 @@ final class StatsFile {
         if (root.get("segloss_stats").asInt() != VERSION) {
             throw new BadFileException("stats format version " + root.get("segloss_stats").asInt() + " is not supported (" + VERSION + ")");
         }
-        int classes = (int) integer(root, "classes");
+        long classesField = integer(root, "classes");
+        if (classesField < 1 || classesField > Counting.MAX_INFERRED_CLASSES) {
+            throw new BadFileException("field classes must be in [1, " + Counting.MAX_INFERRED_CLASSES + "], was " + classesField);
+        }
+        int classes = (int) classesField;
+        bool(root, "classes_inferred");
+        bool(root, "from_logits");
+        JsonNode threshold = root.get("threshold");
+        if (threshold == null || !threshold.isNumber() || !(threshold.asDouble() >= 0 && threshold.asDouble() <= 1)) {
+            throw new BadFileException("field threshold must be a number in [0, 1], was " + threshold);
+        }
+        JsonNode ignore = root.get("ignore_index");
+        if (ignore == null || !(ignore.isNull() || (ignore.isIntegralNumber() && ignore.canConvertToInt()))) {
+            throw new BadFileException("field ignore_index must be null or an int, was " + ignore);
+        }
+        long worstK = integer(root, "worst_k");
+        if (worstK > Integer.MAX_VALUE) {
+            throw new BadFileException("field worst_k must be in [0, " + Integer.MAX_VALUE + "], was " + worstK);
+        }
+        for (String key : new String[] {"worst", "skipped"}) {
+            if (root.get(key) == null || !root.get(key).isArray()) {
+                throw new BadFileException("field " + key + " must be an array, was " + root.get(key));
+            }
+        }
+        if (root.has("per_image") && !root.get("per_image").isArray()) {
+            throw new BadFileException("field per_image must be an array, was " + root.get("per_image"));
+        }
+        int si = 0;
+        for (JsonNode sk : root.get("skipped")) {
+            if (!sk.isObject() || !sk.path("file").isTextual() || !sk.path("reason").isTextual()) {
+                throw new BadFileException("field skipped[" + si + "] must be an object with text fields file and reason, was " + sk);
+            }
+            si++;
+        }
         ConfusionCounts counts = counts(root, classes, "");
         long[] histogram = longs(root, "dice_histogram", Tally.HISTOGRAM_BINS, "");
         List<ImageCounts> worst = images(root.path("worst"), classes, "worst");
@@ -247,13 +280,20 @@ final class StatsFile {
         Loaded l = new Loaded(file, classes, root.path("classes_inferred").asBoolean(false),
                 ig.isIntegralNumber() ? Integer.valueOf(ig.asInt()) : null, root.path("threshold").asDouble(0.5),
                 root.path("from_logits").asBoolean(false), integer(root, "images"), counts, histogram,
-                (int) root.path("worst_k").asLong(0), worst, perImage, skipped);
+                (int) worstK, worst, perImage, skipped);
         JsonNode tol = root.path("nsd_tolerance");
         l.nsdTolerance = tol.isNumber() ? tol.asDouble() : null;
         l.spacing = root.path("spacing").isTextual() ? root.get("spacing").asText() : null;
         l.surfaceFromClass = root.path("surface_from_class").asInt(0);
         l.sums = loadSums(root, l.nsdTolerance != null);
         return l;
+    }
+
+    private static void bool(JsonNode o, String key) throws BadFileException {
+        JsonNode v = o.get(key);
+        if (v == null || !v.isBoolean()) {
+            throw new BadFileException("field " + key + " must be true or false, was " + v);
+        }
     }
 
     private static long integer(JsonNode o, String key) throws BadFileException {
@@ -289,6 +329,10 @@ final class StatsFile {
         int i = 0;
         for (JsonNode o : a) {
             String where = key + "[" + i++ + "].";
+            if (!o.isObject() || !o.path("file").isTextual() || !o.path("tp").isArray()) {
+                throw new BadFileException("field " + where.substring(0, where.length() - 1)
+                        + " must be an image object with a text field file and count arrays tp fp fn tn, was " + o);
+            }
             int k = o.path("tp").size();
             if (k > classes) {
                 throw new BadFileException("field " + where + "tp has " + k + " classes, the file " + classes);

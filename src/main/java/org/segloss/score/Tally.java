@@ -120,6 +120,7 @@ final class Tally {
     /** Adds another tally's counts, images, histogram, skipped files, per-image rows and worst candidates. */
     void merge(ConfusionCounts counts, MeanSums moreSums, long moreImages, long[] moreHistogram, List<Skipped> moreSkipped,
                List<ImageCounts> morePerImage, List<ImageCounts> moreWorst) {
+        checkSums(counts, moreImages, moreHistogram);
         widen(counts.classes());
         total = total.plus(ImageCounts.widen(counts, total.classes()));
         sums.add(moreSums);
@@ -133,6 +134,30 @@ final class Tally {
         }
         for (ImageCounts w : moreWorst) {
             offerWorst(w);
+        }
+    }
+
+    /**
+     * Refuses a merge whose sums would overflow 64 bits, naming the field (nothing is added then):
+     * {@code images}, {@code dice_histogram[i]} or {@code tp/fp/fn/tn} of a class.
+     */
+    private void checkSums(ConfusionCounts counts, long moreImages, long[] moreHistogram) {
+        sum("images", images, moreImages);
+        for (int i = 0; i < HISTOGRAM_BINS; i++) {
+            sum("dice_histogram[" + i + "]", histogram[i], moreHistogram[i]);
+        }
+        for (int c = 0; c < Math.min(counts.classes(), total.classes()); c++) {
+            sum("tp of class " + c, total.tp(c), counts.tp(c));
+            sum("fp of class " + c, total.fp(c), counts.fp(c));
+            sum("fn of class " + c, total.fn(c), counts.fn(c));
+            sum("tn of class " + c, total.tn(c), counts.tn(c));
+        }
+    }
+
+    private static void sum(String field, long a, long b) {
+        long r = a + b;
+        if (((a ^ r) & (b ^ r)) < 0) {
+            throw new org.segloss.InvalidInputException(field + " overflows 64 bits when merged: " + a + " + " + b);
         }
     }
 

@@ -135,6 +135,7 @@ public final class SparkScoreMain implements Callable<Integer> {
         o.ignoreIndex = settings.ignoreIndex;
         o.threshold = settings.threshold;
         o.fromLogits = settings.fromLogits;
+        o.maxPixels = settings.maxPixels;
         o.layout = settings.parsedLayout();
         o.excludeBackground = settings.excludeBackground;
         o.spacing = settings.parsedSpacing();

@@ -24,10 +24,12 @@ class CommandsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Test
-    void noArgumentsPrintsTheUsageWithEveryCommand() {
-        CommandRun r = Cli.run().assertOk();
-        for (String command : new String[] {"info", "loss", "bench", "demo"}) {
-            assertTrue(r.out.contains("  " + command + " "), command + " in:\n" + r.out);
+    void noArgumentsIsAUsageErrorThatPrintsTheUsageWithEveryCommandOnStderr() {
+        CommandRun r = Cli.run();
+        assertEquals(2, r.code, r.toString());
+        assertEquals("", r.out);
+        for (String command : new String[] {"info", "loss", "bench", "demo", "score", "merge"}) {
+            assertTrue(r.err.contains("  " + command + " "), command + " in:\n" + r.err);
         }
     }
 
@@ -66,8 +68,12 @@ class CommandsTest {
         CommandRun r = Cli.run("info").assertOk();
         for (String name : Dispatcher.BACKENDS) {
             assertTrue(r.out.contains("\n" + name), name + " in:\n" + r.out);
+            String line = r.out.lines().filter(l -> l.startsWith(name + " ")).findFirst().orElse("");
             if (!Dispatcher.probe(name, false).usable()) {
-                assertTrue(r.out.contains(Dispatcher.probe(name, false).reason()), r.out);
+                assertTrue(line.contains("not usable: " + Dispatcher.probe(name, false).reason()),
+                        "the reason on the backend's own line: " + line + " in:\n" + r.out);
+            } else {
+                assertTrue(line.contains("usable, "), line);
             }
         }
         assertTrue(r.out.contains("auto picks  " + Dispatcher.autoChoice()), r.out);
@@ -100,6 +106,7 @@ class CommandsTest {
             double copy = row.get("copy_gbps").asDouble();
             assertTrue(copy > 0, row.toString());
             assertEquals(gbps / copy, row.get("of_copy").asDouble(), 1e-9 * gbps / copy, row.toString());
+            assertTrue(row.get("warmup_runs").asInt() >= 1 && row.get("stable").isBoolean(), row.toString());
             seen.add(row.get("loss").asText() + "/" + row.get("mode").asText() + "/" + row.get("pass").asText());
         }
         assertEquals(Set.of("dice/binary/forward", "dice/binary/forward_backward", "dice/multiclass/forward",
@@ -203,6 +210,19 @@ class CommandsTest {
         public Integer call() {
             throw new IllegalStateException("unexpected");
         }
+    }
+
+    @Command(name = "hog")
+    static final class MemoryHog implements Callable<Integer> {
+        @Override
+        public Integer call() {
+            throw new OutOfMemoryError("Java heap space");
+        }
+    }
+
+    @Test
+    void anOutOfMemoryErrorIsOneErrorLineSayingHowToRaiseTheHeap() {
+        Cli.run(new MemoryHog(), "hog").assertUsageError("out of memory", "Java heap space", "raise -Xmx with SEGLOSS_JAVA_OPTS");
     }
 
     @Test

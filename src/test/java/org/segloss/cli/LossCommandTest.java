@@ -319,15 +319,15 @@ class LossCommandTest {
     @Test
     void badOptionValuesAreUsageErrors() throws IOException {
         Cli.run(args("--smooth", "lots")).assertUsageError("--smooth", "lots");
-        Cli.run(args("--smooth", "-1")).assertUsageError("smooth", "-1.0");
-        Cli.run(args("--gamma", "-2")).assertUsageError("gamma", "-2.0");
+        Cli.run(args("--smooth", "-1")).assertUsageError("--smooth", "-1.0");
+        Cli.run(args("--gamma", "-2")).assertUsageError("--gamma", "-2.0");
         Cli.run(args("--alpha", "1.5")).assertUsageError("alpha", "1.5");
         Cli.run(args("--alpha", "some")).assertUsageError("--alpha", "some");
         Cli.run(args("--alpha", "none")).assertUsageError("--alpha none", "dice");
         Cli.run(args("--beta", "2")).assertUsageError("beta", "2.0");
         Cli.run(args("--class-weights", "1,x")).assertUsageError("--class-weights", "x");
-        Cli.run(args("--class-weights", "1,2,3")).assertUsageError("class_weights", "3");
-        Cli.run(args("--class-weights", "-1")).assertUsageError("class_weights", "-1.0");
+        Cli.run(args("--class-weights", "1,2,3")).assertUsageError("--class-weights", "3");
+        Cli.run(args("--class-weights", "-1")).assertUsageError("--class-weights", "-1.0");
         Cli.run(args("--ignore-index", "x")).assertUsageError("--ignore-index", "x");
         Cli.run("loss", "--loss", "dice", "--mode", "binary", "--exclude-background",
                 "--pred", pred("one.npy", new long[] {1, 1, 2}, 0.5f, 0.5f),
@@ -347,32 +347,32 @@ class LossCommandTest {
 
     @Test
     void optionsOfTheMonaiAndSmpCatalogueThatAreRefusedAreUsageErrorsNamingTheOptionAndTheValue() throws IOException {
-        Cli.run(args("--smooth", "1", "--smooth-nr", "0.5")).assertUsageError("smooth", "smooth_nr", "0.5");
-        Cli.run(args("--smooth-dr", "0", "--smooth", "0.25")).assertUsageError("smooth", "smooth_dr", "0.25");
-        Cli.run(args("--smooth-nr", "-1")).assertUsageError("smooth_nr", "-1.0");
+        Cli.run(args("--smooth", "1", "--smooth-nr", "0.5")).assertUsageError("smooth", "--smooth-nr", "0.5");
+        Cli.run(args("--smooth-dr", "0", "--smooth", "0.25")).assertUsageError("smooth", "--smooth-dr", "0.25");
+        Cli.run(args("--smooth-nr", "-1")).assertUsageError("--smooth-nr", "-1.0");
         Cli.run(args("--smooth-dr", "lots")).assertUsageError("--smooth-dr", "lots");
-        Cli.run(lossArgs("mcc", "--smooth-nr", "0.1")).assertUsageError("smooth_nr", "mcc", "0.1");
+        Cli.run(lossArgs("mcc", "--smooth-nr", "0.1")).assertUsageError("--smooth-nr", "mcc", "0.1");
         Cli.run(lossArgs("mcc", "--smooth", "-0.5")).assertUsageError("smooth", "-0.5");
-        Cli.run(lossArgs("bce", "--label-smoothing", "1.5")).assertUsageError("label_smoothing", "[0, 1)", "1.5");
-        Cli.run(lossArgs("bce", "--label-smoothing", "-0.25")).assertUsageError("label_smoothing", "-0.25");
-        Cli.run(lossArgs("focal", "--label-smoothing", "0.1")).assertUsageError("label_smoothing", "focal", "0.1");
-        Cli.run(lossArgs("bce", "--pos-weight", "1,-1")).assertUsageError("pos_weight[1]", "-1.0");
+        Cli.run(lossArgs("bce", "--label-smoothing", "1.5")).assertUsageError("--label-smoothing", "[0, 1)", "1.5");
+        Cli.run(lossArgs("bce", "--label-smoothing", "-0.25")).assertUsageError("--label-smoothing", "-0.25");
+        Cli.run(lossArgs("focal", "--label-smoothing", "0.1")).assertUsageError("--label-smoothing", "focal", "0.1");
+        Cli.run(lossArgs("bce", "--pos-weight", "1,-1")).assertUsageError("--pos-weight[1]", "-1.0");
         Cli.run(lossArgs("bce", "--pos-weight", "1,x")).assertUsageError("--pos-weight", "x");
-        Cli.run(lossArgs("dice", "--pos-weight", "2,2")).assertUsageError("pos_weight", "dice", "[2.0, 2.0]");
+        Cli.run(lossArgs("dice", "--pos-weight", "2,2")).assertUsageError("--pos-weight", "dice", "[2.0, 2.0]");
         Cli.run(lossArgs("generalized_dice", "--gd-weight", "cubic")).assertUsageError("--gd-weight", "cubic", "square, simple, uniform");
-        Cli.run(lossArgs("dice", "--gd-weight", "simple")).assertUsageError("gd_weight", "simple", "dice");
-        Cli.run(lossArgs("generalized_dice", "--class-weights", "1,2")).assertUsageError("class_weights", "generalized_dice", "[1.0, 2.0]");
-        Cli.run(lossArgs("dice_ce", "--lambda-pixel", "-1")).assertUsageError("lambda_pixel", "-1.0");
-        Cli.run(lossArgs("dice_focal", "--lambda-region", "-2")).assertUsageError("lambda_region", "-2.0");
-        Cli.run(lossArgs("dice_ce", "--lambda-pixel", "0", "--lambda-region", "0")).assertUsageError("lambda_pixel", "lambda_region", "0.0");
-        Cli.run(lossArgs("dice", "--lambda-region", "0.5")).assertUsageError("lambda_region", "dice", "0.5");
+        Cli.run(lossArgs("dice", "--gd-weight", "simple")).assertUsageError("--gd-weight", "simple", "dice");
+        Cli.run(lossArgs("generalized_dice", "--class-weights", "1,2")).assertUsageError("--class-weights", "generalized_dice", "[1.0, 2.0]");
+        Cli.run(lossArgs("dice_ce", "--lambda-pixel", "-1")).assertUsageError("--lambda-pixel", "-1.0");
+        Cli.run(lossArgs("dice_focal", "--lambda-region", "-2")).assertUsageError("--lambda-region", "-2.0");
+        Cli.run(lossArgs("dice_ce", "--lambda-pixel", "0", "--lambda-region", "0")).assertUsageError("--lambda-pixel", "--lambda-region", "0.0");
+        Cli.run(lossArgs("dice", "--lambda-region", "0.5")).assertUsageError("--lambda-region", "dice", "0.5");
         Cli.run(lossArgs("tversky", "--gamma", "0")).assertUsageError("gamma", "tversky", "0.0");
         Cli.run(lossArgs("tversky", "--gamma", "-1")).assertUsageError("gamma", "tversky", "-1.0");
-        Cli.run(lossArgs("tversky", "--squared-pred")).assertUsageError("squared_pred", "tversky");
-        Cli.run(lossArgs("generalized_dice", "--log-loss")).assertUsageError("log_loss", "generalized_dice");
+        Cli.run(lossArgs("tversky", "--squared-pred")).assertUsageError("--squared-pred", "tversky");
+        Cli.run(lossArgs("generalized_dice", "--log-loss")).assertUsageError("--log-loss", "generalized_dice");
         Cli.run(lossArgs("iou", "--alpha", "none")).assertUsageError("--alpha none", "iou");
         Cli.run("loss", "--loss", "dice_ce", "--mode", "multiclass", "--pos-weight", "1,2", "--pred", "a", "--target", "b")
-                .assertUsageError("pos_weight", "multiclass", "[1.0, 2.0]");
+                .assertUsageError("--pos-weight", "multiclass", "[1.0, 2.0]");
         Cli.run("loss", "--loss", "dice_cee", "--mode", "binary", "--pred", "a", "--target", "b")
                 .assertUsageError("--loss", "dice_cee", "generalized_dice, mcc, dice_ce, dice_focal");
     }
@@ -422,7 +422,7 @@ class LossCommandTest {
                 "--target", target("bad.npy", "<f4", new long[] {1, 2, 1}, NpyFixtures.f4(0.5f, 0.25f)))
                 .assertUsageError("--target", "0.75");
         Cli.run("loss", "--loss", "ce", "--mode", "multiclass", "--from-logits", "--pred", p, "--target", half,
-                "--ignore-index", "255").assertUsageError("ignore_index", "255");
+                "--ignore-index", "255").assertUsageError("--ignore-index", "255");
     }
 
     @Test
@@ -540,7 +540,7 @@ class LossCommandTest {
     void debugAddsTheStackTrace() throws IOException {
         CommandRun r = Cli.run(args("--smooth", "-1", "--debug"));
         assertEquals(2, r.code);
-        assertTrue(r.err.startsWith("error: smooth must be >= 0"), r.err);
+        assertTrue(r.err.startsWith("error: --smooth must be >= 0"), r.err);
         assertTrue(r.err.contains("\tat org.segloss."), r.err);
     }
 

@@ -125,52 +125,55 @@ public final class CpuBackend implements Backend {
     @Override
     public DeviceBuffer upload(float[] data) {
         open();
-        return CpuBuffer.of(FloatBuffer.wrap(data));
+        return CpuBuffer.of(this, FloatBuffer.wrap(data));
     }
 
     @Override
     public DeviceBuffer upload(FloatBuffer data) {
         open();
-        return CpuBuffer.of(data);
+        return CpuBuffer.of(this, data);
     }
 
     @Override
     public DeviceBuffer upload(byte[] data) {
         open();
-        return CpuBuffer.of(ByteBuffer.wrap(data));
+        return CpuBuffer.of(this, ByteBuffer.wrap(data));
     }
 
     @Override
     public DeviceBuffer upload(ByteBuffer data) {
         open();
-        return CpuBuffer.of(data);
+        return CpuBuffer.of(this, data);
     }
 
     @Override
     public DeviceBuffer upload(int[] data) {
         open();
-        return CpuBuffer.of(IntBuffer.wrap(data));
+        return CpuBuffer.of(this, IntBuffer.wrap(data));
     }
 
     @Override
     public DeviceBuffer upload(IntBuffer data) {
         open();
-        return CpuBuffer.of(data);
+        return CpuBuffer.of(this, data);
     }
 
     @Override
     public DeviceBuffer upload(LongBuffer data) {
         open();
-        return CpuBuffer.of(data);
+        return CpuBuffer.of(this, data);
     }
 
     @Override
     public DeviceBuffer allocateFloats(long length) {
         open();
+        if (length < 0) {
+            throw new InvalidInputException("length must be >= 0, was " + length);
+        }
         if (length > Integer.MAX_VALUE - 8) {
             throw new InvalidInputException("cpu buffers hold at most 2^31 - 9 elements, was " + length);
         }
-        return CpuBuffer.of(FloatBuffer.allocate((int) length));
+        return CpuBuffer.of(this, FloatBuffer.allocate((int) length));
     }
 
     @Override
@@ -193,10 +196,7 @@ public final class CpuBackend implements Backend {
 
     CpuBuffer own(DeviceBuffer b, String what) {
         open();
-        if (!(b instanceof CpuBuffer)) {
-            throw new InvalidInputException(what + " must be a cpu buffer, was a " + (b == null ? "null" : b.backend()) + " buffer");
-        }
-        return (CpuBuffer) b;
+        return BackendBuffer.owned(this, b, what, CpuBuffer.class);
     }
 
     /** Units of one sample. */

@@ -15,33 +15,35 @@ final class CpuBuffer extends BackendBuffer {
     final IntBuffer ints;
     final LongBuffer longs;
 
-    private CpuBuffer(ElementType type, FloatBuffer floats, ByteBuffer bytes, IntBuffer ints, Buffer view) {
-        this(type, floats, bytes, ints, null, view);
+    private volatile boolean closed;
+
+    private CpuBuffer(CpuBackend owner, ElementType type, FloatBuffer floats, ByteBuffer bytes, IntBuffer ints, Buffer view) {
+        this(owner, type, floats, bytes, ints, null, view);
     }
 
-    private CpuBuffer(ElementType type, FloatBuffer floats, ByteBuffer bytes, IntBuffer ints, LongBuffer longs,
-                      Buffer view) {
-        super("cpu", type, view.remaining());
+    private CpuBuffer(CpuBackend owner, ElementType type, FloatBuffer floats, ByteBuffer bytes, IntBuffer ints,
+                      LongBuffer longs, Buffer view) {
+        super(owner, type, view.remaining());
         this.floats = floats;
         this.bytes = bytes;
         this.ints = ints;
         this.longs = longs;
     }
 
-    static CpuBuffer of(FloatBuffer b) {
-        return new CpuBuffer(ElementType.FLOAT32, b.slice(), null, null, b);
+    static CpuBuffer of(CpuBackend owner, FloatBuffer b) {
+        return new CpuBuffer(owner, ElementType.FLOAT32, b.slice(), null, null, b);
     }
 
-    static CpuBuffer of(ByteBuffer b) {
-        return new CpuBuffer(ElementType.UINT8, null, b.slice(), null, b);
+    static CpuBuffer of(CpuBackend owner, ByteBuffer b) {
+        return new CpuBuffer(owner, ElementType.UINT8, null, b.slice(), null, b);
     }
 
-    static CpuBuffer of(IntBuffer b) {
-        return new CpuBuffer(ElementType.INT32, null, null, b.slice(), b);
+    static CpuBuffer of(CpuBackend owner, IntBuffer b) {
+        return new CpuBuffer(owner, ElementType.INT32, null, null, b.slice(), b);
     }
 
-    static CpuBuffer of(LongBuffer b) {
-        return new CpuBuffer(ElementType.INT64, null, null, null, b.slice(), b);
+    static CpuBuffer of(CpuBackend owner, LongBuffer b) {
+        return new CpuBuffer(owner, ElementType.INT64, null, null, null, b.slice(), b);
     }
 
     /** Target value at {@code i} as a double (uint8 read unsigned). */
@@ -74,8 +76,19 @@ final class CpuBuffer extends BackendBuffer {
         }
     }
 
+    /** The CPU backend that made this buffer (scratch buffers of its warm-up belong to it too). */
+    CpuBackend cpuOwner() {
+        return (CpuBackend) owner();
+    }
+
+    @Override
+    protected boolean isReleased() {
+        return closed;
+    }
+
     @Override
     public void close() {
-        // views of caller memory: nothing to release
+        // a view of caller memory: nothing to release, but a closed buffer is refused like on the devices
+        closed = true;
     }
 }

@@ -69,7 +69,7 @@ final class CpuWarmup {
     static void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k) {
         Job job = JOBS.get(key(p, pred, target));
         if (job != null && job.coefficients == null) {
-            job.grad = CpuBuffer.of(FloatBuffer.allocate(Math.toIntExact(job.q.c * job.q.s)));
+            job.grad = CpuBuffer.of(pred.cpuOwner(), FloatBuffer.allocate(Math.toIntExact(job.q.c * job.q.s)));
             job.coefficients = k;
         }
     }

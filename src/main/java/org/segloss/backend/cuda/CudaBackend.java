@@ -224,6 +224,7 @@ public final class CudaBackend implements Backend {
         if (length < 1) {
             throw new InvalidInputException("length must be >= 1, was " + length);
         }
+        org.segloss.io.InputLimits.multiply("length in bytes (" + length + " " + type + " values)", length, type.bytes());
         makeCurrent();
         return new CudaBuffer(this, pointer, type, length, false);
     }
@@ -248,7 +249,8 @@ public final class CudaBackend implements Backend {
         }
         makeCurrent();
         CUdeviceptr p = new CUdeviceptr();
-        long bytes = Math.max(length * type.bytes(), 4);
+        long bytes = Math.max(org.segloss.io.InputLimits.multiply("length in bytes (" + length + " " + type + " values)",
+                length, type.bytes()), 4);
         CudaDriver.check(cuMemAlloc(p, bytes), "cuMemAlloc(" + bytes + " bytes)");
         return new CudaBuffer(this, p, type, length, true);
     }
@@ -376,16 +378,7 @@ public final class CudaBackend implements Backend {
 
     CudaBuffer own(DeviceBuffer b, String what) {
         makeCurrent();
-        if (!(b instanceof CudaBuffer) || !((CudaBuffer) b).belongsTo(this)) {
-            throw new InvalidInputException(what + " must be a buffer of this cuda backend, was "
-                    + (b == null ? "null" : "a " + b.backend() + " buffer"
-                    + (b instanceof CudaBuffer ? " of another cuda backend" : "")));
-        }
-        CudaBuffer c = (CudaBuffer) b;
-        if (c.isClosed()) {
-            throw new IllegalStateException(what + " is closed");
-        }
-        return c;
+        return BackendBuffer.owned(this, b, what, CudaBuffer.class);
     }
 
     private void synchronize(String operation) {

@@ -13,7 +13,7 @@ final class CudaBuffer extends BackendBuffer {
     private boolean closed;
 
     CudaBuffer(CudaBackend backend, CUdeviceptr pointer, ElementType type, long length, boolean owned) {
-        super("cuda", type, length);
+        super(backend, type, length);
         this.backend = backend;
         this.pointer = pointer;
         this.owned = owned;
@@ -24,6 +24,11 @@ final class CudaBuffer extends BackendBuffer {
     }
 
     boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    protected boolean isReleased() {
         return closed;
     }
 

@@ -17,6 +17,7 @@ public final class CudaProvider implements BackendProvider {
     /** Why JCuda's driver binding first failed to load in this process (later attempts only say "Could not initialize"). */
     private static volatile String firstLinkageReason;
 
+    /** The provider the dispatcher loads by name. */
     public CudaProvider() {
         // found by class name by the dispatcher
     }

@@ -197,11 +197,13 @@ public final class OpenClBackend implements Backend {
         if (length < 0) {
             throw new InvalidInputException("length must be >= 0, was " + length);
         }
+        long need = org.segloss.io.InputLimits.multiply("length in bytes (" + length + " " + type + " values)", length,
+                type.bytes());
         ByteBuffer size = ByteBuffer.allocateDirect(Sizeof.size_t).order(ByteOrder.nativeOrder());
         Cl.check(CL.clGetMemObjectInfo(mem, CL_MEM_SIZE, Sizeof.size_t, Pointer.to(size), null), "clGetMemObjectInfo(CL_MEM_SIZE)");
         long bytes = Sizeof.size_t == 8 ? size.getLong(0) : size.getInt(0) & 0xFFFFFFFFL;
-        if (bytes < length * type.bytes()) {
-            throw new InvalidInputException("mem must hold " + length + " " + type + " values (" + length * type.bytes()
+        if (bytes < need) {
+            throw new InvalidInputException("mem must hold " + length + " " + type + " values (" + need
                     + " bytes), had " + bytes + " bytes");
         }
         cl_context[] memContext = new cl_context[1];
@@ -253,7 +255,8 @@ public final class OpenClBackend implements Backend {
     /** An owned buffer; an empty one holds one element so that OpenCL accepts it (its length stays 0). */
     private synchronized OpenClBuffer create(ElementType type, long length, Pointer host) {
         ensureOpen();
-        long bytes = Math.max(1, length) * type.bytes();
+        long bytes = org.segloss.io.InputLimits.multiply("length in bytes (" + length + " " + type + " values)",
+                Math.max(1, length), type.bytes());
         cl_mem mem = createMem(bytes, length == 0 ? null : host, "upload");
         OpenClBuffer b = new OpenClBuffer(this, mem, type, length, true);
         liveBuffers.add(b);
@@ -330,15 +333,7 @@ public final class OpenClBackend implements Backend {
 
     private OpenClBuffer own(DeviceBuffer b, String what) {
         ensureOpen();
-        if (!(b instanceof OpenClBuffer) || ((OpenClBuffer) b).owner != this) {
-            throw new InvalidInputException(what + " must be a buffer of this opencl backend, was "
-                    + (b == null ? "null" : "a " + b.backend() + " buffer" + (b instanceof OpenClBuffer ? " of another opencl backend" : "")));
-        }
-        OpenClBuffer ob = (OpenClBuffer) b;
-        if (ob.isClosed()) {
-            throw new InvalidInputException(what + " was closed");
-        }
-        return ob;
+        return BackendBuffer.owned(this, b, what, OpenClBuffer.class);
     }
 
     private static <T> T nonNull(T value, String name) {

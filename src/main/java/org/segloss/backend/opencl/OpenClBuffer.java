@@ -12,13 +12,18 @@ final class OpenClBuffer extends BackendBuffer {
     private boolean closed;
 
     OpenClBuffer(OpenClBackend owner, cl_mem mem, ElementType type, long length, boolean owned) {
-        super("opencl", type, length);
+        super(owner, type, length);
         this.owner = owner;
         this.mem = mem;
         this.owned = owned;
     }
 
     boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    protected boolean isReleased() {
         return closed;
     }
 

@@ -38,6 +38,7 @@ public final class OpenClProvider implements BackendProvider {
     /** System property choosing the device: an index or a name substring. */
     public static final String DEVICE_PROPERTY = "segloss.opencl.device";
 
+    /** The provider the dispatcher loads by name. */
     public OpenClProvider() {
     }
 
@@ -163,6 +164,10 @@ public final class OpenClProvider implements BackendProvider {
     @Override
     public Probe probe(boolean forAuto) {
         List<String> details = new ArrayList<>();
+        String missing = OpenClLibrary.missingReason();
+        if (missing != null) {
+            return Probe.unusable("opencl", missing, details);
+        }
         try {
             List<Found> found = devices(details);
             StringBuilder why = new StringBuilder();
@@ -185,6 +190,10 @@ public final class OpenClProvider implements BackendProvider {
     @Override
     public Backend open(boolean forAuto) {
         List<String> details = new ArrayList<>();
+        String missing = OpenClLibrary.missingReason();
+        if (missing != null) {
+            throw new BackendUnavailableException("opencl: " + missing);
+        }
         try {
             List<Found> found = devices(details);
             StringBuilder why = new StringBuilder();
