@@ -575,7 +575,7 @@ class LossCommandTest {
         long[] shape = {1, 1, 3};
         String p = pred("lz2.npy", shape, 2f, -1f, 0.5f);
         Cli.run("loss", "--loss", "lovasz", "--mode", "binary", "--pred", p,
-                "--target", target("lz2_t.npy", "|u1", shape, NpyFixtures.i1(1, 1, 0))).assertUsageError("from_logits");
+                "--target", target("lz2_t.npy", "|u1", shape, NpyFixtures.i1(1, 1, 0))).assertUsageError("--from-logits must be true, was false");
         Cli.run("loss", "--loss", "lovasz", "--mode", "multilabel", "--from-logits", "--pred", p,
                 "--target", target("lz3_t.npy", "<f4", shape, NpyFixtures.f4(1, 0.25f, 0)))
                 .assertUsageError("--target", "exactly 0 or 1", "index 1: 0.25");
