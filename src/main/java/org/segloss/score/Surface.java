@@ -261,10 +261,12 @@ final class Surface {
                 }
             }
         }
-        int[] cd = rank == 3 ? new int[] {cz, cy, cx} : rank == 2 ? new int[] {cy, cx} : new int[] {cx};
-        double[] sp = java.util.Arrays.copyOfRange(s3, 3 - rank, 3);
-        double[] dA = distances(boundary, 1, 2, countA, cd, sp, transform);
-        double[] dB = distances(boundary, 2, 1, countB, cd, sp, transform);
+        int[] c3 = {cz, cy, cx};
+        // Squared distances of the boundary voxels of one mask that are not on the other's (shared by both
+        // directions: those sets are disjoint); a voxel on both boundaries is at distance 0.
+        float[] val = new float[n];
+        double[] dA = distances(boundary, 1, 2, countA, c3, s3, rank, transform, val);
+        double[] dB = distances(boundary, 2, 1, countB, c3, s3, rank, transform, val);
         double sum = 0;
         long within = 0;
         for (double x : dA) {
@@ -281,21 +283,153 @@ final class Surface {
         out.nsd[c] = (double) within / both;
     }
 
-    /** Distances from the boundary voxels with bit {@code from} to the nearest with bit {@code to}. */
-    private static double[] distances(byte[] boundary, int from, int to, int count, int[] cd, double[] sp, Transform transform) {
-        float[] grid = new float[boundary.length];
-        for (int i = 0; i < grid.length; i++) {
-            grid[i] = (boundary[i] & to) != 0 ? 0f : Float.POSITIVE_INFINITY;
+    /** Tile edge (voxels) of the query voxels that share one distance transform. */
+    static final int TILE = 32;
+
+    /**
+     * Distances from the boundary voxels with bit {@code from} to the nearest with bit {@code to}, in
+     * raster order. A query voxel that is a feature itself is at 0. The others are grouped by tile;
+     * each tile's query voxels get their distances from a transform over their bounding box grown by
+     * an upper bound R of their distances (the nearest feature along one of the three axis lines
+     * through each): every feature within R of a query voxel lies in that box, so the box holds each
+     * query voxel's nearest feature and the transform is exact there. When the boxes together are not
+     * smaller than the crop, one transform over the whole crop.
+     */
+    private static double[] distances(byte[] boundary, int from, int to, int count, int[] c3, double[] s3, int rank,
+                                      Transform transform, float[] val) {
+        int cz = c3[0];
+        int cy = c3[1];
+        int cx = c3[2];
+        int tz = (cz + TILE - 1) / TILE;
+        int ty = (cy + TILE - 1) / TILE;
+        int tx = (cx + TILE - 1) / TILE;
+        int tiles = tz * ty * tx;
+        // Per tile: bounding box of its query voxels (z0, z1, y0, y1, x0, x1) and the largest bound.
+        int[] qb = new int[tiles * 6];
+        double[] r = new double[tiles];
+        boolean[] used = new boolean[tiles];
+        boolean whole = false;
+        for (int z = 0, i = 0; z < cz; z++) {
+            for (int y = 0; y < cy; y++) {
+                for (int x = 0; x < cx; x++, i++) {
+                    int b = boundary[i];
+                    if ((b & from) == 0 || (b & to) != 0 || whole) {
+                        continue;
+                    }
+                    double bound = walk(boundary, to, i, x, cx, 1, s3[2], Double.POSITIVE_INFINITY);
+                    bound = walk(boundary, to, i, y, cy, cx, s3[1], bound);
+                    bound = walk(boundary, to, i, z, cz, cx * cy, s3[0], bound);
+                    if (bound == Double.POSITIVE_INFINITY) {
+                        whole = true;
+                        continue;
+                    }
+                    int t = ((z / TILE) * ty + y / TILE) * tx + x / TILE;
+                    int o = t * 6;
+                    if (!used[t]) {
+                        used[t] = true;
+                        qb[o] = qb[o + 1] = z;
+                        qb[o + 2] = qb[o + 3] = y;
+                        qb[o + 4] = qb[o + 5] = x;
+                    } else {
+                        qb[o + 1] = z;
+                        qb[o + 2] = Math.min(qb[o + 2], y);
+                        qb[o + 3] = Math.max(qb[o + 3], y);
+                        qb[o + 4] = Math.min(qb[o + 4], x);
+                        qb[o + 5] = Math.max(qb[o + 5], x);
+                    }
+                    r[t] = Math.max(r[t], bound);
+                }
+            }
         }
-        transform.squared(grid, cd, sp);
+        int n = cz * cy * cx;
+        int[][] boxes = new int[tiles][];
+        long work = 0;
+        for (int t = 0; t < tiles && !whole; t++) {
+            if (!used[t]) {
+                continue;
+            }
+            int[] bx = new int[6];
+            for (int a = 0; a < 3; a++) {
+                // + 1 voxel: R / spacing rounded
+                int m = (int) Math.min(c3[a], Math.floor(r[t] / s3[a]) + 1);
+                bx[2 * a] = Math.max(0, qb[t * 6 + 2 * a] - m);
+                bx[2 * a + 1] = Math.min(c3[a] - 1, qb[t * 6 + 2 * a + 1] + m);
+            }
+            boxes[t] = bx;
+            work += (long) (bx[1] - bx[0] + 1) * (bx[3] - bx[2] + 1) * (bx[5] - bx[4] + 1);
+        }
+        if (whole || work >= n) {
+            float[] grid = new float[n];
+            for (int i = 0; i < n; i++) {
+                grid[i] = (boundary[i] & to) != 0 ? 0f : Float.POSITIVE_INFINITY;
+            }
+            transform.squared(grid, Arrays.copyOfRange(c3, 3 - rank, 3), Arrays.copyOfRange(s3, 3 - rank, 3));
+            for (int i = 0; i < n; i++) {
+                if ((boundary[i] & from) != 0 && (boundary[i] & to) == 0) {
+                    val[i] = grid[i];
+                }
+            }
+        } else {
+            double[] sp = Arrays.copyOfRange(s3, 3 - rank, 3);
+            for (int t = 0; t < tiles; t++) {
+                int[] bx = boxes[t];
+                if (bx == null) {
+                    continue;
+                }
+                int bz = bx[1] - bx[0] + 1;
+                int by = bx[3] - bx[2] + 1;
+                int bw = bx[5] - bx[4] + 1;
+                float[] grid = new float[bz * by * bw];
+                for (int z = 0, j = 0; z < bz; z++) {
+                    for (int y = 0; y < by; y++) {
+                        int row = ((bx[0] + z) * cy + bx[2] + y) * cx + bx[4];
+                        for (int x = 0; x < bw; x++, j++) {
+                            grid[j] = (boundary[row + x] & to) != 0 ? 0f : Float.POSITIVE_INFINITY;
+                        }
+                    }
+                }
+                int[] bd = {bz, by, bw};
+                transform.squared(grid, Arrays.copyOfRange(bd, 3 - rank, 3), sp);
+                int o = t * 6;
+                for (int z = qb[o]; z <= qb[o + 1]; z++) {
+                    for (int y = qb[o + 2]; y <= qb[o + 3]; y++) {
+                        for (int x = qb[o + 4]; x <= qb[o + 5]; x++) {
+                            int i = (z * cy + y) * cx + x;
+                            if ((boundary[i] & from) != 0 && (boundary[i] & to) == 0) {
+                                val[i] = grid[((z - bx[0]) * by + y - bx[2]) * bw + x - bx[4]];
+                            }
+                        }
+                    }
+                }
+            }
+        }
         double[] out = new double[count];
         int k = 0;
-        for (int i = 0; i < grid.length; i++) {
-            if ((boundary[i] & from) != 0) {
-                out[k++] = Math.sqrt(grid[i]);
+        for (int i = 0; i < n; i++) {
+            int b = boundary[i];
+            if ((b & from) != 0) {
+                out[k++] = (b & to) != 0 ? 0.0 : Math.sqrt(val[i]);
             }
         }
         return out;
+    }
+
+    /**
+     * The distance {@code k * s} to the nearest voxel with bit {@code to} along one axis line through
+     * voxel {@code i} (at {@code pos} of {@code len}, {@code step} apart), if below {@code best}; else best.
+     */
+    private static double walk(byte[] boundary, int to, int i, int pos, int len, int step, double s, double best) {
+        for (int k = 1; ; k++) {
+            double d = k * s;
+            boolean lo = pos - k >= 0;
+            boolean hi = pos + k < len;
+            if (d >= best || !lo && !hi) {
+                return best;
+            }
+            if (lo && (boundary[i - k * step] & to) != 0 || hi && (boundary[i + k * step] & to) != 0) {
+                return d;
+            }
+        }
     }
 
     /**
