@@ -249,9 +249,10 @@ final class Surface {
         byte[] boundary = new byte[n];
         int countA = 0;
         int countB = 0;
-        // Neighbour offsets; an axis the array lacks reads the voxel itself (m & m = m).
+        // The boundary voxels in raster order.
         int[] list = new int[1024];
         int nb = 0;
+        // Neighbour offsets; an axis the array lacks reads the voxel itself (m & m = m).
         int sy = rank >= 2 ? cx : 0;
         int sz = rank >= 3 ? cx * cy : 0;
         for (int z = 0, i = 0; z < cz; z++) {
