@@ -151,6 +151,10 @@ final class Surface {
         boolean[] inTarget = new boolean[classes];
         boolean hasIgnore = ignore != null;
         int ig = hasIgnore ? ignore : 0;
+        // Per row: the first and last x of each class (x grows along the row), folded into the boxes at its end.
+        int[] rowFirst = new int[classes];
+        int[] rowLast = new int[classes];
+        Arrays.fill(rowLast, -1);
         for (int z = 0, i = 0; z < nz; z++) {
             for (int y = 0; y < ny; y++) {
                 for (int x = 0; x < nx; x++, i++) {
@@ -161,13 +165,24 @@ final class Surface {
                     int pi = p[i];
                     if (ti >= fromClass && ti < classes) {
                         inTarget[ti] = true;
-                        grow(box, ti, z, y, x);
+                        if (rowLast[ti] < 0) {
+                            rowFirst[ti] = x;
+                        }
+                        rowLast[ti] = x;
                     }
-                    if (pi != ti && pi >= fromClass && pi < classes) {
+                    if (pi >= fromClass && pi < classes) {
                         inPred[pi] = true;
-                        grow(box, pi, z, y, x);
-                    } else if (pi == ti && pi >= fromClass && pi < classes) {
-                        inPred[pi] = true;
+                        if (rowLast[pi] < 0) {
+                            rowFirst[pi] = x;
+                        }
+                        rowLast[pi] = x;
+                    }
+                }
+                for (int c = fromClass; c < classes; c++) {
+                    if (rowLast[c] >= 0) {
+                        grow(box, c, z, y, rowFirst[c]);
+                        grow(box, c, z, y, rowLast[c]);
+                        rowLast[c] = -1;
                     }
                 }
             }
@@ -234,37 +249,43 @@ final class Surface {
         byte[] boundary = new byte[n];
         int countA = 0;
         int countB = 0;
-        int sy = cx;
-        int sz = cx * cy;
+        // The boundary voxels in raster order.
+        int[] list = new int[1024];
+        int nb = 0;
+        // Neighbour offsets; an axis the array lacks reads the voxel itself (m & m = m).
+        int sy = rank >= 2 ? cx : 0;
+        int sz = rank >= 3 ? cx * cy : 0;
         for (int z = 0, i = 0; z < cz; z++) {
-            for (int y = 0; y < cy; y++) {
-                for (int x = 0; x < cx; x++, i++) {
-                    int m = mask[i];
-                    if (m == 0) {
-                        continue;
+            for (int y = 0; y < cy; y++, i += cx) {
+                // A row on a y or z face of the crop: every voxel of the mask is on its boundary; so are both ends of a row.
+                boolean face = rank >= 2 && (y == 0 || y == cy - 1) || rank >= 3 && (z == 0 || z == cz - 1);
+                int first = face ? cx : 1;
+                for (int x = 0; x < cx; x++) {
+                    int j = i + x;
+                    int m = mask[j];
+                    int b = m;
+                    if (x >= first && x < cx - 1) {
+                        b = m & ~(mask[j - 1] & mask[j + 1] & mask[j - sy] & mask[j + sy] & mask[j - sz] & mask[j + sz]);
                     }
-                    int inAll = m;
-                    inAll &= x > 0 ? mask[i - 1] : 0;
-                    inAll &= x < cx - 1 ? mask[i + 1] : 0;
-                    if (rank >= 2) {
-                        inAll &= y > 0 ? mask[i - sy] : 0;
-                        inAll &= y < cy - 1 ? mask[i + sy] : 0;
-                    }
-                    if (rank >= 3) {
-                        inAll &= z > 0 ? mask[i - sz] : 0;
-                        inAll &= z < cz - 1 ? mask[i + sz] : 0;
-                    }
-                    int b = m & ~inAll;
-                    boundary[i] = (byte) b;
+                    boundary[j] = (byte) b;
                     countA += b & 1;
                     countB += (b >> 1) & 1;
+                    if (b != 0) {
+                        if (nb == list.length) {
+                            list = Arrays.copyOf(list, 2 * nb);
+                        }
+                        list[nb++] = j;
+                    }
                 }
             }
         }
-        int[] cd = rank == 3 ? new int[] {cz, cy, cx} : rank == 2 ? new int[] {cy, cx} : new int[] {cx};
-        double[] sp = java.util.Arrays.copyOfRange(s3, 3 - rank, 3);
-        double[] dA = distances(boundary, 1, 2, countA, cd, sp, transform);
-        double[] dB = distances(boundary, 2, 1, countB, cd, sp, transform);
+        int[] c3 = {cz, cy, cx};
+        // Squared distances of the boundary voxels of one mask that are not on the other's (shared by both
+        // directions: those sets are disjoint), by position in the list of boundary voxels; a voxel on both
+        // boundaries is at distance 0.
+        float[] val = new float[nb];
+        double[] dA = distances(boundary, list, nb, 1, 2, countA, c3, s3, rank, transform, val);
+        double[] dB = distances(boundary, list, nb, 2, 1, countB, c3, s3, rank, transform, val);
         double sum = 0;
         long within = 0;
         for (double x : dA) {
@@ -281,21 +302,167 @@ final class Surface {
         out.nsd[c] = (double) within / both;
     }
 
-    /** Distances from the boundary voxels with bit {@code from} to the nearest with bit {@code to}. */
-    private static double[] distances(byte[] boundary, int from, int to, int count, int[] cd, double[] sp, Transform transform) {
-        float[] grid = new float[boundary.length];
-        for (int i = 0; i < grid.length; i++) {
-            grid[i] = (boundary[i] & to) != 0 ? 0f : Float.POSITIVE_INFINITY;
+    /** Tile edge (voxels) of the query voxels that share one distance transform. */
+    static final int TILE = 32;
+
+    /**
+     * Distances from the boundary voxels with bit {@code from} to the nearest with bit {@code to}, in
+     * raster order. A query voxel that is a feature itself is at 0. The others are grouped by tile;
+     * each tile's query voxels get their distances from a transform over their bounding box grown by
+     * an upper bound R of their distances (the nearest feature along one of the three axis lines
+     * through each): every feature within R of a query voxel lies in that box, so the box holds each
+     * query voxel's nearest feature and the transform is exact there. When the boxes together are not
+     * smaller than the crop, one transform over the whole crop.
+     */
+    private static double[] distances(byte[] boundary, int[] list, int nb, int from, int to, int count, int[] c3,
+                                      double[] s3, int rank, Transform transform, float[] val) {
+        int cz = c3[0];
+        int cy = c3[1];
+        int cx = c3[2];
+        int plane = cx * cy;
+        int tz = (cz + TILE - 1) / TILE;
+        int ty = (cy + TILE - 1) / TILE;
+        int tx = (cx + TILE - 1) / TILE;
+        int tiles = tz * ty * tx;
+        // Per tile: bounding box of its query voxels (z0, z1, y0, y1, x0, x1) and the largest bound.
+        int[] qb = new int[tiles * 6];
+        double[] r = new double[tiles];
+        int[] members = new int[tiles];
+        // Per entry of the list: its tile when it is a query voxel off the other boundary, else -1.
+        int[] tileOf = new int[nb];
+        boolean whole = false;
+        for (int e = 0; e < nb; e++) {
+            int i = list[e];
+            int b = boundary[i];
+            tileOf[e] = -1;
+            if ((b & from) == 0 || (b & to) != 0 || whole) {
+                continue;
+            }
+            int z = i / plane;
+            int y = (i - z * plane) / cx;
+            int x = i - z * plane - y * cx;
+            double bound = walk(boundary, to, i, x, cx, 1, s3[2], Double.POSITIVE_INFINITY);
+            bound = walk(boundary, to, i, y, cy, cx, s3[1], bound);
+            bound = walk(boundary, to, i, z, cz, plane, s3[0], bound);
+            if (bound == Double.POSITIVE_INFINITY) {
+                whole = true;
+                continue;
+            }
+            int t = ((z / TILE) * ty + y / TILE) * tx + x / TILE;
+            tileOf[e] = t;
+            int o = t * 6;
+            if (members[t]++ == 0) {
+                qb[o] = qb[o + 1] = z;
+                qb[o + 2] = qb[o + 3] = y;
+                qb[o + 4] = qb[o + 5] = x;
+            } else {
+                qb[o + 1] = z;
+                qb[o + 2] = Math.min(qb[o + 2], y);
+                qb[o + 3] = Math.max(qb[o + 3], y);
+                qb[o + 4] = Math.min(qb[o + 4], x);
+                qb[o + 5] = Math.max(qb[o + 5], x);
+            }
+            r[t] = Math.max(r[t], bound);
         }
-        transform.squared(grid, cd, sp);
+        int n = cz * plane;
+        int[][] boxes = new int[tiles][];
+        long work = 0;
+        for (int t = 0; t < tiles && !whole; t++) {
+            if (members[t] == 0) {
+                continue;
+            }
+            int[] bx = new int[6];
+            for (int a = 0; a < 3; a++) {
+                // + 1 voxel: R / spacing rounded
+                int m = (int) Math.min(c3[a], Math.floor(r[t] / s3[a]) + 1);
+                bx[2 * a] = Math.max(0, qb[t * 6 + 2 * a] - m);
+                bx[2 * a + 1] = Math.min(c3[a] - 1, qb[t * 6 + 2 * a + 1] + m);
+            }
+            boxes[t] = bx;
+            work += (long) (bx[1] - bx[0] + 1) * (bx[3] - bx[2] + 1) * (bx[5] - bx[4] + 1);
+        }
+        if (whole || work >= n) {
+            float[] grid = new float[n];
+            for (int i = 0; i < n; i++) {
+                grid[i] = (boundary[i] & to) != 0 ? 0f : Float.POSITIVE_INFINITY;
+            }
+            transform.squared(grid, Arrays.copyOfRange(c3, 3 - rank, 3), Arrays.copyOfRange(s3, 3 - rank, 3));
+            for (int e = 0; e < nb; e++) {
+                int b = boundary[list[e]];
+                if ((b & from) != 0 && (b & to) == 0) {
+                    val[e] = grid[list[e]];
+                }
+            }
+        } else {
+            // The entries of each tile together (counting sort by tile, in list order within a tile).
+            int[] start = new int[tiles + 1];
+            for (int t = 0; t < tiles; t++) {
+                start[t + 1] = start[t] + members[t];
+            }
+            int[] order = new int[start[tiles]];
+            int[] fill = Arrays.copyOf(start, tiles);
+            for (int e = 0; e < nb; e++) {
+                if (tileOf[e] >= 0) {
+                    order[fill[tileOf[e]]++] = e;
+                }
+            }
+            double[] sp = Arrays.copyOfRange(s3, 3 - rank, 3);
+            for (int t = 0; t < tiles; t++) {
+                int[] bx = boxes[t];
+                if (bx == null) {
+                    continue;
+                }
+                int bz = bx[1] - bx[0] + 1;
+                int by = bx[3] - bx[2] + 1;
+                int bw = bx[5] - bx[4] + 1;
+                float[] grid = new float[bz * by * bw];
+                for (int z = 0, j = 0; z < bz; z++) {
+                    for (int y = 0; y < by; y++) {
+                        int row = ((bx[0] + z) * cy + bx[2] + y) * cx + bx[4];
+                        for (int x = 0; x < bw; x++, j++) {
+                            grid[j] = (boundary[row + x] & to) != 0 ? 0f : Float.POSITIVE_INFINITY;
+                        }
+                    }
+                }
+                int[] bd = {bz, by, bw};
+                transform.squared(grid, Arrays.copyOfRange(bd, 3 - rank, 3), sp);
+                for (int k = start[t]; k < start[t + 1]; k++) {
+                    int e = order[k];
+                    int i = list[e];
+                    int z = i / plane;
+                    int y = (i - z * plane) / cx;
+                    int x = i - z * plane - y * cx;
+                    val[e] = grid[((z - bx[0]) * by + y - bx[2]) * bw + x - bx[4]];
+                }
+            }
+        }
         double[] out = new double[count];
         int k = 0;
-        for (int i = 0; i < grid.length; i++) {
-            if ((boundary[i] & from) != 0) {
-                out[k++] = Math.sqrt(grid[i]);
+        for (int e = 0; e < nb; e++) {
+            int b = boundary[list[e]];
+            if ((b & from) != 0) {
+                out[k++] = (b & to) != 0 ? 0.0 : Math.sqrt(val[e]);
             }
         }
         return out;
+    }
+
+    /**
+     * The distance {@code k * s} to the nearest voxel with bit {@code to} along one axis line through
+     * voxel {@code i} (at {@code pos} of {@code len}, {@code step} apart), if below {@code best}; else best.
+     */
+    private static double walk(byte[] boundary, int to, int i, int pos, int len, int step, double s, double best) {
+        for (int k = 1; ; k++) {
+            double d = k * s;
+            boolean lo = pos - k >= 0;
+            boolean hi = pos + k < len;
+            if (d >= best || !lo && !hi) {
+                return best;
+            }
+            if (lo && (boundary[i - k * step] & to) != 0 || hi && (boundary[i + k * step] & to) != 0) {
+                return d;
+            }
+        }
     }
 
     /**
