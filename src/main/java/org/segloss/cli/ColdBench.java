@@ -59,7 +59,7 @@ final class ColdBench {
         for (BenchCommand.Case c : cases) {
             double[] scalar = null;
             for (String kernels : KERNELS) {
-                double[] r = child(kernels, c, s);
+                double[] r = child(kernels, c, s, cmd.threads);
                 if (kernels.equals("scalar")) {
                     scalar = r;
                 }
@@ -72,7 +72,7 @@ final class ColdBench {
     }
 
     /** Runs {@link #main} in a fresh JVM with this one's class path and Vector API setting. */
-    private static double[] child(String kernels, BenchCommand.Case c, long[] shape) {
+    private static double[] child(String kernels, BenchCommand.Case c, long[] shape, Integer threads) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
@@ -80,6 +80,14 @@ final class ColdBench {
             command.add("jdk.incubator.vector");
         }
         command.add("-Dsegloss.quiet=true");
+        if (threads != null) {
+            command.add("-Dsegloss.cpu.threads=" + threads);
+        }
+        for (String property : new String[] {"segloss.cpu.threads", "segloss.cpu.scalarCalls"}) {
+            if (System.getProperty(property) != null && (threads == null || !property.equals("segloss.cpu.threads"))) {
+                command.add("-D" + property + "=" + System.getProperty(property));
+            }
+        }
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(ColdBench.class.getName());
