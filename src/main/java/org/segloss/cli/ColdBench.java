@@ -21,9 +21,12 @@ import org.segloss.backend.cpu.CpuBackend;
  * (a child process running {@link #main}), so that nothing the JIT compiled before is reused. For each
  * loss and each kernel choice (scalar: the scalar kernels only; vector: the Vector API kernels from the
  * first call; default: what {@code LossEngine.create("cpu")} does, scalar for the first
- * {@link CpuBackend#DEFAULT_SCALAR_CALLS} calls while the vector kernels compile in the background),
+ * {@link CpuBackend#DEFAULT_SCALAR_CALLS} calls, the vector kernels compiling in the background during the
+ * second half of them, see {@link CpuBackend}),
  * the child times, in a loop of forwardBackward calls on the same buffers: the engine's creation, the
  * first call, the first 10 calls together, the next 50 together, and the fastest of the last 10.
+ * {@code bench --threads N} and the properties {@code segloss.cpu.threads} and {@code segloss.cpu.scalarCalls}
+ * of this JVM are passed on to the children.
  */
 final class ColdBench {
     /** Calls of the loop in each child. */

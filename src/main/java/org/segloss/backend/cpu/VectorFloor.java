@@ -138,37 +138,51 @@ final class VectorFloor {
     private static double softmaxBlock(CpuBuffer pred, int base, int classes, int s, int from, int to,
                                        VectorScratch sc) {
         float[] sums = sc.floats(SLOT_E, CHUNK);
+        boolean array = pred.floats.hasArray();
+        float[] rows = array ? null : sc.floats(SLOT_X, classes * CHUNK);
         double sum = 0;
         for (int i = from; i < to; i += CHUNK) {
             int len = Math.min(CHUNK, to - i);
             int vec = len - len % L;
-            for (int c = 0; c < classes; c++) {
-                int index = base + c * s + i;
-                float[] x = source(pred, index, len, sc);
-                int xo = offset(pred, index);
-                addExp(x, xo, sums, vec, c == 0);
-                for (int j = vec; j < len; j++) {
-                    sums[j] = (c == 0 ? 0f : sums[j]) + (float) Math.exp(x[xo + j]);
+            float[] x;
+            int xo;
+            int stride;
+            if (array) { // the class rows in place
+                x = pred.floats.array();
+                xo = pred.floats.arrayOffset() + base + i;
+                stride = s;
+            } else { // the class rows copied, as the kernels do
+                for (int c = 0; c < classes; c++) {
+                    pred.floats.get(base + c * s + i, rows, c * CHUNK, len);
                 }
+                x = rows;
+                xo = 0;
+                stride = CHUNK;
             }
+            sumExp(x, xo, stride, classes, sums, vec);
             sum += sumLog(sums, vec);
             for (int j = vec; j < len; j++) {
-                sum += Math.log(sums[j]);
+                double e = 0;
+                for (int c = 0; c < classes; c++) {
+                    e += Math.exp(x[xo + c * stride + j]);
+                }
+                sum += Math.log(e);
             }
         }
         return sum;
     }
 
-    /** sums[j] (+)= exp(x[xo + j]) for j < n (a multiple of the lane count); {@code first}: = instead of +=. */
-    private static void addExp(float[] x, int xo, float[] sums, int n, boolean first) {
-        if (first) { // two loops: a vector merged from two branches would be boxed
-            for (int j = 0; j < n; j += L) {
-                VectorMath.exp(FloatVector.fromArray(FS, x, xo + j)).intoArray(sums, j);
-            }
-            return;
-        }
+    /**
+     * sums[j] = sum over the classes c of exp(x[xo + c * stride + j]) for j < n (a multiple of the lane
+     * count): pixels outer, classes inner, the sum in a register (as the kernels' exp pass).
+     */
+    private static void sumExp(float[] x, int xo, int stride, int classes, float[] sums, int n) {
         for (int j = 0; j < n; j += L) {
-            VectorMath.exp(FloatVector.fromArray(FS, x, xo + j)).add(FloatVector.fromArray(FS, sums, j)).intoArray(sums, j);
+            FloatVector e = FloatVector.zero(FS);
+            for (int c = 0; c < classes; c++) {
+                e = e.add(VectorMath.exp(FloatVector.fromArray(FS, x, xo + c * stride + j)));
+            }
+            e.intoArray(sums, j);
         }
     }
 
