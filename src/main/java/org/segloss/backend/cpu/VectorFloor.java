@@ -49,8 +49,7 @@ final class VectorFloor {
             IntStream.range(0, blocks).parallel().forEach(b -> {
                 int from = b * BLOCK;
                 int to = Math.min(length, from + BLOCK);
-                partial[b] = work == CpuBackend.Work.SIGMOID ? sigmoidBlock(pred, from, to, SCRATCH.get())
-                        : bceBlock(pred, from, to, SCRATCH.get());
+                partial[b] = elementBlock(work, pred, from, to, SCRATCH.get());
             });
         } else {
             int s = length / samples / classes;
@@ -69,33 +68,39 @@ final class VectorFloor {
         return sum;
     }
 
-    /** The floats [index, index + len) of pred: its own array from {@link #offset}, or a scratch copy from 0. */
-    private static float[] source(CpuBuffer pred, int index, int len, VectorScratch sc) {
+    /**
+     * The floats [i, i + len) of pred: its own array in place, or a scratch copy (direct buffers). Only this
+     * differs between the two: the vector loops ({@link #sigmoidChunk}, {@link #bceChunk}) take an array and
+     * an offset either way, so switching buffer kinds never recompiles them (a block method holding both
+     * paths was deoptimized by the first direct buffer and ran boxed, 300 ms, for its next runs).
+     */
+    private static double chunk(CpuBackend.Work work, CpuBuffer pred, int i, int len, VectorScratch sc) {
+        float[] e = sc.floats(SLOT_E, CHUNK);
         if (pred.floats.hasArray()) {
-            return pred.floats.array();
+            float[] x = pred.floats.array();
+            int xo = pred.floats.arrayOffset() + i;
+            return work == CpuBackend.Work.SIGMOID ? sigmoidChunk(x, xo, len, e) : bceChunk(x, xo, len, e);
         }
         float[] tmp = sc.floats(SLOT_X, CHUNK);
-        pred.floats.get(index, tmp, 0, len);
-        return tmp;
+        pred.floats.get(i, tmp, 0, len);
+        return work == CpuBackend.Work.SIGMOID ? sigmoidChunk(tmp, 0, len, e) : bceChunk(tmp, 0, len, e);
     }
 
-    private static int offset(CpuBuffer pred, int index) {
-        return pred.floats.hasArray() ? pred.floats.arrayOffset() + index : 0;
-    }
-
-    private static double sigmoidBlock(CpuBuffer pred, int from, int to, VectorScratch sc) {
-        float[] e = sc.floats(SLOT_E, CHUNK);
+    private static double elementBlock(CpuBackend.Work work, CpuBuffer pred, int from, int to, VectorScratch sc) {
         double sum = 0;
         for (int i = from; i < to; i += CHUNK) {
-            int len = Math.min(CHUNK, to - i);
-            int vec = len - len % L;
-            float[] x = source(pred, i, len, sc);
-            int xo = offset(pred, i);
-            VectorMath.expNegAbs(x, xo, e, 0, vec);
-            sum += sumSigmoid(e, vec);
-            for (int j = vec; j < len; j++) {
-                sum += 1 / (1 + Math.exp(-Math.abs(x[xo + j])));
-            }
+            sum += chunk(work, pred, i, Math.min(CHUNK, to - i), sc);
+        }
+        return sum;
+    }
+
+    /** Sum of 1 / (1 + exp(-|x|)) over x[xo, xo + len). */
+    private static double sigmoidChunk(float[] x, int xo, int len, float[] e) {
+        int vec = len - len % L;
+        VectorMath.expNegAbs(x, xo, e, 0, vec);
+        double sum = sumSigmoid(e, vec);
+        for (int j = vec; j < len; j++) {
+            sum += 1 / (1 + Math.exp(-Math.abs(x[xo + j])));
         }
         return sum;
     }
@@ -109,19 +114,13 @@ final class VectorFloor {
         return VectorMath.sumLanes(acc);
     }
 
-    private static double bceBlock(CpuBuffer pred, int from, int to, VectorScratch sc) {
-        float[] e = sc.floats(SLOT_E, CHUNK);
-        double sum = 0;
-        for (int i = from; i < to; i += CHUNK) {
-            int len = Math.min(CHUNK, to - i);
-            int vec = len - len % L;
-            float[] x = source(pred, i, len, sc);
-            int xo = offset(pred, i);
-            VectorMath.expNegAbs(x, xo, e, 0, vec);
-            sum += sumLog1p(e, vec);
-            for (int j = vec; j < len; j++) {
-                sum += Math.log1p(Math.exp(-Math.abs(x[xo + j])));
-            }
+    /** Sum of log1p(exp(-|x|)) over x[xo, xo + len). */
+    private static double bceChunk(float[] x, int xo, int len, float[] e) {
+        int vec = len - len % L;
+        VectorMath.expNegAbs(x, xo, e, 0, vec);
+        double sum = sumLog1p(e, vec);
+        for (int j = vec; j < len; j++) {
+            sum += Math.log1p(Math.exp(-Math.abs(x[xo + j])));
         }
         return sum;
     }
