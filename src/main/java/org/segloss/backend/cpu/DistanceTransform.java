@@ -28,6 +28,12 @@ public final class DistanceTransform {
      * the same bits, the others are left partly transformed. The pass along an axis transforms only
      * the lines that later passes read (inside the box on the axes already transformed, at every
      * position on the axes still to come) and writes only the positions inside the box on its axis.
+     *
+     * @param grid the grid, row-major with {@code dims} slowest first, transformed in place
+     * @param dims the grid's dimensions, slowest first
+     * @param spacing the spacing per axis, in the order of {@code dims}
+     * @param lo the box's first position per axis, or null for the whole grid
+     * @param hi the box's last position per axis (inclusive), or null for the whole grid
      */
     public static void squared(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi) {
         int rank = dims.length;
