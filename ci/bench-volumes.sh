@@ -30,6 +30,7 @@ for backend in $backends; do
     name="$backend$(echo "$variant" | tr -d ' ' | sed 's/--/-/g')"
     log="target/bench-volumes/$name.log"
     status=0
+    rm -f "target/bench-volumes/$name.json"
     /usr/bin/time -v java $java_opts -cp "$cp" org.segloss.score.ScoreCommand --pred "$data/pred" --target "$data/target" \
       --backend "$backend" $variant $extra --format json --out "target/bench-volumes/$name.json" > /dev/null 2> "$log" || status=$?
     rate="$(grep -o '([0-9.]* files/s)' "$log" | grep -o '[0-9.]*' | head -1 || true)"

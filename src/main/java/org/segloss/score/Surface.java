@@ -164,39 +164,42 @@ final class Surface {
         Values out = new Values(classes);
         Boundaries b = Boundaries.of(pred.labels, target.labels, d3, rank, ignore, fromClass, classes);
         int plane = d3[1] * d3[2];
-        for (int c = fromClass; c < classes; c++) {
-            int[] list = b.lists[c];
-            int nb = b.sizes[c];
-            if (nb == 0) {
-                continue;
+        try {
+            for (int c = fromClass; c < classes; c++) {
+                int[] list = b.lists[c];
+                int nb = b.sizes[c];
+                if (nb == 0) {
+                    continue;
+                }
+                // Both masks' boundary voxels hold each mask's extremes along every axis: their bounding box
+                // (z0, z1, y0, y1, x0, x1) is the crop. The list is in raster order: z only grows.
+                int[] box = {list[0] / plane, list[nb - 1] / plane, Integer.MAX_VALUE, -1, Integer.MAX_VALUE, -1};
+                int countA = 0;
+                int countB = 0;
+                byte[] eb = b.entryBits(nb);
+                for (int e = 0; e < nb; e++) {
+                    int i = list[e];
+                    int bits = b.bits(c, i);
+                    eb[e] = (byte) bits;
+                    countA += bits & 1;
+                    countB += bits >> 1;
+                    int y = (i % plane) / d3[2];
+                    int x = i % d3[2];
+                    box[2] = Math.min(box[2], y);
+                    box[3] = Math.max(box[3], y);
+                    box[4] = Math.min(box[4], x);
+                    box[5] = Math.max(box[5], x);
+                }
+                if ((countA == 0) != (countB == 0)) {
+                    out.missed[c] = true;
+                    out.nsd[c] = 0;
+                    continue;
+                }
+                one(c, b, countA, countB, box, s3, rank, tolerance, transform, out);
             }
-            // Both masks' boundary voxels hold each mask's extremes along every axis: their bounding box
-            // (z0, z1, y0, y1, x0, x1) is the crop. The list is in raster order: z only grows.
-            int[] box = {list[0] / plane, list[nb - 1] / plane, Integer.MAX_VALUE, -1, Integer.MAX_VALUE, -1};
-            int countA = 0;
-            int countB = 0;
-            byte[] eb = b.entryBits(nb);
-            for (int e = 0; e < nb; e++) {
-                int i = list[e];
-                int bits = b.bits(c, i);
-                eb[e] = (byte) bits;
-                countA += bits & 1;
-                countB += bits >> 1;
-                int y = (i % plane) / d3[2];
-                int x = i % d3[2];
-                box[2] = Math.min(box[2], y);
-                box[3] = Math.max(box[3], y);
-                box[4] = Math.min(box[4], x);
-                box[5] = Math.max(box[5], x);
-            }
-            if ((countA == 0) != (countB == 0)) {
-                out.missed[c] = true;
-                out.nsd[c] = 0;
-                continue;
-            }
-            one(c, b, countA, countB, box, s3, rank, tolerance, transform, out);
+        } finally {
+            b.release();
         }
-        b.release();
         return out;
     }
 
@@ -340,10 +343,24 @@ final class Surface {
             return entryBits;
         }
 
-        /** Drops the references to the label arrays (the buffers stay for the next image). */
+        /** Buffers above 64 MiB are not kept for the next image. */
+        static final int KEEP = 1 << 26;
+
+        /** Drops the references to the label arrays; the buffers stay for the next image unless they are large. */
         void release() {
             p = null;
             t = null;
+            if (code.length > KEEP) {
+                code = new byte[0];
+            }
+            if (entryBits.length > KEEP) {
+                entryBits = new byte[0];
+            }
+            for (int c = 0; c < lists.length; c++) {
+                if (lists[c].length > KEEP / 4) {
+                    lists[c] = new int[1024];
+                }
+            }
         }
 
         private void add(int c, int i) {
