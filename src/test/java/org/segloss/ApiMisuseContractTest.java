@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -99,6 +102,39 @@ public abstract class ApiMisuseContractTest {
                         e[0].download(b, null);
                     }
                 }, "dst must not be null"),
+                Arguments.of("a null float buffer given to the backend's upload", (Consumer<LossEngine[]>) e ->
+                        e[0].backend().upload((FloatBuffer) null), "data must not be null"),
+                Arguments.of("a null byte buffer given to the backend's upload", (Consumer<LossEngine[]>) e ->
+                        e[0].backend().upload((ByteBuffer) null), "data must not be null"),
+                Arguments.of("a null int buffer given to the backend's upload", (Consumer<LossEngine[]>) e ->
+                        e[0].backend().upload((IntBuffer) null), "data must not be null"),
+                Arguments.of("a null long buffer given to the backend's upload", (Consumer<LossEngine[]>) e ->
+                        e[0].backend().upload((LongBuffer) null), "data must not be null"),
+                Arguments.of("a null array given to the backend's download", (Consumer<LossEngine[]>) e -> {
+                    try (DeviceBuffer b = e[0].upload(new float[2])) {
+                        e[0].backend().download(b, (float[]) null);
+                    }
+                }, "dst must not be null"),
+                Arguments.of("a null float buffer given to the backend's download", (Consumer<LossEngine[]>) e -> {
+                    try (DeviceBuffer b = e[0].upload(new float[2])) {
+                        e[0].backend().download(b, (FloatBuffer) null);
+                    }
+                }, "dst must not be null"),
+                Arguments.of("a download of a uint8 class map into floats", (Consumer<LossEngine[]>) e -> {
+                    try (DeviceBuffer b = e[0].upload(new byte[2])) {
+                        e[0].download(b, new float[2]);
+                    }
+                }, "src must be a float32 buffer to download into floats, was UINT8"),
+                Arguments.of("a download into an array of the wrong length", (Consumer<LossEngine[]>) e -> {
+                    try (DeviceBuffer b = e[0].upload(new float[2])) {
+                        e[0].download(b, new float[3]);
+                    }
+                }, "dst must hold 2 floats, had 3"),
+                Arguments.of("a download into a float buffer of the wrong length", (Consumer<LossEngine[]>) e -> {
+                    try (DeviceBuffer b = e[0].upload(new float[2])) {
+                        e[0].backend().download(b, FloatBuffer.allocate(1));
+                    }
+                }, "dst must hold 2 floats, had 1"),
                 Arguments.of("a null confusion spec", (Consumer<LossEngine[]>) e -> e[0].confusion((ConfusionSpec) null,
                         new float[2], SHAPE, new float[2]), "spec must not be null"));
     }

@@ -78,6 +78,40 @@ public abstract class BackendBuffer implements DeviceBuffer {
     }
 
     /**
+     * The null check of every backend's array and host-buffer arguments, so the message reads the same on
+     * every backend.
+     *
+     * @param <T> the argument's type
+     * @param value the argument given
+     * @param name the argument's name, for the message
+     * @return {@code value}
+     * @throws InvalidInputException "{@code name} must not be null"
+     */
+    public static <T> T nonNull(T value, String name) {
+        if (value == null) {
+            throw new InvalidInputException(name + " must not be null");
+        }
+        return value;
+    }
+
+    /**
+     * Checks a download into host floats, the same on every backend: {@code src} is a float32 buffer and the
+     * destination holds exactly its length.
+     *
+     * @param src the buffer downloaded (already checked by {@link #owned})
+     * @param dstLength floats the destination holds (array length or remaining elements)
+     * @throws InvalidInputException naming {@code src} or {@code dst} with the value given
+     */
+    public static void requireDownload(BackendBuffer src, long dstLength) {
+        if (src.type != ElementType.FLOAT32) {
+            throw new InvalidInputException("src must be a float32 buffer to download into floats, was " + src.type);
+        }
+        if (dstLength != src.length) {
+            throw new InvalidInputException("dst must hold " + src.length + " floats, had " + dstLength);
+        }
+    }
+
+    /**
      * Checks the arguments of {@link Backend#copy}: both float32, the same length; throws
      * {@link InvalidInputException} naming the one that is not.
      */

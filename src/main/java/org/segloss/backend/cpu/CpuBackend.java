@@ -212,43 +212,43 @@ public final class CpuBackend implements Backend {
     @Override
     public DeviceBuffer upload(float[] data) {
         open();
-        return CpuBuffer.of(this, FloatBuffer.wrap(data));
+        return CpuBuffer.of(this, FloatBuffer.wrap(BackendBuffer.nonNull(data, "data")));
     }
 
     @Override
     public DeviceBuffer upload(FloatBuffer data) {
         open();
-        return CpuBuffer.of(this, data);
+        return CpuBuffer.of(this, BackendBuffer.nonNull(data, "data"));
     }
 
     @Override
     public DeviceBuffer upload(byte[] data) {
         open();
-        return CpuBuffer.of(this, ByteBuffer.wrap(data));
+        return CpuBuffer.of(this, ByteBuffer.wrap(BackendBuffer.nonNull(data, "data")));
     }
 
     @Override
     public DeviceBuffer upload(ByteBuffer data) {
         open();
-        return CpuBuffer.of(this, data);
+        return CpuBuffer.of(this, BackendBuffer.nonNull(data, "data"));
     }
 
     @Override
     public DeviceBuffer upload(int[] data) {
         open();
-        return CpuBuffer.of(this, IntBuffer.wrap(data));
+        return CpuBuffer.of(this, IntBuffer.wrap(BackendBuffer.nonNull(data, "data")));
     }
 
     @Override
     public DeviceBuffer upload(IntBuffer data) {
         open();
-        return CpuBuffer.of(this, data);
+        return CpuBuffer.of(this, BackendBuffer.nonNull(data, "data"));
     }
 
     @Override
     public DeviceBuffer upload(LongBuffer data) {
         open();
-        return CpuBuffer.of(this, data);
+        return CpuBuffer.of(this, BackendBuffer.nonNull(data, "data"));
     }
 
     @Override
@@ -266,18 +266,14 @@ public final class CpuBackend implements Backend {
     @Override
     public void download(DeviceBuffer src, float[] dst) {
         CpuBuffer b = own(src, "src");
-        if (dst.length != b.length()) {
-            throw new InvalidInputException("dst must hold " + b.length() + " floats, had " + dst.length);
-        }
+        BackendBuffer.requireDownload(b, BackendBuffer.nonNull(dst, "dst").length);
         b.floats.duplicate().get(dst);
     }
 
     @Override
     public void download(DeviceBuffer src, FloatBuffer dst) {
         CpuBuffer b = own(src, "src");
-        if (dst.remaining() != b.length()) {
-            throw new InvalidInputException("dst must hold " + b.length() + " floats, had " + dst.remaining());
-        }
+        BackendBuffer.requireDownload(b, BackendBuffer.nonNull(dst, "dst").remaining());
         dst.duplicate().put(b.floats.duplicate());
     }
 

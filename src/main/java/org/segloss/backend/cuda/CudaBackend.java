@@ -390,23 +390,14 @@ public final class CudaBackend implements Backend {
     @Override
     public void download(DeviceBuffer src, float[] dst) {
         CudaBuffer b = own(src, "src");
-        nonNull(dst, "dst");
-        if (dst.length != b.length()) {
-            throw new InvalidInputException("dst must hold " + b.length() + " floats, had " + dst.length);
-        }
+        BackendBuffer.requireDownload(b, nonNull(dst, "dst").length);
         download(src, FloatBuffer.wrap(dst));
     }
 
     @Override
     public void download(DeviceBuffer src, FloatBuffer dst) {
         CudaBuffer b = own(src, "src");
-        nonNull(dst, "dst");
-        if (b.type != ElementType.FLOAT32) {
-            throw new InvalidInputException("src must be a float32 buffer, was " + b.type);
-        }
-        if (dst.remaining() != b.length()) {
-            throw new InvalidInputException("dst must hold " + b.length() + " floats, had " + dst.remaining());
-        }
+        BackendBuffer.requireDownload(b, nonNull(dst, "dst").remaining());
         long total = b.length() * 4;
         ensureStaging(Math.min(total, STAGING_BYTES));
         long perPiece = Math.min(total, STAGING_BYTES) / 4;
@@ -611,10 +602,7 @@ public final class CudaBackend implements Backend {
     }
 
     private static <T> T nonNull(T value, String name) {
-        if (value == null) {
-            throw new InvalidInputException(name + " must not be null");
-        }
-        return value;
+        return BackendBuffer.nonNull(value, name);
     }
 
     /** Releases device memory, pinned memory, the module, the own stream and the primary context reference. Idempotent. */

@@ -304,22 +304,14 @@ public final class OpenClBackend implements Backend {
     @Override
     public synchronized void download(DeviceBuffer src, float[] dst) {
         OpenClBuffer b = own(src, "src");
-        nonNull(dst, "dst");
-        if (b.type != ElementType.FLOAT32 || dst.length != b.length()) {
-            throw new InvalidInputException("dst must hold " + b.length() + " floats of a float buffer, had " + dst.length
-                    + " for a " + b.type + " buffer");
-        }
+        BackendBuffer.requireDownload(b, nonNull(dst, "dst").length);
         read(b.mem, (long) dst.length * Sizeof.cl_float, Pointer.to(dst), "download");
     }
 
     @Override
     public synchronized void download(DeviceBuffer src, FloatBuffer dst) {
         OpenClBuffer b = own(src, "src");
-        nonNull(dst, "dst");
-        if (b.type != ElementType.FLOAT32 || dst.remaining() != b.length()) {
-            throw new InvalidInputException("dst must hold " + b.length() + " floats of a float buffer, had "
-                    + dst.remaining() + " for a " + b.type + " buffer");
-        }
+        BackendBuffer.requireDownload(b, nonNull(dst, "dst").remaining());
         read(b.mem, (long) dst.remaining() * Sizeof.cl_float, window(dst, Sizeof.cl_float), "download");
     }
 
@@ -353,10 +345,7 @@ public final class OpenClBackend implements Backend {
     }
 
     private static <T> T nonNull(T value, String name) {
-        if (value == null) {
-            throw new InvalidInputException(name + " must not be null");
-        }
-        return value;
+        return BackendBuffer.nonNull(value, name);
     }
 
     // ---- programs --------------------------------------------------------------------------
