@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Benchmark of `segloss score` on 3-D NIfTI volumes with and without --surface (not a test).
 # Usage: ci/bench-volumes.sh [COUNT] [NX NY NZ] [BACKENDS] [EXTRA]   (default: 100 volumes of 256x256x128, "cpu opencl")
-# EXTRA: more score options for every run, e.g. --exclude-background
-# Generates the volumes once under target/bench-volumes (uint8 .nii.gz, 4 classes, spacing 0.8x0.8x2),
-# then runs score four ways per backend under /usr/bin/time -v and prints volumes/s and peak RSS.
+# EXTRA: more score options for every run, e.g. --classes 4
+# Generates the volumes once under target/bench-volumes (uint8 .nii.gz, 4 classes, spacing 0.8x0.8x2), then
+# per backend runs score three ways under /usr/bin/time -v: without --surface, with --surface (class 0
+# included) and with --surface --exclude-background. Prints one table: volumes/s (the score command's own
+# rate: files over the scoring time, JVM start excluded), the ratio to the run without --surface of the same
+# backend (issue 13's target: >= 0.5 on the CPU), the decode and surface milliseconds per volume (per decode
+# thread; the surface time of a device backend is on the calling thread), peak RSS, wall time with the JVM,
+# and the load around it; then whether the CPU and OpenCL JSON are byte-identical.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count="${1:-100}"; nx="${2:-256}"; ny="${3:-256}"; nz="${4:-128}"; backends="${5:-cpu opencl}"; extra="${6:-}"
@@ -16,15 +21,41 @@ cp="target/bench-volumes/classes/classes:target/bench-volumes/classes/test-class
 if [ ! -d "$data/target" ]; then
   nice java -cp "$cp" org.segloss.score.SyntheticVolumes "$data" "$count" "$nx" "$ny" "$nz" 4
 fi
-echo "data: $data ($(du -sh "$data" | cut -f1))"
 java_opts="--add-modules jdk.incubator.vector -Xmx4g"
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+rows=()
 for backend in $backends; do
-  for surface in "" "--surface"; do
-    log="target/bench-volumes/$backend${surface:+-surface}.log"
-    nice /usr/bin/time -v java $java_opts -cp "$cp" org.segloss.score.ScoreCommand --pred "$data/pred" --target "$data/target" \
-      --backend "$backend" $surface $extra --format json --out "target/bench-volumes/$backend${surface:+-surface}.json" > /dev/null 2> "$log" || true
-    rate="$(grep -o '([0-9.]* files/s)' "$log" | tr -d '()')"
-    rss="$(grep 'Maximum resident set size' "$log" | grep -o '[0-9]*$')"
-    echo "backend $backend ${surface:-(no surface)} $extra: $rate, peak RSS $((rss / 1024)) MiB; $(grep '^scored' "$log" | sed 's/.*with/with/')"
+  base=""
+  for variant in "" "--surface" "--surface --exclude-background"; do
+    name="$backend$(echo "$variant" | tr -d ' ' | sed 's/--/-/g')"
+    log="target/bench-volumes/$name.log"
+    status=0
+    rm -f "target/bench-volumes/$name.json"
+    /usr/bin/time -v java $java_opts -cp "$cp" org.segloss.score.ScoreCommand --pred "$data/pred" --target "$data/target" \
+      --backend "$backend" $variant $extra --format json --out "target/bench-volumes/$name.json" > /dev/null 2> "$log" || status=$?
+    rate="$(grep -o '([0-9.]* files/s)' "$log" | grep -o '[0-9.]*' | head -1 || true)"
+    rss="$(grep 'Maximum resident set size' "$log" | grep -o '[0-9]*$' || echo 0)"
+    wall="$(grep 'Elapsed (wall clock)' "$log" | grep -o '[0-9:.]*$' || true)"
+    decode="$(grep -o 'decode [0-9.]* ms' "$log" | grep -o '[0-9.]*' | head -1 || true)"
+    surface="$(grep -o 'surface distances [0-9.]* ms' "$log" | grep -o '[0-9.]*' | head -1 || true)"
+    if [ -z "$rate" ]; then
+      rows+=("$(printf '%-8s %-32s %9s %6s %9s %10s %8s %8s' "$backend" "${variant:-(no --surface)}" "failed" "-" "-" "-" "-" "$wall") (exit $status, see $log)")
+      continue
+    fi
+    [ -z "$variant" ] && base="$rate"
+    ratio="$(awk -v r="$rate" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", r / b; else print "-" }')"
+    rows+=("$(printf '%-8s %-32s %9s %6s %9s %10s %8s %8s' "$backend" "${variant:-(no --surface)}" "$rate" "$ratio" \
+      "${decode:--}" "${surface:--}" "$((rss / 1024))" "$wall")")
   done
+done
+echo "data: $data ($(du -sh "$data" | cut -f1)), $(nproc) cores, load before $load_before, after $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-8s %-32s %9s %6s %9s %10s %8s %8s\n' backend run volumes/s ratio "decode ms" "surface ms" "RSS MiB" wall
+for r in "${rows[@]}"; do
+  echo "$r"
+done
+for variant in surface surface-exclude-background; do
+  a="target/bench-volumes/cpu-$variant.json"; b="target/bench-volumes/opencl-$variant.json"
+  if [ -f "$a" ] && [ -f "$b" ]; then
+    if cmp -s "$a" "$b"; then echo "JSON --$variant: cpu and opencl identical"; else echo "JSON --$variant: cpu and opencl DIFFER"; fi
+  fi
 done

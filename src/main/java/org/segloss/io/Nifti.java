@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
+import org.segloss.InvalidInputException;
 
 /**
  * Reads label volumes from NIfTI-1 and NIfTI-2 single files ({@code .nii}, {@code .nii.gz}): the
@@ -24,9 +25,10 @@ import java.util.zip.ZipException;
  * applied when the slope is not 0 (and the result must be integral). Dims: rank 1 to 7 where every
  * dim after the third is 1; the data is x fastest (NIfTI's i), then y, then z.
  *
- * <p>Checked before any data is allocated: the declared voxel count against {@code maxVoxels}
- * (the caller's memory limit); for an uncompressed file, the declared data length against the bytes
- * the file holds. A compressed stream must hold exactly the declared data (a shorter one is
+ * <p>Checked before any data is allocated: the declared voxel count against what a Java array
+ * holds, the heap the read needs against the free heap ({@link InputLimits#requireHeap}, the same
+ * refusal as for {@code .npy} and PNG files); for an uncompressed file, the declared data length
+ * against the bytes the file holds. A compressed stream must hold exactly the declared data (a shorter one is
  * truncated, a longer one disagrees with the header). Everything refused is a
  * {@link NiftiFormatException} with the reason.
  */
@@ -100,24 +102,22 @@ public final class Nifti {
     }
 
     /**
-     * Reads a file; {@code maxVoxels} bounds what may be allocated.
+     * Reads a file.
      *
      * @param file a NIfTI-1 or NIfTI-2 file, {@code .nii} or {@code .nii.gz}; not null
-     * @param maxVoxels the most voxels the volume may hold, > 0; a larger header is refused before any data
-     *     is read
      * @return the volume's dims, spacing and labels
      * @throws java.nio.file.NoSuchFileException when the file does not exist
-     * @throws NiftiFormatException when the header or data is malformed, unsupported, not integral, or above
-     *     maxVoxels
+     * @throws NiftiFormatException when the header or data is malformed, unsupported or not integral, or the
+     *     volume does not fit a Java array or the free heap (refused from the header, before any data is read)
      * @throws IOException when the file cannot be read
      */
-    public static Volume read(Path file, long maxVoxels) throws IOException {
+    public static Volume read(Path file) throws IOException {
         if (!Files.exists(file)) {
             throw new NoSuchFileException(file.toString());
         }
         long size = Files.size(file);
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
-            return read(in, file.getFileName().toString(), size, maxVoxels);
+            return read(in, file.getFileName().toString(), size);
         }
     }
 
@@ -126,18 +126,16 @@ public final class Nifti {
      *
      * @param name the file's name (its extension says whether the bytes are gzipped); not null
      * @param bytes the whole file; not null
-     * @param maxVoxels the most voxels the volume may hold, > 0; a larger header is refused before the data
-     *     is decoded
      * @return the volume's dims, spacing and labels
-     * @throws NiftiFormatException when the header or data is malformed, unsupported, not integral, or above
-     *     maxVoxels
+     * @throws NiftiFormatException when the header or data is malformed, unsupported or not integral, or the
+     *     volume does not fit a Java array or the free heap (refused from the header, before the data is decoded)
      * @throws IOException when decompressing fails
      */
-    public static Volume read(String name, byte[] bytes, long maxVoxels) throws IOException {
-        return read(new ByteArrayInputStream(bytes), name, bytes.length, maxVoxels);
+    public static Volume read(String name, byte[] bytes) throws IOException {
+        return read(new ByteArrayInputStream(bytes), name, bytes.length);
     }
 
-    private static Volume read(InputStream raw, String name, long fileSize, long maxVoxels) throws IOException {
+    private static Volume read(InputStream raw, String name, long fileSize) throws IOException {
         boolean gz = gzipped(name);
         InputStream in;
         try {
@@ -147,7 +145,7 @@ public final class Nifti {
         }
         try {
             Header h = header(in);
-            long voxels = checkDims(h, maxVoxels);
+            long voxels = checkDims(h);
             int bytesPerVoxel = h.bitpix / 8;
             long dataBytes = voxels * bytesPerVoxel;
             long headerBytes = h.version == 1 ? NIFTI1_HEADER : NIFTI2_HEADER;
@@ -155,6 +153,13 @@ public final class Nifti {
                 throw new NiftiFormatException("header dims " + Arrays.toString(spatial(h)) + " of " + typeName(h.datatype)
                         + " declare " + dataBytes + " data bytes from offset " + h.voxOffset + ", the file holds "
                         + Math.max(0, fileSize - h.voxOffset));
+            }
+            try {
+                // the file's bytes and the int labels made from them
+                InputLimits.requireHeap("NIfTI volume of dims " + Arrays.toString(spatial(h)) + " (" + typeName(h.datatype) + ")",
+                        dataBytes + 4 * voxels);
+            } catch (InvalidInputException e) {
+                throw new NiftiFormatException("too large: " + e.getMessage());
             }
             skipFully(in, h.voxOffset - headerBytes, dataBytes);
             byte[] data = new byte[(int) dataBytes];
@@ -276,8 +281,8 @@ public final class Nifti {
         return sb.toString();
     }
 
-    /** Checks rank, dims, datatype and bitpix; returns the voxel count, refused above {@code maxVoxels}. */
-    private static long checkDims(Header h, long maxVoxels) throws NiftiFormatException {
+    /** Checks rank, dims, datatype and bitpix; returns the voxel count, refused when the data does not fit a Java array. */
+    private static long checkDims(Header h) throws NiftiFormatException {
         long rank = h.dim[0];
         if (rank < 1 || rank > 7) {
             throw new NiftiFormatException("dim[0] (the rank) must be in [1, 7], was " + rank);
@@ -297,26 +302,25 @@ public final class Nifti {
             throw new NiftiFormatException("bitpix " + h.bitpix + " does not match datatype " + typeName(h.datatype)
                     + " (" + expectBits + " bits)");
         }
-        long voxels = 1;
         int spatialRank = (int) Math.min(rank, 3);
         for (int i = 1; i <= spatialRank; i++) {
             if (h.dim[i] < 1) {
                 throw new NiftiFormatException("dim[" + i + "] must be >= 1, was " + h.dim[i]);
             }
-            voxels = multiplyCapped(voxels, h.dim[i]);
         }
-        long limit = Math.min(maxVoxels, Integer.MAX_VALUE - 8);
-        if (voxels > limit || voxels * (h.bitpix / 8) > Integer.MAX_VALUE - 8) {
-            throw new NiftiFormatException("header dims " + Arrays.toString(spatial(h)) + " declare "
-                    + (voxels == Long.MAX_VALUE ? "more than 2^63" : Long.toString(voxels)) + " voxels, more than the limit of "
-                    + limit + " voxels a volume may have in this JVM (raise -Xmx)");
+        long voxels;
+        long dataBytes;
+        try {
+            voxels = InputLimits.elementCount("NIfTI header dims", spatial(h));
+            dataBytes = InputLimits.multiply("NIfTI data bytes", voxels, h.bitpix / 8);
+        } catch (InvalidInputException e) {
+            throw new NiftiFormatException("too large: " + e.getMessage());
+        }
+        if (voxels > Integer.MAX_VALUE - 8 || dataBytes > Integer.MAX_VALUE - 8) {
+            throw new NiftiFormatException("too large: header dims " + Arrays.toString(spatial(h)) + " of " + typeName(h.datatype)
+                    + " declare " + voxels + " voxels (" + dataBytes + " data bytes), which do not fit in a Java array");
         }
         return voxels;
-    }
-
-    private static long multiplyCapped(long a, long b) {
-        long r = a * b;
-        return (b != 0 && (r / b != a || r < 0)) ? Long.MAX_VALUE : r;
     }
 
     private static long[] spatial(Header h) {

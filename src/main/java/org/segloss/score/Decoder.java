@@ -74,14 +74,6 @@ final class Decoder {
         }
     }
 
-    /**
-     * The most voxels one NIfTI volume may declare: a pair of volumes (int labels, plus the file's
-     * bytes while converting) for each of a few volumes in flight must fit the heap.
-     */
-    static long maxVoxels() {
-        return Runtime.getRuntime().maxMemory() / 48;
-    }
-
     /** Per-class probabilities or logits as stored, shape as in the file. */
     static final class Scores {
         final long[] shape;
@@ -137,7 +129,7 @@ final class Decoder {
                 throw new BadFileException("unreadable: not a regular file (a directory, FIFO or device)");
             }
             return isNpy(file) ? npy(Npy.open(file, null, Npy.Accept.LENIENT))
-                    : Nifti.isNifti(file.getFileName().toString()) ? nifti(Nifti.read(file, maxVoxels())) : readPng(file, maxPixels);
+                    : Nifti.isNifti(file.getFileName().toString()) ? nifti(Nifti.read(file)) : readPng(file, maxPixels);
         });
     }
 
@@ -152,7 +144,7 @@ final class Decoder {
     /** A prediction from its bytes, as {@link #read(Path, long)}. */
     static Object read(String name, byte[] bytes, long maxPixels) throws BadFileException {
         return decode(() -> name.toLowerCase(Locale.ROOT).endsWith(".npy") ? npy(Npy.open(bytes, Npy.Accept.LENIENT))
-                : Nifti.isNifti(name) ? nifti(Nifti.read(name, bytes, maxVoxels())) : readPng(bytes, maxPixels));
+                : Nifti.isNifti(name) ? nifti(Nifti.read(name, bytes)) : readPng(bytes, maxPixels));
     }
 
     /** What a file's header declares, read before any of its data: the shape and whether it holds scores. */
@@ -178,7 +170,7 @@ final class Decoder {
 
     /**
      * The header of a file (a PNG's chunks and CRCs are checked too), or null for a NIfTI volume,
-     * whose reader checks its own header against its voxel limit.
+     * whose reader checks its own header against the Java array limit and the free heap.
      */
     static Header header(Path file, long maxPixels) throws BadFileException {
         return (Header) decode(() -> {

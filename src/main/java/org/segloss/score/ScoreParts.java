@@ -234,7 +234,7 @@ public final class ScoreParts {
             if (surface == null) {
                 LossEngine e = engine();
                 surface = new Surface.Job(options.nsdTolerance, options.spacing, e.backendName().equals("cpu")
-                        ? org.segloss.backend.cpu.DistanceTransform::squared : Scorer.onBackend(e), options.excludeBackground ? 1 : 0);
+                        ? Surface.JAVA : Scorer.onBackend(e), options.excludeBackground ? 1 : 0);
             }
             return surface;
         }

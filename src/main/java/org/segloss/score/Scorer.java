@@ -11,7 +11,6 @@ import java.util.concurrent.atomic.LongAdder;
 import org.segloss.ConfusionCounts;
 import org.segloss.Layout;
 import org.segloss.LossEngine;
-import org.segloss.backend.cpu.DistanceTransform;
 
 /**
  * The scoring pipeline. A pool of CPU threads decodes pairs (and counts label-vs-label pairs on the
@@ -144,7 +143,7 @@ final class Scorer {
         if (options.surface) {
             engine = options.backend == null ? LossEngine.create() : LossEngine.create(options.backend);
             if (engine.backendName().equals("cpu")) {
-                hostSurface = new Surface.Job(options.nsdTolerance, options.spacing, DistanceTransform::squared,
+                hostSurface = new Surface.Job(options.nsdTolerance, options.spacing, Surface.JAVA,
                         options.excludeBackground ? 1 : 0);
             } else {
                 engineSurface = new Surface.Job(options.nsdTolerance, options.spacing, onBackend(engine),

@@ -1,6 +1,7 @@
 package org.segloss.score;
 
 import java.util.Arrays;
+import org.segloss.backend.cpu.DistanceTransform;
 
 /**
  * Surface distances of one image or volume per class (spec: "Surface distances (scoring)"): HD95,
@@ -12,7 +13,28 @@ final class Surface {
     /** The squared distance transform: a grid, 0 at features and +inf elsewhere, transformed in place. */
     interface Transform {
         void squared(float[] grid, int[] dims, double[] spacing);
+
+        /**
+         * As above where only the values inside the box from {@code lo} to {@code hi} (per axis,
+         * inclusive) are read afterwards; a transform may leave the others undefined.
+         */
+        default void squared(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi) {
+            squared(grid, dims, spacing);
+        }
     }
+
+    /** The Java transform (the CPU backend's), computing only the values asked for. */
+    static final Transform JAVA = new Transform() {
+        @Override
+        public void squared(float[] grid, int[] dims, double[] spacing) {
+            DistanceTransform.squared(grid, dims, spacing);
+        }
+
+        @Override
+        public void squared(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi) {
+            DistanceTransform.squared(grid, dims, spacing, lo, hi);
+        }
+    };
 
     /** Per class: NaN where undefined; {@code missed} where exactly one mask is empty. */
     static final class Values {
@@ -139,153 +161,244 @@ final class Surface {
             d3[3 - rank + i] = (int) ld[i];
             s3[3 - rank + i] = spacing[rank - 1 - i];
         }
-        int nz = d3[0];
-        int ny = d3[1];
-        int nx = d3[2];
-        int[] p = pred.labels;
-        int[] t = target.labels;
         Values out = new Values(classes);
-        // Bounding boxes of (pred == c or target == c) over valid voxels: [c][0..5] = z0, z1, y0, y1, x0, x1.
-        int[][] box = new int[classes][];
-        boolean[] inPred = new boolean[classes];
-        boolean[] inTarget = new boolean[classes];
-        boolean hasIgnore = ignore != null;
-        int ig = hasIgnore ? ignore : 0;
-        // Per row: the first and last x of each class (x grows along the row), folded into the boxes at its end.
-        int[] rowFirst = new int[classes];
-        int[] rowLast = new int[classes];
-        Arrays.fill(rowLast, -1);
-        for (int z = 0, i = 0; z < nz; z++) {
-            for (int y = 0; y < ny; y++) {
-                for (int x = 0; x < nx; x++, i++) {
-                    int ti = t[i];
-                    if (hasIgnore && ti == ig) {
-                        continue;
-                    }
-                    int pi = p[i];
-                    if (ti >= fromClass && ti < classes) {
-                        inTarget[ti] = true;
-                        if (rowLast[ti] < 0) {
-                            rowFirst[ti] = x;
-                        }
-                        rowLast[ti] = x;
-                    }
-                    if (pi >= fromClass && pi < classes) {
-                        inPred[pi] = true;
-                        if (rowLast[pi] < 0) {
-                            rowFirst[pi] = x;
-                        }
-                        rowLast[pi] = x;
-                    }
+        Boundaries b = Boundaries.of(pred.labels, target.labels, d3, rank, ignore, fromClass, classes);
+        int plane = d3[1] * d3[2];
+        try {
+            for (int c = fromClass; c < classes; c++) {
+                int[] list = b.lists[c];
+                int nb = b.sizes[c];
+                if (nb == 0) {
+                    continue;
                 }
-                for (int c = fromClass; c < classes; c++) {
-                    if (rowLast[c] >= 0) {
-                        grow(box, c, z, y, rowFirst[c]);
-                        grow(box, c, z, y, rowLast[c]);
-                        rowLast[c] = -1;
-                    }
+                // Both masks' boundary voxels hold each mask's extremes along every axis: their bounding box
+                // (z0, z1, y0, y1, x0, x1) is the crop. The list is in raster order: z only grows.
+                int[] box = {list[0] / plane, list[nb - 1] / plane, Integer.MAX_VALUE, -1, Integer.MAX_VALUE, -1};
+                int countA = 0;
+                int countB = 0;
+                byte[] eb = b.entryBits(nb);
+                for (int e = 0; e < nb; e++) {
+                    int i = list[e];
+                    int bits = b.bits(c, i);
+                    eb[e] = (byte) bits;
+                    countA += bits & 1;
+                    countB += bits >> 1;
+                    int y = (i % plane) / d3[2];
+                    int x = i % d3[2];
+                    box[2] = Math.min(box[2], y);
+                    box[3] = Math.max(box[3], y);
+                    box[4] = Math.min(box[4], x);
+                    box[5] = Math.max(box[5], x);
                 }
+                if ((countA == 0) != (countB == 0)) {
+                    out.missed[c] = true;
+                    out.nsd[c] = 0;
+                    continue;
+                }
+                one(c, b, countA, countB, box, s3, rank, tolerance, transform, out);
             }
-        }
-        for (int c = 0; c < classes; c++) {
-            if (!inPred[c] && !inTarget[c]) {
-                continue;
-            }
-            if (inPred[c] != inTarget[c]) {
-                out.missed[c] = true;
-                out.nsd[c] = 0;
-                continue;
-            }
-            one(c, p, t, hasIgnore, ig, d3, box[c], s3, rank, tolerance, transform, out);
+        } finally {
+            b.release();
         }
         return out;
     }
 
-    private static void grow(int[][] box, int c, int z, int y, int x) {
-        int[] b = box[c];
-        if (b == null) {
-            box[c] = new int[] {z, z, y, y, x, x};
-            return;
+    /**
+     * The boundary voxels of every class at once, from one pass over the whole array: per voxel, bit 1
+     * when it is on the boundary of its predicted class's mask, bit 2 when on its target class's (a
+     * voxel belongs to one class in each, so two bits say it for every class); per class, its boundary
+     * voxels in raster order. Buffers are kept per thread and reused from one image to the next.
+     */
+    static final class Boundaries {
+        private static final ThreadLocal<Boundaries> PER_THREAD = ThreadLocal.withInitial(Boundaries::new);
+
+        byte[] code = new byte[0];
+        int[][] lists = new int[0][];
+        int[] sizes = new int[0];
+        byte[] entryBits = new byte[0];
+        int[] p;
+        int[] t;
+        int[] d3;
+
+        /** Fills this thread's buffers for {@code pred} and {@code target} (dims d3 = z, y, x; rank the array's). */
+        static Boundaries of(int[] p, int[] t, int[] d3, int rank, Integer ignore, int fromClass, int classes) {
+            Boundaries b = PER_THREAD.get();
+            int nz = d3[0];
+            int ny = d3[1];
+            int nx = d3[2];
+            int n = nz * ny * nx;
+            if (b.code.length < n) {
+                b.code = new byte[n];
+            }
+            if (b.lists.length < classes) {
+                int[][] lists = Arrays.copyOf(b.lists, classes);
+                for (int c = b.lists.length; c < classes; c++) {
+                    lists[c] = new int[1024];
+                }
+                b.lists = lists;
+                b.sizes = new int[classes];
+            }
+            Arrays.fill(b.sizes, 0);
+            b.p = p;
+            b.t = t;
+            b.d3 = d3;
+            byte[] code = b.code;
+            boolean hasIgnore = ignore != null;
+            int ig = hasIgnore ? ignore : 0;
+            // Neighbour offsets; an axis the array lacks reads the voxel itself (never a difference).
+            int sy = rank >= 2 ? nx : 0;
+            int sz = rank >= 3 ? nx * ny : 0;
+            for (int z = 0; z < nz; z++) {
+                for (int y = 0; y < ny; y++) {
+                    int row = (z * ny + y) * nx;
+                    // A row on a y or z face of the array: every voxel of a mask is on its boundary; so are both ends of a row.
+                    boolean face = rank >= 2 && (y == 0 || y == ny - 1) || rank >= 3 && (z == 0 || z == nz - 1);
+                    boolean uniform = false;
+                    if (face || nx <= 2) {
+                        Arrays.fill(code, row, row + nx, (byte) 3);
+                    } else {
+                        code[row] = 3;
+                        code[row + nx - 1] = 3;
+                        uniform = uniform(p, row, nx, sy, sz) && uniform(t, row, nx, sy, sz);
+                        if (uniform) {
+                            Arrays.fill(code, row + 1, row + nx - 1, (byte) 0);
+                        } else {
+                            interior(p, t, code, row + 1, row + nx - 1, sy, sz);
+                        }
+                    }
+                    if (hasIgnore) {
+                        ignored(p, t, code, row, row + nx, ig, face, sy, sz);
+                    }
+                    for (int i = row; i < row + nx; i += uniform && i == row ? nx - 1 : 1) {
+                        int bits = code[i];
+                        if (bits == 0) {
+                            continue;
+                        }
+                        int pv = p[i];
+                        int tv = t[i];
+                        boolean inP = (bits & 1) != 0 && pv >= fromClass && pv < classes;
+                        if (inP) {
+                            b.add(pv, i);
+                        }
+                        if ((bits & 2) != 0 && tv >= fromClass && tv < classes && !(inP && pv == tv)) {
+                            b.add(tv, i);
+                        }
+                    }
+                }
+            }
+            return b;
         }
-        // voxels come in (z, y, x) order: z only grows
-        b[1] = z;
-        if (y < b[2]) {
-            b[2] = y;
+
+        /**
+         * Whether a row off the array's faces holds one label, as do its four face-neighbour rows (then
+         * only its two ends are on a boundary). Arrays.mismatch compares many voxels per instruction.
+         */
+        private static boolean uniform(int[] l, int row, int nx, int sy, int sz) {
+            int end = row + nx;
+            return Arrays.mismatch(l, row, end - 1, l, row + 1, end) < 0
+                    && Arrays.mismatch(l, row, end, l, row - sy, end - sy) < 0
+                    && Arrays.mismatch(l, row, end, l, row + sy, end + sy) < 0
+                    && Arrays.mismatch(l, row, end, l, row - sz, end - sz) < 0
+                    && Arrays.mismatch(l, row, end, l, row + sz, end + sz) < 0;
         }
-        if (y > b[3]) {
-            b[3] = y;
+
+        /**
+         * Codes of voxels {@code [from, to)} off the array's faces, without an ignore index: bit 1 when
+         * a face neighbour has another predicted label, bit 2 another target label (branch-free, so
+         * the JIT can vectorize it: {@code (d | -d) >>> 31} is 1 exactly when d != 0).
+         */
+        private static void interior(int[] p, int[] t, byte[] code, int from, int to, int sy, int sz) {
+            for (int i = from; i < to; i++) {
+                int pv = p[i];
+                int tv = t[i];
+                int dp = (p[i - 1] ^ pv) | (p[i + 1] ^ pv) | (p[i - sy] ^ pv) | (p[i + sy] ^ pv) | (p[i - sz] ^ pv)
+                        | (p[i + sz] ^ pv);
+                int dt = (t[i - 1] ^ tv) | (t[i + 1] ^ tv) | (t[i - sy] ^ tv) | (t[i + sy] ^ tv) | (t[i - sz] ^ tv)
+                        | (t[i + sz] ^ tv);
+                code[i] = (byte) (((dp | -dp) >>> 31) | (((dt | -dt) >>> 31) << 1));
+            }
         }
-        if (x < b[4]) {
-            b[4] = x;
+
+        /**
+         * The ignore index on one row {@code [from, to)}: an ignored voxel is in no mask (code 0), and
+         * an ignored face neighbour is outside the predicted mask (the target's differs in label already).
+         */
+        private static void ignored(int[] p, int[] t, byte[] code, int from, int to, int ig, boolean face, int sy, int sz) {
+            for (int i = from; i < to; i++) {
+                if (t[i] == ig) {
+                    code[i] = 0;
+                } else if ((code[i] & 1) == 0 && !face && i > from && i < to - 1
+                        && (t[i - 1] == ig | t[i + 1] == ig | t[i - sy] == ig | t[i + sy] == ig | t[i - sz] == ig
+                        | t[i + sz] == ig)) {
+                    code[i] |= 1;
+                }
+            }
         }
-        if (x > b[5]) {
-            b[5] = x;
+
+        /** The bits of the current class's list entries (filled by the caller), at least n long. */
+        byte[] entryBits(int n) {
+            if (entryBits.length < n) {
+                entryBits = new byte[Math.max(n, 2 * entryBits.length)];
+            }
+            return entryBits;
+        }
+
+        /** Buffers above 64 MiB are not kept for the next image. */
+        static final int KEEP = 1 << 26;
+
+        /** Drops the references to the label arrays; the buffers stay for the next image unless they are large. */
+        void release() {
+            p = null;
+            t = null;
+            if (code.length > KEEP) {
+                code = new byte[0];
+            }
+            if (entryBits.length > KEEP) {
+                entryBits = new byte[0];
+            }
+            for (int c = 0; c < lists.length; c++) {
+                if (lists[c].length > KEEP / 4) {
+                    lists[c] = new int[1024];
+                }
+            }
+        }
+
+        private void add(int c, int i) {
+            int[] l = lists[c];
+            int s = sizes[c];
+            if (s == l.length) {
+                lists[c] = l = Arrays.copyOf(l, 2 * s);
+            }
+            l[s] = i;
+            sizes[c] = s + 1;
+        }
+
+        /** Voxel i for class c: bit 1 on the predicted mask's boundary, bit 2 on the target's. */
+        int bits(int c, int i) {
+            int k = code[i];
+            if (k == 0) {
+                return 0;
+            }
+            return ((k & 1) != 0 && p[i] == c ? 1 : 0) | ((k & 2) != 0 && t[i] == c ? 2 : 0);
+        }
+
+        /** Whether voxel i is on the boundary {@code bit} (1 prediction, 2 target) of class c. */
+        boolean on(int c, int bit, int i) {
+            int k = code[i] & bit;
+            return k != 0 && (bit == 1 ? p[i] : t[i]) == c;
         }
     }
 
-    /** Class {@code c}, both masks non-empty: boundaries in the crop, two transforms, the three values. */
-    private static void one(int c, int[] p, int[] t, boolean hasIgnore, int ig, int[] d3, int[] box, double[] s3, int rank,
-                            double tolerance, Transform transform, Values out) {
-        int ny = d3[1];
-        int nx = d3[2];
-        int cz = box[1] - box[0] + 1;
-        int cy = box[3] - box[2] + 1;
-        int cx = box[5] - box[4] + 1;
-        int n = cz * cy * cx;
-        // Masks in the crop: bit 1 prediction, bit 2 target.
-        byte[] mask = new byte[n];
-        for (int z = 0, i = 0; z < cz; z++) {
-            for (int y = 0; y < cy; y++) {
-                int row = ((box[0] + z) * ny + box[2] + y) * nx + box[4];
-                for (int x = 0; x < cx; x++, i++) {
-                    int ti = t[row + x];
-                    if (!(hasIgnore && ti == ig)) {
-                        mask[i] = (byte) ((p[row + x] == c ? 1 : 0) | (ti == c ? 2 : 0));
-                    }
-                }
-            }
-        }
-        // Boundary: in the mask with a face neighbour outside it (outside the crop is outside the mask).
-        byte[] boundary = new byte[n];
-        int countA = 0;
-        int countB = 0;
-        // The boundary voxels in raster order.
-        int[] list = new int[1024];
-        int nb = 0;
-        // Neighbour offsets; an axis the array lacks reads the voxel itself (m & m = m).
-        int sy = rank >= 2 ? cx : 0;
-        int sz = rank >= 3 ? cx * cy : 0;
-        for (int z = 0, i = 0; z < cz; z++) {
-            for (int y = 0; y < cy; y++, i += cx) {
-                // A row on a y or z face of the crop: every voxel of the mask is on its boundary; so are both ends of a row.
-                boolean face = rank >= 2 && (y == 0 || y == cy - 1) || rank >= 3 && (z == 0 || z == cz - 1);
-                int first = face ? cx : 1;
-                for (int x = 0; x < cx; x++) {
-                    int j = i + x;
-                    int m = mask[j];
-                    int b = m;
-                    if (x >= first && x < cx - 1) {
-                        b = m & ~(mask[j - 1] & mask[j + 1] & mask[j - sy] & mask[j + sy] & mask[j - sz] & mask[j + sz]);
-                    }
-                    boundary[j] = (byte) b;
-                    countA += b & 1;
-                    countB += (b >> 1) & 1;
-                    if (b != 0) {
-                        if (nb == list.length) {
-                            list = Arrays.copyOf(list, 2 * nb);
-                        }
-                        list[nb++] = j;
-                    }
-                }
-            }
-        }
-        int[] c3 = {cz, cy, cx};
+    /** Class {@code c}, both masks non-empty, crop {@code box} (global voxels): two transforms, the three values. */
+    private static void one(int c, Boundaries b, int countA, int countB, int[] box, double[] s3, int rank, double tolerance,
+                            Transform transform, Values out) {
+        int nb = b.sizes[c];
         // Squared distances of the boundary voxels of one mask that are not on the other's (shared by both
         // directions: those sets are disjoint), by position in the list of boundary voxels; a voxel on both
         // boundaries is at distance 0.
         float[] val = new float[nb];
-        double[] dA = distances(boundary, list, nb, 1, 2, countA, c3, s3, rank, transform, val);
-        double[] dB = distances(boundary, list, nb, 2, 1, countB, c3, s3, rank, transform, val);
+        double[] dA = distances(b, c, 1, 2, countA, box, s3, rank, transform, val);
+        double[] dB = distances(b, c, 2, 1, countB, box, s3, rank, transform, val);
         double sum = 0;
         long within = 0;
         for (double x : dA) {
@@ -306,20 +419,25 @@ final class Surface {
     static final int TILE = 32;
 
     /**
-     * Distances from the boundary voxels with bit {@code from} to the nearest with bit {@code to}, in
-     * raster order. A query voxel that is a feature itself is at 0. The others are grouped by tile;
-     * each tile's query voxels get their distances from a transform over their bounding box grown by
-     * an upper bound R of their distances (the nearest feature along one of the three axis lines
-     * through each): every feature within R of a query voxel lies in that box, so the box holds each
-     * query voxel's nearest feature and the transform is exact there. When the boxes together are not
-     * smaller than the crop, one transform over the whole crop.
+     * Distances from the boundary voxels of class {@code c} with bit {@code from} to the nearest with
+     * bit {@code to}, in raster order. A query voxel that is a feature itself is at 0. The others are
+     * grouped by tile of the crop; each tile's query voxels get their distances from a transform over
+     * their bounding box grown by an upper bound R of their distances (the nearest feature along one
+     * of the three axis lines through each): every feature within R of a query voxel lies in that box,
+     * so the box holds each query voxel's nearest feature and the transform is exact there. When the
+     * boxes together are not smaller than the crop, one transform over the whole crop.
      */
-    private static double[] distances(byte[] boundary, int[] list, int nb, int from, int to, int count, int[] c3,
-                                      double[] s3, int rank, Transform transform, float[] val) {
-        int cz = c3[0];
-        int cy = c3[1];
-        int cx = c3[2];
-        int plane = cx * cy;
+    private static double[] distances(Boundaries b, int c, int from, int to, int count, int[] box, double[] s3, int rank,
+                                      Transform transform, float[] val) {
+        int[] list = b.lists[c];
+        int nb = b.sizes[c];
+        byte[] eb = b.entryBits;
+        int gy = b.d3[2];
+        int gz = b.d3[1] * b.d3[2];
+        int cz = box[1] - box[0] + 1;
+        int cy = box[3] - box[2] + 1;
+        int cx = box[5] - box[4] + 1;
+        int[] c3 = {cz, cy, cx};
         int tz = (cz + TILE - 1) / TILE;
         int ty = (cy + TILE - 1) / TILE;
         int tx = (cx + TILE - 1) / TILE;
@@ -333,17 +451,18 @@ final class Surface {
         boolean whole = false;
         for (int e = 0; e < nb; e++) {
             int i = list[e];
-            int b = boundary[i];
+            int bits = eb[e];
             tileOf[e] = -1;
-            if ((b & from) == 0 || (b & to) != 0 || whole) {
+            if ((bits & from) == 0 || (bits & to) != 0 || whole) {
                 continue;
             }
-            int z = i / plane;
-            int y = (i - z * plane) / cx;
-            int x = i - z * plane - y * cx;
-            double bound = walk(boundary, to, i, x, cx, 1, s3[2], Double.POSITIVE_INFINITY);
-            bound = walk(boundary, to, i, y, cy, cx, s3[1], bound);
-            bound = walk(boundary, to, i, z, cz, plane, s3[0], bound);
+            // crop coordinates
+            int z = i / gz - box[0];
+            int y = (i % gz) / gy - box[2];
+            int x = i % gy - box[4];
+            double bound = walk(b, c, to, i, x, cx, 1, s3[2], Double.POSITIVE_INFINITY);
+            bound = walk(b, c, to, i, y, cy, gy, s3[1], bound);
+            bound = walk(b, c, to, i, z, cz, gz, s3[0], bound);
             if (bound == Double.POSITIVE_INFINITY) {
                 whole = true;
                 continue;
@@ -364,7 +483,7 @@ final class Surface {
             }
             r[t] = Math.max(r[t], bound);
         }
-        int n = cz * plane;
+        int n = cz * cy * cx;
         int[][] boxes = new int[tiles][];
         long work = 0;
         for (int t = 0; t < tiles && !whole; t++) {
@@ -382,76 +501,96 @@ final class Surface {
             work += (long) (bx[1] - bx[0] + 1) * (bx[3] - bx[2] + 1) * (bx[5] - bx[4] + 1);
         }
         if (whole || work >= n) {
-            float[] grid = new float[n];
-            for (int i = 0; i < n; i++) {
-                grid[i] = (boundary[i] & to) != 0 ? 0f : Float.POSITIVE_INFINITY;
+            boxes = new int[][] {{0, cz - 1, 0, cy - 1, 0, cx - 1}};
+            tiles = 1;
+        }
+        // The entries of each box together (counting sort by tile, in list order within a tile).
+        int[] start = new int[tiles + 1];
+        for (int e = 0; e < nb; e++) {
+            int bits = eb[e];
+            if (tiles == 1 ? (bits & from) != 0 && (bits & to) == 0 : tileOf[e] >= 0) {
+                start[tiles == 1 ? 1 : tileOf[e] + 1]++;
             }
-            transform.squared(grid, Arrays.copyOfRange(c3, 3 - rank, 3), Arrays.copyOfRange(s3, 3 - rank, 3));
-            for (int e = 0; e < nb; e++) {
-                int b = boundary[list[e]];
-                if ((b & from) != 0 && (b & to) == 0) {
-                    val[e] = grid[list[e]];
-                }
+        }
+        for (int t = 0; t < tiles; t++) {
+            start[t + 1] += start[t];
+        }
+        int[] order = new int[start[tiles]];
+        int[] fill = Arrays.copyOf(start, tiles);
+        for (int e = 0; e < nb; e++) {
+            int bits = eb[e];
+            if (tiles == 1 ? (bits & from) != 0 && (bits & to) == 0 : tileOf[e] >= 0) {
+                order[fill[tiles == 1 ? 0 : tileOf[e]]++] = e;
             }
-        } else {
-            // The entries of each tile together (counting sort by tile, in list order within a tile).
-            int[] start = new int[tiles + 1];
-            for (int t = 0; t < tiles; t++) {
-                start[t + 1] = start[t] + members[t];
+        }
+        double[] sp = Arrays.copyOfRange(s3, 3 - rank, 3);
+        for (int t = 0; t < tiles; t++) {
+            int[] bx = boxes[t];
+            if (bx == null || start[t] == start[t + 1]) {
+                continue;
             }
-            int[] order = new int[start[tiles]];
-            int[] fill = Arrays.copyOf(start, tiles);
-            for (int e = 0; e < nb; e++) {
-                if (tileOf[e] >= 0) {
-                    order[fill[tileOf[e]]++] = e;
-                }
-            }
-            double[] sp = Arrays.copyOfRange(s3, 3 - rank, 3);
-            for (int t = 0; t < tiles; t++) {
-                int[] bx = boxes[t];
-                if (bx == null) {
-                    continue;
-                }
-                int bz = bx[1] - bx[0] + 1;
-                int by = bx[3] - bx[2] + 1;
-                int bw = bx[5] - bx[4] + 1;
-                float[] grid = new float[bz * by * bw];
-                for (int z = 0, j = 0; z < bz; z++) {
-                    for (int y = 0; y < by; y++) {
-                        int row = ((bx[0] + z) * cy + bx[2] + y) * cx + bx[4];
-                        for (int x = 0; x < bw; x++, j++) {
-                            grid[j] = (boundary[row + x] & to) != 0 ? 0f : Float.POSITIVE_INFINITY;
+            int bz = bx[1] - bx[0] + 1;
+            int by = bx[3] - bx[2] + 1;
+            int bw = bx[5] - bx[4] + 1;
+            float[] grid = new float[bz * by * bw];
+            Arrays.fill(grid, Float.POSITIVE_INFINITY);
+            // The features: the class's boundary voxels with bit `to` in each row of the box, found in
+            // the raster-ordered list (rows ascend, so each search starts where the last one ended).
+            int f = 0;
+            for (int z = 0, j = 0; z < bz; z++) {
+                for (int y = 0; y < by; y++, j += bw) {
+                    int row = (box[0] + bx[0] + z) * gz + (box[2] + bx[2] + y) * gy + box[4] + bx[4];
+                    f = Arrays.binarySearch(list, f, nb, row);
+                    if (f < 0) {
+                        f = -f - 1;
+                    }
+                    for (; f < nb && list[f] < row + bw; f++) {
+                        if ((eb[f] & to) != 0) {
+                            grid[j + list[f] - row] = 0f;
                         }
                     }
                 }
-                int[] bd = {bz, by, bw};
-                transform.squared(grid, Arrays.copyOfRange(bd, 3 - rank, 3), sp);
-                for (int k = start[t]; k < start[t + 1]; k++) {
-                    int e = order[k];
-                    int i = list[e];
-                    int z = i / plane;
-                    int y = (i - z * plane) / cx;
-                    int x = i - z * plane - y * cx;
-                    val[e] = grid[((z - bx[0]) * by + y - bx[2]) * bw + x - bx[4]];
+            }
+            // The box of its query voxels, relative to the grid: the only values read back.
+            int[] lo = {Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE};
+            int[] hi = {-1, -1, -1};
+            for (int k = start[t]; k < start[t + 1]; k++) {
+                int i = list[order[k]];
+                int[] at = {i / gz - box[0] - bx[0], (i % gz) / gy - box[2] - bx[2], i % gy - box[4] - bx[4]};
+                for (int a = 0; a < 3; a++) {
+                    lo[a] = Math.min(lo[a], at[a]);
+                    hi[a] = Math.max(hi[a], at[a]);
                 }
+            }
+            int[] bd = {bz, by, bw};
+            transform.squared(grid, Arrays.copyOfRange(bd, 3 - rank, 3), sp, Arrays.copyOfRange(lo, 3 - rank, 3),
+                    Arrays.copyOfRange(hi, 3 - rank, 3));
+            for (int k = start[t]; k < start[t + 1]; k++) {
+                int e = order[k];
+                int i = list[e];
+                int z = i / gz - box[0];
+                int y = (i % gz) / gy - box[2];
+                int x = i % gy - box[4];
+                val[e] = grid[((z - bx[0]) * by + y - bx[2]) * bw + x - bx[4]];
             }
         }
         double[] out = new double[count];
         int k = 0;
         for (int e = 0; e < nb; e++) {
-            int b = boundary[list[e]];
-            if ((b & from) != 0) {
-                out[k++] = (b & to) != 0 ? 0.0 : Math.sqrt(val[e]);
+            int bits = eb[e];
+            if ((bits & from) != 0) {
+                out[k++] = (bits & to) != 0 ? 0.0 : Math.sqrt(val[e]);
             }
         }
         return out;
     }
 
     /**
-     * The distance {@code k * s} to the nearest voxel with bit {@code to} along one axis line through
-     * voxel {@code i} (at {@code pos} of {@code len}, {@code step} apart), if below {@code best}; else best.
+     * The distance {@code k * s} to the nearest voxel with bit {@code to} of class c along one axis line
+     * through voxel {@code i} (at {@code pos} of the crop's {@code len}, {@code step} apart), if below
+     * {@code best}; else best.
      */
-    private static double walk(byte[] boundary, int to, int i, int pos, int len, int step, double s, double best) {
+    private static double walk(Boundaries b, int c, int to, int i, int pos, int len, int step, double s, double best) {
         for (int k = 1; ; k++) {
             double d = k * s;
             boolean lo = pos - k >= 0;
@@ -459,12 +598,11 @@ final class Surface {
             if (d >= best || !lo && !hi) {
                 return best;
             }
-            if (lo && (boundary[i - k * step] & to) != 0 || hi && (boundary[i + k * step] & to) != 0) {
+            if (lo && b.on(c, to, i - k * step) || hi && b.on(c, to, i + k * step)) {
                 return d;
             }
         }
     }
-
     /**
      * numpy's default percentile (method 'linear') at 95: sorted x, position h = 0.95 (n - 1),
      * {@code x[floor h] + (x[floor h + 1] - x[floor h]) (h - floor h)}, evaluated as numpy's lerp does

@@ -21,7 +21,10 @@ import org.segloss.backend.cpu.DistanceTransform;
  * voxel, in double) and (2) MONAI's own published test values, each case naming its source.
  */
 class SurfaceTest {
-    static final Surface.Transform JAVA = DistanceTransform::squared;
+    /** The CPU's transform, computing only the values read back. */
+    static final Surface.Transform JAVA = Surface.JAVA;
+    /** The whole transform, as a device backend computes it. */
+    static final Surface.Transform WHOLE = DistanceTransform::squared;
 
     /** The spec's definitions, directly: dims slowest first, spacing slowest first. */
     static final class Reference {
@@ -332,6 +335,90 @@ class SurfaceTest {
                 new double[] {1, 1}, 0, JAVA);
         assertEquals(1.0, empty.nsd[0]);
         assertTrue(Double.isNaN(empty.nsd[1]));
+    }
+
+    /** Ellipsoids of classes 1..k-1 on background, each spanning several tiles of {@link Surface#TILE}. */
+    static int[] ellipsoids(Random rnd, int[] dims, int classes, int count, int shift) {
+        int n = 1;
+        for (int d : dims) {
+            n *= d;
+        }
+        int[] out = new int[n];
+        for (int k = 0; k < count; k++) {
+            int c = 1 + k % (classes - 1);
+            double[] centre = new double[dims.length];
+            double[] radius = new double[dims.length];
+            for (int d = 0; d < dims.length; d++) {
+                centre[d] = rnd.nextInt(dims[d]) + (d == dims.length - 1 ? shift : 0);
+                radius[d] = 2 + rnd.nextInt(Math.max(1, dims[d] / 3));
+            }
+            for (int i = 0; i < n; i++) {
+                int[] x = coords(i, dims);
+                double r = 0;
+                for (int d = 0; d < dims.length; d++) {
+                    double u = (x[d] - centre[d]) / radius[d];
+                    r += u * u;
+                }
+                if (r <= 1) {
+                    out[i] = c;
+                }
+            }
+        }
+        return out;
+    }
+
+    static Stream<Arguments> tiledCases() {
+        List<Arguments> c = new ArrayList<>();
+        c.add(Arguments.of("3-D 40x70x66, 4 classes, spacing 0.8 x 0.8 x 2", new int[] {40, 70, 66}, new double[] {0.8, 0.8, 2},
+                4, null, 0));
+        c.add(Arguments.of("3-D 36x80x50, 3 classes, ignore 7", new int[] {36, 80, 50}, new double[] {1, 1, 1}, 3, 7, 0));
+        c.add(Arguments.of("3-D 36x80x50, 3 classes, from class 1 (--exclude-background)", new int[] {36, 80, 50},
+                new double[] {1, 1, 1}, 3, null, 1));
+        c.add(Arguments.of("2-D 150x170, 5 classes, spacing 1.3 x 0.7", new int[] {150, 170}, new double[] {1.3, 0.7}, 5, null, 0));
+        c.add(Arguments.of("1-D 700, 3 classes", new int[] {700}, new double[] {0.5}, 3, null, 0));
+        return c.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("tiledCases")
+    void cpuTransformOfTheQueriedBoxesGivesTheBitsOfTheWholeTransformAsOnADevice(String name, int[] dims, double[] spacingX,
+                                                                                int classes, Integer ignore, int fromClass) {
+        Random rnd = new Random(dims.length * 1000 + classes);
+        for (int trial = 0; trial < 3; trial++) {
+            int[] target = ellipsoids(rnd, dims, classes, 3 + 2 * trial, 0);
+            int[] pred = trial == 2 ? ellipsoids(rnd, dims, classes, 4, 0) : noisy(rnd, ellipsoids(new Random(trial), dims,
+                    classes, 3 + 2 * trial, 1 + trial), classes, 0.001 * trial);
+            if (ignore != null) {
+                for (int i = 0; i < target.length; i++) {
+                    if (rnd.nextDouble() < 0.01) {
+                        target[i] = ignore;
+                    }
+                }
+            }
+            Surface.Values cpu = Surface.compute(map(dims, pred), map(dims, target), classes, ignore, spacingX, 1.0, JAVA,
+                    fromClass);
+            Surface.Values device = Surface.compute(map(dims, pred), map(dims, target), classes, ignore, spacingX, 1.0, WHOLE,
+                    fromClass);
+            int defined = 0;
+            for (int c = 0; c < classes; c++) {
+                String at = name + " trial " + trial + " class " + c;
+                assertEquals(Double.doubleToRawLongBits(device.hd95[c]), Double.doubleToRawLongBits(cpu.hd95[c]), at + " hd95");
+                assertEquals(Double.doubleToRawLongBits(device.assd[c]), Double.doubleToRawLongBits(cpu.assd[c]), at + " assd");
+                assertEquals(Double.doubleToRawLongBits(device.nsd[c]), Double.doubleToRawLongBits(cpu.nsd[c]), at + " nsd");
+                assertEquals(device.missed[c], cpu.missed[c], at + " missed");
+                defined += Double.isNaN(cpu.hd95[c]) ? 0 : 1;
+            }
+            assertTrue(defined >= 1, name + " trial " + trial + ": no class with surface values");
+            if (dims.length == 2 && trial == 0) {
+                // and the definition, by brute force, on one 2-D case spanning many tiles
+                for (int c = 0; c < classes; c++) {
+                    double[] want = Reference.of(pred, target, c, ignore, dims, reversed(spacingX), 1.0);
+                    assertClose(want[0], cpu.hd95[c], name + " class " + c + " hd95");
+                    assertClose(want[1], cpu.assd[c], name + " class " + c + " assd");
+                    assertClose(want[2], cpu.nsd[c], name + " class " + c + " nsd");
+                }
+            }
+        }
     }
 
     @Test

@@ -19,12 +19,28 @@ public final class DistanceTransform {
 
     /** Transforms {@code grid} in place (see the class comment); {@code spacing} in the order of {@code dims}. */
     public static void squared(float[] grid, int[] dims, double[] spacing) {
+        squared(grid, dims, spacing, null, null);
+    }
+
+    /**
+     * As {@link #squared(float[], int[], double[])} where only the values inside the box from
+     * {@code lo} to {@code hi} (per axis, inclusive; null for the whole grid) are wanted: those are
+     * the same bits, the others are left partly transformed. The pass along an axis transforms only
+     * the lines that later passes read (inside the box on the axes already transformed, at every
+     * position on the axes still to come) and writes only the positions inside the box on its axis.
+     *
+     * @param grid the grid, row-major with {@code dims} slowest first, transformed in place
+     * @param dims the grid's dimensions, slowest first
+     * @param spacing the spacing per axis, in the order of {@code dims}
+     * @param lo the box's first position per axis, or null for the whole grid
+     * @param hi the box's last position per axis (inclusive), or null for the whole grid
+     */
+    public static void squared(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi) {
+        int rank = dims.length;
         int total = 1;
-        for (int d : dims) {
-            total *= d;
-        }
         int maxLen = 0;
         for (int d : dims) {
+            total *= d;
             maxLen = Math.max(maxLen, d);
         }
         int[] v = new int[maxLen];
@@ -32,34 +48,71 @@ public final class DistanceTransform {
         double[] z = new double[maxLen];
         float[] block = new float[maxLen * BLOCK];
         int stride = 1;
-        for (int axis = dims.length - 1; axis >= 0; axis--) {
+        for (int axis = rank - 1; axis >= 0; axis--) {
             int len = dims[axis];
             double w = spacing[axis] * spacing[axis];
             int outers = total / (len * stride);
+            int from = lo == null ? 0 : lo[axis];
+            int to = hi == null ? len - 1 : hi[axis];
+            if (stride == 1) {
+                for (int outer = 0; outer < outers; outer++) {
+                    line(grid, outer * len, 1, len, w, v, fv, z, from, to);
+                }
+                stride *= len;
+                continue;
+            }
+            // The lines along this axis that later passes read: inside the box on the axes after it,
+            // as runs of neighbouring lines along the last axis.
+            int runLength = lo == null ? stride : hi[rank - 1] - lo[rank - 1] + 1;
+            int[] runs = runStarts(dims, axis, lo, hi);
             for (int outer = 0; outer < outers; outer++) {
                 int base = outer * len * stride;
-                if (stride == 1) {
-                    line(grid, base, 1, len, w, v, fv, z);
-                    continue;
-                }
-                // Lines along a strided axis, BLOCK neighbours at a time: copied row by row into a small
-                // contiguous block (cache lines instead of one float per line), transformed there, copied back.
-                for (int inner = 0; inner < stride; inner += BLOCK) {
-                    int nb = Math.min(BLOCK, stride - inner);
-                    int b0 = base + inner;
-                    for (int p = 0; p < len; p++) {
-                        System.arraycopy(grid, b0 + p * stride, block, p * nb, nb);
-                    }
-                    for (int j = 0; j < nb; j++) {
-                        line(block, j, nb, len, w, v, fv, z);
-                    }
-                    for (int p = 0; p < len; p++) {
-                        System.arraycopy(block, p * nb, grid, b0 + p * stride, nb);
+                for (int run : runs) {
+                    // Lines along a strided axis, BLOCK neighbours at a time: copied row by row into a small
+                    // contiguous block (cache lines instead of one float per line), transformed there, copied back.
+                    for (int inner = run; inner < run + runLength; inner += BLOCK) {
+                        int nb = Math.min(BLOCK, run + runLength - inner);
+                        int b0 = base + inner;
+                        for (int p = 0; p < len; p++) {
+                            System.arraycopy(grid, b0 + p * stride, block, p * nb, nb);
+                        }
+                        for (int j = 0; j < nb; j++) {
+                            line(block, j, nb, len, w, v, fv, z, from, to);
+                        }
+                        for (int p = from; p <= to; p++) {
+                            System.arraycopy(block, p * nb, grid, b0 + p * stride, nb);
+                        }
                     }
                 }
             }
             stride *= len;
         }
+    }
+
+    /**
+     * Offsets (within one line group of stride dims[axis+1] * ...) of the runs of lines to transform
+     * along {@code axis}: each combination of the box's coordinates on the axes after it but the last,
+     * plus the box's start on the last axis; one run from 0 without a box.
+     */
+    private static int[] runStarts(int[] dims, int axis, int[] lo, int[] hi) {
+        if (lo == null) {
+            return new int[] {0};
+        }
+        int rank = dims.length;
+        int[] starts = {lo[rank - 1]};
+        int step = dims[rank - 1];
+        for (int a = rank - 2; a > axis; a--) {
+            int n = hi[a] - lo[a] + 1;
+            int[] next = new int[starts.length * n];
+            for (int k = 0; k < n; k++) {
+                for (int s = 0; s < starts.length; s++) {
+                    next[k * starts.length + s] = (lo[a] + k) * step + starts[s];
+                }
+            }
+            starts = next;
+            step *= dims[a];
+        }
+        return starts;
     }
 
     /** Lines of a strided axis transformed together (the same per-line arithmetic, only the memory order differs). */
@@ -68,9 +121,10 @@ public final class DistanceTransform {
     /**
      * One line: {@code n} values at {@code g[base + i * stride]}. The envelope holds parabola k rooted
      * at v[k] with value fv[k], lowest from z[k] on; the parabolas of q and v meet at
-     * {@code s = ((f(q) + w q^2) - (f(v) + w v^2)) / (2 w (q - v))}.
+     * {@code s = ((f(q) + w q^2) - (f(v) + w v^2)) / (2 w (q - v))}. Only positions {@code from} to
+     * {@code to} (inclusive) are written.
      */
-    static void line(float[] g, int base, int stride, int n, double w, int[] v, float[] fv, double[] z) {
+    static void line(float[] g, int base, int stride, int n, double w, int[] v, float[] fv, double[] z, int from, int to) {
         int k = -1;
         for (int q = 0; q < n; q++) {
             float fq = g[base + q * stride];
@@ -97,7 +151,7 @@ public final class DistanceTransform {
             return;
         }
         int j = 0;
-        for (int p = 0; p < n; p++) {
+        for (int p = from; p <= to; p++) {
             while (j < k && z[j + 1] < p) {
                 j++;
             }

@@ -1,0 +1,73 @@
+package org.segloss.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * {@link DistanceTransform#squared(float[], int[], double[], int[], int[])}: inside the wanted box,
+ * bit for bit the values of the whole transform, which the device kernels reproduce (the box only
+ * saves work, it must not change a value).
+ */
+class DistanceTransformBoxTest {
+    static Stream<Arguments> cases() {
+        List<Arguments> c = new ArrayList<>();
+        c.add(Arguments.of("a line of 70, box 20..33", new int[] {70}, new double[] {0.8}, new int[] {20}, new int[] {33}));
+        c.add(Arguments.of("a line of 70, box of one voxel at the end", new int[] {70}, new double[] {1}, new int[] {69},
+                new int[] {69}));
+        c.add(Arguments.of("2-D 41x57, box 3..30 x 10..12", new int[] {41, 57}, new double[] {1.2, 0.85}, new int[] {3, 10},
+                new int[] {30, 12}));
+        c.add(Arguments.of("2-D 41x57, the whole grid as box", new int[] {41, 57}, new double[] {1, 1}, new int[] {0, 0},
+                new int[] {40, 56}));
+        c.add(Arguments.of("3-D 19x37x45 spacing 2 x 0.8 x 0.8, box 4..9 x 0..20 x 17..44", new int[] {19, 37, 45},
+                new double[] {2, 0.8, 0.8}, new int[] {4, 0, 17}, new int[] {9, 20, 44}));
+        c.add(Arguments.of("3-D 12x40x50, box one voxel wide on x", new int[] {12, 40, 50}, new double[] {1, 1, 1},
+                new int[] {0, 5, 31}, new int[] {11, 35, 31}));
+        return c.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void valuesInsideTheBoxAreTheWholeTransformsBits(String name, int[] dims, double[] spacing, int[] lo, int[] hi) {
+        int n = 1;
+        for (int d : dims) {
+            n *= d;
+        }
+        for (double density : new double[] {0.002, 0.03, 0.3}) {
+            Random rnd = new Random(n + (long) (density * 1000));
+            float[] whole = new float[n];
+            for (int i = 0; i < n; i++) {
+                whole[i] = rnd.nextDouble() < density ? 0f : Float.POSITIVE_INFINITY;
+            }
+            float[] boxed = whole.clone();
+            DistanceTransform.squared(whole, dims, spacing);
+            DistanceTransform.squared(boxed, dims, spacing, lo, hi);
+            int checked = 0;
+            for (int i = 0; i < n; i++) {
+                int rest = i;
+                boolean inside = true;
+                for (int a = dims.length - 1; a >= 0; a--) {
+                    int x = rest % dims[a];
+                    rest /= dims[a];
+                    inside &= x >= lo[a] && x <= hi[a];
+                }
+                if (inside) {
+                    assertEquals(Float.floatToRawIntBits(whole[i]), Float.floatToRawIntBits(boxed[i]),
+                            name + ", density " + density + ", voxel " + i + ": " + whole[i] + " vs " + boxed[i]);
+                    checked++;
+                }
+            }
+            int want = 1;
+            for (int a = 0; a < dims.length; a++) {
+                want *= hi[a] - lo[a] + 1;
+            }
+            assertEquals(want, checked, name + ": voxels checked");
+        }
+    }
+}
