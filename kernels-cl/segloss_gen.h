@@ -34,7 +34,8 @@
 #define SOFT_TARGET_SUM_TOLERANCE 1.000000000e-04f
 
 /* CUDA entry points (backend.cuda.CudaEntryPoints): X(name, template arguments) per specialised kernel
-   of kernels-cu/segloss.cu; unused by the OpenCL kernels, which are specialised by -D defines */
+   of kernels-cu/segloss.cu and kernels-cu/lovasz.cu; unused by the OpenCL kernels, which are specialised
+   by -D defines */
 /* stats_binary<LOGITS, TERM, TARGET> */
 #define SEGLOSS_STATS_BINARY_ENTRIES(X) \
     X(stats_binary_probs_none_float32, 0, TERM_NONE, TARGET_FLOAT32) \
@@ -167,5 +168,51 @@
     X(confusion_multiclass_probs_global, 0, 0) \
     X(confusion_multiclass_logits_shared, 1, 1) \
     X(confusion_multiclass_logits_global, 1, 0)
+/* lovasz_keys<MULTICLASS, LOGITS, TARGET> */
+#define SEGLOSS_LOVASZ_KEYS_ENTRIES(X) \
+    X(lovasz_keys_binary_probs_float32, 0, 0, TARGET_FLOAT32) \
+    X(lovasz_keys_binary_logits_float32, 0, 1, TARGET_FLOAT32) \
+    X(lovasz_keys_binary_probs_uint8, 0, 0, TARGET_UINT8) \
+    X(lovasz_keys_binary_logits_uint8, 0, 1, TARGET_UINT8) \
+    X(lovasz_keys_binary_probs_int32, 0, 0, TARGET_INT32) \
+    X(lovasz_keys_binary_logits_int32, 0, 1, TARGET_INT32) \
+    X(lovasz_keys_binary_probs_int64, 0, 0, TARGET_INT64) \
+    X(lovasz_keys_binary_logits_int64, 0, 1, TARGET_INT64) \
+    X(lovasz_keys_multiclass_probs_float32, 1, 0, TARGET_FLOAT32) \
+    X(lovasz_keys_multiclass_logits_float32, 1, 1, TARGET_FLOAT32) \
+    X(lovasz_keys_multiclass_probs_uint8, 1, 0, TARGET_UINT8) \
+    X(lovasz_keys_multiclass_logits_uint8, 1, 1, TARGET_UINT8) \
+    X(lovasz_keys_multiclass_probs_int32, 1, 0, TARGET_INT32) \
+    X(lovasz_keys_multiclass_logits_int32, 1, 1, TARGET_INT32) \
+    X(lovasz_keys_multiclass_probs_int64, 1, 0, TARGET_INT64) \
+    X(lovasz_keys_multiclass_logits_int64, 1, 1, TARGET_INT64)
+/* lovasz_count<MULTICLASS, TARGET> */
+#define SEGLOSS_LOVASZ_COUNT_ENTRIES(X) \
+    X(lovasz_count_binary_float32, 0, TARGET_FLOAT32) \
+    X(lovasz_count_binary_uint8, 0, TARGET_UINT8) \
+    X(lovasz_count_binary_int32, 0, TARGET_INT32) \
+    X(lovasz_count_binary_int64, 0, TARGET_INT64) \
+    X(lovasz_count_multiclass_float32, 1, TARGET_FLOAT32) \
+    X(lovasz_count_multiclass_uint8, 1, TARGET_UINT8) \
+    X(lovasz_count_multiclass_int32, 1, TARGET_INT32) \
+    X(lovasz_count_multiclass_int64, 1, TARGET_INT64)
+/* lovasz_apply<MULTICLASS, TARGET, WRITE_GRAD> */
+#define SEGLOSS_LOVASZ_APPLY_ENTRIES(X) \
+    X(lovasz_apply_binary_float32_value, 0, TARGET_FLOAT32, 0) \
+    X(lovasz_apply_binary_float32_grad, 0, TARGET_FLOAT32, 1) \
+    X(lovasz_apply_binary_uint8_value, 0, TARGET_UINT8, 0) \
+    X(lovasz_apply_binary_uint8_grad, 0, TARGET_UINT8, 1) \
+    X(lovasz_apply_binary_int32_value, 0, TARGET_INT32, 0) \
+    X(lovasz_apply_binary_int32_grad, 0, TARGET_INT32, 1) \
+    X(lovasz_apply_binary_int64_value, 0, TARGET_INT64, 0) \
+    X(lovasz_apply_binary_int64_grad, 0, TARGET_INT64, 1) \
+    X(lovasz_apply_multiclass_float32_value, 1, TARGET_FLOAT32, 0) \
+    X(lovasz_apply_multiclass_float32_grad, 1, TARGET_FLOAT32, 1) \
+    X(lovasz_apply_multiclass_uint8_value, 1, TARGET_UINT8, 0) \
+    X(lovasz_apply_multiclass_uint8_grad, 1, TARGET_UINT8, 1) \
+    X(lovasz_apply_multiclass_int32_value, 1, TARGET_INT32, 0) \
+    X(lovasz_apply_multiclass_int32_grad, 1, TARGET_INT32, 1) \
+    X(lovasz_apply_multiclass_int64_value, 1, TARGET_INT64, 0) \
+    X(lovasz_apply_multiclass_int64_grad, 1, TARGET_INT64, 1)
 
 #endif

@@ -1,8 +1,24 @@
 // The Lovasz pass of segloss (spec "Lovasz losses"; host: CudaBackend.lovasz; contract: LovaszProblem),
 // the same algorithm as kernels-cl/lovasz.cl. Built into its own PTX (ci/build-ptx.sh) and loaded as a
-// second module. The problem's flags (MULTICLASS, FROM_LOGITS, LAYOUT_NHWC, TARGET_TYPE, HAS_IGNORE,
-// BATCH) arrive as kernel parameters, uniform over a launch. Grids are one-dimensional: block b works on
-// segment b / blocks_per_segment, block b % blocks_per_segment of it.
+// second module. Grids are one-dimensional: block b works on segment b / blocks_per_segment, block
+// b % blocks_per_segment of it.
+//
+// Specialised at compile time like segloss.cu (lovasz.cl gets the same from -D defines): the keys, count and
+// apply passes are templates over the problem's flags, instantiated once per variant as an extern "C" entry
+// with a generated name (lovasz_keys_multiclass_logits_uint8, lovasz_apply_binary_float32_grad, ...), listed in
+// Java (CudaEntryPoints -> SEGLOSS_LOVASZ_*_ENTRIES in segloss_gen.h); CudaBackend picks the entry by name and
+// KernelSignatureTest checks every entry's parameters against Java. Template parameters: binary or multiclass;
+// the target's element type; from logits (keys only: the other passes never read pred); apply's gradient
+// scatter. 16 + 8 + 16 entries. What stays a kernel parameter, and why it needs no flag tested per element:
+//   - layout: a stride pair (cs, ps), not a flag: element (n, c, s) of pred is at n C S + c cs + s ps
+//     (NCHW: S, 1; NHWC: 1, C);
+//   - batch: the segment's first sample is (seg / C) sample_of_segment, sample_of_segment = 1 per image and 0
+//     with batch, and element k is pixel (n, s) = (first + k / S, k % S): without batch len = S, so k / S = 0 and
+//     k % S = k exactly. One 32-bit division and remainder per pred index (len < 2^32, LovaszProblem.MAX_SEGMENT),
+//     a few dozen integer operations in passes that are memory-bound, instead of doubling the 40 entries;
+//   - ignore_index: the ignore VALUE and the label it gives (ignore_label): -1 (ignored) with an ignore_index;
+//     without one the value is -1 and the label -2 (refused), which is the label every value outside {0, 1}
+//     (binary) or [0, C) (multiclass) gets anyway, so the result is exact either way.
 //
 // Segment seg = (nb, c) = (seg / C, seg % C) holds L elements k: pixel (n, s) = (nb, k), or with batch
 // (k / S, k % S). Each element is one 64-bit item, (key << 32) | k, in items[seg * L + k]: key is the
@@ -32,93 +48,100 @@
 
 typedef unsigned long long lz_u64;
 
-// The flags of one problem (kernel parameters), gathered.
+// The parameters of one problem that are not template arguments (see the header comment).
 struct LzProblem {
     long long c;
     long long s;
     long long len;
-    int multiclass;
-    int from_logits;
-    int nhwc;
-    int target_type;
-    int has_ignore;
+    long long cs;
+    long long ps;
+    int sample_of_segment;
     int ignore;
-    int batch;
+    int ignore_label;
 };
 
+// Pixel (n, s) of element k of segment seg (32-bit division: S <= len < 2^32).
+struct LzPixel {
+    long long n;
+    long long s;
+};
+
+__device__ __forceinline__ LzPixel lz_pixel(const LzProblem& q, long long seg, long long k) {
+    unsigned kk = (unsigned) k;
+    unsigned ss = (unsigned) q.s;
+    LzPixel px = {(seg / q.c) * q.sample_of_segment + kk / ss, (long long) (kk % ss)};
+    return px;
+}
+
 __device__ __forceinline__ long long lz_pred_index(const LzProblem& q, long long seg, long long k) {
-    long long c = seg % q.c;
-    long long n = q.batch ? k / q.s : seg / q.c;
-    long long s = q.batch ? k % q.s : k;
-    return q.nhwc ? (n * q.s + s) * q.c + c : (n * q.c + c) * q.s + s;
+    LzPixel px = lz_pixel(q, seg, k);
+    return px.n * q.c * q.s + (seg % q.c) * q.cs + px.s * q.ps;
 }
 
-__device__ __forceinline__ long long lz_target_index(const LzProblem& q, long long seg, long long k) {
-    if (!q.multiclass) {
-        return lz_pred_index(q, seg, k);
-    }
-    return q.batch ? k : (seg / q.c) * q.s + k;
-}
-
-__device__ __forceinline__ float lz_target_value(const void* target, long long i, int type) {
-    if (type == TARGET_FLOAT32) {
+template <int TARGET>
+__device__ __forceinline__ float lz_target_value(const void* target, long long i) {
+    if (TARGET == TARGET_FLOAT32) {
         return ((const float*) target)[i];
     }
-    if (type == TARGET_UINT8) {
+    if (TARGET == TARGET_UINT8) {
         return (float) ((const unsigned char*) target)[i];
     }
-    if (type == TARGET_INT64) {
+    if (TARGET == TARGET_INT64) {
         return (float) ((const long long*) target)[i];
     }
     return (float) ((const int*) target)[i];
 }
 
 // Ground truth of element k: 1, 0, -1 (ignored) or -2 (refused: not 0/1/ignore, or a class out of range).
+template <bool MULTICLASS, int TARGET>
 __device__ int lz_label(const LzProblem& q, const void* target, long long seg, long long k) {
-    long long ti = lz_target_index(q, seg, k);
-    if (q.multiclass) {
+    if (MULTICLASS) {
+        LzPixel px = lz_pixel(q, seg, k);
+        long long ti = px.n * q.s + px.s;
         long long y;
-        if (q.target_type == TARGET_FLOAT32) {
+        if (TARGET == TARGET_FLOAT32) {
             float v = ((const float*) target)[ti];
             y = (v == rintf(v) && fabsf(v) < 1e9f) ? (long long) v : LLONG_MIN;
-        } else if (q.target_type == TARGET_UINT8) {
+        } else if (TARGET == TARGET_UINT8) {
             y = ((const unsigned char*) target)[ti];
-        } else if (q.target_type == TARGET_INT64) {
+        } else if (TARGET == TARGET_INT64) {
             y = ((const long long*) target)[ti];
         } else {
             y = ((const int*) target)[ti];
         }
-        if (q.has_ignore && y == (long long) q.ignore) {
-            return -1;
+        if (y == (long long) q.ignore) {
+            return q.ignore_label;
         }
         if (y < 0 || y >= q.c) {
             return -2;
         }
         return y == seg % q.c ? 1 : 0;
     }
-    float v = lz_target_value(target, ti, q.target_type);
-    if (q.has_ignore && v == (float) q.ignore) {
-        return -1;
+    float v = lz_target_value<TARGET>(target, lz_pred_index(q, seg, k));
+    if (v == (float) q.ignore) {
+        return q.ignore_label;
     }
     return v == 1.0f ? 1 : v == 0.0f ? 0 : -2;
 }
 
 // A pred value is refused when it is NaN/inf, or outside [0, 1] when not from logits.
-__device__ __forceinline__ int lz_bad_pred(const LzProblem& q, float x) {
-    return q.from_logits ? !isfinite(x) : !(x >= 0.0f && x <= 1.0f);
+template <bool LOGITS>
+__device__ __forceinline__ int lz_bad_pred(float x) {
+    return LOGITS ? !isfinite(x) : !(x >= 0.0f && x <= 1.0f);
 }
 
 // Hinge e = 1 - x (2g - 1) (binary), or e = |g - p_c| with p the softmax over C (max subtracted) or pred.
+template <bool MULTICLASS, bool LOGITS>
 __device__ float lz_error(const LzProblem& q, const float* pred, long long seg, long long k, int g) {
-    if (!q.multiclass) {
+    if (!MULTICLASS) {
         float x = pred[lz_pred_index(q, seg, k)];
         return 1.0f - (g ? x : -x);
     }
     long long c = seg % q.c;
-    long long step = q.nhwc ? 1 : q.s;
+    long long step = q.cs;
     long long first = lz_pred_index(q, seg, k) - c * step;
     float p;
-    if (q.from_logits) {
+    if (LOGITS) {
         float m = pred[first];
         for (long long j = 1; j < q.c; j++) {
             m = fmaxf(m, pred[first + j * step]);
@@ -134,9 +157,10 @@ __device__ float lz_error(const LzProblem& q, const float* pred, long long seg, 
     return fabsf((float) g - p);
 }
 
-#define LZ_PROBLEM_PARAMS long long c, long long s, long long len, int multiclass, int from_logits, int nhwc, \
-    int target_type, int has_ignore, int ignore, int batch
-#define LZ_PROBLEM {c, s, len, multiclass, from_logits, nhwc, target_type, has_ignore, ignore, batch}
+#define LZ_PROBLEM_PARAMS long long c, long long s, long long len, long long cs, long long ps, int sample_of_segment, \
+    int ignore, int ignore_label
+#define LZ_PROBLEM_ARGS c, s, len, cs, ps, sample_of_segment, ignore, ignore_label
+#define LZ_PROBLEM {c, s, len, cs, ps, sample_of_segment, ignore, ignore_label}
 
 // Fixed-tree sum of one unsigned per thread over the block (shared array of LZ_THREADS); thread 0 gets it.
 __device__ unsigned lz_block_sum(unsigned* l, unsigned v) {
@@ -156,9 +180,9 @@ __device__ unsigned lz_block_sum(unsigned* l, unsigned v) {
 // Items and counts: block (seg, g) does elements g * THREADS * ITEMS + j * THREADS + t; writes
 // counts[(seg * blocks + g) * 4 + (counted, positives, refused pred, refused target)]. Multiclass counts a
 // refused class index once per pixel, in class 0's segment.
-extern "C" __global__ void __launch_bounds__(LZ_THREADS)
-lovasz_keys(const float* pred, const void* target, lz_u64* items, unsigned* counts, int blocks_per_segment,
-            LZ_PROBLEM_PARAMS) {
+template <bool MULTICLASS, bool LOGITS, int TARGET>
+__device__ void lovasz_keys(const float* pred, const void* target, lz_u64* items, unsigned* counts,
+                            int blocks_per_segment, LZ_PROBLEM_PARAMS) {
     __shared__ unsigned l[LZ_THREADS];
     LzProblem q = LZ_PROBLEM;
     long long seg = blockIdx.x / blocks_per_segment;
@@ -168,16 +192,16 @@ lovasz_keys(const float* pred, const void* target, lz_u64* items, unsigned* coun
         long long k = g * LZ_THREADS * LZ_ITEMS + (long long) j * LZ_THREADS + threadIdx.x;
         if (k < q.len) {
             float x = pred[lz_pred_index(q, seg, k)];
-            int bad = lz_bad_pred(q, x);
-            int t = lz_label(q, target, seg, k);
+            int bad = lz_bad_pred<LOGITS>(x);
+            int t = lz_label<MULTICLASS, TARGET>(q, target, seg, k);
             unsigned key = LZ_NOT_COUNTED;
             if (t >= 0 && !bad) {
-                key = lz_descending_key(lz_error(q, pred, seg, k, t));
+                key = lz_descending_key(lz_error<MULTICLASS, LOGITS>(q, pred, seg, k, t));
             }
             acc[0] += t >= 0 ? 1u : 0u;
             acc[1] += t == 1 ? 1u : 0u;
             acc[2] += bad ? 1u : 0u;
-            acc[3] += (t == -2 && (!q.multiclass || seg % q.c == 0)) ? 1u : 0u;
+            acc[3] += (t == -2 && (!MULTICLASS || seg % q.c == 0)) ? 1u : 0u;
             items[seg * q.len + k] = ((lz_u64) key << 32) | (lz_u64) k;
         }
     }
@@ -188,6 +212,14 @@ lovasz_keys(const float* pred, const void* target, lz_u64* items, unsigned* coun
         }
     }
 }
+
+#define LOVASZ_KEYS_ENTRY(name, MULTICLASS, LOGITS, TARGET)                                                \
+    extern "C" __global__ void __launch_bounds__(LZ_THREADS)                                            \
+    name(const float* pred, const void* target, lz_u64* items, unsigned* counts, int blocks_per_segment, \
+         LZ_PROBLEM_PARAMS) {                                                                           \
+        lovasz_keys<MULTICLASS, LOGITS, TARGET>(pred, target, items, counts, blocks_per_segment, LZ_PROBLEM_ARGS); \
+    }
+SEGLOSS_LOVASZ_KEYS_ENTRIES(LOVASZ_KEYS_ENTRY)
 
 __device__ __forceinline__ void lz_compare(lz_u64* v, long long i, long long j) {
     lz_u64 a = v[i];
@@ -271,9 +303,9 @@ lovasz_sort_step(lz_u64* items, long long len, long long pairs, long long d, int
 }
 
 // Positives per block of ranks: thread t of block (seg, b) takes ranks b * THREADS * ITEMS + t * ITEMS + j.
-extern "C" __global__ void __launch_bounds__(LZ_THREADS)
-lovasz_count(const lz_u64* items, const void* target, unsigned* block_positives, int blocks_per_segment,
-             LZ_PROBLEM_PARAMS) {
+template <bool MULTICLASS, int TARGET>
+__device__ void lovasz_count(const lz_u64* items, const void* target, unsigned* block_positives, int blocks_per_segment,
+                             LZ_PROBLEM_PARAMS) {
     __shared__ unsigned l[LZ_THREADS];
     LzProblem q = LZ_PROBLEM;
     long long seg = blockIdx.x / blocks_per_segment;
@@ -284,7 +316,7 @@ lovasz_count(const lz_u64* items, const void* target, unsigned* block_positives,
         if (r < q.len) {
             lz_u64 item = items[seg * q.len + r];
             if ((unsigned) (item >> 32) != LZ_NOT_COUNTED) {
-                n += lz_label(q, target, seg, (long long) (item & 0xFFFFFFFFull)) == 1 ? 1u : 0u;
+                n += lz_label<MULTICLASS, TARGET>(q, target, seg, (long long) (item & 0xFFFFFFFFull)) == 1 ? 1u : 0u;
             }
         }
     }
@@ -294,12 +326,20 @@ lovasz_count(const lz_u64* items, const void* target, unsigned* block_positives,
     }
 }
 
-// The Lovasz gradient over the sorted ranks, the term, and (write_grad) the scatter; see lovasz.cl's
+#define LOVASZ_COUNT_ENTRY(name, MULTICLASS, TARGET)                                                           \
+    extern "C" __global__ void __launch_bounds__(LZ_THREADS)                                                \
+    name(const lz_u64* items, const void* target, unsigned* block_positives, int blocks_per_segment,         \
+         LZ_PROBLEM_PARAMS) {                                                                               \
+        lovasz_count<MULTICLASS, TARGET>(items, target, block_positives, blocks_per_segment, LZ_PROBLEM_ARGS); \
+    }
+SEGLOSS_LOVASZ_COUNT_ENTRIES(LOVASZ_COUNT_ENTRY)
+
+// The Lovasz gradient over the sorted ranks, the term, and (WRITE_GRAD) the scatter; see lovasz.cl's
 // lovasz_apply. block_before[seg * blocks + b] = positives ranked before block b (host prefix).
-extern "C" __global__ void __launch_bounds__(LZ_THREADS)
-lovasz_apply(const lz_u64* items, const void* target, const unsigned* block_before, const unsigned* positives,
-             const float* weights, float* grad, float* term_part, int write_grad, int blocks_per_segment,
-             LZ_PROBLEM_PARAMS) {
+template <bool MULTICLASS, int TARGET, bool WRITE_GRAD>
+__device__ void lovasz_apply(const lz_u64* items, const void* target, const unsigned* block_before,
+                             const unsigned* positives, const float* weights, float* grad, float* term_part,
+                             int blocks_per_segment, LZ_PROBLEM_PARAMS) {
     __shared__ unsigned scan[LZ_THREADS];
     __shared__ float sums[LZ_THREADS];
     LzProblem q = LZ_PROBLEM;
@@ -313,7 +353,7 @@ lovasz_apply(const lz_u64* items, const void* target, const unsigned* block_befo
         if (r < q.len) {
             lz_u64 item = items[seg * q.len + r];
             if ((unsigned) (item >> 32) != LZ_NOT_COUNTED) {
-                mine += lz_label(q, target, seg, (long long) (item & 0xFFFFFFFFull)) == 1 ? 1u : 0u;
+                mine += lz_label<MULTICLASS, TARGET>(q, target, seg, (long long) (item & 0xFFFFFFFFull)) == 1 ? 1u : 0u;
             }
         }
     }
@@ -335,9 +375,9 @@ lovasz_apply(const lz_u64* items, const void* target, const unsigned* block_befo
             lz_u64 item = items[seg * q.len + r];
             long long k = (long long) (item & 0xFFFFFFFFull);
             unsigned key = (unsigned) (item >> 32);
-            int g = key != LZ_NOT_COUNTED && lz_label(q, target, seg, k) == 1;
+            int g = key != LZ_NOT_COUNTED && lz_label<MULTICLASS, TARGET>(q, target, seg, k) == 1;
             float out = lz_apply_rank(key, g, gsum, r, &before, w, &term);
-            if (write_grad) {
+            if (WRITE_GRAD) {
                 grad[lz_pred_index(q, seg, k)] = out;
             }
         }
@@ -354,17 +394,27 @@ lovasz_apply(const lz_u64* items, const void* target, const unsigned* block_befo
     }
 }
 
+#define LOVASZ_APPLY_ENTRY(name, MULTICLASS, TARGET, WRITE_GRAD)                                               \
+    extern "C" __global__ void __launch_bounds__(LZ_THREADS)                                                \
+    name(const lz_u64* items, const void* target, const unsigned* block_before, const unsigned* positives,  \
+         const float* weights, float* grad, float* term_part, int blocks_per_segment, LZ_PROBLEM_PARAMS) {   \
+        lovasz_apply<MULTICLASS, TARGET, WRITE_GRAD>(items, target, block_before, positives, weights, grad,  \
+                                                     term_part, blocks_per_segment, LZ_PROBLEM_ARGS);        \
+    }
+SEGLOSS_LOVASZ_APPLY_ENTRIES(LOVASZ_APPLY_ENTRY)
+
 // dL/dx_c = p_c (g_c - sum_k p_k g_k) per pixel (n, s), g = dL/dp in grad; block b: sample b / blocks,
-// pixels (b % blocks) * THREADS + t.
+// pixels (b % blocks) * THREADS + t; class c of pixel (n, s) at n C S + c cs + s ps (the layout as strides).
 extern "C" __global__ void __launch_bounds__(LZ_THREADS)
-lovasz_softmax_chain(const float* pred, float* grad, long long c, long long s_count, int nhwc, int blocks_per_sample) {
+lovasz_softmax_chain(const float* pred, float* grad, long long c, long long s_count, long long cs, long long ps,
+                     int blocks_per_sample) {
     long long n = blockIdx.x / blocks_per_sample;
     long long s = (long long) (blockIdx.x % blocks_per_sample) * LZ_THREADS + threadIdx.x;
     if (s >= s_count) {
         return;
     }
-    long long first = nhwc ? (n * s_count + s) * c : n * c * s_count + s;
-    long long step = nhwc ? 1 : s_count;
+    long long first = n * c * s_count + s * ps;
+    long long step = cs;
     float m = pred[first];
     for (long long j = 1; j < c; j++) {
         m = fmaxf(m, pred[first + j * step]);

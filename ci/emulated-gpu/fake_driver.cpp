@@ -114,20 +114,29 @@ typedef int CUresult;
 typedef unsigned long long CUdeviceptr;
 // The specialised stats / grad / confusion entries of segloss.cu (the SEGLOSS_*_ENTRIES lists of segloss_gen.h)
 // share one parameter list per pass: a launch calls the entry through a pointer of that pass's type.
-enum Kind { KIND_NAMED, KIND_STATS, KIND_GRAD, KIND_CONFUSION };
+// So do the keys / count / apply entries of lovasz.cu (SEGLOSS_LOVASZ_*_ENTRIES).
+enum Kind { KIND_NAMED, KIND_STATS, KIND_GRAD, KIND_CONFUSION, KIND_LOVASZ_KEYS, KIND_LOVASZ_COUNT, KIND_LOVASZ_APPLY };
 using StatsFn = decltype(&stats_binary_logits_none_float32);
 using GradFn = decltype(&grad_binary_logits_none_float32);
 using ConfusionFn = decltype(&confusion_binary_logits_float32);
+using LovaszKeysFn = decltype(&lovasz_keys_binary_logits_float32);
+using LovaszCountFn = decltype(&lovasz_count_binary_float32);
+using LovaszApplyFn = decltype(&lovasz_apply_binary_float32_grad);
 struct Function { const char* name; Kind kind = KIND_NAMED; void* entry = nullptr; };
 #define STATS_ROW(name, ...) {#name, KIND_STATS, (void*) &name},
 #define GRAD_ROW(name, ...) {#name, KIND_GRAD, (void*) &name},
 #define CONFUSION_ROW(name, ...) {#name, KIND_CONFUSION, (void*) &name},
+#define LOVASZ_KEYS_ROW(name, ...) {#name, KIND_LOVASZ_KEYS, (void*) &name},
+#define LOVASZ_COUNT_ROW(name, ...) {#name, KIND_LOVASZ_COUNT, (void*) &name},
+#define LOVASZ_APPLY_ROW(name, ...) {#name, KIND_LOVASZ_APPLY, (void*) &name},
 static Function functions[] = {
     SEGLOSS_STATS_BINARY_ENTRIES(STATS_ROW) SEGLOSS_STATS_MULTICLASS_ENTRIES(STATS_ROW)
     SEGLOSS_GRAD_BINARY_ENTRIES(GRAD_ROW) SEGLOSS_GRAD_MULTICLASS_ENTRIES(GRAD_ROW)
     SEGLOSS_CONFUSION_BINARY_ENTRIES(CONFUSION_ROW) SEGLOSS_CONFUSION_MULTICLASS_ENTRIES(CONFUSION_ROW)
-    {"stream_read"}, {"combine"}, {"lovasz_keys"}, {"lovasz_sort_local"}, {"lovasz_merge_local"}, {"lovasz_sort_step"},
-    {"lovasz_count"}, {"lovasz_apply"}, {"lovasz_softmax_chain"}, {"edt_pass"}};
+    SEGLOSS_LOVASZ_KEYS_ENTRIES(LOVASZ_KEYS_ROW) SEGLOSS_LOVASZ_COUNT_ENTRIES(LOVASZ_COUNT_ROW)
+    SEGLOSS_LOVASZ_APPLY_ENTRIES(LOVASZ_APPLY_ROW)
+    {"stream_read"}, {"combine"}, {"lovasz_sort_local"}, {"lovasz_merge_local"}, {"lovasz_sort_step"},
+    {"lovasz_softmax_chain"}, {"edt_pass"}};
 static const size_t EMU_MEMORY = 4ull << 30;
 
 extern "C" {
@@ -180,6 +189,9 @@ CUresult cuMemsetD32_v2(CUdeviceptr d, unsigned v, size_t n) { for (size_t i = 0
 CUresult cuMemsetD32Async(CUdeviceptr d, unsigned v, size_t n, void*) { return cuMemsetD32_v2(d, v, n); }
 
 #define ARG(i, T) (*(T*) params[i])
+// LZ_PROBLEM_PARAMS of lovasz.cu from parameter i on: c, s, len, cs, ps, sample_of_segment, ignore, ignore_label
+#define LZ_EMU_PROBLEM(i) ARG(i, long long), ARG(i + 1, long long), ARG(i + 2, long long), ARG(i + 3, long long), \
+    ARG(i + 4, long long), ARG(i + 5, int), ARG(i + 6, int), ARG(i + 7, int)
 CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                         unsigned shared, void*, void** params, void**) {
     if (gy != 1 || gz != 1 || by != 1 || bz != 1 || bx != 256) return 1;  // CUDA_ERROR_INVALID_VALUE
@@ -214,10 +226,16 @@ CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned
                 } else if (name == "edt_pass") {
                     edt_pass(ARG(0, float*), ARG(1, int*), ARG(2, float*), ARG(3, double*), ARG(4, long long),
                              ARG(5, long long), ARG(6, long long), ARG(7, double));
-                } else if (name == "lovasz_keys") {
-                    lovasz_keys(ARG(0, const float*), ARG(1, const void*), ARG(2, lz_u64*), ARG(3, unsigned*), ARG(4, int),
-                                ARG(5, long long), ARG(6, long long), ARG(7, long long), ARG(8, int), ARG(9, int),
-                                ARG(10, int), ARG(11, int), ARG(12, int), ARG(13, int), ARG(14, int));
+                } else if (fn.kind == KIND_LOVASZ_KEYS) {
+                    ((LovaszKeysFn) fn.entry)(ARG(0, const float*), ARG(1, const void*), ARG(2, lz_u64*), ARG(3, unsigned*),
+                                              ARG(4, int), LZ_EMU_PROBLEM(5));
+                } else if (fn.kind == KIND_LOVASZ_COUNT) {
+                    ((LovaszCountFn) fn.entry)(ARG(0, const lz_u64*), ARG(1, const void*), ARG(2, unsigned*), ARG(3, int),
+                                               LZ_EMU_PROBLEM(4));
+                } else if (fn.kind == KIND_LOVASZ_APPLY) {
+                    ((LovaszApplyFn) fn.entry)(ARG(0, const lz_u64*), ARG(1, const void*), ARG(2, const unsigned*),
+                                               ARG(3, const unsigned*), ARG(4, const float*), ARG(5, float*), ARG(6, float*),
+                                               ARG(7, int), LZ_EMU_PROBLEM(8));
                 } else if (name == "lovasz_sort_local") {
                     lovasz_sort_local(ARG(0, lz_u64*), ARG(1, long long), ARG(2, int));
                 } else if (name == "lovasz_merge_local") {
@@ -225,18 +243,9 @@ CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned
                 } else if (name == "lovasz_sort_step") {
                     lovasz_sort_step(ARG(0, lz_u64*), ARG(1, long long), ARG(2, long long), ARG(3, long long), ARG(4, int),
                                      ARG(5, int));
-                } else if (name == "lovasz_count") {
-                    lovasz_count(ARG(0, const lz_u64*), ARG(1, const void*), ARG(2, unsigned*), ARG(3, int),
-                                 ARG(4, long long), ARG(5, long long), ARG(6, long long), ARG(7, int), ARG(8, int),
-                                 ARG(9, int), ARG(10, int), ARG(11, int), ARG(12, int), ARG(13, int));
-                } else if (name == "lovasz_apply") {
-                    lovasz_apply(ARG(0, const lz_u64*), ARG(1, const void*), ARG(2, const unsigned*), ARG(3, const unsigned*),
-                                 ARG(4, const float*), ARG(5, float*), ARG(6, float*), ARG(7, int), ARG(8, int),
-                                 ARG(9, long long), ARG(10, long long), ARG(11, long long), ARG(12, int), ARG(13, int),
-                                 ARG(14, int), ARG(15, int), ARG(16, int), ARG(17, int), ARG(18, int));
                 } else if (name == "lovasz_softmax_chain") {
                     lovasz_softmax_chain(ARG(0, const float*), ARG(1, float*), ARG(2, long long), ARG(3, long long),
-                                         ARG(4, int), ARG(5, int));
+                                         ARG(4, long long), ARG(5, long long), ARG(6, int));
                 } else if (name == "stream_read") {
                     stream_read(ARG(0, const float*), ARG(1, double*), ARG(2, long long), ARG(3, int));
                 } else {

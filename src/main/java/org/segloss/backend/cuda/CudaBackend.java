@@ -730,13 +730,17 @@ public final class CudaBackend implements Backend {
     static final int LOVASZ_ITEMS = 16;
     /** Positions a block sorts in shared memory (LZ_LOCAL in lovasz.cu). */
     static final int LOVASZ_LOCAL = 2 * THREADS;
-    /** Kernel names of lovasz.cu, in file order. */
-    static final List<String> LOVASZ_KERNELS = List.of("lovasz_keys", "lovasz_sort_local", "lovasz_merge_local",
-            "lovasz_sort_step", "lovasz_count", "lovasz_apply", "lovasz_softmax_chain");
+    /**
+     * The kernels of lovasz.cu that take no problem flags, in file order; the keys, count and apply passes are
+     * specialised entries named by {@link CudaEntryPoints#lovaszKeys}, {@code lovaszCount} and {@code lovaszApply}.
+     */
+    static final List<String> LOVASZ_KERNELS = List.of("lovasz_sort_local", "lovasz_merge_local", "lovasz_sort_step",
+            "lovasz_softmax_chain");
 
     private CUmodule lovaszModule;
-    private final java.util.Map<String, CUfunction> lovaszFunctions = new java.util.HashMap<>();
+    private final java.util.Map<String, CUfunction> lovaszFunctions = new java.util.concurrent.ConcurrentHashMap<>();
 
+    /** The entry point {@code name} of lovasz.ptx, looked up on first use (the module loads on the first call). */
     private CUfunction lovaszFunction(String name) {
         if (lovaszModule == null) {
             CUmodule m = new CUmodule();
@@ -745,13 +749,12 @@ public final class CudaBackend implements Backend {
                 throw new org.segloss.BackendException("cuda: " + CudaDriver.ptxRefused(status) + " (" + CudaDriver.LOVASZ_PTX_RESOURCE + ")");
             }
             lovaszModule = m;
-            for (String k : LOVASZ_KERNELS) {
-                CUfunction f = new CUfunction();
-                CudaDriver.check(cuModuleGetFunction(f, m, k), "cuModuleGetFunction(" + k + ")");
-                lovaszFunctions.put(k, f);
-            }
         }
-        return lovaszFunctions.get(name);
+        return lovaszFunctions.computeIfAbsent(name, k -> {
+            CUfunction f = new CUfunction();
+            CudaDriver.check(cuModuleGetFunction(f, lovaszModule, k), "cuModuleGetFunction(" + k + ")");
+            return f;
+        });
     }
 
     /**
@@ -787,7 +790,8 @@ public final class CudaBackend implements Backend {
         try {
             CUdeviceptr items = temporary(temps, p.predLength() * 8);
             CUdeviceptr counts = temporary(temps, (long) slots * 16);
-            launch(lovaszFunction("lovasz_keys"), "lovasz_keys", slots, 0, lovaszKeysArgs(q, x.pointer, t.pointer, items, counts, (int) blocks));
+            String keys = CudaEntryPoints.lovaszKeys(q);
+            launch(lovaszFunction(keys), keys, slots, 0, lovaszKeysArgs(q, x.pointer, t.pointer, items, counts, (int) blocks));
             int[] raw = downloadInts(counts, slots * 4);
             long[] perSegment = new long[segments * LovaszProblem.COUNTS];
             for (int seg = 0; seg < segments; seg++) {
@@ -799,7 +803,8 @@ public final class CudaBackend implements Backend {
             }
             float[] w = weights.weights(perSegment);
             bitonicSort(items, len, segments);
-            launch(lovaszFunction("lovasz_count"), "lovasz_count", slots, 0, lovaszCountArgs(q, items, t.pointer, counts, (int) blocks));
+            String count = CudaEntryPoints.lovaszCount(q);
+            launch(lovaszFunction(count), count, slots, 0, lovaszCountArgs(q, items, t.pointer, counts, (int) blocks));
             int[] blockPositives = downloadInts(counts, slots);
             int[] before = new int[slots];
             int[] positives = new int[segments];
@@ -823,8 +828,9 @@ public final class CudaBackend implements Backend {
                 wBits[i] = Float.floatToRawIntBits(w[i]);
             }
             uploadInts(weightsPtr, wBits);
-            launch(lovaszFunction("lovasz_apply"), "lovasz_apply", slots, 0, lovaszApplyArgs(q, items, t.pointer, beforePtr,
-                    positivesPtr, weightsPtr, out == null ? termPtr : out.pointer, termPtr, out != null, (int) blocks));
+            String apply = CudaEntryPoints.lovaszApply(q, out != null);
+            launch(lovaszFunction(apply), apply, slots, 0, lovaszApplyArgs(q, items, t.pointer, beforePtr,
+                    positivesPtr, weightsPtr, out == null ? termPtr : out.pointer, termPtr, (int) blocks));
             int[] termBits = downloadInts(termPtr, slots);
             double[] terms = new double[segments];
             for (int seg = 0; seg < segments; seg++) {
@@ -868,21 +874,27 @@ public final class CudaBackend implements Backend {
 
     static KernelArgs lovaszApplyArgs(LovaszProblem q, CUdeviceptr items, CUdeviceptr target, CUdeviceptr before,
                                       CUdeviceptr positives, CUdeviceptr weights, CUdeviceptr grad, CUdeviceptr term,
-                                      boolean writeGrad, int blocks) {
+                                      int blocks) {
         return lovaszProblemArgs(new KernelArgs().pointer(items).pointer(target).pointer(before).pointer(positives)
-                .pointer(weights).pointer(grad).pointer(term).i32(writeGrad).i32(blocks), q);
+                .pointer(weights).pointer(grad).pointer(term).i32(blocks), q);
     }
 
     static KernelArgs lovaszChainArgs(Problem p, CUdeviceptr pred, CUdeviceptr grad, int blocksPerSample) {
-        return new KernelArgs().pointer(pred).pointer(grad).i64(p.c).i64(p.s).i32(p.layout == Layout.NHWC).i32(blocksPerSample);
+        boolean nhwc = p.layout == Layout.NHWC;
+        return new KernelArgs().pointer(pred).pointer(grad).i64(p.c).i64(p.s).i64(nhwc ? 1 : p.s).i64(nhwc ? p.c : 1)
+                .i32(blocksPerSample);
     }
 
-    /** Appends the problem parameters of the Lovasz kernels (LZ_PROBLEM_PARAMS, in order). */
+    /**
+     * Appends the problem parameters of the Lovasz kernels (LZ_PROBLEM_PARAMS, in order): C, S, the segment
+     * length, the layout as strides (class, pixel), 1 when a segment is one sample (0 with batch), the ignore
+     * value and its label (-1; without ignore_index the value -1 and the label -2, refused, as lovasz.cu explains).
+     */
     private static KernelArgs lovaszProblemArgs(KernelArgs a, LovaszProblem q) {
         Problem p = q.problem;
-        return a.i64(p.c).i64(p.s).i64(q.length()).i32(p.multiclass).i32(p.fromLogits)
-                .i32(p.layout == Layout.NHWC).i32(p.targetType.ordinal()).i32(p.hasIgnoreIndex).i32(p.ignoreIndex)
-                .i32(q.batch);
+        boolean nhwc = p.layout == Layout.NHWC;
+        return a.i64(p.c).i64(p.s).i64(q.length()).i64(nhwc ? 1 : p.s).i64(nhwc ? p.c : 1).i32(!q.batch)
+                .i32(p.hasIgnoreIndex ? p.ignoreIndex : -1).i32(p.hasIgnoreIndex ? -1 : -2);
     }
 
     /** The bitonic network of lovasz.cu over every segment of {@code len} items. */

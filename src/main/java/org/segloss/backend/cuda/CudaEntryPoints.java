@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.segloss.ElementType;
+import org.segloss.backend.LovaszProblem;
 import org.segloss.backend.PixelTerm;
 import org.segloss.backend.Problem;
 
@@ -19,6 +20,11 @@ import org.segloss.backend.Problem;
  * pos_weight, focal; multiclass: none, ce, focal); the binary target's element type; the multiclass target mode
  * (hard class map, hard with label smoothing of the pixel term, soft targets); grad's multiclass region term;
  * confusion's shared-memory counters. What segloss.cu keeps as parameters, and why, is in its header comment.
+ *
+ * <p>The Lovasz module {@code kernels-cu/lovasz.cu} is specialised the same way ({@code SEGLOSS_LOVASZ_*_ENTRIES},
+ * {@link #lovaszKeys}, {@link #lovaszCount}, {@link #lovaszApply}): binary or multiclass, the target's element type,
+ * from logits (keys only) and whether apply writes the gradient. Its sort and chain kernels take no flags and keep
+ * plain names.
  */
 public final class CudaEntryPoints {
     private CudaEntryPoints() {
@@ -95,6 +101,30 @@ public final class CudaEntryPoints {
                 : "confusion_binary_" + input(p.fromLogits) + "_" + target(p.targetType);
     }
 
+    private static final String[] APPLY_OUTPUTS = {"value", "grad"};
+
+    private static String lovaszMode(Problem p) {
+        return p.multiclass ? "multiclass" : "binary";
+    }
+
+    /** The lovasz.cu entry that computes the items and counts of {@code q}. */
+    static String lovaszKeys(LovaszProblem q) {
+        Problem p = q.problem;
+        return "lovasz_keys_" + lovaszMode(p) + "_" + input(p.fromLogits) + "_" + target(p.targetType);
+    }
+
+    /** The lovasz.cu entry that counts the positives per block of ranks of {@code q}. */
+    static String lovaszCount(LovaszProblem q) {
+        Problem p = q.problem;
+        return "lovasz_count_" + lovaszMode(p) + "_" + target(p.targetType);
+    }
+
+    /** The lovasz.cu entry that computes the terms of {@code q} and, with {@code writeGrad}, scatters the gradient. */
+    static String lovaszApply(LovaszProblem q, boolean writeGrad) {
+        Problem p = q.problem;
+        return "lovasz_apply_" + lovaszMode(p) + "_" + target(p.targetType) + "_" + APPLY_OUTPUTS[writeGrad ? 1 : 0];
+    }
+
     /** One X-macro row: the entry's name, then its template arguments. */
     private record Entry(String name, String arguments) {
     }
@@ -156,6 +186,39 @@ public final class CudaEntryPoints {
         return out;
     }
 
+    /**
+     * Rows of one lovasz.cu pass: for multiclass 0 and 1, every target type, then (when {@code inner} is given)
+     * each of its two names, whose index is the last template argument.
+     */
+    private static List<Entry> lovasz(String pass, String[] inner, boolean innerFirst) {
+        List<Entry> out = new ArrayList<>();
+        for (int multiclass = 0; multiclass < 2; multiclass++) {
+            String mode = multiclass == 1 ? "multiclass" : "binary";
+            for (ElementType t : ElementType.values()) {
+                String args = multiclass + ", TARGET_" + t.name();
+                if (inner == null) {
+                    out.add(new Entry(pass + "_" + mode + "_" + target(t), args));
+                    continue;
+                }
+                for (int i = 0; i < inner.length; i++) {
+                    out.add(innerFirst
+                            ? new Entry(pass + "_" + mode + "_" + inner[i] + "_" + target(t), multiclass + ", " + i + ", TARGET_" + t.name())
+                            : new Entry(pass + "_" + mode + "_" + target(t) + "_" + inner[i], args + ", " + i));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The X-macro lists of lovasz.cu, in the order of its expansions. */
+    private static List<Object[]> lovaszLists() {
+        return List.of(
+                new Object[] {"LOVASZ_KEYS", "lovasz_keys<MULTICLASS, LOGITS, TARGET>", lovasz("lovasz_keys", INPUTS, true)},
+                new Object[] {"LOVASZ_COUNT", "lovasz_count<MULTICLASS, TARGET>", lovasz("lovasz_count", null, false)},
+                new Object[] {"LOVASZ_APPLY", "lovasz_apply<MULTICLASS, TARGET, WRITE_GRAD>",
+                    lovasz("lovasz_apply", APPLY_OUTPUTS, false)});
+    }
+
     /** The X-macro lists, in the order of segloss.cu's expansions. */
     private static List<Object[]> lists() {
         return List.of(
@@ -167,10 +230,19 @@ public final class CudaEntryPoints {
                 new Object[] {"CONFUSION_MULTICLASS", "confusion_multiclass<LOGITS, SHARED>", confusionMulticlass()});
     }
 
-    /** Names of every specialised entry point (stats, grad and confusion variants), in header order. */
+    /** Names of every specialised entry point of segloss.cu (stats, grad and confusion variants), in header order. */
     static List<String> names() {
+        return names(lists());
+    }
+
+    /** Names of every specialised entry point of lovasz.cu (keys, count and apply variants), in header order. */
+    static List<String> lovaszNames() {
+        return names(lovaszLists());
+    }
+
+    private static List<String> names(List<Object[]> lists) {
         List<String> out = new ArrayList<>();
-        for (Object[] list : lists()) {
+        for (Object[] list : lists) {
             @SuppressWarnings("unchecked")
             List<Entry> entries = (List<Entry>) list[2];
             for (Entry e : entries) {
@@ -184,8 +256,11 @@ public final class CudaEntryPoints {
     public static String macros() {
         StringBuilder b = new StringBuilder();
         b.append("/* CUDA entry points (backend.cuda.CudaEntryPoints): X(name, template arguments) per specialised kernel\n")
-                .append("   of kernels-cu/segloss.cu; unused by the OpenCL kernels, which are specialised by -D defines */\n");
-        for (Object[] list : lists()) {
+                .append("   of kernels-cu/segloss.cu and kernels-cu/lovasz.cu; unused by the OpenCL kernels, which are specialised\n")
+                .append("   by -D defines */\n");
+        List<Object[]> all = new ArrayList<>(lists());
+        all.addAll(lovaszLists());
+        for (Object[] list : all) {
             @SuppressWarnings("unchecked")
             List<Entry> entries = (List<Entry>) list[2];
             b.append("/* ").append(list[1]).append(" */\n");

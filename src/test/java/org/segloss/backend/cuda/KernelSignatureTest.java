@@ -153,9 +153,60 @@ class KernelSignatureTest {
         return ptxParameters(CudaDriver.LOVASZ_PTX_RESOURCE, kernel);
     }
 
+    /** Lovasz problems of every kind: binary and multiclass, probabilities and logits, every target type. */
+    private static List<LovaszProblem> lovaszProblems() {
+        List<LovaszProblem> out = new ArrayList<>();
+        for (boolean multiclass : new boolean[] {false, true}) {
+            for (boolean logits : new boolean[] {false, true}) {
+                for (ElementType t : ElementType.values()) {
+                    Problem p = new Problem(multiclass, logits, logits ? Layout.NHWC : Layout.NCHW, 2, 3, 5, t, logits, 255,
+                            PixelTerm.NONE, true, 1, 1, 2, false, null, 0.0, false);
+                    out.add(new LovaszProblem(p, false));
+                    out.add(new LovaszProblem(p, true));
+                }
+            }
+        }
+        return out;
+    }
+
     @Test
-    void lovaszKeysArguments() throws IOException {
-        assertEquals(lovaszParameters("lovasz_keys"), CudaBackend.lovaszKeysArgs(LOVASZ, P, P, P, P, 3).signature());
+    void everyLovaszEntryOfTheListIsInThePtxAndNoOtherOne() throws IOException {
+        List<String> expected = new ArrayList<>(CudaEntryPoints.lovaszNames());
+        expected.addAll(CudaBackend.LOVASZ_KERNELS);
+        assertEquals(new java.util.TreeSet<>(expected), new java.util.TreeSet<>(entries(CudaDriver.LOVASZ_PTX_RESOURCE)));
+        assertEquals(40, CudaEntryPoints.lovaszNames().size(), "keys, count and apply variants (see CudaEntryPoints)");
+    }
+
+    @Test
+    void everyLovaszEntryTheBackendChoosesIsListedAndTakesTheArgumentsJavaBuilds() throws IOException {
+        java.util.Set<String> listed = new java.util.HashSet<>(CudaEntryPoints.lovaszNames());
+        java.util.Set<String> chosen = new java.util.TreeSet<>();
+        for (LovaszProblem q : lovaszProblems()) {
+            String keys = CudaEntryPoints.lovaszKeys(q);
+            String count = CudaEntryPoints.lovaszCount(q);
+            for (String name : List.of(keys, count, CudaEntryPoints.lovaszApply(q, true), CudaEntryPoints.lovaszApply(q, false))) {
+                assertTrue(listed.contains(name), name + " (chosen for " + q.problem + ") is not a listed entry");
+                chosen.add(name);
+            }
+            assertEquals(lovaszParameters(keys), CudaBackend.lovaszKeysArgs(q, P, P, P, P, 3).signature(), keys);
+            assertEquals(lovaszParameters(count), CudaBackend.lovaszCountArgs(q, P, P, P, 3).signature(), count);
+            for (boolean writeGrad : new boolean[] {false, true}) {
+                String apply = CudaEntryPoints.lovaszApply(q, writeGrad);
+                assertEquals(lovaszParameters(apply), CudaBackend.lovaszApplyArgs(q, P, P, P, P, P, P, P, 3).signature(), apply);
+            }
+        }
+        assertEquals(new java.util.TreeSet<>(CudaEntryPoints.lovaszNames()), chosen, "every listed entry is reachable from some problem");
+    }
+
+    @Test
+    void lovaszEntryNamesSayModeInputTargetAndOutput() {
+        assertEquals("lovasz_keys_multiclass_logits_uint8", CudaEntryPoints.lovaszKeys(LOVASZ));
+        assertEquals("lovasz_count_multiclass_uint8", CudaEntryPoints.lovaszCount(LOVASZ));
+        assertEquals("lovasz_apply_multiclass_uint8_grad", CudaEntryPoints.lovaszApply(LOVASZ, true));
+        LovaszProblem binary = new LovaszProblem(new Problem(false, true, Layout.NCHW, 2, 1, 5, ElementType.FLOAT32, false, 0,
+                PixelTerm.NONE, true, 1, 1, 2, false, null, 0.0, false), false);
+        assertEquals("lovasz_keys_binary_logits_float32", CudaEntryPoints.lovaszKeys(binary));
+        assertEquals("lovasz_apply_binary_float32_value", CudaEntryPoints.lovaszApply(binary, false));
     }
 
     @Test
@@ -170,24 +221,12 @@ class KernelSignatureTest {
     }
 
     @Test
-    void lovaszCountArguments() throws IOException {
-        assertEquals(lovaszParameters("lovasz_count"), CudaBackend.lovaszCountArgs(LOVASZ, P, P, P, 3).signature());
-    }
-
-    @Test
-    void lovaszApplyArguments() throws IOException {
-        assertEquals(lovaszParameters("lovasz_apply"),
-                CudaBackend.lovaszApplyArgs(LOVASZ, P, P, P, P, P, P, P, true, 3).signature());
-    }
-
-    @Test
     void lovaszSoftmaxChainArguments() throws IOException {
         assertEquals(lovaszParameters("lovasz_softmax_chain"), CudaBackend.lovaszChainArgs(PROBLEM, P, P, 2).signature());
     }
 
     @Test
-    void everyLovaszKernelOfThePtxIsLoaded() throws IOException {
-        assertEquals(new java.util.TreeSet<>(entries(CudaDriver.LOVASZ_PTX_RESOURCE)),
-                new java.util.TreeSet<>(CudaBackend.LOVASZ_KERNELS));
+    void everyUnspecialisedLovaszKernelIsInThePtx() throws IOException {
+        assertTrue(entries(CudaDriver.LOVASZ_PTX_RESOURCE).containsAll(CudaBackend.LOVASZ_KERNELS));
     }
 }
