@@ -19,6 +19,7 @@ import org.segloss.Layout;
 import org.segloss.backend.GradCoefficients;
 import org.segloss.backend.PixelTerm;
 import org.segloss.backend.Problem;
+import org.segloss.backend.Stat;
 
 /**
  * Binary / multilabel passes with float lanes. A row segment (one (n, c), consecutive pixels) is the unit
@@ -41,6 +42,27 @@ final class VectorBinary {
     private static final int SLOT_LINEAR = 3;
     private static final int SLOT_STAGE1 = 4;
     private static final int SLOT_STAGE2 = 5;
+    private static final int P2 = Stat.P2.slot();
+    private static final int T2 = Stat.T2.slot();
+    private static final int COUNT = Stat.COUNT.slot();
+
+    /**
+     * Whether the problem carries options of the catalogue that the plain loops do not: binary ignore_index,
+     * squared_pred, pos_weight, label smoothing. Such rows run {@link #statsRowOptions} / {@link #gradRowOptions}, so
+     * the loops of the option-free losses stay as they are.
+     */
+    static boolean hasOptions(Problem p) {
+        return p.binaryIgnore() || p.squares || p.posWeight != null || p.labelSmoothing != 0;
+    }
+
+    /** The ignore value as a lane constant: NaN when there is none (t != NaN holds in every lane). */
+    private static float ignoreValue(Problem p) {
+        return p.binaryIgnore() ? (float) p.ignoreIndex : Float.NaN;
+    }
+
+    private static float posWeight(Problem p, int ci) {
+        return p.posWeight == null ? 1f : p.posWeight[ci];
+    }
 
 
     /** Stats of sample n, pixels [s0, s1), every channel, into acc; false when a refused value was seen. */
@@ -103,6 +125,9 @@ final class VectorBinary {
      */
     static boolean statsRow(Problem p, float[] xa, int xo, float[] ta, int to, int len, double[] acc, int base,
                             VectorScratch sc) {
+        if (hasOptions(p)) {
+            return statsRowOptions(p, xa, xo, ta, to, len, acc, base, sc);
+        }
         boolean region = p.region;
         PixelTerm term = p.pixelTerm;
         boolean focal = term == PixelTerm.FOCAL;
@@ -122,7 +147,7 @@ final class VectorBinary {
                     VectorMath.log1p(s1, s2, m);
                 }
                 // focal lanes sum the term only; with a region part (dice_focal) the region lanes add I, P, T
-                clean = focal ? lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, acc, base)
+                clean = focal ? lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, Float.NaN, acc, base)
                         && (!region || lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, true, false, acc, base))
                         : region || !hasTerm ? lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base)
                         : lanesLogitsBce(xa, xo + a, ta, to + a, s2, m, acc, base);
@@ -130,7 +155,7 @@ final class VectorBinary {
                 if (hasTerm) {
                     VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
                 }
-                clean = focal ? lanesProbFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, acc, base)
+                clean = focal ? lanesProbFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, Float.NaN, acc, base)
                         && (!region || lanesProb(xa, xo + a, ta, to + a, s1, s2, m, true, false, acc, base))
                         : lanesProb(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base);
             }
@@ -139,10 +164,158 @@ final class VectorBinary {
             }
         }
         for (int i = full; i < len; i++) {
-            if (!statsElement(p, xa[xo + i], ta[to + i], acc, base)) {
+            if (!statsElement(p, xa[xo + i], ta[to + i], 1, acc, base)) {
                 return false;
             }
         }
+        return true;
+    }
+
+    /**
+     * {@link #statsRow} with the options of {@link #hasOptions}: ignored elements (t = ignore_index) count nowhere
+     * (COUNT holds the others), P2 = sum p^2 and T2 = sum t^2, bce with pos_weight w of the row's class at the
+     * label-smoothed target. Focal (dice_focal) sums its term in its own lanes as in {@link #statsRow}.
+     */
+    private static boolean statsRowOptions(Problem p, float[] xa, int xo, float[] ta, int to, int len, double[] acc,
+                                           int base, VectorScratch sc) {
+        boolean region = p.region;
+        PixelTerm term = p.pixelTerm;
+        boolean focal = term == PixelTerm.FOCAL;
+        boolean hasTerm = term != PixelTerm.NONE;
+        boolean bce = term == PixelTerm.BCE;
+        int g = (int) p.gamma;
+        float aw = (float) p.focalPosWeight;
+        float nw = (float) p.focalNegWeight;
+        float ign = ignoreValue(p);
+        float w = posWeight(p, base / K);
+        float keep = p.labelKeep();
+        float add = p.labelAdd();
+        float[] s1 = sc.floats(SLOT_STAGE1, SUM_CHUNK);
+        float[] s2 = sc.floats(SLOT_STAGE2, SUM_CHUNK);
+        int full = len - len % L;
+        for (int a = 0; a < full; a += SUM_CHUNK) {
+            int m = Math.min(full - a, SUM_CHUNK);
+            boolean clean;
+            if (p.fromLogits) {
+                VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
+                if (hasTerm) {
+                    VectorMath.log1p(s1, s2, m);
+                }
+                clean = (!focal || lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, ign, acc, base))
+                        && lanesLogitsOptions(xa, xo + a, ta, to + a, s1, s2, m, ign, w, keep, add, region, bce, acc,
+                        base);
+            } else {
+                if (hasTerm) {
+                    VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
+                }
+                clean = (!focal || lanesProbFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, ign, acc, base))
+                        && lanesProbOptions(xa, xo + a, ta, to + a, s1, s2, m, ign, w, keep, add, region, bce, acc,
+                        base);
+            }
+            if (!clean) {
+                return false;
+            }
+        }
+        for (int i = full; i < len; i++) {
+            if (!statsElement(p, xa[xo + i], ta[to + i], w, acc, base)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * From logits with options: per valid element (t != ign) p = sigmoid(x) from the staged e = exp(-|x|);
+     * I += p t, P += p, T += t, P2 += p^2, T2 += t^2, COUNT += 1; bce with pos_weight w at t (1 - e) + e / 2 from
+     * the staged l = log1p(e). Refused: x not finite, a valid t outside [0, 1].
+     */
+    private static boolean lanesLogitsOptions(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, int m,
+                                              float ign, float w, float keep, float add, boolean region, boolean bce,
+                                              double[] acc, int base) {
+        FloatVector sumI = FloatVector.zero(FS);
+        FloatVector sumP = FloatVector.zero(FS);
+        FloatVector sumT = FloatVector.zero(FS);
+        FloatVector sumP2 = FloatVector.zero(FS);
+        FloatVector sumT2 = FloatVector.zero(FS);
+        FloatVector count = FloatVector.zero(FS);
+        FloatVector sumTerm = FloatVector.zero(FS);
+        FloatVector bad = FloatVector.zero(FS);
+        FloatVector wv = FloatVector.broadcast(FS, w);
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
+            bad = bad.blend(1f, x.abs().compare(VectorOperators.LE, Float.MAX_VALUE).not()
+                    .or(targetOk(t).or(ignored).not()));
+            FloatVector tv = t.blend(ZERO, ignored);
+            VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
+            FloatVector e = FloatVector.fromArray(FS, ea, i);
+            FloatVector prob = VectorTerms.sigmoid(e, VectorTerms.sigmoidAbs(e), pos).blend(ZERO, ignored);
+            sumI = sumI.add(prob.mul(tv));
+            sumP = sumP.add(prob);
+            sumT = sumT.add(tv);
+            sumP2 = sumP2.add(prob.mul(prob));
+            sumT2 = sumT2.add(tv.mul(tv));
+            count = count.add(ONE.blend(ZERO, ignored));
+            FloatVector l = FloatVector.fromArray(FS, la, i);
+            FloatVector tt = VectorTerms.smoothTarget(tv, keep, add);
+            sumTerm = sumTerm.add(VectorTerms.bcePwLogits(x, tt, wv, l, pos).blend(ZERO, ignored));
+        }
+        return flushOptions(bad, acc, base, region, bce, sumI, sumP, sumT, sumP2, sumT2, count, sumTerm);
+    }
+
+    /**
+     * From probabilities with options: as {@link #lanesLogitsOptions} with p = x and bce from the staged logs of
+     * {@link #lanesProb}. Refused: x outside [0, 1], a valid t outside [0, 1].
+     */
+    private static boolean lanesProbOptions(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
+                                            int m, float ign, float w, float keep, float add, boolean region,
+                                            boolean bce, double[] acc, int base) {
+        FloatVector sumI = FloatVector.zero(FS);
+        FloatVector sumP = FloatVector.zero(FS);
+        FloatVector sumT = FloatVector.zero(FS);
+        FloatVector sumP2 = FloatVector.zero(FS);
+        FloatVector sumT2 = FloatVector.zero(FS);
+        FloatVector count = FloatVector.zero(FS);
+        FloatVector sumTerm = FloatVector.zero(FS);
+        FloatVector bad = FloatVector.zero(FS);
+        FloatVector wv = FloatVector.broadcast(FS, w);
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
+            bad = bad.blend(1f, targetOk(x).not().or(targetOk(t).or(ignored).not()));
+            FloatVector tv = t.blend(ZERO, ignored);
+            FloatVector prob = x.blend(ZERO, ignored);
+            sumI = sumI.add(prob.mul(tv));
+            sumP = sumP.add(prob);
+            sumT = sumT.add(tv);
+            sumP2 = sumP2.add(prob.mul(prob));
+            sumT2 = sumT2.add(tv.mul(tv));
+            count = count.add(ONE.blend(ZERO, ignored));
+            VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
+            FloatVector ls = FloatVector.fromArray(FS, logSmall, i);
+            FloatVector ll = FloatVector.fromArray(FS, logLarge, i);
+            FloatVector logP = ll.blend(ls, lo);
+            FloatVector logQ = ls.blend(ll, lo);
+            FloatVector tt = VectorTerms.smoothTarget(tv, keep, add);
+            sumTerm = sumTerm.add(VectorTerms.bcePwProb(tt, wv, logP, logQ).blend(ZERO, ignored));
+        }
+        return flushOptions(bad, acc, base, region, bce, sumI, sumP, sumT, sumP2, sumT2, count, sumTerm);
+    }
+
+    /** {@link #flushClean} with the sums of the options: P2, T2 (region) and COUNT. */
+    private static boolean flushOptions(FloatVector bad, double[] acc, int base, boolean region, boolean term,
+                                        FloatVector sumI, FloatVector sumP, FloatVector sumT, FloatVector sumP2,
+                                        FloatVector sumT2, FloatVector count, FloatVector sumTerm) {
+        if (!flushClean(bad, acc, base, region, term, sumI, sumP, sumT, sumTerm)) {
+            return false;
+        }
+        if (region) {
+            acc[base + P2] += VectorMath.sumLanes(sumP2);
+            acc[base + T2] += VectorMath.sumLanes(sumT2);
+        }
+        acc[base + COUNT] += VectorMath.sumLanes(count);
         return true;
     }
 
@@ -225,13 +398,17 @@ final class VectorBinary {
      * staged e = exp(-|x|), softplus(+-x) = max(+-x, 0) + l with l = log1p(e) staged. Focal has no region term.
      */
     private static boolean lanesLogitsFocal(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, int m,
-                                            int g, float aw, float nw, double[] acc, int base) {
+                                            int g, float aw, float nw, float ign, double[] acc, int base) {
         FloatVector sumTerm = FloatVector.zero(FS);
         FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
-            bad = bad.blend(1f, (targetOk(t)).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE)).not());
+            // elements equal to ign (binary ignore_index; NaN when there is none) count nowhere
+            VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
+            bad = bad.blend(1f, x.abs().compare(VectorOperators.LE, Float.MAX_VALUE).not()
+                    .or(targetOk(t).or(ignored).not()));
+            t = t.blend(ZERO, ignored);
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
             FloatVector e = FloatVector.fromArray(FS, ea, i);
             FloatVector l = FloatVector.fromArray(FS, la, i);
@@ -240,7 +417,7 @@ final class VectorBinary {
             FloatVector q = VectorTerms.sigmoidNeg(e, r, pos);
             FloatVector spPos = VectorTerms.softplus(x, l, pos);
             FloatVector spNeg = VectorTerms.softplusNeg(x, l, pos);
-            sumTerm = sumTerm.add(VectorTerms.focalLogits(t, prob, q, spPos, spNeg, aw, nw, g));
+            sumTerm = sumTerm.add(VectorTerms.focalLogits(t, prob, q, spPos, spNeg, aw, nw, g).blend(ZERO, ignored));
         }
         return flushClean(bad, acc, base, false, true, ZERO, ZERO, ZERO, sumTerm);
     }
@@ -276,13 +453,15 @@ final class VectorBinary {
 
     /** From probabilities, focal: -aw t qc^g log pc - nw (1 - t) pc^g log qc, logs staged as {@link #lanesProb}. */
     private static boolean lanesProbFocal(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
-                                          int m, int g, float aw, float nw, double[] acc, int base) {
+                                          int m, int g, float aw, float nw, float ign, double[] acc, int base) {
         FloatVector sumTerm = FloatVector.zero(FS);
         FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
-            bad = bad.blend(1f, (targetOk(t)).and(targetOk(x)).not());
+            VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
+            bad = bad.blend(1f, targetOk(x).not().or(targetOk(t).or(ignored).not()));
+            t = t.blend(ZERO, ignored);
             VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
             FloatVector small = x.min(ONE.sub(x)).max(EPS);
             FloatVector large = ONE.sub(small);
@@ -292,14 +471,20 @@ final class VectorBinary {
             FloatVector logQ = ls.blend(ll, lo);
             FloatVector pc = large.blend(small, lo);
             FloatVector qc = small.blend(large, lo);
-            sumTerm = sumTerm.add(VectorTerms.focalProb(t, pc, qc, logP, logQ, aw, nw, g));
+            sumTerm = sumTerm.add(VectorTerms.focalProb(t, pc, qc, logP, logQ, aw, nw, g).blend(ZERO, ignored));
         }
         return flushClean(bad, acc, base, false, true, ZERO, ZERO, ZERO, sumTerm);
     }
 
-    /** One element in double, as {@link ScalarKernels} computes it (the tail of a row segment). */
-    private static boolean statsElement(Problem p, double x, double t, double[] acc, int base) {
-        if (!Double.isFinite(x) || (!p.fromLogits && (x < 0 || x > 1)) || !(t >= 0 && t <= 1)) {
+    /** One element in double, as {@link ScalarKernels} computes it (the tail of a row segment); w: pos_weight. */
+    private static boolean statsElement(Problem p, double x, double t, double w, double[] acc, int base) {
+        if (!Double.isFinite(x) || (!p.fromLogits && (x < 0 || x > 1))) {
+            return false;
+        }
+        if (ScalarKernels.ignored(p, t)) {
+            return true;
+        }
+        if (!(t >= 0 && t <= 1)) {
             return false;
         }
         if (p.region) {
@@ -307,8 +492,11 @@ final class VectorBinary {
             acc[base + I] += prob * t;
             acc[base + P] += prob;
             acc[base + T] += t;
+            acc[base + P2] += prob * prob;
+            acc[base + T2] += t * t;
         }
-        acc[base + TERM] += CpuMath.binaryTerm(p, x, t, 1);
+        acc[base + COUNT] += 1;
+        acc[base + TERM] += CpuMath.binaryTerm(p, x, ScalarKernels.termTarget(p, t), w);
         return true;
     }
 
@@ -373,6 +561,10 @@ final class VectorBinary {
      */
     static void gradRow(Problem p, GradCoefficients k, int row, int ci, float[] xa, int xo, float[] ta, int to,
                         float[] ga, int go, int len, VectorScratch sc) {
+        if (hasOptions(p)) {
+            gradRowOptions(p, k, row, ci, xa, xo, ta, to, ga, go, len, sc);
+            return;
+        }
         boolean region = p.region;
         PixelTerm term = p.pixelTerm;
         boolean focal = term == PixelTerm.FOCAL;
@@ -391,19 +583,123 @@ final class VectorBinary {
                 VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
                 if (focal) {
                     VectorMath.log1p(s1, s2, m);
-                    gradLogitsFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, aw * ps, nw * ps, region, ra, rb);
+                    gradLogitsFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, aw * ps, nw * ps, Float.NaN, ra, rb,
+                            0f, 1f);
                 } else {
                     gradLogits(xa, xo + a, ta, to + a, s1, ga, go + a, m, term == PixelTerm.BCE ? ps : 0f, region, ra, rb);
                 }
             } else if (focal) {
                 VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
-                gradProbFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, aw * ps, nw * ps, region, ra, rb);
+                gradProbFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, aw * ps, nw * ps, Float.NaN, ra, rb, 0f, 1f);
             } else {
                 gradProb(xa, xo + a, ta, to + a, ga, go + a, m, term == PixelTerm.BCE ? ps : 0f, region, ra, rb);
             }
         }
         for (int i = full; i < len; i++) {
-            ga[go + i] = (float) gradElement(p, ps, ra, rb, xa[xo + i], ta[to + i]);
+            ga[go + i] = (float) gradElement(p, ps, 1, ra, rb, xa[xo + i], ta[to + i]);
+        }
+    }
+
+    /**
+     * {@link #gradRow} with the options of {@link #hasOptions}: 0 at ignored elements; bce with pos_weight w at
+     * the label-smoothed target, d bce / dx = (1 - t') p - w t' q and d bce / dp = -w t' / pc + (1 - t') / qc;
+     * region part t A + B dP/dp with dP/dp = 2p under squared_pred.
+     */
+    private static void gradRowOptions(Problem p, GradCoefficients k, int row, int ci, float[] xa, int xo, float[] ta,
+                                       int to, float[] ga, int go, int len, VectorScratch sc) {
+        PixelTerm term = p.pixelTerm;
+        boolean focal = term == PixelTerm.FOCAL;
+        int g = (int) p.gamma;
+        float aw = (float) p.focalPosWeight;
+        float nw = (float) p.focalNegWeight;
+        float ps = k.pixelScale[ci];
+        float ra = k.regionA[row];
+        float rb = k.regionB[row];
+        float ign = ignoreValue(p);
+        float w = posWeight(p, ci);
+        float keep = p.labelKeep();
+        float add = p.labelAdd();
+        float two = p.squares ? 2f : 0f;
+        float one = p.squares ? 0f : 1f;
+        float bs = term == PixelTerm.BCE ? ps : 0f;
+        float[] s1 = sc.floats(SLOT_STAGE1, SUM_CHUNK);
+        float[] s2 = sc.floats(SLOT_STAGE2, SUM_CHUNK);
+        int full = len - len % L;
+        for (int a = 0; a < full; a += SUM_CHUNK) {
+            int m = Math.min(full - a, SUM_CHUNK);
+            if (p.fromLogits) {
+                VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
+                if (focal) {
+                    VectorMath.log1p(s1, s2, m);
+                    gradLogitsFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, aw * ps, nw * ps, ign, ra, rb,
+                            two, one);
+                } else {
+                    gradLogitsOptions(xa, xo + a, ta, to + a, s1, ga, go + a, m, bs, ign, w, keep, add, ra, rb, two,
+                            one);
+                }
+            } else if (focal) {
+                VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
+                gradProbFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, aw * ps, nw * ps, ign, ra, rb, two, one);
+            } else {
+                gradProbOptions(xa, xo + a, ta, to + a, ga, go + a, m, bs, ign, w, keep, add, ra, rb, two, one);
+            }
+        }
+        for (int i = full; i < len; i++) {
+            ga[go + i] = (float) gradElement(p, ps, posWeight(p, ci), ra, rb, xa[xo + i], ta[to + i]);
+        }
+    }
+
+    /**
+     * From logits with options (bs = pixel scale of bce, 0 without it): dL/dx = bs ((1 - t') p - w t' q)
+     * + (t A + B dP/dp) p q, 0 at ignored elements; p, q from the staged e = exp(-|x|).
+     */
+    private static void gradLogitsOptions(float[] xa, int xo, float[] ta, int to, float[] ea, float[] ga, int go, int m,
+                                          float bs, float ign, float w, float keep, float add, float ra, float rb,
+                                          float two, float one) {
+        FloatVector wv = FloatVector.broadcast(FS, w);
+        FloatVector av = FloatVector.broadcast(FS, ra);
+        FloatVector bv = FloatVector.broadcast(FS, rb);
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
+            FloatVector tv = t.blend(ZERO, ignored);
+            FloatVector e = FloatVector.fromArray(FS, ea, i);
+            VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
+            FloatVector r = VectorTerms.sigmoidAbs(e);
+            FloatVector prob = VectorTerms.sigmoid(e, r, pos);
+            FloatVector q = VectorTerms.sigmoidNeg(e, r, pos);
+            FloatVector tt = VectorTerms.smoothTarget(tv, keep, add);
+            FloatVector d = VectorTerms.bcePwLogitsDx(prob, q, tt, wv).mul(bs);
+            d = VectorTerms.sigmoidChain(VectorTerms.regionDp(prob, tv, av, bv, two, one), prob, q).add(d);
+            d.blend(ZERO, ignored).intoArray(ga, go + i);
+        }
+    }
+
+    /**
+     * From probabilities with options: dL/dp = bs (-w t' / pc + (1 - t') / qc) + t A + B dP/dp, 0 at ignored
+     * elements.
+     */
+    private static void gradProbOptions(float[] xa, int xo, float[] ta, int to, float[] ga, int go, int m, float bs,
+                                        float ign, float w, float keep, float add, float ra, float rb, float two,
+                                        float one) {
+        FloatVector wv = FloatVector.broadcast(FS, w);
+        FloatVector av = FloatVector.broadcast(FS, ra);
+        FloatVector bv = FloatVector.broadcast(FS, rb);
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
+            FloatVector tv = t.blend(ZERO, ignored);
+            VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
+            FloatVector small = x.min(ONE.sub(x)).max(EPS);
+            FloatVector large = ONE.sub(small);
+            FloatVector pc = large.blend(small, lo);
+            FloatVector qc = small.blend(large, lo);
+            FloatVector tt = VectorTerms.smoothTarget(tv, keep, add);
+            FloatVector d = VectorTerms.bcePwProbGrad(tt, wv, pc, qc).mul(bs);
+            d = VectorTerms.regionDp(x, tv, av, bv, two, one).add(d);
+            d.blend(ZERO, ignored).intoArray(ga, go + i);
         }
     }
 
@@ -433,10 +729,15 @@ final class VectorBinary {
      * + nw (1 - t) (g p^g q softplus(x) + p^(g+1)), plus the region part of {@link #gradLogits}.
      */
     private static void gradLogitsFocal(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, float[] ga,
-                                        int go, int m, int g, float aw, float nw, boolean region, float ra, float rb) {
+                                        int go, int m, int g, float aw, float nw, float ign, float ra, float rb,
+                                        float two, float one) {
+        FloatVector av = FloatVector.broadcast(FS, ra);
+        FloatVector bv = FloatVector.broadcast(FS, rb);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
+            t = t.blend(ZERO, ignored);
             FloatVector e = FloatVector.fromArray(FS, ea, i);
             FloatVector l = FloatVector.fromArray(FS, la, i);
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
@@ -446,8 +747,8 @@ final class VectorBinary {
             FloatVector spPos = VectorTerms.softplus(x, l, pos);
             FloatVector spNeg = VectorTerms.softplusNeg(x, l, pos);
             FloatVector d = VectorTerms.focalLogitsGrad(t, prob, q, spPos, spNeg, aw, nw, g);
-            d = VectorTerms.sigmoidChain(t.mul(ra).add(rb), prob, q).add(d);
-            d.intoArray(ga, go + i);
+            d = VectorTerms.sigmoidChain(VectorTerms.regionDp(prob, t, av, bv, two, one), prob, q).add(d);
+            d.blend(ZERO, ignored).intoArray(ga, go + i);
         }
     }
 
@@ -477,11 +778,15 @@ final class VectorBinary {
      * dL/dp = -aw t (-g qc^(g-1) log pc + qc^g / pc) - nw (1 - t) (g pc^(g-1) log qc - pc^g / qc) + t A + B.
      */
     private static void gradProbFocal(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
-                                      float[] ga, int go, int m, int g, float aw, float nw, boolean region, float ra,
-                                      float rb) {
+                                      float[] ga, int go, int m, int g, float aw, float nw, float ign, float ra,
+                                      float rb, float two, float one) {
+        FloatVector av = FloatVector.broadcast(FS, ra);
+        FloatVector bv = FloatVector.broadcast(FS, rb);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
+            t = t.blend(ZERO, ignored);
             VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
             FloatVector small = x.min(ONE.sub(x)).max(EPS);
             FloatVector large = ONE.sub(small);
@@ -492,14 +797,17 @@ final class VectorBinary {
             FloatVector logP = ll.blend(ls, lo);
             FloatVector logQ = ls.blend(ll, lo);
             FloatVector d = VectorTerms.focalProbGrad(t, pc, qc, logP, logQ, aw, nw, g);
-            d = t.mul(ra).add(rb).add(d);
-            d.intoArray(ga, go + i);
+            d = VectorTerms.regionDp(x, t, av, bv, two, one).add(d);
+            d.blend(ZERO, ignored).intoArray(ga, go + i);
         }
     }
 
     /** One element in double, as {@link ScalarKernels} computes it (the tail of a row segment). */
-    private static double gradElement(Problem p, double ps, double a, double b, double x, double t) {
-        double d = p.pixelTerm == PixelTerm.NONE ? 0 : ps * CpuMath.binaryTermD(p, x, t, 1);
+    private static double gradElement(Problem p, double ps, double w, double a, double b, double x, double t) {
+        if (ScalarKernels.ignored(p, t)) {
+            return 0;
+        }
+        double d = p.pixelTerm == PixelTerm.NONE ? 0 : ps * CpuMath.binaryTermD(p, x, ScalarKernels.termTarget(p, t), w);
         return p.region ? d + ScalarKernels.regionD(p, x, t, a, b) : d;
     }
 

@@ -26,8 +26,8 @@ import org.segloss.backend.Problem;
  * <p>Bad values (NaN/inf, probabilities outside [0, 1], targets outside [0, 1] or class indices out of
  * range) are detected with lane masks; a unit that holds any is recomputed by {@link ScalarKernels}, so
  * the bad counts are exactly the reference's (the engine refuses such input anyway). Problems the lanes do
- * not cover (a focal gamma that is not a small integer, squared_pred, binary ignore_index, pos_weight, label
- * smoothing, soft multiclass targets, a pixel term without lanes) are delegated to {@link ScalarKernels} whole.
+ * not cover ({@link #covered}: a focal gamma that is not a small integer, a binary ignore_index beyond 2^24) are
+ * delegated to {@link ScalarKernels} whole.
  */
 final class VectorKernels extends CpuKernels {
     static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
@@ -62,10 +62,25 @@ final class VectorKernels extends CpuKernels {
         return "Vector API kernels (" + L + " float lanes)";
     }
 
-    /** Whether the lanes cover this problem; otherwise {@link ScalarKernels} computes it. */
+    /** Largest |binary ignore_index| compared in float lanes: every int up to 2^24 is exact in float. */
+    static final int MAX_LANE_IGNORE = 1 << 24;
+
+    /**
+     * Whether the lanes cover this problem; otherwise {@link ScalarKernels} computes it. The lanes carry every
+     * option of the catalogue (squared_pred, binary ignore_index, pos_weight, label smoothing, soft targets);
+     * what is left to the scalar kernels:
+     * <ul>
+     * <li>a focal gamma that is not an integer in [0, {@value #MAX_LANE_GAMMA}]: the lanes raise to integer powers
+     *     by products; a real power needs exp(g log q) per element with the q = 0 limit, which the scalar kernels
+     *     give exactly;</li>
+     * <li>a binary ignore_index beyond +-2^24: targets are compared in float lanes, where an int32 target next
+     *     to such a value would round onto it;</li>
+     * <li>a pixel term without lane versions in {@link VectorTerms} (none today).</li>
+     * </ul>
+     */
     static boolean covered(Problem p) {
-        if (p.squares || p.binaryIgnore() || p.posWeight != null || p.labelSmoothing != 0 || p.softTargets) {
-            return false; // these options of the MONAI / smp catalogue have no lanes yet: the scalar kernels run them
+        if (p.binaryIgnore() && Math.abs((long) p.ignoreIndex) > MAX_LANE_IGNORE) {
+            return false;
         }
         switch (p.pixelTerm) {
             case NONE:

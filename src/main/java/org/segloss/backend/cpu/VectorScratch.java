@@ -10,7 +10,7 @@ final class VectorScratch {
     /** Elements copied at once from a buffer that has no accessible array. */
     static final int COPY = 4096;
 
-    private final float[][] floats = new float[32][];
+    private final float[][] floats = new float[48][];
     private byte[] bytes = new byte[0];
     private int[] ints = new int[0];
     private long[] longs = new long[0];

@@ -66,6 +66,39 @@ final class VectorTerms {
         return ONE.sub(t).div(qc).sub(t.div(pc));
     }
 
+    /** CpuMath.bcePwLogits: w t softplus(-x) + (1 - t) softplus(x). */
+    static FloatVector bcePwLogits(FloatVector x, FloatVector t, FloatVector w, FloatVector l, VectorMask<Float> pos) {
+        return w.mul(t).mul(softplusNeg(x, l, pos)).add(ONE.sub(t).mul(softplus(x, l, pos)));
+    }
+
+    /** CpuMath.bcePwLogitsDx: (1 - t) p - w t q. */
+    static FloatVector bcePwLogitsDx(FloatVector p, FloatVector q, FloatVector t, FloatVector w) {
+        return ONE.sub(t).mul(p).sub(w.mul(t).mul(q));
+    }
+
+    /** CpuMath.bcePwProb: -(w t log pc + (1 - t) log qc). */
+    static FloatVector bcePwProb(FloatVector t, FloatVector w, FloatVector logP, FloatVector logQ) {
+        return w.mul(t).mul(logP).add(ONE.sub(t).mul(logQ)).neg();
+    }
+
+    /** CpuMath.bcePwProbGrad: -w t / pc + (1 - t) / qc. */
+    static FloatVector bcePwProbGrad(FloatVector t, FloatVector w, FloatVector pc, FloatVector qc) {
+        return ONE.sub(t).div(qc).sub(w.mul(t).div(pc));
+    }
+
+    /** CpuMath.smoothTarget: t keep + add (label smoothing of the pixel term's target). */
+    static FloatVector smoothTarget(FloatVector t, float keep, float add) {
+        return t.mul(keep).add(add);
+    }
+
+    /**
+     * CpuMath.regionDp: the region part of dL/dp, t A + B dP/dp with dP/dp = 2p (squared_pred) or 1, given as
+     * {@code dP/dp = p two + one} (two = 2, one = 0 with squared_pred; two = 0, one = 1 without).
+     */
+    static FloatVector regionDp(FloatVector p, FloatVector t, FloatVector a, FloatVector b, float two, float one) {
+        return t.mul(a).add(b.mul(p.mul(two).add(one)));
+    }
+
     /** CpuMath.focalLogits: aw t q^g softplus(-x) + nw (1 - t) p^g softplus(x). */
     static FloatVector focalLogits(FloatVector t, FloatVector p, FloatVector q, FloatVector spPos, FloatVector spNeg,
                                    float aw, float nw, int g) {

@@ -1,0 +1,14 @@
+package org.segloss.backend.cpu;
+
+import org.segloss.backend.Problem;
+
+/** Test access to the package-private coverage rule of the Vector API kernels ({@link VectorKernels#covered}). */
+public final class VectorLanes {
+    private VectorLanes() {
+    }
+
+    /** Whether the vector backend runs this problem on its lanes (else the scalar kernels run it whole). */
+    public static boolean covered(Problem p) {
+        return VectorKernels.covered(p);
+    }
+}
