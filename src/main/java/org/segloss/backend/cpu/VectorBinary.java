@@ -42,6 +42,13 @@ final class VectorBinary {
     private static final int SLOT_LINEAR = 3;
     private static final int SLOT_STAGE1 = 4;
     private static final int SLOT_STAGE2 = 5;
+    private static final int SLOT_W = 36;
+    private static final int SLOT_PS = 37;
+    private static final int SLOT_RA = 38;
+    private static final int SLOT_RB = 39;
+    private static final int SLOT_BS = 40;
+    private static final int SLOT_AW = 41;
+    private static final int SLOT_NW = 42;
     private static final int P2 = Stat.P2.slot();
     private static final int T2 = Stat.T2.slot();
     private static final int COUNT = Stat.COUNT.slot();
@@ -64,6 +71,43 @@ final class VectorBinary {
         return p.posWeight == null ? 1f : p.posWeight[ci];
     }
 
+    /**
+     * A per-row constant as float lanes in scratch slot {@code slot}: lane j holds {@code values[from + j % period]}
+     * times {@code scale} ({@code scale} alone when values is null). With period 1 every lane holds the row's value;
+     * with period C (NHWC read flat, C dividing the lane count) lane j holds that of channel j % C.
+     */
+    private static float[] lanes(VectorScratch sc, int slot, float[] values, int from, int period, float scale) {
+        float[] a = sc.floats(slot, L);
+        for (int j = 0; j < L; j++) {
+            a[j] = values == null ? scale : values[from + j % period] * scale;
+        }
+        return a;
+    }
+
+    /**
+     * Adds the lanes of v to stat {@code stat} of the rows from {@code base}: lane j to row j % period (each row's
+     * lanes summed in double first, lane 0 first).
+     */
+    private static void addLanes(FloatVector v, double[] acc, int base, int period, int stat) {
+        if (period == 1) {
+            acc[base + stat] += VectorMath.sumLanes(v);
+            return;
+        }
+        float[] lanes = v.toArray();
+        for (int r = 0; r < period; r++) {
+            double sum = 0;
+            for (int j = r; j < lanes.length; j += period) {
+                sum += lanes[j];
+            }
+            acc[base + r * K + stat] += sum;
+        }
+    }
+
+    /** Whether NHWC rows are read flat, lane j holding channel j % C (C divides the lane count): no transposes. */
+    static boolean flatNhwc(Problem p) {
+        return p.layout == Layout.NHWC && L % p.c == 0;
+    }
+
 
     /** Stats of sample n, pixels [s0, s1), every channel, into acc; false when a refused value was seen. */
     static boolean stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc,
@@ -78,7 +122,7 @@ final class VectorBinary {
                 int to = target.floats.arrayOffset();
                 for (int ci = 0; ci < c; ci++) {
                     int idx = CpuBackend.index(p, n, ci, s0);
-                    if (!statsRow(p, xa, xo + idx, ta, to + idx, len, acc, ci * K, sc)) {
+                    if (!statsRow(p, xa, xo + idx, ta, to + idx, len, acc, ci * K, 1, sc)) {
                         return false;
                     }
                 }
@@ -92,9 +136,29 @@ final class VectorBinary {
                     int idx = CpuBackend.index(p, n, ci, s0 + a);
                     VectorIo.readFloats(pred, idx, m, xs, 0);
                     VectorIo.readTargets(target, idx, m, ts, 0, sc);
-                    if (!statsRow(p, xs, 0, ts, 0, m, acc, ci * K, sc)) {
+                    if (!statsRow(p, xs, 0, ts, 0, m, acc, ci * K, 1, sc)) {
                         return false;
                     }
+                }
+            }
+            return true;
+        }
+        if (flatNhwc(p)) {
+            // the pixels' C channels in a row: one flat row of len * C elements, lane j in channel j % C
+            int flat = len * c;
+            int idx = CpuBackend.index(p, n, 0, s0);
+            if (isFloatArray(pred) && isFloatArray(target)) {
+                return statsRow(p, pred.floats.array(), pred.floats.arrayOffset() + idx, target.floats.array(),
+                        target.floats.arrayOffset() + idx, flat, acc, 0, c, sc);
+            }
+            float[] xs = sc.floats(SLOT_X, COPY_CHUNK);
+            float[] ts = sc.floats(SLOT_T, COPY_CHUNK);
+            for (int a = 0; a < flat; a += COPY_CHUNK) {
+                int m = Math.min(COPY_CHUNK, flat - a);
+                VectorIo.readFloats(pred, idx + a, m, xs, 0);
+                VectorIo.readTargets(target, idx + a, m, ts, 0, sc);
+                if (!statsRow(p, xs, 0, ts, 0, m, acc, 0, c, sc)) {
+                    return false;
                 }
             }
             return true;
@@ -109,7 +173,7 @@ final class VectorBinary {
             VectorIo.transposeIn(pred, base, m, c, xs, linear, sc, false);
             VectorIo.transposeIn(target, base, m, c, ts, linear, sc, true);
             for (int ci = 0; ci < c; ci++) {
-                if (!statsRow(p, xs, ci * m, ts, ci * m, m, acc, ci * K, sc)) {
+                if (!statsRow(p, xs, ci * m, ts, ci * m, m, acc, ci * K, 1, sc)) {
                     return false;
                 }
             }
@@ -124,9 +188,9 @@ final class VectorBinary {
      * of {@link #SUM_CHUNK}: the transcendentals of the chunk first (staged in scratch), then the sums.
      */
     static boolean statsRow(Problem p, float[] xa, int xo, float[] ta, int to, int len, double[] acc, int base,
-                            VectorScratch sc) {
+                            int period, VectorScratch sc) {
         if (hasOptions(p)) {
-            return statsRowOptions(p, xa, xo, ta, to, len, acc, base, sc);
+            return statsRowOptions(p, xa, xo, ta, to, len, acc, base, period, sc);
         }
         boolean region = p.region;
         PixelTerm term = p.pixelTerm;
@@ -147,24 +211,24 @@ final class VectorBinary {
                     VectorMath.log1p(s1, s2, m);
                 }
                 // focal lanes sum the term only; with a region part (dice_focal) the region lanes add I, P, T
-                clean = focal ? lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, Float.NaN, acc, base)
-                        && (!region || lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, true, false, acc, base))
-                        : region || !hasTerm ? lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base)
-                        : lanesLogitsBce(xa, xo + a, ta, to + a, s2, m, acc, base);
+                clean = focal ? lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, Float.NaN, acc, base, period)
+                        && (!region || lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, true, false, acc, base, period))
+                        : region || !hasTerm ? lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base, period)
+                        : lanesLogitsBce(xa, xo + a, ta, to + a, s2, m, acc, base, period);
             } else {
                 if (hasTerm) {
                     VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
                 }
-                clean = focal ? lanesProbFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, Float.NaN, acc, base)
-                        && (!region || lanesProb(xa, xo + a, ta, to + a, s1, s2, m, true, false, acc, base))
-                        : lanesProb(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base);
+                clean = focal ? lanesProbFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, Float.NaN, acc, base, period)
+                        && (!region || lanesProb(xa, xo + a, ta, to + a, s1, s2, m, true, false, acc, base, period))
+                        : lanesProb(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base, period);
             }
             if (!clean) {
                 return false;
             }
         }
         for (int i = full; i < len; i++) {
-            if (!statsElement(p, xa[xo + i], ta[to + i], 1, acc, base)) {
+            if (!statsElement(p, xa[xo + i], ta[to + i], 1, acc, base + (i % period) * K)) {
                 return false;
             }
         }
@@ -177,7 +241,7 @@ final class VectorBinary {
      * label-smoothed target. Focal (dice_focal) sums its term in its own lanes as in {@link #statsRow}.
      */
     private static boolean statsRowOptions(Problem p, float[] xa, int xo, float[] ta, int to, int len, double[] acc,
-                                           int base, VectorScratch sc) {
+                                           int base, int period, VectorScratch sc) {
         boolean region = p.region;
         PixelTerm term = p.pixelTerm;
         boolean focal = term == PixelTerm.FOCAL;
@@ -187,7 +251,7 @@ final class VectorBinary {
         float aw = (float) p.focalPosWeight;
         float nw = (float) p.focalNegWeight;
         float ign = ignoreValue(p);
-        float w = posWeight(p, base / K);
+        float[] w = lanes(sc, SLOT_W, p.posWeight == null ? null : p.posWeight, base / K, period, 1f);
         float keep = p.labelKeep();
         float add = p.labelAdd();
         float[] s1 = sc.floats(SLOT_STAGE1, SUM_CHUNK);
@@ -201,23 +265,24 @@ final class VectorBinary {
                 if (hasTerm) {
                     VectorMath.log1p(s1, s2, m);
                 }
-                clean = (!focal || lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, ign, acc, base))
+                clean = (!focal || lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, ign, acc, base, period))
                         && lanesLogitsOptions(xa, xo + a, ta, to + a, s1, s2, m, ign, w, keep, add, region, bce, acc,
-                        base);
+                        base, period);
             } else {
                 if (hasTerm) {
                     VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
                 }
-                clean = (!focal || lanesProbFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, ign, acc, base))
+                clean = (!focal || lanesProbFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, ign, acc, base, period))
                         && lanesProbOptions(xa, xo + a, ta, to + a, s1, s2, m, ign, w, keep, add, region, bce, acc,
-                        base);
+                        base, period);
             }
             if (!clean) {
                 return false;
             }
         }
         for (int i = full; i < len; i++) {
-            if (!statsElement(p, xa[xo + i], ta[to + i], w, acc, base)) {
+            if (!statsElement(p, xa[xo + i], ta[to + i], posWeight(p, base / K + i % period), acc,
+                    base + (i % period) * K)) {
                 return false;
             }
         }
@@ -230,8 +295,8 @@ final class VectorBinary {
      * the staged l = log1p(e). Refused: x not finite, a valid t outside [0, 1].
      */
     private static boolean lanesLogitsOptions(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, int m,
-                                              float ign, float w, float keep, float add, boolean region, boolean bce,
-                                              double[] acc, int base) {
+                                              float ign, float[] w, float keep, float add, boolean region, boolean bce,
+                                              double[] acc, int base, int period) {
         FloatVector sumI = FloatVector.zero(FS);
         FloatVector sumP = FloatVector.zero(FS);
         FloatVector sumT = FloatVector.zero(FS);
@@ -240,7 +305,7 @@ final class VectorBinary {
         FloatVector count = FloatVector.zero(FS);
         FloatVector sumTerm = FloatVector.zero(FS);
         FloatVector bad = FloatVector.zero(FS);
-        FloatVector wv = FloatVector.broadcast(FS, w);
+        FloatVector wv = FloatVector.fromArray(FS, w, 0);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
@@ -261,7 +326,7 @@ final class VectorBinary {
             FloatVector tt = VectorTerms.smoothTarget(tv, keep, add);
             sumTerm = sumTerm.add(VectorTerms.bcePwLogits(x, tt, wv, l, pos).blend(ZERO, ignored));
         }
-        return flushOptions(bad, acc, base, region, bce, sumI, sumP, sumT, sumP2, sumT2, count, sumTerm);
+        return flushOptions(bad, acc, base, period, region, bce, sumI, sumP, sumT, sumP2, sumT2, count, sumTerm);
     }
 
     /**
@@ -269,8 +334,8 @@ final class VectorBinary {
      * {@link #lanesProb}. Refused: x outside [0, 1], a valid t outside [0, 1].
      */
     private static boolean lanesProbOptions(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
-                                            int m, float ign, float w, float keep, float add, boolean region,
-                                            boolean bce, double[] acc, int base) {
+                                            int m, float ign, float[] w, float keep, float add, boolean region,
+                                            boolean bce, double[] acc, int base, int period) {
         FloatVector sumI = FloatVector.zero(FS);
         FloatVector sumP = FloatVector.zero(FS);
         FloatVector sumT = FloatVector.zero(FS);
@@ -279,7 +344,7 @@ final class VectorBinary {
         FloatVector count = FloatVector.zero(FS);
         FloatVector sumTerm = FloatVector.zero(FS);
         FloatVector bad = FloatVector.zero(FS);
-        FloatVector wv = FloatVector.broadcast(FS, w);
+        FloatVector wv = FloatVector.fromArray(FS, w, 0);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
@@ -301,21 +366,22 @@ final class VectorBinary {
             FloatVector tt = VectorTerms.smoothTarget(tv, keep, add);
             sumTerm = sumTerm.add(VectorTerms.bcePwProb(tt, wv, logP, logQ).blend(ZERO, ignored));
         }
-        return flushOptions(bad, acc, base, region, bce, sumI, sumP, sumT, sumP2, sumT2, count, sumTerm);
+        return flushOptions(bad, acc, base, period, region, bce, sumI, sumP, sumT, sumP2, sumT2, count, sumTerm);
     }
 
     /** {@link #flushClean} with the sums of the options: P2, T2 (region) and COUNT. */
-    private static boolean flushOptions(FloatVector bad, double[] acc, int base, boolean region, boolean term,
+    private static boolean flushOptions(FloatVector bad, double[] acc, int base, int period, boolean region,
+                                        boolean term,
                                         FloatVector sumI, FloatVector sumP, FloatVector sumT, FloatVector sumP2,
                                         FloatVector sumT2, FloatVector count, FloatVector sumTerm) {
-        if (!flushClean(bad, acc, base, region, term, sumI, sumP, sumT, sumTerm)) {
+        if (!flushClean(bad, acc, base, period, region, term, sumI, sumP, sumT, sumTerm)) {
             return false;
         }
         if (region) {
-            acc[base + P2] += VectorMath.sumLanes(sumP2);
-            acc[base + T2] += VectorMath.sumLanes(sumT2);
+            addLanes(sumP2, acc, base, period, P2);
+            addLanes(sumT2, acc, base, period, T2);
         }
-        acc[base + COUNT] += VectorMath.sumLanes(count);
+        addLanes(count, acc, base, period, COUNT);
         return true;
     }
 
@@ -323,18 +389,19 @@ final class VectorBinary {
      * Unless a lane saw a refused value (bad != 0), adds the chunk's float lanes to the double stats of the
      * row; returns whether it did.
      */
-    private static boolean flushClean(FloatVector bad, double[] acc, int base, boolean region, boolean term,
+    private static boolean flushClean(FloatVector bad, double[] acc, int base, int period, boolean region,
+                                      boolean term,
                                       FloatVector sumI, FloatVector sumP, FloatVector sumT, FloatVector sumTerm) {
         if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
             return false;
         }
         if (region) {
-            acc[base + I] += VectorMath.sumLanes(sumI);
-            acc[base + P] += VectorMath.sumLanes(sumP);
-            acc[base + T] += VectorMath.sumLanes(sumT);
+            addLanes(sumI, acc, base, period, I);
+            addLanes(sumP, acc, base, period, P);
+            addLanes(sumT, acc, base, period, T);
         }
         if (term) {
-            acc[base + TERM] += VectorMath.sumLanes(sumTerm);
+            addLanes(sumTerm, acc, base, period, TERM);
         }
         return true;
     }
@@ -349,8 +416,7 @@ final class VectorBinary {
      * l = log1p(exp(-|x|)) staged. Refused: x not finite, t outside [0, 1]. The same lanes as the bce of
      * {@link #lanesLogits}, so the sums are the same bits.
      */
-    private static boolean lanesLogitsBce(float[] xa, int xo, float[] ta, int to, float[] la, int m, double[] acc,
-                                          int base) {
+    private static boolean lanesLogitsBce(float[] xa, int xo, float[] ta, int to, float[] la, int m, double[] acc, int base, int period) {
         FloatVector sumTerm = FloatVector.zero(FS);
         FloatVector bad = FloatVector.zero(FS);
         for (int i = 0; i < m; i += L) {
@@ -360,7 +426,7 @@ final class VectorBinary {
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
             sumTerm = sumTerm.add(VectorTerms.bceLogits(x, t, FloatVector.fromArray(FS, la, i), pos));
         }
-        return flushClean(bad, acc, base, false, true, sumTerm, sumTerm, sumTerm, sumTerm);
+        return flushClean(bad, acc, base, period, false, true, sumTerm, sumTerm, sumTerm, sumTerm);
     }
 
     /**
@@ -368,7 +434,7 @@ final class VectorBinary {
      * or e / (1 + e) (x < 0); I += p t, P += p, T += t; bce = max(x, 0) - x t + l. Refused: x not finite.
      */
     private static boolean lanesLogits(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, int m,
-                                       boolean region, boolean bce, double[] acc, int base) {
+                                       boolean region, boolean bce, double[] acc, int base, int period) {
         FloatVector sumI = FloatVector.zero(FS);
         FloatVector sumP = FloatVector.zero(FS);
         FloatVector sumT = FloatVector.zero(FS);
@@ -390,7 +456,7 @@ final class VectorBinary {
             FloatVector l = FloatVector.fromArray(FS, la, i);
             sumTerm = sumTerm.add(VectorTerms.bceLogits(x, t, l, pos));
         }
-        return flushClean(bad, acc, base, region, bce, sumI, sumP, sumT, sumTerm);
+        return flushClean(bad, acc, base, period, region, bce, sumI, sumP, sumT, sumTerm);
     }
 
     /**
@@ -398,7 +464,7 @@ final class VectorBinary {
      * staged e = exp(-|x|), softplus(+-x) = max(+-x, 0) + l with l = log1p(e) staged. Focal has no region term.
      */
     private static boolean lanesLogitsFocal(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, int m,
-                                            int g, float aw, float nw, float ign, double[] acc, int base) {
+                                            int g, float aw, float nw, float ign, double[] acc, int base, int period) {
         FloatVector sumTerm = FloatVector.zero(FS);
         FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
         for (int i = 0; i < m; i += L) {
@@ -419,7 +485,7 @@ final class VectorBinary {
             FloatVector spNeg = VectorTerms.softplusNeg(x, l, pos);
             sumTerm = sumTerm.add(VectorTerms.focalLogits(t, prob, q, spPos, spNeg, aw, nw, g).blend(ZERO, ignored));
         }
-        return flushClean(bad, acc, base, false, true, ZERO, ZERO, ZERO, sumTerm);
+        return flushClean(bad, acc, base, period, false, true, ZERO, ZERO, ZERO, sumTerm);
     }
 
     /**
@@ -428,7 +494,7 @@ final class VectorBinary {
      * Refused: x or t outside [0, 1] (NaN included).
      */
     private static boolean lanesProb(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
-                                     int m, boolean region, boolean bce, double[] acc, int base) {
+                                     int m, boolean region, boolean bce, double[] acc, int base, int period) {
         FloatVector sumI = FloatVector.zero(FS);
         FloatVector sumP = FloatVector.zero(FS);
         FloatVector sumT = FloatVector.zero(FS);
@@ -448,12 +514,12 @@ final class VectorBinary {
             FloatVector logQ = ls.blend(ll, lo);
             sumTerm = sumTerm.add(VectorTerms.bceProb(t, logP, logQ));
         }
-        return flushClean(bad, acc, base, region, bce, sumI, sumP, sumT, sumTerm);
+        return flushClean(bad, acc, base, period, region, bce, sumI, sumP, sumT, sumTerm);
     }
 
     /** From probabilities, focal: -aw t qc^g log pc - nw (1 - t) pc^g log qc, logs staged as {@link #lanesProb}. */
     private static boolean lanesProbFocal(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
-                                          int m, int g, float aw, float nw, float ign, double[] acc, int base) {
+                                          int m, int g, float aw, float nw, float ign, double[] acc, int base, int period) {
         FloatVector sumTerm = FloatVector.zero(FS);
         FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
         for (int i = 0; i < m; i += L) {
@@ -473,7 +539,7 @@ final class VectorBinary {
             FloatVector qc = small.blend(large, lo);
             sumTerm = sumTerm.add(VectorTerms.focalProb(t, pc, qc, logP, logQ, aw, nw, g).blend(ZERO, ignored));
         }
-        return flushClean(bad, acc, base, false, true, ZERO, ZERO, ZERO, sumTerm);
+        return flushClean(bad, acc, base, period, false, true, ZERO, ZERO, ZERO, sumTerm);
     }
 
     /** One element in double, as {@link ScalarKernels} computes it (the tail of a row segment); w: pos_weight. */
@@ -515,7 +581,7 @@ final class VectorBinary {
                 int go = grad.floats.arrayOffset();
                 for (int ci = 0; ci < c; ci++) {
                     int idx = CpuBackend.index(p, n, ci, s0);
-                    gradRow(p, k, n * c + ci, ci, xa, xo + idx, ta, to + idx, ga, go + idx, len, sc);
+                    gradRow(p, k, n * c + ci, ci, xa, xo + idx, ta, to + idx, ga, go + idx, len, 1, sc);
                 }
                 return;
             }
@@ -528,9 +594,31 @@ final class VectorBinary {
                     int idx = CpuBackend.index(p, n, ci, s0 + a);
                     VectorIo.readFloats(pred, idx, m, xs, 0);
                     VectorIo.readTargets(target, idx, m, ts, 0, sc);
-                    gradRow(p, k, n * c + ci, ci, xs, 0, ts, 0, gs, 0, m, sc);
+                    gradRow(p, k, n * c + ci, ci, xs, 0, ts, 0, gs, 0, m, 1, sc);
                     VectorIo.writeFloats(grad, idx, m, gs, 0);
                 }
+            }
+            return;
+        }
+        if (flatNhwc(p)) {
+            // as in stats: one flat row of len * C elements, lane j in channel j % C
+            int flat = len * c;
+            int idx = CpuBackend.index(p, n, 0, s0);
+            if (isFloatArray(pred) && isFloatArray(target) && grad.floats.hasArray()) {
+                gradRow(p, k, n * c, 0, pred.floats.array(), pred.floats.arrayOffset() + idx, target.floats.array(),
+                        target.floats.arrayOffset() + idx, grad.floats.array(), grad.floats.arrayOffset() + idx, flat,
+                        c, sc);
+                return;
+            }
+            float[] xs = sc.floats(SLOT_X, COPY_CHUNK);
+            float[] ts = sc.floats(SLOT_T, COPY_CHUNK);
+            float[] gs = sc.floats(SLOT_G, COPY_CHUNK);
+            for (int a = 0; a < flat; a += COPY_CHUNK) {
+                int m = Math.min(COPY_CHUNK, flat - a);
+                VectorIo.readFloats(pred, idx + a, m, xs, 0);
+                VectorIo.readTargets(target, idx + a, m, ts, 0, sc);
+                gradRow(p, k, n * c, 0, xs, 0, ts, 0, gs, 0, m, c, sc);
+                VectorIo.writeFloats(grad, idx + a, m, gs, 0);
             }
             return;
         }
@@ -545,9 +633,9 @@ final class VectorBinary {
             VectorIo.transposeIn(pred, base, m, c, xs, linear, sc, false);
             VectorIo.transposeIn(target, base, m, c, ts, linear, sc, true);
             for (int ci = 0; ci < c; ci++) {
-                gradRow(p, k, n * c + ci, ci, xs, ci * m, ts, ci * m, gs, ci * m, m, sc);
+                gradRow(p, k, n * c + ci, ci, xs, ci * m, ts, ci * m, gs, ci * m, m, 1, sc);
             }
-            VectorIo.transposeOut(grad, base, m, c, gs, linear);
+            VectorIo.transposeOut(grad, base, m, c, gs, linear, sc);
         }
     }
 
@@ -560,9 +648,9 @@ final class VectorBinary {
      * dfocal/dp = -aw t (-g qc^(g-1) log pc + qc^g / pc) - nw (1 - t) (g pc^(g-1) log qc - pc^g / qc).
      */
     static void gradRow(Problem p, GradCoefficients k, int row, int ci, float[] xa, int xo, float[] ta, int to,
-                        float[] ga, int go, int len, VectorScratch sc) {
+                        float[] ga, int go, int len, int period, VectorScratch sc) {
         if (hasOptions(p)) {
-            gradRowOptions(p, k, row, ci, xa, xo, ta, to, ga, go, len, sc);
+            gradRowOptions(p, k, row, ci, xa, xo, ta, to, ga, go, len, period, sc);
             return;
         }
         boolean region = p.region;
@@ -571,9 +659,13 @@ final class VectorBinary {
         int g = (int) p.gamma;
         float aw = (float) p.focalPosWeight;
         float nw = (float) p.focalNegWeight;
-        float ps = k.pixelScale[ci];
-        float ra = k.regionA[row];
-        float rb = k.regionB[row];
+        // per-row coefficients as lanes (period 1: the row's; NHWC flat: lane j that of channel ci + j % period)
+        float[] ps = lanes(sc, SLOT_PS, k.pixelScale, ci, period, 1f);
+        float[] ra = lanes(sc, SLOT_RA, k.regionA, row, period, 1f);
+        float[] rb = lanes(sc, SLOT_RB, k.regionB, row, period, 1f);
+        float[] bs = lanes(sc, SLOT_BS, k.pixelScale, ci, period, term == PixelTerm.BCE ? 1f : 0f);
+        float[] awPs = lanes(sc, SLOT_AW, k.pixelScale, ci, period, aw);
+        float[] nwPs = lanes(sc, SLOT_NW, k.pixelScale, ci, period, nw);
         float[] s1 = sc.floats(SLOT_STAGE1, SUM_CHUNK);
         float[] s2 = sc.floats(SLOT_STAGE2, SUM_CHUNK);
         int full = len - len % L;
@@ -583,20 +675,22 @@ final class VectorBinary {
                 VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
                 if (focal) {
                     VectorMath.log1p(s1, s2, m);
-                    gradLogitsFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, aw * ps, nw * ps, Float.NaN, ra, rb,
+                    gradLogitsFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, awPs, nwPs, Float.NaN, ra, rb,
                             0f, 1f);
                 } else {
-                    gradLogits(xa, xo + a, ta, to + a, s1, ga, go + a, m, term == PixelTerm.BCE ? ps : 0f, region, ra, rb);
+                    gradLogits(xa, xo + a, ta, to + a, s1, ga, go + a, m, bs, ra, rb);
                 }
             } else if (focal) {
                 VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
-                gradProbFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, aw * ps, nw * ps, Float.NaN, ra, rb, 0f, 1f);
+                gradProbFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, awPs, nwPs, Float.NaN, ra, rb, 0f, 1f);
             } else {
-                gradProb(xa, xo + a, ta, to + a, ga, go + a, m, term == PixelTerm.BCE ? ps : 0f, region, ra, rb);
+                gradProb(xa, xo + a, ta, to + a, ga, go + a, m, bs, ra, rb);
             }
         }
         for (int i = full; i < len; i++) {
-            ga[go + i] = (float) gradElement(p, ps, 1, ra, rb, xa[xo + i], ta[to + i]);
+            int j = i % period;
+            ga[go + i] = (float) gradElement(p, k.pixelScale[ci + j], 1, k.regionA[row + j], k.regionB[row + j],
+                    xa[xo + i], ta[to + i]);
         }
     }
 
@@ -606,22 +700,23 @@ final class VectorBinary {
      * region part t A + B dP/dp with dP/dp = 2p under squared_pred.
      */
     private static void gradRowOptions(Problem p, GradCoefficients k, int row, int ci, float[] xa, int xo, float[] ta,
-                                       int to, float[] ga, int go, int len, VectorScratch sc) {
+                                       int to, float[] ga, int go, int len, int period, VectorScratch sc) {
         PixelTerm term = p.pixelTerm;
         boolean focal = term == PixelTerm.FOCAL;
         int g = (int) p.gamma;
         float aw = (float) p.focalPosWeight;
         float nw = (float) p.focalNegWeight;
-        float ps = k.pixelScale[ci];
-        float ra = k.regionA[row];
-        float rb = k.regionB[row];
+        float[] ra = lanes(sc, SLOT_RA, k.regionA, row, period, 1f);
+        float[] rb = lanes(sc, SLOT_RB, k.regionB, row, period, 1f);
+        float[] bs = lanes(sc, SLOT_BS, k.pixelScale, ci, period, term == PixelTerm.BCE ? 1f : 0f);
+        float[] awPs = lanes(sc, SLOT_AW, k.pixelScale, ci, period, aw);
+        float[] nwPs = lanes(sc, SLOT_NW, k.pixelScale, ci, period, nw);
+        float[] w = lanes(sc, SLOT_W, p.posWeight, ci, period, 1f);
         float ign = ignoreValue(p);
-        float w = posWeight(p, ci);
         float keep = p.labelKeep();
         float add = p.labelAdd();
         float two = p.squares ? 2f : 0f;
         float one = p.squares ? 0f : 1f;
-        float bs = term == PixelTerm.BCE ? ps : 0f;
         float[] s1 = sc.floats(SLOT_STAGE1, SUM_CHUNK);
         float[] s2 = sc.floats(SLOT_STAGE2, SUM_CHUNK);
         int full = len - len % L;
@@ -631,21 +726,23 @@ final class VectorBinary {
                 VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
                 if (focal) {
                     VectorMath.log1p(s1, s2, m);
-                    gradLogitsFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, aw * ps, nw * ps, ign, ra, rb,
-                            two, one);
+                    gradLogitsFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, awPs, nwPs, ign, ra, rb, two,
+                            one);
                 } else {
                     gradLogitsOptions(xa, xo + a, ta, to + a, s1, ga, go + a, m, bs, ign, w, keep, add, ra, rb, two,
                             one);
                 }
             } else if (focal) {
                 VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
-                gradProbFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, aw * ps, nw * ps, ign, ra, rb, two, one);
+                gradProbFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, awPs, nwPs, ign, ra, rb, two, one);
             } else {
                 gradProbOptions(xa, xo + a, ta, to + a, ga, go + a, m, bs, ign, w, keep, add, ra, rb, two, one);
             }
         }
         for (int i = full; i < len; i++) {
-            ga[go + i] = (float) gradElement(p, ps, posWeight(p, ci), ra, rb, xa[xo + i], ta[to + i]);
+            int j = i % period;
+            ga[go + i] = (float) gradElement(p, k.pixelScale[ci + j], posWeight(p, ci + j), k.regionA[row + j],
+                    k.regionB[row + j], xa[xo + i], ta[to + i]);
         }
     }
 
@@ -654,11 +751,12 @@ final class VectorBinary {
      * + (t A + B dP/dp) p q, 0 at ignored elements; p, q from the staged e = exp(-|x|).
      */
     private static void gradLogitsOptions(float[] xa, int xo, float[] ta, int to, float[] ea, float[] ga, int go, int m,
-                                          float bs, float ign, float w, float keep, float add, float ra, float rb,
-                                          float two, float one) {
-        FloatVector wv = FloatVector.broadcast(FS, w);
-        FloatVector av = FloatVector.broadcast(FS, ra);
-        FloatVector bv = FloatVector.broadcast(FS, rb);
+                                          float[] bs, float ign, float[] w, float keep, float add, float[] ra,
+                                          float[] rb, float two, float one) {
+        FloatVector wv = FloatVector.fromArray(FS, w, 0);
+        FloatVector av = FloatVector.fromArray(FS, ra, 0);
+        FloatVector bv = FloatVector.fromArray(FS, rb, 0);
+        FloatVector bsv = FloatVector.fromArray(FS, bs, 0);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
@@ -670,7 +768,7 @@ final class VectorBinary {
             FloatVector prob = VectorTerms.sigmoid(e, r, pos);
             FloatVector q = VectorTerms.sigmoidNeg(e, r, pos);
             FloatVector tt = VectorTerms.smoothTarget(tv, keep, add);
-            FloatVector d = VectorTerms.bcePwLogitsDx(prob, q, tt, wv).mul(bs);
+            FloatVector d = VectorTerms.bcePwLogitsDx(prob, q, tt, wv).mul(bsv);
             d = VectorTerms.sigmoidChain(VectorTerms.regionDp(prob, tv, av, bv, two, one), prob, q).add(d);
             d.blend(ZERO, ignored).intoArray(ga, go + i);
         }
@@ -680,12 +778,13 @@ final class VectorBinary {
      * From probabilities with options: dL/dp = bs (-w t' / pc + (1 - t') / qc) + t A + B dP/dp, 0 at ignored
      * elements.
      */
-    private static void gradProbOptions(float[] xa, int xo, float[] ta, int to, float[] ga, int go, int m, float bs,
-                                        float ign, float w, float keep, float add, float ra, float rb, float two,
+    private static void gradProbOptions(float[] xa, int xo, float[] ta, int to, float[] ga, int go, int m, float[] bs,
+                                        float ign, float[] w, float keep, float add, float[] ra, float[] rb, float two,
                                         float one) {
-        FloatVector wv = FloatVector.broadcast(FS, w);
-        FloatVector av = FloatVector.broadcast(FS, ra);
-        FloatVector bv = FloatVector.broadcast(FS, rb);
+        FloatVector wv = FloatVector.fromArray(FS, w, 0);
+        FloatVector av = FloatVector.fromArray(FS, ra, 0);
+        FloatVector bv = FloatVector.fromArray(FS, rb, 0);
+        FloatVector bsv = FloatVector.fromArray(FS, bs, 0);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
@@ -697,7 +796,7 @@ final class VectorBinary {
             FloatVector pc = large.blend(small, lo);
             FloatVector qc = small.blend(large, lo);
             FloatVector tt = VectorTerms.smoothTarget(tv, keep, add);
-            FloatVector d = VectorTerms.bcePwProbGrad(tt, wv, pc, qc).mul(bs);
+            FloatVector d = VectorTerms.bcePwProbGrad(tt, wv, pc, qc).mul(bsv);
             d = VectorTerms.regionDp(x, tv, av, bv, two, one).add(d);
             d.blend(ZERO, ignored).intoArray(ga, go + i);
         }
@@ -708,7 +807,10 @@ final class VectorBinary {
      * staged e = exp(-|x|).
      */
     private static void gradLogits(float[] xa, int xo, float[] ta, int to, float[] ea, float[] ga, int go, int m,
-                                   float ps, boolean region, float ra, float rb) {
+                                   float[] psLanes, float[] raLanes, float[] rbLanes) {
+        FloatVector ps = FloatVector.fromArray(FS, psLanes, 0);
+        FloatVector ra = FloatVector.fromArray(FS, raLanes, 0);
+        FloatVector rb = FloatVector.fromArray(FS, rbLanes, 0);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
@@ -729,10 +831,12 @@ final class VectorBinary {
      * + nw (1 - t) (g p^g q softplus(x) + p^(g+1)), plus the region part of {@link #gradLogits}.
      */
     private static void gradLogitsFocal(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, float[] ga,
-                                        int go, int m, int g, float aw, float nw, float ign, float ra, float rb,
-                                        float two, float one) {
-        FloatVector av = FloatVector.broadcast(FS, ra);
-        FloatVector bv = FloatVector.broadcast(FS, rb);
+                                        int go, int m, int g, float[] awLanes, float[] nwLanes, float ign,
+                                        float[] ra, float[] rb, float two, float one) {
+        FloatVector aw = FloatVector.fromArray(FS, awLanes, 0);
+        FloatVector nw = FloatVector.fromArray(FS, nwLanes, 0);
+        FloatVector av = FloatVector.fromArray(FS, ra, 0);
+        FloatVector bv = FloatVector.fromArray(FS, rb, 0);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
@@ -756,8 +860,11 @@ final class VectorBinary {
      * From probabilities, bce (ps != 0) and/or region: dL/dp = ps (-t / pc + (1 - t) / qc) + t A + B with
      * small = max(min(x, 1 - x), eps), pc = small or 1 - small (x >= 1/2), qc the other.
      */
-    private static void gradProb(float[] xa, int xo, float[] ta, int to, float[] ga, int go, int m, float ps,
-                                 boolean region, float ra, float rb) {
+    private static void gradProb(float[] xa, int xo, float[] ta, int to, float[] ga, int go, int m, float[] psLanes,
+                                 float[] raLanes, float[] rbLanes) {
+        FloatVector ps = FloatVector.fromArray(FS, psLanes, 0);
+        FloatVector ra = FloatVector.fromArray(FS, raLanes, 0);
+        FloatVector rb = FloatVector.fromArray(FS, rbLanes, 0);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
@@ -778,10 +885,12 @@ final class VectorBinary {
      * dL/dp = -aw t (-g qc^(g-1) log pc + qc^g / pc) - nw (1 - t) (g pc^(g-1) log qc - pc^g / qc) + t A + B.
      */
     private static void gradProbFocal(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
-                                      float[] ga, int go, int m, int g, float aw, float nw, float ign, float ra,
-                                      float rb, float two, float one) {
-        FloatVector av = FloatVector.broadcast(FS, ra);
-        FloatVector bv = FloatVector.broadcast(FS, rb);
+                                      float[] ga, int go, int m, int g, float[] awLanes, float[] nwLanes, float ign,
+                                      float[] ra, float[] rb, float two, float one) {
+        FloatVector aw = FloatVector.fromArray(FS, awLanes, 0);
+        FloatVector nw = FloatVector.fromArray(FS, nwLanes, 0);
+        FloatVector av = FloatVector.fromArray(FS, ra, 0);
+        FloatVector bv = FloatVector.fromArray(FS, rb, 0);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);

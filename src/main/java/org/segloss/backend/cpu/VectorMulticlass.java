@@ -430,7 +430,7 @@ final class VectorMulticlass {
             for (int ci = 0; ci < c; ci++) {
                 System.arraycopy(gs, ci * cnt, rows, ci * m, m);
             }
-            VectorIo.transposeOut(grad, CpuBackend.index(p, n, 0, sa), m, c, rows, sc.floats(SLOT_LINEAR, c * m));
+            VectorIo.transposeOut(grad, CpuBackend.index(p, n, 0, sa), m, c, rows, sc.floats(SLOT_LINEAR, c * m), sc);
         }
     }
 

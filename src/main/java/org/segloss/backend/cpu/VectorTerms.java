@@ -107,10 +107,10 @@ final class VectorTerms {
 
     /** CpuMath.focalLogitsGrad: -aw t (g p q^g softplus(-x) + q^(g+1)) + nw (1 - t) (g p^g q softplus(x) + p^(g+1)). */
     static FloatVector focalLogitsGrad(FloatVector t, FloatVector p, FloatVector q, FloatVector spPos,
-                                       FloatVector spNeg, float aw, float nw, int g) {
+                                       FloatVector spNeg, FloatVector aw, FloatVector nw, int g) {
         FloatVector qg = pow(q, g);
         FloatVector pg = pow(p, g);
-        FloatVector posPart = p.mul(qg).mul(spNeg).mul(g).add(qg.mul(q)).mul(t).mul(-aw);
+        FloatVector posPart = p.mul(qg).mul(spNeg).mul(g).add(qg.mul(q)).mul(t).mul(aw.neg());
         FloatVector negPart = pg.mul(q).mul(spPos).mul(g).add(pg.mul(p)).mul(ONE.sub(t)).mul(nw);
         return posPart.add(negPart);
     }
@@ -126,14 +126,14 @@ final class VectorTerms {
      * the log parts are left out for g = 0 (logs may then be unstaged).
      */
     static FloatVector focalProbGrad(FloatVector t, FloatVector pc, FloatVector qc, FloatVector logP,
-                                     FloatVector logQ, float aw, float nw, int g) {
+                                     FloatVector logQ, FloatVector aw, FloatVector nw, int g) {
         FloatVector posPart = pow(qc, g).div(pc);
         FloatVector negPart = pow(pc, g).div(qc).neg();
         if (g != 0) {
             posPart = pow(qc, g - 1).mul(logP).mul(-g).add(posPart);
             negPart = pow(pc, g - 1).mul(logQ).mul(g).add(negPart);
         }
-        return t.mul(-aw).mul(posPart).sub(ONE.sub(t).mul(nw).mul(negPart));
+        return t.mul(aw.neg()).mul(posPart).sub(ONE.sub(t).mul(nw).mul(negPart));
     }
 
     /** CpuMath.focalMulticlass: -q_y^g log p_y (g = 0: ce). */
