@@ -63,6 +63,12 @@ class VectorKernelsTest {
         assertEquals("scalar", ((CpuBackend) scalar.backend()).kernelKind());
     }
 
+    @Test
+    void theJvmTakesTheDirectiveThatCompilesEachLaneLoopOnItsOwn() {
+        assertTrue(org.segloss.backend.cpu.VectorLanes.addCompilerDirectives(),
+                "jcmd Compiler.directives_add through the DiagnosticCommand MBean must be accepted by this JDK");
+    }
+
     /** One row of the table. */
     static final class Case {
         final LossSpec spec;

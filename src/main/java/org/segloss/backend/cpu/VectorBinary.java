@@ -208,7 +208,7 @@ final class VectorBinary {
             if (p.fromLogits) {
                 VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
                 if (hasTerm) {
-                    VectorMath.log1p(s1, s2, m);
+                    VectorMath.log1pPass(s1, s2, m);
                 }
                 // focal lanes sum the term only; with a region part (dice_focal) the region lanes add I, P, T
                 clean = focal ? lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, Float.NaN, acc, base, period)
@@ -263,7 +263,7 @@ final class VectorBinary {
             if (p.fromLogits) {
                 VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
                 if (hasTerm) {
-                    VectorMath.log1p(s1, s2, m);
+                    VectorMath.log1pPass(s1, s2, m);
                 }
                 clean = (!focal || lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, ign, acc, base, period))
                         && lanesLogitsOptions(xa, xo + a, ta, to + a, s1, s2, m, ign, w, keep, add, region, bce, acc,
@@ -674,7 +674,7 @@ final class VectorBinary {
             if (p.fromLogits) {
                 VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
                 if (focal) {
-                    VectorMath.log1p(s1, s2, m);
+                    VectorMath.log1pPass(s1, s2, m);
                     gradLogitsFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, awPs, nwPs, Float.NaN, ra, rb,
                             0f, 1f);
                 } else {
@@ -725,7 +725,7 @@ final class VectorBinary {
             if (p.fromLogits) {
                 VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
                 if (focal) {
-                    VectorMath.log1p(s1, s2, m);
+                    VectorMath.log1pPass(s1, s2, m);
                     gradLogitsFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, awPs, nwPs, ign, ra, rb, two,
                             one);
                 } else {

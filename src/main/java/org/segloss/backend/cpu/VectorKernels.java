@@ -52,6 +52,64 @@ final class VectorKernels extends CpuKernels {
     /** Floats per block of the parallel stream read (fixed, so the sum does not depend on the thread count). */
     private static final int READ_BLOCK = 1 << 20;
 
+    /**
+     * The methods that hold a lane loop, each to be compiled on its own: C2 inlines small hot callees into their
+     * caller, and a compile unit that gathers a staged pass (exp, log) and the loops that read it passes C2's
+     * inlining node cutoff (NodeCountInliningCutoff), after which the VectorTerms calls stay calls and every vector
+     * in those loops is boxed on the heap (seen with JFR: gigabytes of float[] per second from gradLogits, the grad
+     * pass 3 to 5 times slower than the stats pass). A compiler directive that refuses to inline them keeps every
+     * loop in its own unit. The directive changes no result: the lanes compute the same bits inlined or not.
+     */
+    static final String[] OWN_COMPILE_UNITS = {
+        "org/segloss/backend/cpu/VectorMath.expNegAbs",
+        "org/segloss/backend/cpu/VectorMath.log1pPass",
+        "org/segloss/backend/cpu/VectorMath.clampedLogs",
+        "org/segloss/backend/cpu/VectorBinary.lanes*",
+        "org/segloss/backend/cpu/VectorBinary.grad*",
+        // not the multiclass passes: compiled alone, expPass's stores of its loop-carried vectors fail to intrinsify
+    };
+
+    static {
+        if (!"false".equals(System.getProperty("segloss.cpu.compilerDirectives"))) {
+            // on a daemon thread: JMX starts in ~0.1 s, long before C2 compiles the loops (thousands of calls later)
+            Thread t = new Thread(VectorKernels::addCompilerDirectives, "segloss-compiler-directives");
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    /**
+     * Adds the directive of {@link #OWN_COMPILE_UNITS} through the DiagnosticCommand MBean (jcmd
+     * Compiler.directives_add); best effort: without it the kernels give the same results, only slower. System
+     * property {@code segloss.cpu.compilerDirectives=false} leaves the JVM's directives alone.
+     */
+    static boolean addCompilerDirectives() {
+        java.nio.file.Path file = null;
+        try {
+            StringBuilder json = new StringBuilder("[{ match: \"*.*\", inline: [");
+            for (int i = 0; i < OWN_COMPILE_UNITS.length; i++) {
+                json.append(i == 0 ? "" : ", ").append("\"-").append(OWN_COMPILE_UNITS[i]).append('"');
+            }
+            json.append("] }]");
+            file = java.nio.file.Files.createTempFile("segloss-compiler-directives", ".json");
+            java.nio.file.Files.writeString(file, json);
+            Object reply = java.lang.management.ManagementFactory.getPlatformMBeanServer().invoke(
+                    new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerDirectivesAdd",
+                    new Object[] {new String[] {file.toString()}}, new String[] {String[].class.getName()});
+            return String.valueOf(reply).contains("added");
+        } catch (Exception | LinkageError e) {
+            return false; // no JMX or no such command (another JVM): the loops may then be slower, never different
+        } finally {
+            if (file != null) {
+                try {
+                    java.nio.file.Files.deleteIfExists(file);
+                } catch (java.io.IOException e) {
+                    // a temp file left behind
+                }
+            }
+        }
+    }
+
     @Override
     String kind() {
         return "vector";

@@ -125,7 +125,7 @@ final class VectorMath {
     }
 
     /** out[j] = log1p(in[j]) for j < n, in[j] in [0, 1] (as exp(-|x|)). */
-    static void log1p(float[] in, float[] out, int n) {
+    static void log1pPass(float[] in, float[] out, int n) {
         for (int j = 0; j < n; j += FS.length()) {
             log1pUnit(FloatVector.fromArray(FS, in, j)).intoArray(out, j);
         }

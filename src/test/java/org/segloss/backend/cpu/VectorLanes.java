@@ -11,4 +11,9 @@ public final class VectorLanes {
     public static boolean covered(Problem p) {
         return VectorKernels.covered(p);
     }
+
+    /** Adds the compiler directive that keeps each lane loop in its own compile unit; whether the JVM took it. */
+    public static boolean addCompilerDirectives() {
+        return VectorKernels.addCompilerDirectives();
+    }
 }
