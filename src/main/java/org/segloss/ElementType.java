@@ -17,7 +17,11 @@ public enum ElementType {
         this.bytes = bytes;
     }
 
-    /** Bytes per element. */
+    /**
+     * Bytes per element.
+     *
+     * @return 1, 4 or 8
+     */
     public int bytes() {
         return bytes;
     }

@@ -17,12 +17,22 @@ public enum GdWeight {
         this.id = id;
     }
 
-    /** The name used by the command line, e.g. {@code square}. */
+    /**
+     * The name used by the command line, e.g. {@code square}.
+     *
+     * @return {@code square}, {@code simple} or {@code uniform}
+     */
     public String id() {
         return id;
     }
 
-    /** Parses {@code square}, {@code simple} or {@code uniform}. */
+    /**
+     * Parses {@code square}, {@code simple} or {@code uniform}.
+     *
+     * @param name a weighting name, any case, surrounding blanks ignored; null is refused
+     * @return the weighting
+     * @throws InvalidInputException when name is null or not one of these, naming the value
+     */
     public static GdWeight parse(String name) {
         if (name != null) {
             String key = name.trim().toLowerCase(Locale.ROOT);

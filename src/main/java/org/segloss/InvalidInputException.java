@@ -4,7 +4,11 @@ package org.segloss;
 public class InvalidInputException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
-    /** A refusal; the message names the argument, the value and what is allowed. */
+    /**
+     * A refusal; the message names the argument, the value and what is allowed.
+     *
+     * @param message the refusal, e.g. {@code gamma must be >= 0, was -1.0}
+     */
     public InvalidInputException(String message) {
         super(message);
     }

@@ -15,12 +15,22 @@ public enum Layout {
         this.id = id;
     }
 
-    /** The name in options and output: {@code nchw} or {@code nhwc}. */
+    /**
+     * The name in options and output: {@code nchw} or {@code nhwc}.
+     *
+     * @return {@code nchw} or {@code nhwc}
+     */
     public String id() {
         return id;
     }
 
-    /** The layout of a name ({@code nchw}, {@code nhwc}, any case); others are refused. */
+    /**
+     * The layout of a name ({@code nchw}, {@code nhwc}, any case); others are refused.
+     *
+     * @param name {@code nchw} or {@code nhwc}, any case, surrounding blanks ignored; null is refused
+     * @return the layout
+     * @throws InvalidInputException when name is null or not one of these, naming the value
+     */
     public static Layout parse(String name) {
         if (name != null) {
             String key = name.trim().toLowerCase(Locale.ROOT);

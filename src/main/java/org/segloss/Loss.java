@@ -41,22 +41,40 @@ public enum Loss {
         this.regionTerm = regionTerm;
     }
 
-    /** The name used by the command line and JSON output, e.g. {@code bce_logdice}. */
+    /**
+     * The name used by the command line and JSON output, e.g. {@code bce_logdice}.
+     *
+     * @return the lower-case name with underscores
+     */
     public String id() {
         return id;
     }
 
-    /** True when the loss has a per-pixel term (bce, focal, ce; dice_ce: bce or ce by mode; dice_focal: focal). */
+    /**
+     * True when the loss has a per-pixel term (bce, focal, ce; dice_ce: bce or ce by mode; dice_focal:
+     * focal).
+     *
+     * @return whether {@link LossResult#pixelLoss()} can be non-zero
+     */
     public boolean hasPixelTerm() {
         return pixelTerm;
     }
 
-    /** True when the loss has a region term (a Dice, IoU, Tversky, generalized Dice or MCC coefficient). */
+    /**
+     * True when the loss has a region term (a Dice, IoU, Tversky, generalized Dice or MCC coefficient).
+     *
+     * @return whether {@link LossResult#meanCoefficient()} is defined
+     */
     public boolean hasRegionTerm() {
         return regionTerm;
     }
 
-    /** True when this loss is defined for the given mode. */
+    /**
+     * True when this loss is defined for the given mode.
+     *
+     * @param mode the mode; null counts as not multiclass
+     * @return false only for bce and bce_logdice in multiclass mode and for ce and ce_logdice outside it
+     */
     public boolean supports(Mode mode) {
         switch (this) {
             case BCE:
@@ -70,7 +88,14 @@ public enum Loss {
         }
     }
 
-    /** Parses a loss name such as {@code dice} or {@code bce_logdice}. */
+    /**
+     * Parses a loss name such as {@code dice} or {@code bce_logdice}.
+     *
+     * @param name a loss name such as {@code dice}, any case, hyphens read as underscores, surrounding blanks
+     *     ignored; null is refused
+     * @return the loss
+     * @throws InvalidInputException when name is null or not a loss, naming the value and the losses
+     */
     public static Loss parse(String name) {
         if (name != null) {
             String key = name.trim().toLowerCase(Locale.ROOT).replace('-', '_');

@@ -42,12 +42,29 @@ public final class LossEngine implements AutoCloseable {
         this.backend = backend;
     }
 
-    /** The backend named by {@code segloss.backend} / {@code SEGLOSS_BACKEND}, else auto. */
+    /**
+     * The backend named by the system property {@code segloss.backend} or the environment variable
+     * {@code SEGLOSS_BACKEND}, else auto: CUDA, then an OpenCL GPU or accelerator, then the Java CPU backend
+     * (an OpenCL CPU device such as PoCL only when {@code opencl} is named).
+     *
+     * @return a new engine; close it to release the backend's device resources
+     * @throws BackendUnavailableException when the named backend cannot be opened here (the message gives the
+     *     reason)
+     */
     public static LossEngine create() {
         return new LossEngine(Dispatcher.open(null));
     }
 
-    /** A named backend: {@code auto}, {@code cpu}, {@code opencl} or {@code cuda}. */
+    /**
+     * An engine on a named backend.
+     *
+     * @param backend {@code auto} (as {@link #create()}), {@code cpu}, {@code opencl} or {@code cuda}; not
+     *     null
+     * @return a new engine; close it to release the backend's device resources
+     * @throws InvalidInputException when the name is null or not one of these
+     * @throws BackendUnavailableException when that backend cannot be opened here (the message gives the
+     *     reason)
+     */
     public static LossEngine create(String backend) {
         if (backend == null) {
             throw new InvalidInputException("backend must be one of auto, cpu, opencl, cuda, was null");
@@ -55,7 +72,13 @@ public final class LossEngine implements AutoCloseable {
         return new LossEngine(Dispatcher.open(backend));
     }
 
-    /** An engine over a backend the caller opened (e.g. OpenCL wrapping the caller's context and queue). */
+    /**
+     * An engine over a backend the caller opened (e.g. OpenCL wrapping the caller's context and queue).
+     *
+     * @param backend the backend to compute on; closing the engine closes it; not null
+     * @return a new engine on that backend
+     * @throws InvalidInputException when backend is null
+     */
     public static LossEngine of(Backend backend) {
         if (backend == null) {
             throw new InvalidInputException("backend must not be null");
@@ -63,17 +86,30 @@ public final class LossEngine implements AutoCloseable {
         return new LossEngine(backend);
     }
 
-    /** {@code cpu}, {@code opencl} or {@code cuda}. */
+    /**
+     * The backend's name.
+     *
+     * @return {@code cpu}, {@code opencl} or {@code cuda}
+     */
     public String backendName() {
         return backend.name();
     }
 
-    /** Human description of the device, e.g. the OpenCL device's name. */
+    /**
+     * Human description of the device, e.g. the OpenCL device's name.
+     *
+     * @return one line for logs and reports, never null
+     */
     public String device() {
         return backend.device();
     }
 
-    /** The backend, for its own buffer operations (wrapping device memory). */
+    /**
+     * The backend, for its own buffer operations (wrapping device memory).
+     *
+     * @return the backend this engine computes on
+     * @throws IllegalStateException when the engine is closed
+     */
     public Backend backend() {
         if (closed) {
             throw new IllegalStateException("engine is closed");
@@ -83,27 +119,66 @@ public final class LossEngine implements AutoCloseable {
 
     // ---- buffers ---------------------------------------------------------------------------
 
-    /** Uploads floats to the backend (the CPU backend uses the array in place). */
+    /**
+     * Uploads floats to the backend (the CPU backend uses the array in place).
+     *
+     * @param data the values, e.g. predictions or a float target; not null
+     * @return a buffer of data.length float32 values on this engine's backend; close it (or the engine) to
+     *     free it
+     * @throws InvalidInputException when data is null
+     * @throws IllegalStateException when the engine is closed
+     */
     public DeviceBuffer upload(float[] data) {
         return backend().upload(nonNull(data, "data"));
     }
 
-    /** Uploads a uint8 class map (or binary mask) to the backend (the CPU backend uses it in place). */
+    /**
+     * Uploads a uint8 class map (or binary mask) to the backend (the CPU backend uses it in place).
+     *
+     * @param classMap class indices 0 to 255, read as unsigned; not null
+     * @return a uint8 buffer of classMap.length values on this engine's backend; close it (or the engine) to
+     *     free it
+     * @throws InvalidInputException when classMap is null
+     * @throws IllegalStateException when the engine is closed
+     */
     public DeviceBuffer upload(byte[] classMap) {
         return backend().upload(nonNull(classMap, "classMap"));
     }
 
-    /** Uploads an int32 class map to the backend (the CPU backend uses it in place). */
+    /**
+     * Uploads an int32 class map to the backend (the CPU backend uses it in place).
+     *
+     * @param classMap class indices (checked against the classes when a loss reads them); not null
+     * @return an int32 buffer of classMap.length values on this engine's backend; close it (or the engine) to
+     *     free it
+     * @throws InvalidInputException when classMap is null
+     * @throws IllegalStateException when the engine is closed
+     */
     public DeviceBuffer upload(int[] classMap) {
         return backend().upload(nonNull(classMap, "classMap"));
     }
 
-    /** 64-bit class map (int64 labels as DJL and PyTorch make them). */
+    /**
+     * Uploads a 64-bit class map (int64 labels as DJL and PyTorch make them).
+     *
+     * @param classMap class indices (checked against the classes when a loss reads them); not null
+     * @return an int64 buffer of classMap.length values on this engine's backend; close it (or the engine) to
+     *     free it
+     * @throws InvalidInputException when classMap is null
+     * @throws IllegalStateException when the engine is closed
+     */
     public DeviceBuffer upload(long[] classMap) {
         return backend().upload(nonNull(classMap, "classMap"));
     }
 
-    /** An uninitialised float buffer of {@code length} elements (e.g. for a gradient); length >= 0. */
+    /**
+     * An uninitialised float buffer (e.g. for a gradient).
+     *
+     * @param length the number of float32 elements, >= 0
+     * @return a buffer of that length on this engine's backend, contents undefined until written
+     * @throws InvalidInputException when length is negative or too large for the backend
+     * @throws IllegalStateException when the engine is closed
+     */
     public DeviceBuffer allocateFloats(long length) {
         if (length < 0) {
             throw new InvalidInputException("length must be >= 0, was " + length);
@@ -111,75 +186,272 @@ public final class LossEngine implements AutoCloseable {
         return backend().allocateFloats(length);
     }
 
-    /** Copies a float buffer of this engine into {@code dst} (of the buffer's length). */
+    /**
+     * Copies a float buffer of this engine to the host.
+     *
+     * @param src a float32 buffer of this engine, open; not null
+     * @param dst receives the values; its length must equal the buffer's; not null
+     * @throws InvalidInputException when an argument is null, src belongs to another or a closed engine, or
+     *     the lengths differ
+     * @throws IllegalStateException when the engine is closed
+     */
     public void download(DeviceBuffer src, float[] dst) {
         backend().download(BackendBuffer.owned(backend(), src, "src", BackendBuffer.class), nonNull(dst, "dst"));
     }
 
     // ---- host inputs ---------------------------------------------------------------------
 
-    /** The loss of host arrays; a float target (binary/multilabel mask, or whole-number class map). */
+    /**
+     * The loss of host arrays with a float target (binary or multilabel mask, soft targets, or a whole-number
+     * class map).
+     *
+     * @param spec the loss, mode, layout and options; not null
+     * @param pred the predictions, float32 in the spec's layout, as many as {@code shape} holds:
+     *     probabilities in [0, 1], or finite logits when the spec is from logits; not null
+     * @param shape pred's shape, {@code (N, C, *S)} (nchw) or {@code (N, *S, C)} (nhwc): rank >= 2, every
+     *     dimension >= 1; not null
+     * @param target binary and multilabel: one value per pred element, in [0, 1] (or the ignore index);
+     *     multiclass: N*S class indices, whole numbers in [0, C) (or the ignore index), or N*C*S class
+     *     probabilities (soft targets); not null
+     * @return the loss value and its parts (pixel term, region term, per-class coefficients)
+     * @throws InvalidInputException when an argument is null, the shape does not match a length, or pred or
+     *     target holds a value the spec refuses; the message names the argument and the value
+     * @throws BackendException when the device fails (naming the operation and its status)
+     */
     public LossResult forward(LossSpec spec, float[] pred, long[] shape, float[] target) {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, FloatBuffer.wrap(nonNull(target, "target")), null);
     }
 
-    /** Multiclass class map (or a binary mask) stored as unsigned bytes. */
+    /**
+     * The loss of host arrays with a class map (or binary mask) stored as unsigned bytes.
+     *
+     * @param spec the loss, mode, layout and options; not null
+     * @param pred the predictions, float32 in the spec's layout, as many as {@code shape} holds:
+     *     probabilities in [0, 1], or finite logits when the spec is from logits; not null
+     * @param shape pred's shape, {@code (N, C, *S)} (nchw) or {@code (N, *S, C)} (nhwc): rank >= 2, every
+     *     dimension >= 1; not null
+     * @param target unsigned 8-bit values: multiclass N*S class indices in [0, C) (or the ignore index);
+     *     binary and multilabel one 0/1 value per pred element; not null
+     * @return the loss value and its parts (pixel term, region term, per-class coefficients)
+     * @throws InvalidInputException when an argument is null, the shape does not match a length, or pred or
+     *     target holds a value the spec refuses; the message names the argument and the value
+     * @throws BackendException when the device fails (naming the operation and its status)
+     */
     public LossResult forward(LossSpec spec, float[] pred, long[] shape, byte[] target) {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, ByteBuffer.wrap(nonNull(target, "target")), null);
     }
 
-    /** The loss of host arrays with an int32 class map. */
+    /**
+     * The loss of host arrays with an int32 class map.
+     *
+     * @param spec the loss, mode, layout and options; not null
+     * @param pred the predictions, float32 in the spec's layout, as many as {@code shape} holds:
+     *     probabilities in [0, 1], or finite logits when the spec is from logits; not null
+     * @param shape pred's shape, {@code (N, C, *S)} (nchw) or {@code (N, *S, C)} (nhwc): rank >= 2, every
+     *     dimension >= 1; not null
+     * @param target int32 values: multiclass N*S class indices in [0, C) (or the ignore index); binary and
+     *     multilabel one 0/1 value per pred element; not null
+     * @return the loss value and its parts (pixel term, region term, per-class coefficients)
+     * @throws InvalidInputException when an argument is null, the shape does not match a length, or pred or
+     *     target holds a value the spec refuses; the message names the argument and the value
+     * @throws BackendException when the device fails (naming the operation and its status)
+     */
     public LossResult forward(LossSpec spec, float[] pred, long[] shape, int[] target) {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, IntBuffer.wrap(nonNull(target, "target")), null);
     }
 
-    /** Multiclass class map (or a binary mask) of 64-bit integers. */
+    /**
+     * The loss of host arrays with an int64 class map (or binary mask).
+     *
+     * @param spec the loss, mode, layout and options; not null
+     * @param pred the predictions, float32 in the spec's layout, as many as {@code shape} holds:
+     *     probabilities in [0, 1], or finite logits when the spec is from logits; not null
+     * @param shape pred's shape, {@code (N, C, *S)} (nchw) or {@code (N, *S, C)} (nhwc): rank >= 2, every
+     *     dimension >= 1; not null
+     * @param target int64 values: multiclass N*S class indices in [0, C) (or the ignore index); binary and
+     *     multilabel one 0/1 value per pred element; not null
+     * @return the loss value and its parts (pixel term, region term, per-class coefficients)
+     * @throws InvalidInputException when an argument is null, the shape does not match a length, or pred or
+     *     target holds a value the spec refuses; the message names the argument and the value
+     * @throws BackendException when the device fails (naming the operation and its status)
+     */
     public LossResult forward(LossSpec spec, float[] pred, long[] shape, long[] target) {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, LongBuffer.wrap(nonNull(target, "target")), null);
     }
 
-    /** Direct or heap buffers; the target is a FloatBuffer, ByteBuffer (uint8), IntBuffer or LongBuffer. */
+    /**
+     * The loss of direct or heap buffers, each read from its position to its limit (positions are not moved).
+     *
+     * @param spec the loss, mode, layout and options; not null
+     * @param pred the predictions (remaining elements), float32 in the spec's layout, as many as {@code
+     *     shape} holds: probabilities in [0, 1], or finite logits when the spec is from logits; not null
+     * @param shape pred's shape, {@code (N, C, *S)} (nchw) or {@code (N, *S, C)} (nhwc): rank >= 2, every
+     *     dimension >= 1; not null
+     * @param target a FloatBuffer (as the float[] form), ByteBuffer (uint8), IntBuffer or LongBuffer class
+     *     map or mask, remaining elements; not null
+     * @return the loss value and its parts (pixel term, region term, per-class coefficients)
+     * @throws InvalidInputException when an argument is null, target is another kind of buffer, the shape
+     *     does not match a length, or pred or target holds a value the spec refuses; the message names the
+     *     argument and the value
+     * @throws BackendException when the device fails (naming the operation and its status)
+     */
     public LossResult forward(LossSpec spec, FloatBuffer pred, long[] shape, Buffer target) {
         return host(spec, nonNull(pred, "pred"), shape, nonNull(target, "target"), null);
     }
 
-    /** Forward, and dL/d(pred) written into {@code grad} (same length and layout as pred). */
+    /**
+     * The loss and dL/d(pred) of host arrays with a float target.
+     *
+     * @param spec the loss, mode, layout and options; not null
+     * @param pred the predictions, float32 in the spec's layout, as many as {@code shape} holds:
+     *     probabilities in [0, 1], or finite logits when the spec is from logits; not null
+     * @param shape pred's shape, {@code (N, C, *S)} (nchw) or {@code (N, *S, C)} (nhwc): rank >= 2, every
+     *     dimension >= 1; not null
+     * @param target binary and multilabel: one value per pred element, in [0, 1] (or the ignore index);
+     *     multiclass: N*S class indices, whole numbers in [0, C) (or the ignore index), or N*C*S class
+     *     probabilities (soft targets); not null
+     * @param grad receives dL/d(pred) (with respect to the logits when the spec is from logits), as many
+     *     floats as pred, in pred's layout; not null
+     * @return the loss value and its parts (pixel term, region term, per-class coefficients)
+     * @throws InvalidInputException when an argument is null, the shape does not match a length, or pred or
+     *     target holds a value the spec refuses; the message names the argument and the value
+     * @throws BackendException when the device fails (naming the operation and its status)
+     */
     public LossResult forwardBackward(LossSpec spec, float[] pred, long[] shape, float[] target, float[] grad) {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, FloatBuffer.wrap(nonNull(target, "target")),
                 FloatBuffer.wrap(nonNull(grad, "grad")));
     }
 
-    /** Forward and gradient with a uint8 class map (or binary mask). */
+    /**
+     * The loss and dL/d(pred) of host arrays with a uint8 class map (or binary mask).
+     *
+     * @param spec the loss, mode, layout and options; not null
+     * @param pred the predictions, float32 in the spec's layout, as many as {@code shape} holds:
+     *     probabilities in [0, 1], or finite logits when the spec is from logits; not null
+     * @param shape pred's shape, {@code (N, C, *S)} (nchw) or {@code (N, *S, C)} (nhwc): rank >= 2, every
+     *     dimension >= 1; not null
+     * @param target unsigned 8-bit values: multiclass N*S class indices in [0, C) (or the ignore index);
+     *     binary and multilabel one 0/1 value per pred element; not null
+     * @param grad receives dL/d(pred) (with respect to the logits when the spec is from logits), as many
+     *     floats as pred, in pred's layout; not null
+     * @return the loss value and its parts (pixel term, region term, per-class coefficients)
+     * @throws InvalidInputException when an argument is null, the shape does not match a length, or pred or
+     *     target holds a value the spec refuses; the message names the argument and the value
+     * @throws BackendException when the device fails (naming the operation and its status)
+     */
     public LossResult forwardBackward(LossSpec spec, float[] pred, long[] shape, byte[] target, float[] grad) {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, ByteBuffer.wrap(nonNull(target, "target")),
                 FloatBuffer.wrap(nonNull(grad, "grad")));
     }
 
-    /** Forward and gradient with an int32 class map. */
+    /**
+     * The loss and dL/d(pred) of host arrays with an int32 class map.
+     *
+     * @param spec the loss, mode, layout and options; not null
+     * @param pred the predictions, float32 in the spec's layout, as many as {@code shape} holds:
+     *     probabilities in [0, 1], or finite logits when the spec is from logits; not null
+     * @param shape pred's shape, {@code (N, C, *S)} (nchw) or {@code (N, *S, C)} (nhwc): rank >= 2, every
+     *     dimension >= 1; not null
+     * @param target int32 values: multiclass N*S class indices in [0, C) (or the ignore index); binary and
+     *     multilabel one 0/1 value per pred element; not null
+     * @param grad receives dL/d(pred) (with respect to the logits when the spec is from logits), as many
+     *     floats as pred, in pred's layout; not null
+     * @return the loss value and its parts (pixel term, region term, per-class coefficients)
+     * @throws InvalidInputException when an argument is null, the shape does not match a length, or pred or
+     *     target holds a value the spec refuses; the message names the argument and the value
+     * @throws BackendException when the device fails (naming the operation and its status)
+     */
     public LossResult forwardBackward(LossSpec spec, float[] pred, long[] shape, int[] target, float[] grad) {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, IntBuffer.wrap(nonNull(target, "target")),
                 FloatBuffer.wrap(nonNull(grad, "grad")));
     }
 
-    /** Forward and gradient with an int64 class map. */
+    /**
+     * The loss and dL/d(pred) of host arrays with an int64 class map (or binary mask).
+     *
+     * @param spec the loss, mode, layout and options; not null
+     * @param pred the predictions, float32 in the spec's layout, as many as {@code shape} holds:
+     *     probabilities in [0, 1], or finite logits when the spec is from logits; not null
+     * @param shape pred's shape, {@code (N, C, *S)} (nchw) or {@code (N, *S, C)} (nhwc): rank >= 2, every
+     *     dimension >= 1; not null
+     * @param target int64 values: multiclass N*S class indices in [0, C) (or the ignore index); binary and
+     *     multilabel one 0/1 value per pred element; not null
+     * @param grad receives dL/d(pred) (with respect to the logits when the spec is from logits), as many
+     *     floats as pred, in pred's layout; not null
+     * @return the loss value and its parts (pixel term, region term, per-class coefficients)
+     * @throws InvalidInputException when an argument is null, the shape does not match a length, or pred or
+     *     target holds a value the spec refuses; the message names the argument and the value
+     * @throws BackendException when the device fails (naming the operation and its status)
+     */
     public LossResult forwardBackward(LossSpec spec, float[] pred, long[] shape, long[] target, float[] grad) {
         return host(spec, FloatBuffer.wrap(nonNull(pred, "pred")), shape, LongBuffer.wrap(nonNull(target, "target")),
                 FloatBuffer.wrap(nonNull(grad, "grad")));
     }
 
-    /** Forward and gradient of direct or heap buffers; {@code grad} must be writable. */
+    /**
+     * The loss and dL/d(pred) of direct or heap buffers, each used from its position to its limit (positions
+     * are not moved).
+     *
+     * @param spec the loss, mode, layout and options; not null
+     * @param pred the predictions (remaining elements), float32 in the spec's layout, as many as {@code
+     *     shape} holds: probabilities in [0, 1], or finite logits when the spec is from logits; not null
+     * @param shape pred's shape, {@code (N, C, *S)} (nchw) or {@code (N, *S, C)} (nhwc): rank >= 2, every
+     *     dimension >= 1; not null
+     * @param target a FloatBuffer, ByteBuffer (uint8), IntBuffer or LongBuffer class map or mask, remaining
+     *     elements; not null
+     * @param grad receives dL/d(pred) in its remaining elements, as many as pred's; writable; not null
+     * @return the loss value and its parts (pixel term, region term, per-class coefficients)
+     * @throws InvalidInputException when an argument is null, grad is read-only, target is another kind of
+     *     buffer, the shape does not match a length, or pred or target holds a value the spec refuses; the
+     *     message names the argument and the value
+     * @throws BackendException when the device fails (naming the operation and its status)
+     */
     public LossResult forwardBackward(LossSpec spec, FloatBuffer pred, long[] shape, Buffer target, FloatBuffer grad) {
         return host(spec, nonNull(pred, "pred"), shape, nonNull(target, "target"), nonNull(grad, "grad"));
     }
 
     // ---- device inputs --------------------------------------------------------------------
 
-    /** Loss of buffers that already live on this engine's backend: no copy to the host. */
+    /**
+     * The loss of buffers that already live on this engine's backend: no copy to the host.
+     *
+     * @param spec the loss, mode, layout and options; not null
+     * @param pred float32 predictions of this engine, open, as many as {@code shape} holds, in the spec's
+     *     layout; not null
+     * @param shape pred's shape, {@code (N, C, *S)} (nchw) or {@code (N, *S, C)} (nhwc): rank >= 2, every
+     *     dimension >= 1; not null
+     * @param target a buffer of this engine: float32 (as the float[] form), uint8, int32 or int64 class map
+     *     or mask; not null
+     * @return the loss value and its parts (pixel term, region term, per-class coefficients)
+     * @throws InvalidInputException when an argument is null, a buffer belongs to another or a closed engine,
+     *     the shape does not match a length, or pred or target holds a value the spec refuses; the message
+     *     names the argument and the value
+     * @throws IllegalStateException when the engine is closed
+     * @throws BackendException when the device fails (naming the operation and its status)
+     */
     public LossResult forward(LossSpec spec, DeviceBuffer pred, long[] shape, DeviceBuffer target) {
         return run(spec, nonNull(pred, "pred"), shape, nonNull(target, "target"), null);
     }
 
-    /** Loss and gradient of device buffers; the gradient is written into {@code grad} on the device. */
+    /**
+     * The loss and gradient of device buffers; the gradient is written into {@code grad} on the device.
+     *
+     * @param spec the loss, mode, layout and options; not null
+     * @param pred float32 predictions of this engine, open, as many as {@code shape} holds, in the spec's
+     *     layout; not null
+     * @param shape pred's shape, {@code (N, C, *S)} (nchw) or {@code (N, *S, C)} (nhwc): rank >= 2, every
+     *     dimension >= 1; not null
+     * @param target a buffer of this engine: float32 (as the float[] form), uint8, int32 or int64 class map
+     *     or mask; not null
+     * @param grad a float32 buffer of this engine with as many elements as pred; receives dL/d(pred); not
+     *     null
+     * @return the loss value and its parts (pixel term, region term, per-class coefficients)
+     * @throws InvalidInputException when an argument is null, a buffer belongs to another or a closed engine,
+     *     the shape does not match a length, or pred or target holds a value the spec refuses; the message
+     *     names the argument and the value
+     * @throws IllegalStateException when the engine is closed
+     * @throws BackendException when the device fails (naming the operation and its status)
+     */
     public LossResult forwardBackward(LossSpec spec, DeviceBuffer pred, long[] shape, DeviceBuffer target,
                                       DeviceBuffer grad) {
         return run(spec, nonNull(pred, "pred"), shape, nonNull(target, "target"), nonNull(grad, "grad"));
@@ -521,7 +793,10 @@ public final class LossEngine implements AutoCloseable {
         return value;
     }
 
-    /** Closes the backend and its device resources. Idempotent. */
+    /**
+     * Closes the backend and its device resources, and every buffer it still owns. Idempotent; later calls on
+     * the engine throw {@link IllegalStateException}.
+     */
     @Override
     public void close() {
         if (!closed) {

@@ -36,80 +36,140 @@ public final class LossResult {
         this.perClassPixelLoss = perClassPixelLoss;
     }
 
-    /** The mean-reduced loss. */
+    /**
+     * The mean-reduced loss.
+     *
+     * @return the loss over the whole batch (finite for accepted inputs), the value a training loop minimises
+     */
     public double value() {
         return value;
     }
 
-    /** The spec it ran with, defaults included. */
+    /**
+     * The spec it ran with, defaults included.
+     *
+     * @return the spec as built, with every default filled in
+     */
     public LossSpec spec() {
         return spec;
     }
 
-    /** The loss computed. */
+    /**
+     * The loss computed.
+     *
+     * @return the spec's loss
+     */
     public Loss loss() {
         return spec.loss();
     }
 
-    /** The mode it ran in. */
+    /**
+     * The mode it ran in.
+     *
+     * @return the spec's mode: binary, multilabel or multiclass
+     */
     public Mode mode() {
         return spec.mode();
     }
 
-    /** Backend that computed it ({@code cpu}, {@code opencl}, {@code cuda}). */
+    /**
+     * Backend that computed it ({@code cpu}, {@code opencl}, {@code cuda}).
+     *
+     * @return {@code cpu}, {@code opencl} or {@code cuda}
+     */
     public String backend() {
         return backend;
     }
 
-    /** The device that computed it. */
+    /**
+     * The device that computed it.
+     *
+     * @return a one-line description of the device, as {@link LossEngine#device()}
+     */
     public String device() {
         return device;
     }
 
-    /** Batch size N. */
+    /**
+     * Batch size N.
+     *
+     * @return N, the first dimension of pred's shape, >= 1
+     */
     public long batchSize() {
         return n;
     }
 
-    /** Number of classes C. */
+    /**
+     * Number of classes C.
+     *
+     * @return C, pred's class (channel) dimension, >= 1
+     */
     public int classes() {
         return c;
     }
 
-    /** The pixel part (bce, focal, ce; 0 when the loss has none). */
+    /**
+     * The pixel part (bce, focal, ce; 0 when the loss has none).
+     *
+     * @return the mean pixel term, >= 0 (before its weight in a combined loss)
+     */
     public double pixelLoss() {
         return pixelLoss;
     }
 
-    /** The region part (1 - mean coefficient, or -log(max(mean Dice, eps)) for the log-Dice losses; 0 when none). */
+    /**
+     * The region part (1 - mean coefficient, or -log(max(mean Dice, eps)) for the log-Dice losses; 0 when
+     * none).
+     *
+     * @return the region term, >= 0 (before its weight in a combined loss)
+     */
     public double regionLoss() {
         return regionLoss;
     }
 
-    /** Weighted mean region coefficient (Dice, IoU or Tversky index); NaN when the loss has no region term. */
+    /**
+     * Weighted mean region coefficient (Dice, IoU or Tversky index); NaN when the loss has no region term.
+     *
+     * @return a value in [0, 1], or NaN
+     */
     public double meanCoefficient() {
         return meanCoefficient;
     }
 
     /**
-     * Region coefficient per (sample, class), index {@code n * C + c}; per class with {@code batch}.
-     * Empty when the loss has no region term.
+     * Region coefficient per (sample, class), index {@code n * C + c}; per class with {@code batch}. Empty
+     * when the loss has no region term.
+     *
+     * @return a new array of N * C values in [0, 1] (C values when the spec sums over the batch), or of length 0
      */
     public double[] coefficients() {
         return coefficients == null ? new double[0] : coefficients.clone();
     }
 
-    /** Summed pixel term per (sample, class), index {@code n * C + c}; empty when the loss has no pixel term. */
+    /**
+     * Summed pixel term per (sample, class), index {@code n * C + c}; empty when the loss has no pixel term.
+     *
+     * @return a new array of N * C sums, each >= 0, or of length 0
+     */
     public double[] pixelTermSums() {
         return pixelTermSums == null ? new double[0] : pixelTermSums.clone();
     }
 
-    /** Mean region coefficient of each class over the batch; empty when the loss has no region term. */
+    /**
+     * Mean region coefficient of each class over the batch; empty when the loss has no region term.
+     *
+     * @return a new array of C values in [0, 1], or of length 0
+     */
     public double[] perClassCoefficient() {
         return perClassCoefficient == null ? new double[0] : perClassCoefficient.clone();
     }
 
-    /** Mean pixel term of each class (NaN where the class has no element); empty when the loss has no pixel term. */
+    /**
+     * Mean pixel term of each class (NaN where the class has no element); empty when the loss has no pixel
+     * term.
+     *
+     * @return a new array of C values, each >= 0 or NaN, or of length 0
+     */
     public double[] perClassPixelLoss() {
         return perClassPixelLoss == null ? new double[0] : perClassPixelLoss.clone();
     }

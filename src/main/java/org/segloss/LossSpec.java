@@ -87,131 +87,239 @@ public final class LossSpec {
         this.givenLabelSmoothing = b.labelSmoothing;
     }
 
-    /** A builder for {@code loss} in {@code mode}, every option at its default. */
+    /**
+     * A builder for {@code loss} in {@code mode}, every option at its default.
+     *
+     * @param loss the loss; not null
+     * @param mode binary, multilabel or multiclass; the loss must support it (checked by {@link
+     *     Builder#build()}); not null
+     * @return a new builder
+     * @throws InvalidInputException when loss or mode is null
+     */
     public static Builder builder(Loss loss, Mode mode) {
         return new Builder(loss, mode);
     }
 
-    /** A spec with every default. */
+    /**
+     * A spec with every default.
+     *
+     * @param loss the loss; not null
+     * @param mode binary, multilabel or multiclass, one the loss supports; not null
+     * @return the spec, from probabilities, nchw
+     * @throws InvalidInputException when loss or mode is null, or the loss does not support the mode (lovasz
+     *     in binary or multilabel mode also needs logits)
+     */
     public static LossSpec of(Loss loss, Mode mode) {
         return builder(loss, mode).build();
     }
 
-    /** The loss. */
+    /**
+     * The loss.
+     *
+     * @return the loss, never null
+     */
     public Loss loss() {
         return loss;
     }
 
-    /** The mode. */
+    /**
+     * The mode.
+     *
+     * @return binary, multilabel or multiclass, never null
+     */
     public Mode mode() {
         return mode;
     }
 
-    /** Whether pred holds logits (sigmoid or softmax applied). */
+    /**
+     * Whether pred holds logits (sigmoid or softmax applied).
+     *
+     * @return true for logits, false for probabilities in [0, 1] (the default)
+     */
     public boolean fromLogits() {
         return fromLogits;
     }
 
-    /** Where the class axis is. */
+    /**
+     * Where the class axis is.
+     *
+     * @return nchw (class axis second, the default) or nhwc (class axis last), never null
+     */
     public Layout layout() {
         return layout;
     }
 
     /**
-     * The region smoothing when the numerator's and the denominator's are equal (always, unless
-     * smooth_nr and smooth_dr were given different values); NaN when they differ: read {@link #smoothNr()}
-     * and {@link #smoothDr()}. Defaults: 1; generalized_dice 1e-5; mcc 1e-5 (mcc's s).
+     * The region smoothing when the numerator's and the denominator's are equal (always, unless smooth_nr and
+     * smooth_dr were given different values); NaN when they differ: read {@link #smoothNr()} and {@link
+     * #smoothDr()}. Defaults: 1; generalized_dice 1e-5; mcc 1e-5 (mcc's s).
+     *
+     * @return the smoothing, >= 0, or NaN
      */
     public double smooth() {
         return smooth;
     }
 
-    /** Smoothing added to the numerator of every region coefficient (= smooth unless smooth_nr was given). */
+    /**
+     * Smoothing added to the numerator of every region coefficient (= smooth unless smooth_nr was given).
+     *
+     * @return the numerator's smoothing, >= 0
+     */
     public double smoothNr() {
         return smoothNr;
     }
 
-    /** Smoothing added to the denominator of every region coefficient (= smooth unless smooth_dr was given). */
+    /**
+     * Smoothing added to the denominator of every region coefficient (= smooth unless smooth_dr was given).
+     *
+     * @return the denominator's smoothing, >= 0
+     */
     public double smoothDr() {
         return smoothDr;
     }
 
-    /** True when region denominators use sum p^2 and sum t^2 (V-Net, MONAI squared_pred). */
+    /**
+     * True when region denominators use sum p^2 and sum t^2 (V-Net, MONAI squared_pred).
+     *
+     * @return whether the denominators are squared sums (default false)
+     */
     public boolean squaredPred() {
         return squaredPred;
     }
 
-    /** True when each averaged region term is -log(max(coef, eps)) instead of 1 - coef (smp log_loss). */
+    /**
+     * True when each averaged region term is -log(max(coef, eps)) instead of 1 - coef (smp log_loss).
+     *
+     * @return whether the region term is logarithmic (default false)
+     */
     public boolean logLoss() {
         return logLoss;
     }
 
-    /** The class weights of generalized_dice; default {@link GdWeight#SQUARE}. */
+    /**
+     * The class weights of generalized_dice; default {@link GdWeight#SQUARE}.
+     *
+     * @return the weighting, never null (also for losses other than generalized_dice, where it is not used)
+     */
     public GdWeight gdWeight() {
         return gdWeight;
     }
 
-    /** Weight of the pixel part of a combined loss (bce_logdice, ce_logdice, dice_ce, dice_focal); default 1. */
+    /**
+     * Weight of the pixel part of a combined loss (bce_logdice, ce_logdice, dice_ce, dice_focal); default 1.
+     *
+     * @return the weight, >= 0
+     */
     public double lambdaPixel() {
         return lambdaPixel;
     }
 
-    /** Weight of the region part of a combined loss; default 1. */
+    /**
+     * Weight of the region part of a combined loss; default 1.
+     *
+     * @return the weight, >= 0
+     */
     public double lambdaRegion() {
         return lambdaRegion;
     }
 
-    /** Label smoothing e in [0, 1) of the bce / ce terms; default 0. */
+    /**
+     * Label smoothing e in [0, 1) of the bce / ce terms; default 0.
+     *
+     * @return e, in [0, 1)
+     */
     public double labelSmoothing() {
         return labelSmoothing;
     }
 
-    /** Weight of the positive bce term per class (a copy), or null when every class weighs 1. */
+    /**
+     * Weight of the positive bce term per class (a copy), or null when every class weighs 1.
+     *
+     * @return a new array of one weight >= 0 per class, or null
+     */
     public double[] posWeight() {
         return posWeight == null ? null : posWeight.clone();
     }
 
-    /** Whether region statistics are summed over the batch before the coefficient. */
+    /**
+     * Whether region statistics are summed over the batch before the coefficient.
+     *
+     * @return true: one coefficient per class over the whole batch; false (the default): one per (sample,
+     *     class), then averaged
+     */
     public boolean batch() {
         return batch;
     }
 
-    /** Focal alpha (binary/multilabel) or Tversky alpha; NaN when focal balancing is off. */
+    /**
+     * Focal alpha (binary/multilabel) or Tversky alpha; NaN when focal balancing is off.
+     *
+     * @return alpha in [0, 1] (defaults: focal 0.25, tversky 0.5), or NaN
+     */
     public double alpha() {
         return alphaNone ? Double.NaN : alpha;
     }
 
-    /** True when focal class balancing is off ({@code alpha = none}). */
+    /**
+     * True when focal class balancing is off ({@code alpha = none}).
+     *
+     * @return whether alpha is none
+     */
     public boolean alphaNone() {
         return alphaNone;
     }
 
-    /** Tversky beta (weight of false negatives). */
+    /**
+     * Tversky beta (weight of false negatives).
+     *
+     * @return beta in [0, 1] (default 0.5)
+     */
     public double beta() {
         return beta;
     }
 
-    /** Focal gamma (focal, dice_focal; default 2) or Tversky gamma (focal Tversky exponent; default 1). */
+    /**
+     * Focal gamma (focal, dice_focal; default 2) or Tversky gamma (focal Tversky exponent; default 1).
+     *
+     * @return gamma: >= 0 for focal and dice_focal, > 0 for tversky
+     */
     public double gamma() {
         return gamma;
     }
 
-    /** The ignored class index (multiclass), or null when none. */
+    /**
+     * The ignored class index (multiclass), or null when none.
+     *
+     * @return the ignored target value, or null when nothing is ignored
+     */
     public Integer ignoreIndex() {
         return ignoreIndex;
     }
 
-    /** Class weights (a copy), or null when every class weighs 1. */
+    /**
+     * Class weights (a copy), or null when every class weighs 1.
+     *
+     * @return a new array of one weight >= 0 per class, or null
+     */
     public double[] classWeights() {
         return classWeights == null ? null : classWeights.clone();
     }
 
-    /** Whether class 0 counts in the region terms. */
+    /**
+     * Whether class 0 counts in the region terms.
+     *
+     * @return true (the default) when class 0 is part of the region terms
+     */
     public boolean includeBackground() {
         return includeBackground;
     }
 
-    /** A builder holding this spec's options. */
+    /**
+     * A builder holding this spec's options.
+     *
+     * @return a new builder; options that were not given stay not given, so their defaults follow a change of
+     *     loss
+     */
     public Builder toBuilder() {
         Builder b = new Builder(loss, mode).fromLogits(fromLogits).layout(layout).batch(batch)
                 .beta(beta).includeBackground(includeBackground).squaredPred(squaredPred).logLoss(logLoss);
@@ -286,13 +394,24 @@ public final class LossSpec {
             this.mode = mode;
         }
 
-        /** Predictions are logits (sigmoid or softmax is applied), not probabilities. */
+        /**
+         * Predictions are logits (sigmoid or softmax is applied), not probabilities.
+         *
+         * @param v true: pred holds logits; false (the default): probabilities in [0, 1]
+         * @return this builder
+         */
         public Builder fromLogits(boolean v) {
             this.fromLogits = v;
             return this;
         }
 
-        /** Where the class axis is (default nchw). */
+        /**
+         * Where the class axis is (default nchw).
+         *
+         * @param v nchw (class axis second) or nhwc (class axis last); not null
+         * @return this builder
+         * @throws InvalidInputException when v is null
+         */
         public Builder layout(Layout v) {
             if (v == null) {
                 throw new InvalidInputException("layout must be one of nchw, nhwc, was null");
@@ -304,33 +423,56 @@ public final class LossSpec {
         /**
          * Smoothing of the region coefficients (numerator and denominator), >= 0; default 1 (generalized_dice
          * and mcc: 1e-5). Refused together with {@link #smoothNr} or {@link #smoothDr}.
+         *
+         * @param v the smoothing, >= 0 and finite (checked by {@link #build()})
+         * @return this builder
          */
         public Builder smooth(double v) {
             this.smooth = v;
             return this;
         }
 
-        /** Sum region statistics over the batch before the coefficient (as smp). */
+        /**
+         * Sum region statistics over the batch before the coefficient (as smp).
+         *
+         * @param v true: one coefficient per class over the whole batch; false (the default): one per
+         *     (sample, class)
+         * @return this builder
+         */
         public Builder batch(boolean v) {
             this.batch = v;
             return this;
         }
 
-        /** Focal alpha (default 0.25) or Tversky alpha (default 0.5), in [0, 1]. */
+        /**
+         * Focal alpha (default 0.25) or Tversky alpha (default 0.5), in [0, 1].
+         *
+         * @param v alpha in [0, 1] (checked by {@link #build()}); for focal the weight of the positive term
+         * @return this builder
+         */
         public Builder alpha(double v) {
             this.alpha = v;
             this.alphaNone = false;
             return this;
         }
 
-        /** Focal without class balancing: both terms weigh 1. */
+        /**
+         * Focal without class balancing: both terms weigh 1.
+         *
+         * @return this builder
+         */
         public Builder alphaNone() {
             this.alpha = null;
             this.alphaNone = true;
             return this;
         }
 
-        /** Tversky beta in [0, 1], default 0.5. */
+        /**
+         * Tversky beta in [0, 1], default 0.5.
+         *
+         * @param v beta in [0, 1] (checked by {@link #build()})
+         * @return this builder
+         */
         public Builder beta(double v) {
             this.beta = v;
             return this;
@@ -339,55 +481,106 @@ public final class LossSpec {
         /**
          * Focal gamma >= 0 (focal, dice_focal; default 2), or the Tversky exponent > 0 (tversky; default 1:
          * the loss is (1 - mean TI)^gamma, smp's focal Tversky).
+         *
+         * @param v gamma, finite: >= 0 for focal and dice_focal, > 0 for tversky; refused for other losses
+         *     (checked by {@link #build()})
+         * @return this builder
          */
         public Builder gamma(double v) {
             this.gamma = v;
             return this;
         }
 
-        /** Pixels (multiclass) or target elements (binary, multilabel) with this value are left out of every sum and count. */
+        /**
+         * Pixels (multiclass) or target elements (binary, multilabel) with this value are left out of every
+         * sum and count.
+         *
+         * @param v the ignored target value, any int (e.g. 255 or -100)
+         * @return this builder
+         */
         public Builder ignoreIndex(int v) {
             this.ignoreIndex = v;
             return this;
         }
 
-        /** One weight per class, >= 0, not all 0. */
+        /**
+         * One weight per class, >= 0, not all 0.
+         *
+         * @param v one finite weight >= 0 per class, not all 0 (checked by {@link #build()} and against C
+         *     when the loss runs); null: every class weighs 1
+         * @return this builder
+         */
         public Builder classWeights(double... v) {
             this.classWeights = v == null ? null : v.clone();
             return this;
         }
 
-        /** With false, class 0 gets weight 0 in region terms (pixel terms keep it). */
+        /**
+         * With false, class 0 gets weight 0 in region terms (pixel terms keep it).
+         *
+         * @param v false to leave class 0 out of the region terms (default true)
+         * @return this builder
+         */
         public Builder includeBackground(boolean v) {
             this.includeBackground = v;
             return this;
         }
 
-        /** Smoothing of every region numerator, >= 0 (MONAI smooth_nr); not for mcc, not with {@link #smooth}. */
+        /**
+         * Smoothing of every region numerator, >= 0 (MONAI smooth_nr); not for mcc, not with {@link #smooth}.
+         *
+         * @param v the numerator's smoothing, >= 0 and finite (checked by {@link #build()})
+         * @return this builder
+         */
         public Builder smoothNr(double v) {
             this.smoothNr = v;
             return this;
         }
 
-        /** Smoothing of every region denominator, >= 0 (MONAI smooth_dr); not for mcc, not with {@link #smooth}. */
+        /**
+         * Smoothing of every region denominator, >= 0 (MONAI smooth_dr); not for mcc, not with {@link
+         * #smooth}.
+         *
+         * @param v the denominator's smoothing, >= 0 and finite (checked by {@link #build()})
+         * @return this builder
+         */
         public Builder smoothDr(double v) {
             this.smoothDr = v;
             return this;
         }
 
-        /** Region denominators use sum p^2 and sum t^2 (dice, iou, generalized_dice and the Dice combinations). */
+        /**
+         * Region denominators use sum p^2 and sum t^2 (dice, iou, generalized_dice and the Dice
+         * combinations).
+         *
+         * @param v true for squared sums (default false); refused by {@link #build()} for other losses
+         * @return this builder
+         */
         public Builder squaredPred(boolean v) {
             this.squaredPred = v;
             return this;
         }
 
-        /** Each averaged region term is -log(max(coef, eps)) instead of 1 - coef (dice, iou, tversky). */
+        /**
+         * Each averaged region term is -log(max(coef, eps)) instead of 1 - coef (dice, iou, tversky).
+         *
+         * @param v true for the logarithmic region term (default false); refused by {@link #build()} for
+         *     other losses
+         * @return this builder
+         */
         public Builder logLoss(boolean v) {
             this.logLoss = v;
             return this;
         }
 
-        /** Class weights of generalized_dice from the target sums: square (default), simple or uniform. */
+        /**
+         * Class weights of generalized_dice from the target sums: square (default), simple or uniform.
+         *
+         * @param v the weighting; not null; refused by {@link #build()} for losses other than
+         *     generalized_dice
+         * @return this builder
+         * @throws InvalidInputException when v is null
+         */
         public Builder gdWeight(GdWeight v) {
             if (v == null) {
                 throw new InvalidInputException("gd_weight must be one of square, simple, uniform, was null");
@@ -396,31 +589,60 @@ public final class LossSpec {
             return this;
         }
 
-        /** Weight of the pixel part of bce_logdice, ce_logdice, dice_ce, dice_focal; >= 0, default 1. */
+        /**
+         * Weight of the pixel part of bce_logdice, ce_logdice, dice_ce, dice_focal; >= 0, default 1.
+         *
+         * @param v the weight, >= 0 and finite; not 0 together with lambdaRegion (checked by {@link
+         *     #build()})
+         * @return this builder
+         */
         public Builder lambdaPixel(double v) {
             this.lambdaPixel = v;
             return this;
         }
 
-        /** Weight of the region part of bce_logdice, ce_logdice, dice_ce, dice_focal; >= 0, default 1. */
+        /**
+         * Weight of the region part of bce_logdice, ce_logdice, dice_ce, dice_focal; >= 0, default 1.
+         *
+         * @param v the weight, >= 0 and finite; not 0 together with lambdaPixel (checked by {@link #build()})
+         * @return this builder
+         */
         public Builder lambdaRegion(double v) {
             this.lambdaRegion = v;
             return this;
         }
 
-        /** Label smoothing e in [0, 1) of bce and ce (and their parts of the combined losses); default 0. */
+        /**
+         * Label smoothing e in [0, 1) of bce and ce (and their parts of the combined losses); default 0.
+         *
+         * @param v e in [0, 1) (checked by {@link #build()}): targets become t (1 - e) + e / 2 (bce) or
+         *     (1 - e) onehot + e / C (ce)
+         * @return this builder
+         */
         public Builder labelSmoothing(double v) {
             this.labelSmoothing = v;
             return this;
         }
 
-        /** Weight of the positive bce term, one per class, >= 0 (PyTorch BCEWithLogitsLoss pos_weight). */
+        /**
+         * Weight of the positive bce term, one per class, >= 0 (PyTorch BCEWithLogitsLoss pos_weight).
+         *
+         * @param v one finite weight >= 0 per class (checked by {@link #build()} and against C when the loss
+         *     runs); null: every class weighs 1
+         * @return this builder
+         */
         public Builder posWeight(double... v) {
             this.posWeight = v == null ? null : v.clone();
             return this;
         }
 
-        /** Checks every option and builds the spec; a bad option is an {@link InvalidInputException}. */
+        /**
+         * Checks every option and builds the spec; a bad option is an {@link InvalidInputException}.
+         *
+         * @return the immutable spec, defaults filled in
+         * @throws InvalidInputException when an option is out of range, does not apply to the loss, or the
+         *     loss does not support the mode; the message names the option and the value
+         */
         public LossSpec build() {
             if (!loss.supports(mode)) {
                 String allowed = mode == Mode.MULTICLASS ? "binary or multilabel" : "multiclass";

@@ -17,12 +17,23 @@ public enum Mode {
         this.id = id;
     }
 
-    /** The name in options and output: {@code binary}, {@code multilabel} or {@code multiclass}. */
+    /**
+     * The name in options and output: {@code binary}, {@code multilabel} or {@code multiclass}.
+     *
+     * @return {@code binary}, {@code multilabel} or {@code multiclass}
+     */
     public String id() {
         return id;
     }
 
-    /** The mode of a name (any case); others are refused. */
+    /**
+     * The mode of a name (any case); others are refused.
+     *
+     * @param name {@code binary}, {@code multilabel} or {@code multiclass}, any case, surrounding blanks
+     *     ignored; null is refused
+     * @return the mode
+     * @throws InvalidInputException when name is null or not one of these, naming the value
+     */
     public static Mode parse(String name) {
         if (name != null) {
             String key = name.trim().toLowerCase(Locale.ROOT);

@@ -1,6 +1,5 @@
 package org.segloss.djl;
 
-import org.segloss.ConfusionCounts;
 import org.segloss.LossSpec;
 
 /**
@@ -8,22 +7,27 @@ import org.segloss.LossSpec;
  * 64-bit counts accumulated across batches. The spec gives the mode, from_logits, layout and ignore index.
  */
 public final class DiceEvaluator extends CountingEvaluator {
-    /** Named {@code "dice"}, threshold 0.5. */
+    /**
+     * Named {@code "dice"}, threshold 0.5.
+     *
+     * @param spec the loss spec whose mode, from_logits, layout and ignore index the counts use (its loss and
+     *     other options are not used); not null
+     * @throws org.segloss.InvalidInputException when spec is null
+     */
     public DiceEvaluator(LossSpec spec) {
         this("dice", spec, 0.5);
     }
 
+    /**
+     * An evaluator with its own name and threshold.
+     *
+     * @param name the name DJL shows in its training logs and metrics
+     * @param spec the loss spec whose mode, from_logits, layout and ignore index the counts use; not null
+     * @param threshold binary and multilabel: the probability in [0, 1] at and above which a pixel counts as
+     *     positive (from logits: the logit of it); not used in multiclass mode
+     * @throws org.segloss.InvalidInputException when spec is null or threshold is outside [0, 1] or NaN
+     */
     public DiceEvaluator(String name, LossSpec spec, double threshold) {
-        super(name, spec, threshold);
-    }
-
-    @Override
-    double mean(ConfusionCounts counts) {
-        return counts.meanDice();
-    }
-
-    @Override
-    double ofClass(ConfusionCounts counts, int c) {
-        return counts.dice(c);
+        super(name, spec, threshold, Metric.DICE);
     }
 }

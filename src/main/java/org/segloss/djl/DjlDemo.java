@@ -57,6 +57,17 @@ public final class DjlDemo {
      * Trains for about {@code steps} steps (whole epochs of {@value #TRAIN_IMAGES} images in batches of
      * {@value #BATCH}) with {@code loss} (a multiclass loss, from logits) and prints the progress and the
      * per-class table to {@code out}. Returns the validation mean Dice.
+     *
+     * @param loss a loss that supports multiclass mode (e.g. dice_ce, ce_logdice)
+     * @param steps the number of optimiser steps wanted, >= 1; rounded up to whole epochs
+     * @param size the images' height and width in pixels
+     * @param learningRate Adam's fixed learning rate, e.g. 0.01
+     * @param seed seeds the data and DJL's initialisation; the same seed gives the same images
+     * @param out receives one line per reported epoch and the per-class table; not null
+     * @return the validation mean Dice after the last epoch, in [0, 1]
+     * @throws org.segloss.InvalidInputException when the loss is not multiclass or an argument is out of
+     *     range
+     * @throws IllegalStateException when DJL fails to train
      */
     public static double run(Loss loss, int steps, int size, double learningRate, long seed, PrintWriter out) {
         Outcome o = train(loss, steps, size, learningRate, seed, out);
@@ -241,7 +252,11 @@ public final class DjlDemo {
         }
     }
 
-    /** {@code java -cp <segloss and DJL> org.segloss.djl.DjlDemo [loss [steps]]}. */
+    /**
+     * {@code java -cp <segloss and DJL> org.segloss.djl.DjlDemo [loss [steps]]}.
+     *
+     * @param args optional: a loss name (default dice_ce), then the number of steps (default 320)
+     */
     public static void main(String[] args) {
         Loss loss = args.length > 0 ? Loss.parse(args[0]) : Loss.DICE_CE;
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 320;

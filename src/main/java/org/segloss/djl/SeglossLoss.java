@@ -57,11 +57,23 @@ public final class SeglossLoss extends Loss implements AutoCloseable {
     int forwardPasses;
     int gradientPasses;
 
-    /** The loss named after the spec's loss ({@code "dice"}, {@code "ce_logdice"}, ...). */
+    /**
+     * The loss named after the spec's loss ({@code "dice"}, {@code "ce_logdice"}, ...).
+     *
+     * @param spec the loss and its options; pred is DJL's prediction, target DJL's label; not null
+     * @throws org.segloss.InvalidInputException when spec is null
+     */
     public SeglossLoss(LossSpec spec) {
         this(spec == null ? null : spec.loss().id(), spec);
     }
 
+    /**
+     * A loss with its own name.
+     *
+     * @param name the name DJL shows in its training logs and metrics; not empty
+     * @param spec the loss and its options; pred is DJL's prediction, target DJL's label; not null
+     * @throws org.segloss.InvalidInputException when name is null or empty, or spec is null
+     */
     public SeglossLoss(String name, LossSpec spec) {
         super(requireName(name));
         if (spec == null) {
@@ -78,6 +90,11 @@ public final class SeglossLoss extends Loss implements AutoCloseable {
         return name;
     }
 
+    /**
+     * The spec this loss computes.
+     *
+     * @return the spec given to the constructor
+     */
     public LossSpec spec() {
         return spec;
     }
@@ -85,6 +102,8 @@ public final class SeglossLoss extends Loss implements AutoCloseable {
     /**
      * The result of the last batch (value, per-(sample, class) and per-class coefficients, pixel terms), for
      * logging; null before the first call.
+     *
+     * @return the last batch's result, or null
      */
     public synchronized LossResult lastResult() {
         return lastResult;

@@ -51,9 +51,16 @@ public final class Nifti {
 
     /** A label volume: dims slowest first ((z, y, x), (y, x) or (x)), spacing x first (pixdim[1..]). */
     public static final class Volume {
+        /**
+         * The extent of each axis, slowest first, each >= 1.
+         */
         public final long[] dims;
         /** pixdim[1..rank]: x, y[, z], as stored (may be 0 or negative in a careless header). */
         public final double[] spacing;
+        /**
+         * One integer label per voxel, in the order of {@link #dims} (x fastest); its length is the product
+         * of the dims.
+         */
         public final int[] labels;
 
         Volume(long[] dims, double[] spacing, int[] labels) {
@@ -77,7 +84,12 @@ public final class Nifti {
         String magic;
     }
 
-    /** True for the names this reader takes: {@code .nii} and {@code .nii.gz} (any case). */
+    /**
+     * True for the names this reader takes: {@code .nii} and {@code .nii.gz} (any case).
+     *
+     * @param fileName a file name or path; not null
+     * @return whether it ends with {@code .nii} or {@code .nii.gz}
+     */
     public static boolean isNifti(String fileName) {
         String n = fileName.toLowerCase(Locale.ROOT);
         return n.endsWith(".nii") || n.endsWith(".nii.gz");
@@ -87,7 +99,18 @@ public final class Nifti {
         return fileName.toLowerCase(Locale.ROOT).endsWith(".gz");
     }
 
-    /** Reads a file; {@code maxVoxels} bounds what may be allocated. */
+    /**
+     * Reads a file; {@code maxVoxels} bounds what may be allocated.
+     *
+     * @param file a NIfTI-1 or NIfTI-2 file, {@code .nii} or {@code .nii.gz}; not null
+     * @param maxVoxels the most voxels the volume may hold, > 0; a larger header is refused before any data
+     *     is read
+     * @return the volume's dims, spacing and labels
+     * @throws java.nio.file.NoSuchFileException when the file does not exist
+     * @throws NiftiFormatException when the header or data is malformed, unsupported, not integral, or above
+     *     maxVoxels
+     * @throws IOException when the file cannot be read
+     */
     public static Volume read(Path file, long maxVoxels) throws IOException {
         if (!Files.exists(file)) {
             throw new NoSuchFileException(file.toString());
@@ -98,7 +121,18 @@ public final class Nifti {
         }
     }
 
-    /** Reads a file's bytes (read elsewhere); {@code name}'s extension says whether they are gzipped. */
+    /**
+     * Reads a file's bytes (read elsewhere); {@code name}'s extension says whether they are gzipped.
+     *
+     * @param name the file's name (its extension says whether the bytes are gzipped); not null
+     * @param bytes the whole file; not null
+     * @param maxVoxels the most voxels the volume may hold, > 0; a larger header is refused before the data
+     *     is decoded
+     * @return the volume's dims, spacing and labels
+     * @throws NiftiFormatException when the header or data is malformed, unsupported, not integral, or above
+     *     maxVoxels
+     * @throws IOException when decompressing fails
+     */
     public static Volume read(String name, byte[] bytes, long maxVoxels) throws IOException {
         return read(new ByteArrayInputStream(bytes), name, bytes.length, maxVoxels);
     }

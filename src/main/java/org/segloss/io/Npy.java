@@ -50,8 +50,14 @@ public final class Npy {
     }
 
     /**
-     * Opens a .npy file as the CLI reads it ({@link Accept#STRICT}), messages starting with the file's
-     * path; see {@link #open(Path, String, Accept)}.
+     * Opens a .npy file as the CLI reads it ({@link Accept#STRICT}), messages starting with the file's path;
+     * see {@link #open(Path, String, Accept)}.
+     *
+     * @param file the .npy file, a regular file (opening a FIFO blocks: check with {@link
+     *     InputLimits#requireRegularFile} first); not null
+     * @return the array's header; the data is read by its {@code read...} methods
+     * @throws IOException when the file cannot be opened or read, or {@link NpyFormatException} when its
+     *     header is malformed, unsupported or disagrees with its size
      */
     public static NpyArray open(Path file) throws IOException {
         return open(file, file.toString(), Accept.STRICT);
@@ -60,14 +66,29 @@ public final class Npy {
     /**
      * Opens a .npy file: parses and checks its header; the data is read later by the array's methods.
      * Messages start with {@code "name: "}, or are the problem only when {@code name} is null.
+     *
+     * @param file the .npy file, a regular file (opening a FIFO blocks: check with {@link
+     *     InputLimits#requireRegularFile} first); not null
+     * @param name how messages name the file (e.g. {@code --pred}'s path), or null for none
+     * @param accept which dtypes, byte orders and trailing bytes are read; not null
+     * @return the array's header; the data is read by its {@code read...} methods
+     * @throws IOException when the file cannot be opened or read, or {@link NpyFormatException} when its
+     *     header is malformed, unsupported or disagrees with its size
      */
     public static NpyArray open(Path file, String name, Accept accept) throws IOException {
         return open(name, file, () -> FileChannel.open(file, StandardOpenOption.READ), accept);
     }
 
     /**
-     * A .npy file's bytes already in memory (read from another filesystem), as
-     * {@link #open(Path, String, Accept)}; messages are the problem only (no file name).
+     * A .npy file's bytes already in memory (read from another filesystem), as {@link #open(Path, String,
+     * Accept)}; messages are the problem only (no file name).
+     *
+     * @param bytes the whole file's bytes; not copied, so do not change them while the array is in use; not
+     *     null
+     * @param accept which dtypes, byte orders and trailing bytes are read; not null
+     * @return the array's header; the data is read by its {@code read...} methods
+     * @throws IOException ({@link NpyFormatException}) when the header is malformed, unsupported or disagrees
+     *     with the size
      */
     public static NpyArray open(byte[] bytes, Accept accept) throws IOException {
         return open(null, null, () -> new BytesChannel(bytes), accept);
@@ -182,12 +203,30 @@ public final class Npy {
         }
     }
 
-    /** Writes {@code data} (C order, shape {@code shape}) as a float32 .npy file, replacing any file there. */
+    /**
+     * Writes {@code data} (C order, shape {@code shape}) as a float32 .npy file, replacing any file there.
+     *
+     * @param file where to write; created or truncated; not null
+     * @param shape the array's shape, each dimension >= 0 (an empty shape is a scalar); not null
+     * @param data the values in C order, as many as the shape's product; not null
+     * @throws IllegalArgumentException when a dimension is negative or data's length is not the shape's
+     *     product
+     * @throws IOException when the file cannot be written
+     */
     public static void writeFloat32(Path file, long[] shape, float[] data) throws IOException {
         writeFloat32(file, shape, FloatBuffer.wrap(data));
     }
 
-    /** Writes the remaining floats of {@code data} as a float32 .npy file of shape {@code shape}. */
+    /**
+     * Writes the remaining floats of {@code data} as a float32 .npy file of shape {@code shape}.
+     *
+     * @param file where to write; created or truncated; not null
+     * @param shape the array's shape, each dimension >= 0 (an empty shape is a scalar); not null
+     * @param data the values in C order, from position to limit (the position is not moved); not null
+     * @throws IllegalArgumentException when a dimension is negative or data's remaining length is not the
+     *     shape's product
+     * @throws IOException when the file cannot be written
+     */
     public static void writeFloat32(Path file, long[] shape, FloatBuffer data) throws IOException {
         long size = 1;
         for (long d : shape) {

@@ -38,22 +38,38 @@ public final class NpyArray {
         this.dataOffset = dataOffset;
     }
 
-    /** The file read, or null for bytes given in memory. */
+    /**
+     * The file read, or null for bytes given in memory.
+     *
+     * @return the path given to {@link Npy#open(Path)}, or null
+     */
     public Path file() {
         return file;
     }
 
-    /** The dtype of the file. */
+    /**
+     * The dtype of the file.
+     *
+     * @return the element type the header declares, never null
+     */
     public NpyDtype dtype() {
         return dtype;
     }
 
-    /** The shape (a copy). */
+    /**
+     * The shape (a copy).
+     *
+     * @return a new array with one extent >= 0 per axis (empty for a 0-d array)
+     */
     public long[] shape() {
         return shape.clone();
     }
 
-    /** Number of elements (the product of the shape). */
+    /**
+     * Number of elements (the product of the shape).
+     *
+     * @return the element count, >= 0 (1 for a 0-d array)
+     */
     public long size() {
         return size;
     }
@@ -93,7 +109,14 @@ public final class NpyArray {
         return out;
     }
 
-    /** The bytes of a uint8 array (to be read as unsigned). */
+    /**
+     * The bytes of a uint8 array (to be read as unsigned).
+     *
+     * @return a new array of {@link #size()} bytes, in C order
+     * @throws org.segloss.InvalidInputException when the dtype is not uint8, or the array has more than
+     *     {@code Integer.MAX_VALUE - 8} elements
+     * @throws IOException when the file cannot be read
+     */
     public byte[] readUint8() throws IOException {
         if (dtype != NpyDtype.UINT8) {
             throw new InvalidInputException(where + "readUint8 needs dtype uint8, was " + dtype.numpyName());
@@ -104,9 +127,13 @@ public final class NpyArray {
     }
 
     /**
-     * The values as ints: integer dtypes (int64 only within the int range) and float dtypes whose
-     * values are all integral and within the int range. Anything else is refused with the first bad
-     * value and its index.
+     * The values as ints: integer dtypes (int64 only within the int range) and float dtypes whose values are
+     * all integral and within the int range. Anything else is refused with the first bad value and its index.
+     *
+     * @return a new array of {@link #size()} ints, in C order
+     * @throws org.segloss.InvalidInputException at the first value that is not integral or not in the int
+     *     range, naming it and its index
+     * @throws IOException when the file cannot be read
      */
     public int[] readInts() throws IOException {
         int[] out = new int[arrayLength()];

@@ -41,22 +41,38 @@ public enum NpyDtype {
         this.strict = strict;
     }
 
-    /** The numpy type string as numpy writes it, e.g. {@code <f4} or {@code |u1}. */
+    /**
+     * The numpy type string as numpy writes it, e.g. {@code <f4} or {@code |u1}.
+     *
+     * @return the little-endian or byte-sized form, e.g. {@code <f4}
+     */
     public String descr() {
         return descr;
     }
 
-    /** Bytes per element. */
+    /**
+     * Bytes per element.
+     *
+     * @return 1, 2, 4 or 8
+     */
     public int bytes() {
         return bytes;
     }
 
-    /** Whether values are integers (bool counts as an integer). */
+    /**
+     * Whether values are integers (bool counts as an integer).
+     *
+     * @return true for bool and the int and uint types, false for float32 and float64
+     */
     public boolean isInteger() {
         return integer;
     }
 
-    /** Short numpy name, e.g. {@code float32}. */
+    /**
+     * Short numpy name, e.g. {@code float32}.
+     *
+     * @return the lower-case enum name, as numpy's dtype.name
+     */
     public String numpyName() {
         return name().toLowerCase(java.util.Locale.ROOT);
     }

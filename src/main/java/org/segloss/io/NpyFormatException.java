@@ -6,7 +6,11 @@ import java.io.IOException;
 public final class NpyFormatException extends IOException {
     private static final long serialVersionUID = 1L;
 
-    /** A malformed or unsupported file; the message names the file and the problem. */
+    /**
+     * A malformed or unsupported file; the message names the file and the problem.
+     *
+     * @param message the file's name and the problem, e.g. an unsupported dtype or a short file
+     */
     public NpyFormatException(String message) {
         super(message);
     }

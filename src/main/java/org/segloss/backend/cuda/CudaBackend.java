@@ -120,19 +120,41 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    /** The backend on the device of {@code -Dsegloss.cuda.device} / {@code SEGLOSS_CUDA_DEVICE} (else 0), own stream. */
+    /**
+     * The backend on the device of {@code -Dsegloss.cuda.device} / {@code SEGLOSS_CUDA_DEVICE} (else 0), own
+     * stream.
+     *
+     * @return a backend on that device's primary context; close it to release its stream, module and retain
+     * @throws InvalidInputException when the property or variable is not a device number
+     * @throws org.segloss.BackendUnavailableException when the driver, the device or the PTX module cannot be
+     *     used here (the message says why)
+     */
     public static CudaBackend open() {
         return open(deviceOrdinal());
     }
 
-    /** The backend on device {@code ordinal} with a stream of its own. */
+    /**
+     * The backend on device {@code ordinal} with a stream of its own.
+     *
+     * @param ordinal the device number as the driver counts them, from 0
+     * @return a backend on that device's primary context; close it to release its stream, module and retain
+     * @throws org.segloss.BackendUnavailableException when the driver, the device or the PTX module cannot be
+     *     used here (the message says why)
+     */
     public static CudaBackend open(int ordinal) {
         return open(ordinal, null);
     }
 
     /**
-     * The backend on device {@code ordinal}; kernels and copies go to {@code callerStream} (which must
-     * belong to that device's primary context and is never destroyed here), or to an own stream when null.
+     * The backend on device {@code ordinal}; kernels and copies go to {@code callerStream} (which must belong
+     * to that device's primary context and is never destroyed here), or to an own stream when null.
+     *
+     * @param ordinal the device number as the driver counts them, from 0
+     * @param callerStream the caller's stream, or null for a stream of the backend's own
+     * @return a backend on that device's primary context; close it to release what it created (a caller's
+     *     stream stays)
+     * @throws org.segloss.BackendUnavailableException when the driver, the device or the PTX module cannot be
+     *     used here (the message says why)
      */
     public static CudaBackend open(int ordinal, CUstream callerStream) {
         CUdevice device = CudaDriver.initDevice(ordinal);
@@ -186,12 +208,20 @@ public final class CudaBackend implements Backend {
         return description;
     }
 
-    /** The stream every pass runs on. */
+    /**
+     * The stream every pass runs on.
+     *
+     * @return the caller's stream given to {@link #open(int, CUstream)}, else the backend's own
+     */
     public CUstream stream() {
         return stream;
     }
 
-    /** The device's primary context (shared with other CUDA libraries of the process). */
+    /**
+     * The device's primary context (shared with other CUDA libraries of the process).
+     *
+     * @return the primary context this backend retained
+     */
     public CUcontext context() {
         return context;
     }
@@ -211,11 +241,16 @@ public final class CudaBackend implements Backend {
     // ---- buffers -------------------------------------------------------------------------------
 
     /**
-     * Wraps device memory the caller owns (allocated in this device's primary context, e.g. by
-     * PyTorch or cuBLAS): no copy, and closing the buffer does not free it.
+     * Wraps device memory the caller owns (allocated in this device's primary context, e.g. by PyTorch or
+     * cuBLAS): no copy, and closing the buffer does not free it.
      *
-     * @param pointer device address of the first element
-     * @param length  number of elements of {@code type}
+     * @param pointer device address of the first element; not null
+     * @param type how the elements are read; not null
+     * @param length number of elements of {@code type}, >= 1
+     * @return a buffer of this backend over the caller's memory
+     * @throws InvalidInputException when pointer or type is null, length is below 1, or its byte size
+     *     overflows 64 bits
+     * @throws IllegalStateException when the backend is closed
      */
     public DeviceBuffer wrap(CUdeviceptr pointer, ElementType type, long length) {
         if (pointer == null || type == null) {
@@ -229,7 +264,17 @@ public final class CudaBackend implements Backend {
         return new CudaBuffer(this, pointer, type, length, false);
     }
 
-    /** {@link #wrap(CUdeviceptr, ElementType, long)} of a raw device address (e.g. {@code tensor.data_ptr()}). */
+    /**
+     * {@link #wrap(CUdeviceptr, ElementType, long)} of a raw device address (e.g. {@code tensor.data_ptr()}).
+     *
+     * @param address the device address of the first element, not 0
+     * @param type how the elements are read; not null
+     * @param length the number of elements of {@code type}, >= 1
+     * @return a buffer of this backend over the caller's memory
+     * @throws InvalidInputException when address is 0, type is null, length is below 1, or its byte size
+     *     overflows 64 bits
+     * @throws IllegalStateException when the backend is closed
+     */
     public DeviceBuffer wrap(long address, ElementType type, long length) {
         if (address == 0) {
             throw new InvalidInputException("address must not be 0");
@@ -237,7 +282,13 @@ public final class CudaBackend implements Backend {
         return wrap(new CUdeviceptr().withByteOffset(address), type, length);
     }
 
-    /** The device pointer of a buffer of this backend (for other CUDA libraries). */
+    /**
+     * The device pointer of a buffer of this backend (for other CUDA libraries).
+     *
+     * @param buffer an open buffer of this backend; not null
+     * @return the device address of its first element, valid until the buffer is closed
+     * @throws InvalidInputException when buffer is null, closed or another backend's
+     */
     public CUdeviceptr pointer(DeviceBuffer buffer) {
         return own(buffer, "buffer").pointer;
     }

@@ -136,9 +136,16 @@ public final class OpenClBackend implements Backend {
     }
 
     /**
-     * A backend over the caller's context and (in-order) queue: passes run on that queue, and buffers
-     * wrapped with {@link #wrap(cl_mem, ElementType, long)} are used in place. The context and queue are
-     * retained here and released on {@link #close()}, so the caller's own references stay valid.
+     * A backend over the caller's context and (in-order) queue: passes run on that queue, and buffers wrapped
+     * with {@link #wrap(cl_mem, ElementType, long)} are used in place. The context and queue are retained
+     * here and released on {@link #close()}, so the caller's own references stay valid.
+     *
+     * @param context the caller's OpenCL context; not null
+     * @param queue an in-order command queue of that context, on the device to compute on; not null
+     * @return a backend on the queue's device; close it (or its engine) to drop its retains, programs and
+     *     temporaries
+     * @throws InvalidInputException when context or queue is null, or the queue is out-of-order
+     * @throws BackendException when an OpenCL query or retain fails (naming the call and its status)
      */
     public static OpenClBackend wrap(cl_context context, cl_command_queue queue) {
         if (context == null || queue == null) {
@@ -188,6 +195,15 @@ public final class OpenClBackend implements Backend {
     /**
      * Makes the caller's {@code mem} (in this backend's context) usable as a buffer of {@code length}
      * elements of {@code type}; closing the result or this backend leaves {@code mem} alone.
+     *
+     * @param mem a memory object of this backend's context; not null
+     * @param type how its elements are read; not null
+     * @param length the number of elements, >= 0; {@code length * type.bytes()} must fit in mem
+     * @return a buffer of this backend over mem, no copy
+     * @throws InvalidInputException when mem or type is null, length is negative or does not fit in mem, or
+     *     mem belongs to another context
+     * @throws IllegalStateException when the backend is closed
+     * @throws BackendException when an OpenCL query fails
      */
     public synchronized DeviceBuffer wrap(cl_mem mem, ElementType type, long length) {
         ensureOpen();
@@ -425,6 +441,13 @@ public final class OpenClBackend implements Backend {
     /**
      * Diagnostics: compiles an OpenCL C {@code source} for this backend's device outside the cache and
      * releases it; a failure throws {@link BackendException} carrying the build log.
+     *
+     * @param name the program's name in messages, e.g. its file name; not null
+     * @param source OpenCL C 1.2 source; not null
+     * @param options build options such as {@code -D NAME=1}; null means none
+     * @throws InvalidInputException when name or source is null
+     * @throws BackendException when the build fails, with the device's build log
+     * @throws IllegalStateException when the backend is closed
      */
     public synchronized void compile(String name, String source, String options) {
         ensureOpen();
@@ -450,12 +473,22 @@ public final class OpenClBackend implements Backend {
         CL.clReleaseProgram(p.program);
     }
 
-    /** Diagnostics: programs built so far (a cache miss builds one, twice when the kernel needs a smaller work-group). */
+    /**
+     * Diagnostics: programs built so far (a cache miss builds one, twice when the kernel needs a smaller
+     * work-group).
+     *
+     * @return the number of program builds since the backend was opened, >= 0
+     */
     public synchronized int programBuilds() {
         return programBuilds;
     }
 
-    /** Diagnostics: OpenCL memory objects this backend holds now (its own buffers and temporaries, not wrapped ones). */
+    /**
+     * Diagnostics: OpenCL memory objects this backend holds now (its own buffers and temporaries, not wrapped
+     * ones).
+     *
+     * @return the number of memory objects it created and has not released yet, >= 0
+     */
     public synchronized long memObjects() {
         return memObjects;
     }
@@ -471,7 +504,12 @@ public final class OpenClBackend implements Backend {
      */
     public static final int MAX_MULTICLASS_CLASSES = 1024;
 
-    /** The refusal of a multiclass problem with more than {@link #MAX_MULTICLASS_CLASSES} classes. */
+    /**
+     * The refusal of a multiclass problem with more than {@link #MAX_MULTICLASS_CLASSES} classes.
+     *
+     * @param classes the C that was asked for
+     * @return the message of the refusal, naming C, the limit and the backends that take more
+     */
     public static String tooManyClasses(long classes) {
         return "the opencl backend takes at most " + MAX_MULTICLASS_CLASSES + " classes in multiclass mode (C, the"
                 + " class axis of pred), was " + classes + "; the cpu and cuda backends take any number";
