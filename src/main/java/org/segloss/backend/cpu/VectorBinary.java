@@ -675,8 +675,10 @@ final class VectorBinary {
                 VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
                 if (focal) {
                     VectorMath.log1pPass(s1, s2, m);
-                    gradLogitsFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, awPs, nwPs, Float.NaN, ra, rb,
-                            0f, 1f);
+                    gradLogitsFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, awPs, nwPs, Float.NaN);
+                    if (region) {
+                        gradLogitsRegionAdd(xa, xo + a, ta, to + a, s1, ga, go + a, m, Float.NaN, ra, rb, 0f, 1f);
+                    }
                 } else {
                     gradLogits(xa, xo + a, ta, to + a, s1, ga, go + a, m, bs, ra, rb);
                 }
@@ -726,8 +728,10 @@ final class VectorBinary {
                 VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
                 if (focal) {
                     VectorMath.log1pPass(s1, s2, m);
-                    gradLogitsFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, awPs, nwPs, ign, ra, rb, two,
-                            one);
+                    gradLogitsFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, awPs, nwPs, ign);
+                    if (p.region) {
+                        gradLogitsRegionAdd(xa, xo + a, ta, to + a, s1, ga, go + a, m, ign, ra, rb, two, one);
+                    }
                 } else {
                     gradLogitsOptions(xa, xo + a, ta, to + a, s1, ga, go + a, m, bs, ign, w, keep, add, ra, rb, two,
                             one);
@@ -831,12 +835,9 @@ final class VectorBinary {
      * + nw (1 - t) (g p^g q softplus(x) + p^(g+1)), plus the region part of {@link #gradLogits}.
      */
     private static void gradLogitsFocal(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, float[] ga,
-                                        int go, int m, int g, float[] awLanes, float[] nwLanes, float ign,
-                                        float[] ra, float[] rb, float two, float one) {
+                                        int go, int m, int g, float[] awLanes, float[] nwLanes, float ign) {
         FloatVector aw = FloatVector.fromArray(FS, awLanes, 0);
         FloatVector nw = FloatVector.fromArray(FS, nwLanes, 0);
-        FloatVector av = FloatVector.fromArray(FS, ra, 0);
-        FloatVector bv = FloatVector.fromArray(FS, rb, 0);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
@@ -850,8 +851,30 @@ final class VectorBinary {
             FloatVector q = VectorTerms.sigmoidNeg(e, r, pos);
             FloatVector spPos = VectorTerms.softplus(x, l, pos);
             FloatVector spNeg = VectorTerms.softplusNeg(x, l, pos);
-            FloatVector d = VectorTerms.focalLogitsGrad(t, prob, q, spPos, spNeg, aw, nw, g);
-            d = VectorTerms.sigmoidChain(VectorTerms.regionDp(prob, t, av, bv, two, one), prob, q).add(d);
+            VectorTerms.focalLogitsGrad(t, prob, q, spPos, spNeg, aw, nw, g).blend(ZERO, ignored).intoArray(ga, go + i);
+        }
+    }
+
+    /**
+     * Adds the region part (t A + B dP/dp) p q of {@link #gradLogits} to the gradient of {@link #gradLogitsFocal}
+     * (a loop of its own: the two in one compile unit pass C2's inlining node cutoff), 0 at ignored elements.
+     */
+    private static void gradLogitsRegionAdd(float[] xa, int xo, float[] ta, int to, float[] ea, float[] ga, int go,
+                                            int m, float ign, float[] ra, float[] rb, float two, float one) {
+        FloatVector av = FloatVector.fromArray(FS, ra, 0);
+        FloatVector bv = FloatVector.fromArray(FS, rb, 0);
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
+            t = t.blend(ZERO, ignored);
+            FloatVector e = FloatVector.fromArray(FS, ea, i);
+            VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
+            FloatVector r = VectorTerms.sigmoidAbs(e);
+            FloatVector prob = VectorTerms.sigmoid(e, r, pos);
+            FloatVector q = VectorTerms.sigmoidNeg(e, r, pos);
+            FloatVector d = VectorTerms.sigmoidChain(VectorTerms.regionDp(prob, t, av, bv, two, one), prob, q)
+                    .add(FloatVector.fromArray(FS, ga, go + i));
             d.blend(ZERO, ignored).intoArray(ga, go + i);
         }
     }
