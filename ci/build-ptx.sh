@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds the shipped PTX from kernels-cu/*.cu: src/main/resources/ptx/<name>.ptx plus
-# <name>.ptx.sha256 (the SHA-256 of the .cu source followed by the kernels-cl headers it includes,
-# segloss_gen.h and segloss_terms.h: checked by the tests).
+# <name>.ptx.sha256 (the SHA-256 of the .cu source followed by the shared kernels-cl headers, segloss_gen.h,
+# segloss_terms.h, segloss_lovasz.h and segloss_edt.h: checked by PtxResourceTest).
 # compute_75 is the oldest virtual architecture nvcc 13 accepts; no --use_fast_math.
 # nvcc 13 stamps its PTX with ISA 9.0, which only CUDA 13 drivers (r580+) load, though the kernels use
 # nothing newer than ISA 6.0 (shfl.sync, bar.warp.sync). The script restamps the PTX with ISA 8.0, the
@@ -23,6 +23,7 @@ for cu in kernels-cu/*.cu; do
   sed -e "s|^\.version 9\.0\$|// .version 9.0 of nvcc restamped to $PTX_ISA (CUDA 12.0) by ci/build-ptx.sh\n.version $PTX_ISA|" \
     "$out/$name.ptx.nvcc" > "$out/$name.ptx"
   rm "$out/$name.ptx.nvcc"
-  cat "$cu" kernels-cl/segloss_gen.h kernels-cl/segloss_terms.h | sha256sum | cut -d" " -f1 > "$out/$name.ptx.sha256"
+  cat "$cu" kernels-cl/segloss_gen.h kernels-cl/segloss_terms.h kernels-cl/segloss_lovasz.h kernels-cl/segloss_edt.h \
+    | sha256sum | cut -d" " -f1 > "$out/$name.ptx.sha256"
   echo "build-ptx: $cu -> $out/$name.ptx ($(wc -c < "$out/$name.ptx") bytes)"
 done

@@ -1,7 +1,8 @@
 /*
  * The Lovasz pass (spec "Lovasz losses"; host: OpenClBackend.lovasz, contract: LovaszProblem).
  * common.cl is prepended (target_t, bad_pred). Defines: Problem.defines() (MULTICLASS, FROM_LOGITS,
- * LAYOUT_NHWC, TARGET_TYPE, HAS_IGNORE), WG_SIZE, ITEMS, NUM_CLASSES (multiclass), BATCH.
+ * LAYOUT_NHWC, TARGET_TYPE, HAS_IGNORE), WG_SIZE, ITEMS, NUM_CLASSES (multiclass), BATCH, WRITE_GRAD (lovasz_apply
+ * scatters the gradient; 0 for the value alone).
  *
  * Segment seg = (nb, c) = (seg / C, seg % C) holds L elements k: pixel (n, s) = (nb, k), or with BATCH
  * (k / S, k % S). Each element is one 64-bit item, (key << 32) | k, in items[seg * L + k]: key is the
@@ -18,34 +19,10 @@
  * of distance < LOCAL_ITEMS are run, in local memory.
  */
 #define LOCAL_ITEMS (2 * WG_SIZE)
-#define NOT_COUNTED 0xFFFFFFFFu
 #define PAD ((ulong) 0xFFFFFFFFFFFFFFFFUL)
 
-/* Descending key of e: ascending unsigned order of the key is decreasing e (-0 counts as +0). */
-inline uint descending_key(float e) {
-    uint bits = as_uint(e + 0.0f);
-    uint sortable = (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);
-    return ~sortable;
-}
-
-/* The error of a descending key. */
-inline float error_of_key(uint key) {
-    uint sortable = ~key;
-    return as_float((sortable & 0x80000000u) ? (sortable & 0x7FFFFFFFu) : ~sortable);
-}
-
-/*
- * The Lovasz gradient at 0-based rank r of a segment with G positives, `before` of them ranked before r,
- * g the ground truth at r: L = 1 / U when g = 1, I / (U (U + 1)) when g = 0, 1 when U = 0, with
- * I = G - before and U = G + r - before (the difference J_r+1 - J_r of the spec without cancellation).
- */
-inline float lovasz_gradient(uint positives, ulong r, ulong before, int g) {
-    float u = (float) ((ulong) positives + r - before);
-    if (g) {
-        return 1.0f / u;
-    }
-    return u == 0.0f ? 1.0f : (float) (positives - before) / (u * (u + 1.0f));
-}
+/* Keys (lz_descending_key, lz_error_of_key) and the gradient over the ranks (lz_apply_rank): shared with lovasz.cu. */
+#include "segloss_lovasz.h"
 
 /* pred index of element k of segment seg. */
 inline ulong pred_index(ulong seg, ulong k, ulong c_count, ulong s_count) {
@@ -161,9 +138,9 @@ void lovasz_keys(__global const float *pred, __global const target_t *target, __
             float x = pred[pred_index(seg, k, c_count, s_count)];
             int bad = bad_pred(x);
             int t = label(target, seg, k, c_count, s_count, ignore);
-            uint key = NOT_COUNTED;
+            uint key = LZ_NOT_COUNTED;
             if (t >= 0 && !bad) {
-                key = descending_key(element_error(pred, seg, k, c_count, s_count, t));
+                key = lz_descending_key(element_error(pred, seg, k, c_count, s_count, t));
             }
             acc.x += t >= 0 ? 1u : 0u;
             acc.y += t == 1 ? 1u : 0u;
@@ -294,7 +271,7 @@ void lovasz_count(__global const ulong *items, __global const target_t *target, 
         ulong r = b * WG_SIZE * ITEMS + (ulong) lid * ITEMS + j;
         if (r < len) {
             ulong item = items[seg * len + r];
-            if ((uint) (item >> 32) != NOT_COUNTED) {
+            if ((uint) (item >> 32) != LZ_NOT_COUNTED) {
                 n += label(target, seg, item & 0xFFFFFFFFUL, c_count, s_count, ignore) == 1 ? 1u : 0u;
             }
         }
@@ -317,7 +294,7 @@ void lovasz_count(__global const ulong *items, __global const target_t *target, 
 __kernel __attribute__((reqd_work_group_size(WG_SIZE, 1, 1)))
 void lovasz_apply(__global const ulong *items, __global const target_t *target, __global const uint *block_before,
                   __global const uint *positives, __global const float *weights, __global float *grad,
-                  __global float *term_part, ulong c_count, ulong s_count, ulong len, int ignore, int write_grad) {
+                  __global float *term_part, ulong c_count, ulong s_count, ulong len, int ignore) {
     __local uint scan[WG_SIZE];
     __local float sums[WG_SIZE];
     uint lid = get_local_id(0);
@@ -329,7 +306,7 @@ void lovasz_apply(__global const ulong *items, __global const target_t *target, 
         ulong r = first + j;
         if (r < len) {
             ulong item = items[seg * len + r];
-            if ((uint) (item >> 32) != NOT_COUNTED) {
+            if ((uint) (item >> 32) != LZ_NOT_COUNTED) {
                 mine += label(target, seg, item & 0xFFFFFFFFUL, c_count, s_count, ignore) == 1 ? 1u : 0u;
             }
         }
@@ -342,7 +319,7 @@ void lovasz_apply(__global const ulong *items, __global const target_t *target, 
         scan[lid] += add;
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    ulong before = (ulong) block_before[seg * get_num_groups(0) + b] + scan[lid] - mine;
+    long before = (long) block_before[seg * get_num_groups(0) + b] + scan[lid] - mine;
     uint gsum = positives[seg];
     float w = weights[seg];
     float term = 0.0f;
@@ -352,20 +329,11 @@ void lovasz_apply(__global const ulong *items, __global const target_t *target, 
             ulong item = items[seg * len + r];
             ulong k = item & 0xFFFFFFFFUL;
             uint key = (uint) (item >> 32);
-            float out = 0.0f;
-            if (key != NOT_COUNTED) {
-                int g = label(target, seg, k, c_count, s_count, ignore) == 1;
-                float e = error_of_key(key);
-                float lg = lovasz_gradient(gsum, r, before, g);
-                if (e > 0.0f) {
-                    term += e * lg;
-                    out = w == 0.0f ? 0.0f : (g ? -lg : lg) * w;
-                }
-                before += g;
-            }
-            if (write_grad) {
-                grad[pred_index(seg, k, c_count, s_count)] = out;
-            }
+            int g = key != LZ_NOT_COUNTED && label(target, seg, k, c_count, s_count, ignore) == 1;
+            float out = lz_apply_rank(key, g, gsum, (long) r, &before, w, &term);
+#if WRITE_GRAD
+            grad[pred_index(seg, k, c_count, s_count)] = out;
+#endif
         }
     }
     sums[lid] = term;

@@ -33,4 +33,139 @@
 #endif
 #define SOFT_TARGET_SUM_TOLERANCE 1.000000000e-04f
 
+/* CUDA entry points (backend.cuda.CudaEntryPoints): X(name, template arguments) per specialised kernel
+   of kernels-cu/segloss.cu; unused by the OpenCL kernels, which are specialised by -D defines */
+/* stats_binary<LOGITS, TERM, TARGET> */
+#define SEGLOSS_STATS_BINARY_ENTRIES(X) \
+    X(stats_binary_probs_none_float32, 0, TERM_NONE, TARGET_FLOAT32) \
+    X(stats_binary_probs_none_uint8, 0, TERM_NONE, TARGET_UINT8) \
+    X(stats_binary_probs_none_int32, 0, TERM_NONE, TARGET_INT32) \
+    X(stats_binary_probs_none_int64, 0, TERM_NONE, TARGET_INT64) \
+    X(stats_binary_probs_bce_float32, 0, TERM_BCE, TARGET_FLOAT32) \
+    X(stats_binary_probs_bce_uint8, 0, TERM_BCE, TARGET_UINT8) \
+    X(stats_binary_probs_bce_int32, 0, TERM_BCE, TARGET_INT32) \
+    X(stats_binary_probs_bce_int64, 0, TERM_BCE, TARGET_INT64) \
+    X(stats_binary_probs_bce_pw_float32, 0, BINARY_BCE_PW, TARGET_FLOAT32) \
+    X(stats_binary_probs_bce_pw_uint8, 0, BINARY_BCE_PW, TARGET_UINT8) \
+    X(stats_binary_probs_bce_pw_int32, 0, BINARY_BCE_PW, TARGET_INT32) \
+    X(stats_binary_probs_bce_pw_int64, 0, BINARY_BCE_PW, TARGET_INT64) \
+    X(stats_binary_probs_focal_float32, 0, TERM_FOCAL, TARGET_FLOAT32) \
+    X(stats_binary_probs_focal_uint8, 0, TERM_FOCAL, TARGET_UINT8) \
+    X(stats_binary_probs_focal_int32, 0, TERM_FOCAL, TARGET_INT32) \
+    X(stats_binary_probs_focal_int64, 0, TERM_FOCAL, TARGET_INT64) \
+    X(stats_binary_logits_none_float32, 1, TERM_NONE, TARGET_FLOAT32) \
+    X(stats_binary_logits_none_uint8, 1, TERM_NONE, TARGET_UINT8) \
+    X(stats_binary_logits_none_int32, 1, TERM_NONE, TARGET_INT32) \
+    X(stats_binary_logits_none_int64, 1, TERM_NONE, TARGET_INT64) \
+    X(stats_binary_logits_bce_float32, 1, TERM_BCE, TARGET_FLOAT32) \
+    X(stats_binary_logits_bce_uint8, 1, TERM_BCE, TARGET_UINT8) \
+    X(stats_binary_logits_bce_int32, 1, TERM_BCE, TARGET_INT32) \
+    X(stats_binary_logits_bce_int64, 1, TERM_BCE, TARGET_INT64) \
+    X(stats_binary_logits_bce_pw_float32, 1, BINARY_BCE_PW, TARGET_FLOAT32) \
+    X(stats_binary_logits_bce_pw_uint8, 1, BINARY_BCE_PW, TARGET_UINT8) \
+    X(stats_binary_logits_bce_pw_int32, 1, BINARY_BCE_PW, TARGET_INT32) \
+    X(stats_binary_logits_bce_pw_int64, 1, BINARY_BCE_PW, TARGET_INT64) \
+    X(stats_binary_logits_focal_float32, 1, TERM_FOCAL, TARGET_FLOAT32) \
+    X(stats_binary_logits_focal_uint8, 1, TERM_FOCAL, TARGET_UINT8) \
+    X(stats_binary_logits_focal_int32, 1, TERM_FOCAL, TARGET_INT32) \
+    X(stats_binary_logits_focal_int64, 1, TERM_FOCAL, TARGET_INT64)
+/* stats_multiclass<LOGITS, TERM, MODE> */
+#define SEGLOSS_STATS_MULTICLASS_ENTRIES(X) \
+    X(stats_multiclass_probs_none_hard, 0, TERM_NONE, MC_HARD) \
+    X(stats_multiclass_probs_none_soft, 0, TERM_NONE, MC_SOFT) \
+    X(stats_multiclass_probs_ce_hard, 0, TERM_CE, MC_HARD) \
+    X(stats_multiclass_probs_ce_smooth, 0, TERM_CE, MC_SMOOTH) \
+    X(stats_multiclass_probs_ce_soft, 0, TERM_CE, MC_SOFT) \
+    X(stats_multiclass_probs_focal_hard, 0, TERM_FOCAL, MC_HARD) \
+    X(stats_multiclass_probs_focal_smooth, 0, TERM_FOCAL, MC_SMOOTH) \
+    X(stats_multiclass_probs_focal_soft, 0, TERM_FOCAL, MC_SOFT) \
+    X(stats_multiclass_logits_none_hard, 1, TERM_NONE, MC_HARD) \
+    X(stats_multiclass_logits_none_soft, 1, TERM_NONE, MC_SOFT) \
+    X(stats_multiclass_logits_ce_hard, 1, TERM_CE, MC_HARD) \
+    X(stats_multiclass_logits_ce_smooth, 1, TERM_CE, MC_SMOOTH) \
+    X(stats_multiclass_logits_ce_soft, 1, TERM_CE, MC_SOFT) \
+    X(stats_multiclass_logits_focal_hard, 1, TERM_FOCAL, MC_HARD) \
+    X(stats_multiclass_logits_focal_smooth, 1, TERM_FOCAL, MC_SMOOTH) \
+    X(stats_multiclass_logits_focal_soft, 1, TERM_FOCAL, MC_SOFT)
+/* grad_binary<LOGITS, TERM, TARGET> */
+#define SEGLOSS_GRAD_BINARY_ENTRIES(X) \
+    X(grad_binary_probs_none_float32, 0, TERM_NONE, TARGET_FLOAT32) \
+    X(grad_binary_probs_none_uint8, 0, TERM_NONE, TARGET_UINT8) \
+    X(grad_binary_probs_none_int32, 0, TERM_NONE, TARGET_INT32) \
+    X(grad_binary_probs_none_int64, 0, TERM_NONE, TARGET_INT64) \
+    X(grad_binary_probs_bce_float32, 0, TERM_BCE, TARGET_FLOAT32) \
+    X(grad_binary_probs_bce_uint8, 0, TERM_BCE, TARGET_UINT8) \
+    X(grad_binary_probs_bce_int32, 0, TERM_BCE, TARGET_INT32) \
+    X(grad_binary_probs_bce_int64, 0, TERM_BCE, TARGET_INT64) \
+    X(grad_binary_probs_bce_pw_float32, 0, BINARY_BCE_PW, TARGET_FLOAT32) \
+    X(grad_binary_probs_bce_pw_uint8, 0, BINARY_BCE_PW, TARGET_UINT8) \
+    X(grad_binary_probs_bce_pw_int32, 0, BINARY_BCE_PW, TARGET_INT32) \
+    X(grad_binary_probs_bce_pw_int64, 0, BINARY_BCE_PW, TARGET_INT64) \
+    X(grad_binary_probs_focal_float32, 0, TERM_FOCAL, TARGET_FLOAT32) \
+    X(grad_binary_probs_focal_uint8, 0, TERM_FOCAL, TARGET_UINT8) \
+    X(grad_binary_probs_focal_int32, 0, TERM_FOCAL, TARGET_INT32) \
+    X(grad_binary_probs_focal_int64, 0, TERM_FOCAL, TARGET_INT64) \
+    X(grad_binary_logits_none_float32, 1, TERM_NONE, TARGET_FLOAT32) \
+    X(grad_binary_logits_none_uint8, 1, TERM_NONE, TARGET_UINT8) \
+    X(grad_binary_logits_none_int32, 1, TERM_NONE, TARGET_INT32) \
+    X(grad_binary_logits_none_int64, 1, TERM_NONE, TARGET_INT64) \
+    X(grad_binary_logits_bce_float32, 1, TERM_BCE, TARGET_FLOAT32) \
+    X(grad_binary_logits_bce_uint8, 1, TERM_BCE, TARGET_UINT8) \
+    X(grad_binary_logits_bce_int32, 1, TERM_BCE, TARGET_INT32) \
+    X(grad_binary_logits_bce_int64, 1, TERM_BCE, TARGET_INT64) \
+    X(grad_binary_logits_bce_pw_float32, 1, BINARY_BCE_PW, TARGET_FLOAT32) \
+    X(grad_binary_logits_bce_pw_uint8, 1, BINARY_BCE_PW, TARGET_UINT8) \
+    X(grad_binary_logits_bce_pw_int32, 1, BINARY_BCE_PW, TARGET_INT32) \
+    X(grad_binary_logits_bce_pw_int64, 1, BINARY_BCE_PW, TARGET_INT64) \
+    X(grad_binary_logits_focal_float32, 1, TERM_FOCAL, TARGET_FLOAT32) \
+    X(grad_binary_logits_focal_uint8, 1, TERM_FOCAL, TARGET_UINT8) \
+    X(grad_binary_logits_focal_int32, 1, TERM_FOCAL, TARGET_INT32) \
+    X(grad_binary_logits_focal_int64, 1, TERM_FOCAL, TARGET_INT64)
+/* grad_multiclass<LOGITS, TERM, MODE, REGION> */
+#define SEGLOSS_GRAD_MULTICLASS_ENTRIES(X) \
+    X(grad_multiclass_probs_none_hard_region, 0, TERM_NONE, MC_HARD, 1) \
+    X(grad_multiclass_probs_none_soft_region, 0, TERM_NONE, MC_SOFT, 1) \
+    X(grad_multiclass_probs_ce_hard, 0, TERM_CE, MC_HARD, 0) \
+    X(grad_multiclass_probs_ce_hard_region, 0, TERM_CE, MC_HARD, 1) \
+    X(grad_multiclass_probs_ce_smooth, 0, TERM_CE, MC_SMOOTH, 0) \
+    X(grad_multiclass_probs_ce_smooth_region, 0, TERM_CE, MC_SMOOTH, 1) \
+    X(grad_multiclass_probs_ce_soft, 0, TERM_CE, MC_SOFT, 0) \
+    X(grad_multiclass_probs_ce_soft_region, 0, TERM_CE, MC_SOFT, 1) \
+    X(grad_multiclass_probs_focal_hard, 0, TERM_FOCAL, MC_HARD, 0) \
+    X(grad_multiclass_probs_focal_hard_region, 0, TERM_FOCAL, MC_HARD, 1) \
+    X(grad_multiclass_probs_focal_smooth, 0, TERM_FOCAL, MC_SMOOTH, 0) \
+    X(grad_multiclass_probs_focal_smooth_region, 0, TERM_FOCAL, MC_SMOOTH, 1) \
+    X(grad_multiclass_probs_focal_soft, 0, TERM_FOCAL, MC_SOFT, 0) \
+    X(grad_multiclass_probs_focal_soft_region, 0, TERM_FOCAL, MC_SOFT, 1) \
+    X(grad_multiclass_logits_none_hard_region, 1, TERM_NONE, MC_HARD, 1) \
+    X(grad_multiclass_logits_none_soft_region, 1, TERM_NONE, MC_SOFT, 1) \
+    X(grad_multiclass_logits_ce_hard, 1, TERM_CE, MC_HARD, 0) \
+    X(grad_multiclass_logits_ce_hard_region, 1, TERM_CE, MC_HARD, 1) \
+    X(grad_multiclass_logits_ce_smooth, 1, TERM_CE, MC_SMOOTH, 0) \
+    X(grad_multiclass_logits_ce_smooth_region, 1, TERM_CE, MC_SMOOTH, 1) \
+    X(grad_multiclass_logits_ce_soft, 1, TERM_CE, MC_SOFT, 0) \
+    X(grad_multiclass_logits_ce_soft_region, 1, TERM_CE, MC_SOFT, 1) \
+    X(grad_multiclass_logits_focal_hard, 1, TERM_FOCAL, MC_HARD, 0) \
+    X(grad_multiclass_logits_focal_hard_region, 1, TERM_FOCAL, MC_HARD, 1) \
+    X(grad_multiclass_logits_focal_smooth, 1, TERM_FOCAL, MC_SMOOTH, 0) \
+    X(grad_multiclass_logits_focal_smooth_region, 1, TERM_FOCAL, MC_SMOOTH, 1) \
+    X(grad_multiclass_logits_focal_soft, 1, TERM_FOCAL, MC_SOFT, 0) \
+    X(grad_multiclass_logits_focal_soft_region, 1, TERM_FOCAL, MC_SOFT, 1)
+/* confusion_binary<LOGITS, TARGET> */
+#define SEGLOSS_CONFUSION_BINARY_ENTRIES(X) \
+    X(confusion_binary_probs_float32, 0, TARGET_FLOAT32) \
+    X(confusion_binary_probs_uint8, 0, TARGET_UINT8) \
+    X(confusion_binary_probs_int32, 0, TARGET_INT32) \
+    X(confusion_binary_probs_int64, 0, TARGET_INT64) \
+    X(confusion_binary_logits_float32, 1, TARGET_FLOAT32) \
+    X(confusion_binary_logits_uint8, 1, TARGET_UINT8) \
+    X(confusion_binary_logits_int32, 1, TARGET_INT32) \
+    X(confusion_binary_logits_int64, 1, TARGET_INT64)
+/* confusion_multiclass<LOGITS, SHARED> */
+#define SEGLOSS_CONFUSION_MULTICLASS_ENTRIES(X) \
+    X(confusion_multiclass_probs_shared, 0, 1) \
+    X(confusion_multiclass_probs_global, 0, 0) \
+    X(confusion_multiclass_logits_shared, 1, 1) \
+    X(confusion_multiclass_logits_global, 1, 0)
+
 #endif

@@ -20,15 +20,15 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include "segloss_gen.h"
+#include "segloss_terms.h"
+// lz_descending_key, lz_error_of_key and the gradient over the ranks (lz_apply_rank), shared with lovasz.cl
+#include "segloss_lovasz.h"
 
 #define LZ_THREADS 256
 #define LZ_LOCAL (2 * LZ_THREADS)
 #define LZ_ITEMS 16
-#define LZ_NOT_COUNTED 0xFFFFFFFFu
 #define LZ_PAD 0xFFFFFFFFFFFFFFFFull
-#define LZ_TARGET_FLOAT 0
-#define LZ_TARGET_UINT8 1
-#define LZ_TARGET_INT64 3
 
 typedef unsigned long long lz_u64;
 
@@ -46,30 +46,6 @@ struct LzProblem {
     int batch;
 };
 
-// Descending key of e: ascending unsigned order of the key is decreasing e (-0 counts as +0).
-__device__ __forceinline__ unsigned lz_descending_key(float e) {
-    unsigned bits = __float_as_uint(e + 0.0f);
-    unsigned sortable = (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);
-    return ~sortable;
-}
-
-// The error of a descending key.
-__device__ __forceinline__ float lz_error_of_key(unsigned key) {
-    unsigned sortable = ~key;
-    return __uint_as_float((sortable & 0x80000000u) ? (sortable & 0x7FFFFFFFu) : ~sortable);
-}
-
-// The Lovasz gradient at 0-based rank r of a segment with G positives, `before` of them ranked before r,
-// g the ground truth at r: L = 1 / U when g = 1, I / (U (U + 1)) when g = 0, 1 when U = 0, with
-// I = G - before and U = G + r - before (J_{r+1} - J_r of the spec without cancellation).
-__device__ __forceinline__ float lz_gradient(unsigned positives, long long r, long long before, int g) {
-    float u = (float) ((long long) positives + r - before);
-    if (g) {
-        return 1.0f / u;
-    }
-    return u == 0.0f ? 1.0f : (float) ((long long) positives - before) / (u * (u + 1.0f));
-}
-
 __device__ __forceinline__ long long lz_pred_index(const LzProblem& q, long long seg, long long k) {
     long long c = seg % q.c;
     long long n = q.batch ? k / q.s : seg / q.c;
@@ -85,13 +61,13 @@ __device__ __forceinline__ long long lz_target_index(const LzProblem& q, long lo
 }
 
 __device__ __forceinline__ float lz_target_value(const void* target, long long i, int type) {
-    if (type == LZ_TARGET_FLOAT) {
+    if (type == TARGET_FLOAT32) {
         return ((const float*) target)[i];
     }
-    if (type == LZ_TARGET_UINT8) {
+    if (type == TARGET_UINT8) {
         return (float) ((const unsigned char*) target)[i];
     }
-    if (type == LZ_TARGET_INT64) {
+    if (type == TARGET_INT64) {
         return (float) ((const long long*) target)[i];
     }
     return (float) ((const int*) target)[i];
@@ -102,12 +78,12 @@ __device__ int lz_label(const LzProblem& q, const void* target, long long seg, l
     long long ti = lz_target_index(q, seg, k);
     if (q.multiclass) {
         long long y;
-        if (q.target_type == LZ_TARGET_FLOAT) {
+        if (q.target_type == TARGET_FLOAT32) {
             float v = ((const float*) target)[ti];
             y = (v == rintf(v) && fabsf(v) < 1e9f) ? (long long) v : LLONG_MIN;
-        } else if (q.target_type == LZ_TARGET_UINT8) {
+        } else if (q.target_type == TARGET_UINT8) {
             y = ((const unsigned char*) target)[ti];
-        } else if (q.target_type == LZ_TARGET_INT64) {
+        } else if (q.target_type == TARGET_INT64) {
             y = ((const long long*) target)[ti];
         } else {
             y = ((const int*) target)[ti];
@@ -359,17 +335,8 @@ lovasz_apply(const lz_u64* items, const void* target, const unsigned* block_befo
             lz_u64 item = items[seg * q.len + r];
             long long k = (long long) (item & 0xFFFFFFFFull);
             unsigned key = (unsigned) (item >> 32);
-            float out = 0.0f;
-            if (key != LZ_NOT_COUNTED) {
-                int g = lz_label(q, target, seg, k) == 1;
-                float e = lz_error_of_key(key);
-                float lg = lz_gradient(gsum, r, before, g);
-                if (e > 0.0f) {
-                    term += e * lg;
-                    out = w == 0.0f ? 0.0f : (g ? -lg : lg) * w;
-                }
-                before += g;
-            }
+            int g = key != LZ_NOT_COUNTED && lz_label(q, target, seg, k) == 1;
+            float out = lz_apply_rank(key, g, gsum, r, &before, w, &term);
             if (write_grad) {
                 grad[lz_pred_index(q, seg, k)] = out;
             }

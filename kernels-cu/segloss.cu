@@ -2,15 +2,33 @@
 // `combine`, which adds the per-block partial sums of a pass in a fixed order in double.
 //
 // Compiled ahead of time to PTX (ci/build-ptx.sh: nvcc -ptx -arch=compute_75 -I kernels-cl, no
-// --use_fast_math) and shipped in the jar, so the specialisation that the OpenCL kernels get from the -D
-// defines of Problem.defines() (MULTICLASS, FROM_LOGITS, LAYOUT_NHWC, TARGET_TYPE, PIXEL_TERM, REGION,
-// HAS_IGNORE, SQUARES, POS_WEIGHT, LABEL_SMOOTHING) arrives here as kernel parameters of the same names
-// and meaning. They are uniform over the launch, so each branch on them is taken the same way by every
-// thread and the passes stay memory-bound.
+// --use_fast_math) and shipped in the jar. The specialisation that the OpenCL kernels get from the -D
+// defines of Problem.defines() is done here at compile time too: each pass body is a template over the
+// problem's flags, instantiated once per variant as an extern "C" entry point with a generated name
+// (stats_binary_logits_bce_uint8, grad_multiclass_probs_focal_soft_region, ...). The variant list is
+// generated from Java (CudaEntryPoints -> SEGLOSS_*_ENTRIES in segloss_gen.h), CudaBackend picks the entry
+// by name from the problem, KernelSignatureTest checks every entry's parameters against Java.
+//
+// Template parameters (compile time): from logits; the pixel term (binary: none, bce, bce with pos_weight,
+// focal; multiclass: none, ce, focal); the binary target's element type; the multiclass target mode (hard
+// class map, hard with label smoothing, soft targets); the multiclass region term of grad; confusion's
+// shared-memory counters. What stays a kernel parameter, and why it needs no test per element:
+//   - layout: a stride pair (class_stride, pixel_stride), not a flag: element (n, c, s) is at
+//     n C S + c class_stride + s pixel_stride (NCHW: S, 1; NHWC: 1, C);
+//   - binary ignore_index: the ignore VALUE as a float, NaN when there is none (t == NaN is never true);
+//   - label smoothing: the pixel term's target is t keep + add, keep = 1 and add = 0 when off (exact);
+//   - squared_pred in grad: dP/dp = dp_mul p + dp_add, (2, 0) with squared_pred, (0, 1) without (exact for the
+//     finite p that grad sees: the engine refuses bad pred values before grad);
+//   - the binary region term in grad: rows without one get A = B = 0 (four flops per element, no branch);
+//   - multiclass target type and ignore_index: tested once per pixel (not per element) against the C pred
+//     values, C exps and C stores of that pixel; specialising them would multiply the multiclass entries by 8;
+//   - focal gamma: sl_pow / sl_focal_first of segloss_terms.h select the exact small powers (g = 0, 1, 2) on a
+//     uniform float, in the focal entries only (OpenCL gets GAMMA_KIND as a define; the header's functions are
+//     plain C shared with OpenCL, so a template over it would need a second copy of them).
 //
 // The pixel terms, their derivatives and the sigmoid / softmax chains are NOT written here: they are the
 // sl_* functions of kernels-cl/segloss_terms.h, shared with the OpenCL kernels. The stat slots, term and
-// target codes and the probability clamp come from kernels-cl/segloss_gen.h, generated from Java.
+// target codes, the probability clamp and the entry list come from kernels-cl/segloss_gen.h, generated from Java.
 //
 // Semantics follow backend/cpu/ScalarKernels.java and CpuMath.java (computed here in float):
 //   p = sigmoid(x) (binary, from logits), softmax_C(x) (multiclass, from logits) or x;
@@ -45,31 +63,48 @@
 #define CODE_BAD_TARGET (-2) // class index outside [0, C), not the ignore index
 #define CODE_OUTSIDE (-3)    // past the end of the sample
 
-__device__ __forceinline__ bool bad_pred(float x, int from_logits) {
-    return !isfinite(x) || (!from_logits && (x < 0.0f || x > 1.0f));
+// The binary pixel term of an entry: TERM_NONE, TERM_BCE, TERM_FOCAL, or bce with pos_weight.
+#define BINARY_BCE_PW 100
+// Multiclass target modes: a class map; a class map with label smoothing of the pixel term (every class
+// gets t'_c term(p_c)); soft targets (class probabilities of pred's shape).
+#define MC_HARD 0
+#define MC_SMOOTH 1
+#define MC_SOFT 2
+
+// Where the elements are: element (n, c, s) at n C S + c cs + s ps.
+struct Geometry {
+    long long C;
+    long long S;
+    long long cs;
+    long long ps;
+};
+
+__device__ __forceinline__ long long pred_index(const Geometry& g, long long n, long long c, long long s) {
+    return n * g.C * g.S + c * g.cs + s * g.ps;
+}
+
+template <bool LOGITS>
+__device__ __forceinline__ bool bad_pred(float x) {
+    return LOGITS ? !isfinite(x) : !(x >= 0.0f && x <= 1.0f);
 }
 
 // Binary target value at i (uint8 read unsigned).
-__device__ __forceinline__ float target_value(const void* target, int target_type, long long i) {
-    if (target_type == TARGET_UINT8) return (float) ((const unsigned char*) target)[i];
-    if (target_type == TARGET_INT32) return (float) ((const int*) target)[i];
-    if (target_type == TARGET_INT64) return (float) ((const long long*) target)[i];
-    return ((const float*) target)[i];
+template <int TARGET>
+__device__ __forceinline__ float target_value(const void* target, long long i) {
+    if constexpr (TARGET == TARGET_UINT8) return (float) ((const unsigned char*) target)[i];
+    else if constexpr (TARGET == TARGET_INT32) return (float) ((const int*) target)[i];
+    else if constexpr (TARGET == TARGET_INT64) return (float) ((const long long*) target)[i];
+    else return ((const float*) target)[i];
 }
 
-// Class index at i; a float target must be integral and |v| < 1e9, else INT64_MIN (refused).
+// Class index at i; a float target must be integral and |v| < 1e9, else INT64_MIN (refused). The type is a
+// parameter: read once per pixel (see the header comment).
 __device__ __forceinline__ long long class_index(const void* target, int target_type, long long i) {
     if (target_type == TARGET_UINT8) return (long long) ((const unsigned char*) target)[i];
     if (target_type == TARGET_INT32) return (long long) ((const int*) target)[i];
     if (target_type == TARGET_INT64) return ((const long long*) target)[i];
     float v = ((const float*) target)[i];
     return (v == rintf(v) && fabsf(v) < 1e9f) ? (long long) v : INT64_MIN;
-}
-
-// Index of pred element (n, c, s): NCHW (n C + c) S + s, NHWC (n S + s) C + c.
-__device__ __forceinline__ long long pred_index(int layout_nhwc, long long n, long long c, long long s,
-                                                long long C, long long S) {
-    return layout_nhwc ? (n * S + s) * C + c : (n * C + c) * S + s;
 }
 
 // A binary target is refused when NaN/inf or outside [0, 1].
@@ -85,10 +120,10 @@ __device__ __forceinline__ long long block_begin(int blocks_per_unit, int items)
 }
 
 // logsumexp_c x_c = max_x + log(sum_c exp(x_c - max_x)) over the C logits of pixel s of sample n.
-__device__ __forceinline__ float log_sum_exp(const float* __restrict__ pred, int layout_nhwc, long long n,
-                                             long long s, long long C, long long S, float max_x) {
+__device__ __forceinline__ float log_sum_exp(const float* __restrict__ pred, const Geometry& g, long long n,
+                                             long long s, float max_x) {
     float sum = 0.0f;
-    for (long long c = 0; c < C; ++c) sum += expf(pred[pred_index(layout_nhwc, n, c, s, C, S)] - max_x);
+    for (long long c = 0; c < g.C; ++c) sum += expf(pred[pred_index(g, n, c, s)] - max_x);
     return max_x + logf(sum);
 }
 
@@ -132,24 +167,38 @@ __device__ __forceinline__ void block_sum(double (&v)[K], double (*slots)[32]) {
     __syncthreads();
 }
 
-// Loads elements k1 .. k1 + LOADS - 1 of this thread in row (n, c) (element k at
+// Loads elements k1 .. k1 + LOADS - 1 of this thread in the row that starts at row_base (element k at
 // begin + k THREADS + threadIdx.x) before any is used, predicated on the bounds with no branch
 // between the loads, so LOADS loads of pred and target are in flight together (see LOADS).
-// in[u] says whether element k1 + u exists; is[u] is its pred index (0 when it does not).
+// in[u] says whether element k1 + u exists; is[u] is its pred index (row_base when it does not).
+template <int TARGET>
 __device__ __forceinline__ void load_binary_group(const float* __restrict__ pred, const void* __restrict__ target,
-                                                  int target_type, int layout_nhwc, long long n, long long c,
-                                                  long long C, long long S, long long begin, int k1, int items,
-                                                  float (&xs)[LOADS], float (&ts)[LOADS], long long (&is)[LOADS],
-                                                  bool (&in)[LOADS]) {
+                                                  long long row_base, long long ps, long long S, long long begin,
+                                                  int k1, int items, float (&xs)[LOADS], float (&ts)[LOADS],
+                                                  long long (&is)[LOADS], bool (&in)[LOADS]) {
 #pragma unroll
     for (int u = 0; u < LOADS; ++u) {
         long long s = begin + (long long) (k1 + u) * THREADS + threadIdx.x;
         in[u] = k1 + u < items && s < S;
-        is[u] = pred_index(layout_nhwc, n, c, in[u] ? s : 0, C, S);
+        is[u] = row_base + (in[u] ? s : 0) * ps;
         xs[u] = in[u] ? pred[is[u]] : 0.0f;
-        ts[u] = in[u] ? target_value(target, target_type, is[u]) : 0.0f;
+        ts[u] = in[u] ? target_value<TARGET>(target, is[u]) : 0.0f;
     }
 }
+
+// The binary pixel term code of segloss_terms.h and whether it is bce with pos_weight.
+#define BINARY_TERM_CODE(TERM) ((TERM) == BINARY_BCE_PW ? TERM_BCE : (TERM))
+#define BINARY_HAS_PW(TERM) ((TERM) == BINARY_BCE_PW)
+
+// The parameters of every stats entry (binary and multiclass take the same list; each uses its part).
+#define STATS_PARAMS                                                                                            \
+    const float* __restrict__ pred, const void* __restrict__ target, double* __restrict__ partial, long long C,  \
+        long long S, long long class_stride, long long pixel_stride, int target_type, float ignore_value,         \
+        int has_ignore, int ignore_index, float aw, float nw, float gamma, const float* __restrict__ pos_weight,  \
+        float ls_keep, float ls_add, int blocks_per_unit, int items
+#define STATS_ARGS                                                                                              \
+    pred, target, partial, C, S, class_stride, pixel_stride, target_type, ignore_value, has_ignore, ignore_index, \
+        aw, nw, gamma, pos_weight, ls_keep, ls_add, blocks_per_unit, items
 
 // ---- stats ---------------------------------------------------------------------------------
 
@@ -157,17 +206,15 @@ __device__ __forceinline__ void load_binary_group(const float* __restrict__ pred
 //   I = sum p t, P = sum p, T = sum t, P2 = sum p^2, T2 = sum t^2, COUNT = valid elements,
 //   TERM = sum binary_term(x, tt) (bce, bce with pos_weight, focal; tt the label-smoothed target).
 // Block b covers elements [chunk * THREADS * items, +THREADS * items) of row b / blocks_per_unit.
-__device__ void stats_binary(const float* __restrict__ pred, const void* __restrict__ target,
-                             double* __restrict__ partial, long long C, long long S, int from_logits,
-                             int layout_nhwc, int target_type, int pixel_term, int has_ignore, int ignore_index,
-                             float aw, float nw, float gamma, int has_pw, const float* __restrict__ pos_weight,
-                             float ls_keep, float ls_add, int blocks_per_unit, int items) {
+template <bool LOGITS, int TERM, int TARGET>
+__device__ __forceinline__ void stats_binary(STATS_PARAMS) {
     __shared__ double slots[STATS][32];
     long long row = blockIdx.x / blocks_per_unit;
     long long n = row / C;
     long long c = row % C;
+    long long row_base = n * C * S + c * class_stride;
     long long begin = block_begin(blocks_per_unit, items);
-    float pw = has_pw ? pos_weight[c] : 1.0f;
+    float pw = BINARY_HAS_PW(TERM) ? pos_weight[c] : 1.0f;
     double acc[STATS] = {0};
     for (int k0 = 0; k0 < items; k0 += FLUSH) {
         float f[STATS] = {0};
@@ -177,28 +224,33 @@ __device__ void stats_binary(const float* __restrict__ pred, const void* __restr
             float ts[LOADS];
             long long is[LOADS];
             bool in[LOADS];
-            load_binary_group(pred, target, target_type, layout_nhwc, n, c, C, S, begin, k1, items, xs, ts, is, in);
+            load_binary_group<TARGET>(pred, target, row_base, pixel_stride, S, begin, k1, items, xs, ts, is, in);
 #pragma unroll
             for (int u = 0; u < LOADS; ++u) {
                 if (!in[u]) continue;
                 float x = xs[u];
                 float t = ts[u];
-                if (bad_pred(x, from_logits)) { f[STAT_BAD_PRED] += 1.0f; continue; }
-                if (has_ignore && t == (float) ignore_index) continue;
+                if (bad_pred<LOGITS>(x)) { f[STAT_BAD_PRED] += 1.0f; continue; }
+                if (t == ignore_value) continue;
                 if (bad_target(t)) { f[STAT_BAD_TARGET] += 1.0f; continue; }
                 float p = x;
                 float q = 1.0f - x;
                 float l = 0.0f;
-                if (from_logits) l = sl_log1p(sl_sigmoid_pair(x, &p, &q));
+                if (LOGITS) {
+                    float e = sl_sigmoid_pair(x, &p, &q);
+                    if (TERM != TERM_NONE) l = sl_log1p(e);
+                }
                 f[STAT_I] += p * t;
                 f[STAT_P] += p;
                 f[STAT_T] += t;
                 f[STAT_P2] += p * p;
                 f[STAT_T2] += t * t;
                 f[STAT_COUNT] += 1.0f;
-                if (pixel_term != TERM_NONE) {
-                    f[STAT_TERM] += sl_binary_term(pixel_term, from_logits, has_pw, x, sl_smooth_target(t, ls_keep, ls_add),
-                                                p, q, l, sl_clamp(x), sl_clamp(1.0f - x), pw, aw, nw, gamma);
+                if (TERM != TERM_NONE) {
+                    f[STAT_TERM] += sl_binary_term(BINARY_TERM_CODE(TERM), LOGITS, BINARY_HAS_PW(TERM), x,
+                                                   sl_smooth_target(t, ls_keep, ls_add), p, q, l,
+                                                   LOGITS ? 0.0f : sl_clamp(x), LOGITS ? 0.0f : sl_clamp(1.0f - x),
+                                                   pw, aw, nw, gamma);
                 }
             }
         }
@@ -214,12 +266,11 @@ __device__ void stats_binary(const float* __restrict__ pred, const void* __restr
 
 // Soft multiclass targets of pixel s of sample n (pred's layout): every value >= 0 and finite, sum within
 // SOFT_TARGET_SUM_TOLERANCE of 1.
-__device__ __forceinline__ bool soft_pixel_ok(const void* target, int layout_nhwc, long long n, long long s,
-                                              long long C, long long S) {
+__device__ __forceinline__ bool soft_pixel_ok(const void* target, const Geometry& g, long long n, long long s) {
     float sum = 0.0f;
     bool ok = true;
-    for (long long k = 0; k < C; ++k) {
-        float t = ((const float*) target)[pred_index(layout_nhwc, n, k, s, C, S)];
+    for (long long k = 0; k < g.C; ++k) {
+        float t = ((const float*) target)[pred_index(g, n, k, s)];
         ok = ok && t >= 0.0f && isfinite(t);
         sum += t;
     }
@@ -234,20 +285,20 @@ __device__ __forceinline__ bool soft_pixel_ok(const void* target, int layout_nhw
 // of pixel j (into warp-private shared memory); then the lanes add the tile per class in float
 // (registers, no reduction per tile): G = the largest power of two with G C <= 32 (at least 1)
 // lanes share a class, lane L takes class c = m (32 / G) + L / G and pixels j = L % G, + G, ...
-// Classes beyond 32 / G take more rounds m. At the end, per class, the lanes are added in
-// (warp, lane) order.
-// General (soft targets, or label smoothing of a class map: general = 1): the pixel term of every class c,
-// t'_c term(p_c) with t'_c = t_c ls_keep + ls_add, goes to row (n, c); I, T, T2 take t_c (soft: the stored value,
-// pred's layout; a pixel whose values are below 0 or sum off 1 by more than SOFT_TARGET_SUM_TOLERANCE is refused).
-__device__ void stats_multiclass(const float* __restrict__ pred, const void* __restrict__ target,
-                                 double* __restrict__ partial, long long C, long long S, int from_logits,
-                                 int layout_nhwc, int target_type, int pixel_term, int has_ignore,
-                                 int ignore_index, float gamma, int soft, int general, float ls_keep, float ls_add,
-                                 int blocks_per_unit, int items) {
+// Classes beyond 32 / G take more rounds m. Each lane adds a tile's float sums into its own double slots
+// of `lanes` (shared memory, which keeps the registers for the tile's arithmetic); at the end, per class, the
+// lanes are added in (warp, lane) order.
+// MC_SMOOTH and MC_SOFT (per-class targets): the pixel term of every class c, t'_c term(p_c) with
+// t'_c = t_c ls_keep + ls_add, goes to row (n, c); I, T, T2 take t_c (soft: the stored value, pred's layout;
+// a pixel whose values are below 0 or sum off 1 by more than SOFT_TARGET_SUM_TOLERANCE is refused).
+template <bool LOGITS, int TERM, int MODE>
+__device__ __forceinline__ void stats_multiclass(STATS_PARAMS) {
+    constexpr bool general = MODE != MC_HARD;
     __shared__ float tile_lse[WARPS][32];
     __shared__ float tile_term[WARPS][32];
     __shared__ int tile_code[WARPS][32];
     __shared__ double lanes[WARPS][32][STATS];
+    Geometry geo{C, S, class_stride, pixel_stride};
     int lane = threadIdx.x & 31;
     int warp = threadIdx.x >> 5;
     long long n = blockIdx.x / blocks_per_unit;
@@ -258,7 +309,8 @@ __device__ void stats_multiclass(const float* __restrict__ pred, const void* __r
     long long rounds = (C + per_round - 1) / per_round;
     for (long long m = 0; m < rounds; ++m) {
         long long c = m * per_round + lane / share;
-        double acc[STATS] = {0};
+#pragma unroll
+        for (int k = 0; k < STATS; ++k) lanes[warp][lane][k] = 0.0;
         for (int tile = 0; tile < items; ++tile) {
             long long tile_begin = warp_begin + (long long) tile * 32;
             // Phase A: lane j describes pixel tile_begin + j.
@@ -270,24 +322,24 @@ __device__ void stats_multiclass(const float* __restrict__ pred, const void* __r
                 int any_bad = 0;
                 float max_x = -INFINITY;
                 for (long long k = 0; k < C; ++k) {
-                    float x = pred[pred_index(layout_nhwc, n, k, s, C, S)];
-                    any_bad |= bad_pred(x, from_logits);
+                    float x = pred[pred_index(geo, n, k, s)];
+                    any_bad |= bad_pred<LOGITS>(x);
                     max_x = fmaxf(max_x, x);
                 }
-                if (soft) {
-                    code = soft_pixel_ok(target, layout_nhwc, n, s, C, S) ? (any_bad ? CODE_SKIP : 0) : CODE_BAD_TARGET;
+                if (MODE == MC_SOFT) {
+                    code = soft_pixel_ok(target, geo, n, s) ? (any_bad ? CODE_SKIP : 0) : CODE_BAD_TARGET;
                 } else {
                     long long y = class_index(target, target_type, n * S + s);
                     code = pixel_code(y, any_bad, C, has_ignore, ignore_index);
                 }
                 if (code >= 0 && general) {
-                    if (from_logits) lse = log_sum_exp(pred, layout_nhwc, n, s, C, S, max_x);
+                    if (LOGITS) lse = log_sum_exp(pred, geo, n, s, max_x);
                 } else if (code >= 0) {
-                    float x_y = pred[pred_index(layout_nhwc, n, code, s, C, S)];
+                    float x_y = pred[pred_index(geo, n, code, s)];
                     float log_py;
                     float py;
-                    if (from_logits) {
-                        lse = log_sum_exp(pred, layout_nhwc, n, s, C, S, max_x);
+                    if (LOGITS) {
+                        lse = log_sum_exp(pred, geo, n, s, max_x);
                         log_py = x_y - lse;
                         py = expf(log_py);
                     } else {
@@ -295,8 +347,8 @@ __device__ void stats_multiclass(const float* __restrict__ pred, const void* __r
                         log_py = logf(py);
                     }
                     // 1 - p_y: from probabilities clamp(1 - x_y) (see bce_prob)
-                    float qy = from_logits ? 1.0f - py : sl_clamp(1.0f - x_y);
-                    term = sl_mc_term(pixel_term, qy, log_py, gamma);
+                    float qy = LOGITS ? 1.0f - py : sl_clamp(1.0f - x_y);
+                    if (TERM != TERM_NONE) term = sl_mc_term(TERM, qy, log_py, gamma);
                 }
             }
             tile_code[warp][lane] = code;
@@ -309,25 +361,26 @@ __device__ void stats_multiclass(const float* __restrict__ pred, const void* __r
                 for (int j = lane % share; j < 32; j += share) {
                     int code_j = tile_code[warp][j];
                     if (code_j == CODE_OUTSIDE) break;
-                    float x = pred[pred_index(layout_nhwc, n, c, tile_begin + j, C, S)];
-                    if (bad_pred(x, from_logits)) f[STAT_BAD_PRED] += 1.0f;
+                    long long i = pred_index(geo, n, c, tile_begin + j);
+                    float x = pred[i];
+                    if (bad_pred<LOGITS>(x)) f[STAT_BAD_PRED] += 1.0f;
                     if (c == 0 && code_j == CODE_BAD_TARGET) f[STAT_BAD_TARGET] += 1.0f;
                     if (code_j >= 0 && general) {
                         float lse_j = tile_lse[warp][j];
-                        float p = from_logits ? expf(x - lse_j) : x;
-                        float log_p = from_logits ? x - lse_j : logf(sl_clamp(x));
-                        float q = from_logits ? 1.0f - p : sl_clamp(1.0f - x);
-                        float t = soft ? ((const float*) target)[pred_index(layout_nhwc, n, c, tile_begin + j, C, S)]
-                                       : (code_j == c ? 1.0f : 0.0f);
-                        float tt = sl_smooth_target(t, ls_keep, ls_add);
+                        float p = LOGITS ? expf(x - lse_j) : x;
+                        float t = MODE == MC_SOFT ? ((const float*) target)[i] : (code_j == c ? 1.0f : 0.0f);
                         f[STAT_P] += p;
                         f[STAT_P2] += p * p;
                         f[STAT_I] += p * t;
                         f[STAT_T] += t;
                         f[STAT_T2] += t * t;
-                        f[STAT_TERM] += tt * sl_mc_term(pixel_term, q, log_p, gamma);
+                        if (TERM != TERM_NONE) {
+                            float log_p = LOGITS ? x - lse_j : logf(sl_clamp(x));
+                            float q = LOGITS ? 1.0f - p : sl_clamp(1.0f - x);
+                            f[STAT_TERM] += sl_smooth_target(t, ls_keep, ls_add) * sl_mc_term(TERM, q, log_p, gamma);
+                        }
                     } else if (code_j >= 0) {
-                        float p = from_logits ? expf(x - tile_lse[warp][j]) : x;
+                        float p = LOGITS ? expf(x - tile_lse[warp][j]) : x;
                         f[STAT_P] += p;
                         f[STAT_P2] += p * p;
                         if (code_j == c) {
@@ -339,12 +392,11 @@ __device__ void stats_multiclass(const float* __restrict__ pred, const void* __r
                     }
                 }
             }
+            // the lane's double sums live in its own slots of `lanes` (shared memory), not in 18 registers
 #pragma unroll
-            for (int k = 0; k < STATS; ++k) acc[k] += (double) f[k];
+            for (int k = 0; k < STATS; ++k) lanes[warp][lane][k] += (double) f[k];
             __syncwarp();
         }
-#pragma unroll
-        for (int k = 0; k < STATS; ++k) lanes[warp][lane][k] = acc[k];
         __syncthreads();
         if (threadIdx.x < per_round && m * per_round + threadIdx.x < C) {
             long long cc = m * per_round + threadIdx.x;
@@ -360,23 +412,19 @@ __device__ void stats_multiclass(const float* __restrict__ pred, const void* __r
     }
 }
 
-// The stats pass. partial receives STATS doubles per (row, block): binary at
+// The stats entries. partial receives STATS doubles per (row, block): binary at
 // (row * blocks_per_unit + chunk), multiclass at ((n * blocks_per_unit + chunk) * C + c); `combine`
 // adds them per row.
-extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS_PER_SM)
-stats(const float* __restrict__ pred, const void* __restrict__ target, double* __restrict__ partial,
-      long long C, long long S, int multiclass, int from_logits, int layout_nhwc, int target_type,
-      int pixel_term, int has_ignore, int ignore_index, float aw, float nw, float gamma, int has_pw,
-      const float* __restrict__ pos_weight, float ls_keep, float ls_add, int soft, int general, int blocks_per_unit,
-      int items) {
-    if (multiclass) {
-        stats_multiclass(pred, target, partial, C, S, from_logits, layout_nhwc, target_type, pixel_term, has_ignore,
-                         ignore_index, gamma, soft, general, ls_keep, ls_add, blocks_per_unit, items);
-    } else {
-        stats_binary(pred, target, partial, C, S, from_logits, layout_nhwc, target_type, pixel_term, has_ignore,
-                     ignore_index, aw, nw, gamma, has_pw, pos_weight, ls_keep, ls_add, blocks_per_unit, items);
+#define STATS_BINARY_ENTRY(name, LOGITS, TERM, TARGET)                                      \
+    extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS_PER_SM) name(STATS_PARAMS) { \
+        stats_binary<LOGITS, TERM, TARGET>(STATS_ARGS);                                      \
     }
-}
+#define STATS_MULTICLASS_ENTRY(name, LOGITS, TERM, MODE)                                    \
+    extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS_PER_SM) name(STATS_PARAMS) { \
+        stats_multiclass<LOGITS, TERM, MODE>(STATS_ARGS);                                    \
+    }
+SEGLOSS_STATS_BINARY_ENTRIES(STATS_BINARY_ENTRY)
+SEGLOSS_STATS_MULTICLASS_ENTRIES(STATS_MULTICLASS_ENTRY)
 
 // out[row * k + j] = sum over b = 0 .. blocks_per_unit-1 of partial at
 // (((row / inner) * blocks_per_unit + b) * inner + row % inner) * k + j, in double; thread t adds
@@ -400,169 +448,160 @@ combine(const double* __restrict__ partial, double* __restrict__ out, int inner,
 
 // ---- grad ----------------------------------------------------------------------------------
 
-// One binary/multilabel element of the grad pass (see grad): dL/dx from logits, dL/dp from probabilities.
-__device__ __forceinline__ float binary_grad(float x, float t, float ps, float a, float b, float pw, int from_logits,
-                                             int pixel_term, int region, int squares, int has_pw, float ls_keep,
-                                             float ls_add, float aw, float nw, float gamma) {
+// The parameters of every grad entry. coef holds pixel_scale[C], then region_a[N C], then region_b[N C], then
+// pos_weight[C]; dP/dp = dp_mul p + dp_add (see the header comment).
+#define GRAD_PARAMS                                                                                              \
+    const float* __restrict__ pred, const void* __restrict__ target, const float* __restrict__ coef,             \
+        float* __restrict__ out, long long N, long long C, long long S, long long class_stride,                   \
+        long long pixel_stride, int target_type, float ignore_value, int has_ignore, int ignore_index, float aw,  \
+        float nw, float gamma, float dp_mul, float dp_add, float ls_keep, float ls_add, int blocks_per_unit,      \
+        int items
+#define GRAD_ARGS                                                                                                \
+    pred, target, coef, out, N, C, S, class_stride, pixel_stride, target_type, ignore_value, has_ignore,         \
+        ignore_index, aw, nw, gamma, dp_mul, dp_add, ls_keep, ls_add, blocks_per_unit, items
+
+// One binary/multilabel element of the grad pass: dL/dx from logits, dL/dp from probabilities.
+template <bool LOGITS, int TERM>
+__device__ __forceinline__ float binary_grad(float x, float t, float ps, float a, float b, float pw, float dp_mul,
+                                             float dp_add, float ls_keep, float ls_add, float aw, float nw,
+                                             float gamma) {
     float p = x;
     float q = 1.0f - x;
     float l = 0.0f;
-    if (from_logits) l = sl_log1p(sl_sigmoid_pair(x, &p, &q));
+    if (LOGITS) {
+        float e = sl_sigmoid_pair(x, &p, &q);
+        if (TERM == TERM_FOCAL) l = sl_log1p(e);
+    }
     float d = 0.0f;
-    if (pixel_term != TERM_NONE) {
-        d += ps * sl_binary_term_d(pixel_term, from_logits, has_pw, x, sl_smooth_target(t, ls_keep, ls_add), p, q, l,
-                                sl_clamp(x), sl_clamp(1.0f - x), pw, aw, nw, gamma);
+    if (TERM != TERM_NONE) {
+        d += ps * sl_binary_term_d(BINARY_TERM_CODE(TERM), LOGITS, BINARY_HAS_PW(TERM), x,
+                                   sl_smooth_target(t, ls_keep, ls_add), p, q, l,
+                                   LOGITS ? 0.0f : sl_clamp(x), LOGITS ? 0.0f : sl_clamp(1.0f - x), pw, aw, nw, gamma);
     }
-    if (region) {
-        float dldp = t * a + b * (squares ? 2.0f * p : 1.0f);
-        d += from_logits ? sl_sigmoid_chain(dldp, p, q) : dldp;
-    }
-    return d;
-}
-
-// Multiclass with per-class targets (soft targets, or label smoothing of a class map), pixel s of sample n,
-// s_c = pixel_scale[c], t'_c = t_c ls_keep + ls_add, r_c = t_c A + B P'(p_c):
-//   from logits:        h_c = s_c t'_c F_c (F = -1 for ce, sl_focal_mc_slope for focal),
-//                       dL/dx_c = h_c - p_c sum_k h_k + p_c (r_c - sum_k p_k r_k);
-//   from probabilities: dL/dp_c = s_c t'_c dterm/dp_c + r_c (sl_focal_mc_prob_dp, gamma 0 for ce).
-// Pixels that do not count get 0.
-__device__ void grad_multiclass_general(const float* __restrict__ pred, const void* __restrict__ target,
-                                        const float* __restrict__ coef, float* __restrict__ out, long long N,
-                                        long long C, long long S, long long n, long long begin, int from_logits,
-                                        int layout_nhwc, int target_type, int pixel_term, int region, int has_ignore,
-                                        int ignore_index, float gamma, int squares, int soft, float ls_keep,
-                                        float ls_add, int items) {
-    const float* pixel_scale = coef;
-    const float* region_a = coef + C;
-    const float* region_b = coef + C + N * C;
-    for (int k = 0; k < items; ++k) {
-        long long s = begin + (long long) k * THREADS + threadIdx.x;
-        if (s >= S) break;
-        long long y = -1;
-        bool counts;
-        if (soft) {
-            counts = soft_pixel_ok(target, layout_nhwc, n, s, C, S);
-        } else {
-            y = class_index(target, target_type, n * S + s);
-            counts = !(has_ignore && y == (long long) ignore_index) && y >= 0 && y < C;
-        }
-        if (!counts) {
-            for (long long c = 0; c < C; ++c) out[pred_index(layout_nhwc, n, c, s, C, S)] = 0.0f;
-            continue;
-        }
-        float lse = 0.0f;
-        if (from_logits) {
-            float max_x = -INFINITY;
-            for (long long c = 0; c < C; ++c) max_x = fmaxf(max_x, pred[pred_index(layout_nhwc, n, c, s, C, S)]);
-            lse = log_sum_exp(pred, layout_nhwc, n, s, C, S, max_x);
-        }
-        float sum_h = 0.0f;
-        float sum_pr = 0.0f;
-        for (long long c = 0; c < C; ++c) {
-            long long i = pred_index(layout_nhwc, n, c, s, C, S);
-            float x = pred[i];
-            float t = soft ? ((const float*) target)[i] : (c == y ? 1.0f : 0.0f);
-            float p = from_logits ? expf(x - lse) : x;
-            float r = region ? t * region_a[n * C + c] + region_b[n * C + c] * (squares ? 2.0f * p : 1.0f) : 0.0f;
-            if (from_logits) {
-                float f = sl_mc_slope(pixel_term, p, 1.0f - p, x - lse, gamma);
-                sum_h += pixel_scale[c] * sl_smooth_target(t, ls_keep, ls_add) * f;
-                sum_pr += p * r;
-            }
-        }
-        for (long long c = 0; c < C; ++c) {
-            long long i = pred_index(layout_nhwc, n, c, s, C, S);
-            float x = pred[i];
-            float t = soft ? ((const float*) target)[i] : (c == y ? 1.0f : 0.0f);
-            float tt = sl_smooth_target(t, ls_keep, ls_add) * pixel_scale[c];
-            float d;
-            if (from_logits) {
-                float p = expf(x - lse);
-                float f = sl_mc_slope(pixel_term, p, 1.0f - p, x - lse, gamma);
-                float r = region ? t * region_a[n * C + c] + region_b[n * C + c] * (squares ? 2.0f * p : 1.0f) : 0.0f;
-                d = tt * f - p * sum_h + p * (r - sum_pr);
-            } else {
-                float pc = sl_clamp(x);
-                float qc = sl_clamp(1.0f - x);
-                float dterm = sl_mc_prob_dp(pixel_term, pc, qc, gamma);
-                d = (tt == 0.0f ? 0.0f : tt * dterm)
-                    + (region ? t * region_a[n * C + c] + region_b[n * C + c] * (squares ? 2.0f * x : 1.0f) : 0.0f);
-            }
-            out[i] = d;
-        }
-    }
+    float dldp = t * a + b * (dp_mul * p + dp_add);
+    return d + (LOGITS ? sl_sigmoid_chain(dldp, p, q) : dldp);
 }
 
 // Binary/multilabel, per element with ps = pixel_scale[c], A = region_a[row], B = region_b[row],
 // P' = dP/dp = 1 (or 2p with squares); elements whose target is the ignore value get 0:
 //   from probabilities: dL/dp = ps dterm/dp + (t A + B P')
 //   from logits:        dL/dx = ps dterm/dx + (t A + B P') p (1 - p), dterm/dx = p - t (bce).
-// Multiclass, per pixel, r_c = t_c A[n,c] + B[n,c], ps = pixel_scale[y]; ignored pixels get 0:
-//   from logits:        dL/dx_c = ps dterm/dx_c + p_c (r_c - sum_k p_k r_k),
-//                       dterm/dx_c = p_c - t_c (ce) or F (t_c - p_c) (focal, F the focal slope);
-//   from probabilities: dL/dp_c = ps dterm/dp_y [c == y] + r_c,
-//                       dterm/dp_y = -1 / pc (ce) or g qc^(g-1) log pc - qc^g / pc (focal).
-// coef holds pixel_scale[C], then region_a[N C], then region_b[N C], then pos_weight[C].
-extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS_PER_SM)
-grad(const float* __restrict__ pred, const void* __restrict__ target, const float* __restrict__ coef,
-     float* __restrict__ out, long long N, long long C, long long S, int multiclass, int from_logits,
-     int layout_nhwc, int target_type, int pixel_term, int region, int has_ignore, int ignore_index,
-     float aw, float nw, float gamma, int squares, int has_pw, float ls_keep, float ls_add, int soft, int general,
-     int blocks_per_unit, int items) {
+template <bool LOGITS, int TERM, int TARGET>
+__device__ __forceinline__ void grad_binary(GRAD_PARAMS) {
     const float* pixel_scale = coef;
     const float* region_a = coef + C;
     const float* region_b = coef + C + N * C;
     const float* pos_weight = coef + C + 2 * N * C;
     long long unit = blockIdx.x / blocks_per_unit;
     long long begin = block_begin(blocks_per_unit, items);
-    if (!multiclass) {
-        long long n = unit / C;
-        long long c = unit % C;
-        float ps = pixel_scale[c];
-        float a = region_a[unit];
-        float b = region_b[unit];
-        float pw = pos_weight[c];
-        for (int k1 = 0; k1 < items; k1 += LOADS) {
-            // the loads of LOADS elements first, then their gradients
-            float xs[LOADS];
-            float ts[LOADS];
-            long long is[LOADS];
-            bool in[LOADS];
-            load_binary_group(pred, target, target_type, layout_nhwc, n, c, C, S, begin, k1, items, xs, ts, is, in);
+    long long n = unit / C;
+    long long c = unit % C;
+    long long row_base = n * C * S + c * class_stride;
+    float ps = pixel_scale[c];
+    float a = region_a[unit];
+    float b = region_b[unit];
+    float pw = BINARY_HAS_PW(TERM) ? pos_weight[c] : 1.0f;
+    for (int k1 = 0; k1 < items; k1 += LOADS) {
+        // the loads of LOADS elements first, then their gradients
+        float xs[LOADS];
+        float ts[LOADS];
+        long long is[LOADS];
+        bool in[LOADS];
+        load_binary_group<TARGET>(pred, target, row_base, pixel_stride, S, begin, k1, items, xs, ts, is, in);
 #pragma unroll
-            for (int u = 0; u < LOADS; ++u) {
-                if (in[u]) {
-                    bool ignored = has_ignore && ts[u] == (float) ignore_index;
-                    out[is[u]] = ignored ? 0.0f : binary_grad(xs[u], ts[u], ps, a, b, pw, from_logits, pixel_term,
-                                                              region, squares, has_pw, ls_keep, ls_add, aw, nw, gamma);
-                }
+        for (int u = 0; u < LOADS; ++u) {
+            if (in[u]) {
+                out[is[u]] = ts[u] == ignore_value
+                                 ? 0.0f
+                                 : binary_grad<LOGITS, TERM>(xs[u], ts[u], ps, a, b, pw, dp_mul, dp_add, ls_keep,
+                                                             ls_add, aw, nw, gamma);
             }
         }
-        return;
     }
-    long long n = unit;
-    if (general) {
-        grad_multiclass_general(pred, target, coef, out, N, C, S, n, begin, from_logits, layout_nhwc, target_type,
-                                pixel_term, region, has_ignore, ignore_index, gamma, squares, soft, ls_keep, ls_add,
-                                items);
-        return;
-    }
+}
+
+// Multiclass with a class map (MC_HARD), per pixel, r_c = t_c A[n,c] + B[n,c] P'(p_c), ps = pixel_scale[y];
+// ignored pixels get 0:
+//   from logits:        dL/dx_c = ps dterm/dx_c + p_c (r_c - sum_k p_k r_k),
+//                       dterm/dx_c = p_c - t_c (ce) or F (t_c - p_c) (focal, F the focal slope);
+//   from probabilities: dL/dp_c = ps dterm/dp_y [c == y] + r_c,
+//                       dterm/dp_y = -1 / pc (ce) or g qc^(g-1) log pc - qc^g / pc (focal).
+// Per-class targets (MC_SMOOTH: label smoothing of a class map, MC_SOFT: soft targets), s_c = pixel_scale[c],
+// t'_c = t_c ls_keep + ls_add:
+//   from logits:        h_c = s_c t'_c F_c (F = -1 for ce, sl_focal_mc_slope for focal),
+//                       dL/dx_c = h_c - p_c sum_k h_k + p_c (r_c - sum_k p_k r_k);
+//   from probabilities: dL/dp_c = s_c t'_c dterm/dp_c + r_c (sl_focal_mc_prob_dp, gamma 0 for ce).
+// Without REGION, r = 0.
+template <bool LOGITS, int TERM, int MODE, bool REGION>
+__device__ __forceinline__ void grad_multiclass(GRAD_PARAMS) {
+    const float* pixel_scale = coef;
+    const float* region_a = coef + C;
+    const float* region_b = coef + C + N * C;
+    Geometry geo{C, S, class_stride, pixel_stride};
+    long long n = blockIdx.x / blocks_per_unit;
+    long long begin = block_begin(blocks_per_unit, items);
     for (int k = 0; k < items; ++k) {
         long long s = begin + (long long) k * THREADS + threadIdx.x;
         if (s >= S) break;
-        long long y = class_index(target, target_type, n * S + s);
-        if ((has_ignore && y == (long long) ignore_index) || y < 0 || y >= C) {
-            for (long long c = 0; c < C; ++c) out[pred_index(layout_nhwc, n, c, s, C, S)] = 0.0f;
+        long long y = -1;
+        bool counts;
+        if (MODE == MC_SOFT) {
+            counts = soft_pixel_ok(target, geo, n, s);
+        } else {
+            y = class_index(target, target_type, n * S + s);
+            counts = !(has_ignore && y == (long long) ignore_index) && y >= 0 && y < C;
+        }
+        if (!counts) {
+            for (long long c = 0; c < C; ++c) out[pred_index(geo, n, c, s)] = 0.0f;
             continue;
         }
-        float x_y = pred[pred_index(layout_nhwc, n, y, s, C, S)];
         float lse = 0.0f;
+        if (LOGITS) {
+            float max_x = -INFINITY;
+            for (long long c = 0; c < C; ++c) max_x = fmaxf(max_x, pred[pred_index(geo, n, c, s)]);
+            lse = log_sum_exp(pred, geo, n, s, max_x);
+        }
+        if (MODE != MC_HARD) {
+            float sum_h = 0.0f;
+            float sum_pr = 0.0f;
+            if (LOGITS) {
+                for (long long c = 0; c < C; ++c) {
+                    long long i = pred_index(geo, n, c, s);
+                    float x = pred[i];
+                    float t = MODE == MC_SOFT ? ((const float*) target)[i] : (c == y ? 1.0f : 0.0f);
+                    float p = expf(x - lse);
+                    if (TERM != TERM_NONE) {
+                        float f = sl_mc_slope(TERM, p, 1.0f - p, x - lse, gamma);
+                        sum_h += pixel_scale[c] * sl_smooth_target(t, ls_keep, ls_add) * f;
+                    }
+                    if (REGION) {
+                        sum_pr += p * (t * region_a[n * C + c] + region_b[n * C + c] * (dp_mul * p + dp_add));
+                    }
+                }
+            }
+            for (long long c = 0; c < C; ++c) {
+                long long i = pred_index(geo, n, c, s);
+                float x = pred[i];
+                float t = MODE == MC_SOFT ? ((const float*) target)[i] : (c == y ? 1.0f : 0.0f);
+                float tt = sl_smooth_target(t, ls_keep, ls_add) * pixel_scale[c];
+                float p = LOGITS ? expf(x - lse) : x;
+                float r = REGION ? t * region_a[n * C + c] + region_b[n * C + c] * (dp_mul * p + dp_add) : 0.0f;
+                float d;
+                if (LOGITS) {
+                    float f = TERM != TERM_NONE ? sl_mc_slope(TERM, p, 1.0f - p, x - lse, gamma) : 0.0f;
+                    d = tt * f - p * sum_h + p * (r - sum_pr);
+                } else {
+                    float dterm = TERM != TERM_NONE ? sl_mc_prob_dp(TERM, sl_clamp(x), sl_clamp(1.0f - x), gamma) : 0.0f;
+                    d = (tt == 0.0f ? 0.0f : tt * dterm) + r;
+                }
+                out[i] = d;
+            }
+            continue;
+        }
+        float x_y = pred[pred_index(geo, n, y, s)];
         float log_py;
         float py;
-        if (from_logits) {
-            float max_x = -INFINITY;
-            for (long long c = 0; c < C; ++c) max_x = fmaxf(max_x, pred[pred_index(layout_nhwc, n, c, s, C, S)]);
-            lse = log_sum_exp(pred, layout_nhwc, n, s, C, S, max_x);
+        if (LOGITS) {
             log_py = x_y - lse;
             py = expf(log_py);
         } else {
@@ -571,24 +610,25 @@ grad(const float* __restrict__ pred, const void* __restrict__ target, const floa
         }
         float ps = pixel_scale[y];
         float sum_pr = 0.0f;
-        if (from_logits && region) {
+        if (LOGITS && REGION) {
             for (long long c = 0; c < C; ++c) {
-                float p = expf(pred[pred_index(layout_nhwc, n, c, s, C, S)] - lse);
-                float r = (c == y ? region_a[n * C + c] : 0.0f) + region_b[n * C + c] * (squares ? 2.0f * p : 1.0f);
+                float p = expf(pred[pred_index(geo, n, c, s)] - lse);
+                float r = (c == y ? region_a[n * C + c] : 0.0f) + region_b[n * C + c] * (dp_mul * p + dp_add);
                 sum_pr += p * r;
             }
         }
-        float slope = from_logits ? ps * sl_mc_slope(pixel_term, py, 1.0f - py, log_py, gamma)
-                                  : ps * sl_mc_prob_dp(pixel_term, sl_clamp(py), sl_clamp(1.0f - py), gamma);
+        float slope = TERM == TERM_NONE ? 0.0f
+                      : LOGITS ? ps * sl_mc_slope(TERM, py, 1.0f - py, log_py, gamma)
+                               : ps * sl_mc_prob_dp(TERM, sl_clamp(py), sl_clamp(1.0f - py), gamma);
         for (long long c = 0; c < C; ++c) {
-            long long i = pred_index(layout_nhwc, n, c, s, C, S);
+            long long i = pred_index(geo, n, c, s);
             float t = c == y ? 1.0f : 0.0f;
-            float p = from_logits ? expf(pred[i] - lse) : pred[i];
-            float r = region ? t * region_a[n * C + c] + region_b[n * C + c] * (squares ? 2.0f * p : 1.0f) : 0.0f;
+            float p = LOGITS ? expf(pred[i] - lse) : pred[i];
+            float r = REGION ? t * region_a[n * C + c] + region_b[n * C + c] * (dp_mul * p + dp_add) : 0.0f;
             float d;
-            if (from_logits) {
+            if (LOGITS) {
                 float pix = slope * (t - p);
-                d = pix + (region ? p * (r - sum_pr) : 0.0f);
+                d = pix + (REGION ? p * (r - sum_pr) : 0.0f);
             } else {
                 d = (c == y ? slope : 0.0f) + r;
             }
@@ -597,51 +637,74 @@ grad(const float* __restrict__ pred, const void* __restrict__ target, const floa
     }
 }
 
+#define GRAD_BINARY_ENTRY(name, LOGITS, TERM, TARGET)                                      \
+    extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS_PER_SM) name(GRAD_PARAMS) { \
+        grad_binary<LOGITS, TERM, TARGET>(GRAD_ARGS);                                       \
+    }
+#define GRAD_MULTICLASS_ENTRY(name, LOGITS, TERM, MODE, REGION)                            \
+    extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS_PER_SM) name(GRAD_PARAMS) { \
+        grad_multiclass<LOGITS, TERM, MODE, REGION>(GRAD_ARGS);                             \
+    }
+SEGLOSS_GRAD_BINARY_ENTRIES(GRAD_BINARY_ENTRY)
+SEGLOSS_GRAD_MULTICLASS_ENTRIES(GRAD_MULTICLASS_ENTRY)
+
 // ---- confusion -----------------------------------------------------------------------------
+
+#define CONFUSION_PARAMS                                                                                        \
+    const float* __restrict__ pred, const void* __restrict__ target, unsigned long long* __restrict__ out,      \
+        long long C, long long S, long long class_stride, long long pixel_stride, int target_type,               \
+        float ignore_value, int has_ignore, int ignore_index, double cut, int blocks_per_unit, int items
+#define CONFUSION_ARGS                                                                                          \
+    pred, target, out, C, S, class_stride, pixel_stride, target_type, ignore_value, has_ignore, ignore_index,    \
+        cut, blocks_per_unit, items
 
 // Hard counts, out[c * 4 + k] with k = 0 TP, 1 FP, 2 FN, 3 TN, then BAD_PRED, BAD_TARGET and
 // (multiclass) the number of counted pixels (TN is derived on the host: counted - TP - FP - FN).
 // Binary: positive where x >= cut (cut = threshold, or logit(threshold) from logits), target
 // positive where t >= 0.5. Multiclass: argmax over C, ties to the lowest index. Integer atomics
-// only (exact). counts_in_shared: per-class counters in dynamic shared memory (3 C ints).
-extern "C" __global__ void __launch_bounds__(THREADS)
-confusion(const float* __restrict__ pred, const void* __restrict__ target, unsigned long long* __restrict__ out,
-          long long C, long long S, int multiclass, int from_logits, int layout_nhwc, int target_type,
-          int has_ignore, int ignore_index, double cut, int blocks_per_unit, int items, int counts_in_shared) {
-    extern __shared__ unsigned int class_counts[];
+// only (exact).
+template <bool LOGITS, int TARGET>
+__device__ __forceinline__ void confusion_binary(CONFUSION_PARAMS) {
     __shared__ double slots[STATS][32];
     long long unit = blockIdx.x / blocks_per_unit;
     long long begin = block_begin(blocks_per_unit, items);
-    if (!multiclass) {
-        long long n = unit / C;
-        long long c = unit % C;
-        double v[STATS] = {0}; // TP, FP, FN, TN, bad pred, bad target
-        for (int k = 0; k < items; ++k) {
-            long long s = begin + (long long) k * THREADS + threadIdx.x;
-            if (s >= S) break;
-            long long i = pred_index(layout_nhwc, n, c, s, C, S);
-            float x = pred[i];
-            float t = target_value(target, target_type, i);
-            if (bad_pred(x, from_logits)) { v[4] += 1.0; continue; }
-            if (has_ignore && t == (float) ignore_index) continue;
-            if (bad_target(t)) { v[5] += 1.0; continue; }
-            bool predicted = (double) x >= cut;
-            bool actual = t >= 0.5f;
-            v[predicted ? (actual ? 0 : 1) : (actual ? 2 : 3)] += 1.0;
-        }
-        block_sum<STATS>(v, slots);
-        if (threadIdx.x == 0) {
-            for (int k = 0; k < 4; ++k) atomicAdd(&out[c * 4 + k], (unsigned long long) v[k]);
-            atomicAdd(&out[C * 4], (unsigned long long) v[4]);
-            atomicAdd(&out[C * 4 + 1], (unsigned long long) v[5]);
-        }
-        return;
+    long long n = unit / C;
+    long long c = unit % C;
+    long long row_base = n * C * S + c * class_stride;
+    double v[STATS] = {0}; // TP, FP, FN, TN, bad pred, bad target
+    for (int k = 0; k < items; ++k) {
+        long long s = begin + (long long) k * THREADS + threadIdx.x;
+        if (s >= S) break;
+        long long i = row_base + s * pixel_stride;
+        float x = pred[i];
+        float t = target_value<TARGET>(target, i);
+        if (bad_pred<LOGITS>(x)) { v[4] += 1.0; continue; }
+        if (t == ignore_value) continue;
+        if (bad_target(t)) { v[5] += 1.0; continue; }
+        bool predicted = (double) x >= cut;
+        bool actual = t >= 0.5f;
+        v[predicted ? (actual ? 0 : 1) : (actual ? 2 : 3)] += 1.0;
     }
-    if (counts_in_shared) {
+    block_sum<STATS>(v, slots);
+    if (threadIdx.x == 0) {
+        for (int k = 0; k < 4; ++k) atomicAdd(&out[c * 4 + k], (unsigned long long) v[k]);
+        atomicAdd(&out[C * 4], (unsigned long long) v[4]);
+        atomicAdd(&out[C * 4 + 1], (unsigned long long) v[5]);
+    }
+}
+
+// SHARED: per-class counters in dynamic shared memory (3 C ints), the host's choice by C.
+template <bool LOGITS, bool SHARED>
+__device__ __forceinline__ void confusion_multiclass(CONFUSION_PARAMS) {
+    extern __shared__ unsigned int class_counts[];
+    __shared__ double slots[STATS][32];
+    Geometry geo{C, S, class_stride, pixel_stride};
+    long long n = blockIdx.x / blocks_per_unit;
+    long long begin = block_begin(blocks_per_unit, items);
+    if (SHARED) {
         for (long long i = threadIdx.x; i < 3 * C; i += THREADS) class_counts[i] = 0u;
         __syncthreads();
     }
-    long long n = unit;
     double v[STATS] = {0}; // bad pred, bad target, counted
     for (int k = 0; k < items; ++k) {
         long long s = begin + (long long) k * THREADS + threadIdx.x;
@@ -650,8 +713,8 @@ confusion(const float* __restrict__ pred, const void* __restrict__ target, unsig
         float best_value = -INFINITY;
         int any_bad = 0;
         for (long long c = 0; c < C; ++c) {
-            float x = pred[pred_index(layout_nhwc, n, c, s, C, S)];
-            if (bad_pred(x, from_logits)) {
+            float x = pred[pred_index(geo, n, c, s)];
+            if (bad_pred<LOGITS>(x)) {
                 v[0] += 1.0;
                 any_bad = 1;
             } else if (x > best_value) {
@@ -666,10 +729,10 @@ confusion(const float* __restrict__ pred, const void* __restrict__ target, unsig
         v[2] += 1.0;
         // TP[y] when best == y, else FP[best] and FN[y]; every other class is a TN.
         if (best == y) {
-            if (counts_in_shared) atomicAdd(&class_counts[y * 3 + 0], 1u);
+            if (SHARED) atomicAdd(&class_counts[y * 3 + 0], 1u);
             else atomicAdd(&out[y * 4 + 0], 1ull);
         } else {
-            if (counts_in_shared) {
+            if (SHARED) {
                 atomicAdd(&class_counts[best * 3 + 1], 1u);
                 atomicAdd(&class_counts[y * 3 + 2], 1u);
             } else {
@@ -684,7 +747,7 @@ confusion(const float* __restrict__ pred, const void* __restrict__ target, unsig
         atomicAdd(&out[C * 4 + 1], (unsigned long long) v[1]);
         atomicAdd(&out[C * 4 + 2], (unsigned long long) v[2]);
     }
-    if (counts_in_shared) {
+    if (SHARED) {
         // block_sum ended with a barrier, so every shared counter is final here
         for (long long i = threadIdx.x; i < 3 * C; i += THREADS) {
             unsigned int count = class_counts[i];
@@ -692,6 +755,17 @@ confusion(const float* __restrict__ pred, const void* __restrict__ target, unsig
         }
     }
 }
+
+#define CONFUSION_BINARY_ENTRY(name, LOGITS, TARGET)                                   \
+    extern "C" __global__ void __launch_bounds__(THREADS) name(CONFUSION_PARAMS) {     \
+        confusion_binary<LOGITS, TARGET>(CONFUSION_ARGS);                              \
+    }
+#define CONFUSION_MULTICLASS_ENTRY(name, LOGITS, SHARED)                               \
+    extern "C" __global__ void __launch_bounds__(THREADS) name(CONFUSION_PARAMS) {     \
+        confusion_multiclass<LOGITS, SHARED>(CONFUSION_ARGS);                          \
+    }
+SEGLOSS_CONFUSION_BINARY_ENTRIES(CONFUSION_BINARY_ENTRY)
+SEGLOSS_CONFUSION_MULTICLASS_ENTRIES(CONFUSION_MULTICLASS_ENTRY)
 
 // ---- stream_read ---------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 // Host emulation of the CUDA features segloss.cu uses, for ci/emulated-gpu-check.sh. Every block
-// runs as THREADS fibers (ucontext) on one OS thread, one block at a time (so `__shared__` can be
+// runs as THREADS fibers (started with ucontext, switched with _setjmp / _longjmp) on one OS thread, one block at a time (so `__shared__` can be
 // `static`). A fiber runs until it reaches a barrier (__syncthreads, __syncwarp, or the exchange
 // steps of __shfl_down_sync) and may continue only once every thread of that barrier has arrived;
 // a barrier that some thread never reaches is reported as a deadlock. This checks the kernels'

@@ -1,10 +1,14 @@
 // A libcuda.so.1 stand-in that runs segloss.cu on the host (see emu_runtime.h): the driver-API
 // calls libJCudaDriver makes for the segloss CUDA backend, with device memory = host memory.
 // Built and used by ci/emulated-gpu-check.sh only.
+// _longjmp between fiber stacks: not the checked __longjmp_chk that _FORTIFY_SOURCE (on by default in some
+// compilers) substitutes, which refuses a jump to another stack.
+#undef _FORTIFY_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <string>
+#include <setjmp.h>
 #include <ucontext.h>
 #include <functional>
 #include <vector>
@@ -18,22 +22,38 @@ unsigned char* emu_dynamic_shared;
 
 namespace {
 const size_t FIBER_STACK = 256 * 1024;
+// A fiber starts on its own stack through makecontext / setcontext; after that, fibers and the scheduler switch
+// with _setjmp / _longjmp, which save and restore registers only. swapcontext would also save and restore the
+// signal mask with a system call at every switch: two per fiber per barrier, the bulk of the emulation's time.
 struct Fiber {
     ucontext_t context;
+    jmp_buf resume;
+    bool started = false;
     std::vector<char> stack = std::vector<char>(FIBER_STACK);
     Dim3 idx;
     EmuBarrier* waiting = nullptr;
     long waiting_generation = 0;
     bool finished = false;
 };
-ucontext_t scheduler;
+jmp_buf scheduler;
 Fiber* current;
 std::function<void()>* body;
 
 void fiber_main() {
     (*body)();
     current->finished = true;
-    swapcontext(&current->context, &scheduler);
+    _longjmp(scheduler, 1);
+}
+
+// Runs fiber f until it waits at a barrier or finishes.
+void resume(Fiber& f) {
+    if (_setjmp(scheduler) == 0) {
+        if (!f.started) {
+            f.started = true;
+            setcontext(&f.context);
+        }
+        _longjmp(f.resume, 1);
+    }
 }
 
 // Runs `kernel` as `threads` fibers to completion; returns false on a barrier deadlock.
@@ -44,6 +64,7 @@ bool run_block(unsigned threads, std::function<void()>& kernel) {
         Fiber& f = fibers[t];
         f.idx.x = t;
         f.finished = false;
+        f.started = false;
         f.waiting = nullptr;
         getcontext(&f.context);
         f.context.uc_stack.ss_sp = f.stack.data();
@@ -62,7 +83,7 @@ bool run_block(unsigned threads, std::function<void()>& kernel) {
             f.waiting = nullptr;
             current = &f;
             emu_thread_idx = &f.idx;
-            swapcontext(&scheduler, &f.context);
+            resume(f);
             progress = true;
         }
         if (all_done) return true;
@@ -82,7 +103,7 @@ void emu_barrier_wait(EmuBarrier* b) {
         b->arrived = 0;
         b->generation++;
     }
-    swapcontext(&self->context, &scheduler);
+    if (_setjmp(self->resume) == 0) _longjmp(scheduler, 1);
 }
 
 #include "segloss_emu.inc"
@@ -91,10 +112,22 @@ void emu_barrier_wait(EmuBarrier* b) {
 
 typedef int CUresult;
 typedef unsigned long long CUdeviceptr;
-struct Function { const char* name; };
-static Function functions[] = {{"stats"}, {"grad"}, {"confusion"}, {"stream_read"}, {"combine"},
-                               {"lovasz_keys"}, {"lovasz_sort_local"}, {"lovasz_merge_local"}, {"lovasz_sort_step"},
-                               {"lovasz_count"}, {"lovasz_apply"}, {"lovasz_softmax_chain"}, {"edt_pass"}};
+// The specialised stats / grad / confusion entries of segloss.cu (the SEGLOSS_*_ENTRIES lists of segloss_gen.h)
+// share one parameter list per pass: a launch calls the entry through a pointer of that pass's type.
+enum Kind { KIND_NAMED, KIND_STATS, KIND_GRAD, KIND_CONFUSION };
+using StatsFn = decltype(&stats_binary_logits_none_float32);
+using GradFn = decltype(&grad_binary_logits_none_float32);
+using ConfusionFn = decltype(&confusion_binary_logits_float32);
+struct Function { const char* name; Kind kind = KIND_NAMED; void* entry = nullptr; };
+#define STATS_ROW(name, ...) {#name, KIND_STATS, (void*) &name},
+#define GRAD_ROW(name, ...) {#name, KIND_GRAD, (void*) &name},
+#define CONFUSION_ROW(name, ...) {#name, KIND_CONFUSION, (void*) &name},
+static Function functions[] = {
+    SEGLOSS_STATS_BINARY_ENTRIES(STATS_ROW) SEGLOSS_STATS_MULTICLASS_ENTRIES(STATS_ROW)
+    SEGLOSS_GRAD_BINARY_ENTRIES(GRAD_ROW) SEGLOSS_GRAD_MULTICLASS_ENTRIES(GRAD_ROW)
+    SEGLOSS_CONFUSION_BINARY_ENTRIES(CONFUSION_ROW) SEGLOSS_CONFUSION_MULTICLASS_ENTRIES(CONFUSION_ROW)
+    {"stream_read"}, {"combine"}, {"lovasz_keys"}, {"lovasz_sort_local"}, {"lovasz_merge_local"}, {"lovasz_sort_step"},
+    {"lovasz_count"}, {"lovasz_apply"}, {"lovasz_softmax_chain"}, {"edt_pass"}};
 static const size_t EMU_MEMORY = 4ull << 30;
 
 extern "C" {
@@ -150,7 +183,8 @@ CUresult cuMemsetD32Async(CUdeviceptr d, unsigned v, size_t n, void*) { return c
 CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                         unsigned shared, void*, void** params, void**) {
     if (gy != 1 || gz != 1 || by != 1 || bz != 1 || bx != 256) return 1;  // CUDA_ERROR_INVALID_VALUE
-    std::string name = ((Function*) f)->name;
+    const Function& fn = *(const Function*) f;
+    std::string name = fn.name;
     std::vector<unsigned char> dynamic(shared + 16);
     for (unsigned b = 0; b < gx; b++) {
         EmuBarrier block{(int) bx};
@@ -160,21 +194,23 @@ CUresult cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned
         emu_dynamic_shared = dynamic.data();
         blockIdx.x = b;
         std::function<void()> kernel = [&] {
-                if (name == "stats") {
-                    stats(ARG(0, const float*), ARG(1, const void*), ARG(2, double*), ARG(3, long long), ARG(4, long long),
-                          ARG(5, int), ARG(6, int), ARG(7, int), ARG(8, int), ARG(9, int), ARG(10, int), ARG(11, int),
-                          ARG(12, float), ARG(13, float), ARG(14, float), ARG(15, int), ARG(16, const float*),
-                          ARG(17, float), ARG(18, float), ARG(19, int), ARG(20, int), ARG(21, int), ARG(22, int));
-                } else if (name == "grad") {
-                    grad(ARG(0, const float*), ARG(1, const void*), ARG(2, const float*), ARG(3, float*),
-                         ARG(4, long long), ARG(5, long long), ARG(6, long long), ARG(7, int), ARG(8, int), ARG(9, int),
-                         ARG(10, int), ARG(11, int), ARG(12, int), ARG(13, int), ARG(14, int), ARG(15, float),
-                         ARG(16, float), ARG(17, float), ARG(18, int), ARG(19, int), ARG(20, float), ARG(21, float),
-                         ARG(22, int), ARG(23, int), ARG(24, int), ARG(25, int));
-                } else if (name == "confusion") {
-                    confusion(ARG(0, const float*), ARG(1, const void*), ARG(2, unsigned long long*), ARG(3, long long),
-                              ARG(4, long long), ARG(5, int), ARG(6, int), ARG(7, int), ARG(8, int), ARG(9, int),
-                              ARG(10, int), ARG(11, double), ARG(12, int), ARG(13, int), ARG(14, int));
+                if (fn.kind == KIND_STATS) {
+                    ((StatsFn) fn.entry)(ARG(0, const float*), ARG(1, const void*), ARG(2, double*), ARG(3, long long),
+                                         ARG(4, long long), ARG(5, long long), ARG(6, long long), ARG(7, int),
+                                         ARG(8, float), ARG(9, int), ARG(10, int), ARG(11, float), ARG(12, float),
+                                         ARG(13, float), ARG(14, const float*), ARG(15, float), ARG(16, float),
+                                         ARG(17, int), ARG(18, int));
+                } else if (fn.kind == KIND_GRAD) {
+                    ((GradFn) fn.entry)(ARG(0, const float*), ARG(1, const void*), ARG(2, const float*), ARG(3, float*),
+                                        ARG(4, long long), ARG(5, long long), ARG(6, long long), ARG(7, long long),
+                                        ARG(8, long long), ARG(9, int), ARG(10, float), ARG(11, int), ARG(12, int),
+                                        ARG(13, float), ARG(14, float), ARG(15, float), ARG(16, float), ARG(17, float),
+                                        ARG(18, float), ARG(19, float), ARG(20, int), ARG(21, int));
+                } else if (fn.kind == KIND_CONFUSION) {
+                    ((ConfusionFn) fn.entry)(ARG(0, const float*), ARG(1, const void*), ARG(2, unsigned long long*),
+                                             ARG(3, long long), ARG(4, long long), ARG(5, long long), ARG(6, long long),
+                                             ARG(7, int), ARG(8, float), ARG(9, int), ARG(10, int), ARG(11, double),
+                                             ARG(12, int), ARG(13, int));
                 } else if (name == "edt_pass") {
                     edt_pass(ARG(0, float*), ARG(1, int*), ARG(2, float*), ARG(3, double*), ARG(4, long long),
                              ARG(5, long long), ARG(6, long long), ARG(7, double));

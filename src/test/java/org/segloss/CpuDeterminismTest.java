@@ -17,7 +17,9 @@ import org.segloss.backend.cpu.CpuBackend;
 /**
  * The CPU backend gives bit-identical values and gradients whatever the number of threads: the
  * engine runs inside fork-join pools of parallelism 1, 2 and 5 (parallel streams run in the pool
- * that submits them) and in the caller's thread, on tensors of several work units per sample.
+ * that submits them), in the caller's thread, and on backends of their own 1, 2 and 3 worker threads
+ * ({@link CpuBackend#threads(int)}, what {@code segloss.cpu.threads} and {@code bench --threads} set), on
+ * tensors of several work units per sample.
  */
 class CpuDeterminismTest {
     /** A result reduced to its bits. */
@@ -73,8 +75,11 @@ class CpuDeterminismTest {
     }
 
     private static LossEngine engine(String kernels) {
-        return kernels.equals("scalar") ? LossEngine.of(CpuBackend.scalar())
-                : kernels.equals("vector") ? LossEngine.of(CpuBackend.vector()) : LossEngine.create("cpu");
+        return LossEngine.of(backend(kernels));
+    }
+
+    private static CpuBackend backend(String kernels) {
+        return kernels.equals("scalar") ? CpuBackend.scalar() : kernels.equals("vector") ? CpuBackend.vector() : new CpuBackend();
     }
 
     private static Bits run(LossEngine engine, LossCase c) {
@@ -100,7 +105,13 @@ class CpuDeterminismTest {
             Bits two = inPool(2, () -> run(engine, c));
             Bits five = inPool(5, () -> run(engine, c));
             Bits caller = run(engine, c);
-            for (Bits other : new Bits[] {two, five, caller}) {
+            List<Bits> others = new ArrayList<>(List.of(two, five, caller));
+            for (int threads = 1; threads <= 3; threads++) { // a fresh engine: its call 0, as one's above
+                try (LossEngine own = LossEngine.of(backend(kernels).threads(threads))) {
+                    others.add(run(own, c));
+                }
+            }
+            for (Bits other : others) {
                 assertEquals(one.value, other.value, c.name + ": value bits");
                 assertEquals(one.coefficients.length, other.coefficients.length);
                 for (int i = 0; i < one.coefficients.length; i++) {

@@ -7,7 +7,8 @@ import org.segloss.internal.Constants;
 /**
  * Generates {@code kernels-cl/segloss_gen.h}, the one header that gives the OpenCL and CUDA kernels the
  * numbers Java owns: the stat slots ({@link Stat}), the pixel term codes ({@link PixelTerm}), the target
- * element codes ({@link ElementType}) and the clamps of {@link Constants}. {@code KernelHeaderTest} fails
+ * element codes ({@link ElementType}), the clamps of {@link Constants} and the list of specialised CUDA entry points
+ * ({@link org.segloss.backend.cuda.CudaEntryPoints}). {@code KernelHeaderTest} fails
  * when the checked-in file differs; {@code java -cp target/classes org.segloss.backend.KernelHeader > kernels-cl/segloss_gen.h}
  * rewrites it.
  */
@@ -39,6 +40,7 @@ public final class KernelHeader {
         b.append(String.format(Locale.ROOT, "#define SEGLOSS_PROB_CLAMP_EPS %.9ef%n", Constants.PROB_CLAMP_EPS));
         b.append("#endif\n");
         b.append(String.format(Locale.ROOT, "#define SOFT_TARGET_SUM_TOLERANCE %.9ef%n", Problem.SOFT_TARGET_SUM_TOLERANCE));
+        b.append("\n").append(org.segloss.backend.cuda.CudaEntryPoints.macros());
         b.append("\n#endif\n");
         return b.toString();
     }

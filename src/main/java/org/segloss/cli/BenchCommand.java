@@ -51,7 +51,13 @@ import picocli.CommandLine.Spec;
  * <p>Compute floor (cpu only, {@link CpuBackend#computeFloor}): a plain vectorized pass over pred doing
  * the loss family's unavoidable transcendental work and nothing else: sigmoid (one exp per element) for
  * the region losses, bce (exp and log1p per element) for the losses with a pixel term, softmax (C exps
- * and one log per pixel) for multiclass. {@code ratio} is the time over max(floor, compute floor).
+ * and one log per pixel) for multiclass. {@code ratio} is the time over max(floor, compute floor). A pass
+ * faster than its compute floor by more than {@link #FLOOR_NOISE} is marked {@code <floor} (and
+ * {@code below_floor} in JSON): the floor must be a lower bound, so that floor is wrong.
+ *
+ * <p>Threads (cpu): {@code --threads N} runs the passes, floors included, on N worker threads
+ * ({@link CpuBackend#threads(int)}; the {@code --cold} children get the system property
+ * {@code segloss.cpu.threads}); by default every core. Results are bit-identical whatever N.
  *
  * <p>{@code --cold} measures the first calls instead, each in a fresh JVM ({@link ColdBench}).
  *
@@ -114,6 +120,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print a JSON array, one object per (backend, loss, mode, pass).")
     boolean json;
 
+    @Option(names = "--threads", paramLabel = "N",
+            description = "cpu: run the passes and floors on N worker threads (default: every core; --cold: the children's"
+                    + " segloss.cpu.threads).")
+    Integer threads;
+
     @Option(names = "--cold", description = "Time the first calls of a fresh engine, each kernel choice in a fresh JVM"
             + " (cpu; default shape 8,4,128,128): engine creation, first forward+backward, first 10 and next 50 steps.")
     boolean cold;
@@ -128,6 +139,9 @@ final class BenchCommand implements Callable<Integer> {
             this.mode = mode;
         }
     }
+
+    /** A pass below {@code (1 - FLOOR_NOISE)} x its compute floor is flagged (timing noise stays under it). */
+    static final double FLOOR_NOISE = 0.10;
 
     /** Every configuration, in table order. */
     static final List<Case> ALL_CASES = List.of(
@@ -165,6 +179,11 @@ final class BenchCommand implements Callable<Integer> {
         /** Time over max(floor, compute floor). */
         double ratio() {
             return ms / Math.max(floorMs, computeFloorMs);
+        }
+
+        /** Faster than its compute floor by more than {@link #FLOOR_NOISE}: the floor is wrong. */
+        boolean belowFloor() {
+            return computeFloorMs > 0 && ms < (1 - FLOOR_NOISE) * computeFloorMs;
         }
 
         double gbps() {
@@ -211,13 +230,16 @@ final class BenchCommand implements Callable<Integer> {
         List<Row> rows = new ArrayList<>();
         for (String name : backends) {
             // cpu: the vector kernels from the first call (a default engine's first calls are scalar, see CpuBackend)
-            try (LossEngine engine = name.equals("cpu") ? LossEngine.of(CpuBackend.vector()) : LossEngine.create(name)) {
+            try (LossEngine engine = name.equals("cpu") ? LossEngine.of(cpuBackend()) : LossEngine.create(name)) {
                 for (Row r : run(engine, cases)) {
                     rows.add(r);
+                    if (r.belowFloor()) {
+                        belowFloor++;
+                    }
                     if (!json) {
-                        out.printf(Locale.ROOT, "%-7s %-16s %-10s %-16s %10.3f %10.3f %10.3f %7.2f %9.1f %5.0f%%%n", r.backend,
+                        out.printf(Locale.ROOT, "%-7s %-16s %-10s %-16s %10.3f %10.3f %10.3f %7.2f %9.1f %5.0f%%%s%n", r.backend,
                                 r.c.loss.id(), r.c.mode.id(), r.pass, r.ms, r.floorMs, r.computeFloorMs, r.ratio(), r.gbps(),
-                                100 * r.ofCopy());
+                                100 * r.ofCopy(), r.belowFloor() ? " <floor" : "");
                         out.flush();
                     }
                 }
@@ -249,8 +271,14 @@ final class BenchCommand implements Callable<Integer> {
                 Json.putNumber(o, "of_copy", r.ofCopy());
                 o.put("warmup_runs", r.warmupRuns);
                 o.put("stable", r.stable);
+                o.put("below_floor", r.belowFloor());
             }
             out.println(Json.write(arr));
+        }
+        if (belowFloor > 0) {
+            spec.commandLine().getErr().println("segloss bench: " + belowFloor + " pass(es) ran faster than their compute"
+                    + " floor by more than " + Math.round(100 * FLOOR_NOISE) + "% (marked <floor): that floor does more than"
+                    + " the loss, so it is not a lower bound");
         }
         if (unstable > 0) {
             spec.commandLine().getErr().println("segloss bench: " + unstable + " measurement(s) were not stable within "
@@ -258,6 +286,11 @@ final class BenchCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** The cpu backend timed: vector kernels from the first call, on --threads threads if given. */
+    private CpuBackend cpuBackend() {
+        return threads == null ? CpuBackend.vector() : CpuBackend.vector().threads(threads);
     }
 
     private void validate() {
@@ -285,6 +318,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (!(warmupSeconds >= 0)) {
             throw new CliInputException("--warmup-seconds must be >= 0, was " + warmupSeconds);
+        }
+        if (threads != null && threads < 1) {
+            throw new CliInputException("--threads must be >= 1, was " + threads);
         }
         if (warmup < 0) {
             throw new CliInputException("--warmup must be >= 0, was " + warmup);
@@ -495,6 +531,9 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Timed runs of the last {@link #median} call. */
     private int lastRuns;
+
+    /** Passes faster than their compute floor (see {@link Row#belowFloor}). */
+    private int belowFloor;
 
     /** Passes whose warm-up ran out of its budget before the timings were stable. */
     private int unstable;

@@ -21,9 +21,12 @@ import org.segloss.backend.cpu.CpuBackend;
  * (a child process running {@link #main}), so that nothing the JIT compiled before is reused. For each
  * loss and each kernel choice (scalar: the scalar kernels only; vector: the Vector API kernels from the
  * first call; default: what {@code LossEngine.create("cpu")} does, scalar for the first
- * {@link CpuBackend#DEFAULT_SCALAR_CALLS} calls while the vector kernels compile in the background),
+ * {@link CpuBackend#DEFAULT_SCALAR_CALLS} calls, the vector kernels compiling in the background during the
+ * second half of them, see {@link CpuBackend}),
  * the child times, in a loop of forwardBackward calls on the same buffers: the engine's creation, the
  * first call, the first 10 calls together, the next 50 together, and the fastest of the last 10.
+ * {@code bench --threads N} and the properties {@code segloss.cpu.threads} and {@code segloss.cpu.scalarCalls}
+ * of this JVM are passed on to the children.
  */
 final class ColdBench {
     /** Calls of the loop in each child. */
@@ -59,7 +62,7 @@ final class ColdBench {
         for (BenchCommand.Case c : cases) {
             double[] scalar = null;
             for (String kernels : KERNELS) {
-                double[] r = child(kernels, c, s);
+                double[] r = child(kernels, c, s, cmd.threads);
                 if (kernels.equals("scalar")) {
                     scalar = r;
                 }
@@ -72,7 +75,7 @@ final class ColdBench {
     }
 
     /** Runs {@link #main} in a fresh JVM with this one's class path and Vector API setting. */
-    private static double[] child(String kernels, BenchCommand.Case c, long[] shape) {
+    private static double[] child(String kernels, BenchCommand.Case c, long[] shape, Integer threads) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
@@ -80,6 +83,14 @@ final class ColdBench {
             command.add("jdk.incubator.vector");
         }
         command.add("-Dsegloss.quiet=true");
+        if (threads != null) {
+            command.add("-Dsegloss.cpu.threads=" + threads);
+        }
+        for (String property : new String[] {"segloss.cpu.threads", "segloss.cpu.scalarCalls"}) {
+            if (System.getProperty(property) != null && (threads == null || !property.equals("segloss.cpu.threads"))) {
+                command.add("-D" + property + "=" + System.getProperty(property));
+            }
+        }
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(ColdBench.class.getName());

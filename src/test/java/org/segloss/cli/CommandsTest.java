@@ -115,6 +115,19 @@ class CommandsTest {
     }
 
     @Test
+    void benchThreadsRunsTheCpuPassesOnThatManyThreadsAndRefusesZero() throws IOException {
+        CommandRun r = Cli.run("bench", "--backend", "cpu", "--shape", "1,2,8,8", "--losses", "bce", "--repeat", "1",
+                "--warmup", "0", "--warmup-seconds", "0", "--threads", "1", "--json").assertOk();
+        JsonNode rows = JSON.readTree(r.out);
+        assertEquals(2, rows.size());
+        for (JsonNode row : rows) {
+            assertTrue(row.get("device").asText().contains(", 1 threads, "), row.toString());
+            assertTrue(row.get("below_floor").isBoolean(), row.toString());
+        }
+        Cli.run("bench", "--backend", "cpu", "--threads", "0").assertUsageError("--threads must be >= 1, was 0");
+    }
+
+    @Test
     void benchTimesTheCatalogueLossesByName() throws IOException {
         CommandRun r = Cli.run("bench", "--backend", "cpu", "--shape", "1,3,8,8", "--losses",
                 "generalized_dice,mcc,dice_ce,dice_focal", "--repeat", "1", "--warmup", "0", "--warmup-seconds", "0",

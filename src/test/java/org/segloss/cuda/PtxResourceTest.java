@@ -17,7 +17,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** The PTX travels in the jar and was built from the kernel source that travels with it. */
 class PtxResourceTest {
     /** The CUDA source and the shared headers it includes, in the order ci/build-ptx.sh hashes them. */
-    static final String[] KERNEL_SOURCES = {"/kernels-cu/segloss.cu", "/kernels-cl/segloss_gen.h", "/kernels-cl/segloss_terms.h"};
+    static final String[] KERNEL_SOURCES = {"/kernels-cu/segloss.cu", "/kernels-cl/segloss_gen.h", "/kernels-cl/segloss_terms.h",
+        "/kernels-cl/segloss_lovasz.h", "/kernels-cl/segloss_edt.h"};
 
     static byte[] resource(String name) throws IOException {
         try (InputStream in = PtxResourceTest.class.getResourceAsStream(name)) {
@@ -27,10 +28,10 @@ class PtxResourceTest {
     }
 
     /** Every CUDA module the backend loads: kernels-cu/NAME.cu built into /ptx/NAME.ptx. */
-    static final String[] MODULES = {"segloss", "lovasz"};
+    static final String[] MODULES = {"segloss", "lovasz", "edt"};
 
     @ParameterizedTest(name = "{0}.ptx was built from the current kernels-cu/{0}.cu and the shared headers")
-    @ValueSource(strings = {"segloss", "lovasz"})
+    @ValueSource(strings = {"segloss", "lovasz", "edt"})
     void shippedPtxWasBuiltFromTheCurrentKernelSource(String module) throws IOException, NoSuchAlgorithmException {
         // ci/build-ptx.sh hashes the .cu followed by the shared headers (for every module)
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
@@ -56,7 +57,9 @@ class PtxResourceTest {
         String ptx = new String(resource("/ptx/segloss.ptx"), StandardCharsets.US_ASCII);
         assertTrue(ptx.contains("\n.version 8.0\n"), "PTX ISA 8.0 (CUDA 12.0 drivers load it), documented in docs/cuda.md");
         assertTrue(ptx.contains("\n.target sm_75\n"), "compute_75, the oldest architecture nvcc 13 accepts");
-        for (String kernel : new String[] {"stats", "grad", "confusion", "stream_read", "combine"}) {
+        // a sample of the specialised entries (KernelSignatureTest checks the whole list against CudaEntryPoints)
+        for (String kernel : new String[] {"stats_binary_logits_bce_float32", "grad_multiclass_logits_ce_hard_region",
+                "confusion_multiclass_probs_shared", "stream_read", "combine"}) {
             assertTrue(ptx.contains(".visible .entry " + kernel + "("), "kernel " + kernel + " missing from the PTX");
         }
     }

@@ -35,12 +35,14 @@ class PtxToolchainTest {
     }
 
     @ParameterizedTest(name = "the shipped {0}.ptx is what nvcc builds from kernels-cu/{0}.cu")
-    @ValueSource(strings = {"segloss", "lovasz"})
+    @ValueSource(strings = {"segloss", "lovasz", "edt"})
     void shippedPtxIsWhatNvccBuildsFromKernelsCu(String module) throws Exception {
         Path cu = dir.resolve(module + ".cu");
         Files.write(cu, PtxResourceTest.resource("/kernels-cu/" + module + ".cu"));
-        for (String header : new String[] {"segloss_gen.h", "segloss_terms.h"}) {
-            Files.write(dir.resolve(header), PtxResourceTest.resource("/kernels-cl/" + header));
+        // the shared kernels-cl headers (every one build-ptx.sh hashes)
+        for (int i = 1; i < PtxResourceTest.KERNEL_SOURCES.length; i++) {
+            String header = PtxResourceTest.KERNEL_SOURCES[i];
+            Files.write(dir.resolve(header.substring(header.lastIndexOf('/') + 1)), PtxResourceTest.resource(header));
         }
         Path ptx = dir.resolve("rebuilt.ptx");
         // the flags of ci/build-ptx.sh

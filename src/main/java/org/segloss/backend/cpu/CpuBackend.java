@@ -4,7 +4,12 @@ import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import org.segloss.DeviceBuffer;
 import org.segloss.ElementType;
@@ -28,12 +33,28 @@ import org.segloss.backend.Problem;
  * <p>The first calls: before the JIT has compiled them, the Vector API kernels run many times slower
  * than the scalar ones. A backend made with {@code new CpuBackend()} (what {@code LossEngine.create("cpu")}
  * opens) therefore runs its first {@link #scalarCalls()} calls (system property
- * {@code segloss.cpu.scalarCalls}, default {@value #DEFAULT_SCALAR_CALLS}) on the scalar kernels while
- * {@link CpuWarmup} compiles the vector kernels of the same problem on a background thread, and every
- * later call on the vector kernels. The kernels of a call depend only on its index, never on timing, so
- * every run gives the same bits; calls before and after the switch differ within float rounding (the
- * scalar kernels compute in double, the vector ones in float lanes: values within 1e-6 relative).
- * {@link #vector()} runs the vector kernels from the first call.
+ * {@code segloss.cpu.scalarCalls}, default {@value #DEFAULT_SCALAR_CALLS}) on the scalar kernels and every
+ * later call on the vector kernels:
+ * <ul>
+ *   <li>the first half of the scalar calls run alone, exactly as a scalar backend's (a background
+ *       compilation beside them would take their cores: on 2 cores it made the first 10 calls up to 2.9x
+ *       slower than the scalar kernels');</li>
+ *   <li>from call {@link #warmupCall()} (the second half) {@link CpuWarmup} compiles the vector kernels of the
+ *       same problem on a background thread;</li>
+ *   <li>the first vector call waits for that warm-up to end (at most {@link CpuWarmup#MAX_WAIT_NANOS}): vector
+ *       kernels that the JIT has not compiled yet would run many times slower than the wait.</li>
+ * </ul>
+ * The kernels of a call depend only on its index, never on timing (timing only decides how long the first
+ * vector call waits), so every run gives the same bits; calls before and after the switch differ within
+ * float rounding (the scalar kernels compute in double, the vector ones in float lanes: values within
+ * 1e-6 relative). {@link #vector()} runs the vector kernels from the first call.
+ *
+ * <p>Threads: by default the passes are parallel streams that run wherever the caller runs them: in the
+ * common fork-join pool (every core: the caller and {@code cores - 1} workers) or in the fork-join pool
+ * the caller itself runs in. With the system property {@code segloss.cpu.threads=N} (read when the
+ * backend is made) or {@link #threads(int)}, they run on a pool of exactly N worker threads of this
+ * library (the caller waits). The units and their order do not depend on the thread count, so neither
+ * do the results.
  *
  * <p>Java arrays and NIO buffers hold at most 2^31 - 1 elements, so CPU buffers are limited to that.
  */
@@ -42,7 +63,7 @@ public final class CpuBackend implements Backend {
     static final int PIXELS_PER_UNIT = 16384;
 
     /** Calls of a default backend that run on the scalar kernels while the vector ones compile. */
-    public static final int DEFAULT_SCALAR_CALLS = 10;
+    public static final int DEFAULT_SCALAR_CALLS = 20;
 
     private static final ScalarKernels SCALAR = new ScalarKernels();
 
@@ -52,7 +73,14 @@ public final class CpuBackend implements Backend {
     private final AtomicLong calls = new AtomicLong();
     /** The kernels of this thread's last stats pass, which its grad pass uses too. */
     private final ThreadLocal<CpuKernels> callKernels = new ThreadLocal<>();
+    /** Worker threads asked for, 0: the caller's pool (see the class comment). */
+    private final int threads;
+    /** The pool of {@link #threads} workers, null when {@link #threads} is 0. */
+    private final ForkJoinPool pool;
     private volatile boolean closed;
+
+    /** The pools of N worker threads (daemons), one per N, shared by the backends that ask for N. */
+    private static final ConcurrentHashMap<Integer, ForkJoinPool> POOLS = new ConcurrentHashMap<>();
 
     /** The best kernels, scalar for the first {@code segloss.cpu.scalarCalls} calls (see the class comment). */
     public CpuBackend() {
@@ -62,6 +90,55 @@ public final class CpuBackend implements Backend {
     /** The vector kernels from the first call (scalar ones when the Vector API is not enabled). */
     public static CpuBackend vector() {
         return new CpuBackend(CpuKernels.best(), 0);
+    }
+
+    /**
+     * A backend like this one (same kernels, same scalar first calls) whose passes run on exactly
+     * {@code threads} worker threads.
+     */
+    public CpuBackend threads(int threads) {
+        if (threads < 1) {
+            throw new InvalidInputException("threads must be >= 1, was " + threads);
+        }
+        return new CpuBackend(kernels, scalarCalls, threads);
+    }
+
+    /** Threads the passes run on: the asked-for count, else the common pool's workers and the caller. */
+    public int threads() {
+        return threads > 0 ? threads : ForkJoinPool.getCommonPoolParallelism() + 1;
+    }
+
+    private static int threadsProperty() {
+        String v = System.getProperty("segloss.cpu.threads");
+        if (v == null || v.isBlank()) {
+            return 0;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new InvalidInputException("segloss.cpu.threads must be an integer >= 1, was " + v);
+    }
+
+    private static ForkJoinPool pool(int threads) {
+        return POOLS.computeIfAbsent(threads, n -> new ForkJoinPool(n, pool -> {
+            ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+            t.setName("segloss-cpu-" + n + "-" + t.getPoolIndex());
+            t.setDaemon(true);
+            return t;
+        }, null, false));
+    }
+
+    /** Runs {@code task} (whose parallel streams then run) on this backend's threads. */
+    private <T> T onThreads(Supplier<T> task) {
+        if (pool == null || ForkJoinTask.getPool() == pool) {
+            return task.get();
+        }
+        return pool.invoke(ForkJoinTask.adapt(task::get));
     }
 
     private static int scalarCallsProperty() {
@@ -90,13 +167,24 @@ public final class CpuBackend implements Backend {
     }
 
     private CpuBackend(CpuKernels kernels, int scalarCalls) {
+        this(kernels, scalarCalls, threadsProperty());
+    }
+
+    private CpuBackend(CpuKernels kernels, int scalarCalls, int threads) {
         this.kernels = kernels;
         this.scalarCalls = kernels instanceof ScalarKernels ? 0 : scalarCalls;
+        this.threads = threads;
+        this.pool = threads > 0 ? pool(threads) : null;
     }
 
     /** Calls that run on the scalar kernels before the vector ones take over (0: none). */
     public int scalarCalls() {
         return scalarCalls;
+    }
+
+    /** Index (from 0) of the call that starts the background warm-up: half the scalar calls, at least 1. */
+    int warmupCall() {
+        return Math.max(1, scalarCalls / 2);
     }
 
     @Override
@@ -106,8 +194,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public String device() {
-        return "Java " + Runtime.version().feature() + ", " + Runtime.getRuntime().availableProcessors()
-                + " threads, " + kernels.description()
+        return "Java " + Runtime.version().feature() + ", " + threads() + " threads, " + kernels.description()
                 + (scalarCalls > 0 ? ", scalar kernels for the first " + scalarCalls + " calls" : "");
     }
 
@@ -214,11 +301,14 @@ public final class CpuBackend implements Backend {
     }
 
     /** Runs {@code task} on every unit, in parallel; each unit is the same whatever the thread count. */
-    private static void forEachUnit(Problem p, UnitTask task) {
+    private void forEachUnit(Problem p, UnitTask task) {
         long perSample = unitsPerSample(p);
-        IntStream.range(0, units(p)).parallel().forEach(u -> {
-            int s0 = (int) ((u % perSample) * PIXELS_PER_UNIT);
-            task.run(u, (int) (u / perSample), s0, (int) Math.min(p.s, s0 + (long) PIXELS_PER_UNIT));
+        onThreads(() -> {
+            IntStream.range(0, units(p)).parallel().forEach(u -> {
+                int s0 = (int) ((u % perSample) * PIXELS_PER_UNIT);
+                task.run(u, (int) (u / perSample), s0, (int) Math.min(p.s, s0 + (long) PIXELS_PER_UNIT));
+            });
+            return null;
         });
     }
 
@@ -234,11 +324,11 @@ public final class CpuBackend implements Backend {
         long call = scalarCalls > 0 ? calls.getAndIncrement() : scalarCalls;
         if (call < scalarCalls) {
             kernels = SCALAR;
-            if (call >= 1) { // from the second call: a single call (a CLI run) runs alone and warms nothing
+            if (call >= warmupCall()) { // never on the first call: a single call (a CLI run) warms nothing
                 CpuWarmup.stats(this.kernels, p, x, t);
             }
         } else if (call == scalarCalls && scalarCalls > 1) {
-            CpuWarmup.stop(p, x, t);
+            CpuWarmup.awaitAndStop(p, x, t);
         }
         callKernels.set(kernels);
         CpuKernels callK = kernels;
@@ -298,7 +388,7 @@ public final class CpuBackend implements Backend {
     @Override
     public double streamRead(DeviceBuffer buffer) {
         CpuBuffer b = own(buffer, "buffer");
-        return kernels.streamRead(b);
+        return onThreads(() -> kernels.streamRead(b));
     }
 
     /** The loss families of {@link #computeFloor}. */
@@ -313,7 +403,7 @@ public final class CpuBackend implements Backend {
 
     /**
      * The compute floor of the bench: {@code work}'s unavoidable transcendental work over pred
-     * ({@code samples} x {@code classes} x pixels) on every core with this backend's kernels, and nothing
+     * ({@code samples} x {@code classes} x pixels) on this backend's threads with its kernels, and nothing
      * else; returns a sum that depends on every result.
      */
     public double computeFloor(Work work, DeviceBuffer pred, long samples, long classes) {
@@ -321,7 +411,7 @@ public final class CpuBackend implements Backend {
         if (b.type != ElementType.FLOAT32) {
             throw new InvalidInputException("pred must be a float buffer, was " + b.type);
         }
-        return kernels.computeFloor(work, b, Math.toIntExact(samples), Math.toIntExact(classes));
+        return onThreads(() -> kernels.computeFloor(work, b, Math.toIntExact(samples), Math.toIntExact(classes)));
     }
 
     @Override
@@ -347,7 +437,7 @@ public final class CpuBackend implements Backend {
             throw new InvalidInputException("grad must be a float buffer of " + q.problem.predLength() + " elements, was "
                     + g.type + " of " + g.length());
         }
-        return CpuLovasz.run(q, x, t, weights, g);
+        return onThreads(() -> CpuLovasz.run(q, x, t, weights, g));
     }
 
     @Override

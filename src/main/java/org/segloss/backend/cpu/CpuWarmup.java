@@ -2,8 +2,10 @@ package org.segloss.backend.cpu;
 
 import java.nio.FloatBuffer;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.segloss.backend.GradCoefficients;
 import org.segloss.backend.Problem;
 
@@ -31,6 +33,8 @@ final class CpuWarmup {
     private static final int ROUND = 16;
     /** Longest warm-up of one kind of problem. */
     static final long MAX_NANOS = 20_000_000_000L;
+    /** Longest wait of a backend's first vector call for the warm-up of its problem. */
+    static final long MAX_WAIT_NANOS = 5_000_000_000L;
 
     /** Rounds at least, and rounds without a 10% gain that end the warm-up. */
     private static final int MIN_ROUNDS = 48;
@@ -75,12 +79,18 @@ final class CpuWarmup {
     }
 
     /**
-     * Ends the warm-up of {@code p}: a backend runs it on the vector kernels now, and its own calls warm
-     * them from here on (a warm-up running beside them would only take their cores).
+     * Waits (at most {@link #MAX_WAIT_NANOS}) until the warm-up of {@code p} has ended, then ends it: a backend
+     * runs it on the vector kernels now, and its own calls warm them from here on. Only the time of the
+     * caller depends on this, never its results.
      */
-    static void stop(Problem p, CpuBuffer pred, CpuBuffer target) {
+    static void awaitAndStop(Problem p, CpuBuffer pred, CpuBuffer target) {
         Job job = JOBS.get(key(p, pred, target));
         if (job != null) {
+            try {
+                job.done.await(MAX_WAIT_NANOS, TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             job.stopped = true;
         }
     }
@@ -94,6 +104,7 @@ final class CpuWarmup {
         volatile GradCoefficients coefficients;
         volatile CpuBuffer grad;
         volatile boolean stopped;
+        final CountDownLatch done = new CountDownLatch(1);
 
         final int pixels;
 
@@ -152,6 +163,7 @@ final class CpuWarmup {
                 pred = null; // the caller's buffers are no longer referenced
                 target = null;
                 grad = null;
+                done.countDown();
             }
         }
     }

@@ -77,9 +77,8 @@ public final class CudaBackend implements Backend {
     private final CUstream stream;
     private final boolean ownStream;
     private final String description;
-    private final CUfunction statsKernel = new CUfunction();
-    private final CUfunction gradKernel = new CUfunction();
-    private final CUfunction confusionKernel = new CUfunction();
+    /** The specialised stats / grad / confusion entries (CudaEntryPoints), looked up on first use. */
+    private final java.util.Map<String, CUfunction> entries = new java.util.concurrent.ConcurrentHashMap<>();
     private final CUfunction streamReadKernel = new CUfunction();
     private final CUfunction combineKernel = new CUfunction();
 
@@ -97,11 +96,17 @@ public final class CudaBackend implements Backend {
         this.stream = stream;
         this.ownStream = ownStream;
         this.description = CudaDriver.describe(device);
-        CudaDriver.check(cuModuleGetFunction(statsKernel, module, "stats"), "cuModuleGetFunction(stats)");
-        CudaDriver.check(cuModuleGetFunction(gradKernel, module, "grad"), "cuModuleGetFunction(grad)");
-        CudaDriver.check(cuModuleGetFunction(confusionKernel, module, "confusion"), "cuModuleGetFunction(confusion)");
         CudaDriver.check(cuModuleGetFunction(streamReadKernel, module, "stream_read"), "cuModuleGetFunction(stream_read)");
         CudaDriver.check(cuModuleGetFunction(combineKernel, module, "combine"), "cuModuleGetFunction(combine)");
+    }
+
+    /** The entry point {@code name} of segloss.ptx (a name from {@link CudaEntryPoints}). */
+    private CUfunction entry(String name) {
+        return entries.computeIfAbsent(name, k -> {
+            CUfunction f = new CUfunction();
+            CudaDriver.check(cuModuleGetFunction(f, module, k), "cuModuleGetFunction(" + k + ")");
+            return f;
+        });
     }
 
     /** Device ordinal from {@code -Dsegloss.cuda.device} or {@code SEGLOSS_CUDA_DEVICE}, else 0. */
@@ -447,7 +452,8 @@ public final class CudaBackend implements Backend {
         long partialDoubles = (long) rows * g.blocksPerUnit * Problem.STATS;
         CUdeviceptr partialPtr = partial.ensure(partialDoubles * 8);
         CUdeviceptr pw = uploadCoefficients(p.posWeights());
-        launch(statsKernel, "stats", g.blocks(), 0, statsArgs(p, g, x.pointer, t.pointer, partialPtr, pw));
+        String name = CudaEntryPoints.stats(p);
+        launch(entry(name), name, g.blocks(), 0, statsArgs(p, g, x.pointer, t.pointer, partialPtr, pw));
         return combine(partialPtr, rows, p.multiclass ? (int) p.c : 1, g.blocksPerUnit, Problem.STATS);
     }
 
@@ -471,12 +477,15 @@ public final class CudaBackend implements Backend {
         int rows = p.rows();
         float[] coef = new float[2 * c + 2 * rows];
         System.arraycopy(k.pixelScale, 0, coef, 0, c);
-        System.arraycopy(k.regionA, 0, coef, c, rows);
-        System.arraycopy(k.regionB, 0, coef, c + rows, rows);
+        if (p.region) { // the binary grad entries always add the region term: 0 without one (see segloss.cu)
+            System.arraycopy(k.regionA, 0, coef, c, rows);
+            System.arraycopy(k.regionB, 0, coef, c + rows, rows);
+        }
         System.arraycopy(p.posWeights(), 0, coef, c + 2 * rows, c);
         CUdeviceptr coefPtr = uploadCoefficients(coef);
         Grid g = Grid.of(p.multiclass ? p.n : p.n * p.c, p.s);
-        launch(gradKernel, "grad", g.blocks(), 0, gradArgs(p, g, x.pointer, t.pointer, coefPtr, out.pointer));
+        String name = CudaEntryPoints.grad(p);
+        launch(entry(name), name, g.blocks(), 0, gradArgs(p, g, x.pointer, t.pointer, coefPtr, out.pointer));
         synchronize("grad");
     }
 
@@ -500,8 +509,8 @@ public final class CudaBackend implements Backend {
         double cut = p.fromLogits ? Math.log(threshold / (1 - threshold)) : threshold;
         boolean shared = p.multiclass && 3L * c * 4 <= CONFUSION_SHARED_BYTES;
         Grid g = Grid.of(p.multiclass ? p.n : p.n * p.c, p.s);
-        launch(confusionKernel, "confusion", g.blocks(), shared ? 3 * c * 4 : 0,
-                confusionArgs(p, g, x.pointer, t.pointer, counts, cut, shared));
+        String name = CudaEntryPoints.confusion(p, shared);
+        launch(entry(name), name, g.blocks(), shared ? 3 * c * 4 : 0, confusionArgs(p, g, x.pointer, t.pointer, counts, cut));
         ensureStaging((long) slots * 8);
         CudaDriver.check(cuMemcpyDtoHAsync(staging, counts, (long) slots * 8, stream), "cuMemcpyDtoHAsync");
         synchronize("confusion");
@@ -557,36 +566,44 @@ public final class CudaBackend implements Backend {
 
     // Parameter lists, in the order of the kernels in kernels-cu/segloss.cu (checked against the PTX by the tests).
 
+    /** Element (n, c, s) of pred is at n C S + c classStride + s pixelStride (segloss.cu's Geometry). */
+    private static KernelArgs geometry(KernelArgs a, Problem p) {
+        boolean nhwc = p.layout == Layout.NHWC;
+        return a.i64(nhwc ? 1 : p.s).i64(nhwc ? p.c : 1);
+    }
+
+    /** The target type, the binary ignore value (NaN: none) and the multiclass ignore index (STATS_PARAMS and others). */
+    private static KernelArgs targetArgs(KernelArgs a, Problem p) {
+        return a.i32(p.targetType.ordinal()).f32(p.binaryIgnore() ? (float) p.ignoreIndex : Float.NaN)
+                .i32(p.hasIgnoreIndex && p.multiclass).i32(p.ignoreIndex);
+    }
+
     static KernelArgs statsArgs(Problem p, Grid g, CUdeviceptr pred, CUdeviceptr target, CUdeviceptr partial,
                                 CUdeviceptr posWeight) {
-        return new KernelArgs().pointer(pred).pointer(target).pointer(partial)
-                .i64(p.c).i64(p.s).i32(p.multiclass).i32(p.fromLogits).i32(p.layout == Layout.NHWC)
-                .i32(p.targetType.ordinal()).i32(p.pixelTerm.ordinal()).i32(p.hasIgnoreIndex).i32(p.ignoreIndex)
-                .f32(p.focalPosWeight).f32(p.focalNegWeight).f32(p.gamma).i32(p.posWeight != null).pointer(posWeight)
-                .f32(p.labelKeep()).f32(p.labelAdd()).i32(p.softTargets).i32(p.generalMulticlass())
-                .i32(g.blocksPerUnit).i32(g.items);
+        KernelArgs a = geometry(new KernelArgs().pointer(pred).pointer(target).pointer(partial).i64(p.c).i64(p.s), p);
+        return targetArgs(a, p).f32(p.focalPosWeight).f32(p.focalNegWeight).f32(p.gamma).pointer(posWeight)
+                .f32(p.labelKeep()).f32(p.labelAdd()).i32(g.blocksPerUnit).i32(g.items);
     }
 
     static KernelArgs combineArgs(CUdeviceptr partial, CUdeviceptr out, int inner, int blocksPerUnit, int k) {
         return new KernelArgs().pointer(partial).pointer(out).i32(inner).i32(blocksPerUnit).i32(k);
     }
 
+    /** dP/dp = dpMul p + dpAdd: 2p with squared_pred, else 1 (segloss.cu). */
     static KernelArgs gradArgs(Problem p, Grid g, CUdeviceptr pred, CUdeviceptr target, CUdeviceptr coef,
                                CUdeviceptr out) {
-        return new KernelArgs().pointer(pred).pointer(target).pointer(coef).pointer(out)
-                .i64(p.n).i64(p.c).i64(p.s).i32(p.multiclass).i32(p.fromLogits).i32(p.layout == Layout.NHWC)
-                .i32(p.targetType.ordinal()).i32(p.pixelTerm.ordinal()).i32(p.region).i32(p.hasIgnoreIndex)
-                .i32(p.ignoreIndex).f32(p.focalPosWeight).f32(p.focalNegWeight).f32(p.gamma)
-                .i32(p.squares && p.region).i32(p.posWeight != null).f32(p.labelKeep()).f32(p.labelAdd())
-                .i32(p.softTargets).i32(p.generalMulticlass()).i32(g.blocksPerUnit).i32(g.items);
+        boolean squares = p.squares && p.region;
+        KernelArgs a = geometry(new KernelArgs().pointer(pred).pointer(target).pointer(coef).pointer(out)
+                .i64(p.n).i64(p.c).i64(p.s), p);
+        return targetArgs(a, p).f32(p.focalPosWeight).f32(p.focalNegWeight).f32(p.gamma)
+                .f32(squares ? 2 : 0).f32(squares ? 0 : 1).f32(p.labelKeep()).f32(p.labelAdd())
+                .i32(g.blocksPerUnit).i32(g.items);
     }
 
     static KernelArgs confusionArgs(Problem p, Grid g, CUdeviceptr pred, CUdeviceptr target, CUdeviceptr counts,
-                                    double cut, boolean countsInShared) {
-        return new KernelArgs().pointer(pred).pointer(target).pointer(counts)
-                .i64(p.c).i64(p.s).i32(p.multiclass).i32(p.fromLogits).i32(p.layout == Layout.NHWC)
-                .i32(p.targetType.ordinal()).i32(p.hasIgnoreIndex).i32(p.ignoreIndex).f64(cut)
-                .i32(g.blocksPerUnit).i32(g.items).i32(countsInShared);
+                                    double cut) {
+        KernelArgs a = geometry(new KernelArgs().pointer(pred).pointer(target).pointer(counts).i64(p.c).i64(p.s), p);
+        return targetArgs(a, p).f64(cut).i32(g.blocksPerUnit).i32(g.items);
     }
 
     static KernelArgs streamReadArgs(CUdeviceptr data, CUdeviceptr partial, long length, Grid g) {

@@ -373,6 +373,27 @@ public final class OpenClBackend implements Backend {
         }
     }
 
+    private static final java.util.regex.Pattern INCLUDE = java.util.regex.Pattern.compile("#include \"([\\w.]+)\"");
+
+    /**
+     * {@code /kernels-cl/<file>} with each {@code #include "NAME"} line replaced by the resource NAME (a header shared
+     * with the CUDA kernels, such as segloss_edt.h), so the program needs no include path on the device's compiler.
+     */
+    static String withIncludes(String file) {
+        String[] lines = resource(file).split("\n", -1);
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < lines.length; i++) {
+            java.util.regex.Matcher m = INCLUDE.matcher(lines[i].trim());
+            if (m.matches()) {
+                out.append("#line 1 \"").append(m.group(1)).append("\"\n").append(resource(m.group(1)))
+                        .append("\n#line ").append(i + 2).append(" \"").append(file).append("\"\n");
+            } else {
+                out.append(lines[i]).append(i + 1 < lines.length ? "\n" : "");
+            }
+        }
+        return out.toString();
+    }
+
     /** The program of {@code file} built with {@code defines}, from the cache keyed by (device, file, defines). */
     private Program program(String file, String defines) {
         String key = device + "|" + file + "|" + defines;
@@ -381,7 +402,7 @@ public final class OpenClBackend implements Backend {
             return cached;
         }
         String source = resource("segloss_gen.h") + "\n" + resource("segloss_terms.h") + "\n#line 1 \"common.cl\"\n"
-                + resource("common.cl") + "\n#line 1 \"" + file + "\"\n" + resource(file);
+                + resource("common.cl") + "\n#line 1 \"" + file + "\"\n" + withIncludes(file);
         int wg = Integer.highestOneBit(Math.max(1, Math.min(MAX_WORK_GROUP, deviceMaxWorkGroup)));
         Program p = buildProgram(file, source, defines + " -DWG_SIZE=" + wg, wg);
         int kernelMax = kernelLimit(p);
@@ -651,6 +672,12 @@ public final class OpenClBackend implements Backend {
     }
 
     /** The confusion kernel's arguments; geometry null in multiclass mode. */
+    /** Arguments of lovasz.cl's lovasz_apply (the gradient is written only when the program has WRITE_GRAD=1). */
+    static Object[] lovaszApplyArgs(Problem p, Object items, Object target, Object before, Object positives, Object weights,
+                                    Object grad, Object term, long len) {
+        return new Object[] {items, target, before, positives, weights, grad, term, p.c, p.s, len, p.ignoreIndex};
+    }
+
     static Object[] confusionArgs(Problem p, Geometry g, Object pred, Object target, Object counts, Object partU,
                                   float cut) {
         if (p.multiclass) {
@@ -1019,6 +1046,7 @@ public final class OpenClBackend implements Backend {
                     + out.type + " of " + out.length());
         }
         Program prog = program("lovasz.cl", p.defines() + " -DITEMS=" + ITEMS_LOVASZ + " -DBATCH=" + (q.batch ? 1 : 0)
+                + " -DWRITE_GRAD=" + (out != null ? 1 : 0)
                 + (p.multiclass ? " -DNUM_CLASSES=" + p.c : "")); // common.cl's multiclass helpers name NUM_CLASSES
         int wg = prog.workGroup;
         long len = q.length();
@@ -1071,8 +1099,8 @@ public final class OpenClBackend implements Backend {
             cl_mem termMem = createMem((long) slots * 4, null, "lovasz");
             temps.add(termMem);
             cl_kernel apply = prog.kernels.get("lovasz_apply");
-            args(apply, items, target.mem, beforeMem, positivesMem, weightsMem, out == null ? termMem : out.mem, termMem,
-                    p.c, p.s, len, p.ignoreIndex, out == null ? 0 : 1);
+            args(apply, lovaszApplyArgs(p, items, target.mem, beforeMem, positivesMem, weightsMem,
+                    out == null ? termMem : out.mem, termMem, len));
             launch("lovasz apply", apply, groups, segments, wg);
             float[] termParts = new float[slots];
             read(termMem, (long) slots * 4, Pointer.to(termParts), "lovasz");

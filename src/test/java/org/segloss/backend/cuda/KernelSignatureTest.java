@@ -21,7 +21,8 @@ import org.segloss.backend.Problem;
 /**
  * The argument lists the backend builds match the {@code .entry} parameters of the shipped PTX, in
  * number, order and width: a mismatch would make the kernels read garbage, and only a GPU would show
- * it otherwise.
+ * it otherwise. The specialised entries ({@link CudaEntryPoints}): every listed one is in the PTX, every one the
+ * backend can choose is listed, and each takes the argument list Java builds for it.
  */
 class KernelSignatureTest {
     private static final CUdeviceptr P = new CUdeviceptr();
@@ -48,19 +49,90 @@ class KernelSignatureTest {
         return types;
     }
 
-    @Test
-    void statsArguments() throws IOException {
-        assertEquals(ptxParameters("stats"), CudaBackend.statsArgs(PROBLEM, GRID, P, P, P, P).signature());
+    private static String ptx(String resource) throws IOException {
+        try (InputStream in = KernelSignatureTest.class.getResourceAsStream(resource)) {
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        }
+    }
+
+    private static List<String> entries(String resource) throws IOException {
+        List<String> entries = new ArrayList<>();
+        Matcher m = Pattern.compile("\\.entry (\\w+)\\(").matcher(ptx(resource));
+        while (m.find()) {
+            entries.add(m.group(1));
+        }
+        return entries;
+    }
+
+    /** Problems that reach every kind of entry (binary terms and targets, multiclass modes, region or not). */
+    private static List<Problem> problems() {
+        List<Problem> out = new ArrayList<>();
+        for (boolean logits : new boolean[] {false, true}) {
+            for (ElementType t : ElementType.values()) {
+                for (PixelTerm term : new PixelTerm[] {PixelTerm.NONE, PixelTerm.BCE, PixelTerm.FOCAL}) {
+                    boolean region = term == PixelTerm.NONE;
+                    out.add(new Problem(false, logits, Layout.NHWC, 2, 3, 5, t, true, 255, term, region, 1, 1, 2, false,
+                            null, 0.0, false));
+                }
+                out.add(new Problem(false, logits, Layout.NCHW, 2, 3, 5, t, false, 0, PixelTerm.BCE, true, 1, 1, 0, true,
+                        new float[] {1, 2, 3}, 0.1, false));
+            }
+            for (PixelTerm term : new PixelTerm[] {PixelTerm.NONE, PixelTerm.CE, PixelTerm.FOCAL}) {
+                for (boolean region : new boolean[] {false, true}) {
+                    out.add(new Problem(true, logits, Layout.NCHW, 2, 3, 5, ElementType.INT64, true, 255, term, region,
+                            1, 1, 2, region, null, 0.0, false));
+                    out.add(new Problem(true, logits, Layout.NHWC, 2, 3, 5, ElementType.UINT8, false, 0, term, region,
+                            1, 1, 2, false, null, 0.1, false));
+                    out.add(new Problem(true, logits, Layout.NCHW, 2, 3, 5, ElementType.FLOAT32, false, 0, term, region,
+                            1, 1, 2, false, null, 0.0, true));
+                }
+            }
+        }
+        return out;
     }
 
     @Test
-    void gradArguments() throws IOException {
-        assertEquals(ptxParameters("grad"), CudaBackend.gradArgs(PROBLEM, GRID, P, P, P, P).signature());
+    void everySpecialisedEntryOfTheListIsInThePtxAndNoOtherOne() throws IOException {
+        List<String> expected = new ArrayList<>(CudaEntryPoints.names());
+        expected.addAll(List.of("combine", "stream_read"));
+        assertEquals(new java.util.TreeSet<>(expected), new java.util.TreeSet<>(entries(CudaDriver.PTX_RESOURCE)));
+        assertEquals(120, CudaEntryPoints.names().size(), "stats, grad and confusion variants (see CudaEntryPoints)");
     }
 
     @Test
-    void confusionArguments() throws IOException {
-        assertEquals(ptxParameters("confusion"), CudaBackend.confusionArgs(PROBLEM, GRID, P, P, P, 0.5, true).signature());
+    void everyEntryTheBackendChoosesIsListedAndTakesTheArgumentsJavaBuilds() throws IOException {
+        java.util.Set<String> listed = new java.util.HashSet<>(CudaEntryPoints.names());
+        java.util.Set<String> chosen = new java.util.TreeSet<>();
+        for (Problem p : problems()) {
+            for (String name : List.of(CudaEntryPoints.stats(p), CudaEntryPoints.grad(p), CudaEntryPoints.confusion(p, true),
+                    CudaEntryPoints.confusion(p, false))) {
+                assertTrue(listed.contains(name), name + " (chosen for " + p + ") is not a listed entry");
+                chosen.add(name);
+            }
+            assertEquals(ptxParameters(CudaEntryPoints.stats(p)), CudaBackend.statsArgs(p, GRID, P, P, P, P).signature(), p.toString());
+            assertEquals(ptxParameters(CudaEntryPoints.grad(p)), CudaBackend.gradArgs(p, GRID, P, P, P, P).signature(), p.toString());
+            assertEquals(ptxParameters(CudaEntryPoints.confusion(p, true)), CudaBackend.confusionArgs(p, GRID, P, P, P, 0.5).signature(),
+                    p.toString());
+        }
+        assertEquals(new java.util.TreeSet<>(CudaEntryPoints.names()), chosen, "every listed entry is reachable from some problem");
+    }
+
+    @Test
+    void entriesAreChosenByTheProblemsFlags() {
+        Problem binary = new Problem(false, true, Layout.NCHW, 2, 3, 5, ElementType.UINT8, false, 0, PixelTerm.BCE, true,
+                1, 1, 0, false, new float[] {1, 2, 3}, 0.0, false);
+        assertEquals("stats_binary_logits_bce_pw_uint8", CudaEntryPoints.stats(binary));
+        assertEquals("grad_binary_logits_bce_pw_uint8", CudaEntryPoints.grad(binary));
+        assertEquals("confusion_binary_logits_uint8", CudaEntryPoints.confusion(binary, false));
+        Problem smoothed = new Problem(true, false, Layout.NHWC, 2, 3, 5, ElementType.INT32, false, 0, PixelTerm.FOCAL,
+                false, 1, 1, 2, false, null, 0.1, false);
+        assertEquals("stats_multiclass_probs_focal_smooth", CudaEntryPoints.stats(smoothed));
+        assertEquals("grad_multiclass_probs_focal_smooth", CudaEntryPoints.grad(smoothed));
+        assertEquals("confusion_multiclass_probs_shared", CudaEntryPoints.confusion(smoothed, true));
+        Problem dice = new Problem(true, true, Layout.NCHW, 2, 3, 5, ElementType.FLOAT32, false, 0, PixelTerm.NONE, true,
+                1, 1, 0, true, null, 0.0, true);
+        assertEquals("stats_multiclass_logits_none_soft", CudaEntryPoints.stats(dice));
+        assertEquals("grad_multiclass_logits_none_soft_region", CudaEntryPoints.grad(dice));
     }
 
     @Test
@@ -115,15 +187,7 @@ class KernelSignatureTest {
 
     @Test
     void everyLovaszKernelOfThePtxIsLoaded() throws IOException {
-        String ptx;
-        try (InputStream in = KernelSignatureTest.class.getResourceAsStream(CudaDriver.LOVASZ_PTX_RESOURCE)) {
-            ptx = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-        }
-        List<String> entries = new ArrayList<>();
-        Matcher m = Pattern.compile("\\.entry (\\w+)\\(").matcher(ptx);
-        while (m.find()) {
-            entries.add(m.group(1));
-        }
-        assertEquals(new java.util.TreeSet<>(entries), new java.util.TreeSet<>(CudaBackend.LOVASZ_KERNELS));
+        assertEquals(new java.util.TreeSet<>(entries(CudaDriver.LOVASZ_PTX_RESOURCE)),
+                new java.util.TreeSet<>(CudaBackend.LOVASZ_KERNELS));
     }
 }

@@ -100,4 +100,10 @@ class OpenClKernelSignatureTest {
         assertEquals(kernelParameters("confusion.cl", "confusion", 1),
                 javaKinds(OpenClBackend.confusionArgs(MULTICLASS, null, MEM, MEM, MEM, MEM, 0.5f)));
     }
+
+    @Test
+    void lovaszApplyArguments() throws IOException {
+        assertEquals(kernelParameters("lovasz.cl", "lovasz_apply", 0),
+                javaKinds(OpenClBackend.lovaszApplyArgs(BINARY, MEM, MEM, MEM, MEM, MEM, MEM, MEM, 10L)));
+    }
 }
