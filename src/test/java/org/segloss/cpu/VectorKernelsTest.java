@@ -63,6 +63,12 @@ class VectorKernelsTest {
         assertEquals("scalar", ((CpuBackend) scalar.backend()).kernelKind());
     }
 
+    @Test
+    void theJvmTakesTheDirectiveThatCompilesEachLaneLoopOnItsOwn() {
+        assertTrue(org.segloss.backend.cpu.VectorLanes.addCompilerDirectives(),
+                "jcmd Compiler.directives_add through the DiagnosticCommand MBean must be accepted by this JDK");
+    }
+
     /** One row of the table. */
     static final class Case {
         final LossSpec spec;
@@ -242,7 +248,7 @@ class VectorKernelsTest {
                 byte[] t = new byte[targetLength];
                 for (int i = 0; i < targetLength; i++) {
                     int v = multiclass ? r.nextInt((int) c) : r.nextInt(2);
-                    t[i] = (byte) (multiclass && ignore != Integer.MIN_VALUE && r.nextInt(10) == 0 ? ignore : v);
+                    t[i] = (byte) (ignore != Integer.MIN_VALUE && r.nextInt(10) == 0 ? ignore : v);
                 }
                 in.target = t;
                 break;
@@ -333,6 +339,45 @@ class VectorKernelsTest {
         float[] gDirect = new float[in.pred.length];
         grad.get(0, gDirect);
         assertGradClose(gHeap, gDirect, k.toString());
+    }
+
+    /**
+     * NHWC binary / multilabel with C dividing the lane count are read flat (lane j in channel j % C, no transposes):
+     * C = 2, 4, 8 on spatial sizes whose flat rows end in a lane tail, with the per-channel options (pos_weight,
+     * class weights) that give each lane its channel's constants, and ignore_index.
+     */
+    static Stream<Case> flatNhwcCases() {
+        List<Case> cases = new ArrayList<>();
+        long seed = 900;
+        long[][] shapes = {{2, 2, 37, 29}, {3, 4, 23, 19}, {1, 8, 130, 131}};
+        for (long[] shape : shapes) {
+            int c = (int) shape[1];
+            double[] w = new double[c];
+            for (int i = 0; i < c; i++) {
+                w[i] = 0.5 + i;
+            }
+            for (boolean logits : new boolean[] {true, false}) {
+                cases.add(new Case(LossSpec.builder(Loss.DICE, Mode.MULTILABEL).fromLogits(logits).layout(Layout.NHWC)
+                        .classWeights(w).build(), withLayout(shape, Layout.NHWC), "float", seed++));
+                cases.add(new Case(LossSpec.builder(Loss.BCE_LOGDICE, Mode.MULTILABEL).fromLogits(logits)
+                        .layout(Layout.NHWC).build(), withLayout(shape, Layout.NHWC), "uint8", seed++));
+                cases.add(new Case(LossSpec.builder(Loss.FOCAL, Mode.MULTILABEL).fromLogits(logits).layout(Layout.NHWC)
+                        .classWeights(w).build(), withLayout(shape, Layout.NHWC), "int32", seed++));
+                cases.add(new Case(LossSpec.builder(Loss.BCE, Mode.MULTILABEL).fromLogits(logits).layout(Layout.NHWC)
+                        .posWeight(w).labelSmoothing(0.1).build(), withLayout(shape, Layout.NHWC), "float", seed++));
+                cases.add(new Case(LossSpec.builder(Loss.DICE_CE, Mode.MULTILABEL).fromLogits(logits).layout(Layout.NHWC)
+                        .posWeight(w).squaredPred(true).ignoreIndex(255).build(), withLayout(shape, Layout.NHWC),
+                        "uint8", seed++));
+            }
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("flatNhwcCases")
+    void nhwcRowsReadFlatGiveTheScalarValuesAndGradientsFromArraysAndDirectBuffers(Case k) {
+        vectorKernelsGiveTheScalarValuesAndGradients(k);
+        directBuffersWithoutArraysGiveTheSameResultAsArrays(k);
     }
 
     static Stream<Case> directCases() {

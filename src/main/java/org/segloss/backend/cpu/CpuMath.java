@@ -86,6 +86,11 @@ final class CpuMath {
         return -w * t / pc + (1 - t) / (1 - pc);
     }
 
+    /** The region part of dL/dp of one element: t A + B dP/dp, with dP/dp = 2p under squared_pred, else 1. */
+    static double regionDp(double p, double t, double a, double b, boolean squares) {
+        return t * a + b * (squares ? 2 * p : 1);
+    }
+
     /** Label smoothing of a binary target for the pixel term: t (1 - e) + e / 2 = t keep + add. */
     static double smoothTarget(double t, double keep, double add) {
         return t * keep + add;

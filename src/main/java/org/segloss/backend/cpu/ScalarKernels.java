@@ -37,7 +37,7 @@ final class ScalarKernels extends CpuKernels {
      */
     static double regionD(Problem p, double x, double t, double a, double b) {
         double prob = p.fromLogits ? sigmoid(x) : x;
-        double dldp = t * a + b * (p.squares ? 2 * prob : 1);
+        double dldp = CpuMath.regionDp(prob, t, a, b, p.squares);
         return p.fromLogits ? dldp * prob * sigmoid(-x) : dldp;
     }
 
@@ -295,7 +295,7 @@ final class ScalarKernels extends CpuKernels {
             for (int ci = 0; ci < c; ci++) {
                 int row = n * c + ci;
                 double tt = smoothedClassTarget(p, t[ci]) * k.pixelScale[ci];
-                r[ci] = p.region ? t[ci] * k.regionA[row] + k.regionB[row] * (p.squares ? 2 * prob[ci] : 1) : 0;
+                r[ci] = p.region ? CpuMath.regionDp(prob[ci], t[ci], k.regionA[row], k.regionB[row], p.squares) : 0;
                 if (p.fromLogits) {
                     h[ci] = tt * CpuMath.mcSlope(p.pixelTerm, logProb[ci], prob[ci], p.gamma);
                     sumH += h[ci];
@@ -412,7 +412,7 @@ final class ScalarKernels extends CpuKernels {
             if (p.fromLogits && p.region) {
                 for (int ci = 0; ci < c; ci++) {
                     int row = n * c + ci;
-                    double r = (ci == yi ? k.regionA[row] : 0) + k.regionB[row] * (p.squares ? 2 * prob[ci] : 1);
+                    double r = CpuMath.regionDp(prob[ci], ci == yi ? 1 : 0, k.regionA[row], k.regionB[row], p.squares);
                     sumPr += prob[ci] * r;
                 }
             }
@@ -422,7 +422,7 @@ final class ScalarKernels extends CpuKernels {
             for (int ci = 0; ci < c; ci++) {
                 int row = n * c + ci;
                 double t = ci == yi ? 1 : 0;
-                double r = p.region ? t * k.regionA[row] + k.regionB[row] * (p.squares ? 2 * prob[ci] : 1) : 0;
+                double r = p.region ? CpuMath.regionDp(prob[ci], t, k.regionA[row], k.regionB[row], p.squares) : 0;
                 double d;
                 if (p.fromLogits) {
                     double pix = slope * (t - prob[ci]);

@@ -19,6 +19,7 @@ import org.segloss.Layout;
 import org.segloss.backend.GradCoefficients;
 import org.segloss.backend.PixelTerm;
 import org.segloss.backend.Problem;
+import org.segloss.backend.Stat;
 
 /**
  * Binary / multilabel passes with float lanes. A row segment (one (n, c), consecutive pixels) is the unit
@@ -41,6 +42,71 @@ final class VectorBinary {
     private static final int SLOT_LINEAR = 3;
     private static final int SLOT_STAGE1 = 4;
     private static final int SLOT_STAGE2 = 5;
+    private static final int SLOT_W = 36;
+    private static final int SLOT_PS = 37;
+    private static final int SLOT_RA = 38;
+    private static final int SLOT_RB = 39;
+    private static final int SLOT_BS = 40;
+    private static final int SLOT_AW = 41;
+    private static final int SLOT_NW = 42;
+    private static final int P2 = Stat.P2.slot();
+    private static final int T2 = Stat.T2.slot();
+    private static final int COUNT = Stat.COUNT.slot();
+
+    /**
+     * Whether the problem carries options of the catalogue that the plain loops do not: binary ignore_index,
+     * squared_pred, pos_weight, label smoothing. Such rows run {@link #statsRowOptions} / {@link #gradRowOptions}, so
+     * the loops of the option-free losses stay as they are.
+     */
+    static boolean hasOptions(Problem p) {
+        return p.binaryIgnore() || p.squares || p.posWeight != null || p.labelSmoothing != 0;
+    }
+
+    /** The ignore value as a lane constant: NaN when there is none (t != NaN holds in every lane). */
+    private static float ignoreValue(Problem p) {
+        return p.binaryIgnore() ? (float) p.ignoreIndex : Float.NaN;
+    }
+
+    private static float posWeight(Problem p, int ci) {
+        return p.posWeight == null ? 1f : p.posWeight[ci];
+    }
+
+    /**
+     * A per-row constant as float lanes in scratch slot {@code slot}: lane j holds {@code values[from + j % period]}
+     * times {@code scale} ({@code scale} alone when values is null). With period 1 every lane holds the row's value;
+     * with period C (NHWC read flat, C dividing the lane count) lane j holds that of channel j % C.
+     */
+    private static float[] lanes(VectorScratch sc, int slot, float[] values, int from, int period, float scale) {
+        float[] a = sc.floats(slot, L);
+        for (int j = 0; j < L; j++) {
+            a[j] = values == null ? scale : values[from + j % period] * scale;
+        }
+        return a;
+    }
+
+    /**
+     * Adds the lanes of v to stat {@code stat} of the rows from {@code base}: lane j to row j % period (each row's
+     * lanes summed in double first, lane 0 first).
+     */
+    private static void addLanes(FloatVector v, double[] acc, int base, int period, int stat) {
+        if (period == 1) {
+            acc[base + stat] += VectorMath.sumLanes(v);
+            return;
+        }
+        float[] lanes = v.toArray();
+        for (int r = 0; r < period; r++) {
+            double sum = 0;
+            for (int j = r; j < lanes.length; j += period) {
+                sum += lanes[j];
+            }
+            acc[base + r * K + stat] += sum;
+        }
+    }
+
+    /** Whether NHWC rows are read flat, lane j holding channel j % C (C divides the lane count): no transposes. */
+    static boolean flatNhwc(Problem p) {
+        return p.layout == Layout.NHWC && L % p.c == 0;
+    }
 
 
     /** Stats of sample n, pixels [s0, s1), every channel, into acc; false when a refused value was seen. */
@@ -56,7 +122,7 @@ final class VectorBinary {
                 int to = target.floats.arrayOffset();
                 for (int ci = 0; ci < c; ci++) {
                     int idx = CpuBackend.index(p, n, ci, s0);
-                    if (!statsRow(p, xa, xo + idx, ta, to + idx, len, acc, ci * K, sc)) {
+                    if (!statsRow(p, xa, xo + idx, ta, to + idx, len, acc, ci * K, 1, sc)) {
                         return false;
                     }
                 }
@@ -70,9 +136,29 @@ final class VectorBinary {
                     int idx = CpuBackend.index(p, n, ci, s0 + a);
                     VectorIo.readFloats(pred, idx, m, xs, 0);
                     VectorIo.readTargets(target, idx, m, ts, 0, sc);
-                    if (!statsRow(p, xs, 0, ts, 0, m, acc, ci * K, sc)) {
+                    if (!statsRow(p, xs, 0, ts, 0, m, acc, ci * K, 1, sc)) {
                         return false;
                     }
+                }
+            }
+            return true;
+        }
+        if (flatNhwc(p)) {
+            // the pixels' C channels in a row: one flat row of len * C elements, lane j in channel j % C
+            int flat = len * c;
+            int idx = CpuBackend.index(p, n, 0, s0);
+            if (isFloatArray(pred) && isFloatArray(target)) {
+                return statsRow(p, pred.floats.array(), pred.floats.arrayOffset() + idx, target.floats.array(),
+                        target.floats.arrayOffset() + idx, flat, acc, 0, c, sc);
+            }
+            float[] xs = sc.floats(SLOT_X, COPY_CHUNK);
+            float[] ts = sc.floats(SLOT_T, COPY_CHUNK);
+            for (int a = 0; a < flat; a += COPY_CHUNK) {
+                int m = Math.min(COPY_CHUNK, flat - a);
+                VectorIo.readFloats(pred, idx + a, m, xs, 0);
+                VectorIo.readTargets(target, idx + a, m, ts, 0, sc);
+                if (!statsRow(p, xs, 0, ts, 0, m, acc, 0, c, sc)) {
+                    return false;
                 }
             }
             return true;
@@ -87,7 +173,7 @@ final class VectorBinary {
             VectorIo.transposeIn(pred, base, m, c, xs, linear, sc, false);
             VectorIo.transposeIn(target, base, m, c, ts, linear, sc, true);
             for (int ci = 0; ci < c; ci++) {
-                if (!statsRow(p, xs, ci * m, ts, ci * m, m, acc, ci * K, sc)) {
+                if (!statsRow(p, xs, ci * m, ts, ci * m, m, acc, ci * K, 1, sc)) {
                     return false;
                 }
             }
@@ -102,7 +188,10 @@ final class VectorBinary {
      * of {@link #SUM_CHUNK}: the transcendentals of the chunk first (staged in scratch), then the sums.
      */
     static boolean statsRow(Problem p, float[] xa, int xo, float[] ta, int to, int len, double[] acc, int base,
-                            VectorScratch sc) {
+                            int period, VectorScratch sc) {
+        if (hasOptions(p)) {
+            return statsRowOptions(p, xa, xo, ta, to, len, acc, base, period, sc);
+        }
         boolean region = p.region;
         PixelTerm term = p.pixelTerm;
         boolean focal = term == PixelTerm.FOCAL;
@@ -119,27 +208,27 @@ final class VectorBinary {
             if (p.fromLogits) {
                 VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
                 if (hasTerm) {
-                    VectorMath.log1p(s1, s2, m);
+                    VectorMath.log1pPass(s1, s2, m);
                 }
                 // focal lanes sum the term only; with a region part (dice_focal) the region lanes add I, P, T
-                clean = focal ? lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, acc, base)
-                        && (!region || lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, true, false, acc, base))
-                        : region || !hasTerm ? lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base)
-                        : lanesLogitsBce(xa, xo + a, ta, to + a, s2, m, acc, base);
+                clean = focal ? lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, Float.NaN, acc, base, period)
+                        && (!region || lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, true, false, acc, base, period))
+                        : region || !hasTerm ? lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base, period)
+                        : lanesLogitsBce(xa, xo + a, ta, to + a, s2, m, acc, base, period);
             } else {
                 if (hasTerm) {
                     VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
                 }
-                clean = focal ? lanesProbFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, acc, base)
-                        && (!region || lanesProb(xa, xo + a, ta, to + a, s1, s2, m, true, false, acc, base))
-                        : lanesProb(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base);
+                clean = focal ? lanesProbFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, Float.NaN, acc, base, period)
+                        && (!region || lanesProb(xa, xo + a, ta, to + a, s1, s2, m, true, false, acc, base, period))
+                        : lanesProb(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base, period);
             }
             if (!clean) {
                 return false;
             }
         }
         for (int i = full; i < len; i++) {
-            if (!statsElement(p, xa[xo + i], ta[to + i], acc, base)) {
+            if (!statsElement(p, xa[xo + i], ta[to + i], 1, acc, base + (i % period) * K)) {
                 return false;
             }
         }
@@ -147,21 +236,172 @@ final class VectorBinary {
     }
 
     /**
+     * {@link #statsRow} with the options of {@link #hasOptions}: ignored elements (t = ignore_index) count nowhere
+     * (COUNT holds the others), P2 = sum p^2 and T2 = sum t^2, bce with pos_weight w of the row's class at the
+     * label-smoothed target. Focal (dice_focal) sums its term in its own lanes as in {@link #statsRow}.
+     */
+    private static boolean statsRowOptions(Problem p, float[] xa, int xo, float[] ta, int to, int len, double[] acc,
+                                           int base, int period, VectorScratch sc) {
+        boolean region = p.region;
+        PixelTerm term = p.pixelTerm;
+        boolean focal = term == PixelTerm.FOCAL;
+        boolean hasTerm = term != PixelTerm.NONE;
+        boolean bce = term == PixelTerm.BCE;
+        int g = (int) p.gamma;
+        float aw = (float) p.focalPosWeight;
+        float nw = (float) p.focalNegWeight;
+        float ign = ignoreValue(p);
+        float[] w = lanes(sc, SLOT_W, p.posWeight == null ? null : p.posWeight, base / K, period, 1f);
+        float keep = p.labelKeep();
+        float add = p.labelAdd();
+        float[] s1 = sc.floats(SLOT_STAGE1, SUM_CHUNK);
+        float[] s2 = sc.floats(SLOT_STAGE2, SUM_CHUNK);
+        int full = len - len % L;
+        for (int a = 0; a < full; a += SUM_CHUNK) {
+            int m = Math.min(full - a, SUM_CHUNK);
+            boolean clean;
+            if (p.fromLogits) {
+                VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
+                if (hasTerm) {
+                    VectorMath.log1pPass(s1, s2, m);
+                }
+                clean = (!focal || lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, ign, acc, base, period))
+                        && lanesLogitsOptions(xa, xo + a, ta, to + a, s1, s2, m, ign, w, keep, add, region, bce, acc,
+                        base, period);
+            } else {
+                if (hasTerm) {
+                    VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
+                }
+                clean = (!focal || lanesProbFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, ign, acc, base, period))
+                        && lanesProbOptions(xa, xo + a, ta, to + a, s1, s2, m, ign, w, keep, add, region, bce, acc,
+                        base, period);
+            }
+            if (!clean) {
+                return false;
+            }
+        }
+        for (int i = full; i < len; i++) {
+            if (!statsElement(p, xa[xo + i], ta[to + i], posWeight(p, base / K + i % period), acc,
+                    base + (i % period) * K)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * From logits with options: per valid element (t != ign) p = sigmoid(x) from the staged e = exp(-|x|);
+     * I += p t, P += p, T += t, P2 += p^2, T2 += t^2, COUNT += 1; bce with pos_weight w at t (1 - e) + e / 2 from
+     * the staged l = log1p(e). Refused: x not finite, a valid t outside [0, 1].
+     */
+    private static boolean lanesLogitsOptions(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, int m,
+                                              float ign, float[] w, float keep, float add, boolean region, boolean bce,
+                                              double[] acc, int base, int period) {
+        FloatVector sumI = FloatVector.zero(FS);
+        FloatVector sumP = FloatVector.zero(FS);
+        FloatVector sumT = FloatVector.zero(FS);
+        FloatVector sumP2 = FloatVector.zero(FS);
+        FloatVector sumT2 = FloatVector.zero(FS);
+        FloatVector count = FloatVector.zero(FS);
+        FloatVector sumTerm = FloatVector.zero(FS);
+        FloatVector bad = FloatVector.zero(FS);
+        FloatVector wv = FloatVector.fromArray(FS, w, 0);
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
+            bad = bad.blend(1f, x.abs().compare(VectorOperators.LE, Float.MAX_VALUE).not()
+                    .or(targetOk(t).or(ignored).not()));
+            FloatVector tv = t.blend(ZERO, ignored);
+            VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
+            FloatVector e = FloatVector.fromArray(FS, ea, i);
+            FloatVector prob = VectorTerms.sigmoid(e, VectorTerms.sigmoidAbs(e), pos).blend(ZERO, ignored);
+            sumI = sumI.add(prob.mul(tv));
+            sumP = sumP.add(prob);
+            sumT = sumT.add(tv);
+            sumP2 = sumP2.add(prob.mul(prob));
+            sumT2 = sumT2.add(tv.mul(tv));
+            count = count.add(ONE.blend(ZERO, ignored));
+            FloatVector l = FloatVector.fromArray(FS, la, i);
+            FloatVector tt = VectorTerms.smoothTarget(tv, keep, add);
+            sumTerm = sumTerm.add(VectorTerms.bcePwLogits(x, tt, wv, l, pos).blend(ZERO, ignored));
+        }
+        return flushOptions(bad, acc, base, period, region, bce, sumI, sumP, sumT, sumP2, sumT2, count, sumTerm);
+    }
+
+    /**
+     * From probabilities with options: as {@link #lanesLogitsOptions} with p = x and bce from the staged logs of
+     * {@link #lanesProb}. Refused: x outside [0, 1], a valid t outside [0, 1].
+     */
+    private static boolean lanesProbOptions(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
+                                            int m, float ign, float[] w, float keep, float add, boolean region,
+                                            boolean bce, double[] acc, int base, int period) {
+        FloatVector sumI = FloatVector.zero(FS);
+        FloatVector sumP = FloatVector.zero(FS);
+        FloatVector sumT = FloatVector.zero(FS);
+        FloatVector sumP2 = FloatVector.zero(FS);
+        FloatVector sumT2 = FloatVector.zero(FS);
+        FloatVector count = FloatVector.zero(FS);
+        FloatVector sumTerm = FloatVector.zero(FS);
+        FloatVector bad = FloatVector.zero(FS);
+        FloatVector wv = FloatVector.fromArray(FS, w, 0);
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
+            bad = bad.blend(1f, targetOk(x).not().or(targetOk(t).or(ignored).not()));
+            FloatVector tv = t.blend(ZERO, ignored);
+            FloatVector prob = x.blend(ZERO, ignored);
+            sumI = sumI.add(prob.mul(tv));
+            sumP = sumP.add(prob);
+            sumT = sumT.add(tv);
+            sumP2 = sumP2.add(prob.mul(prob));
+            sumT2 = sumT2.add(tv.mul(tv));
+            count = count.add(ONE.blend(ZERO, ignored));
+            VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
+            FloatVector ls = FloatVector.fromArray(FS, logSmall, i);
+            FloatVector ll = FloatVector.fromArray(FS, logLarge, i);
+            FloatVector logP = ll.blend(ls, lo);
+            FloatVector logQ = ls.blend(ll, lo);
+            FloatVector tt = VectorTerms.smoothTarget(tv, keep, add);
+            sumTerm = sumTerm.add(VectorTerms.bcePwProb(tt, wv, logP, logQ).blend(ZERO, ignored));
+        }
+        return flushOptions(bad, acc, base, period, region, bce, sumI, sumP, sumT, sumP2, sumT2, count, sumTerm);
+    }
+
+    /** {@link #flushClean} with the sums of the options: P2, T2 (region) and COUNT. */
+    private static boolean flushOptions(FloatVector bad, double[] acc, int base, int period, boolean region,
+                                        boolean term,
+                                        FloatVector sumI, FloatVector sumP, FloatVector sumT, FloatVector sumP2,
+                                        FloatVector sumT2, FloatVector count, FloatVector sumTerm) {
+        if (!flushClean(bad, acc, base, period, region, term, sumI, sumP, sumT, sumTerm)) {
+            return false;
+        }
+        if (region) {
+            addLanes(sumP2, acc, base, period, P2);
+            addLanes(sumT2, acc, base, period, T2);
+        }
+        addLanes(count, acc, base, period, COUNT);
+        return true;
+    }
+
+    /**
      * Unless a lane saw a refused value (bad != 0), adds the chunk's float lanes to the double stats of the
      * row; returns whether it did.
      */
-    private static boolean flushClean(FloatVector bad, double[] acc, int base, boolean region, boolean term,
+    private static boolean flushClean(FloatVector bad, double[] acc, int base, int period, boolean region,
+                                      boolean term,
                                       FloatVector sumI, FloatVector sumP, FloatVector sumT, FloatVector sumTerm) {
         if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
             return false;
         }
         if (region) {
-            acc[base + I] += VectorMath.sumLanes(sumI);
-            acc[base + P] += VectorMath.sumLanes(sumP);
-            acc[base + T] += VectorMath.sumLanes(sumT);
+            addLanes(sumI, acc, base, period, I);
+            addLanes(sumP, acc, base, period, P);
+            addLanes(sumT, acc, base, period, T);
         }
         if (term) {
-            acc[base + TERM] += VectorMath.sumLanes(sumTerm);
+            addLanes(sumTerm, acc, base, period, TERM);
         }
         return true;
     }
@@ -176,8 +416,7 @@ final class VectorBinary {
      * l = log1p(exp(-|x|)) staged. Refused: x not finite, t outside [0, 1]. The same lanes as the bce of
      * {@link #lanesLogits}, so the sums are the same bits.
      */
-    private static boolean lanesLogitsBce(float[] xa, int xo, float[] ta, int to, float[] la, int m, double[] acc,
-                                          int base) {
+    private static boolean lanesLogitsBce(float[] xa, int xo, float[] ta, int to, float[] la, int m, double[] acc, int base, int period) {
         FloatVector sumTerm = FloatVector.zero(FS);
         FloatVector bad = FloatVector.zero(FS);
         for (int i = 0; i < m; i += L) {
@@ -187,7 +426,7 @@ final class VectorBinary {
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
             sumTerm = sumTerm.add(VectorTerms.bceLogits(x, t, FloatVector.fromArray(FS, la, i), pos));
         }
-        return flushClean(bad, acc, base, false, true, sumTerm, sumTerm, sumTerm, sumTerm);
+        return flushClean(bad, acc, base, period, false, true, sumTerm, sumTerm, sumTerm, sumTerm);
     }
 
     /**
@@ -195,7 +434,7 @@ final class VectorBinary {
      * or e / (1 + e) (x < 0); I += p t, P += p, T += t; bce = max(x, 0) - x t + l. Refused: x not finite.
      */
     private static boolean lanesLogits(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, int m,
-                                       boolean region, boolean bce, double[] acc, int base) {
+                                       boolean region, boolean bce, double[] acc, int base, int period) {
         FloatVector sumI = FloatVector.zero(FS);
         FloatVector sumP = FloatVector.zero(FS);
         FloatVector sumT = FloatVector.zero(FS);
@@ -217,7 +456,7 @@ final class VectorBinary {
             FloatVector l = FloatVector.fromArray(FS, la, i);
             sumTerm = sumTerm.add(VectorTerms.bceLogits(x, t, l, pos));
         }
-        return flushClean(bad, acc, base, region, bce, sumI, sumP, sumT, sumTerm);
+        return flushClean(bad, acc, base, period, region, bce, sumI, sumP, sumT, sumTerm);
     }
 
     /**
@@ -225,13 +464,17 @@ final class VectorBinary {
      * staged e = exp(-|x|), softplus(+-x) = max(+-x, 0) + l with l = log1p(e) staged. Focal has no region term.
      */
     private static boolean lanesLogitsFocal(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, int m,
-                                            int g, float aw, float nw, double[] acc, int base) {
+                                            int g, float aw, float nw, float ign, double[] acc, int base, int period) {
         FloatVector sumTerm = FloatVector.zero(FS);
         FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
-            bad = bad.blend(1f, (targetOk(t)).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE)).not());
+            // elements equal to ign (binary ignore_index; NaN when there is none) count nowhere
+            VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
+            bad = bad.blend(1f, x.abs().compare(VectorOperators.LE, Float.MAX_VALUE).not()
+                    .or(targetOk(t).or(ignored).not()));
+            t = t.blend(ZERO, ignored);
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
             FloatVector e = FloatVector.fromArray(FS, ea, i);
             FloatVector l = FloatVector.fromArray(FS, la, i);
@@ -240,9 +483,9 @@ final class VectorBinary {
             FloatVector q = VectorTerms.sigmoidNeg(e, r, pos);
             FloatVector spPos = VectorTerms.softplus(x, l, pos);
             FloatVector spNeg = VectorTerms.softplusNeg(x, l, pos);
-            sumTerm = sumTerm.add(VectorTerms.focalLogits(t, prob, q, spPos, spNeg, aw, nw, g));
+            sumTerm = sumTerm.add(VectorTerms.focalLogits(t, prob, q, spPos, spNeg, aw, nw, g).blend(ZERO, ignored));
         }
-        return flushClean(bad, acc, base, false, true, ZERO, ZERO, ZERO, sumTerm);
+        return flushClean(bad, acc, base, period, false, true, ZERO, ZERO, ZERO, sumTerm);
     }
 
     /**
@@ -251,7 +494,7 @@ final class VectorBinary {
      * Refused: x or t outside [0, 1] (NaN included).
      */
     private static boolean lanesProb(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
-                                     int m, boolean region, boolean bce, double[] acc, int base) {
+                                     int m, boolean region, boolean bce, double[] acc, int base, int period) {
         FloatVector sumI = FloatVector.zero(FS);
         FloatVector sumP = FloatVector.zero(FS);
         FloatVector sumT = FloatVector.zero(FS);
@@ -271,18 +514,20 @@ final class VectorBinary {
             FloatVector logQ = ls.blend(ll, lo);
             sumTerm = sumTerm.add(VectorTerms.bceProb(t, logP, logQ));
         }
-        return flushClean(bad, acc, base, region, bce, sumI, sumP, sumT, sumTerm);
+        return flushClean(bad, acc, base, period, region, bce, sumI, sumP, sumT, sumTerm);
     }
 
     /** From probabilities, focal: -aw t qc^g log pc - nw (1 - t) pc^g log qc, logs staged as {@link #lanesProb}. */
     private static boolean lanesProbFocal(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
-                                          int m, int g, float aw, float nw, double[] acc, int base) {
+                                          int m, int g, float aw, float nw, float ign, double[] acc, int base, int period) {
         FloatVector sumTerm = FloatVector.zero(FS);
         FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
-            bad = bad.blend(1f, (targetOk(t)).and(targetOk(x)).not());
+            VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
+            bad = bad.blend(1f, targetOk(x).not().or(targetOk(t).or(ignored).not()));
+            t = t.blend(ZERO, ignored);
             VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
             FloatVector small = x.min(ONE.sub(x)).max(EPS);
             FloatVector large = ONE.sub(small);
@@ -292,14 +537,20 @@ final class VectorBinary {
             FloatVector logQ = ls.blend(ll, lo);
             FloatVector pc = large.blend(small, lo);
             FloatVector qc = small.blend(large, lo);
-            sumTerm = sumTerm.add(VectorTerms.focalProb(t, pc, qc, logP, logQ, aw, nw, g));
+            sumTerm = sumTerm.add(VectorTerms.focalProb(t, pc, qc, logP, logQ, aw, nw, g).blend(ZERO, ignored));
         }
-        return flushClean(bad, acc, base, false, true, ZERO, ZERO, ZERO, sumTerm);
+        return flushClean(bad, acc, base, period, false, true, ZERO, ZERO, ZERO, sumTerm);
     }
 
-    /** One element in double, as {@link ScalarKernels} computes it (the tail of a row segment). */
-    private static boolean statsElement(Problem p, double x, double t, double[] acc, int base) {
-        if (!Double.isFinite(x) || (!p.fromLogits && (x < 0 || x > 1)) || !(t >= 0 && t <= 1)) {
+    /** One element in double, as {@link ScalarKernels} computes it (the tail of a row segment); w: pos_weight. */
+    private static boolean statsElement(Problem p, double x, double t, double w, double[] acc, int base) {
+        if (!Double.isFinite(x) || (!p.fromLogits && (x < 0 || x > 1))) {
+            return false;
+        }
+        if (ScalarKernels.ignored(p, t)) {
+            return true;
+        }
+        if (!(t >= 0 && t <= 1)) {
             return false;
         }
         if (p.region) {
@@ -307,8 +558,11 @@ final class VectorBinary {
             acc[base + I] += prob * t;
             acc[base + P] += prob;
             acc[base + T] += t;
+            acc[base + P2] += prob * prob;
+            acc[base + T2] += t * t;
         }
-        acc[base + TERM] += CpuMath.binaryTerm(p, x, t, 1);
+        acc[base + COUNT] += 1;
+        acc[base + TERM] += CpuMath.binaryTerm(p, x, ScalarKernels.termTarget(p, t), w);
         return true;
     }
 
@@ -327,7 +581,7 @@ final class VectorBinary {
                 int go = grad.floats.arrayOffset();
                 for (int ci = 0; ci < c; ci++) {
                     int idx = CpuBackend.index(p, n, ci, s0);
-                    gradRow(p, k, n * c + ci, ci, xa, xo + idx, ta, to + idx, ga, go + idx, len, sc);
+                    gradRow(p, k, n * c + ci, ci, xa, xo + idx, ta, to + idx, ga, go + idx, len, 1, sc);
                 }
                 return;
             }
@@ -340,9 +594,31 @@ final class VectorBinary {
                     int idx = CpuBackend.index(p, n, ci, s0 + a);
                     VectorIo.readFloats(pred, idx, m, xs, 0);
                     VectorIo.readTargets(target, idx, m, ts, 0, sc);
-                    gradRow(p, k, n * c + ci, ci, xs, 0, ts, 0, gs, 0, m, sc);
+                    gradRow(p, k, n * c + ci, ci, xs, 0, ts, 0, gs, 0, m, 1, sc);
                     VectorIo.writeFloats(grad, idx, m, gs, 0);
                 }
+            }
+            return;
+        }
+        if (flatNhwc(p)) {
+            // as in stats: one flat row of len * C elements, lane j in channel j % C
+            int flat = len * c;
+            int idx = CpuBackend.index(p, n, 0, s0);
+            if (isFloatArray(pred) && isFloatArray(target) && grad.floats.hasArray()) {
+                gradRow(p, k, n * c, 0, pred.floats.array(), pred.floats.arrayOffset() + idx, target.floats.array(),
+                        target.floats.arrayOffset() + idx, grad.floats.array(), grad.floats.arrayOffset() + idx, flat,
+                        c, sc);
+                return;
+            }
+            float[] xs = sc.floats(SLOT_X, COPY_CHUNK);
+            float[] ts = sc.floats(SLOT_T, COPY_CHUNK);
+            float[] gs = sc.floats(SLOT_G, COPY_CHUNK);
+            for (int a = 0; a < flat; a += COPY_CHUNK) {
+                int m = Math.min(COPY_CHUNK, flat - a);
+                VectorIo.readFloats(pred, idx + a, m, xs, 0);
+                VectorIo.readTargets(target, idx + a, m, ts, 0, sc);
+                gradRow(p, k, n * c, 0, xs, 0, ts, 0, gs, 0, m, c, sc);
+                VectorIo.writeFloats(grad, idx + a, m, gs, 0);
             }
             return;
         }
@@ -357,9 +633,9 @@ final class VectorBinary {
             VectorIo.transposeIn(pred, base, m, c, xs, linear, sc, false);
             VectorIo.transposeIn(target, base, m, c, ts, linear, sc, true);
             for (int ci = 0; ci < c; ci++) {
-                gradRow(p, k, n * c + ci, ci, xs, ci * m, ts, ci * m, gs, ci * m, m, sc);
+                gradRow(p, k, n * c + ci, ci, xs, ci * m, ts, ci * m, gs, ci * m, m, 1, sc);
             }
-            VectorIo.transposeOut(grad, base, m, c, gs, linear);
+            VectorIo.transposeOut(grad, base, m, c, gs, linear, sc);
         }
     }
 
@@ -372,16 +648,24 @@ final class VectorBinary {
      * dfocal/dp = -aw t (-g qc^(g-1) log pc + qc^g / pc) - nw (1 - t) (g pc^(g-1) log qc - pc^g / qc).
      */
     static void gradRow(Problem p, GradCoefficients k, int row, int ci, float[] xa, int xo, float[] ta, int to,
-                        float[] ga, int go, int len, VectorScratch sc) {
+                        float[] ga, int go, int len, int period, VectorScratch sc) {
+        if (hasOptions(p)) {
+            gradRowOptions(p, k, row, ci, xa, xo, ta, to, ga, go, len, period, sc);
+            return;
+        }
         boolean region = p.region;
         PixelTerm term = p.pixelTerm;
         boolean focal = term == PixelTerm.FOCAL;
         int g = (int) p.gamma;
         float aw = (float) p.focalPosWeight;
         float nw = (float) p.focalNegWeight;
-        float ps = k.pixelScale[ci];
-        float ra = k.regionA[row];
-        float rb = k.regionB[row];
+        // per-row coefficients as lanes (period 1: the row's; NHWC flat: lane j that of channel ci + j % period)
+        float[] ps = lanes(sc, SLOT_PS, k.pixelScale, ci, period, 1f);
+        float[] ra = lanes(sc, SLOT_RA, k.regionA, row, period, 1f);
+        float[] rb = lanes(sc, SLOT_RB, k.regionB, row, period, 1f);
+        float[] bs = lanes(sc, SLOT_BS, k.pixelScale, ci, period, term == PixelTerm.BCE ? 1f : 0f);
+        float[] awPs = lanes(sc, SLOT_AW, k.pixelScale, ci, period, aw);
+        float[] nwPs = lanes(sc, SLOT_NW, k.pixelScale, ci, period, nw);
         float[] s1 = sc.floats(SLOT_STAGE1, SUM_CHUNK);
         float[] s2 = sc.floats(SLOT_STAGE2, SUM_CHUNK);
         int full = len - len % L;
@@ -390,20 +674,135 @@ final class VectorBinary {
             if (p.fromLogits) {
                 VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
                 if (focal) {
-                    VectorMath.log1p(s1, s2, m);
-                    gradLogitsFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, aw * ps, nw * ps, region, ra, rb);
+                    VectorMath.log1pPass(s1, s2, m);
+                    gradLogitsFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, awPs, nwPs, Float.NaN);
+                    if (region) {
+                        gradLogitsRegionAdd(xa, xo + a, ta, to + a, s1, ga, go + a, m, Float.NaN, ra, rb, 0f, 1f);
+                    }
                 } else {
-                    gradLogits(xa, xo + a, ta, to + a, s1, ga, go + a, m, term == PixelTerm.BCE ? ps : 0f, region, ra, rb);
+                    gradLogits(xa, xo + a, ta, to + a, s1, ga, go + a, m, bs, ra, rb);
                 }
             } else if (focal) {
                 VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
-                gradProbFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, aw * ps, nw * ps, region, ra, rb);
+                gradProbFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, awPs, nwPs, Float.NaN, ra, rb, 0f, 1f);
             } else {
-                gradProb(xa, xo + a, ta, to + a, ga, go + a, m, term == PixelTerm.BCE ? ps : 0f, region, ra, rb);
+                gradProb(xa, xo + a, ta, to + a, ga, go + a, m, bs, ra, rb);
             }
         }
         for (int i = full; i < len; i++) {
-            ga[go + i] = (float) gradElement(p, ps, ra, rb, xa[xo + i], ta[to + i]);
+            int j = i % period;
+            ga[go + i] = (float) gradElement(p, k.pixelScale[ci + j], 1, k.regionA[row + j], k.regionB[row + j],
+                    xa[xo + i], ta[to + i]);
+        }
+    }
+
+    /**
+     * {@link #gradRow} with the options of {@link #hasOptions}: 0 at ignored elements; bce with pos_weight w at
+     * the label-smoothed target, d bce / dx = (1 - t') p - w t' q and d bce / dp = -w t' / pc + (1 - t') / qc;
+     * region part t A + B dP/dp with dP/dp = 2p under squared_pred.
+     */
+    private static void gradRowOptions(Problem p, GradCoefficients k, int row, int ci, float[] xa, int xo, float[] ta,
+                                       int to, float[] ga, int go, int len, int period, VectorScratch sc) {
+        PixelTerm term = p.pixelTerm;
+        boolean focal = term == PixelTerm.FOCAL;
+        int g = (int) p.gamma;
+        float aw = (float) p.focalPosWeight;
+        float nw = (float) p.focalNegWeight;
+        float[] ra = lanes(sc, SLOT_RA, k.regionA, row, period, 1f);
+        float[] rb = lanes(sc, SLOT_RB, k.regionB, row, period, 1f);
+        float[] bs = lanes(sc, SLOT_BS, k.pixelScale, ci, period, term == PixelTerm.BCE ? 1f : 0f);
+        float[] awPs = lanes(sc, SLOT_AW, k.pixelScale, ci, period, aw);
+        float[] nwPs = lanes(sc, SLOT_NW, k.pixelScale, ci, period, nw);
+        float[] w = lanes(sc, SLOT_W, p.posWeight, ci, period, 1f);
+        float ign = ignoreValue(p);
+        float keep = p.labelKeep();
+        float add = p.labelAdd();
+        float two = p.squares ? 2f : 0f;
+        float one = p.squares ? 0f : 1f;
+        float[] s1 = sc.floats(SLOT_STAGE1, SUM_CHUNK);
+        float[] s2 = sc.floats(SLOT_STAGE2, SUM_CHUNK);
+        int full = len - len % L;
+        for (int a = 0; a < full; a += SUM_CHUNK) {
+            int m = Math.min(full - a, SUM_CHUNK);
+            if (p.fromLogits) {
+                VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
+                if (focal) {
+                    VectorMath.log1pPass(s1, s2, m);
+                    gradLogitsFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, awPs, nwPs, ign);
+                    if (p.region) {
+                        gradLogitsRegionAdd(xa, xo + a, ta, to + a, s1, ga, go + a, m, ign, ra, rb, two, one);
+                    }
+                } else {
+                    gradLogitsOptions(xa, xo + a, ta, to + a, s1, ga, go + a, m, bs, ign, w, keep, add, ra, rb, two,
+                            one);
+                }
+            } else if (focal) {
+                VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
+                gradProbFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, awPs, nwPs, ign, ra, rb, two, one);
+            } else {
+                gradProbOptions(xa, xo + a, ta, to + a, ga, go + a, m, bs, ign, w, keep, add, ra, rb, two, one);
+            }
+        }
+        for (int i = full; i < len; i++) {
+            int j = i % period;
+            ga[go + i] = (float) gradElement(p, k.pixelScale[ci + j], posWeight(p, ci + j), k.regionA[row + j],
+                    k.regionB[row + j], xa[xo + i], ta[to + i]);
+        }
+    }
+
+    /**
+     * From logits with options (bs = pixel scale of bce, 0 without it): dL/dx = bs ((1 - t') p - w t' q)
+     * + (t A + B dP/dp) p q, 0 at ignored elements; p, q from the staged e = exp(-|x|).
+     */
+    private static void gradLogitsOptions(float[] xa, int xo, float[] ta, int to, float[] ea, float[] ga, int go, int m,
+                                          float[] bs, float ign, float[] w, float keep, float add, float[] ra,
+                                          float[] rb, float two, float one) {
+        FloatVector wv = FloatVector.fromArray(FS, w, 0);
+        FloatVector av = FloatVector.fromArray(FS, ra, 0);
+        FloatVector bv = FloatVector.fromArray(FS, rb, 0);
+        FloatVector bsv = FloatVector.fromArray(FS, bs, 0);
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
+            FloatVector tv = t.blend(ZERO, ignored);
+            FloatVector e = FloatVector.fromArray(FS, ea, i);
+            VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
+            FloatVector r = VectorTerms.sigmoidAbs(e);
+            FloatVector prob = VectorTerms.sigmoid(e, r, pos);
+            FloatVector q = VectorTerms.sigmoidNeg(e, r, pos);
+            FloatVector tt = VectorTerms.smoothTarget(tv, keep, add);
+            FloatVector d = VectorTerms.bcePwLogitsDx(prob, q, tt, wv).mul(bsv);
+            d = VectorTerms.sigmoidChain(VectorTerms.regionDp(prob, tv, av, bv, two, one), prob, q).add(d);
+            d.blend(ZERO, ignored).intoArray(ga, go + i);
+        }
+    }
+
+    /**
+     * From probabilities with options: dL/dp = bs (-w t' / pc + (1 - t') / qc) + t A + B dP/dp, 0 at ignored
+     * elements.
+     */
+    private static void gradProbOptions(float[] xa, int xo, float[] ta, int to, float[] ga, int go, int m, float[] bs,
+                                        float ign, float[] w, float keep, float add, float[] ra, float[] rb, float two,
+                                        float one) {
+        FloatVector wv = FloatVector.fromArray(FS, w, 0);
+        FloatVector av = FloatVector.fromArray(FS, ra, 0);
+        FloatVector bv = FloatVector.fromArray(FS, rb, 0);
+        FloatVector bsv = FloatVector.fromArray(FS, bs, 0);
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
+            FloatVector tv = t.blend(ZERO, ignored);
+            VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
+            FloatVector small = x.min(ONE.sub(x)).max(EPS);
+            FloatVector large = ONE.sub(small);
+            FloatVector pc = large.blend(small, lo);
+            FloatVector qc = small.blend(large, lo);
+            FloatVector tt = VectorTerms.smoothTarget(tv, keep, add);
+            FloatVector d = VectorTerms.bcePwProbGrad(tt, wv, pc, qc).mul(bsv);
+            d = VectorTerms.regionDp(x, tv, av, bv, two, one).add(d);
+            d.blend(ZERO, ignored).intoArray(ga, go + i);
         }
     }
 
@@ -412,7 +811,10 @@ final class VectorBinary {
      * staged e = exp(-|x|).
      */
     private static void gradLogits(float[] xa, int xo, float[] ta, int to, float[] ea, float[] ga, int go, int m,
-                                   float ps, boolean region, float ra, float rb) {
+                                   float[] psLanes, float[] raLanes, float[] rbLanes) {
+        FloatVector ps = FloatVector.fromArray(FS, psLanes, 0);
+        FloatVector ra = FloatVector.fromArray(FS, raLanes, 0);
+        FloatVector rb = FloatVector.fromArray(FS, rbLanes, 0);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
@@ -433,10 +835,14 @@ final class VectorBinary {
      * + nw (1 - t) (g p^g q softplus(x) + p^(g+1)), plus the region part of {@link #gradLogits}.
      */
     private static void gradLogitsFocal(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, float[] ga,
-                                        int go, int m, int g, float aw, float nw, boolean region, float ra, float rb) {
+                                        int go, int m, int g, float[] awLanes, float[] nwLanes, float ign) {
+        FloatVector aw = FloatVector.fromArray(FS, awLanes, 0);
+        FloatVector nw = FloatVector.fromArray(FS, nwLanes, 0);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
+            t = t.blend(ZERO, ignored);
             FloatVector e = FloatVector.fromArray(FS, ea, i);
             FloatVector l = FloatVector.fromArray(FS, la, i);
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
@@ -445,9 +851,31 @@ final class VectorBinary {
             FloatVector q = VectorTerms.sigmoidNeg(e, r, pos);
             FloatVector spPos = VectorTerms.softplus(x, l, pos);
             FloatVector spNeg = VectorTerms.softplusNeg(x, l, pos);
-            FloatVector d = VectorTerms.focalLogitsGrad(t, prob, q, spPos, spNeg, aw, nw, g);
-            d = VectorTerms.sigmoidChain(t.mul(ra).add(rb), prob, q).add(d);
-            d.intoArray(ga, go + i);
+            VectorTerms.focalLogitsGrad(t, prob, q, spPos, spNeg, aw, nw, g).blend(ZERO, ignored).intoArray(ga, go + i);
+        }
+    }
+
+    /**
+     * Adds the region part (t A + B dP/dp) p q of {@link #gradLogits} to the gradient of {@link #gradLogitsFocal}
+     * (a loop of its own: the two in one compile unit pass C2's inlining node cutoff), 0 at ignored elements.
+     */
+    private static void gradLogitsRegionAdd(float[] xa, int xo, float[] ta, int to, float[] ea, float[] ga, int go,
+                                            int m, float ign, float[] ra, float[] rb, float two, float one) {
+        FloatVector av = FloatVector.fromArray(FS, ra, 0);
+        FloatVector bv = FloatVector.fromArray(FS, rb, 0);
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
+            t = t.blend(ZERO, ignored);
+            FloatVector e = FloatVector.fromArray(FS, ea, i);
+            VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
+            FloatVector r = VectorTerms.sigmoidAbs(e);
+            FloatVector prob = VectorTerms.sigmoid(e, r, pos);
+            FloatVector q = VectorTerms.sigmoidNeg(e, r, pos);
+            FloatVector d = VectorTerms.sigmoidChain(VectorTerms.regionDp(prob, t, av, bv, two, one), prob, q)
+                    .add(FloatVector.fromArray(FS, ga, go + i));
+            d.blend(ZERO, ignored).intoArray(ga, go + i);
         }
     }
 
@@ -455,8 +883,11 @@ final class VectorBinary {
      * From probabilities, bce (ps != 0) and/or region: dL/dp = ps (-t / pc + (1 - t) / qc) + t A + B with
      * small = max(min(x, 1 - x), eps), pc = small or 1 - small (x >= 1/2), qc the other.
      */
-    private static void gradProb(float[] xa, int xo, float[] ta, int to, float[] ga, int go, int m, float ps,
-                                 boolean region, float ra, float rb) {
+    private static void gradProb(float[] xa, int xo, float[] ta, int to, float[] ga, int go, int m, float[] psLanes,
+                                 float[] raLanes, float[] rbLanes) {
+        FloatVector ps = FloatVector.fromArray(FS, psLanes, 0);
+        FloatVector ra = FloatVector.fromArray(FS, raLanes, 0);
+        FloatVector rb = FloatVector.fromArray(FS, rbLanes, 0);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
@@ -477,11 +908,17 @@ final class VectorBinary {
      * dL/dp = -aw t (-g qc^(g-1) log pc + qc^g / pc) - nw (1 - t) (g pc^(g-1) log qc - pc^g / qc) + t A + B.
      */
     private static void gradProbFocal(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
-                                      float[] ga, int go, int m, int g, float aw, float nw, boolean region, float ra,
-                                      float rb) {
+                                      float[] ga, int go, int m, int g, float[] awLanes, float[] nwLanes, float ign,
+                                      float[] ra, float[] rb, float two, float one) {
+        FloatVector aw = FloatVector.fromArray(FS, awLanes, 0);
+        FloatVector nw = FloatVector.fromArray(FS, nwLanes, 0);
+        FloatVector av = FloatVector.fromArray(FS, ra, 0);
+        FloatVector bv = FloatVector.fromArray(FS, rb, 0);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
+            t = t.blend(ZERO, ignored);
             VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
             FloatVector small = x.min(ONE.sub(x)).max(EPS);
             FloatVector large = ONE.sub(small);
@@ -492,14 +929,17 @@ final class VectorBinary {
             FloatVector logP = ll.blend(ls, lo);
             FloatVector logQ = ls.blend(ll, lo);
             FloatVector d = VectorTerms.focalProbGrad(t, pc, qc, logP, logQ, aw, nw, g);
-            d = t.mul(ra).add(rb).add(d);
-            d.intoArray(ga, go + i);
+            d = VectorTerms.regionDp(x, t, av, bv, two, one).add(d);
+            d.blend(ZERO, ignored).intoArray(ga, go + i);
         }
     }
 
     /** One element in double, as {@link ScalarKernels} computes it (the tail of a row segment). */
-    private static double gradElement(Problem p, double ps, double a, double b, double x, double t) {
-        double d = p.pixelTerm == PixelTerm.NONE ? 0 : ps * CpuMath.binaryTermD(p, x, t, 1);
+    private static double gradElement(Problem p, double ps, double w, double a, double b, double x, double t) {
+        if (ScalarKernels.ignored(p, t)) {
+            return 0;
+        }
+        double d = p.pixelTerm == PixelTerm.NONE ? 0 : ps * CpuMath.binaryTermD(p, x, ScalarKernels.termTarget(p, t), w);
         return p.region ? d + ScalarKernels.regionD(p, x, t, a, b) : d;
     }
 

@@ -5,6 +5,12 @@ import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 import org.segloss.ElementType;
 import org.segloss.backend.Problem;
 
@@ -21,6 +27,14 @@ final class VectorIo {
     static final float IGNORED = -1f;
     /** Class marker of a refused class index (outside [0, C) and not the ignore index). */
     static final float REFUSED = -2f;
+
+    private static final VectorSpecies<Float> FS = VectorKernels.FS;
+    private static final int L = VectorKernels.L;
+    /** Ints of the float lanes' shape (int32 targets widen to float lane by lane). */
+    private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
+    /** Bytes that widen to one float vector (uint8 targets). */
+    private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class,
+            VectorShape.forBitSize(FS.vectorBitSize() / 4));
 
     /** dst[off + j] = pred[index + j] for j < len. */
     static void readFloats(CpuBuffer b, int index, int len, float[] dst, int off) {
@@ -89,7 +103,13 @@ final class VectorIo {
             case UINT8: {
                 byte[] src = byteSource(b.bytes, index, len, sc);
                 int so = sourceOffset(b.bytes, index);
-                for (int j = 0; j < len; j++) {
+                int j = 0;
+                for (; j + L <= len; j += L) {
+                    // unsigned: widen to int lanes, keep the low byte, then to float (exact below 2^24)
+                    ((IntVector) ByteVector.fromArray(BS, src, so + j).convertShape(VectorOperators.B2I, IS, 0))
+                            .and(0xFF).convert(VectorOperators.I2F, 0).reinterpretAsFloats().intoArray(dst, off + j);
+                }
+                for (; j < len; j++) {
                     dst[off + j] = src[so + j] & 0xFF;
                 }
                 return;
@@ -105,7 +125,12 @@ final class VectorIo {
             default: {
                 int[] src = intSource(b.ints, index, len, sc);
                 int so = sourceOffset(b.ints, index);
-                for (int j = 0; j < len; j++) {
+                int j = 0;
+                for (; j + L <= len; j += L) {
+                    IntVector.fromArray(IS, src, so + j).convert(VectorOperators.I2F, 0).reinterpretAsFloats()
+                            .intoArray(dst, off + j);
+                }
+                for (; j < len; j++) {
                     dst[off + j] = src[so + j];
                 }
             }
@@ -136,16 +161,21 @@ final class VectorIo {
             System.arraycopy(src, so, dst, 0, m);
             return;
         }
-        for (int j = 0; j < m; j++) {
-            int from = so + j * c;
-            for (int ci = 0; ci < c; ci++) {
-                dst[ci * m + j] = src[from + ci];
+        int[] map = sc.laneMap(c);
+        int whole = m - m % L;
+        for (int ci = 0; ci < c; ci++) {
+            // gathers: lane j reads pixel j's channel ci
+            for (int j = 0; j < whole; j += L) {
+                FloatVector.fromArray(FS, src, so + j * c + ci, map, 0).intoArray(dst, ci * m + j);
+            }
+            for (int j = whole; j < m; j++) {
+                dst[ci * m + j] = src[so + j * c + ci];
             }
         }
     }
 
     /** NHWC chunk out: {@code grad[base + j * c + ci] = src[ci * m + j]}. */
-    static void transposeOut(CpuBuffer b, int base, int m, int c, float[] src, float[] linear) {
+    static void transposeOut(CpuBuffer b, int base, int m, int c, float[] src, float[] linear, VectorScratch sc) {
         FloatBuffer f = b.floats;
         float[] dst;
         int dof;
@@ -156,10 +186,15 @@ final class VectorIo {
             dst = linear;
             dof = 0;
         }
-        for (int j = 0; j < m; j++) {
-            int to = dof + j * c;
-            for (int ci = 0; ci < c; ci++) {
-                dst[to + ci] = src[ci * m + j];
+        int[] map = sc.laneMap(c);
+        int whole = m - m % L;
+        for (int ci = 0; ci < c; ci++) {
+            // scatters: lane j writes pixel j's channel ci
+            for (int j = 0; j < whole; j += L) {
+                FloatVector.fromArray(FS, src, ci * m + j).intoArray(dst, dof + j * c + ci, map, 0);
+            }
+            for (int j = whole; j < m; j++) {
+                dst[dof + j * c + ci] = src[ci * m + j];
             }
         }
         if (!f.hasArray()) {

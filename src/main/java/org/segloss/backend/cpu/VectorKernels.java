@@ -26,8 +26,8 @@ import org.segloss.backend.Problem;
  * <p>Bad values (NaN/inf, probabilities outside [0, 1], targets outside [0, 1] or class indices out of
  * range) are detected with lane masks; a unit that holds any is recomputed by {@link ScalarKernels}, so
  * the bad counts are exactly the reference's (the engine refuses such input anyway). Problems the lanes do
- * not cover (a focal gamma that is not a small integer, squared_pred, binary ignore_index, pos_weight, label
- * smoothing, soft multiclass targets, a pixel term without lanes) are delegated to {@link ScalarKernels} whole.
+ * not cover ({@link #covered}: a focal gamma that is not a small integer, a binary ignore_index beyond 2^24) are
+ * delegated to {@link ScalarKernels} whole.
  */
 final class VectorKernels extends CpuKernels {
     static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
@@ -52,6 +52,64 @@ final class VectorKernels extends CpuKernels {
     /** Floats per block of the parallel stream read (fixed, so the sum does not depend on the thread count). */
     private static final int READ_BLOCK = 1 << 20;
 
+    /**
+     * The methods that hold a lane loop, each to be compiled on its own: C2 inlines small hot callees into their
+     * caller, and a compile unit that gathers a staged pass (exp, log) and the loops that read it passes C2's
+     * inlining node cutoff (NodeCountInliningCutoff), after which the VectorTerms calls stay calls and every vector
+     * in those loops is boxed on the heap (seen with JFR: gigabytes of float[] per second from gradLogits, the grad
+     * pass 3 to 5 times slower than the stats pass). A compiler directive that refuses to inline them keeps every
+     * loop in its own unit. The directive changes no result: the lanes compute the same bits inlined or not.
+     */
+    static final String[] OWN_COMPILE_UNITS = {
+        "org/segloss/backend/cpu/VectorMath.expNegAbs",
+        "org/segloss/backend/cpu/VectorMath.log1pPass",
+        "org/segloss/backend/cpu/VectorMath.clampedLogs",
+        "org/segloss/backend/cpu/VectorBinary.lanes*",
+        "org/segloss/backend/cpu/VectorBinary.grad*",
+        // not the multiclass passes: compiled alone, expPass's stores of its loop-carried vectors fail to intrinsify
+    };
+
+    static {
+        if (!"false".equals(System.getProperty("segloss.cpu.compilerDirectives"))) {
+            // on a daemon thread: JMX starts in ~0.1 s, long before C2 compiles the loops (thousands of calls later)
+            Thread t = new Thread(VectorKernels::addCompilerDirectives, "segloss-compiler-directives");
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    /**
+     * Adds the directive of {@link #OWN_COMPILE_UNITS} through the DiagnosticCommand MBean (jcmd
+     * Compiler.directives_add); best effort: without it the kernels give the same results, only slower. System
+     * property {@code segloss.cpu.compilerDirectives=false} leaves the JVM's directives alone.
+     */
+    static boolean addCompilerDirectives() {
+        java.nio.file.Path file = null;
+        try {
+            StringBuilder json = new StringBuilder("[{ match: \"*.*\", inline: [");
+            for (int i = 0; i < OWN_COMPILE_UNITS.length; i++) {
+                json.append(i == 0 ? "" : ", ").append("\"-").append(OWN_COMPILE_UNITS[i]).append('"');
+            }
+            json.append("] }]");
+            file = java.nio.file.Files.createTempFile("segloss-compiler-directives", ".json");
+            java.nio.file.Files.writeString(file, json);
+            Object reply = java.lang.management.ManagementFactory.getPlatformMBeanServer().invoke(
+                    new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerDirectivesAdd",
+                    new Object[] {new String[] {file.toString()}}, new String[] {String[].class.getName()});
+            return String.valueOf(reply).contains("added");
+        } catch (Exception | LinkageError e) {
+            return false; // no JMX or no such command (another JVM): the loops may then be slower, never different
+        } finally {
+            if (file != null) {
+                try {
+                    java.nio.file.Files.deleteIfExists(file);
+                } catch (java.io.IOException e) {
+                    // a temp file left behind
+                }
+            }
+        }
+    }
+
     @Override
     String kind() {
         return "vector";
@@ -62,10 +120,25 @@ final class VectorKernels extends CpuKernels {
         return "Vector API kernels (" + L + " float lanes)";
     }
 
-    /** Whether the lanes cover this problem; otherwise {@link ScalarKernels} computes it. */
+    /** Largest |binary ignore_index| compared in float lanes: every int up to 2^24 is exact in float. */
+    static final int MAX_LANE_IGNORE = 1 << 24;
+
+    /**
+     * Whether the lanes cover this problem; otherwise {@link ScalarKernels} computes it. The lanes carry every
+     * option of the catalogue (squared_pred, binary ignore_index, pos_weight, label smoothing, soft targets);
+     * what is left to the scalar kernels:
+     * <ul>
+     * <li>a focal gamma that is not an integer in [0, {@value #MAX_LANE_GAMMA}]: the lanes raise to integer powers
+     *     by products; a real power needs exp(g log q) per element with the q = 0 limit, which the scalar kernels
+     *     give exactly;</li>
+     * <li>a binary ignore_index beyond +-2^24: targets are compared in float lanes, where an int32 target next
+     *     to such a value would round onto it;</li>
+     * <li>a pixel term without lane versions in {@link VectorTerms} (none today).</li>
+     * </ul>
+     */
     static boolean covered(Problem p) {
-        if (p.squares || p.binaryIgnore() || p.posWeight != null || p.labelSmoothing != 0 || p.softTargets) {
-            return false; // these options of the MONAI / smp catalogue have no lanes yet: the scalar kernels run them
+        if (p.binaryIgnore() && Math.abs((long) p.ignoreIndex) > MAX_LANE_IGNORE) {
+            return false;
         }
         switch (p.pixelTerm) {
             case NONE:

@@ -125,7 +125,7 @@ final class VectorMath {
     }
 
     /** out[j] = log1p(in[j]) for j < n, in[j] in [0, 1] (as exp(-|x|)). */
-    static void log1p(float[] in, float[] out, int n) {
+    static void log1pPass(float[] in, float[] out, int n) {
         for (int j = 0; j < n; j += FS.length()) {
             log1pUnit(FloatVector.fromArray(FS, in, j)).intoArray(out, j);
         }
@@ -136,14 +136,19 @@ final class VectorMath {
      * logLarge = log1p(-small), so that log pc and log(1 - pc) both keep full precision.
      */
     static void clampedLogs(float[] x, int xo, float eps, float[] logSmall, float[] logLarge, int n) {
+        clampedLogs(x, xo, eps, logSmall, logLarge, 0, n);
+    }
+
+    /** {@link #clampedLogs} into logSmall and logLarge from index lo. */
+    static void clampedLogs(float[] x, int xo, float eps, float[] logSmall, float[] logLarge, int lo, int n) {
         // Two loops: one inlined log per loop keeps each under the node budget.
         for (int j = 0; j < n; j += FS.length()) {
             FloatVector v = FloatVector.fromArray(FS, x, xo + j);
-            log(v.min(ONE.sub(v)).max(eps)).intoArray(logSmall, j);
+            log(v.min(ONE.sub(v)).max(eps)).intoArray(logSmall, lo + j);
         }
         for (int j = 0; j < n; j += FS.length()) {
             FloatVector v = FloatVector.fromArray(FS, x, xo + j);
-            log1pUnit(v.min(ONE.sub(v)).max(eps).neg()).intoArray(logLarge, j);
+            log1pUnit(v.min(ONE.sub(v)).max(eps).neg()).intoArray(logLarge, lo + j);
         }
     }
 

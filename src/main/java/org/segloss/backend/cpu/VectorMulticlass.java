@@ -20,6 +20,7 @@ import org.segloss.Layout;
 import org.segloss.backend.GradCoefficients;
 import org.segloss.backend.PixelTerm;
 import org.segloss.backend.Problem;
+import org.segloss.backend.Stat;
 
 /**
  * Multiclass passes with float lanes: one lane per pixel, loops over the C classes (class rows
@@ -59,6 +60,23 @@ final class VectorMulticlass {
     private static final int SLOT_INV = 25;
     private static final int SLOT_PIX = 26;
     private static final int SLOT_DEV = 27;
+    private static final int SLOT_TARGET_ROWS = 28;
+    private static final int SLOT_VALID = 29;
+    private static final int SLOT_LSE = 30;
+    private static final int SLOT_ACC_GENERAL = 31;
+    private static final int SLOT_H = 32;
+    private static final int SLOT_R = 33;
+    private static final int SLOT_CLASS_LOG_SMALL = 34;
+    private static final int SLOT_CLASS_LOG_LARGE = 35;
+
+    /** The per-class sums of the general passes, in this order in their float lane accumulator. */
+    private static final int[] GENERAL_SUMS = {P, Stat.P2.slot(), I, T, Stat.T2.slot(), TERM};
+    private static final int G_P = 0;
+    private static final int G_P2 = 1;
+    private static final int G_I = 2;
+    private static final int G_T = 3;
+    private static final int G_T2 = 4;
+    private static final int G_TERM = 5;
 
 
     /** Pixels per chunk: a multiple of L, at most 512 (float sums of P), C * chunk floats at most 16384. */
@@ -74,8 +92,12 @@ final class VectorMulticlass {
         int stride;
     }
 
-    /** The chunk of m pixels from sa as class rows; in place when possible, else copied and zero-padded to cnt. */
-    private static void view(Problem p, CpuBuffer pred, int n, int sa, int m, int cnt, VectorScratch sc, View v) {
+    /**
+     * The chunk of m pixels from sa of a float buffer of pred's shape (pred, or soft targets) as class rows; in
+     * place when possible, else copied into the scratch slot {@code slot} and zero-padded to cnt.
+     */
+    private static void view(Problem p, CpuBuffer pred, int n, int sa, int m, int cnt, VectorScratch sc, View v,
+                             int slot) {
         int c = (int) p.c;
         if (p.layout == Layout.NCHW && isFloatArray(pred) && m == cnt) {
             v.a = pred.floats.array();
@@ -83,7 +105,7 @@ final class VectorMulticlass {
             v.stride = (int) p.s;
             return;
         }
-        float[] xs = sc.floats(SLOT_X, c * cnt);
+        float[] xs = sc.floats(slot, c * cnt);
         if (p.layout == Layout.NCHW) {
             for (int ci = 0; ci < c; ci++) {
                 VectorIo.readFloats(pred, CpuBackend.index(p, n, ci, sa), m, xs, ci * cnt);
@@ -109,6 +131,9 @@ final class VectorMulticlass {
     /** Stats of sample n, pixels [s0, s1); false when a refused value was seen. */
     static boolean stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc,
                          VectorScratch sc) {
+        if (general(p)) {
+            return statsGeneral(p, pred, target, n, s0, s1, acc, sc);
+        }
         int c = (int) p.c;
         int len = s1 - s0;
         int px = pixelChunk(c);
@@ -136,7 +161,7 @@ final class VectorMulticlass {
             if (!VectorIo.classMarkers(p, target, n, sa, m, ys, 0, cnt, sc)) {
                 return false;
             }
-            view(p, pred, n, sa, m, cnt, sc, v);
+            view(p, pred, n, sa, m, cnt, sc, v, SLOT_X);
             float[] pys;
             if (p.fromLogits) {
                 // p_c = exp(x_c - max) / (1 + others), log p_y = x_y - max - log1p(others)
@@ -311,6 +336,10 @@ final class VectorMulticlass {
     /** Gradient of sample n, pixels [s0, s1). */
     static void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad, int n,
                      int s0, int s1, VectorScratch sc) {
+        if (general(p)) {
+            gradGeneral(p, pred, target, k, grad, n, s0, s1, sc);
+            return;
+        }
         int c = (int) p.c;
         int len = s1 - s0;
         int px = pixelChunk(c);
@@ -338,25 +367,17 @@ final class VectorMulticlass {
         float[] devS = sc.floats(SLOT_DEV, px + L);
         float[] gs = sc.floats(SLOT_ACC_P, c * (px + L));
         View v = new View();
+        View out = new View();
         for (int a = 0; a < len; a += px) {
             int m = Math.min(px, len - a);
             int sa = s0 + a;
             int cnt = m % L == 0 ? m : m + L - m % L;
             VectorIo.classMarkers(p, target, n, sa, m, ys, 0, cnt, sc);
-            view(p, pred, n, sa, m, cnt, sc, v);
-            float[] ga;
-            int go;
-            int gstride;
-            boolean directOut = p.layout == Layout.NCHW && grad.floats.hasArray() && m == cnt;
-            if (directOut) {
-                ga = grad.floats.array();
-                go = grad.floats.arrayOffset() + CpuBackend.index(p, n, 0, sa);
-                gstride = (int) p.s;
-            } else {
-                ga = gs;
-                go = 0;
-                gstride = cnt;
-            }
+            view(p, pred, n, sa, m, cnt, sc, v, SLOT_X);
+            boolean directOut = outView(p, grad, n, sa, m, cnt, gs, out);
+            float[] ga = out.a;
+            int go = out.o;
+            int gstride = out.stride;
             coefPass(ys, c, cnt, k.pixelScale, k.regionA, k.regionB, rowBase, psS, ayS, byS);
             if (p.fromLogits) {
                 maxPass(v.a, v.o, v.stride, c, cnt, maxS, argS);
@@ -374,18 +395,390 @@ final class VectorMulticlass {
                 gradProbPass(c, cnt, ys, pixS, k.regionA, k.regionB, rowBase, ga, go, gstride);
             }
             if (!directOut) {
-                if (p.layout == Layout.NCHW) {
-                    for (int ci = 0; ci < c; ci++) {
-                        VectorIo.writeFloats(grad, CpuBackend.index(p, n, ci, sa), m, gs, ci * cnt);
-                    }
-                } else {
-                    float[] rows = sc.floats(SLOT_G, c * m);
-                    for (int ci = 0; ci < c; ci++) {
-                        System.arraycopy(gs, ci * cnt, rows, ci * m, m);
-                    }
-                    VectorIo.transposeOut(grad, CpuBackend.index(p, n, 0, sa), m, c, rows,
-                            sc.floats(SLOT_LINEAR, c * m));
+                writeBack(p, grad, n, sa, m, cnt, gs, sc);
+            }
+        }
+    }
+
+    /**
+     * Where the gradient of a chunk goes: the NCHW array in place (whole vectors), returning true; else the scratch
+     * rows gs (cnt apart), which {@link #writeBack} copies out.
+     */
+    private static boolean outView(Problem p, CpuBuffer grad, int n, int sa, int m, int cnt, float[] gs, View out) {
+        if (p.layout == Layout.NCHW && grad.floats.hasArray() && m == cnt) {
+            out.a = grad.floats.array();
+            out.o = grad.floats.arrayOffset() + CpuBackend.index(p, n, 0, sa);
+            out.stride = (int) p.s;
+            return true;
+        }
+        out.a = gs;
+        out.o = 0;
+        out.stride = cnt;
+        return false;
+    }
+
+    /** Copies the scratch rows of {@link #outView} into the gradient buffer (NCHW rows, or NHWC transposed). */
+    private static void writeBack(Problem p, CpuBuffer grad, int n, int sa, int m, int cnt, float[] gs,
+                                  VectorScratch sc) {
+        int c = (int) p.c;
+        if (p.layout == Layout.NCHW) {
+            for (int ci = 0; ci < c; ci++) {
+                VectorIo.writeFloats(grad, CpuBackend.index(p, n, ci, sa), m, gs, ci * cnt);
+            }
+        } else {
+            float[] rows = sc.floats(SLOT_G, c * m);
+            for (int ci = 0; ci < c; ci++) {
+                System.arraycopy(gs, ci * cnt, rows, ci * m, m);
+            }
+            VectorIo.transposeOut(grad, CpuBackend.index(p, n, 0, sa), m, c, rows, sc.floats(SLOT_LINEAR, c * m), sc);
+        }
+    }
+
+    // ---- The general passes: per-class targets t_c (soft targets, or one-hot class maps) for label smoothing,
+    // soft targets and squared_pred (ScalarKernels.statsGeneral / gradGeneral are their reference).
+
+    /** Multiclass problems that run the general passes: soft targets, label smoothing, squared_pred. */
+    static boolean general(Problem p) {
+        return p.softTargets || p.labelSmoothing != 0 || p.squares;
+    }
+
+    /**
+     * The targets of a chunk as class rows {@code ts[ci * cnt + j]} and the weight of each pixel
+     * {@code valid[j]} (1 counted, 0 ignored or padding): soft targets as stored (their rows may be read in
+     * place: returned in tv), a class map one-hot. Returns false when a target is refused: a class index out of
+     * range; soft, a value below 0 or not finite, or a sum off 1 by more than the tolerance less a margin for the
+     * float sum (a pixel near the limit is left to the scalar kernels, which decide in double).
+     */
+    private static boolean targetRows(Problem p, CpuBuffer target, int n, int sa, int m, int cnt, float[] ys,
+                                      float[] valid, VectorScratch sc, View tv) {
+        int c = (int) p.c;
+        if (p.softTargets) {
+            view(p, target, n, sa, m, cnt, sc, tv, SLOT_TARGET_ROWS);
+            Arrays.fill(ys, 0, cnt, VectorIo.IGNORED);
+            Arrays.fill(valid, 0, m, 1f);
+            Arrays.fill(valid, m, cnt, 0f);
+            float tolerance = (float) (Problem.SOFT_TARGET_SUM_TOLERANCE - (c + 1) * 2.4e-7);
+            return softTargetsOk(tv.a, tv.o, tv.stride, c, cnt, valid, tolerance);
+        }
+        if (!VectorIo.classMarkers(p, target, n, sa, m, ys, 0, cnt, sc)) {
+            return false;
+        }
+        float[] ts = sc.floats(SLOT_TARGET_ROWS, c * cnt);
+        oneHot(ys, c, cnt, ts, valid);
+        tv.a = ts;
+        tv.o = 0;
+        tv.stride = cnt;
+        return true;
+    }
+
+    /** Soft targets: every t_c >= 0 and finite, |sum_c t_c - 1| <= tolerance, in the counted pixels. */
+    private static boolean softTargetsOk(float[] ta, int to, int stride, int c, int cnt, float[] valid,
+                                         float tolerance) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector bad = FloatVector.zero(FS);
+            FloatVector sum = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector t = FloatVector.fromArray(FS, ta, to + ci * stride + i);
+                bad = bad.blend(1f, t.compare(VectorOperators.GE, 0f).and(t.compare(VectorOperators.LE, Float.MAX_VALUE))
+                        .not());
+                sum = sum.add(t);
+            }
+            bad = bad.blend(1f, sum.sub(1f).abs().compare(VectorOperators.LE, tolerance).not());
+            if (bad.mul(FloatVector.fromArray(FS, valid, i)).compare(VectorOperators.NE, 0f).anyTrue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** ts[ci * cnt + j] = [y_j = ci], valid[j] = [y_j >= 0] (ignored pixels and padding: all 0). */
+    private static void oneHot(float[] ys, int c, int cnt, float[] ts, float[] valid) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            ONE.blend(ZERO, yf.compare(VectorOperators.LT, 0f)).intoArray(valid, i);
+            for (int ci = 0; ci < c; ci++) {
+                ONE.blend(ZERO, yf.compare(VectorOperators.NE, (float) ci)).intoArray(ts, ci * cnt + i);
+            }
+        }
+    }
+
+    /**
+     * Stats with per-class targets, per counted pixel: P[c] += p_c, P2[c] += p_c^2, I[c] += p_c t_c, T[c] += t_c,
+     * T2[c] += t_c^2, TERM[c] += t'_c term(p_c) with t' = t (1 - e) + e / C and term -(1 - p)^g log p (ce: g = 0).
+     */
+    private static boolean statsGeneral(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1,
+                                        double[] acc, VectorScratch sc) {
+        int c = (int) p.c;
+        int len = s1 - s0;
+        int px = pixelChunk(c);
+        int g = p.pixelTerm == PixelTerm.FOCAL ? (int) p.gamma : 0;
+        float keep = p.labelKeep();
+        float add = p.labelAdd();
+        float[] ys = sc.floats(SLOT_Y, px + L);
+        float[] valid = sc.floats(SLOT_VALID, px + L);
+        float[] es = sc.floats(SLOT_E, c * (px + L));
+        float[] maxS = sc.floats(SLOT_MAX, px + L);
+        float[] argS = sc.floats(SLOT_ARG, px + L);
+        float[] othersS = sc.floats(SLOT_OTHERS, px + L);
+        float[] xyS = sc.floats(SLOT_XY, px + L);
+        float[] lseS = sc.floats(SLOT_LSE, px + L);
+        float[] invS = sc.floats(SLOT_INV, px + L);
+        float[] lsS = sc.floats(SLOT_CLASS_LOG_SMALL, c * (px + L));
+        float[] llS = sc.floats(SLOT_CLASS_LOG_LARGE, c * (px + L));
+        float[] sums = sc.floats(SLOT_ACC_GENERAL, GENERAL_SUMS.length * c * L);
+        View v = new View();
+        View tv = new View();
+        for (int a = 0; a < len; a += px) {
+            int m = Math.min(px, len - a);
+            int sa = s0 + a;
+            int cnt = m % L == 0 ? m : m + L - m % L;
+            if (!targetRows(p, target, n, sa, m, cnt, ys, valid, sc, tv)) {
+                return false;
+            }
+            view(p, pred, n, sa, m, cnt, sc, v, SLOT_X);
+            Arrays.fill(sums, 0, GENERAL_SUMS.length * c * L, 0f);
+            if (p.fromLogits) {
+                if (!maxPass(v.a, v.o, v.stride, c, cnt, maxS, argS)) {
+                    return false;
                 }
+                expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS);
+                lsePass(othersS, maxS, lseS, invS, cnt);
+                generalLogitsStatsPass(v.a, v.o, v.stride, es, c, cnt, tv.a, tv.o, tv.stride, valid, lseS, invS, g,
+                        keep, add, sums);
+            } else {
+                if (!probCheckPass(v.a, v.o, v.stride, c, cnt)) {
+                    return false;
+                }
+                for (int ci = 0; ci < c; ci++) {
+                    VectorMath.clampedLogs(v.a, v.o + ci * v.stride, EPS, lsS, llS, ci * cnt, cnt);
+                }
+                generalProbStatsPass(v.a, v.o, v.stride, lsS, llS, c, cnt, tv.a, tv.o, tv.stride, valid, g, keep,
+                        add, sums);
+            }
+            for (int k = 0; k < GENERAL_SUMS.length; k++) {
+                for (int ci = 0; ci < c; ci++) {
+                    acc[ci * K + GENERAL_SUMS[k]] += VectorMath.sumLanes(FloatVector.fromArray(FS, sums,
+                            (k * c + ci) * L));
+                }
+            }
+        }
+        return true;
+    }
+
+    /** lse = max + log1p(others) (log of the softmax denominator), inv = 1 / (1 + others). */
+    private static void lsePass(float[] othersS, float[] maxS, float[] lseS, float[] invS, int cnt) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector others = FloatVector.fromArray(FS, othersS, i);
+            FloatVector.fromArray(FS, maxS, i).add(VectorMath.log1p(others)).intoArray(lseS, i);
+            ONE.div(others.add(ONE)).intoArray(invS, i);
+        }
+    }
+
+    /** From probabilities: false when some x is outside [0, 1] (NaN included). */
+    private static boolean probCheckPass(float[] xa, int xo, int stride, int c, int cnt) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector bad = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
+                bad = bad.blend(1f, x.compare(VectorOperators.GE, 0f).and(x.compare(VectorOperators.LE, 1f)).not());
+            }
+            if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Adds v to the float lanes of general sum k of class ci. */
+    private static void addSum(float[] sums, int k, int c, int ci, FloatVector v) {
+        int at = (k * c + ci) * L;
+        FloatVector.fromArray(FS, sums, at).add(v).intoArray(sums, at);
+    }
+
+    /** The sums of {@link #statsGeneral} from logits: p_c = e_c inv, log p_c = x_c - lse. */
+    private static void generalLogitsStatsPass(float[] xa, int xo, int stride, float[] es, int c, int cnt, float[] ta,
+                                               int to, int tstride, float[] valid, float[] lseS, float[] invS, int g,
+                                               float keep, float add, float[] sums) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector w = FloatVector.fromArray(FS, valid, i);
+            FloatVector inv = FloatVector.fromArray(FS, invS, i).mul(w);
+            FloatVector lse = FloatVector.fromArray(FS, lseS, i);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector prob = FloatVector.fromArray(FS, es, ci * cnt + i).mul(inv); // 0 where not counted
+                FloatVector logP = FloatVector.fromArray(FS, xa, xo + ci * stride + i).sub(lse);
+                FloatVector t = FloatVector.fromArray(FS, ta, to + ci * tstride + i).mul(w);
+                FloatVector tt = VectorTerms.smoothTarget(t, keep, add).mul(w);
+                addSum(sums, G_P, c, ci, prob);
+                addSum(sums, G_P2, c, ci, prob.mul(prob));
+                addSum(sums, G_I, c, ci, prob.mul(t));
+                addSum(sums, G_T, c, ci, t);
+                addSum(sums, G_T2, c, ci, t.mul(t));
+                addSum(sums, G_TERM, c, ci, VectorTerms.focalMulticlass(ONE.sub(prob), logP, g).mul(tt));
+            }
+        }
+    }
+
+    /** The sums of {@link #statsGeneral} from probabilities: p_c = x_c, the term at pc = clamp(p_c), logs staged. */
+    private static void generalProbStatsPass(float[] xa, int xo, int stride, float[] lsS, float[] llS, int c, int cnt,
+                                             float[] ta, int to, int tstride, float[] valid, int g, float keep,
+                                             float add, float[] sums) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector w = FloatVector.fromArray(FS, valid, i);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
+                FloatVector prob = x.mul(w);
+                FloatVector t = FloatVector.fromArray(FS, ta, to + ci * tstride + i).mul(w);
+                FloatVector tt = VectorTerms.smoothTarget(t, keep, add).mul(w);
+                VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
+                FloatVector small = x.min(ONE.sub(x)).max(EPS);
+                FloatVector qc = small.blend(ONE.sub(small), lo);
+                FloatVector logP = FloatVector.fromArray(FS, llS, ci * cnt + i)
+                        .blend(FloatVector.fromArray(FS, lsS, ci * cnt + i), lo);
+                addSum(sums, G_P, c, ci, prob);
+                addSum(sums, G_P2, c, ci, prob.mul(prob));
+                addSum(sums, G_I, c, ci, prob.mul(t));
+                addSum(sums, G_T, c, ci, t);
+                addSum(sums, G_T2, c, ci, t.mul(t));
+                addSum(sums, G_TERM, c, ci, VectorTerms.focalMulticlass(qc, logP, g).mul(tt));
+            }
+        }
+    }
+
+    /**
+     * Gradient with per-class targets: s_c = pixelScale[c], t'_c the label-smoothed target, r_c = t_c A_c + B_c dP/dp_c
+     * (dP/dp = 2p under squared_pred). From logits, with h_c = s_c t'_c F_c (F = -1 for ce, the focal slope):
+     * dL/dx_j = h_j - p_j sum_k h_k + p_j (r_j - sum_k p_k r_k); from probabilities dL/dp_j = s_j t'_j dterm/dp_j + r_j.
+     * 0 at ignored pixels.
+     */
+    private static void gradGeneral(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad,
+                                    int n, int s0, int s1, VectorScratch sc) {
+        int c = (int) p.c;
+        int len = s1 - s0;
+        int px = pixelChunk(c);
+        int rowBase = n * c;
+        int g = p.pixelTerm == PixelTerm.FOCAL ? (int) p.gamma : 0;
+        float keep = p.labelKeep();
+        float add = p.labelAdd();
+        float two = p.squares ? 2f : 0f;
+        float one = p.squares ? 0f : 1f;
+        float[] ys = sc.floats(SLOT_Y, px + L);
+        float[] valid = sc.floats(SLOT_VALID, px + L);
+        float[] es = sc.floats(SLOT_E, c * (px + L));
+        float[] maxS = sc.floats(SLOT_MAX, px + L);
+        float[] argS = sc.floats(SLOT_ARG, px + L);
+        float[] othersS = sc.floats(SLOT_OTHERS, px + L);
+        float[] xyS = sc.floats(SLOT_XY, px + L);
+        float[] lseS = sc.floats(SLOT_LSE, px + L);
+        float[] invS = sc.floats(SLOT_INV, px + L);
+        float[] sumHS = sc.floats(SLOT_PIX, px + L);
+        float[] sumPrS = sc.floats(SLOT_DEV, px + L);
+        float[] hS = sc.floats(SLOT_H, c * (px + L));
+        float[] rS = sc.floats(SLOT_R, c * (px + L));
+        float[] lsS = sc.floats(SLOT_CLASS_LOG_SMALL, c * (px + L));
+        float[] llS = sc.floats(SLOT_CLASS_LOG_LARGE, c * (px + L));
+        float[] gs = sc.floats(SLOT_ACC_P, c * (px + L));
+        View v = new View();
+        View tv = new View();
+        View out = new View();
+        for (int a = 0; a < len; a += px) {
+            int m = Math.min(px, len - a);
+            int sa = s0 + a;
+            int cnt = m % L == 0 ? m : m + L - m % L;
+            targetRows(p, target, n, sa, m, cnt, ys, valid, sc, tv);
+            view(p, pred, n, sa, m, cnt, sc, v, SLOT_X);
+            boolean directOut = outView(p, grad, n, sa, m, cnt, gs, out);
+            if (p.fromLogits) {
+                maxPass(v.a, v.o, v.stride, c, cnt, maxS, argS);
+                expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS);
+                lsePass(othersS, maxS, lseS, invS, cnt);
+                generalSlopePass(v.a, v.o, v.stride, es, c, cnt, tv.a, tv.o, tv.stride, lseS, invS, g, keep, add,
+                        two, one, k.pixelScale, k.regionA, k.regionB, rowBase, hS, rS, sumHS, sumPrS);
+                generalGradLogitsPass(es, c, cnt, valid, invS, hS, rS, sumHS, sumPrS, out.a, out.o, out.stride);
+            } else {
+                for (int ci = 0; ci < c; ci++) {
+                    VectorMath.clampedLogs(v.a, v.o + ci * v.stride, EPS, lsS, llS, ci * cnt, cnt);
+                }
+                generalGradProbPass(v.a, v.o, v.stride, lsS, llS, c, cnt, tv.a, tv.o, tv.stride, valid, g, keep, add,
+                        two, one, k.pixelScale, k.regionA, k.regionB, rowBase, out.a, out.o, out.stride);
+            }
+            if (!directOut) {
+                writeBack(p, grad, n, sa, m, cnt, gs, sc);
+            }
+        }
+    }
+
+    /**
+     * From logits, per class: h_c = s_c t'_c F_c with F_c the slope of the term at p_c (ce: -1) and
+     * r_c = t_c A_c + B_c dP/dp_c into rows; per pixel sum_k h_k and sum_k p_k r_k.
+     */
+    private static void generalSlopePass(float[] xa, int xo, int stride, float[] es, int c, int cnt, float[] ta, int to,
+                                         int tstride, float[] lseS, float[] invS, int g, float keep, float add,
+                                         float two, float one, float[] pixelScale, float[] regionA, float[] regionB,
+                                         int rowBase, float[] hS, float[] rS, float[] sumHS, float[] sumPrS) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector inv = FloatVector.fromArray(FS, invS, i);
+            FloatVector lse = FloatVector.fromArray(FS, lseS, i);
+            FloatVector sumH = FloatVector.zero(FS);
+            FloatVector sumPr = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector prob = FloatVector.fromArray(FS, es, ci * cnt + i).mul(inv);
+                FloatVector logP = FloatVector.fromArray(FS, xa, xo + ci * stride + i).sub(lse);
+                FloatVector t = FloatVector.fromArray(FS, ta, to + ci * tstride + i);
+                FloatVector tt = VectorTerms.smoothTarget(t, keep, add).mul(pixelScale[ci]);
+                FloatVector h = VectorTerms.focalMulticlassSlope(ONE.sub(prob), prob, logP, g).mul(tt);
+                FloatVector r = VectorTerms.regionDp(prob, t, FloatVector.broadcast(FS, regionA[rowBase + ci]),
+                        FloatVector.broadcast(FS, regionB[rowBase + ci]), two, one);
+                h.intoArray(hS, ci * cnt + i);
+                r.intoArray(rS, ci * cnt + i);
+                sumH = sumH.add(h);
+                sumPr = prob.mul(r).add(sumPr);
+            }
+            sumH.intoArray(sumHS, i);
+            sumPr.intoArray(sumPrS, i);
+        }
+    }
+
+    /** From logits: dL/dx_j = h_j - p_j sum_k h_k + p_j (r_j - sum_k p_k r_k), 0 where not counted. */
+    private static void generalGradLogitsPass(float[] es, int c, int cnt, float[] valid, float[] invS, float[] hS,
+                                              float[] rS, float[] sumHS, float[] sumPrS, float[] ga, int go,
+                                              int gstride) {
+        for (int i = 0; i < cnt; i += L) {
+            VectorMask<Float> ignored = FloatVector.fromArray(FS, valid, i).compare(VectorOperators.EQ, 0f);
+            FloatVector inv = FloatVector.fromArray(FS, invS, i);
+            FloatVector sumH = FloatVector.fromArray(FS, sumHS, i);
+            FloatVector sumPr = FloatVector.fromArray(FS, sumPrS, i);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector prob = FloatVector.fromArray(FS, es, ci * cnt + i).mul(inv);
+                FloatVector h = FloatVector.fromArray(FS, hS, ci * cnt + i);
+                FloatVector r = FloatVector.fromArray(FS, rS, ci * cnt + i);
+                FloatVector d = h.sub(prob.mul(sumH)).add(prob.mul(r.sub(sumPr)));
+                d.blend(ZERO, ignored).intoArray(ga, go + ci * gstride + i);
+            }
+        }
+    }
+
+    /** From probabilities: dL/dp_c = s_c t'_c dterm/dp_c + r_c at pc = clamp(p_c), logs staged; 0 where not counted. */
+    private static void generalGradProbPass(float[] xa, int xo, int stride, float[] lsS, float[] llS, int c, int cnt,
+                                            float[] ta, int to, int tstride, float[] valid, int g, float keep,
+                                            float add, float two, float one, float[] pixelScale, float[] regionA,
+                                            float[] regionB, int rowBase, float[] ga, int go, int gstride) {
+        for (int i = 0; i < cnt; i += L) {
+            VectorMask<Float> ignored = FloatVector.fromArray(FS, valid, i).compare(VectorOperators.EQ, 0f);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
+                FloatVector t = FloatVector.fromArray(FS, ta, to + ci * tstride + i);
+                FloatVector tt = VectorTerms.smoothTarget(t, keep, add).mul(pixelScale[ci]);
+                VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
+                FloatVector small = x.min(ONE.sub(x)).max(EPS);
+                FloatVector large = ONE.sub(small);
+                FloatVector pc = large.blend(small, lo);
+                FloatVector qc = small.blend(large, lo);
+                FloatVector logP = FloatVector.fromArray(FS, llS, ci * cnt + i)
+                        .blend(FloatVector.fromArray(FS, lsS, ci * cnt + i), lo);
+                FloatVector d = VectorTerms.focalMulticlassProbGrad(pc, qc, logP, g).mul(tt);
+                d = VectorTerms.regionDp(x, t, FloatVector.broadcast(FS, regionA[rowBase + ci]),
+                        FloatVector.broadcast(FS, regionB[rowBase + ci]), two, one).add(d);
+                d.blend(ZERO, ignored).intoArray(ga, go + ci * gstride + i);
             }
         }
     }

@@ -10,11 +10,13 @@ final class VectorScratch {
     /** Elements copied at once from a buffer that has no accessible array. */
     static final int COPY = 4096;
 
-    private final float[][] floats = new float[32][];
+    private final float[][] floats = new float[48][];
     private byte[] bytes = new byte[0];
     private int[] ints = new int[0];
     private long[] longs = new long[0];
     private double[] unit = new double[0];
+    private int[] laneMap = new int[0];
+    private int laneMapStride = -1;
 
     /** Float array of slot {@code slot} with at least {@code size} elements (contents unspecified). */
     float[] floats(int slot, int size) {
@@ -45,6 +47,18 @@ final class VectorScratch {
             longs = new long[size];
         }
         return longs;
+    }
+
+    /** Gather / scatter map of one float vector over pixels {@code stride} floats apart: lane j at j * stride. */
+    int[] laneMap(int stride) {
+        if (laneMapStride != stride) {
+            laneMap = new int[VectorKernels.L];
+            for (int j = 0; j < laneMap.length; j++) {
+                laneMap[j] = j * stride;
+            }
+            laneMapStride = stride;
+        }
+        return laneMap;
     }
 
     /** A zeroed double accumulator of {@code size} elements. */

@@ -66,6 +66,39 @@ final class VectorTerms {
         return ONE.sub(t).div(qc).sub(t.div(pc));
     }
 
+    /** CpuMath.bcePwLogits: w t softplus(-x) + (1 - t) softplus(x). */
+    static FloatVector bcePwLogits(FloatVector x, FloatVector t, FloatVector w, FloatVector l, VectorMask<Float> pos) {
+        return w.mul(t).mul(softplusNeg(x, l, pos)).add(ONE.sub(t).mul(softplus(x, l, pos)));
+    }
+
+    /** CpuMath.bcePwLogitsDx: (1 - t) p - w t q. */
+    static FloatVector bcePwLogitsDx(FloatVector p, FloatVector q, FloatVector t, FloatVector w) {
+        return ONE.sub(t).mul(p).sub(w.mul(t).mul(q));
+    }
+
+    /** CpuMath.bcePwProb: -(w t log pc + (1 - t) log qc). */
+    static FloatVector bcePwProb(FloatVector t, FloatVector w, FloatVector logP, FloatVector logQ) {
+        return w.mul(t).mul(logP).add(ONE.sub(t).mul(logQ)).neg();
+    }
+
+    /** CpuMath.bcePwProbGrad: -w t / pc + (1 - t) / qc. */
+    static FloatVector bcePwProbGrad(FloatVector t, FloatVector w, FloatVector pc, FloatVector qc) {
+        return ONE.sub(t).div(qc).sub(w.mul(t).div(pc));
+    }
+
+    /** CpuMath.smoothTarget: t keep + add (label smoothing of the pixel term's target). */
+    static FloatVector smoothTarget(FloatVector t, float keep, float add) {
+        return t.mul(keep).add(add);
+    }
+
+    /**
+     * CpuMath.regionDp: the region part of dL/dp, t A + B dP/dp with dP/dp = 2p (squared_pred) or 1, given as
+     * {@code dP/dp = p two + one} (two = 2, one = 0 with squared_pred; two = 0, one = 1 without).
+     */
+    static FloatVector regionDp(FloatVector p, FloatVector t, FloatVector a, FloatVector b, float two, float one) {
+        return t.mul(a).add(b.mul(p.mul(two).add(one)));
+    }
+
     /** CpuMath.focalLogits: aw t q^g softplus(-x) + nw (1 - t) p^g softplus(x). */
     static FloatVector focalLogits(FloatVector t, FloatVector p, FloatVector q, FloatVector spPos, FloatVector spNeg,
                                    float aw, float nw, int g) {
@@ -74,10 +107,10 @@ final class VectorTerms {
 
     /** CpuMath.focalLogitsGrad: -aw t (g p q^g softplus(-x) + q^(g+1)) + nw (1 - t) (g p^g q softplus(x) + p^(g+1)). */
     static FloatVector focalLogitsGrad(FloatVector t, FloatVector p, FloatVector q, FloatVector spPos,
-                                       FloatVector spNeg, float aw, float nw, int g) {
+                                       FloatVector spNeg, FloatVector aw, FloatVector nw, int g) {
         FloatVector qg = pow(q, g);
         FloatVector pg = pow(p, g);
-        FloatVector posPart = p.mul(qg).mul(spNeg).mul(g).add(qg.mul(q)).mul(t).mul(-aw);
+        FloatVector posPart = p.mul(qg).mul(spNeg).mul(g).add(qg.mul(q)).mul(t).mul(aw.neg());
         FloatVector negPart = pg.mul(q).mul(spPos).mul(g).add(pg.mul(p)).mul(ONE.sub(t)).mul(nw);
         return posPart.add(negPart);
     }
@@ -93,14 +126,14 @@ final class VectorTerms {
      * the log parts are left out for g = 0 (logs may then be unstaged).
      */
     static FloatVector focalProbGrad(FloatVector t, FloatVector pc, FloatVector qc, FloatVector logP,
-                                     FloatVector logQ, float aw, float nw, int g) {
+                                     FloatVector logQ, FloatVector aw, FloatVector nw, int g) {
         FloatVector posPart = pow(qc, g).div(pc);
         FloatVector negPart = pow(pc, g).div(qc).neg();
         if (g != 0) {
             posPart = pow(qc, g - 1).mul(logP).mul(-g).add(posPart);
             negPart = pow(pc, g - 1).mul(logQ).mul(g).add(negPart);
         }
-        return t.mul(-aw).mul(posPart).sub(ONE.sub(t).mul(nw).mul(negPart));
+        return t.mul(aw.neg()).mul(posPart).sub(ONE.sub(t).mul(nw).mul(negPart));
     }
 
     /** CpuMath.focalMulticlass: -q_y^g log p_y (g = 0: ce). */
