@@ -21,6 +21,14 @@ final class Surface {
         default void squared(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi) {
             squared(grid, dims, spacing);
         }
+
+        /**
+         * As above where, further, only the lines along the last pass's axis (dims[0]) marked in
+         * {@code lastLines} (by offset in the grid's slowest slab) are read afterwards.
+         */
+        default void squared(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, boolean[] lastLines) {
+            squared(grid, dims, spacing, lo, hi);
+        }
     }
 
     /** The Java transform (the CPU backend's), computing only the values asked for. */
@@ -33,6 +41,11 @@ final class Surface {
         @Override
         public void squared(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi) {
             DistanceTransform.squared(grid, dims, spacing, lo, hi);
+        }
+
+        @Override
+        public void squared(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, boolean[] lastLines) {
+            DistanceTransform.squared(grid, dims, spacing, lo, hi, lastLines);
         }
     };
 
@@ -551,9 +564,12 @@ final class Surface {
                     }
                 }
             }
-            // The box of its query voxels, relative to the grid: the only values read back.
+            // The box of its query voxels, relative to the grid, and the lines of the last pass (along the
+            // slowest axis of the image) that hold them: the only values read back.
             int[] lo = {Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE};
             int[] hi = {-1, -1, -1};
+            int lineCount = rank == 3 ? by * bw : rank == 2 ? bw : 1;
+            boolean[] lastLines = new boolean[lineCount];
             for (int k = start[t]; k < start[t + 1]; k++) {
                 int i = list[order[k]];
                 int[] at = {i / gz - box[0] - bx[0], (i % gz) / gy - box[2] - bx[2], i % gy - box[4] - bx[4]};
@@ -561,10 +577,11 @@ final class Surface {
                     lo[a] = Math.min(lo[a], at[a]);
                     hi[a] = Math.max(hi[a], at[a]);
                 }
+                lastLines[((at[0] * by + at[1]) * bw + at[2]) % lineCount] = true;
             }
             int[] bd = {bz, by, bw};
             transform.squared(grid, Arrays.copyOfRange(bd, 3 - rank, 3), sp, Arrays.copyOfRange(lo, 3 - rank, 3),
-                    Arrays.copyOfRange(hi, 3 - rank, 3));
+                    Arrays.copyOfRange(hi, 3 - rank, 3), lastLines);
             for (int k = start[t]; k < start[t + 1]; k++) {
                 int e = order[k];
                 int i = list[e];

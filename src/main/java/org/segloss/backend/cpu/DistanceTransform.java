@@ -36,6 +36,18 @@ public final class DistanceTransform {
      * @param hi the box's last position per axis (inclusive), or null for the whole grid
      */
     public static void squared(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi) {
+        squared(grid, dims, spacing, lo, hi, null);
+    }
+
+    /**
+     * As {@link #squared(float[], int[], double[], int[], int[])} where, further, only the lines along
+     * the last pass's axis (dims[0]) that {@code lastLines} marks are wanted: the values inside the box
+     * on those lines are the same bits, the other lines of the last pass are left partly transformed.
+     * A line is marked at its offset in the grid's slowest slab ({@code index % (total / dims[0])}).
+     *
+     * @param lastLines per line of the last pass, whether it is wanted; null for every line in the box
+     */
+    public static void squared(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, boolean[] lastLines) {
         int rank = dims.length;
         int total = 1;
         int maxLen = 0;
@@ -72,12 +84,18 @@ public final class DistanceTransform {
                     // contiguous block (cache lines instead of one float per line), transformed there, copied back.
                     for (int inner = run; inner < run + runLength; inner += BLOCK) {
                         int nb = Math.min(BLOCK, run + runLength - inner);
+                        boolean[] only = axis == 0 ? lastLines : null;
+                        if (only != null && !any(only, inner, inner + nb)) {
+                            continue;
+                        }
                         int b0 = base + inner;
                         for (int p = 0; p < len; p++) {
                             System.arraycopy(grid, b0 + p * stride, block, p * nb, nb);
                         }
                         for (int j = 0; j < nb; j++) {
-                            line(block, j, nb, len, w, v, fv, z, from, to);
+                            if (only == null || only[inner + j]) {
+                                line(block, j, nb, len, w, v, fv, z, from, to);
+                            }
                         }
                         for (int p = from; p <= to; p++) {
                             System.arraycopy(block, p * nb, grid, b0 + p * stride, nb);
@@ -87,6 +105,15 @@ public final class DistanceTransform {
             }
             stride *= len;
         }
+    }
+
+    private static boolean any(boolean[] marks, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (marks[i]) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -119,6 +146,18 @@ public final class DistanceTransform {
     static final int BLOCK = 16;
 
     /**
+     * Whether {@code num / den < z} for certain, without dividing ({@code den > 0}); then the rounded
+     * quotient is {@code <= z} (rounding is monotone and z a double), so the envelope pops as it would
+     * after dividing. With P = fl(z den): |P - z den| <= |P| 2^-53 (normal) or 2^-1075 (subnormal);
+     * the margin m = fl(|P| 2^-50 + 2^-1070) and fl(P - m) lose less than m / 2, so num < fl(P - m)
+     * implies num < z den exactly. z = -inf or an overflowing product gives -inf or NaN: false.
+     */
+    static boolean surelyBelow(double num, double den, double z) {
+        double p = z * den;
+        return num < p - (Math.abs(p) * 0x1p-50 + 0x1p-1070);
+    }
+
+    /**
      * One line: {@code n} values at {@code g[base + i * stride]}. The envelope holds parabola k rooted
      * at v[k] with value fv[k], lowest from z[k] on; the parabolas of q and v meet at
      * {@code s = ((f(q) + w q^2) - (f(v) + w v^2)) / (2 w (q - v))}. Only positions {@code from} to
@@ -135,8 +174,15 @@ public final class DistanceTransform {
             double s = Double.NEGATIVE_INFINITY;
             while (k >= 0) {
                 double dv = v[k];
-                s = ((fq + w * dq * dq) - (fv[k] + w * dv * dv)) / (2.0 * w * (dq - dv));
-                if (s > z[k]) {
+                double num = (fq + w * dq * dq) - (fv[k] + w * dv * dv);
+                double den = 2.0 * w * (dq - dv);
+                double zk = z[k];
+                if (surelyBelow(num, den, zk)) {
+                    k--;
+                    continue;
+                }
+                s = num / den;
+                if (s > zk) {
                     break;
                 }
                 k--;

@@ -1,6 +1,7 @@
 package org.segloss.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -46,8 +47,17 @@ class DistanceTransformBoxTest {
                 whole[i] = rnd.nextDouble() < density ? 0f : Float.POSITIVE_INFINITY;
             }
             float[] boxed = whole.clone();
+            float[] lined = whole.clone();
+            // Every third line of the last pass (by offset in the slowest slab), as the surface code marks those it reads.
+            int lineCount = n / dims[0];
+            boolean[] lastLines = new boolean[lineCount];
+            for (int i = 0; i < lineCount; i++) {
+                lastLines[i] = i % 3 == 0;
+            }
             DistanceTransform.squared(whole, dims, spacing);
             DistanceTransform.squared(boxed, dims, spacing, lo, hi);
+            DistanceTransform.squared(lined, dims, spacing, lo, hi, lastLines);
+            int checkedLines = 0;
             int checked = 0;
             for (int i = 0; i < n; i++) {
                 int rest = i;
@@ -61,8 +71,14 @@ class DistanceTransformBoxTest {
                     assertEquals(Float.floatToRawIntBits(whole[i]), Float.floatToRawIntBits(boxed[i]),
                             name + ", density " + density + ", voxel " + i + ": " + whole[i] + " vs " + boxed[i]);
                     checked++;
+                    if (lastLines[i % lineCount]) {
+                        assertEquals(Float.floatToRawIntBits(whole[i]), Float.floatToRawIntBits(lined[i]),
+                                name + ", density " + density + ", marked line, voxel " + i + ": " + whole[i] + " vs " + lined[i]);
+                        checkedLines++;
+                    }
                 }
             }
+            assertTrue(checkedLines > 0 || dims.length == 1, name + ": no marked line inside the box");
             int want = 1;
             for (int a = 0; a < dims.length; a++) {
                 want *= hi[a] - lo[a] + 1;
