@@ -146,18 +146,6 @@ public final class DistanceTransform {
     static final int BLOCK = 16;
 
     /**
-     * Whether {@code num / den < z} for certain, without dividing ({@code den > 0}); then the rounded
-     * quotient is {@code <= z} (rounding is monotone and z a double), so the envelope pops as it would
-     * after dividing. With P = fl(z den): |P - z den| <= |P| 2^-53 (normal) or 2^-1075 (subnormal);
-     * the margin m = fl(|P| 2^-50 + 2^-1070) and fl(P - m) lose less than m / 2, so num < fl(P - m)
-     * implies num < z den exactly. z = -inf or an overflowing product gives -inf or NaN: false.
-     */
-    static boolean surelyBelow(double num, double den, double z) {
-        double p = z * den;
-        return num < p - (Math.abs(p) * 0x1p-50 + 0x1p-1070);
-    }
-
-    /**
      * One line: {@code n} values at {@code g[base + i * stride]}. The envelope holds parabola k rooted
      * at v[k] with value fv[k], lowest from z[k] on; the parabolas of q and v meet at
      * {@code s = ((f(q) + w q^2) - (f(v) + w v^2)) / (2 w (q - v))}. Only positions {@code from} to
@@ -174,15 +162,8 @@ public final class DistanceTransform {
             double s = Double.NEGATIVE_INFINITY;
             while (k >= 0) {
                 double dv = v[k];
-                double num = (fq + w * dq * dq) - (fv[k] + w * dv * dv);
-                double den = 2.0 * w * (dq - dv);
-                double zk = z[k];
-                if (surelyBelow(num, den, zk)) {
-                    k--;
-                    continue;
-                }
-                s = num / den;
-                if (s > zk) {
+                s = ((fq + w * dq * dq) - (fv[k] + w * dv * dv)) / (2.0 * w * (dq - dv));
+                if (s > z[k]) {
                     break;
                 }
                 k--;
