@@ -200,7 +200,7 @@ final class VectorMulticlass {
             }
             if (region) {
                 for (int ci = 0; ci < c; ci++) {
-                    acc[ci * K + P] += VectorMath.sumLanes(FloatVector.fromArray(FS, accP, ci * L));
+                    acc[ci * K + P] += VectorMath.sumLanes(accP, ci * L);
                 }
                 Arrays.fill(accP, 0, c * L, 0f);
             }
@@ -546,8 +546,7 @@ final class VectorMulticlass {
             }
             for (int k = 0; k < GENERAL_SUMS.length; k++) {
                 for (int ci = 0; ci < c; ci++) {
-                    acc[ci * K + GENERAL_SUMS[k]] += VectorMath.sumLanes(FloatVector.fromArray(FS, sums,
-                            (k * c + ci) * L));
+                    acc[ci * K + GENERAL_SUMS[k]] += VectorMath.sumLanes(sums, (k * c + ci) * L);
                 }
             }
         }
@@ -812,9 +811,14 @@ final class VectorMulticlass {
     private static void pixelCoefPass(float[] logPyS, float[] othersS, float[] psS, float[] ayS, float[] sumEDS,
                                       int g, float ceWeight, float focalWeight, float[] pyMinus1S, float[] invS,
                                       float[] pixS, float[] devS, int cnt) {
+        // expm1 in a loop of its own: with the focal slope in the same loop the slope stays a call (C2's inlining
+        // budget) and every vector passed to it is boxed
+        for (int i = 0; i < cnt; i += L) {
+            VectorMath.expm1(FloatVector.fromArray(FS, logPyS, i)).intoArray(pyMinus1S, i);
+        }
         for (int i = 0; i < cnt; i += L) {
             FloatVector logPy = FloatVector.fromArray(FS, logPyS, i);
-            FloatVector pyMinus1 = VectorMath.expm1(logPy);
+            FloatVector pyMinus1 = FloatVector.fromArray(FS, pyMinus1S, i);
             FloatVector inv = ONE.div(FloatVector.fromArray(FS, othersS, i).add(ONE));
             FloatVector q = pyMinus1.neg();
             FloatVector py = pyMinus1.add(ONE);
@@ -823,7 +827,6 @@ final class VectorMulticlass {
             ps.mul(f.mul(-focalWeight).add(ceWeight)).intoArray(pixS, i);
             FloatVector dev = FloatVector.fromArray(FS, sumEDS, i).mul(inv)
                     .add(FloatVector.fromArray(FS, ayS, i).mul(pyMinus1));
-            pyMinus1.intoArray(pyMinus1S, i);
             inv.intoArray(invS, i);
             dev.intoArray(devS, i);
         }
