@@ -72,7 +72,7 @@ import picocli.CommandLine.Spec;
                 "a plain streaming read of the same bytes on the same backend.",
                 "Floor: forward = read(pred) + read(target); forward+backward = 2 x that + read(pred)",
                 "(inputs read twice, gradient written once, counted at read speed).",
-                "GB/s: the floor's bytes over the time; %copy: that over the device's own copy bandwidth",
+                "GB/s: the floor's bytes over the time; %%copy: that over the device's own copy bandwidth",
                 "(copy of pred: 2 x bytes(pred) over its time). On cuda with cuBLAS, a cublas_sums row",
                 "times the vendor-library composition of binary Dice's sums."})
 final class BenchCommand implements Callable<Integer> {
@@ -109,7 +109,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "5",
             description = "Time budget of a pass's warm-up: untimed runs continue until the timings are stable (the median"
-                    + " of the last " + Warmup.WINDOW + " runs moves less than 2% from the " + Warmup.WINDOW + " before),"
+                    + " of the last " + Warmup.WINDOW + " runs moves less than 2%% from the " + Warmup.WINDOW + " before),"
                     + " so the JIT has compiled the kernels, or until this budget is spent (default: ${DEFAULT-VALUE}).")
     double warmupSeconds;
 

@@ -41,6 +41,28 @@ class CommandsTest {
     }
 
     @Test
+    void everyCommandsHelpIsPrintedWithoutPicocliFormatWarnings() {
+        // picocli passes help texts through String.format: a lone % (as in "%copy" or "2%") makes it print a
+        // "[picocli WARN] Could not format" line on stderr and fall back to the raw text
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        List<String> helps = new ArrayList<>();
+        System.setErr(new java.io.PrintStream(err, true));
+        try {
+            picocli.CommandLine root = Main.commandLine(new java.io.PrintWriter(java.io.Writer.nullWriter()),
+                    new java.io.PrintWriter(java.io.Writer.nullWriter()));
+            helps.add(root.getUsageMessage());
+            for (picocli.CommandLine sub : root.getSubcommands().values()) {
+                helps.add(sub.getUsageMessage());
+            }
+        } finally {
+            System.setErr(saved);
+        }
+        assertEquals("", err.toString(), "stderr while printing every command's help");
+        assertTrue(helps.stream().anyMatch(h -> h.contains("%copy: that over")), "bench's help names the %copy column");
+    }
+
+    @Test
     void infoJsonListsEveryBackendWithTheAutoChoice() throws IOException {
         JsonNode o = JSON.readTree(Cli.run("info", "--json").assertOk().out);
         assertEquals(Dispatcher.autoChoice(), o.get("auto").asText());
