@@ -816,6 +816,19 @@ final class VectorMulticlass {
         for (int i = 0; i < cnt; i += L) {
             VectorMath.expm1(FloatVector.fromArray(FS, logPyS, i)).intoArray(pyMinus1S, i);
         }
+        if (focalWeight == 0) {
+            // ce (and no pixel term): the slope is -1 exactly, so coef = ps ceWeight; no focal slope in the loop
+            for (int i = 0; i < cnt; i += L) {
+                FloatVector pyMinus1 = FloatVector.fromArray(FS, pyMinus1S, i);
+                FloatVector inv = ONE.div(FloatVector.fromArray(FS, othersS, i).add(ONE));
+                FloatVector.fromArray(FS, psS, i).mul(ceWeight).intoArray(pixS, i);
+                FloatVector dev = FloatVector.fromArray(FS, sumEDS, i).mul(inv)
+                        .add(FloatVector.fromArray(FS, ayS, i).mul(pyMinus1));
+                inv.intoArray(invS, i);
+                dev.intoArray(devS, i);
+            }
+            return;
+        }
         for (int i = 0; i < cnt; i += L) {
             FloatVector logPy = FloatVector.fromArray(FS, logPyS, i);
             FloatVector pyMinus1 = FloatVector.fromArray(FS, pyMinus1S, i);
