@@ -66,7 +66,9 @@ final class VectorKernels extends CpuKernels {
         "org/segloss/backend/cpu/VectorMath.clampedLogs",
         "org/segloss/backend/cpu/VectorBinary.lanes*",
         "org/segloss/backend/cpu/VectorBinary.grad*",
-        // not the multiclass passes: compiled alone, expPass's stores of its loop-carried vectors fail to intrinsify
+        // the multiclass passes carry no vector across an iteration (per-pixel partials live in scratch rows)
+        "org/segloss/backend/cpu/VectorMulticlass.*Pass",
+        "org/segloss/backend/cpu/VectorMulticlass.expArray",
     };
 
     static {

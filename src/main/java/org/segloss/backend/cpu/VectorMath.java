@@ -95,6 +95,15 @@ final class VectorMath {
         return sum;
     }
 
+    /** {@link #sumLanes(FloatVector)} of the vector stored at a[off ..]: no array allocated, the same sum. */
+    static double sumLanes(float[] a, int off) {
+        double sum = 0;
+        for (int j = 0; j < FS.length(); j++) {
+            sum += a[off + j];
+        }
+        return sum;
+    }
+
     /**
      * e^x - 1 without the cancellation of 1 - p near p = 1: x (1 + x/2 + ... + x^7/8!) for |x| < 1/4
      * (truncation below 1e-11 relative), e^x - 1 elsewhere (|result| > 0.22, no cancellation to speak of).

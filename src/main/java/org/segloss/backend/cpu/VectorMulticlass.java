@@ -200,7 +200,7 @@ final class VectorMulticlass {
             }
             if (region) {
                 for (int ci = 0; ci < c; ci++) {
-                    acc[ci * K + P] += VectorMath.sumLanes(FloatVector.fromArray(FS, accP, ci * L));
+                    acc[ci * K + P] += VectorMath.sumLanes(accP, ci * L);
                 }
                 Arrays.fill(accP, 0, c * L, 0f);
             }
@@ -210,23 +210,19 @@ final class VectorMulticlass {
 
     /** max_c x_c and the first class reaching it, per pixel; false when some x is not finite. */
     private static boolean maxPass(float[] xa, int xo, int stride, int c, int cnt, float[] maxS, float[] argS) {
-        for (int i = 0; i < cnt; i += L) {
-            // 1 in lanes that saw a refused value; per pixel vector (a vector carried across both loops is boxed by C2)
-            FloatVector bad = FloatVector.zero(FS);
-            FloatVector max = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);
-            FloatVector arg = FloatVector.zero(FS);
-            for (int ci = 0; ci < c; ci++) {
+        Arrays.fill(maxS, 0, cnt, Float.NEGATIVE_INFINITY);
+        Arrays.fill(argS, 0, cnt, 0f);
+        for (int ci = 0; ci < c; ci++) {
+            for (int i = 0; i < cnt; i += L) {
                 FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
-                bad = bad.blend(1f, (x.abs().compare(VectorOperators.LE, Float.MAX_VALUE)).not());
+                if (!x.abs().compare(VectorOperators.LE, Float.MAX_VALUE).allTrue()) {
+                    return false;
+                }
+                FloatVector max = FloatVector.fromArray(FS, maxS, i);
                 VectorMask<Float> above = x.compare(VectorOperators.GT, max);
-                max = max.blend(x, above);
-                arg = arg.blend(ci, above);
+                max.blend(x, above).intoArray(maxS, i);
+                FloatVector.fromArray(FS, argS, i).blend(ci, above).intoArray(argS, i);
             }
-            if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
-                return false;
-            }
-            max.intoArray(maxS, i);
-            arg.intoArray(argS, i);
         }
         return true;
     }
@@ -237,21 +233,18 @@ final class VectorMulticlass {
      */
     private static void expPass(float[] xa, int xo, int stride, int c, int cnt, float[] ys, float[] maxS,
                                 float[] argS, float[] es, float[] othersS, float[] xyS) {
-        for (int i = 0; i < cnt; i += L) {
-            FloatVector max = FloatVector.fromArray(FS, maxS, i);
-            FloatVector arg = FloatVector.fromArray(FS, argS, i);
-            FloatVector yf = FloatVector.fromArray(FS, ys, i);
-            FloatVector others = FloatVector.zero(FS);
-            FloatVector xy = FloatVector.zero(FS);
-            for (int ci = 0; ci < c; ci++) {
+        Arrays.fill(othersS, 0, cnt, 0f);
+        Arrays.fill(xyS, 0, cnt, 0f);
+        for (int ci = 0; ci < c; ci++) {
+            for (int i = 0; i < cnt; i += L) {
                 FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
-                FloatVector e = VectorMath.exp(x.sub(max));
+                FloatVector e = VectorMath.exp(x.sub(FloatVector.fromArray(FS, maxS, i)));
                 e.intoArray(es, ci * cnt + i);
-                others = others.add(e.blend(ZERO, arg.compare(VectorOperators.EQ, (float) ci)));
-                xy = xy.blend(x, yf.compare(VectorOperators.EQ, (float) ci));
+                VectorMask<Float> isArg = FloatVector.fromArray(FS, argS, i).compare(VectorOperators.EQ, (float) ci);
+                FloatVector.fromArray(FS, othersS, i).add(e.blend(ZERO, isArg)).intoArray(othersS, i);
+                VectorMask<Float> isY = FloatVector.fromArray(FS, ys, i).compare(VectorOperators.EQ, (float) ci);
+                FloatVector.fromArray(FS, xyS, i).blend(x, isY).intoArray(xyS, i);
             }
-            others.intoArray(othersS, i);
-            xy.intoArray(xyS, i);
         }
     }
 
@@ -297,24 +290,20 @@ final class VectorMulticlass {
     /** From probabilities: x_y, P_c += x_c over valid pixels (region); false when some x is outside [0, 1]. */
     private static boolean probClassPass(float[] xa, int xo, int stride, int c, int cnt, float[] ys, float[] xyS,
                                          float[] accP, boolean region) {
-        for (int i = 0; i < cnt; i += L) {
-            FloatVector bad = FloatVector.zero(FS);
-            FloatVector yf = FloatVector.fromArray(FS, ys, i);
-            VectorMask<Float> valid = yf.compare(VectorOperators.GE, 0f);
-            FloatVector xy = FloatVector.zero(FS);
-            for (int ci = 0; ci < c; ci++) {
+        Arrays.fill(xyS, 0, cnt, 0f);
+        for (int ci = 0; ci < c; ci++) {
+            for (int i = 0; i < cnt; i += L) {
                 FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
-                bad = bad.blend(1f, (x.compare(VectorOperators.GE, 0f)).and(x.compare(VectorOperators.LE, 1f)).not());
-                xy = xy.blend(x, yf.compare(VectorOperators.EQ, (float) ci));
+                if (!x.compare(VectorOperators.GE, 0f).and(x.compare(VectorOperators.LE, 1f)).allTrue()) {
+                    return false;
+                }
+                FloatVector yf = FloatVector.fromArray(FS, ys, i);
+                FloatVector.fromArray(FS, xyS, i).blend(x, yf.compare(VectorOperators.EQ, (float) ci)).intoArray(xyS, i);
                 if (region) {
                     FloatVector accV = FloatVector.fromArray(FS, accP, ci * L);
-                    accV.add(x, valid).intoArray(accP, ci * L);
+                    accV.add(x, yf.compare(VectorOperators.GE, 0f)).intoArray(accP, ci * L);
                 }
             }
-            if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
-                return false;
-            }
-            xy.intoArray(xyS, i);
         }
         return true;
     }
@@ -557,8 +546,7 @@ final class VectorMulticlass {
             }
             for (int k = 0; k < GENERAL_SUMS.length; k++) {
                 for (int ci = 0; ci < c; ci++) {
-                    acc[ci * K + GENERAL_SUMS[k]] += VectorMath.sumLanes(FloatVector.fromArray(FS, sums,
-                            (k * c + ci) * L));
+                    acc[ci * K + GENERAL_SUMS[k]] += VectorMath.sumLanes(sums, (k * c + ci) * L);
                 }
             }
         }
@@ -576,14 +564,12 @@ final class VectorMulticlass {
 
     /** From probabilities: false when some x is outside [0, 1] (NaN included). */
     private static boolean probCheckPass(float[] xa, int xo, int stride, int c, int cnt) {
-        for (int i = 0; i < cnt; i += L) {
-            FloatVector bad = FloatVector.zero(FS);
-            for (int ci = 0; ci < c; ci++) {
+        for (int ci = 0; ci < c; ci++) {
+            for (int i = 0; i < cnt; i += L) {
                 FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
-                bad = bad.blend(1f, x.compare(VectorOperators.GE, 0f).and(x.compare(VectorOperators.LE, 1f)).not());
-            }
-            if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
-                return false;
+                if (!x.compare(VectorOperators.GE, 0f).and(x.compare(VectorOperators.LE, 1f)).allTrue()) {
+                    return false;
+                }
             }
         }
         return true;
@@ -715,26 +701,26 @@ final class VectorMulticlass {
                                          int tstride, float[] lseS, float[] invS, int g, float keep, float add,
                                          float two, float one, float[] pixelScale, float[] regionA, float[] regionB,
                                          int rowBase, float[] hS, float[] rS, float[] sumHS, float[] sumPrS) {
-        for (int i = 0; i < cnt; i += L) {
-            FloatVector inv = FloatVector.fromArray(FS, invS, i);
-            FloatVector lse = FloatVector.fromArray(FS, lseS, i);
-            FloatVector sumH = FloatVector.zero(FS);
-            FloatVector sumPr = FloatVector.zero(FS);
-            for (int ci = 0; ci < c; ci++) {
+        Arrays.fill(sumHS, 0, cnt, 0f);
+        Arrays.fill(sumPrS, 0, cnt, 0f);
+        for (int ci = 0; ci < c; ci++) {
+            FloatVector a = FloatVector.broadcast(FS, regionA[rowBase + ci]);
+            FloatVector b = FloatVector.broadcast(FS, regionB[rowBase + ci]);
+            float scale = pixelScale[ci];
+            for (int i = 0; i < cnt; i += L) {
+                FloatVector inv = FloatVector.fromArray(FS, invS, i);
+                FloatVector lse = FloatVector.fromArray(FS, lseS, i);
                 FloatVector prob = FloatVector.fromArray(FS, es, ci * cnt + i).mul(inv);
                 FloatVector logP = FloatVector.fromArray(FS, xa, xo + ci * stride + i).sub(lse);
                 FloatVector t = FloatVector.fromArray(FS, ta, to + ci * tstride + i);
-                FloatVector tt = VectorTerms.smoothTarget(t, keep, add).mul(pixelScale[ci]);
+                FloatVector tt = VectorTerms.smoothTarget(t, keep, add).mul(scale);
                 FloatVector h = VectorTerms.focalMulticlassSlope(ONE.sub(prob), prob, logP, g).mul(tt);
-                FloatVector r = VectorTerms.regionDp(prob, t, FloatVector.broadcast(FS, regionA[rowBase + ci]),
-                        FloatVector.broadcast(FS, regionB[rowBase + ci]), two, one);
+                FloatVector r = VectorTerms.regionDp(prob, t, a, b, two, one);
                 h.intoArray(hS, ci * cnt + i);
                 r.intoArray(rS, ci * cnt + i);
-                sumH = sumH.add(h);
-                sumPr = prob.mul(r).add(sumPr);
+                FloatVector.fromArray(FS, sumHS, i).add(h).intoArray(sumHS, i);
+                prob.mul(r).add(FloatVector.fromArray(FS, sumPrS, i)).intoArray(sumPrS, i);
             }
-            sumH.intoArray(sumHS, i);
-            sumPr.intoArray(sumPrS, i);
         }
     }
 
@@ -786,34 +772,33 @@ final class VectorMulticlass {
     /** Per pixel: ps_y = pixelScale[y], A_y = regionA[n, y], B_y = regionB[n, y] (0 for ignored pixels). */
     private static void coefPass(float[] ys, int c, int cnt, float[] pixelScale, float[] regionA, float[] regionB,
                                  int rowBase, float[] psS, float[] ayS, float[] byS) {
-        for (int i = 0; i < cnt; i += L) {
-            FloatVector yf = FloatVector.fromArray(FS, ys, i);
-            FloatVector ps = FloatVector.zero(FS);
-            FloatVector ay = FloatVector.zero(FS);
-            FloatVector by = FloatVector.zero(FS);
-            for (int ci = 0; ci < c; ci++) {
-                VectorMask<Float> isY = yf.compare(VectorOperators.EQ, (float) ci);
-                ps = ps.blend(pixelScale[ci], isY);
-                ay = ay.blend(regionA[rowBase + ci], isY);
-                by = by.blend(regionB[rowBase + ci], isY);
+        Arrays.fill(psS, 0, cnt, 0f);
+        Arrays.fill(ayS, 0, cnt, 0f);
+        Arrays.fill(byS, 0, cnt, 0f);
+        for (int ci = 0; ci < c; ci++) {
+            float ps = pixelScale[ci];
+            float ay = regionA[rowBase + ci];
+            float by = regionB[rowBase + ci];
+            for (int i = 0; i < cnt; i += L) {
+                VectorMask<Float> isY = FloatVector.fromArray(FS, ys, i).compare(VectorOperators.EQ, (float) ci);
+                FloatVector.fromArray(FS, psS, i).blend(ps, isY).intoArray(psS, i);
+                FloatVector.fromArray(FS, ayS, i).blend(ay, isY).intoArray(ayS, i);
+                FloatVector.fromArray(FS, byS, i).blend(by, isY).intoArray(byS, i);
             }
-            ps.intoArray(psS, i);
-            ay.intoArray(ayS, i);
-            by.intoArray(byS, i);
         }
     }
 
     /** sum_k e_k (B_k - B_y), for the region part relative to r_y. */
     private static void sumEDPass(float[] es, int c, int cnt, float[] byS, float[] regionB, int rowBase,
                                   float[] sumEDS) {
-        for (int i = 0; i < cnt; i += L) {
-            FloatVector by = FloatVector.fromArray(FS, byS, i);
-            FloatVector sum = FloatVector.zero(FS);
-            for (int ci = 0; ci < c; ci++) {
+        Arrays.fill(sumEDS, 0, cnt, 0f);
+        for (int ci = 0; ci < c; ci++) {
+            float b = regionB[rowBase + ci];
+            for (int i = 0; i < cnt; i += L) {
                 FloatVector e = FloatVector.fromArray(FS, es, ci * cnt + i);
-                sum = e.mul(by.neg().add(regionB[rowBase + ci])).add(sum);
+                FloatVector by = FloatVector.fromArray(FS, byS, i);
+                e.mul(by.neg().add(b)).add(FloatVector.fromArray(FS, sumEDS, i)).intoArray(sumEDS, i);
             }
-            sum.intoArray(sumEDS, i);
         }
     }
 
@@ -826,9 +811,27 @@ final class VectorMulticlass {
     private static void pixelCoefPass(float[] logPyS, float[] othersS, float[] psS, float[] ayS, float[] sumEDS,
                                       int g, float ceWeight, float focalWeight, float[] pyMinus1S, float[] invS,
                                       float[] pixS, float[] devS, int cnt) {
+        // expm1 in a loop of its own: with the focal slope in the same loop the slope stays a call (C2's inlining
+        // budget) and every vector passed to it is boxed
+        for (int i = 0; i < cnt; i += L) {
+            VectorMath.expm1(FloatVector.fromArray(FS, logPyS, i)).intoArray(pyMinus1S, i);
+        }
+        if (focalWeight == 0) {
+            // ce (and no pixel term): the slope is -1 exactly, so coef = ps ceWeight; no focal slope in the loop
+            for (int i = 0; i < cnt; i += L) {
+                FloatVector pyMinus1 = FloatVector.fromArray(FS, pyMinus1S, i);
+                FloatVector inv = ONE.div(FloatVector.fromArray(FS, othersS, i).add(ONE));
+                FloatVector.fromArray(FS, psS, i).mul(ceWeight).intoArray(pixS, i);
+                FloatVector dev = FloatVector.fromArray(FS, sumEDS, i).mul(inv)
+                        .add(FloatVector.fromArray(FS, ayS, i).mul(pyMinus1));
+                inv.intoArray(invS, i);
+                dev.intoArray(devS, i);
+            }
+            return;
+        }
         for (int i = 0; i < cnt; i += L) {
             FloatVector logPy = FloatVector.fromArray(FS, logPyS, i);
-            FloatVector pyMinus1 = VectorMath.expm1(logPy);
+            FloatVector pyMinus1 = FloatVector.fromArray(FS, pyMinus1S, i);
             FloatVector inv = ONE.div(FloatVector.fromArray(FS, othersS, i).add(ONE));
             FloatVector q = pyMinus1.neg();
             FloatVector py = pyMinus1.add(ONE);
@@ -837,7 +840,6 @@ final class VectorMulticlass {
             ps.mul(f.mul(-focalWeight).add(ceWeight)).intoArray(pixS, i);
             FloatVector dev = FloatVector.fromArray(FS, sumEDS, i).mul(inv)
                     .add(FloatVector.fromArray(FS, ayS, i).mul(pyMinus1));
-            pyMinus1.intoArray(pyMinus1S, i);
             inv.intoArray(invS, i);
             dev.intoArray(devS, i);
         }
@@ -872,14 +874,13 @@ final class VectorMulticlass {
 
     /** From probabilities: p_y per pixel. */
     private static void xyPass(float[] xa, int xo, int stride, int c, int cnt, float[] ys, float[] xyS) {
-        for (int i = 0; i < cnt; i += L) {
-            FloatVector yf = FloatVector.fromArray(FS, ys, i);
-            FloatVector xy = FloatVector.zero(FS);
-            for (int ci = 0; ci < c; ci++) {
-                xy = xy.blend(FloatVector.fromArray(FS, xa, xo + ci * stride + i),
-                        yf.compare(VectorOperators.EQ, (float) ci));
+        Arrays.fill(xyS, 0, cnt, 0f);
+        for (int ci = 0; ci < c; ci++) {
+            for (int i = 0; i < cnt; i += L) {
+                VectorMask<Float> isY = FloatVector.fromArray(FS, ys, i).compare(VectorOperators.EQ, (float) ci);
+                FloatVector.fromArray(FS, xyS, i).blend(FloatVector.fromArray(FS, xa, xo + ci * stride + i), isY)
+                        .intoArray(xyS, i);
             }
-            xy.intoArray(xyS, i);
         }
     }
 

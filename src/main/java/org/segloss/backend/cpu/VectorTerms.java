@@ -163,11 +163,17 @@ final class VectorTerms {
 
     /** v^g for a small integer g >= 0 by repeated products (exact for g = 0, 1, 2 as in CpuMath.pow). */
     static FloatVector pow(FloatVector v, int g) {
-        // A counted loop, not a switch: vectors merged from several branches would be boxed by C2.
-        FloatVector r = FloatVector.broadcast(FS, 1f);
-        for (int i = 0; i < g; i++) {
-            r = r.mul(v);
-        }
-        return r;
+        // Straight-line, g <= MAX_LANE_GAMMA: neither a loop nor a switch, whose vectors merged at a phi (loop-carried,
+        // or from several branches) C2 boxes on the heap. Factor k is v where g >= k, else 1: the same products in
+        // the same order as r = r * v repeated g times (g < 1 gives 1).
+        FloatVector gs = FloatVector.broadcast(FS, (float) g);
+        FloatVector r = ONE.blend(v, gs.compare(VectorOperators.GE, 1f));
+        r = r.mul(ONE.blend(v, gs.compare(VectorOperators.GE, 2f)));
+        r = r.mul(ONE.blend(v, gs.compare(VectorOperators.GE, 3f)));
+        r = r.mul(ONE.blend(v, gs.compare(VectorOperators.GE, 4f)));
+        r = r.mul(ONE.blend(v, gs.compare(VectorOperators.GE, 5f)));
+        r = r.mul(ONE.blend(v, gs.compare(VectorOperators.GE, 6f)));
+        r = r.mul(ONE.blend(v, gs.compare(VectorOperators.GE, 7f)));
+        return r.mul(ONE.blend(v, gs.compare(VectorOperators.GE, 8f))); // MAX_LANE_GAMMA
     }
 }
