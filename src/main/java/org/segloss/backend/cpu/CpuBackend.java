@@ -49,6 +49,10 @@ import org.segloss.backend.Problem;
  * float rounding (the scalar kernels compute in double, the vector ones in float lanes: values within
  * 1e-6 relative). {@link #vector()} runs the vector kernels from the first call.
  *
+ * <p>A default backend loads the vector kernels (the Vector API's classes, and the compiler directive that
+ * {@link VectorKernels} adds through JMX on a daemon thread: about 50 ms of the cores) only when the warm-up
+ * starts, at call {@link #warmupCall()} + 1; its first calls before that cost what a scalar backend's cost.
+ *
  * <p>Threads: by default the passes are parallel streams that run wherever the caller runs them: in the
  * common fork-join pool (every core: the caller and {@code cores - 1} workers) or in the fork-join pool
  * the caller itself runs in. With the system property {@code segloss.cpu.threads=N} (read when the
@@ -67,10 +71,13 @@ public final class CpuBackend implements Backend {
 
     private static final ScalarKernels SCALAR = new ScalarKernels();
 
+    /** The kernels; null: {@link Best#KERNELS}, loaded when the warm-up starts (see the class comment). */
     private final CpuKernels kernels;
     /** Calls (stats passes) that run on {@link #SCALAR} first; 0 when {@link #kernels} are scalar. */
     private final int scalarCalls;
     private final AtomicLong calls = new AtomicLong();
+    /** Whether this backend has started a background warm-up (from call {@link #warmupCall()} + 1). */
+    private volatile boolean warming;
     /** The kernels of this thread's last stats pass, which its grad pass uses too. */
     private final ThreadLocal<CpuKernels> callKernels = new ThreadLocal<>();
     /** Worker threads asked for, 0: the caller's pool (see the class comment). */
@@ -82,14 +89,34 @@ public final class CpuBackend implements Backend {
     /** The pools of N worker threads (daemons), one per N, shared by the backends that ask for N. */
     private static final ConcurrentHashMap<Integer, ForkJoinPool> POOLS = new ConcurrentHashMap<>();
 
-    /** The best kernels, scalar for the first {@code segloss.cpu.scalarCalls} calls (see the class comment). */
+    /** The best kernels of this JVM, loaded on first use (by a default backend: when its warm-up starts). */
+    private static final class Best {
+        static final CpuKernels KERNELS = CpuKernels.best();
+
+        static {
+            bestLoaded = true;
+        }
+    }
+
+    /** Whether {@link Best} has loaded, so that {@link #device()} does not load it. */
+    private static volatile boolean bestLoaded;
+
+    /**
+     * The best kernels, scalar for the first {@code segloss.cpu.scalarCalls} calls (see the class comment);
+     * the vector kernels are loaded when the background warm-up starts, not here.
+     */
     public CpuBackend() {
-        this(CpuKernels.best(), scalarCallsProperty());
+        this(null, scalarCallsProperty());
     }
 
     /** The vector kernels from the first call (scalar ones when the Vector API is not enabled). */
     public static CpuBackend vector() {
-        return new CpuBackend(CpuKernels.best(), 0);
+        return new CpuBackend(Best.KERNELS, 0);
+    }
+
+    /** This backend's kernels after its scalar first calls (loads the best kernels of a default backend). */
+    private CpuKernels kernels() {
+        return kernels != null ? kernels : Best.KERNELS;
     }
 
     /**
@@ -172,7 +199,7 @@ public final class CpuBackend implements Backend {
 
     private CpuBackend(CpuKernels kernels, int scalarCalls, int threads) {
         this.kernels = kernels;
-        this.scalarCalls = kernels instanceof ScalarKernels ? 0 : scalarCalls;
+        this.scalarCalls = kernels instanceof ScalarKernels ? 0 : scalarCalls; // null: the best, not loaded yet
         this.threads = threads;
         this.pool = threads > 0 ? pool(threads) : null;
     }
@@ -194,13 +221,16 @@ public final class CpuBackend implements Backend {
 
     @Override
     public String device() {
-        return "Java " + Runtime.version().feature() + ", " + threads() + " threads, " + kernels.description()
+        String described = kernels != null || bestLoaded ? kernels().description()
+                : (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? "Vector API" : "best")
+                + " kernels (loaded at call " + (warmupCall() + 1) + ")"; // describing them would load them
+        return "Java " + Runtime.version().feature() + ", " + threads() + " threads, " + described
                 + (scalarCalls > 0 ? ", scalar kernels for the first " + scalarCalls + " calls" : "");
     }
 
-    /** Kernel flavour in use: {@code vector} or {@code scalar}. */
+    /** Kernel flavour after the scalar first calls: {@code vector} or {@code scalar} (loads the kernels). */
     public String kernelKind() {
-        return kernels.kind();
+        return kernels().kind();
     }
 
     private void open() {
@@ -316,15 +346,20 @@ public final class CpuBackend implements Backend {
         int units = units(p);
         long perSample = unitsPerSample(p);
         double[][] partial = new double[units][];
-        CpuKernels kernels = this.kernels;
+        CpuKernels kernels;
         long call = scalarCalls > 0 ? calls.getAndIncrement() : scalarCalls;
         if (call < scalarCalls) {
             kernels = SCALAR;
-            if (call >= warmupCall()) { // never on the first call: a single call (a CLI run) warms nothing
-                CpuWarmup.stats(this.kernels, p, x, t);
+            // never on the first call: a single call (a CLI run) warms nothing; the best kernels load here
+            if (call >= warmupCall() && !(kernels() instanceof ScalarKernels)) {
+                warming = true;
+                CpuWarmup.stats(kernels(), p, x, t);
             }
-        } else if (call == scalarCalls && scalarCalls > 1) {
-            CpuWarmup.awaitAndStop(p, x, t);
+        } else {
+            kernels = kernels();
+            if (call == scalarCalls && scalarCalls > 1) {
+                CpuWarmup.awaitAndStop(p, x, t);
+            }
         }
         callKernels.set(kernels);
         CpuKernels callK = kernels;
@@ -354,8 +389,8 @@ public final class CpuBackend implements Backend {
             throw new InvalidInputException("grad must be a float buffer of " + p.predLength() + " elements, was "
                     + g.type + " of " + g.length());
         }
-        CpuKernels callK = callKernels.get() == null ? kernels : callKernels.get();
-        if (callK == SCALAR && kernels != SCALAR) {
+        CpuKernels callK = callKernels.get() == null ? kernels() : callKernels.get();
+        if (callK == SCALAR && warming) {
             CpuWarmup.grad(p, x, t, k);
         }
         forEachUnit(p, (u, ni, s0, s1) -> callK.grad(p, x, t, k, g, ni, s0, s1));
@@ -384,7 +419,8 @@ public final class CpuBackend implements Backend {
     @Override
     public double streamRead(DeviceBuffer buffer) {
         CpuBuffer b = own(buffer, "buffer");
-        return onThreads(() -> kernels.streamRead(b));
+        CpuKernels k = kernels();
+        return onThreads(() -> k.streamRead(b));
     }
 
     /** The loss families of {@link #computeFloor}. */
@@ -407,7 +443,8 @@ public final class CpuBackend implements Backend {
         if (b.type != ElementType.FLOAT32) {
             throw new InvalidInputException("pred must be a float buffer, was " + b.type);
         }
-        return onThreads(() -> kernels.computeFloor(work, b, Math.toIntExact(samples), Math.toIntExact(classes)));
+        CpuKernels k = kernels();
+        return onThreads(() -> k.computeFloor(work, b, Math.toIntExact(samples), Math.toIntExact(classes)));
     }
 
     @Override

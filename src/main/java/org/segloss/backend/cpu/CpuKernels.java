@@ -48,6 +48,9 @@ abstract class CpuKernels {
 
     private static volatile boolean noticeShown;
 
+    /** Whether {@link VectorKernels} has been initialised in this JVM (set by its static initialiser; for tests). */
+    static volatile boolean vectorKernelsLoaded;
+
     /**
      * The Vector API kernels when {@code jdk.incubator.vector} is in the boot layer, else the scalar
      * ones with a one-time notice on stderr (as Apache Lucene does).

@@ -72,6 +72,7 @@ final class VectorKernels extends CpuKernels {
     };
 
     static {
+        CpuKernels.vectorKernelsLoaded = true;
         if (!"false".equals(System.getProperty("segloss.cpu.compilerDirectives"))) {
             // on a daemon thread: JMX starts in ~0.1 s, long before C2 compiles the loops (thousands of calls later)
             Thread t = new Thread(VectorKernels::addCompilerDirectives, "segloss-compiler-directives");
