@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.segloss.backend.cpu.ColdStartProbe;
 import org.segloss.backend.cpu.CpuBackend;
 
 /**
@@ -17,37 +17,16 @@ import org.segloss.backend.cpu.CpuBackend;
  * timing.
  */
 class CpuFirstCallsTest {
-    private static final long[] SHAPE = {2, 3, 40, 37};
-
-    /** Value and gradient bits of one call. */
-    private static long[] bits(LossEngine engine, LossSpec spec, float[] pred, byte[] target) {
-        float[] grad = new float[pred.length];
-        LossResult r = engine.forwardBackward(spec, pred, SHAPE, target, grad);
-        long[] out = new long[grad.length + 1];
-        out[0] = Double.doubleToRawLongBits(r.value());
-        for (int i = 0; i < grad.length; i++) {
-            out[i + 1] = Float.floatToRawIntBits(grad[i]);
-        }
-        return out;
-    }
-
     @Test
     void theFirstCallsAreScalarTheLaterOnesVectorAndEveryRunGivesTheSameBits() {
-        Random rnd = new Random(3);
-        float[] pred = new float[2 * 3 * 40 * 37];
-        for (int i = 0; i < pred.length; i++) {
-            pred[i] = (float) (3 * rnd.nextGaussian());
-        }
-        byte[] target = new byte[2 * 40 * 37];
-        for (int i = 0; i < target.length; i++) {
-            target[i] = (byte) rnd.nextInt(3);
-        }
-        LossSpec spec = LossSpec.builder(Loss.CE_LOGDICE, Mode.MULTICLASS).fromLogits(true).build();
+        float[] pred = ColdStartProbe.pred();
+        byte[] target = ColdStartProbe.target();
+        LossSpec spec = ColdStartProbe.spec();
         long[] scalar;
         long[] vector;
         try (LossEngine s = LossEngine.of(CpuBackend.scalar()); LossEngine v = LossEngine.of(CpuBackend.vector())) {
-            scalar = bits(s, spec, pred, target);
-            vector = bits(v, spec, pred, target);
+            scalar = ColdStartProbe.bits(s, spec, pred, target);
+            vector = ColdStartProbe.bits(v, spec, pred, target);
         }
         assertNotEquals(scalar[0], vector[0], "the two kernels round differently, so the switch is visible");
         int calls = CpuBackend.DEFAULT_SCALAR_CALLS + 3;
@@ -55,13 +34,13 @@ class CpuFirstCallsTest {
         try (LossEngine e = LossEngine.create("cpu")) {
             assertEquals(CpuBackend.DEFAULT_SCALAR_CALLS, ((CpuBackend) e.backend()).scalarCalls());
             for (int i = 0; i < calls; i++) {
-                first[i] = bits(e, spec, pred, target);
+                first[i] = ColdStartProbe.bits(e, spec, pred, target);
                 assertArrayEquals(i < CpuBackend.DEFAULT_SCALAR_CALLS ? scalar : vector, first[i], "call " + (i + 1));
             }
         }
         try (LossEngine again = LossEngine.create("cpu")) {
             for (int i = 0; i < calls; i++) {
-                assertArrayEquals(first[i], bits(again, spec, pred, target), "second engine, call " + (i + 1));
+                assertArrayEquals(first[i], ColdStartProbe.bits(again, spec, pred, target), "second engine, call " + (i + 1));
             }
         }
     }

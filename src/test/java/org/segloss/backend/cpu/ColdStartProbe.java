@@ -13,22 +13,40 @@ import org.segloss.Mode;
  * engine's, printing one {@code key=value} line per fact the test checks.
  */
 public final class ColdStartProbe {
-    static final long[] SHAPE = {2, 3, 40, 37};
+    public static final long[] SHAPE = {2, 3, 40, 37};
 
     private ColdStartProbe() {
     }
 
-    public static void main(String[] args) {
-        Random rnd = new Random(5);
+    /** Logits of {@link #SHAPE}, seeded. */
+    public static float[] pred() {
+        Random rnd = new Random(3);
         float[] pred = new float[2 * 3 * 40 * 37];
         for (int i = 0; i < pred.length; i++) {
             pred[i] = (float) (3 * rnd.nextGaussian());
         }
+        return pred;
+    }
+
+    /** Class indices (0-2) of {@link #SHAPE}'s pixels, seeded. */
+    public static byte[] target() {
+        Random rnd = new Random(4);
         byte[] target = new byte[2 * 40 * 37];
         for (int i = 0; i < target.length; i++) {
             target[i] = (byte) rnd.nextInt(3);
         }
-        LossSpec spec = LossSpec.builder(Loss.CE_LOGDICE, Mode.MULTICLASS).fromLogits(true).build();
+        return target;
+    }
+
+    /** The probe's loss: multiclass CE + log-Dice from logits. */
+    public static LossSpec spec() {
+        return LossSpec.builder(Loss.CE_LOGDICE, Mode.MULTICLASS).fromLogits(true).build();
+    }
+
+    public static void main(String[] args) {
+        float[] pred = pred();
+        byte[] target = target();
+        LossSpec spec = spec();
         try (LossEngine scalar = LossEngine.of(CpuBackend.scalar()); LossEngine e = LossEngine.create("cpu")) {
             System.out.println("device=" + e.device());
             System.out.println("loadedAfterCreate=" + CpuKernels.vectorKernelsLoaded);
@@ -50,8 +68,8 @@ public final class ColdStartProbe {
         }
     }
 
-    /** Value and gradient bits of one call. */
-    static long[] bits(LossEngine engine, LossSpec spec, float[] pred, byte[] target) {
+    /** Value and gradient bits of one call of {@link #SHAPE}. */
+    public static long[] bits(LossEngine engine, LossSpec spec, float[] pred, byte[] target) {
         float[] grad = new float[pred.length];
         LossResult r = engine.forwardBackward(spec, pred, SHAPE, target, grad);
         long[] out = new long[grad.length + 1];
