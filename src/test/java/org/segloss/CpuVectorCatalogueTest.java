@@ -3,6 +3,8 @@ package org.segloss;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.segloss.cpu.VectorAgreement.assertClose;
+import static org.segloss.cpu.VectorAgreement.assertGradClose;
 
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
@@ -31,8 +33,6 @@ import org.segloss.backend.cpu.VectorLanes;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CpuVectorCatalogueTest {
-    private static final double VALUE_RTOL = 1e-6;
-    private static final double GRAD_RTOL = 1e-5;
 
     /** The problems the vector backend was handed by the engine (stats passes), in call order. */
     private final List<Problem> seen = new ArrayList<>();
@@ -150,25 +150,5 @@ class CpuVectorCatalogueTest {
         return engine.forwardBackward(c.spec, c.pred, c.shape, (float[]) t, grad);
     }
 
-    private static void assertClose(double expected, double actual, String what) {
-        double tol = VALUE_RTOL * Math.abs(expected) + 1e-12;
-        assertTrue(Math.abs(expected - actual) <= tol,
-                what + ": vector " + actual + " vs scalar " + expected + " (diff " + Math.abs(expected - actual) + ")");
-    }
 
-    private static void assertGradClose(float[] expected, float[] actual, String what) {
-        double max = 0;
-        double worst = 0;
-        int at = -1;
-        for (int i = 0; i < expected.length; i++) {
-            max = Math.max(max, Math.abs(expected[i]));
-            double d = Math.abs(expected[i] - actual[i]);
-            if (!(d <= worst)) {
-                worst = d;
-                at = i;
-            }
-        }
-        assertTrue(worst <= GRAD_RTOL * max, what + ": gradient: max abs diff " + worst + " at " + at + " (scalar "
-                + (at < 0 ? 0 : expected[at]) + ", vector " + (at < 0 ? 0 : actual[at]) + "), largest |grad| " + max);
-    }
 }

@@ -3,6 +3,8 @@ package org.segloss.cpu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.segloss.cpu.VectorAgreement.assertClose;
+import static org.segloss.cpu.VectorAgreement.assertGradClose;
 
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
@@ -37,8 +39,6 @@ import org.segloss.backend.cpu.CpuBackend;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class VectorKernelsTest {
-    private static final double VALUE_RTOL = 1e-6;
-    private static final double GRAD_RTOL = 1e-5;
 
     private LossEngine vector;
     private LossEngine scalar;
@@ -435,11 +435,6 @@ class VectorKernelsTest {
         return direct((float[]) t);
     }
 
-    static void assertClose(double expected, double actual, String what) {
-        double tol = VALUE_RTOL * Math.abs(expected) + 1e-12;
-        assertTrue(Math.abs(expected - actual) <= tol,
-                what + ": vector " + actual + " vs scalar " + expected + " (diff " + Math.abs(expected - actual) + ")");
-    }
 
     static void assertArrayClose(double[] expected, double[] actual, String what) {
         if (expected == null) {
@@ -456,19 +451,4 @@ class VectorKernelsTest {
         }
     }
 
-    static void assertGradClose(float[] expected, float[] actual, String what) {
-        double max = 0;
-        double worst = 0;
-        int at = -1;
-        for (int i = 0; i < expected.length; i++) {
-            max = Math.max(max, Math.abs(expected[i]));
-            double d = Math.abs(expected[i] - actual[i]);
-            if (!(d <= worst)) {
-                worst = d;
-                at = i;
-            }
-        }
-        assertTrue(worst <= GRAD_RTOL * max, what + ": gradient: max abs diff " + worst + " at " + at + " (scalar "
-                + (at < 0 ? 0 : expected[at]) + ", vector " + (at < 0 ? 0 : actual[at]) + "), largest |grad| " + max);
-    }
 }
