@@ -136,19 +136,27 @@ public final class CpuBackend implements Backend {
     }
 
     private static int threadsProperty() {
-        String v = System.getProperty("segloss.cpu.threads");
+        return intProperty("segloss.cpu.threads", 0, 1);
+    }
+
+    /**
+     * An integer system property: {@code absent} when unset or blank, else an integer >= {@code min};
+     * anything else is refused naming the property and the value.
+     */
+    private static int intProperty(String name, int absent, int min) {
+        String v = System.getProperty(name);
         if (v == null || v.isBlank()) {
-            return 0;
+            return absent;
         }
         try {
             int n = Integer.parseInt(v.trim());
-            if (n >= 1) {
+            if (n >= min) {
                 return n;
             }
         } catch (NumberFormatException e) {
             // refused below
         }
-        throw new InvalidInputException("segloss.cpu.threads must be an integer >= 1, was " + v);
+        throw new InvalidInputException(name + " must be an integer >= " + min + ", was " + v);
     }
 
     private static ForkJoinPool pool(int threads) {
@@ -169,19 +177,7 @@ public final class CpuBackend implements Backend {
     }
 
     private static int scalarCallsProperty() {
-        String v = System.getProperty("segloss.cpu.scalarCalls");
-        if (v == null) {
-            return DEFAULT_SCALAR_CALLS;
-        }
-        try {
-            int n = Integer.parseInt(v.trim());
-            if (n >= 0) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // refused below
-        }
-        throw new InvalidInputException("segloss.cpu.scalarCalls must be an integer >= 0, was " + v);
+        return intProperty("segloss.cpu.scalarCalls", DEFAULT_SCALAR_CALLS, 0);
     }
 
     /** A backend with the scalar kernels only (for tests and comparisons). */
