@@ -336,8 +336,62 @@ public final class CpuBackend implements Backend {
 
     @Override
     public double[] stats(Problem p, DeviceBuffer pred, DeviceBuffer target) {
+        return stats(p, own(pred, "pred"), own(target, "target"), null);
+    }
+
+    /**
+     * As {@link #stats(Problem, DeviceBuffer, DeviceBuffer)}; when the kernels of this call keep values for their
+     * grad pass ({@link CpuKernels#keeps}), they write them into {@code gradOut}, and the {@link #grad} call that
+     * directly follows on this thread with the same problem and buffers reads them back.
+     */
+    @Override
+    public double[] stats(Problem p, DeviceBuffer pred, DeviceBuffer target, DeviceBuffer gradOut) {
         CpuBuffer x = own(pred, "pred");
         CpuBuffer t = own(target, "target");
+        CpuBuffer g = gradBuffer(p, gradOut);
+        return stats(p, x, t, overlaps(g, x) || overlaps(g, t) ? null : g);
+    }
+
+    /** Whether two buffers may share memory: the same buffer, or views of one array (direct ones: same buffer only). */
+    private static boolean overlaps(CpuBuffer a, CpuBuffer b) {
+        java.nio.Buffer x = a.buffer();
+        java.nio.Buffer y = b.buffer();
+        return x == y || (x.hasArray() && y.hasArray() && x.array() == y.array());
+    }
+
+    private CpuBuffer gradBuffer(Problem p, DeviceBuffer gradOut) {
+        CpuBuffer g = own(gradOut, "grad");
+        if (g.type != ElementType.FLOAT32 || g.length() != p.predLength()) {
+            throw new InvalidInputException("grad must be a float buffer of " + p.predLength() + " elements, was "
+                    + g.type + " of " + g.length());
+        }
+        return g;
+    }
+
+    /** What the grad pass that follows a stats pass on this thread may read back from its gradient buffer. */
+    private static final class Kept {
+        final Problem problem;
+        final CpuBuffer pred;
+        final CpuBuffer target;
+        final CpuBuffer grad;
+
+        Kept(Problem problem, CpuBuffer pred, CpuBuffer target, CpuBuffer grad) {
+            this.problem = problem;
+            this.pred = pred;
+            this.target = target;
+            this.grad = grad;
+        }
+
+        boolean matches(Problem p, CpuBuffer x, CpuBuffer t, CpuBuffer g) {
+            return problem == p && pred == x && target == t && grad == g;
+        }
+    }
+
+    /** This thread's last stats pass's kept values, cleared by the next pass of this backend on this thread. */
+    private final ThreadLocal<Kept> kept = new ThreadLocal<>();
+
+    private double[] stats(Problem p, CpuBuffer x, CpuBuffer t, CpuBuffer keep) {
+        kept.remove();
         int c = Math.toIntExact(p.c);
         int units = units(p);
         long perSample = unitsPerSample(p);
@@ -359,11 +413,19 @@ public final class CpuBackend implements Backend {
         }
         callKernels.set(kernels);
         CpuKernels callK = kernels;
+        CpuBuffer keepIn = keep != null && kernels.keeps(p) ? keep : null;
         forEachUnit(p, (u, ni, s0, s1) -> {
             double[] acc = new double[c * Problem.STATS];
-            callK.stats(p, x, t, ni, s0, s1, acc);
+            if (keepIn == null) {
+                callK.stats(p, x, t, ni, s0, s1, acc);
+            } else {
+                callK.stats(p, x, t, ni, s0, s1, acc, keepIn);
+            }
             partial[u] = acc;
         });
+        if (keepIn != null) {
+            kept.set(new Kept(p, x, t, keepIn));
+        }
         double[] out = new double[p.rows() * Problem.STATS];
         for (int u = 0; u < units; u++) {
             int ni = (int) (u / perSample);
@@ -380,16 +442,18 @@ public final class CpuBackend implements Backend {
     public void grad(Problem p, DeviceBuffer pred, DeviceBuffer target, GradCoefficients k, DeviceBuffer gradOut) {
         CpuBuffer x = own(pred, "pred");
         CpuBuffer t = own(target, "target");
-        CpuBuffer g = own(gradOut, "grad");
-        if (g.type != ElementType.FLOAT32 || g.length() != p.predLength()) {
-            throw new InvalidInputException("grad must be a float buffer of " + p.predLength() + " elements, was "
-                    + g.type + " of " + g.length());
-        }
+        CpuBuffer g = gradBuffer(p, gradOut);
         CpuKernels callK = callKernels.get() == null ? kernels() : callKernels.get();
         if (callK == SCALAR && warming) {
             CpuWarmup.grad(p, x, t, k);
         }
-        forEachUnit(p, (u, ni, s0, s1) -> callK.grad(p, x, t, k, g, ni, s0, s1));
+        Kept last = kept.get();
+        kept.remove();
+        if (last != null && last.matches(p, x, t, g)) {
+            forEachUnit(p, (u, ni, s0, s1) -> callK.grad(p, x, t, k, g, ni, s0, s1, true));
+        } else {
+            forEachUnit(p, (u, ni, s0, s1) -> callK.grad(p, x, t, k, g, ni, s0, s1));
+        }
     }
 
     @Override
