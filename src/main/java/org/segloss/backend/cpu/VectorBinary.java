@@ -112,17 +112,39 @@ final class VectorBinary {
     /** Stats of sample n, pixels [s0, s1), every channel, into acc; false when a refused value was seen. */
     static boolean stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc,
                          VectorScratch sc) {
+        return stats(p, pred, target, n, s0, s1, acc, sc, null);
+    }
+
+    /**
+     * Whether a forward+backward keeps e = exp(-|x|) of its stats pass for the grad pass ({@link #stats} with a keep
+     * buffer, {@link #grad} with kept): from logits, where the grad pass would compute that exp again.
+     */
+    static boolean keeps(Problem p) {
+        return p.fromLogits && !p.multiclass;
+    }
+
+    /**
+     * {@link #stats}, and with {@code keep} (the gradient buffer of the grad pass that follows, see {@link #keeps})
+     * e = exp(-|x|) of every element that the lanes compute written at the element's own index of {@code keep}:
+     * the same lanes, so the same bits, as the grad pass would compute. A unit that returns false has written only
+     * part of its elements: see {@link #keepUnit}.
+     */
+    static boolean stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc,
+                         VectorScratch sc, CpuBuffer keep) {
         int c = (int) p.c;
         int len = s1 - s0;
+        boolean arrays = isFloatArray(pred) && isFloatArray(target) && (keep == null || keep.floats.hasArray());
+        float[] ka = keep != null && arrays ? keep.floats.array() : null;
+        int ko = ka != null ? keep.floats.arrayOffset() : 0;
         if (p.layout == Layout.NCHW) {
-            if (isFloatArray(pred) && isFloatArray(target)) {
+            if (arrays) {
                 float[] xa = pred.floats.array();
                 float[] ta = target.floats.array();
                 int xo = pred.floats.arrayOffset();
                 int to = target.floats.arrayOffset();
                 for (int ci = 0; ci < c; ci++) {
                     int idx = CpuBackend.index(p, n, ci, s0);
-                    if (!statsRow(p, xa, xo + idx, ta, to + idx, len, acc, ci * K, 1, sc)) {
+                    if (!statsRow(p, xa, xo + idx, ta, to + idx, len, acc, ci * K, 1, sc, ka, ko + idx)) {
                         return false;
                     }
                 }
@@ -130,14 +152,18 @@ final class VectorBinary {
             }
             float[] xs = sc.floats(SLOT_X, COPY_CHUNK);
             float[] ts = sc.floats(SLOT_T, COPY_CHUNK);
+            float[] ks = keep == null ? null : sc.floats(SLOT_G, COPY_CHUNK);
             for (int ci = 0; ci < c; ci++) {
                 for (int a = 0; a < len; a += COPY_CHUNK) {
                     int m = Math.min(COPY_CHUNK, len - a);
                     int idx = CpuBackend.index(p, n, ci, s0 + a);
                     VectorIo.readFloats(pred, idx, m, xs, 0);
                     VectorIo.readTargets(target, idx, m, ts, 0, sc);
-                    if (!statsRow(p, xs, 0, ts, 0, m, acc, ci * K, 1, sc)) {
+                    if (!statsRow(p, xs, 0, ts, 0, m, acc, ci * K, 1, sc, ks, 0)) {
                         return false;
+                    }
+                    if (ks != null) {
+                        VectorIo.writeFloats(keep, idx, m, ks, 0);
                     }
                 }
             }
@@ -147,18 +173,22 @@ final class VectorBinary {
             // the pixels' C channels in a row: one flat row of len * C elements, lane j in channel j % C
             int flat = len * c;
             int idx = CpuBackend.index(p, n, 0, s0);
-            if (isFloatArray(pred) && isFloatArray(target)) {
+            if (arrays) {
                 return statsRow(p, pred.floats.array(), pred.floats.arrayOffset() + idx, target.floats.array(),
-                        target.floats.arrayOffset() + idx, flat, acc, 0, c, sc);
+                        target.floats.arrayOffset() + idx, flat, acc, 0, c, sc, ka, ko + idx);
             }
             float[] xs = sc.floats(SLOT_X, COPY_CHUNK);
             float[] ts = sc.floats(SLOT_T, COPY_CHUNK);
+            float[] ks = keep == null ? null : sc.floats(SLOT_G, COPY_CHUNK);
             for (int a = 0; a < flat; a += COPY_CHUNK) {
                 int m = Math.min(COPY_CHUNK, flat - a);
                 VectorIo.readFloats(pred, idx + a, m, xs, 0);
                 VectorIo.readTargets(target, idx + a, m, ts, 0, sc);
-                if (!statsRow(p, xs, 0, ts, 0, m, acc, 0, c, sc)) {
+                if (!statsRow(p, xs, 0, ts, 0, m, acc, 0, c, sc, ks, 0)) {
                     return false;
+                }
+                if (ks != null) {
+                    VectorIo.writeFloats(keep, idx + a, m, ks, 0);
                 }
             }
             return true;
@@ -166,6 +196,7 @@ final class VectorBinary {
         int px = Math.max(1, COPY_CHUNK / c);
         float[] xs = sc.floats(SLOT_X, px * c);
         float[] ts = sc.floats(SLOT_T, px * c);
+        float[] ks = keep == null ? null : sc.floats(SLOT_G, px * c);
         float[] linear = sc.floats(SLOT_LINEAR, px * c);
         for (int a = 0; a < len; a += px) {
             int m = Math.min(px, len - a);
@@ -173,12 +204,46 @@ final class VectorBinary {
             VectorIo.transposeIn(pred, base, m, c, xs, linear, sc, false);
             VectorIo.transposeIn(target, base, m, c, ts, linear, sc, true);
             for (int ci = 0; ci < c; ci++) {
-                if (!statsRow(p, xs, ci * m, ts, ci * m, m, acc, ci * K, 1, sc)) {
+                if (!statsRow(p, xs, ci * m, ts, ci * m, m, acc, ci * K, 1, sc, ks, ci * m)) {
                     return false;
                 }
             }
+            if (ks != null) {
+                VectorIo.transposeOut(keep, base, m, c, ks, linear, sc);
+            }
         }
         return true;
+    }
+
+    /**
+     * After a stats pass with {@code keep} that found a refused value in this unit (and so stopped early): e =
+     * exp(-|x|) of every element of the unit written at its index of {@code keep}, with the lanes of
+     * {@link VectorMath#expNegAbs} (element by element, so the same bits whatever the element's place in a vector),
+     * so that a grad pass that reads them back gets what it would compute itself.
+     */
+    static void keepUnit(Problem p, CpuBuffer pred, int n, int s0, int s1, CpuBuffer keep, VectorScratch sc) {
+        int len = s1 - s0;
+        if (p.layout == Layout.NCHW) {
+            for (int ci = 0; ci < (int) p.c; ci++) {
+                keepRange(pred, CpuBackend.index(p, n, ci, s0), len, keep, sc);
+            }
+        } else {
+            keepRange(pred, CpuBackend.index(p, n, 0, s0), len * (int) p.c, keep, sc);
+        }
+    }
+
+    /** keep[index + j] = exp(-|pred[index + j]|) for j < len, chunk by chunk through scratch (padded to whole vectors). */
+    private static void keepRange(CpuBuffer pred, int index, int len, CpuBuffer keep, VectorScratch sc) {
+        float[] xs = sc.floats(SLOT_X, COPY_CHUNK);
+        float[] es = sc.floats(SLOT_G, COPY_CHUNK);
+        for (int a = 0; a < len; a += COPY_CHUNK) {
+            int m = Math.min(COPY_CHUNK, len - a);
+            int whole = (m + L - 1) / L * L;
+            java.util.Arrays.fill(xs, m, whole, 0f);
+            VectorIo.readFloats(pred, index + a, m, xs, 0);
+            VectorMath.expNegAbs(xs, 0, es, 0, whole);
+            VectorIo.writeFloats(keep, index + a, m, es, 0);
+        }
     }
 
     /**
@@ -188,9 +253,9 @@ final class VectorBinary {
      * of {@link #SUM_CHUNK}: the transcendentals of the chunk first (staged in scratch), then the sums.
      */
     static boolean statsRow(Problem p, float[] xa, int xo, float[] ta, int to, int len, double[] acc, int base,
-                            int period, VectorScratch sc) {
+                            int period, VectorScratch sc, float[] ka, int ko) {
         if (hasOptions(p)) {
-            return statsRowOptions(p, xa, xo, ta, to, len, acc, base, period, sc);
+            return statsRowOptions(p, xa, xo, ta, to, len, acc, base, period, sc, ka, ko);
         }
         boolean region = p.region;
         PixelTerm term = p.pixelTerm;
@@ -207,6 +272,9 @@ final class VectorBinary {
             boolean clean;
             if (p.fromLogits) {
                 VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
+                if (ka != null) {
+                    System.arraycopy(s1, 0, ka, ko + a, m); // kept for the grad pass (see keeps)
+                }
                 if (hasTerm) {
                     VectorMath.log1pPass(s1, s2, m);
                 }
@@ -241,7 +309,7 @@ final class VectorBinary {
      * label-smoothed target. Focal (dice_focal) sums its term in its own lanes as in {@link #statsRow}.
      */
     private static boolean statsRowOptions(Problem p, float[] xa, int xo, float[] ta, int to, int len, double[] acc,
-                                           int base, int period, VectorScratch sc) {
+                                           int base, int period, VectorScratch sc, float[] ka, int ko) {
         boolean region = p.region;
         PixelTerm term = p.pixelTerm;
         boolean focal = term == PixelTerm.FOCAL;
@@ -262,6 +330,9 @@ final class VectorBinary {
             boolean clean;
             if (p.fromLogits) {
                 VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
+                if (ka != null) {
+                    System.arraycopy(s1, 0, ka, ko + a, m); // kept for the grad pass (see keeps)
+                }
                 if (hasTerm) {
                     VectorMath.log1pPass(s1, s2, m);
                 }
@@ -569,6 +640,15 @@ final class VectorBinary {
     /** Gradient of sample n, pixels [s0, s1), every channel. */
     static void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad, int n,
                      int s0, int s1, VectorScratch sc) {
+        grad(p, pred, target, k, grad, n, s0, s1, sc, false);
+    }
+
+    /**
+     * {@link #grad}; when {@code kept}, the unit's elements of {@code grad} hold e = exp(-|x|) from the stats pass
+     * ({@link #stats} with keep), read back in place of computing it again; then overwritten with the gradient.
+     */
+    static void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad, int n,
+                     int s0, int s1, VectorScratch sc, boolean kept) {
         int c = (int) p.c;
         int len = s1 - s0;
         if (p.layout == Layout.NCHW) {
@@ -581,7 +661,7 @@ final class VectorBinary {
                 int go = grad.floats.arrayOffset();
                 for (int ci = 0; ci < c; ci++) {
                     int idx = CpuBackend.index(p, n, ci, s0);
-                    gradRow(p, k, n * c + ci, ci, xa, xo + idx, ta, to + idx, ga, go + idx, len, 1, sc);
+                    gradRow(p, k, n * c + ci, ci, xa, xo + idx, ta, to + idx, ga, go + idx, len, 1, sc, kept);
                 }
                 return;
             }
@@ -594,7 +674,10 @@ final class VectorBinary {
                     int idx = CpuBackend.index(p, n, ci, s0 + a);
                     VectorIo.readFloats(pred, idx, m, xs, 0);
                     VectorIo.readTargets(target, idx, m, ts, 0, sc);
-                    gradRow(p, k, n * c + ci, ci, xs, 0, ts, 0, gs, 0, m, 1, sc);
+                    if (kept) {
+                        VectorIo.readFloats(grad, idx, m, gs, 0);
+                    }
+                    gradRow(p, k, n * c + ci, ci, xs, 0, ts, 0, gs, 0, m, 1, sc, kept);
                     VectorIo.writeFloats(grad, idx, m, gs, 0);
                 }
             }
@@ -607,7 +690,7 @@ final class VectorBinary {
             if (isFloatArray(pred) && isFloatArray(target) && grad.floats.hasArray()) {
                 gradRow(p, k, n * c, 0, pred.floats.array(), pred.floats.arrayOffset() + idx, target.floats.array(),
                         target.floats.arrayOffset() + idx, grad.floats.array(), grad.floats.arrayOffset() + idx, flat,
-                        c, sc);
+                        c, sc, kept);
                 return;
             }
             float[] xs = sc.floats(SLOT_X, COPY_CHUNK);
@@ -617,7 +700,10 @@ final class VectorBinary {
                 int m = Math.min(COPY_CHUNK, flat - a);
                 VectorIo.readFloats(pred, idx + a, m, xs, 0);
                 VectorIo.readTargets(target, idx + a, m, ts, 0, sc);
-                gradRow(p, k, n * c, 0, xs, 0, ts, 0, gs, 0, m, c, sc);
+                if (kept) {
+                    VectorIo.readFloats(grad, idx + a, m, gs, 0);
+                }
+                gradRow(p, k, n * c, 0, xs, 0, ts, 0, gs, 0, m, c, sc, kept);
                 VectorIo.writeFloats(grad, idx + a, m, gs, 0);
             }
             return;
@@ -632,8 +718,11 @@ final class VectorBinary {
             int base = CpuBackend.index(p, n, 0, s0 + a);
             VectorIo.transposeIn(pred, base, m, c, xs, linear, sc, false);
             VectorIo.transposeIn(target, base, m, c, ts, linear, sc, true);
+            if (kept) {
+                VectorIo.transposeIn(grad, base, m, c, gs, linear, sc, false);
+            }
             for (int ci = 0; ci < c; ci++) {
-                gradRow(p, k, n * c + ci, ci, xs, ci * m, ts, ci * m, gs, ci * m, m, 1, sc);
+                gradRow(p, k, n * c + ci, ci, xs, ci * m, ts, ci * m, gs, ci * m, m, 1, sc, kept);
             }
             VectorIo.transposeOut(grad, base, m, c, gs, linear, sc);
         }
@@ -648,9 +737,9 @@ final class VectorBinary {
      * dfocal/dp = -aw t (-g qc^(g-1) log pc + qc^g / pc) - nw (1 - t) (g pc^(g-1) log qc - pc^g / qc).
      */
     static void gradRow(Problem p, GradCoefficients k, int row, int ci, float[] xa, int xo, float[] ta, int to,
-                        float[] ga, int go, int len, int period, VectorScratch sc) {
+                        float[] ga, int go, int len, int period, VectorScratch sc, boolean kept) {
         if (hasOptions(p)) {
-            gradRowOptions(p, k, row, ci, xa, xo, ta, to, ga, go, len, period, sc);
+            gradRowOptions(p, k, row, ci, xa, xo, ta, to, ga, go, len, period, sc, kept);
             return;
         }
         boolean region = p.region;
@@ -672,7 +761,11 @@ final class VectorBinary {
         for (int a = 0; a < full; a += SUM_CHUNK) {
             int m = Math.min(full - a, SUM_CHUNK);
             if (p.fromLogits) {
-                VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
+                if (kept) {
+                    System.arraycopy(ga, go + a, s1, 0, m); // e of the stats pass (see keeps)
+                } else {
+                    VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
+                }
                 if (focal) {
                     VectorMath.log1pPass(s1, s2, m);
                     gradLogitsFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, awPs, nwPs, Float.NaN);
@@ -702,7 +795,8 @@ final class VectorBinary {
      * region part t A + B dP/dp with dP/dp = 2p under squared_pred.
      */
     private static void gradRowOptions(Problem p, GradCoefficients k, int row, int ci, float[] xa, int xo, float[] ta,
-                                       int to, float[] ga, int go, int len, int period, VectorScratch sc) {
+                                       int to, float[] ga, int go, int len, int period, VectorScratch sc,
+                                       boolean kept) {
         PixelTerm term = p.pixelTerm;
         boolean focal = term == PixelTerm.FOCAL;
         int g = (int) p.gamma;
@@ -725,7 +819,11 @@ final class VectorBinary {
         for (int a = 0; a < full; a += SUM_CHUNK) {
             int m = Math.min(full - a, SUM_CHUNK);
             if (p.fromLogits) {
-                VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
+                if (kept) {
+                    System.arraycopy(ga, go + a, s1, 0, m); // e of the stats pass (see keeps)
+                } else {
+                    VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
+                }
                 if (focal) {
                     VectorMath.log1pPass(s1, s2, m);
                     gradLogitsFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, awPs, nwPs, ign);

@@ -193,6 +193,41 @@ final class VectorKernels extends CpuKernels {
         }
     }
 
+    /** Binary / multilabel from logits keep e = exp(-|x|) for their grad pass ({@link VectorBinary#keeps}). */
+    @Override
+    boolean keeps(Problem p) {
+        return covered(p) && VectorBinary.keeps(p);
+    }
+
+    @Override
+    void stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc, CpuBuffer keep) {
+        if (!keeps(p)) {
+            stats(p, pred, target, n, s0, s1, acc);
+            return;
+        }
+        VectorScratch scratch = SCRATCH.get();
+        double[] unit = scratch.unitAccumulator(acc.length);
+        if (!VectorBinary.stats(p, pred, target, n, s0, s1, unit, scratch, keep)) {
+            SCALAR.stats(p, pred, target, n, s0, s1, acc);
+            // the lanes stopped at the refused value: the unit's kept values are completed for a grad pass
+            VectorBinary.keepUnit(p, pred, n, s0, s1, keep, scratch);
+            return;
+        }
+        for (int i = 0; i < acc.length; i++) {
+            acc[i] += unit[i];
+        }
+    }
+
+    @Override
+    void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad, int n, int s0, int s1,
+              boolean kept) {
+        if (!kept || !keeps(p)) {
+            grad(p, pred, target, k, grad, n, s0, s1);
+            return;
+        }
+        VectorBinary.grad(p, pred, target, k, grad, n, s0, s1, SCRATCH.get(), true);
+    }
+
     @Override
     double computeFloor(CpuBackend.Work work, CpuBuffer pred, int samples, int classes) {
         return VectorFloor.run(work, pred, samples, classes);
