@@ -49,6 +49,7 @@ final class VectorBinary {
     private static final int SLOT_BS = 40;
     private static final int SLOT_AW = 41;
     private static final int SLOT_NW = 42;
+    private static final int SLOT_STAGE3 = 43;
     private static final int P2 = Stat.P2.slot();
     private static final int T2 = Stat.T2.slot();
     private static final int COUNT = Stat.COUNT.slot();
@@ -266,6 +267,7 @@ final class VectorBinary {
         float nw = (float) p.focalNegWeight;
         float[] s1 = sc.floats(SLOT_STAGE1, SUM_CHUNK);
         float[] s2 = sc.floats(SLOT_STAGE2, SUM_CHUNK);
+        float[] s3 = sc.floats(SLOT_STAGE3, SUM_CHUNK);
         int full = len - len % L;
         for (int a = 0; a < full; a += SUM_CHUNK) {
             int m = Math.min(full - a, SUM_CHUNK);
@@ -279,7 +281,7 @@ final class VectorBinary {
                     VectorMath.log1pPass(s1, s2, m);
                 }
                 // focal lanes sum the term only; with a region part (dice_focal) the region lanes add I, P, T
-                clean = focal ? lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, Float.NaN, acc, base, period)
+                clean = focal ? lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, s3, m, g, aw, nw, Float.NaN, acc, base, period)
                         && (!region || lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, true, false, acc, base, period))
                         : region || !hasTerm ? lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base, period)
                         : lanesLogitsBce(xa, xo + a, ta, to + a, s2, m, acc, base, period);
@@ -287,7 +289,7 @@ final class VectorBinary {
                 if (hasTerm) {
                     VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
                 }
-                clean = focal ? lanesProbFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, Float.NaN, acc, base, period)
+                clean = focal ? lanesProbFocal(xa, xo + a, ta, to + a, s1, s2, s3, m, g, aw, nw, Float.NaN, acc, base, period)
                         && (!region || lanesProb(xa, xo + a, ta, to + a, s1, s2, m, true, false, acc, base, period))
                         : lanesProb(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base, period);
             }
@@ -324,6 +326,7 @@ final class VectorBinary {
         float add = p.labelAdd();
         float[] s1 = sc.floats(SLOT_STAGE1, SUM_CHUNK);
         float[] s2 = sc.floats(SLOT_STAGE2, SUM_CHUNK);
+        float[] s3 = sc.floats(SLOT_STAGE3, SUM_CHUNK);
         int full = len - len % L;
         for (int a = 0; a < full; a += SUM_CHUNK) {
             int m = Math.min(full - a, SUM_CHUNK);
@@ -336,14 +339,14 @@ final class VectorBinary {
                 if (hasTerm) {
                     VectorMath.log1pPass(s1, s2, m);
                 }
-                clean = (!focal || lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, ign, acc, base, period))
+                clean = (!focal || lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, s3, m, g, aw, nw, ign, acc, base, period))
                         && lanesLogitsOptions(xa, xo + a, ta, to + a, s1, s2, m, ign, w, keep, add, region, bce, acc,
                         base, period);
             } else {
                 if (hasTerm) {
                     VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
                 }
-                clean = (!focal || lanesProbFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, ign, acc, base, period))
+                clean = (!focal || lanesProbFocal(xa, xo + a, ta, to + a, s1, s2, s3, m, g, aw, nw, ign, acc, base, period))
                         && lanesProbOptions(xa, xo + a, ta, to + a, s1, s2, m, ign, w, keep, add, region, bce, acc,
                         base, period);
             }
@@ -533,28 +536,76 @@ final class VectorBinary {
     /**
      * From logits, focal: aw t q^g softplus(-x) + nw (1 - t) p^g softplus(x), p and q = 1 - p from the
      * staged e = exp(-|x|), softplus(+-x) = max(+-x, 0) + l with l = log1p(e) staged. Focal has no region term.
+     * The terms are staged in {@code terms} ({@link #lanesFocalLogitsTerms}), then summed
+     * ({@link #lanesFocalSum}): in one loop with its sums, the two powers pass C2's inlining budget and every vector
+     * of the loop is boxed (180 MB per 8x4x512x512 pass, 5x slower).
      */
-    private static boolean lanesLogitsFocal(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, int m,
-                                            int g, float aw, float nw, float ign, double[] acc, int base, int period) {
-        FloatVector sumTerm = FloatVector.zero(FS);
-        FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
+    private static boolean lanesLogitsFocal(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la,
+                                            float[] terms, int m, int g, float aw, float nw, float ign, double[] acc,
+                                            int base, int period) {
+        lanesFocalLogitsTerms(xa, xo, ta, to, ea, la, terms, m, g, aw, nw, ign);
+        return lanesFocalSum(xa, xo, ta, to, terms, m, ign, -Float.MAX_VALUE, Float.MAX_VALUE, acc, base, period);
+    }
+
+    /**
+     * terms[i] = the focal term of {@link #lanesLogitsFocal} at element i, 0 where t = ign: its two parts in two
+     * loops (with both powers one loop passes C2's inlining node budget), the second adding to the first, which
+     * gives the bits of {@link VectorTerms#focalLogits}.
+     */
+    private static void lanesFocalLogitsTerms(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la,
+                                              float[] terms, int m, int g, float aw, float nw, float ign) {
+        lanesFocalLogitsPos(xa, xo, ta, to, ea, la, terms, m, g, aw, ign);
+        lanesFocalLogitsNegAdd(xa, xo, ta, to, ea, la, terms, m, g, nw, ign);
+    }
+
+    /** terms[i] = aw t q^g softplus(-x) (t = 0 where t = ign). */
+    private static void lanesFocalLogitsPos(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la,
+                                            float[] terms, int m, int g, float aw, float ign) {
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            t = t.blend(ZERO, t.compare(VectorOperators.EQ, ign));
+            VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
+            FloatVector e = FloatVector.fromArray(FS, ea, i);
+            FloatVector q = VectorTerms.sigmoidNeg(e, VectorTerms.sigmoidAbs(e), pos);
+            FloatVector spNeg = VectorTerms.softplusNeg(x, FloatVector.fromArray(FS, la, i), pos);
+            VectorTerms.focalLogitsPos(t, q, spNeg, aw, g).intoArray(terms, i);
+        }
+    }
+
+    /** terms[i] += nw (1 - t) p^g softplus(x), then 0 where t = ign. */
+    private static void lanesFocalLogitsNegAdd(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la,
+                                               float[] terms, int m, int g, float nw, float ign) {
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
             // elements equal to ign (binary ignore_index; NaN when there is none) count nowhere
             VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
-            bad = bad.blend(1f, x.abs().compare(VectorOperators.LE, Float.MAX_VALUE).not()
-                    .or(targetOk(t).or(ignored).not()));
             t = t.blend(ZERO, ignored);
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
             FloatVector e = FloatVector.fromArray(FS, ea, i);
-            FloatVector l = FloatVector.fromArray(FS, la, i);
-            FloatVector r = VectorTerms.sigmoidAbs(e);
-            FloatVector prob = VectorTerms.sigmoid(e, r, pos);
-            FloatVector q = VectorTerms.sigmoidNeg(e, r, pos);
-            FloatVector spPos = VectorTerms.softplus(x, l, pos);
-            FloatVector spNeg = VectorTerms.softplusNeg(x, l, pos);
-            sumTerm = sumTerm.add(VectorTerms.focalLogits(t, prob, q, spPos, spNeg, aw, nw, g).blend(ZERO, ignored));
+            FloatVector prob = VectorTerms.sigmoid(e, VectorTerms.sigmoidAbs(e), pos);
+            FloatVector spPos = VectorTerms.softplus(x, FloatVector.fromArray(FS, la, i), pos);
+            FloatVector.fromArray(FS, terms, i).add(VectorTerms.focalLogitsNeg(t, prob, spPos, nw, g))
+                    .blend(ZERO, ignored).intoArray(terms, i);
+        }
+    }
+
+    /**
+     * The sum of the staged focal terms into TERM, unless a lane saw a refused value: x outside [lo, hi] (NaN
+     * included; logits: +-MAX_VALUE, probabilities: 0, 1) or t outside [0, 1] and not ign.
+     */
+    private static boolean lanesFocalSum(float[] xa, int xo, float[] ta, int to, float[] terms, int m, float ign,
+                                         float lo, float hi, double[] acc, int base, int period) {
+        FloatVector sumTerm = FloatVector.zero(FS);
+        FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
+            VectorMask<Float> xOk = x.compare(VectorOperators.GE, lo).and(x.compare(VectorOperators.LE, hi));
+            bad = bad.blend(1f, xOk.not().or(targetOk(t).or(ignored).not()));
+            sumTerm = sumTerm.add(FloatVector.fromArray(FS, terms, i));
         }
         return flushClean(bad, acc, base, period, false, true, ZERO, ZERO, ZERO, sumTerm);
     }
@@ -588,16 +639,25 @@ final class VectorBinary {
         return flushClean(bad, acc, base, period, region, bce, sumI, sumP, sumT, sumTerm);
     }
 
-    /** From probabilities, focal: -aw t qc^g log pc - nw (1 - t) pc^g log qc, logs staged as {@link #lanesProb}. */
+    /**
+     * From probabilities, focal: -aw t qc^g log pc - nw (1 - t) pc^g log qc, logs staged as {@link #lanesProb};
+     * staged terms, then their sum, as {@link #lanesLogitsFocal}.
+     */
     private static boolean lanesProbFocal(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
-                                          int m, int g, float aw, float nw, float ign, double[] acc, int base, int period) {
-        FloatVector sumTerm = FloatVector.zero(FS);
-        FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
+                                          float[] terms, int m, int g, float aw, float nw, float ign, double[] acc,
+                                          int base, int period) {
+        lanesFocalProbTerms(xa, xo, ta, to, logSmall, logLarge, terms, m, g, aw, nw, ign);
+        return lanesFocalSum(xa, xo, ta, to, terms, m, ign, 0f, 1f, acc, base, period);
+    }
+
+    /** terms[i] = the focal term of {@link #lanesProbFocal} at element i, 0 where t = ign. */
+    private static void lanesFocalProbTerms(float[] xa, int xo, float[] ta, int to, float[] logSmall,
+                                            float[] logLarge, float[] terms, int m, int g, float aw, float nw,
+                                            float ign) {
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
             VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
-            bad = bad.blend(1f, targetOk(x).not().or(targetOk(t).or(ignored).not()));
             t = t.blend(ZERO, ignored);
             VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
             FloatVector small = x.min(ONE.sub(x)).max(EPS);
@@ -608,9 +668,8 @@ final class VectorBinary {
             FloatVector logQ = ls.blend(ll, lo);
             FloatVector pc = large.blend(small, lo);
             FloatVector qc = small.blend(large, lo);
-            sumTerm = sumTerm.add(VectorTerms.focalProb(t, pc, qc, logP, logQ, aw, nw, g).blend(ZERO, ignored));
+            VectorTerms.focalProb(t, pc, qc, logP, logQ, aw, nw, g).blend(ZERO, ignored).intoArray(terms, i);
         }
-        return flushClean(bad, acc, base, period, false, true, ZERO, ZERO, ZERO, sumTerm);
     }
 
     /** One element in double, as {@link ScalarKernels} computes it (the tail of a row segment); w: pos_weight. */

@@ -99,10 +99,20 @@ final class VectorTerms {
         return t.mul(a).add(b.mul(p.mul(two).add(one)));
     }
 
-    /** CpuMath.focalLogits: aw t q^g softplus(-x) + nw (1 - t) p^g softplus(x). */
+    /** CpuMath.focalLogits: aw t q^g softplus(-x) + nw (1 - t) p^g softplus(x) (its two parts below, added). */
     static FloatVector focalLogits(FloatVector t, FloatVector p, FloatVector q, FloatVector spPos, FloatVector spNeg,
                                    float aw, float nw, int g) {
-        return t.mul(aw).mul(pow(q, g)).mul(spNeg).add(ONE.sub(t).mul(nw).mul(pow(p, g)).mul(spPos));
+        return focalLogitsPos(t, q, spNeg, aw, g).add(focalLogitsNeg(t, p, spPos, nw, g));
+    }
+
+    /** The positive part of {@link #focalLogits}: aw t q^g softplus(-x). */
+    static FloatVector focalLogitsPos(FloatVector t, FloatVector q, FloatVector spNeg, float aw, int g) {
+        return t.mul(aw).mul(pow(q, g)).mul(spNeg);
+    }
+
+    /** The negative part of {@link #focalLogits}: nw (1 - t) p^g softplus(x). */
+    static FloatVector focalLogitsNeg(FloatVector t, FloatVector p, FloatVector spPos, float nw, int g) {
+        return ONE.sub(t).mul(nw).mul(pow(p, g)).mul(spPos);
     }
 
     /** CpuMath.focalLogitsGrad: -aw t (g p q^g softplus(-x) + q^(g+1)) + nw (1 - t) (g p^g q softplus(x) + p^(g+1)). */
