@@ -138,13 +138,27 @@ final class VectorTerms {
      */
     static FloatVector focalProbGrad(FloatVector t, FloatVector pc, FloatVector qc, FloatVector logP,
                                      FloatVector logQ, FloatVector aw, FloatVector nw, int g) {
+        return focalProbGradPos(t, pc, qc, logP, aw, g).sub(focalProbGradNeg(t, pc, qc, logQ, nw, g));
+    }
+
+    /** The positive part of {@link #focalProbGrad}: -aw t (-g qc^(g-1) log pc + qc^g / pc). */
+    static FloatVector focalProbGradPos(FloatVector t, FloatVector pc, FloatVector qc, FloatVector logP,
+                                        FloatVector aw, int g) {
         FloatVector posPart = powBySquaring(qc, g).div(pc);
-        FloatVector negPart = powBySquaring(pc, g).div(qc).neg();
         if (g != 0) {
             posPart = powBySquaring(qc, g - 1).mul(logP).mul(-g).add(posPart);
+        }
+        return t.mul(aw.neg()).mul(posPart);
+    }
+
+    /** The negative part of {@link #focalProbGrad}, subtracted: nw (1 - t) (g pc^(g-1) log qc - pc^g / qc). */
+    static FloatVector focalProbGradNeg(FloatVector t, FloatVector pc, FloatVector qc, FloatVector logQ,
+                                        FloatVector nw, int g) {
+        FloatVector negPart = powBySquaring(pc, g).div(qc).neg();
+        if (g != 0) {
             negPart = powBySquaring(pc, g - 1).mul(logQ).mul(g).add(negPart);
         }
-        return t.mul(aw.neg()).mul(posPart).sub(ONE.sub(t).mul(nw).mul(negPart));
+        return ONE.sub(t).mul(nw).mul(negPart);
     }
 
     /** CpuMath.focalMulticlass: -q_y^g log p_y (g = 0: ce). */
