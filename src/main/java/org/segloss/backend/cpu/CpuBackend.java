@@ -491,7 +491,26 @@ public final class CpuBackend implements Backend {
         /** One exp and one log1p per element: binary cross-entropy from logits. */
         BCE,
         /** C exps and one log per pixel: a log-softmax over C classes (pred NCHW). */
-        SOFTMAX
+        SOFTMAX;
+
+        /**
+         * The work {@code loss} in {@code mode} cannot avoid from logits: a softmax (multiclass), exp and log1p
+         * (binary/multilabel with a pixel term: bce, focal), a sigmoid (region losses alone); null for the binary
+         * Lovasz hinge, which needs no transcendental function.
+         *
+         * @param loss the loss
+         * @param mode the mode
+         * @return its family, or null when it has none
+         */
+        public static Work of(org.segloss.Loss loss, org.segloss.Mode mode) {
+            if (mode == org.segloss.Mode.MULTICLASS) {
+                return SOFTMAX;
+            }
+            if (loss == org.segloss.Loss.LOVASZ) {
+                return null;
+            }
+            return loss.hasPixelTerm() ? BCE : SIGMOID;
+        }
     }
 
     /**
