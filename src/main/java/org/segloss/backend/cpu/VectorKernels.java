@@ -71,13 +71,30 @@ final class VectorKernels extends CpuKernels {
         "org/segloss/backend/cpu/VectorMulticlass.expArray",
     };
 
+    /** The thread that adds the directive (null: none asked for). */
+    private static final Thread DIRECTIVES;
+
     static {
         CpuKernels.vectorKernelsLoaded = true;
         if (!"false".equals(System.getProperty("segloss.cpu.compilerDirectives"))) {
-            // on a daemon thread: JMX starts in ~0.1 s, long before C2 compiles the loops (thousands of calls later)
-            Thread t = new Thread(VectorKernels::addCompilerDirectives, "segloss-compiler-directives");
-            t.setDaemon(true);
-            t.start();
+            // on a daemon thread: JMX starts in ~0.1 s (several times that on a loaded machine); the warm-up of a
+            // default backend waits for it (awaitCompilerDirectives), a vector backend's first calls do not
+            DIRECTIVES = new Thread(VectorKernels::addCompilerDirectives, "segloss-compiler-directives");
+            DIRECTIVES.setDaemon(true);
+            DIRECTIVES.start();
+        } else {
+            DIRECTIVES = null;
+        }
+    }
+
+    /** Waits at most {@code nanos} for the compiler directive to be added (or refused). */
+    static void awaitCompilerDirectives(long nanos) {
+        if (DIRECTIVES != null) {
+            try {
+                DIRECTIVES.join(Math.max(1, nanos / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
