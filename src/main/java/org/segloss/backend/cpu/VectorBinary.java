@@ -50,6 +50,7 @@ final class VectorBinary {
     private static final int SLOT_AW = 41;
     private static final int SLOT_NW = 42;
     private static final int SLOT_STAGE3 = 43;
+    private static final int SLOT_SUMS = 44;
     private static final int P2 = Stat.P2.slot();
     private static final int T2 = Stat.T2.slot();
     private static final int COUNT = Stat.COUNT.slot();
@@ -268,6 +269,7 @@ final class VectorBinary {
         float[] s1 = sc.floats(SLOT_STAGE1, SUM_CHUNK);
         float[] s2 = sc.floats(SLOT_STAGE2, SUM_CHUNK);
         float[] s3 = sc.floats(SLOT_STAGE3, SUM_CHUNK);
+        float[] sums = sc.floats(SLOT_SUMS, 3 * L);
         int full = len - len % L;
         for (int a = 0; a < full; a += SUM_CHUNK) {
             int m = Math.min(full - a, SUM_CHUNK);
@@ -282,9 +284,10 @@ final class VectorBinary {
                 }
                 // focal lanes sum the term only; with a region part (dice_focal) the region lanes add I, P, T
                 clean = focal ? lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, s3, m, g, aw, nw, Float.NaN, acc, base, period)
-                        && (!region || lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, true, false, acc, base, period))
-                        : region || !hasTerm ? lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base, period)
-                        : lanesLogitsBce(xa, xo + a, ta, to + a, s2, m, acc, base, period);
+                        && (!region || lanesLogits(xa, xo + a, ta, to + a, s1, m, true, acc, base, period, sums))
+                        // bce and region sums in two loops over the chunk (in L1): each loop computes only what it sums
+                        : (!hasTerm || lanesLogitsBce(xa, xo + a, ta, to + a, s2, m, acc, base, period, sums))
+                        && (hasTerm && !region || lanesLogits(xa, xo + a, ta, to + a, s1, m, region, acc, base, period, sums));
             } else {
                 if (hasTerm) {
                     VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
@@ -327,6 +330,7 @@ final class VectorBinary {
         float[] s1 = sc.floats(SLOT_STAGE1, SUM_CHUNK);
         float[] s2 = sc.floats(SLOT_STAGE2, SUM_CHUNK);
         float[] s3 = sc.floats(SLOT_STAGE3, SUM_CHUNK);
+        float[] sums = sc.floats(SLOT_SUMS, 3 * L);
         int full = len - len % L;
         for (int a = 0; a < full; a += SUM_CHUNK) {
             int m = Math.min(full - a, SUM_CHUNK);
@@ -480,6 +484,33 @@ final class VectorBinary {
         return true;
     }
 
+    /**
+     * {@link #flushClean} of vectors already stored in {@code sums} (vector k at k L), stat k = {@code stats[k]}:
+     * the lanes method stores its sums itself, so that no vector crosses a call (C2 boxes vector arguments of a
+     * call it does not inline). The same sums as {@link #addLanes}.
+     */
+    private static void flushStored(float[] sums, int count, int[] stats, double[] acc, int base, int period) {
+        for (int k = 0; k < count; k++) {
+            int off = k * L;
+            if (period == 1) {
+                acc[base + stats[k]] += VectorMath.sumLanes(sums, off);
+                continue;
+            }
+            for (int r = 0; r < period; r++) {
+                double sum = 0;
+                for (int j = r; j < L; j += period) {
+                    sum += sums[off + j];
+                }
+                acc[base + r * K + stats[k]] += sum;
+            }
+        }
+    }
+
+    /** Stats of {@link #flushStored} for the region sums I, P, T. */
+    private static final int[] REGION_STATS = {I, P, T};
+    /** Stats of {@link #flushStored} for the term sum. */
+    private static final int[] TERM_STATS = {TERM};
+
     /** Refused lanes: t outside [0, 1] (NaN included). */
     private static VectorMask<Float> targetOk(FloatVector t) {
         return t.compare(VectorOperators.GE, 0f).and(t.compare(VectorOperators.LE, 1f));
@@ -490,7 +521,8 @@ final class VectorBinary {
      * l = log1p(exp(-|x|)) staged. Refused: x not finite, t outside [0, 1]. The same lanes as the bce of
      * {@link #lanesLogits}, so the sums are the same bits.
      */
-    private static boolean lanesLogitsBce(float[] xa, int xo, float[] ta, int to, float[] la, int m, double[] acc, int base, int period) {
+    private static boolean lanesLogitsBce(float[] xa, int xo, float[] ta, int to, float[] la, int m, double[] acc, int base,
+                                          int period, float[] sums) {
         FloatVector sumTerm = FloatVector.zero(FS);
         FloatVector bad = FloatVector.zero(FS);
         for (int i = 0; i < m; i += L) {
@@ -500,19 +532,24 @@ final class VectorBinary {
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
             sumTerm = sumTerm.add(VectorTerms.bceLogits(x, t, FloatVector.fromArray(FS, la, i), pos));
         }
-        return flushClean(bad, acc, base, period, false, true, sumTerm, sumTerm, sumTerm, sumTerm);
+        if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
+            return false;
+        }
+        sumTerm.intoArray(sums, 0);
+        flushStored(sums, 1, TERM_STATS, acc, base, period);
+        return true;
     }
 
     /**
-     * From logits, no term or bce, with e = exp(-|x|) and l = log1p(e) staged: p = 1 / (1 + e) (x >= 0)
-     * or e / (1 + e) (x < 0); I += p t, P += p, T += t; bce = max(x, 0) - x t + l. Refused: x not finite.
+     * From logits, the region sums (region) or only the check (no region, no term), with e = exp(-|x|) staged:
+     * p = 1 / (1 + e) (x >= 0) or e / (1 + e) (x < 0); I += p t, P += p, T += t. Refused: x not finite,
+     * t outside [0, 1]. The bce term, where the loss has one, is summed by {@link #lanesLogitsBce}.
      */
-    private static boolean lanesLogits(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, int m,
-                                       boolean region, boolean bce, double[] acc, int base, int period) {
+    private static boolean lanesLogits(float[] xa, int xo, float[] ta, int to, float[] ea, int m, boolean region,
+                                       double[] acc, int base, int period, float[] sums) {
         FloatVector sumI = FloatVector.zero(FS);
         FloatVector sumP = FloatVector.zero(FS);
         FloatVector sumT = FloatVector.zero(FS);
-        FloatVector sumTerm = FloatVector.zero(FS);
         FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
@@ -520,17 +557,22 @@ final class VectorBinary {
             // |x| <= MAX_VALUE is false for NaN and +-inf
             bad = bad.blend(1f, (targetOk(t)).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE)).not());
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
-            // Both parts always (the unused one is cheap and never flushed): a vector assigned in a
-            // branch inside the loop would be boxed by C2.
             FloatVector e = FloatVector.fromArray(FS, ea, i);
             FloatVector prob = VectorTerms.sigmoid(e, VectorTerms.sigmoidAbs(e), pos);
             sumI = sumI.add(prob.mul(t));
             sumP = sumP.add(prob);
             sumT = sumT.add(t);
-            FloatVector l = FloatVector.fromArray(FS, la, i);
-            sumTerm = sumTerm.add(VectorTerms.bceLogits(x, t, l, pos));
         }
-        return flushClean(bad, acc, base, period, region, bce, sumI, sumP, sumT, sumTerm);
+        if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
+            return false;
+        }
+        if (region) {
+            sumI.intoArray(sums, 0);
+            sumP.intoArray(sums, L);
+            sumT.intoArray(sums, 2 * L);
+            flushStored(sums, 3, REGION_STATS, acc, base, period);
+        }
+        return true;
     }
 
     /**
