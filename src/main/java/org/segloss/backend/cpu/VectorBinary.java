@@ -269,14 +269,20 @@ final class VectorBinary {
         float[] s1 = sc.floats(SLOT_STAGE1, SUM_CHUNK);
         float[] s2 = sc.floats(SLOT_STAGE2, SUM_CHUNK);
         float[] s3 = sc.floats(SLOT_STAGE3, SUM_CHUNK);
-        float[] sums = sc.floats(SLOT_SUMS, 3 * L);
+        float[] sums = sc.floats(SLOT_SUMS, 3 * L); // the lanes' sums, flushed from here (flushStored)
         int full = len - len % L;
         for (int a = 0; a < full; a += SUM_CHUNK) {
             int m = Math.min(full - a, SUM_CHUNK);
             boolean clean;
             if (p.fromLogits) {
-                VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
-                if (ka != null) {
+                // without a pixel term (dice, iou, tversky) e goes straight into the kept buffer and is read from
+                // there (a copy from scratch cost the pass as much again as the write itself); with a term, e stays
+                // staged at 0 for the log1p pass and is copied
+                boolean keepInPlace = ka != null && !hasTerm;
+                float[] ea = keepInPlace ? ka : s1;
+                int eo = keepInPlace ? ko + a : 0;
+                VectorMath.expNegAbs(xa, xo + a, ea, eo, m);
+                if (ka != null && !keepInPlace) {
                     System.arraycopy(s1, 0, ka, ko + a, m); // kept for the grad pass (see keeps)
                 }
                 if (hasTerm) {
@@ -284,10 +290,11 @@ final class VectorBinary {
                 }
                 // focal lanes sum the term only; with a region part (dice_focal) the region lanes add I, P, T
                 clean = focal ? lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, s3, m, g, aw, nw, Float.NaN, acc, base, period)
-                        && (!region || lanesLogits(xa, xo + a, ta, to + a, s1, m, true, acc, base, period, sums))
-                        // bce and region sums in two loops over the chunk (in L1): each loop computes only what it sums
-                        : (!hasTerm || lanesLogitsBce(xa, xo + a, ta, to + a, s2, m, acc, base, period, sums))
-                        && (hasTerm && !region || lanesLogits(xa, xo + a, ta, to + a, s1, m, region, acc, base, period, sums));
+                        && (!region || lanesLogits(xa, xo + a, ta, to + a, s1, 0, m, true, acc, base, period, sums))
+                        // each lanes method computes only what it sums
+                        : region && hasTerm ? lanesLogitsBceRegion(xa, xo + a, ta, to + a, s1, s2, m, acc, base, period, sums)
+                        : hasTerm ? lanesLogitsBce(xa, xo + a, ta, to + a, s2, m, acc, base, period, sums)
+                        : lanesLogits(xa, xo + a, ta, to + a, ea, eo, m, region, acc, base, period, sums);
             } else {
                 if (hasTerm) {
                     VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
@@ -330,7 +337,7 @@ final class VectorBinary {
         float[] s1 = sc.floats(SLOT_STAGE1, SUM_CHUNK);
         float[] s2 = sc.floats(SLOT_STAGE2, SUM_CHUNK);
         float[] s3 = sc.floats(SLOT_STAGE3, SUM_CHUNK);
-        float[] sums = sc.floats(SLOT_SUMS, 3 * L);
+        float[] sums = sc.floats(SLOT_SUMS, 3 * L); // the lanes' sums, flushed from here (flushStored)
         int full = len - len % L;
         for (int a = 0; a < full; a += SUM_CHUNK) {
             int m = Math.min(full - a, SUM_CHUNK);
@@ -528,7 +535,7 @@ final class VectorBinary {
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
-            bad = bad.blend(1f, (targetOk(t)).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE)).not());
+            bad = ONE.blend(bad, targetOk(t).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE))); // 1 where not ok
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
             sumTerm = sumTerm.add(VectorTerms.bceLogits(x, t, FloatVector.fromArray(FS, la, i), pos));
         }
@@ -541,11 +548,48 @@ final class VectorBinary {
     }
 
     /**
-     * From logits, the region sums (region) or only the check (no region, no term), with e = exp(-|x|) staged:
-     * p = 1 / (1 + e) (x >= 0) or e / (1 + e) (x < 0); I += p t, P += p, T += t. Refused: x not finite,
-     * t outside [0, 1]. The bce term, where the loss has one, is summed by {@link #lanesLogitsBce}.
+     * From logits, bce and region (bce_logdice), with e = exp(-|x|) and l = log1p(e) staged: the sums of
+     * {@link #lanesLogits} and of {@link #lanesLogitsBce} in one loop (two loops would load and check every
+     * element twice), the same lanes so the same bits.
      */
-    private static boolean lanesLogits(float[] xa, int xo, float[] ta, int to, float[] ea, int m, boolean region,
+    private static boolean lanesLogitsBceRegion(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, int m,
+                                                double[] acc, int base, int period, float[] sums) {
+        FloatVector sumI = FloatVector.zero(FS);
+        FloatVector sumP = FloatVector.zero(FS);
+        FloatVector sumT = FloatVector.zero(FS);
+        FloatVector sumTerm = FloatVector.zero(FS);
+        FloatVector bad = FloatVector.zero(FS); // as in lanesLogits
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            bad = ONE.blend(bad, targetOk(t).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE)));
+            VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
+            FloatVector e = FloatVector.fromArray(FS, ea, i);
+            FloatVector prob = VectorTerms.sigmoid(e, VectorTerms.sigmoidAbs(e), pos);
+            sumI = sumI.add(prob.mul(t));
+            sumP = sumP.add(prob);
+            sumT = sumT.add(t);
+            sumTerm = sumTerm.add(VectorTerms.bceLogits(x, t, FloatVector.fromArray(FS, la, i), pos));
+        }
+        if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
+            return false;
+        }
+        sumI.intoArray(sums, 0);
+        sumP.intoArray(sums, L);
+        sumT.intoArray(sums, 2 * L);
+        flushStored(sums, 3, REGION_STATS, acc, base, period);
+        sumTerm.intoArray(sums, 0);
+        flushStored(sums, 1, TERM_STATS, acc, base, period);
+        return true;
+    }
+
+    /**
+     * From logits, the region sums (region) or only the check (no region, no term), with e = exp(-|x|) staged
+     * at ea[eo ..]:
+     * p = 1 / (1 + e) (x >= 0) or e / (1 + e) (x < 0); I += p t, P += p, T += t. Refused: x not finite,
+     * t outside [0, 1]. With a bce term: {@link #lanesLogitsBce}, {@link #lanesLogitsBceRegion}.
+     */
+    private static boolean lanesLogits(float[] xa, int xo, float[] ta, int to, float[] ea, int eo, int m, boolean region,
                                        double[] acc, int base, int period, float[] sums) {
         FloatVector sumI = FloatVector.zero(FS);
         FloatVector sumP = FloatVector.zero(FS);
@@ -555,9 +599,9 @@ final class VectorBinary {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
             // |x| <= MAX_VALUE is false for NaN and +-inf
-            bad = bad.blend(1f, (targetOk(t)).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE)).not());
+            bad = ONE.blend(bad, targetOk(t).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE))); // 1 where not ok
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
-            FloatVector e = FloatVector.fromArray(FS, ea, i);
+            FloatVector e = FloatVector.fromArray(FS, ea, eo + i);
             FloatVector prob = VectorTerms.sigmoid(e, VectorTerms.sigmoidAbs(e), pos);
             sumI = sumI.add(prob.mul(t));
             sumP = sumP.add(prob);
@@ -859,9 +903,14 @@ final class VectorBinary {
         float[] s1 = sc.floats(SLOT_STAGE1, SUM_CHUNK);
         float[] s2 = sc.floats(SLOT_STAGE2, SUM_CHUNK);
         int full = len - len % L;
+        boolean regionOnly = term == PixelTerm.NONE; // dice, iou, tversky: the region part alone
         for (int a = 0; a < full; a += SUM_CHUNK) {
             int m = Math.min(full - a, SUM_CHUNK);
             if (p.fromLogits) {
+                if (regionOnly && kept) { // e of the stats pass (see keeps), read in place
+                    gradLogitsRegion(ta, to + a, ga, go + a, ga, go + a, m, ra, rb);
+                    continue;
+                }
                 if (kept) {
                     System.arraycopy(ga, go + a, s1, 0, m); // e of the stats pass (see keeps)
                 } else {
@@ -873,6 +922,8 @@ final class VectorBinary {
                     if (region) {
                         gradLogitsRegionAdd(xa, xo + a, ta, to + a, s1, ga, go + a, m, Float.NaN, ra, rb, 0f, 1f);
                     }
+                } else if (regionOnly) {
+                    gradLogitsRegion(ta, to + a, s1, 0, ga, go + a, m, ra, rb);
                 } else {
                     gradLogits(xa, xo + a, ta, to + a, s1, ga, go + a, m, bs, ra, rb);
                 }
@@ -1026,6 +1077,23 @@ final class VectorBinary {
             FloatVector d = VectorTerms.bceLogitsDx(prob, t).mul(ps);
             d = VectorTerms.sigmoidChain(t.mul(ra).add(rb), prob, q).add(d);
             d.intoArray(ga, go + i);
+        }
+    }
+
+    /**
+     * From logits, the region part alone (no pixel term): dL/dx = (t A + B) p q with p q = e r^2, r = 1 / (1 + e),
+     * whatever the sign of x (so x itself is not read: e = exp(-|x|) is staged, or kept in ga itself: ea = ga
+     * and eo = go, each vector read before it is overwritten).
+     */
+    private static void gradLogitsRegion(float[] ta, int to, float[] ea, int eo, float[] ga, int go, int m,
+                                         float[] raLanes, float[] rbLanes) {
+        FloatVector ra = FloatVector.fromArray(FS, raLanes, 0);
+        FloatVector rb = FloatVector.fromArray(FS, rbLanes, 0);
+        for (int i = 0; i < m; i += L) {
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            FloatVector e = FloatVector.fromArray(FS, ea, eo + i);
+            FloatVector slope = VectorTerms.sigmoidSlope(e, VectorTerms.sigmoidAbs(e));
+            t.mul(ra).add(rb).mul(slope).intoArray(ga, go + i);
         }
     }
 

@@ -36,6 +36,11 @@ final class VectorTerms {
         return r.blend(e.mul(r), pos);
     }
 
+    /** dp/dx = p q = e r^2 (e = exp(-|x|), r = 1 / (1 + e)), the same for either sign of x. */
+    static FloatVector sigmoidSlope(FloatVector e, FloatVector r) {
+        return e.mul(r).mul(r);
+    }
+
     /** softplus(x) = max(x, 0) + l. */
     static FloatVector softplus(FloatVector x, FloatVector l, VectorMask<Float> pos) {
         return ZERO.blend(x, pos).add(l);
