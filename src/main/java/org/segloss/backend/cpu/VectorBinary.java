@@ -275,10 +275,9 @@ final class VectorBinary {
             int m = Math.min(full - a, SUM_CHUNK);
             boolean clean;
             if (p.fromLogits) {
-                // without a pixel term (dice, iou, tversky) e goes straight into the kept buffer and is read from
-                // there (a copy from scratch cost the pass as much again as the write itself); with a term, e stays
-                // staged at 0 for the log1p pass and is copied
-                boolean keepInPlace = ka != null && !hasTerm;
+                // e goes straight into the kept buffer and is read from there (a copy from scratch cost the pass
+                // as much again as the write itself); focal reads its e staged at 0, so it copies
+                boolean keepInPlace = ka != null && !focal;
                 float[] ea = keepInPlace ? ka : s1;
                 int eo = keepInPlace ? ko + a : 0;
                 VectorMath.expNegAbs(xa, xo + a, ea, eo, m);
@@ -286,13 +285,14 @@ final class VectorBinary {
                     System.arraycopy(s1, 0, ka, ko + a, m); // kept for the grad pass (see keeps)
                 }
                 if (hasTerm) {
-                    VectorMath.log1pPass(s1, s2, m);
+                    log1pFrom(ea, eo, s2, m);
                 }
                 // focal lanes sum the term only; with a region part (dice_focal) the region lanes add I, P, T
                 clean = focal ? lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, s3, m, g, aw, nw, Float.NaN, acc, base, period)
                         && (!region || lanesLogits(xa, xo + a, ta, to + a, s1, 0, m, true, acc, base, period, sums))
                         // each lanes method computes only what it sums
-                        : region && hasTerm ? lanesLogitsBceRegion(xa, xo + a, ta, to + a, s1, s2, m, acc, base, period, sums)
+                        : region && hasTerm
+                        ? lanesLogitsBceRegion(xa, xo + a, ta, to + a, ea, eo, s2, m, acc, base, period, sums)
                         : hasTerm ? lanesLogitsBce(xa, xo + a, ta, to + a, s2, m, acc, base, period, sums)
                         : lanesLogits(xa, xo + a, ta, to + a, ea, eo, m, region, acc, base, period, sums);
             } else {
@@ -547,13 +547,20 @@ final class VectorBinary {
         return true;
     }
 
+    /** l[j] = log1p(e[eo + j]) for j < n (VectorMath.log1pPass of e staged anywhere). */
+    private static void log1pFrom(float[] e, int eo, float[] l, int n) {
+        for (int j = 0; j < n; j += L) {
+            VectorMath.log1pUnit(FloatVector.fromArray(FS, e, eo + j)).intoArray(l, j);
+        }
+    }
+
     /**
-     * From logits, bce and region (bce_logdice), with e = exp(-|x|) and l = log1p(e) staged: the sums of
+     * From logits, bce and region (bce_logdice), with e = exp(-|x|) at ea[eo ..] and l = log1p(e) staged: the sums of
      * {@link #lanesLogits} and of {@link #lanesLogitsBce} in one loop (two loops would load and check every
      * element twice), the same lanes so the same bits.
      */
-    private static boolean lanesLogitsBceRegion(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, int m,
-                                                double[] acc, int base, int period, float[] sums) {
+    private static boolean lanesLogitsBceRegion(float[] xa, int xo, float[] ta, int to, float[] ea, int eo, float[] la,
+                                                int m, double[] acc, int base, int period, float[] sums) {
         FloatVector sumI = FloatVector.zero(FS);
         FloatVector sumP = FloatVector.zero(FS);
         FloatVector sumT = FloatVector.zero(FS);
@@ -564,7 +571,7 @@ final class VectorBinary {
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
             bad = ONE.blend(bad, targetOk(t).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE)));
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
-            FloatVector e = FloatVector.fromArray(FS, ea, i);
+            FloatVector e = FloatVector.fromArray(FS, ea, eo + i);
             FloatVector prob = VectorTerms.sigmoid(e, VectorTerms.sigmoidAbs(e), pos);
             sumI = sumI.add(prob.mul(t));
             sumP = sumP.add(prob);
@@ -907,8 +914,12 @@ final class VectorBinary {
         for (int a = 0; a < full; a += SUM_CHUNK) {
             int m = Math.min(full - a, SUM_CHUNK);
             if (p.fromLogits) {
-                if (regionOnly && kept) { // e of the stats pass (see keeps), read in place
-                    gradLogitsRegion(ta, to + a, ga, go + a, ga, go + a, m, ra, rb);
+                if (kept && !focal) { // e of the stats pass (see keeps), read in place
+                    if (regionOnly) {
+                        gradLogitsRegion(ta, to + a, ga, go + a, ga, go + a, m, ra, rb);
+                    } else {
+                        gradLogits(xa, xo + a, ta, to + a, ga, go + a, ga, go + a, m, bs, ra, rb);
+                    }
                     continue;
                 }
                 if (kept) {
@@ -925,7 +936,7 @@ final class VectorBinary {
                 } else if (regionOnly) {
                     gradLogitsRegion(ta, to + a, s1, 0, ga, go + a, m, ra, rb);
                 } else {
-                    gradLogits(xa, xo + a, ta, to + a, s1, ga, go + a, m, bs, ra, rb);
+                    gradLogits(xa, xo + a, ta, to + a, s1, 0, ga, go + a, m, bs, ra, rb);
                 }
             } else if (focal) {
                 VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
@@ -1057,18 +1068,19 @@ final class VectorBinary {
     }
 
     /**
-     * From logits, bce (ps != 0) and/or region: dL/dx = ps (p - t) + (t A + B) p q with p, q from the
-     * staged e = exp(-|x|).
+     * From logits, bce (ps != 0) and/or region: dL/dx = ps (p - t) + (t A + B) p q with p, q from
+     * e = exp(-|x|) at ea[eo ..] (staged, or kept in ga itself: ea = ga and eo = go, each vector read before it
+     * is overwritten).
      */
-    private static void gradLogits(float[] xa, int xo, float[] ta, int to, float[] ea, float[] ga, int go, int m,
-                                   float[] psLanes, float[] raLanes, float[] rbLanes) {
+    private static void gradLogits(float[] xa, int xo, float[] ta, int to, float[] ea, int eo, float[] ga, int go,
+                                   int m, float[] psLanes, float[] raLanes, float[] rbLanes) {
         FloatVector ps = FloatVector.fromArray(FS, psLanes, 0);
         FloatVector ra = FloatVector.fromArray(FS, raLanes, 0);
         FloatVector rb = FloatVector.fromArray(FS, rbLanes, 0);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
-            FloatVector e = FloatVector.fromArray(FS, ea, i);
+            FloatVector e = FloatVector.fromArray(FS, ea, eo + i);
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
             FloatVector r = VectorTerms.sigmoidAbs(e);
             FloatVector prob = VectorTerms.sigmoid(e, r, pos);
