@@ -68,7 +68,6 @@ final class VectorKernels extends CpuKernels {
         "org/segloss/backend/cpu/VectorBinary.grad*",
         // the multiclass passes carry no vector across an iteration (per-pixel partials live in scratch rows)
         "org/segloss/backend/cpu/VectorMulticlass.*Pass",
-        "org/segloss/backend/cpu/VectorMulticlass.expArray",
     };
 
     static {
@@ -158,7 +157,17 @@ final class VectorKernels extends CpuKernels {
     }
 
     @Override
+    boolean keeps(Problem p) {
+        return covered(p) && p.multiclass && VectorMulticlass.keeps(p);
+    }
+
+    @Override
     void stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc) {
+        stats(p, pred, target, n, s0, s1, acc, null);
+    }
+
+    @Override
+    void stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc, CpuBuffer keep) {
         if (!covered(p)) {
             SCALAR.stats(p, pred, target, n, s0, s1, acc);
             return;
@@ -166,10 +175,10 @@ final class VectorKernels extends CpuKernels {
         VectorScratch scratch = SCRATCH.get();
         double[] unit = scratch.unitAccumulator(acc.length);
         boolean clean = p.multiclass
-                ? VectorMulticlass.stats(p, pred, target, n, s0, s1, unit, scratch)
+                ? VectorMulticlass.stats(p, pred, target, n, s0, s1, unit, scratch, keep)
                 : VectorBinary.stats(p, pred, target, n, s0, s1, unit, scratch);
         if (!clean) {
-            // The unit holds refused values: count them exactly as the reference does.
+            // The unit holds refused values: count them exactly as the reference does (CpuBackend then drops the keep).
             SCALAR.stats(p, pred, target, n, s0, s1, acc);
             return;
         }
@@ -181,13 +190,19 @@ final class VectorKernels extends CpuKernels {
     @Override
     void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad, int n, int s0,
               int s1) {
+        grad(p, pred, target, k, grad, n, s0, s1, false);
+    }
+
+    @Override
+    void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad, int n, int s0, int s1,
+              boolean kept) {
         if (!covered(p)) {
             SCALAR.grad(p, pred, target, k, grad, n, s0, s1);
             return;
         }
         VectorScratch scratch = SCRATCH.get();
         if (p.multiclass) {
-            VectorMulticlass.grad(p, pred, target, k, grad, n, s0, s1, scratch);
+            VectorMulticlass.grad(p, pred, target, k, grad, n, s0, s1, scratch, kept);
         } else {
             VectorBinary.grad(p, pred, target, k, grad, n, s0, s1, scratch);
         }

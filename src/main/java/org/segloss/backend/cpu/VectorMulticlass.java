@@ -68,6 +68,7 @@ final class VectorMulticlass {
     private static final int SLOT_R = 33;
     private static final int SLOT_CLASS_LOG_SMALL = 34;
     private static final int SLOT_CLASS_LOG_LARGE = 35;
+    private static final int SLOT_KEEP = 36;
 
     /** The per-class sums of the general passes, in this order in their float lane accumulator. */
     private static final int[] GENERAL_SUMS = {P, Stat.P2.slot(), I, T, Stat.T2.slot(), TERM};
@@ -128,9 +129,22 @@ final class VectorMulticlass {
         v.stride = cnt;
     }
 
-    /** Stats of sample n, pixels [s0, s1); false when a refused value was seen. */
+    /**
+     * Multiclass problems whose stats pass keeps the softmax probabilities p_c for the grad pass (in the gradient
+     * buffer, see {@link CpuKernels#keeps}): from logits, class maps, ce or no pixel term. The grad pass reads p_c
+     * back instead of computing max, C exps and the sums again; both paths compute p_c with the same passes
+     * ({@link #softmaxProbs}), so the gradient is the same bits with or without the keep.
+     */
+    static boolean keeps(Problem p) {
+        return p.fromLogits && !general(p) && p.pixelTerm != PixelTerm.FOCAL;
+    }
+
+    /**
+     * Stats of sample n, pixels [s0, s1); false when a refused value was seen. With {@code keep} (only when
+     * {@link #keeps}), p_c of every pixel is also written into keep (the gradient buffer, pred's layout).
+     */
     static boolean stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc,
-                         VectorScratch sc) {
+                         VectorScratch sc, CpuBuffer keep) {
         if (general(p)) {
             return statsGeneral(p, pred, target, n, s0, s1, acc, sc);
         }
@@ -140,20 +154,22 @@ final class VectorMulticlass {
         boolean region = p.region;
         boolean hasTerm = p.pixelTerm != PixelTerm.NONE;
         int g = p.pixelTerm == PixelTerm.FOCAL ? (int) p.gamma : 0;
+        boolean probs = region || keep != null;
         float[] ys = sc.floats(SLOT_Y, px + L);
-        float[] accP = sc.floats(SLOT_ACC_P, c * L);
+        float[] sums = sc.floats(SLOT_ACC_GENERAL, CLASS_SUMS.length * c * L);
         float[] es = sc.floats(SLOT_E, c * (px + L));
         float[] maxS = sc.floats(SLOT_MAX, px + L);
         float[] argS = sc.floats(SLOT_ARG, px + L);
         float[] othersS = sc.floats(SLOT_OTHERS, px + L);
         float[] xyS = sc.floats(SLOT_XY, px + L);
         float[] logPyS = sc.floats(SLOT_LOG_PY, px + L);
-        float[] pyS = sc.floats(SLOT_PY, px + L);
+        float[] invS = sc.floats(SLOT_INV, px + L);
         float[] termS = sc.floats(SLOT_TERM, px + L);
         float[] lsS = sc.floats(SLOT_LOG_SMALL, px + L);
         float[] llS = sc.floats(SLOT_LOG_LARGE, px + L);
-        Arrays.fill(accP, 0, c * L, 0f);
+        float[] keepRows = sc.floats(SLOT_KEEP, c * (px + L));
         View v = new View();
+        View pv = new View();
         for (int a = 0; a < len; a += px) {
             int m = Math.min(px, len - a);
             int sa = s0 + a;
@@ -162,103 +178,143 @@ final class VectorMulticlass {
                 return false;
             }
             view(p, pred, n, sa, m, cnt, sc, v, SLOT_X);
-            float[] pys;
+            float[] terms = termS;
+            boolean negate = false;
             if (p.fromLogits) {
                 // p_c = exp(x_c - max) / (1 + others), log p_y = x_y - max - log1p(others)
                 if (!maxPass(v.a, v.o, v.stride, c, cnt, maxS, argS)) {
                     return false;
                 }
-                expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS);
-                logPyPass(othersS, xyS, maxS, logPyS, cnt);
-                termPass(logPyS, g, termS, cnt);
-                if (region) {
-                    expArray(logPyS, pyS, cnt);
-                    regionPass(es, c, cnt, ys, othersS, accP);
+                expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS, probs);
+                logPyPass(othersS, xyS, maxS, logPyS, invS, cnt);
+                if (g == 0) {
+                    terms = logPyS; // ce: term = -log p_y
+                    negate = true;
+                } else {
+                    termPass(logPyS, g, termS, cnt);
                 }
-                pys = pyS;
+                if (probs) {
+                    boolean direct = keep != null && outView(p, keep, n, sa, m, cnt, keepRows, pv);
+                    if (keep == null) {
+                        pv.a = es; // p over e, in place
+                        pv.o = 0;
+                        pv.stride = cnt;
+                    } else if (!direct) {
+                        pv.a = keepRows;
+                        pv.o = 0;
+                        pv.stride = cnt;
+                    }
+                    probPass(es, c, cnt, invS, pv.a, pv.o, pv.stride);
+                    if (keep != null && !direct) {
+                        writeBack(p, keep, n, sa, m, cnt, keepRows, sc);
+                    }
+                }
             } else {
                 // p_c = x_c, log p_y = log(clamp(p_y))
-                if (!probClassPass(v.a, v.o, v.stride, c, cnt, ys, xyS, accP, region)) {
+                if (!probClassPass(v.a, v.o, v.stride, c, cnt, ys, xyS)) {
                     return false;
                 }
                 VectorMath.clampedLogs(xyS, 0, EPS, lsS, llS, cnt);
                 probTermPass(xyS, lsS, llS, g, termS, cnt);
-                pys = xyS;
+                pv.a = v.a;
+                pv.o = v.o;
+                pv.stride = v.stride;
             }
-            for (int j = 0; j < m; j++) {
-                float y = ys[j];
-                if (y >= 0) {
-                    int b = (int) y * K;
-                    acc[b + T] += 1;
-                    if (hasTerm) {
-                        acc[b + TERM] += termS[j];
-                    }
-                    if (region) {
-                        acc[b + I] += pys[j];
-                    }
-                }
-            }
-            if (region) {
+            classSumsPass(ys, c, cnt, terms, negate, hasTerm, pv.a, pv.o, pv.stride, region, sums);
+            for (int k = 0; k < CLASS_SUMS.length; k++) {
                 for (int ci = 0; ci < c; ci++) {
-                    acc[ci * K + P] += VectorMath.sumLanes(accP, ci * L);
+                    acc[ci * K + CLASS_SUMS[k]] += VectorMath.sumLanes(sums, (k * c + ci) * L);
                 }
-                Arrays.fill(accP, 0, c * L, 0f);
-            }
-        }
-        return true;
-    }
-
-    /** max_c x_c and the first class reaching it, per pixel; false when some x is not finite. */
-    private static boolean maxPass(float[] xa, int xo, int stride, int c, int cnt, float[] maxS, float[] argS) {
-        Arrays.fill(maxS, 0, cnt, Float.NEGATIVE_INFINITY);
-        Arrays.fill(argS, 0, cnt, 0f);
-        for (int ci = 0; ci < c; ci++) {
-            for (int i = 0; i < cnt; i += L) {
-                FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
-                if (!x.abs().compare(VectorOperators.LE, Float.MAX_VALUE).allTrue()) {
-                    return false;
-                }
-                FloatVector max = FloatVector.fromArray(FS, maxS, i);
-                VectorMask<Float> above = x.compare(VectorOperators.GT, max);
-                max.blend(x, above).intoArray(maxS, i);
-                FloatVector.fromArray(FS, argS, i).blend(ci, above).intoArray(argS, i);
             }
         }
         return true;
     }
 
     /**
-     * e_c = exp(x_c - max) into es (rows of cnt), others = sum of e_c over every class but the first
-     * maximum (whose e is exactly 1), x_y.
+     * max_c x_c and the first class reaching it, per pixel (pixels outer, classes inner, in registers); false when
+     * some x is not finite.
+     */
+    private static boolean maxPass(float[] xa, int xo, int stride, int c, int cnt, float[] maxS, float[] argS) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector max = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector arg = FloatVector.zero(FS);
+            FloatVector largest = max.abs(); // NaN propagates through max
+            for (int ci = 1; ci < c; ci++) {
+                FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
+                largest = largest.max(x.abs());
+                VectorMask<Float> above = x.compare(VectorOperators.GT, max);
+                max = max.blend(x, above);
+                arg = arg.blend(ci, above);
+            }
+            if (!largest.compare(VectorOperators.LE, Float.MAX_VALUE).allTrue()) {
+                return false;
+            }
+            max.intoArray(maxS, i);
+            arg.intoArray(argS, i);
+        }
+        return true;
+    }
+
+    /**
+     * e_c = exp(x_c - max) into es (rows of cnt, when {@code store}), others = sum of e_c over every class but the
+     * first maximum (whose e is exactly 1), x_y; pixels outer, classes inner (sums in registers).
      */
     private static void expPass(float[] xa, int xo, int stride, int c, int cnt, float[] ys, float[] maxS,
-                                float[] argS, float[] es, float[] othersS, float[] xyS) {
-        Arrays.fill(othersS, 0, cnt, 0f);
-        Arrays.fill(xyS, 0, cnt, 0f);
-        for (int ci = 0; ci < c; ci++) {
-            for (int i = 0; i < cnt; i += L) {
+                                float[] argS, float[] es, float[] othersS, float[] xyS, boolean store) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector max = FloatVector.fromArray(FS, maxS, i);
+            FloatVector arg = FloatVector.fromArray(FS, argS, i);
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            FloatVector others = FloatVector.zero(FS);
+            FloatVector xy = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
                 FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
-                FloatVector e = VectorMath.exp(x.sub(FloatVector.fromArray(FS, maxS, i)));
-                e.intoArray(es, ci * cnt + i);
-                VectorMask<Float> isArg = FloatVector.fromArray(FS, argS, i).compare(VectorOperators.EQ, (float) ci);
-                FloatVector.fromArray(FS, othersS, i).add(e.blend(ZERO, isArg)).intoArray(othersS, i);
-                VectorMask<Float> isY = FloatVector.fromArray(FS, ys, i).compare(VectorOperators.EQ, (float) ci);
-                FloatVector.fromArray(FS, xyS, i).blend(x, isY).intoArray(xyS, i);
+                FloatVector e = VectorMath.exp(x.sub(max));
+                if (store) {
+                    e.intoArray(es, ci * cnt + i);
+                }
+                others = others.add(e.blend(ZERO, arg.compare(VectorOperators.EQ, (float) ci)));
+                xy = xy.blend(x, yf.compare(VectorOperators.EQ, (float) ci));
             }
+            others.intoArray(othersS, i);
+            xy.intoArray(xyS, i);
         }
     }
 
-    /** log p_y = x_y - max - log1p(others): exact where p_y is close to 1. */
-    private static void logPyPass(float[] othersS, float[] xyS, float[] maxS, float[] logPyS, int cnt) {
+    /** 1 / (1 + others): the softmax's 1 / sum_c e_c. */
+    private static FloatVector inverseSum(FloatVector others) {
+        return ONE.div(others.add(ONE));
+    }
+
+    /** log p_y = x_y - max - log1p(others) (exact where p_y is close to 1), inv = 1 / (1 + others). */
+    private static void logPyPass(float[] othersS, float[] xyS, float[] maxS, float[] logPyS, float[] invS, int cnt) {
         for (int i = 0; i < cnt; i += L) {
             FloatVector others = FloatVector.fromArray(FS, othersS, i);
             FloatVector xy = FloatVector.fromArray(FS, xyS, i);
             FloatVector max = FloatVector.fromArray(FS, maxS, i);
             xy.sub(max).sub(VectorMath.log1p(others)).intoArray(logPyS, i);
+            inverseSum(others).intoArray(invS, i);
         }
     }
 
-    /** Term -(1 - p_y)^g log p_y with 1 - p_y = -expm1(log p_y); g = 0 gives ce = -log p_y. */
+    /** inv = 1 / (1 + others) alone (the grad pass of {@link #keeps} problems). */
+    private static void inversePass(float[] othersS, float[] invS, int cnt) {
+        for (int i = 0; i < cnt; i += L) {
+            inverseSum(FloatVector.fromArray(FS, othersS, i)).intoArray(invS, i);
+        }
+    }
+
+    /** p_c = e_c inv into rows {@code pa[po + ci * pstride + j]} (may be es itself). */
+    private static void probPass(float[] es, int c, int cnt, float[] invS, float[] pa, int po, int pstride) {
+        for (int ci = 0; ci < c; ci++) {
+            for (int i = 0; i < cnt; i += L) {
+                FloatVector.fromArray(FS, es, ci * cnt + i).mul(FloatVector.fromArray(FS, invS, i))
+                        .intoArray(pa, po + ci * pstride + i);
+            }
+        }
+    }
+
+    /** Term -(1 - p_y)^g log p_y with 1 - p_y = -expm1(log p_y) (focal; ce's g = 0 is -log p_y, no pass). */
     private static void termPass(float[] logPyS, int g, float[] termS, int cnt) {
         for (int i = 0; i < cnt; i += L) {
             FloatVector logPy = FloatVector.fromArray(FS, logPyS, i);
@@ -267,29 +323,44 @@ final class VectorMulticlass {
         }
     }
 
-    /** out = exp(in). */
-    private static void expArray(float[] in, float[] out, int cnt) {
-        for (int i = 0; i < cnt; i += L) {
-            VectorMath.exp(FloatVector.fromArray(FS, in, i)).intoArray(out, i);
-        }
-    }
+    /** The per-class sums of {@link #classSumsPass}, in this order in its float lane accumulator. */
+    private static final int[] CLASS_SUMS = {T, TERM, I, P};
 
-    /** P_c += e_c / (1 + others) over valid pixels, in float lanes accP[c * L ..]. */
-    private static void regionPass(float[] es, int c, int cnt, float[] ys, float[] othersS, float[] accP) {
-        for (int i = 0; i < cnt; i += L) {
-            FloatVector yf = FloatVector.fromArray(FS, ys, i);
-            FloatVector inv = ONE.div(FloatVector.fromArray(FS, othersS, i).add(ONE))
-                    .blend(ZERO, yf.compare(VectorOperators.LT, 0f));
-            for (int ci = 0; ci < c; ci++) {
-                FloatVector accV = FloatVector.fromArray(FS, accP, ci * L);
-                FloatVector.fromArray(FS, es, ci * cnt + i).fma(inv, accV).intoArray(accP, ci * L);
+    /**
+     * Per class c, float lanes over the chunk: T_c += 1, TERM_c += term (negated when {@code negate}) and
+     * I_c += p_c over the pixels of class c; P_c += p_c over every counted pixel (region). Classes outer, pixels
+     * inner, sums in registers; p rows {@code pa[po + c * pstride + j]}.
+     */
+    private static void classSumsPass(float[] ys, int c, int cnt, float[] termS, boolean negate, boolean hasTerm,
+                                      float[] pa, int po, int pstride, boolean region, float[] sums) {
+        for (int ci = 0; ci < c; ci++) {
+            FloatVector count = FloatVector.zero(FS);
+            FloatVector term = FloatVector.zero(FS);
+            FloatVector inter = FloatVector.zero(FS);
+            FloatVector total = FloatVector.zero(FS);
+            for (int i = 0; i < cnt; i += L) {
+                FloatVector yf = FloatVector.fromArray(FS, ys, i);
+                VectorMask<Float> isC = yf.compare(VectorOperators.EQ, (float) ci);
+                count = count.add(ONE, isC);
+                if (hasTerm) {
+                    FloatVector t = FloatVector.fromArray(FS, termS, i);
+                    term = negate ? term.sub(t, isC) : term.add(t, isC);
+                }
+                if (region) {
+                    FloatVector prob = FloatVector.fromArray(FS, pa, po + ci * pstride + i);
+                    inter = inter.add(prob, isC);
+                    total = total.add(prob, yf.compare(VectorOperators.GE, 0f));
+                }
             }
+            count.intoArray(sums, ci * L);
+            term.intoArray(sums, (c + ci) * L);
+            inter.intoArray(sums, (2 * c + ci) * L);
+            total.intoArray(sums, (3 * c + ci) * L);
         }
     }
 
-    /** From probabilities: x_y, P_c += x_c over valid pixels (region); false when some x is outside [0, 1]. */
-    private static boolean probClassPass(float[] xa, int xo, int stride, int c, int cnt, float[] ys, float[] xyS,
-                                         float[] accP, boolean region) {
+    /** From probabilities: x_y; false when some x is outside [0, 1]. */
+    private static boolean probClassPass(float[] xa, int xo, int stride, int c, int cnt, float[] ys, float[] xyS) {
         Arrays.fill(xyS, 0, cnt, 0f);
         for (int ci = 0; ci < c; ci++) {
             for (int i = 0; i < cnt; i += L) {
@@ -299,10 +370,6 @@ final class VectorMulticlass {
                 }
                 FloatVector yf = FloatVector.fromArray(FS, ys, i);
                 FloatVector.fromArray(FS, xyS, i).blend(x, yf.compare(VectorOperators.EQ, (float) ci)).intoArray(xyS, i);
-                if (region) {
-                    FloatVector accV = FloatVector.fromArray(FS, accP, ci * L);
-                    accV.add(x, yf.compare(VectorOperators.GE, 0f)).intoArray(accP, ci * L);
-                }
             }
         }
         return true;
@@ -322,11 +389,18 @@ final class VectorMulticlass {
         }
     }
 
-    /** Gradient of sample n, pixels [s0, s1). */
+    /**
+     * Gradient of sample n, pixels [s0, s1). With {@code kept} (only for {@link #keeps} problems whose stats pass
+     * wrote p_c into grad), p_c is read back from grad, then overwritten by the gradient.
+     */
     static void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad, int n,
-                     int s0, int s1, VectorScratch sc) {
+                     int s0, int s1, VectorScratch sc, boolean kept) {
         if (general(p)) {
             gradGeneral(p, pred, target, k, grad, n, s0, s1, sc);
+            return;
+        }
+        if (keeps(p)) {
+            gradSoftmax(p, pred, target, k, grad, n, s0, s1, sc, kept);
             return;
         }
         int c = (int) p.c;
@@ -370,9 +444,9 @@ final class VectorMulticlass {
             coefPass(ys, c, cnt, k.pixelScale, k.regionA, k.regionB, rowBase, psS, ayS, byS);
             if (p.fromLogits) {
                 maxPass(v.a, v.o, v.stride, c, cnt, maxS, argS);
-                expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS);
+                expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS, true);
                 sumEDPass(es, c, cnt, byS, k.regionB, rowBase, sumEDS);
-                logPyPass(othersS, xyS, maxS, logPyS, cnt);
+                logPyPass(othersS, xyS, maxS, logPyS, invS, cnt);
                 pixelCoefPass(logPyS, othersS, psS, ayS, sumEDS, g, ceWeight, focalWeight, pyMinus1S, invS, pixS,
                         devS, cnt);
                 gradLogitsPass(es, c, cnt, ys, invS, pyMinus1S, pixS, devS, ayS, byS, k.regionB, rowBase, ga, go,
@@ -385,6 +459,102 @@ final class VectorMulticlass {
             }
             if (!directOut) {
                 writeBack(p, grad, n, sa, m, cnt, gs, sc);
+            }
+        }
+    }
+
+    /**
+     * The grad of {@link #keeps} problems (ce or no pixel term, from logits): p_c from {@link #softmaxProbs}, or
+     * read back from grad when the stats pass kept it, then {@link #gradSoftmaxPass}.
+     */
+    private static void gradSoftmax(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad,
+                                    int n, int s0, int s1, VectorScratch sc, boolean kept) {
+        int c = (int) p.c;
+        int len = s1 - s0;
+        int px = pixelChunk(c);
+        int rowBase = n * c;
+        float ceWeight = p.pixelTerm == PixelTerm.CE ? 1f : 0f;
+        float[] ys = sc.floats(SLOT_Y, px + L);
+        float[] es = sc.floats(SLOT_E, c * (px + L));
+        float[] maxS = sc.floats(SLOT_MAX, px + L);
+        float[] argS = sc.floats(SLOT_ARG, px + L);
+        float[] othersS = sc.floats(SLOT_OTHERS, px + L);
+        float[] xyS = sc.floats(SLOT_XY, px + L);
+        float[] invS = sc.floats(SLOT_INV, px + L);
+        float[] gs = sc.floats(SLOT_ACC_P, c * (px + L));
+        View v = new View();
+        View pv = new View();
+        View out = new View();
+        for (int a = 0; a < len; a += px) {
+            int m = Math.min(px, len - a);
+            int sa = s0 + a;
+            int cnt = m % L == 0 ? m : m + L - m % L;
+            VectorIo.classMarkers(p, target, n, sa, m, ys, 0, cnt, sc);
+            if (kept) {
+                view(p, grad, n, sa, m, cnt, sc, pv, SLOT_KEEP);
+            } else {
+                view(p, pred, n, sa, m, cnt, sc, v, SLOT_X);
+                softmaxProbs(v, c, cnt, ys, maxS, argS, es, othersS, xyS, invS);
+                pv.a = es;
+                pv.o = 0;
+                pv.stride = cnt;
+            }
+            boolean directOut = outView(p, grad, n, sa, m, cnt, gs, out);
+            gradSoftmaxPass(pv.a, pv.o, pv.stride, c, cnt, ys, k.pixelScale, ceWeight, k.regionA, k.regionB, rowBase,
+                    out.a, out.o, out.stride);
+            if (!directOut) {
+                writeBack(p, grad, n, sa, m, cnt, gs, sc);
+            }
+        }
+    }
+
+    /**
+     * p_c = e_c / (1 + others) of a chunk into es (rows of cnt), by the passes of the stats: the grad pass without a
+     * keep computes exactly the p_c that the stats pass keeps.
+     */
+    private static void softmaxProbs(View v, int c, int cnt, float[] ys, float[] maxS, float[] argS, float[] es,
+                                     float[] othersS, float[] xyS, float[] invS) {
+        maxPass(v.a, v.o, v.stride, c, cnt, maxS, argS);
+        expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS, true);
+        inversePass(othersS, invS, cnt);
+        probPass(es, c, cnt, invS, es, 0, cnt);
+    }
+
+    /**
+     * From the probabilities p_c (rows {@code pa[po + c * pstride + j]}; ga may be the same array, each pixel is
+     * read whole before it is written): with q = sum_{k != y} p_k = 1 - p_y (no cancellation), coef = ps_y ceWeight,
+     * r_c = t_c A_c + B_c and dev = sum_k p_k (r_k - r_y) = sum_{k != y} p_k B_k - (A_y + B_y) q,
+     * dL/dx_c = coef (p_c - t_c) + p_c ((r_c - r_y) - dev) with p_y - t_y = -q and r_c - r_y = B_c - A_y - B_y for
+     * c != y, 0 for c = y; ignored pixels 0.
+     */
+    private static void gradSoftmaxPass(float[] pa, int po, int pstride, int c, int cnt, float[] ys,
+                                        float[] pixelScale, float ceWeight, float[] regionA, float[] regionB,
+                                        int rowBase, float[] ga, int go, int gstride) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            FloatVector q = FloatVector.zero(FS);
+            FloatVector pb = FloatVector.zero(FS);
+            FloatVector ps = FloatVector.zero(FS);
+            FloatVector ry = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector prob = FloatVector.fromArray(FS, pa, po + ci * pstride + i);
+                VectorMask<Float> isY = yf.compare(VectorOperators.EQ, (float) ci);
+                q = q.add(prob.blend(ZERO, isY));
+                pb = pb.add(prob.mul(regionB[rowBase + ci]).blend(ZERO, isY));
+                ps = ps.blend(pixelScale[ci], isY);
+                ry = ry.blend(regionA[rowBase + ci] + regionB[rowBase + ci], isY);
+            }
+            FloatVector dev = pb.sub(ry.mul(q));
+            FloatVector coef = ps.mul(ceWeight);
+            FloatVector minusQ = q.neg();
+            VectorMask<Float> ignored = yf.compare(VectorOperators.LT, 0f);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector prob = FloatVector.fromArray(FS, pa, po + ci * pstride + i);
+                VectorMask<Float> isY = yf.compare(VectorOperators.EQ, (float) ci);
+                FloatVector pMinusT = prob.blend(minusQ, isY);
+                FloatVector rMinusRy = ry.neg().add(regionB[rowBase + ci]).blend(ZERO, isY);
+                FloatVector d = rMinusRy.sub(dev).mul(prob).add(pMinusT.mul(coef));
+                d.blend(ZERO, ignored).intoArray(ga, go + ci * gstride + i);
             }
         }
     }
@@ -530,7 +700,7 @@ final class VectorMulticlass {
                 if (!maxPass(v.a, v.o, v.stride, c, cnt, maxS, argS)) {
                     return false;
                 }
-                expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS);
+                expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS, true);
                 lsePass(othersS, maxS, lseS, invS, cnt);
                 generalLogitsStatsPass(v.a, v.o, v.stride, es, c, cnt, tv.a, tv.o, tv.stride, valid, lseS, invS, g,
                         keep, add, sums);
@@ -675,7 +845,7 @@ final class VectorMulticlass {
             boolean directOut = outView(p, grad, n, sa, m, cnt, gs, out);
             if (p.fromLogits) {
                 maxPass(v.a, v.o, v.stride, c, cnt, maxS, argS);
-                expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS);
+                expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS, true);
                 lsePass(othersS, maxS, lseS, invS, cnt);
                 generalSlopePass(v.a, v.o, v.stride, es, c, cnt, tv.a, tv.o, tv.stride, lseS, invS, g, keep, add,
                         two, one, k.pixelScale, k.regionA, k.regionB, rowBase, hS, rS, sumHS, sumPrS);
@@ -815,19 +985,6 @@ final class VectorMulticlass {
         // budget) and every vector passed to it is boxed
         for (int i = 0; i < cnt; i += L) {
             VectorMath.expm1(FloatVector.fromArray(FS, logPyS, i)).intoArray(pyMinus1S, i);
-        }
-        if (focalWeight == 0) {
-            // ce (and no pixel term): the slope is -1 exactly, so coef = ps ceWeight; no focal slope in the loop
-            for (int i = 0; i < cnt; i += L) {
-                FloatVector pyMinus1 = FloatVector.fromArray(FS, pyMinus1S, i);
-                FloatVector inv = ONE.div(FloatVector.fromArray(FS, othersS, i).add(ONE));
-                FloatVector.fromArray(FS, psS, i).mul(ceWeight).intoArray(pixS, i);
-                FloatVector dev = FloatVector.fromArray(FS, sumEDS, i).mul(inv)
-                        .add(FloatVector.fromArray(FS, ayS, i).mul(pyMinus1));
-                inv.intoArray(invS, i);
-                dev.intoArray(devS, i);
-            }
-            return;
         }
         for (int i = 0; i < cnt; i += L) {
             FloatVector logPy = FloatVector.fromArray(FS, logPyS, i);
