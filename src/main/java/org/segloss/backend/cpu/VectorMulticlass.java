@@ -232,9 +232,10 @@ final class VectorMulticlass {
 
     /**
      * max_c x_c and the first class reaching it, per pixel (pixels outer, classes inner, in registers); false when
-     * some x is not finite.
+     * some x is not finite (the whole chunk is still done: the grad pass, which does not check, reads no stale max).
      */
     private static boolean maxPass(float[] xa, int xo, int stride, int c, int cnt, float[] maxS, float[] argS) {
+        boolean finite = true;
         for (int i = 0; i < cnt; i += L) {
             FloatVector max = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector arg = FloatVector.zero(FS);
@@ -246,13 +247,11 @@ final class VectorMulticlass {
                 max = max.blend(x, above);
                 arg = arg.blend(ci, above);
             }
-            if (!largest.compare(VectorOperators.LE, Float.MAX_VALUE).allTrue()) {
-                return false;
-            }
+            finite &= largest.compare(VectorOperators.LE, Float.MAX_VALUE).allTrue();
             max.intoArray(maxS, i);
             arg.intoArray(argS, i);
         }
-        return true;
+        return finite;
     }
 
     /**
@@ -482,6 +481,10 @@ final class VectorMulticlass {
         float[] xyS = sc.floats(SLOT_XY, px + L);
         float[] invS = sc.floats(SLOT_INV, px + L);
         float[] gs = sc.floats(SLOT_ACC_P, c * (px + L));
+        float[] minusQS = sc.floats(SLOT_PY, px + L);
+        float[] devS = sc.floats(SLOT_DEV, px + L);
+        float[] coefS = sc.floats(SLOT_PIX, px + L);
+        float[] ryS = sc.floats(SLOT_AY, px + L);
         View v = new View();
         View pv = new View();
         View out = new View();
@@ -501,7 +504,7 @@ final class VectorMulticlass {
             }
             boolean directOut = outView(p, grad, n, sa, m, cnt, gs, out);
             gradSoftmaxPass(pv.a, pv.o, pv.stride, c, cnt, ys, k.pixelScale, ceWeight, k.regionA, k.regionB, rowBase,
-                    out.a, out.o, out.stride);
+                    out.a, out.o, out.stride, minusQS, devS, coefS, ryS);
             if (!directOut) {
                 writeBack(p, grad, n, sa, m, cnt, gs, sc);
             }
@@ -529,7 +532,17 @@ final class VectorMulticlass {
      */
     private static void gradSoftmaxPass(float[] pa, int po, int pstride, int c, int cnt, float[] ys,
                                         float[] pixelScale, float ceWeight, float[] regionA, float[] regionB,
-                                        int rowBase, float[] ga, int go, int gstride) {
+                                        int rowBase, float[] ga, int go, int gstride, float[] minusQS, float[] devS,
+                                        float[] coefS, float[] ryS) {
+        softmaxSumsPass(pa, po, pstride, c, cnt, ys, pixelScale, ceWeight, regionA, regionB, rowBase, minusQS, devS,
+                coefS, ryS);
+        softmaxGradPass(pa, po, pstride, c, cnt, ys, regionB, rowBase, ga, go, gstride, minusQS, devS, coefS, ryS);
+    }
+
+    /** The per-pixel parts of {@link #gradSoftmaxPass}: -q, dev, coef and r_y (its own loop: C2's inlining budget). */
+    private static void softmaxSumsPass(float[] pa, int po, int pstride, int c, int cnt, float[] ys,
+                                        float[] pixelScale, float ceWeight, float[] regionA, float[] regionB,
+                                        int rowBase, float[] minusQS, float[] devS, float[] coefS, float[] ryS) {
         for (int i = 0; i < cnt; i += L) {
             FloatVector yf = FloatVector.fromArray(FS, ys, i);
             FloatVector q = FloatVector.zero(FS);
@@ -538,21 +551,35 @@ final class VectorMulticlass {
             FloatVector ry = FloatVector.zero(FS);
             for (int ci = 0; ci < c; ci++) {
                 FloatVector prob = FloatVector.fromArray(FS, pa, po + ci * pstride + i);
-                VectorMask<Float> isY = yf.compare(VectorOperators.EQ, (float) ci);
-                q = q.add(prob.blend(ZERO, isY));
-                pb = pb.add(prob.mul(regionB[rowBase + ci]).blend(ZERO, isY));
-                ps = ps.blend(pixelScale[ci], isY);
-                ry = ry.blend(regionA[rowBase + ci] + regionB[rowBase + ci], isY);
+                VectorMask<Float> notY = yf.compare(VectorOperators.NE, (float) ci);
+                q = q.add(prob, notY);
+                pb = pb.add(prob.mul(regionB[rowBase + ci]), notY);
+                ps = ps.blend(pixelScale[ci], notY.not());
+                ry = ry.blend(regionA[rowBase + ci] + regionB[rowBase + ci], notY.not());
             }
-            FloatVector dev = pb.sub(ry.mul(q));
-            FloatVector coef = ps.mul(ceWeight);
-            FloatVector minusQ = q.neg();
+            pb.sub(ry.mul(q)).intoArray(devS, i);
+            ps.mul(ceWeight).intoArray(coefS, i);
+            q.neg().intoArray(minusQS, i);
+            ry.intoArray(ryS, i);
+        }
+    }
+
+    /** The gradient of {@link #gradSoftmaxPass} from its per-pixel parts. */
+    private static void softmaxGradPass(float[] pa, int po, int pstride, int c, int cnt, float[] ys, float[] regionB,
+                                        int rowBase, float[] ga, int go, int gstride, float[] minusQS, float[] devS,
+                                        float[] coefS, float[] ryS) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            FloatVector minusQ = FloatVector.fromArray(FS, minusQS, i);
+            FloatVector dev = FloatVector.fromArray(FS, devS, i);
+            FloatVector coef = FloatVector.fromArray(FS, coefS, i);
+            FloatVector minusRy = FloatVector.fromArray(FS, ryS, i).neg();
             VectorMask<Float> ignored = yf.compare(VectorOperators.LT, 0f);
             for (int ci = 0; ci < c; ci++) {
                 FloatVector prob = FloatVector.fromArray(FS, pa, po + ci * pstride + i);
                 VectorMask<Float> isY = yf.compare(VectorOperators.EQ, (float) ci);
                 FloatVector pMinusT = prob.blend(minusQ, isY);
-                FloatVector rMinusRy = ry.neg().add(regionB[rowBase + ci]).blend(ZERO, isY);
+                FloatVector rMinusRy = minusRy.add(regionB[rowBase + ci]).blend(ZERO, isY);
                 FloatVector d = rMinusRy.sub(dev).mul(prob).add(pMinusT.mul(coef));
                 d.blend(ZERO, ignored).intoArray(ga, go + ci * gstride + i);
             }
