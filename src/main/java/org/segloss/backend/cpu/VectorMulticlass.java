@@ -41,7 +41,6 @@ final class VectorMulticlass {
     private static final int SLOT_X = 6;
     private static final int SLOT_Y = 7;
     private static final int SLOT_E = 8;
-    private static final int SLOT_G = 9;
     private static final int SLOT_LINEAR = 10;
     private static final int SLOT_ACC_P = 11;
     private static final int SLOT_MAX = 12;
@@ -112,12 +111,7 @@ final class VectorMulticlass {
                 VectorIo.readFloats(pred, CpuBackend.index(p, n, ci, sa), m, xs, ci * cnt);
             }
         } else {
-            float[] linear = sc.floats(SLOT_LINEAR, c * m);
-            float[] rows = sc.floats(SLOT_G, c * m);
-            VectorIo.transposeIn(pred, CpuBackend.index(p, n, 0, sa), m, c, rows, linear, sc, false);
-            for (int ci = 0; ci < c; ci++) {
-                System.arraycopy(rows, ci * m, xs, ci * cnt, m);
-            }
+            VectorIo.pixelsToRows(pred, CpuBackend.index(p, n, 0, sa), m, c, xs, cnt, sc.floats(SLOT_LINEAR, c * m));
         }
         if (m < cnt) {
             for (int ci = 0; ci < c; ci++) {
@@ -186,11 +180,14 @@ final class VectorMulticlass {
                     return false;
                 }
                 expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS, probs);
-                logPyPass(othersS, xyS, maxS, logPyS, invS, cnt);
-                if (g == 0) {
+                if (!hasTerm) {
+                    inversePass(othersS, invS, cnt); // no log p_y without a pixel term
+                } else if (g == 0) {
+                    logPyPass(othersS, xyS, maxS, logPyS, invS, cnt);
                     terms = logPyS; // ce: term = -log p_y
                     negate = true;
                 } else {
+                    logPyPass(othersS, xyS, maxS, logPyS, invS, cnt);
                     termPass(logPyS, g, termS, cnt);
                 }
                 if (probs) {
@@ -296,7 +293,7 @@ final class VectorMulticlass {
         }
     }
 
-    /** inv = 1 / (1 + others) alone (the grad pass of {@link #keeps} problems). */
+    /** inv = 1 / (1 + others) alone (no pixel term, and the grad pass of {@link #keeps} problems). */
     private static void inversePass(float[] othersS, float[] invS, int cnt) {
         for (int i = 0; i < cnt; i += L) {
             inverseSum(FloatVector.fromArray(FS, othersS, i)).intoArray(invS, i);
@@ -612,11 +609,7 @@ final class VectorMulticlass {
                 VectorIo.writeFloats(grad, CpuBackend.index(p, n, ci, sa), m, gs, ci * cnt);
             }
         } else {
-            float[] rows = sc.floats(SLOT_G, c * m);
-            for (int ci = 0; ci < c; ci++) {
-                System.arraycopy(gs, ci * cnt, rows, ci * m, m);
-            }
-            VectorIo.transposeOut(grad, CpuBackend.index(p, n, 0, sa), m, c, rows, sc.floats(SLOT_LINEAR, c * m), sc);
+            VectorIo.rowsToPixels(grad, CpuBackend.index(p, n, 0, sa), m, c, gs, cnt, sc.floats(SLOT_LINEAR, c * m));
         }
     }
 
