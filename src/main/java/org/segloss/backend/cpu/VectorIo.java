@@ -176,20 +176,20 @@ final class VectorIo {
 
     /**
      * NHWC chunk in for the multiclass passes: the {@code m * c} floats from {@code base} (m pixels of c classes)
-     * into class rows {@code stride} apart, {@code dst[ci * stride + j] = src[base + j * c + ci]}. A plain loop:
-     * the gathers of {@link #transposeIn} are boxed by C2 on JDK 17.
+     * into class rows {@code stride} apart, {@code dst[ci * stride + j] = src[base + j * c + ci]}. Plain loops,
+     * rows outer: faster here than the gathers of {@link #transposeIn}.
      */
     static void pixelsToRows(CpuBuffer b, int base, int m, int c, float[] dst, int stride, float[] linear) {
-        float[] src;
-        int so;
-        if (b.floats.hasArray()) {
-            src = b.floats.array();
-            so = b.floats.arrayOffset() + base;
+        FloatBuffer f = b.floats;
+        if (f.hasArray()) {
+            deinterleave(f.array(), f.arrayOffset() + base, m, c, dst, stride);
         } else {
-            readFloats(b, base, m * c, linear, 0);
-            src = linear;
-            so = 0;
+            f.get(base, linear, 0, m * c);
+            deinterleave(linear, 0, m, c, dst, stride);
         }
+    }
+
+    private static void deinterleave(float[] src, int so, int m, int c, float[] dst, int stride) {
         for (int ci = 0; ci < c; ci++) {
             int row = ci * stride;
             for (int j = 0, at = so + ci; j < m; j++, at += c) {
@@ -201,23 +201,20 @@ final class VectorIo {
     /** NHWC chunk out, the inverse of {@link #pixelsToRows}: {@code grad[base + j * c + ci] = src[ci * stride + j]}. */
     static void rowsToPixels(CpuBuffer b, int base, int m, int c, float[] src, int stride, float[] linear) {
         FloatBuffer f = b.floats;
-        float[] dst;
-        int dof;
         if (f.hasArray()) {
-            dst = f.array();
-            dof = f.arrayOffset() + base;
+            interleave(src, stride, m, c, f.array(), f.arrayOffset() + base);
         } else {
-            dst = linear;
-            dof = 0;
+            interleave(src, stride, m, c, linear, 0);
+            f.put(base, linear, 0, m * c);
         }
+    }
+
+    private static void interleave(float[] src, int stride, int m, int c, float[] dst, int dof) {
         for (int ci = 0; ci < c; ci++) {
             int row = ci * stride;
             for (int j = 0, at = dof + ci; j < m; j++, at += c) {
                 dst[at] = src[row + j];
             }
-        }
-        if (!f.hasArray()) {
-            f.put(base, linear, 0, m * c);
         }
     }
 

@@ -26,13 +26,19 @@ import org.segloss.backend.Stat;
  * Multiclass passes with float lanes: one lane per pixel, loops over the C classes (class rows
  * {@code stride} floats apart). A chunk of at most {@link #pixelChunk} pixels goes through small staged
  * passes (max, exp, log, term...), each its own loop writing per-pixel vectors to L1/L2 scratch: a single
- * loop holding several transcendentals exceeds C2's inlining budget and then boxes every vector.
+ * loop holding several transcendentals exceeds C2's inlining budget and then boxes every vector. Within a
+ * pass, the per-pixel sums over the classes (max, sum of exps) stay in registers: pixels outer, classes
+ * inner. A vector carried around a loop must start from a vector made in that method
+ * ({@code FloatVector.zero(FS)}): starting from a static constant, C2 (JDK 17) boxes it at every iteration.
  *
  * <p>NCHW pred is read in place when the chunk is a whole number of vectors; otherwise (lane tail, NHWC,
  * buffers without an array) the chunk is copied into per-class rows padded with zeros. Class maps become
  * float markers ({@link VectorIo#classMarkers}); ignored pixels and padding lanes carry
- * {@link VectorIo#IGNORED} and count nowhere. Per-pixel results (term, p_y) are added to the row of their
- * class in double by a scalar loop.
+ * {@link VectorIo#IGNORED} and count nowhere. The per-class sums (T, TERM, I, P) of a chunk are masked
+ * float lane sums ({@link #classSumsPass}) added to the double accumulator once per chunk.
+ *
+ * <p>From logits with ce or no pixel term ({@link #keeps}), a forward+backward keeps p_c: the stats pass
+ * writes it into the gradient buffer and the grad pass reads it back instead of computing it again.
  */
 final class VectorMulticlass {
     private VectorMulticlass() {
@@ -151,13 +157,8 @@ final class VectorMulticlass {
         boolean probs = region || keep != null;
         float[] ys = sc.floats(SLOT_Y, px + L);
         float[] sums = sc.floats(SLOT_ACC_GENERAL, CLASS_SUMS.length * c * L);
-        float[] es = sc.floats(SLOT_E, c * (px + L));
-        float[] maxS = sc.floats(SLOT_MAX, px + L);
-        float[] argS = sc.floats(SLOT_ARG, px + L);
-        float[] othersS = sc.floats(SLOT_OTHERS, px + L);
-        float[] xyS = sc.floats(SLOT_XY, px + L);
+        SoftmaxRows sm = new SoftmaxRows(sc, c, px);
         float[] logPyS = sc.floats(SLOT_LOG_PY, px + L);
-        float[] invS = sc.floats(SLOT_INV, px + L);
         float[] termS = sc.floats(SLOT_TERM, px + L);
         float[] lsS = sc.floats(SLOT_LOG_SMALL, px + L);
         float[] llS = sc.floats(SLOT_LOG_LARGE, px + L);
@@ -176,24 +177,24 @@ final class VectorMulticlass {
             boolean negate = false;
             if (p.fromLogits) {
                 // p_c = exp(x_c - max) / (1 + others), log p_y = x_y - max - log1p(others)
-                if (!maxPass(v.a, v.o, v.stride, c, cnt, maxS, argS)) {
+                if (!maxPass(v.a, v.o, v.stride, c, cnt, sm.maxS, sm.argS)) {
                     return false;
                 }
-                expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS, probs);
+                expPass(v.a, v.o, v.stride, c, cnt, ys, sm.maxS, sm.argS, sm.es, sm.othersS, sm.xyS, probs);
                 if (!hasTerm) {
-                    inversePass(othersS, invS, cnt); // no log p_y without a pixel term
+                    inversePass(sm.othersS, sm.invS, cnt); // no log p_y without a pixel term
                 } else if (g == 0) {
-                    logPyPass(othersS, xyS, maxS, logPyS, invS, cnt);
+                    logPyPass(sm.othersS, sm.xyS, sm.maxS, logPyS, sm.invS, cnt);
                     terms = logPyS; // ce: term = -log p_y
                     negate = true;
                 } else {
-                    logPyPass(othersS, xyS, maxS, logPyS, invS, cnt);
+                    logPyPass(sm.othersS, sm.xyS, sm.maxS, logPyS, sm.invS, cnt);
                     termPass(logPyS, g, termS, cnt);
                 }
                 if (probs) {
                     boolean direct = keep != null && outView(p, keep, n, sa, m, cnt, keepRows, pv);
                     if (keep == null) {
-                        pv.a = es; // p over e, in place
+                        pv.a = sm.es; // p over e, in place
                         pv.o = 0;
                         pv.stride = cnt;
                     } else if (!direct) {
@@ -201,18 +202,18 @@ final class VectorMulticlass {
                         pv.o = 0;
                         pv.stride = cnt;
                     }
-                    probPass(es, c, cnt, invS, pv.a, pv.o, pv.stride);
+                    probPass(sm.es, c, cnt, sm.invS, pv.a, pv.o, pv.stride);
                     if (keep != null && !direct) {
                         writeBack(p, keep, n, sa, m, cnt, keepRows, sc);
                     }
                 }
             } else {
                 // p_c = x_c, log p_y = log(clamp(p_y))
-                if (!probClassPass(v.a, v.o, v.stride, c, cnt, ys, xyS)) {
+                if (!probClassPass(v.a, v.o, v.stride, c, cnt, ys, sm.xyS)) {
                     return false;
                 }
-                VectorMath.clampedLogs(xyS, 0, EPS, lsS, llS, cnt);
-                probTermPass(xyS, lsS, llS, g, termS, cnt);
+                VectorMath.clampedLogs(sm.xyS, 0, EPS, lsS, llS, cnt);
+                probTermPass(sm.xyS, lsS, llS, g, termS, cnt);
                 pv.a = v.a;
                 pv.o = v.o;
                 pv.stride = v.stride;
@@ -471,12 +472,7 @@ final class VectorMulticlass {
         int rowBase = n * c;
         float ceWeight = p.pixelTerm == PixelTerm.CE ? 1f : 0f;
         float[] ys = sc.floats(SLOT_Y, px + L);
-        float[] es = sc.floats(SLOT_E, c * (px + L));
-        float[] maxS = sc.floats(SLOT_MAX, px + L);
-        float[] argS = sc.floats(SLOT_ARG, px + L);
-        float[] othersS = sc.floats(SLOT_OTHERS, px + L);
-        float[] xyS = sc.floats(SLOT_XY, px + L);
-        float[] invS = sc.floats(SLOT_INV, px + L);
+        SoftmaxRows sm = new SoftmaxRows(sc, c, px);
         float[] gs = sc.floats(SLOT_ACC_P, c * (px + L));
         float[] minusQS = sc.floats(SLOT_PY, px + L);
         float[] devS = sc.floats(SLOT_DEV, px + L);
@@ -494,8 +490,8 @@ final class VectorMulticlass {
                 view(p, grad, n, sa, m, cnt, sc, pv, SLOT_KEEP);
             } else {
                 view(p, pred, n, sa, m, cnt, sc, v, SLOT_X);
-                softmaxProbs(v, c, cnt, ys, maxS, argS, es, othersS, xyS, invS);
-                pv.a = es;
+                softmaxProbs(v, c, cnt, ys, sm);
+                pv.a = sm.es;
                 pv.o = 0;
                 pv.stride = cnt;
             }
@@ -512,12 +508,30 @@ final class VectorMulticlass {
      * p_c = e_c / (1 + others) of a chunk into es (rows of cnt), by the passes of the stats: the grad pass without a
      * keep computes exactly the p_c that the stats pass keeps.
      */
-    private static void softmaxProbs(View v, int c, int cnt, float[] ys, float[] maxS, float[] argS, float[] es,
-                                     float[] othersS, float[] xyS, float[] invS) {
-        maxPass(v.a, v.o, v.stride, c, cnt, maxS, argS);
-        expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS, true);
-        inversePass(othersS, invS, cnt);
-        probPass(es, c, cnt, invS, es, 0, cnt);
+    private static void softmaxProbs(View v, int c, int cnt, float[] ys, SoftmaxRows sm) {
+        maxPass(v.a, v.o, v.stride, c, cnt, sm.maxS, sm.argS);
+        expPass(v.a, v.o, v.stride, c, cnt, ys, sm.maxS, sm.argS, sm.es, sm.othersS, sm.xyS, true);
+        inversePass(sm.othersS, sm.invS, cnt);
+        probPass(sm.es, c, cnt, sm.invS, sm.es, 0, cnt);
+    }
+
+    /** The scratch rows of the softmax passes of one chunk: e_c (c rows), max, arg, others, x_y, 1 / sum. */
+    private static final class SoftmaxRows {
+        final float[] es;
+        final float[] maxS;
+        final float[] argS;
+        final float[] othersS;
+        final float[] xyS;
+        final float[] invS;
+
+        SoftmaxRows(VectorScratch sc, int c, int px) {
+            es = sc.floats(SLOT_E, c * (px + L));
+            maxS = sc.floats(SLOT_MAX, px + L);
+            argS = sc.floats(SLOT_ARG, px + L);
+            othersS = sc.floats(SLOT_OTHERS, px + L);
+            xyS = sc.floats(SLOT_XY, px + L);
+            invS = sc.floats(SLOT_INV, px + L);
+        }
     }
 
     /**
