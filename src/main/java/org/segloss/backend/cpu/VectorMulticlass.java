@@ -99,34 +99,46 @@ final class VectorMulticlass {
     }
 
     /**
+     * Most classes whose rows are read in place. The passes read a chunk pixels outer, classes inner; NCHW rows are
+     * H*W floats apart (a power of two, often), so every row of a pixel falls in the same L1 set, and more rows than
+     * the cache's ways (8) evict each other: such chunks are copied into rows {@link #ROW_PAD} floats further
+     * apart than the chunk.
+     */
+    private static final int IN_PLACE_MAX_CLASSES = 8;
+    /** Floats between the end of a copied class row and the start of the next (one cache line). */
+    private static final int ROW_PAD = 16;
+
+    /**
      * The chunk of m pixels from sa of a float buffer of pred's shape (pred, or soft targets) as class rows; in
-     * place when possible, else copied into the scratch slot {@code slot} and zero-padded to cnt.
+     * place when possible, else copied into the scratch slot {@code slot} (rows cnt + ROW_PAD apart), zero-padded
+     * to cnt.
      */
     private static void view(Problem p, CpuBuffer pred, int n, int sa, int m, int cnt, VectorScratch sc, View v,
                              int slot) {
         int c = (int) p.c;
-        if (p.layout == Layout.NCHW && isFloatArray(pred) && m == cnt) {
+        if (p.layout == Layout.NCHW && isFloatArray(pred) && m == cnt && c <= IN_PLACE_MAX_CLASSES) {
             v.a = pred.floats.array();
             v.o = pred.floats.arrayOffset() + CpuBackend.index(p, n, 0, sa);
             v.stride = (int) p.s;
             return;
         }
-        float[] xs = sc.floats(slot, c * cnt);
+        int stride = cnt + ROW_PAD;
+        float[] xs = sc.floats(slot, c * stride);
         if (p.layout == Layout.NCHW) {
             for (int ci = 0; ci < c; ci++) {
-                VectorIo.readFloats(pred, CpuBackend.index(p, n, ci, sa), m, xs, ci * cnt);
+                VectorIo.readFloats(pred, CpuBackend.index(p, n, ci, sa), m, xs, ci * stride);
             }
         } else {
-            VectorIo.pixelsToRows(pred, CpuBackend.index(p, n, 0, sa), m, c, xs, cnt, sc.floats(SLOT_LINEAR, c * m));
+            VectorIo.pixelsToRows(pred, CpuBackend.index(p, n, 0, sa), m, c, xs, stride, sc.floats(SLOT_LINEAR, c * m));
         }
         if (m < cnt) {
             for (int ci = 0; ci < c; ci++) {
-                Arrays.fill(xs, ci * cnt + m, ci * cnt + cnt, 0f);
+                Arrays.fill(xs, ci * stride + m, ci * stride + cnt, 0f);
             }
         }
         v.a = xs;
         v.o = 0;
-        v.stride = cnt;
+        v.stride = stride;
     }
 
     /**
