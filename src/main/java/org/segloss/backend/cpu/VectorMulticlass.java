@@ -108,6 +108,11 @@ final class VectorMulticlass {
     /** Floats between the end of a copied class row and the start of the next (one cache line). */
     private static final int ROW_PAD = 16;
 
+    /** Floats between the starts of two class rows of a chunk of cnt pixels in scratch. */
+    private static int rowStride(int cnt) {
+        return cnt + ROW_PAD;
+    }
+
     /**
      * The chunk of m pixels from sa of a float buffer of pred's shape (pred, or soft targets) as class rows; in
      * place when possible, else copied into the scratch slot {@code slot} (rows cnt + ROW_PAD apart), zero-padded
@@ -122,7 +127,7 @@ final class VectorMulticlass {
             v.stride = (int) p.s;
             return;
         }
-        int stride = cnt + ROW_PAD;
+        int stride = rowStride(cnt);
         float[] xs = sc.floats(slot, c * stride);
         if (p.layout == Layout.NCHW) {
             for (int ci = 0; ci < c; ci++) {
@@ -174,7 +179,7 @@ final class VectorMulticlass {
         float[] termS = sc.floats(SLOT_TERM, px + L);
         float[] lsS = sc.floats(SLOT_LOG_SMALL, px + L);
         float[] llS = sc.floats(SLOT_LOG_LARGE, px + L);
-        float[] keepRows = sc.floats(SLOT_KEEP, c * (px + L));
+        float[] keepRows = sc.floats(SLOT_KEEP, c * rowStride(px + L));
         View v = new View();
         View pv = new View();
         for (int a = 0; a < len; a += px) {
@@ -207,10 +212,6 @@ final class VectorMulticlass {
                     boolean direct = keep != null && outView(p, keep, n, sa, m, cnt, keepRows, pv);
                     if (keep == null) {
                         pv.a = sm.es; // p over e, in place
-                        pv.o = 0;
-                        pv.stride = cnt;
-                    } else if (!direct) {
-                        pv.a = keepRows;
                         pv.o = 0;
                         pv.stride = cnt;
                     }
@@ -437,7 +438,7 @@ final class VectorMulticlass {
         float[] invS = sc.floats(SLOT_INV, px + L);
         float[] pixS = sc.floats(SLOT_PIX, px + L);
         float[] devS = sc.floats(SLOT_DEV, px + L);
-        float[] gs = sc.floats(SLOT_ACC_P, c * (px + L));
+        float[] gs = sc.floats(SLOT_ACC_P, c * rowStride(px + L));
         View v = new View();
         View out = new View();
         for (int a = 0; a < len; a += px) {
@@ -485,7 +486,7 @@ final class VectorMulticlass {
         float ceWeight = p.pixelTerm == PixelTerm.CE ? 1f : 0f;
         float[] ys = sc.floats(SLOT_Y, px + L);
         SoftmaxRows sm = new SoftmaxRows(sc, c, px);
-        float[] gs = sc.floats(SLOT_ACC_P, c * (px + L));
+        float[] gs = sc.floats(SLOT_ACC_P, c * rowStride(px + L));
         float[] minusQS = sc.floats(SLOT_PY, px + L);
         float[] devS = sc.floats(SLOT_DEV, px + L);
         float[] coefS = sc.floats(SLOT_PIX, px + L);
@@ -610,11 +611,12 @@ final class VectorMulticlass {
     }
 
     /**
-     * Where the gradient of a chunk goes: the NCHW array in place (whole vectors), returning true; else the scratch
-     * rows gs (cnt apart), which {@link #writeBack} copies out.
+     * Where the gradient of a chunk goes: the NCHW array in place (whole vectors, at most
+     * {@link #IN_PLACE_MAX_CLASSES} classes), returning true; else the scratch rows gs ({@link #rowStride} apart),
+     * which {@link #writeBack} copies out.
      */
     private static boolean outView(Problem p, CpuBuffer grad, int n, int sa, int m, int cnt, float[] gs, View out) {
-        if (p.layout == Layout.NCHW && grad.floats.hasArray() && m == cnt) {
+        if (p.layout == Layout.NCHW && grad.floats.hasArray() && m == cnt && p.c <= IN_PLACE_MAX_CLASSES) {
             out.a = grad.floats.array();
             out.o = grad.floats.arrayOffset() + CpuBackend.index(p, n, 0, sa);
             out.stride = (int) p.s;
@@ -622,7 +624,7 @@ final class VectorMulticlass {
         }
         out.a = gs;
         out.o = 0;
-        out.stride = cnt;
+        out.stride = rowStride(cnt);
         return false;
     }
 
@@ -630,12 +632,13 @@ final class VectorMulticlass {
     private static void writeBack(Problem p, CpuBuffer grad, int n, int sa, int m, int cnt, float[] gs,
                                   VectorScratch sc) {
         int c = (int) p.c;
+        int stride = rowStride(cnt);
         if (p.layout == Layout.NCHW) {
             for (int ci = 0; ci < c; ci++) {
-                VectorIo.writeFloats(grad, CpuBackend.index(p, n, ci, sa), m, gs, ci * cnt);
+                VectorIo.writeFloats(grad, CpuBackend.index(p, n, ci, sa), m, gs, ci * stride);
             }
         } else {
-            VectorIo.rowsToPixels(grad, CpuBackend.index(p, n, 0, sa), m, c, gs, cnt, sc.floats(SLOT_LINEAR, c * m));
+            VectorIo.rowsToPixels(grad, CpuBackend.index(p, n, 0, sa), m, c, gs, stride, sc.floats(SLOT_LINEAR, c * m));
         }
     }
 
@@ -878,7 +881,7 @@ final class VectorMulticlass {
         float[] rS = sc.floats(SLOT_R, c * (px + L));
         float[] lsS = sc.floats(SLOT_CLASS_LOG_SMALL, c * (px + L));
         float[] llS = sc.floats(SLOT_CLASS_LOG_LARGE, c * (px + L));
-        float[] gs = sc.floats(SLOT_ACC_P, c * (px + L));
+        float[] gs = sc.floats(SLOT_ACC_P, c * rowStride(px + L));
         View v = new View();
         View tv = new View();
         View out = new View();
