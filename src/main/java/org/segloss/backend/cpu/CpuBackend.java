@@ -51,7 +51,8 @@ import org.segloss.backend.Problem;
  *
  * <p>A default backend loads the vector kernels (the Vector API's classes, and the compiler directive that
  * {@link VectorKernels} adds through JMX on a daemon thread: about 50 ms of the cores) only when the warm-up
- * starts, at call {@link #warmupCall()} + 1; its first calls before that cost what a scalar backend's cost.
+ * starts, at call {@link #warmupCall()} + 1, and on the warm-up thread, not the caller's; its first calls before
+ * that cost what a scalar backend's cost.
  *
  * <p>Threads: by default the passes are parallel streams that run wherever the caller runs them: in the
  * common fork-join pool (every core: the caller and {@code cores - 1} workers) or in the fork-join pool
@@ -400,10 +401,10 @@ public final class CpuBackend implements Backend {
         long call = scalarCalls > 0 ? calls.getAndIncrement() : scalarCalls;
         if (call < scalarCalls) {
             kernels = SCALAR;
-            // never on the first call: a single call (a CLI run) warms nothing; the best kernels load here
-            if (call >= warmupCall() && !(kernels() instanceof ScalarKernels)) {
+            // never on the first call: a single call (a CLI run) warms nothing
+            if (call >= warmupCall()) {
                 warming = true;
-                CpuWarmup.stats(kernels(), p, x, t);
+                CpuWarmup.stats(this::kernels, p, x, t); // loads the best kernels on the warm-up thread
             }
         } else {
             kernels = kernels();
@@ -491,7 +492,26 @@ public final class CpuBackend implements Backend {
         /** One exp and one log1p per element: binary cross-entropy from logits. */
         BCE,
         /** C exps and one log per pixel: a log-softmax over C classes (pred NCHW). */
-        SOFTMAX
+        SOFTMAX;
+
+        /**
+         * The work {@code loss} in {@code mode} cannot avoid from logits: a softmax (multiclass), exp and log1p
+         * (binary/multilabel with a pixel term: bce, focal), a sigmoid (region losses alone); null for the binary
+         * Lovasz hinge, which needs no transcendental function.
+         *
+         * @param loss the loss
+         * @param mode the mode
+         * @return its family, or null when it has none
+         */
+        public static Work of(org.segloss.Loss loss, org.segloss.Mode mode) {
+            if (mode == org.segloss.Mode.MULTICLASS) {
+                return SOFTMAX;
+            }
+            if (loss == org.segloss.Loss.LOVASZ) {
+                return null;
+            }
+            return loss.hasPixelTerm() ? BCE : SIGMOID;
+        }
     }
 
     /**
