@@ -66,7 +66,7 @@ final class VectorKernels extends CpuKernels {
         "org/segloss/backend/cpu/VectorMath.clampedLogs",
         "org/segloss/backend/cpu/VectorBinary.lanes*",
         "org/segloss/backend/cpu/VectorBinary.grad*",
-        // the multiclass passes carry no vector across an iteration (per-pixel partials live in scratch rows)
+        // the multiclass passes, one staged loop each (per-pixel partials between passes live in scratch rows)
         "org/segloss/backend/cpu/VectorMulticlass.*Pass",
     };
 
@@ -174,17 +174,7 @@ final class VectorKernels extends CpuKernels {
     }
 
     @Override
-    boolean keeps(Problem p) {
-        return covered(p) && p.multiclass && VectorMulticlass.keeps(p);
-    }
-
-    @Override
     void stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc) {
-        stats(p, pred, target, n, s0, s1, acc, null);
-    }
-
-    @Override
-    void stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc, CpuBuffer keep) {
         if (!covered(p)) {
             SCALAR.stats(p, pred, target, n, s0, s1, acc);
             return;
@@ -192,10 +182,10 @@ final class VectorKernels extends CpuKernels {
         VectorScratch scratch = SCRATCH.get();
         double[] unit = scratch.unitAccumulator(acc.length);
         boolean clean = p.multiclass
-                ? VectorMulticlass.stats(p, pred, target, n, s0, s1, unit, scratch, keep)
+                ? VectorMulticlass.stats(p, pred, target, n, s0, s1, unit, scratch, null)
                 : VectorBinary.stats(p, pred, target, n, s0, s1, unit, scratch);
         if (!clean) {
-            // The unit holds refused values: count them exactly as the reference does (CpuBackend then drops the keep).
+            // The unit holds refused values: count them exactly as the reference does.
             SCALAR.stats(p, pred, target, n, s0, s1, acc);
             return;
         }
@@ -207,28 +197,25 @@ final class VectorKernels extends CpuKernels {
     @Override
     void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad, int n, int s0,
               int s1) {
-        grad(p, pred, target, k, grad, n, s0, s1, false);
-    }
-
-    @Override
-    void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad, int n, int s0, int s1,
-              boolean kept) {
         if (!covered(p)) {
             SCALAR.grad(p, pred, target, k, grad, n, s0, s1);
             return;
         }
         VectorScratch scratch = SCRATCH.get();
         if (p.multiclass) {
-            VectorMulticlass.grad(p, pred, target, k, grad, n, s0, s1, scratch, kept);
+            VectorMulticlass.grad(p, pred, target, k, grad, n, s0, s1, scratch, false);
         } else {
             VectorBinary.grad(p, pred, target, k, grad, n, s0, s1, scratch);
         }
     }
 
-    /** Binary / multilabel from logits keep e = exp(-|x|) for their grad pass ({@link VectorBinary#keeps}). */
+    /**
+     * Binary / multilabel from logits keep e = exp(-|x|) for their grad pass ({@link VectorBinary#keeps}); multiclass
+     * from logits with ce or no pixel term keep the softmax p_c ({@link VectorMulticlass#keeps}).
+     */
     @Override
     boolean keeps(Problem p) {
-        return covered(p) && VectorBinary.keeps(p);
+        return covered(p) && (p.multiclass ? VectorMulticlass.keeps(p) : VectorBinary.keeps(p));
     }
 
     @Override
@@ -239,7 +226,13 @@ final class VectorKernels extends CpuKernels {
         }
         VectorScratch scratch = SCRATCH.get();
         double[] unit = scratch.unitAccumulator(acc.length);
-        if (!VectorBinary.stats(p, pred, target, n, s0, s1, unit, scratch, keep)) {
+        if (p.multiclass) {
+            if (!VectorMulticlass.stats(p, pred, target, n, s0, s1, unit, scratch, keep)) {
+                // refused values, counted by the reference; CpuBackend then drops the keep of the whole pass
+                SCALAR.stats(p, pred, target, n, s0, s1, acc);
+                return;
+            }
+        } else if (!VectorBinary.stats(p, pred, target, n, s0, s1, unit, scratch, keep)) {
             SCALAR.stats(p, pred, target, n, s0, s1, acc);
             // the lanes stopped at the refused value: the unit's kept values are completed for a grad pass
             VectorBinary.keepUnit(p, pred, n, s0, s1, keep, scratch);
@@ -257,7 +250,11 @@ final class VectorKernels extends CpuKernels {
             grad(p, pred, target, k, grad, n, s0, s1);
             return;
         }
-        VectorBinary.grad(p, pred, target, k, grad, n, s0, s1, SCRATCH.get(), true);
+        if (p.multiclass) {
+            VectorMulticlass.grad(p, pred, target, k, grad, n, s0, s1, SCRATCH.get(), true);
+        } else {
+            VectorBinary.grad(p, pred, target, k, grad, n, s0, s1, SCRATCH.get(), true);
+        }
     }
 
     @Override
