@@ -428,4 +428,52 @@ class SurfaceTest {
         assertEquals(3.8, Surface.percentile95(new double[] {4, 0}), 1e-12);
         assertEquals(7.0, Surface.percentile95(new double[] {7}));
     }
+
+    @Test
+    void sortingWithTheZerosCountedGivesArraysSortsOrder() {
+        Random rnd = new Random(11);
+        double[][] fixed = {
+            {}, {0.0}, {0.0, 0.0}, {3.5, 0.0, 1.25, 0.0}, {2, 1},
+            // -0, negatives and NaN take the full sort: -0 sorts before +0, NaN after everything
+            {0.0, -0.0, 1.0}, {0.0, -2.0, 1.0}, {Double.NaN, 0.0, 1.0}, {Double.POSITIVE_INFINITY, 0.0},
+        };
+        List<double[]> cases = new ArrayList<>(Arrays.asList(fixed));
+        for (int k = 0; k < 200; k++) {
+            double[] x = new double[rnd.nextInt(60)];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = rnd.nextInt(3) == 0 ? 0.0 : Math.sqrt(rnd.nextInt(50) + 1) * 0.8;
+            }
+            cases.add(x);
+        }
+        for (double[] x : cases) {
+            double[] expected = x.clone();
+            Arrays.sort(expected);
+            double[] actual = Surface.sortedZerosFirst(x);
+            assertEquals(expected.length, actual.length);
+            for (int i = 0; i < x.length; i++) {
+                assertEquals(Double.doubleToRawLongBits(expected[i]), Double.doubleToRawLongBits(actual[i]),
+                        Arrays.toString(x) + " at " + i);
+            }
+        }
+    }
+
+    @Test
+    void rasterCursorGivesTheRowAndPlaneOfAscendingIndices() {
+        Random rnd = new Random(5);
+        int[][] shapes = {{7, 13, 29}, {1, 1, 40}, {3, 50, 1}, {128, 256, 256}};
+        for (int[] d3 : shapes) {
+            int n = d3[0] * d3[1] * d3[2];
+            int i = rnd.nextInt(Math.min(n, 100));
+            Surface.Raster at = new Surface.Raster(d3, i);
+            for (int step = 0; step < 3000 && i < n; step++) {
+                at.moveTo(i);
+                assertEquals(i / (d3[1] * d3[2]), at.z, Arrays.toString(d3) + " z of " + i);
+                assertEquals(i / d3[2] % d3[1], at.y, Arrays.toString(d3) + " y of " + i);
+                assertEquals(i - i % d3[2], at.rowStart, Arrays.toString(d3) + " row of " + i);
+                // mostly small steps (within a row, a few rows), sometimes a jump of many rows, sometimes none
+                int kind = rnd.nextInt(10);
+                i += kind == 0 ? 0 : kind < 7 ? rnd.nextInt(d3[2] + 1) : kind < 9 ? rnd.nextInt(8 * d3[2] + 1) : rnd.nextInt(n / 20 + 1);
+            }
+        }
+    }
 }
