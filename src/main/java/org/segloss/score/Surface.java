@@ -405,46 +405,44 @@ final class Surface {
     }
 
     /**
-     * The row, y and z of voxel indices visited in ascending (raster) order, found by stepping from row
-     * to row instead of dividing at each voxel (a jump of many rows divides once).
+     * The row, y and z of a voxel index without an integer division per voxel: the quotients come from
+     * a multiplication by the divisor's reciprocal, within one of the exact ones, and are then corrected.
      */
     static final class Raster {
-        /** Rows skipped one by one before a jump is divided instead. */
-        private static final int STEP_ROWS = 8;
         private final int nx;
         private final int ny;
+        private final double perRow;
+        private final double perPlane;
         /** Index of the first voxel of the current row. */
         int rowStart;
         int y;
         int z;
 
-        /** Dims (z, y, x); positioned at the row of voxel {@code first}. */
+        /** Dims (z, y, x); positioned at voxel {@code first}. */
         Raster(int[] d3, int first) {
             nx = d3[2];
             ny = d3[1];
-            seek(first);
+            perRow = 1.0 / nx;
+            perPlane = 1.0 / ny;
+            moveTo(first);
         }
 
-        private void seek(int i) {
-            int row = i / nx;
-            rowStart = row * nx;
-            y = row % ny;
-            z = row / ny;
-        }
-
-        /** Moves to the row of voxel {@code i}, at or after the current row. */
+        /** Moves to the row of voxel {@code i} (>= 0). */
         void moveTo(int i) {
-            if (i - rowStart >= STEP_ROWS * nx) {
-                seek(i);
-                return;
-            }
-            while (i - rowStart >= nx) {
-                rowStart += nx;
-                if (++y == ny) {
-                    y = 0;
-                    z++;
-                }
-            }
+            int row = quotient(i, nx, perRow);
+            rowStart = row * nx;
+            z = quotient(row, ny, perPlane);
+            y = row - z * ny;
+        }
+
+        /**
+         * floor(a / d) for a >= 0 and d >= 1, {@code reciprocal} = 1.0 / d: a * reciprocal is within a
+         * relative 2^-52 of a / d < 2^31, so its integer part is off by at most one.
+         */
+        static int quotient(int a, int d, double reciprocal) {
+            int q = (int) (a * reciprocal);
+            long r = a - (long) q * d;
+            return r < 0 ? q - 1 : r >= d ? q + 1 : q;
         }
     }
 

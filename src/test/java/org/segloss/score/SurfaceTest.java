@@ -458,21 +458,32 @@ class SurfaceTest {
     }
 
     @Test
-    void rasterCursorGivesTheRowAndPlaneOfAscendingIndices() {
+    void rasterGivesTheRowAndPlaneOfAnIndexAsIntegerDivisionDoes() {
         Random rnd = new Random(5);
-        int[][] shapes = {{7, 13, 29}, {1, 1, 40}, {3, 50, 1}, {128, 256, 256}};
+        // rows of 49: (int) (a * (1.0 / 49)) falls one short of a / 49 for some a near 7e8 (the correction is needed)
+        int[][] shapes = {{7, 13, 29}, {1, 1, 40}, {3, 50, 1}, {128, 256, 256}, {300000, 49, 49}, {3, 46341, 15000},
+            {1, 1, Integer.MAX_VALUE}};
         for (int[] d3 : shapes) {
-            int n = d3[0] * d3[1] * d3[2];
-            int i = rnd.nextInt(Math.min(n, 100));
-            Surface.Raster at = new Surface.Raster(d3, i);
-            for (int step = 0; step < 3000 && i < n; step++) {
+            long n = (long) d3[0] * d3[1] * d3[2];
+            int plane = d3[1] * d3[2];
+            Surface.Raster at = new Surface.Raster(d3, 0);
+            List<Integer> indices = new ArrayList<>(List.of(0, (int) (n - 1), d3[2], d3[2] - 1, plane, plane - 1));
+            for (int k = 0; k < 5000; k++) {
+                // exact multiples of the row and the plane (where the reciprocal's quotient may fall short), their
+                // neighbours, and anything
+                long m = k % 3 == 0 ? (long) d3[2] * rnd.nextInt((int) Math.min(Integer.MAX_VALUE, n / d3[2]))
+                        : k % 3 == 1 ? (long) plane * rnd.nextInt(d3[0]) : (long) (rnd.nextDouble() * n);
+                for (long i = m - 1; i <= m + 1; i++) {
+                    if (i >= 0 && i < n) {
+                        indices.add((int) i);
+                    }
+                }
+            }
+            for (int i : indices) {
                 at.moveTo(i);
-                assertEquals(i / (d3[1] * d3[2]), at.z, Arrays.toString(d3) + " z of " + i);
+                assertEquals(i / plane, at.z, Arrays.toString(d3) + " z of " + i);
                 assertEquals(i / d3[2] % d3[1], at.y, Arrays.toString(d3) + " y of " + i);
                 assertEquals(i - i % d3[2], at.rowStart, Arrays.toString(d3) + " row of " + i);
-                // mostly small steps (within a row, a few rows), sometimes a jump of many rows, sometimes none
-                int kind = rnd.nextInt(10);
-                i += kind == 0 ? 0 : kind < 7 ? rnd.nextInt(d3[2] + 1) : kind < 9 ? rnd.nextInt(8 * d3[2] + 1) : rnd.nextInt(n / 20 + 1);
             }
         }
     }
