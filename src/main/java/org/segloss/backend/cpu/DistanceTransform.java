@@ -234,13 +234,26 @@ public final class DistanceTransform {
         if (k < 0) {
             return;
         }
-        int j = 0;
-        for (int p = from; p <= to; p++) {
-            while (j < k && z[j + 1] < p) {
-                j++;
+        // Parabola j is the lowest at the positions p with z[j] < p <= z[j + 1] (z strictly increasing, z[0] = -inf,
+        // +inf after the last): one run of positions per parabola.
+        int p = from;
+        for (int j = 0; j <= k && p <= to; j++) {
+            int last = to;
+            if (j < k) {
+                double next = z[j + 1];
+                if (next < p) {
+                    continue;
+                }
+                if (next < to) {
+                    last = (int) Math.floor(next);
+                }
             }
-            double d = p - v[j];
-            g[base + p * stride] = (float) (w * d * d + fv[j]);
+            float fj = fv[j];
+            int vj = v[j];
+            for (; p <= last; p++) {
+                double d = p - vj;
+                g[base + p * stride] = (float) (w * d * d + fj);
+            }
         }
     }
 }

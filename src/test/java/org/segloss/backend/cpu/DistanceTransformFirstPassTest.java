@@ -177,4 +177,72 @@ class DistanceTransformFirstPassTest {
             }
         }
     }
+
+    /**
+     * The envelope as the kernels write it (kernels-cl/edt.cl), positions from..to: parabolas pushed and
+     * popped on their intersections, then each position read from the parabola it lies under.
+     */
+    private static float[] kernelSteps(float[] f, double w, int from, int to) {
+        int n = f.length;
+        int[] v = new int[n];
+        float[] fv = new float[n];
+        double[] z = new double[n];
+        int k = -1;
+        for (int q = 0; q < n; q++) {
+            if (f[q] == Float.POSITIVE_INFINITY) {
+                continue;
+            }
+            double dq = q;
+            double s = Double.NEGATIVE_INFINITY;
+            while (k >= 0) {
+                double dv = v[k];
+                s = ((f[q] + w * dq * dq) - (fv[k] + w * dv * dv)) / (2.0 * w * (dq - dv));
+                if (s > z[k]) {
+                    break;
+                }
+                k--;
+                s = Double.NEGATIVE_INFINITY;
+            }
+            k++;
+            v[k] = q;
+            fv[k] = f[q];
+            z[k] = s;
+        }
+        float[] g = f.clone();
+        if (k < 0) {
+            return g;
+        }
+        int j = 0;
+        for (int p = from; p <= to; p++) {
+            while (j < k && z[j + 1] < p) {
+                j++;
+            }
+            double d = p - v[j];
+            g[p] = (float) (w * d * d + fv[j]);
+        }
+        return g;
+    }
+
+    @Test
+    void laterPassLinesOfAnyFiniteValuesGiveTheKernelsSteps() {
+        // The later passes read squared distances: random multiples of w' k^2 and arbitrary finite values, with gaps of +inf.
+        Random rnd = new Random(99);
+        for (double spacing : SPACINGS) {
+            double w = spacing * spacing;
+            for (int rep = 0; rep < 300; rep++) {
+                int n = 1 + rnd.nextInt(200);
+                float[] f = new float[n];
+                double wOther = rnd.nextBoolean() ? 0.64 : 4.0;
+                for (int i = 0; i < n; i++) {
+                    int kind = rnd.nextInt(4);
+                    f[i] = kind == 0 ? Float.POSITIVE_INFINITY
+                            : kind == 1 ? (float) (wOther * rnd.nextInt(30) * rnd.nextInt(30)) : (float) (rnd.nextDouble() * 50);
+                }
+                int from = rnd.nextInt(n);
+                int to = rep % 3 == 0 ? n - 1 : from + rnd.nextInt(n - from);
+                assertSameBits(kernelSteps(f, w, from, to), envelope(f, w, from, to),
+                        "spacing " + spacing + ", n " + n + ", " + from + ".." + to);
+            }
+        }
+    }
 }
