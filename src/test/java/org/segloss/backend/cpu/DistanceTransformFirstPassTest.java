@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
  * the bits of the parabola envelope ({@link DistanceTransform#line}, which the OpenCL and CUDA kernels
  * follow step for step), checked against that envelope and against a brute-force nearest feature, on
  * random lines, ties and the spacings whose squares are not exact in binary; and the whole transform
- * with the shortcut equals the transform done by the envelope on every pass.
+ * with the shortcut equals the transform done by the envelope on every pass; and the envelope of the later
+ * passes (lines of any finite values) gives the bits of the kernels' steps, written out here.
  */
 class DistanceTransformFirstPassTest {
     /** 0.8^2 and 0.3^2 round up, sqrt(2)^2 is not 2, 2 and 1 are exact. */
