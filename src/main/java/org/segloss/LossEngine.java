@@ -640,7 +640,7 @@ public final class LossEngine implements AutoCloseable {
             return new LossResult(spec, b.name(), b.device(), problem.n, (int) problem.c, lz.value, 0, 0, Double.NaN,
                     null, null, null, null);
         }
-        double[] stats = b.stats(problem, pred, target);
+        double[] stats = grad == null ? b.stats(problem, pred, target) : b.stats(problem, pred, target, grad);
         long[] bad = Finalizer.badCounts(problem, stats);
         if (bad != null) {
             refuseBad(spec, problem, bad[0], bad[1], hostPred, hostTarget);

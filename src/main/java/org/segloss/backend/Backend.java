@@ -179,6 +179,27 @@ public interface Backend extends AutoCloseable {
     double[] stats(Problem problem, DeviceBuffer pred, DeviceBuffer target);
 
     /**
+     * The stats pass of a forward+backward: returns what {@link #stats(Problem, DeviceBuffer, DeviceBuffer)}
+     * returns, where {@code gradOut} is the buffer that the grad pass of the same step writes next. A backend
+     * may keep per-element values of this pass there (the CPU backend keeps the activations, so that its grad
+     * pass does not compute them again); they are used only by a {@link #grad} call that directly follows on
+     * the same thread with the same problem and buffers. Until that grad pass writes it, {@code gradOut}'s
+     * content is unspecified, also when this pass throws. {@code gradOut} must not overlap {@code pred} or
+     * {@code target}. The default ignores {@code gradOut}.
+     *
+     * @param problem the checked shape, types and options of the pass; not null
+     * @param pred float32 predictions of this backend, {@code problem}'s length
+     * @param target this backend's target buffer of {@code problem}'s type and length
+     * @param gradOut a writable float32 buffer of this backend, pred's length, that the grad pass writes next
+     * @return a new array of {@code rows * Problem.STATS} sums in double (rows: one per (sample, class))
+     * @throws InvalidInputException naming the argument when a buffer is null, closed, or another backend's
+     * @throws org.segloss.BackendException when the device fails
+     */
+    default double[] stats(Problem problem, DeviceBuffer pred, DeviceBuffer target, DeviceBuffer gradOut) {
+        return stats(problem, pred, target);
+    }
+
+    /**
      * The grad pass: writes dL/dx (or dL/dp) for every pred element into {@code gradOut}.
      *
      * @param problem the checked shape, types and options of the pass; not null

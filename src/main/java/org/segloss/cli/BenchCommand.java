@@ -31,7 +31,8 @@ import picocli.CommandLine.Spec;
  * {@code segloss bench}: median time of each loss's forward and forward+backward pass on device
  * buffers, next to the floor, the time the backend needs just to stream the same bytes.
  *
- * <p>Floor definitions (all from {@link Backend#streamRead}, median of the repeats):
+ * <p>Floor definitions (all from {@link Backend#streamRead}, median of the repeats, timed again right before
+ * each loss so that the floor saw the same load as the loss, never a figure of another moment):
  * <ul>
  *   <li>{@code read(pred)}: streamRead of the pred buffer itself;</li>
  *   <li>{@code read(target)}: streamRead of the float target buffer itself, or, for a uint8 class map,
@@ -51,7 +52,8 @@ import picocli.CommandLine.Spec;
  * <p>Compute floor (cpu only, {@link CpuBackend#computeFloor}): a plain vectorized pass over pred doing
  * the loss family's unavoidable transcendental work and nothing else: sigmoid (one exp per element) for
  * the region losses, bce (exp and log1p per element) for the losses with a pixel term, softmax (C exps
- * and one log per pixel) for multiclass. {@code ratio} is the time over max(floor, compute floor). A pass
+ * and one log per pixel) for multiclass ({@link CpuBackend.Work#of}, the families of {@code ci/cpu-table.sh}
+ * too; none for the binary Lovasz hinge). {@code ratio} is the time over max(floor, compute floor). A pass
  * faster than its compute floor by more than {@link #FLOOR_NOISE} is marked {@code <floor} (and
  * {@code below_floor} in JSON): the floor must be a lower bound, so that floor is wrong.
  *
@@ -379,9 +381,6 @@ final class BenchCommand implements Callable<Integer> {
              DeviceBuffer labelsBytes = engine.upload(classMapSizedFloats);
              DeviceBuffer grad = engine.allocateFloats(total)) {
             Backend b = engine.backend();
-            double readPred = median(() -> b.streamRead(pred));
-            double readTarget = median(() -> b.streamRead(target));
-            double readLabels = median(() -> b.streamRead(labelsBytes));
             long predBytes = 4 * total;
             double copyMs = median(() -> {
                 b.copy(pred, grad);
@@ -389,23 +388,25 @@ final class BenchCommand implements Callable<Integer> {
             });
             lastCopyGbps = 2 * predBytes / (copyMs * 1e6);
             cublasNote = "";
-            double[] computeFloors = computeFloors(b, pred, shape[0], classes);
             for (Case c : cases) {
                 boolean multiclass = c.mode == Mode.MULTICLASS;
                 DeviceBuffer t = multiclass ? labels : target;
-                double readT = multiclass ? readLabels : readTarget;
+                // the floors of each case are timed right before it, so that they saw the same load (never a
+                // figure of another moment)
+                double readPred = median(() -> b.streamRead(pred));
+                double readT = median(() -> b.streamRead(multiclass ? labelsBytes : target));
+                double computeFloor = computeFloor(b, family(c), pred, shape[0], classes);
                 long targetBytes = multiclass ? pixels : 4 * total;
                 LossSpec spec = LossSpec.builder(c.loss, c.mode).fromLogits(true).build();
                 double fwd = median(() -> engine.forward(spec, pred, shape, t).value());
                 rows.add(row(engine, c, "forward", total, fwd, readPred + readT, lastRuns, predBytes + targetBytes));
-                double computeFloor = computeFloors[family(c).ordinal()];
                 rows.get(rows.size() - 1).computeFloorMs = computeFloor;
                 double fb = median(() -> engine.forwardBackward(spec, pred, shape, t, grad).value());
                 rows.add(row(engine, c, "forward_backward", total, fb, 2 * (readPred + readT) + readPred, lastRuns,
                         3 * predBytes + 2 * targetBytes));
                 rows.get(rows.size() - 1).computeFloorMs = computeFloor;
                 if (c.loss == Loss.DICE && !multiclass && b.name().equals("cuda")) { // CudaBackend is loaded only on cuda
-                    Row vendor = cublasRow((CudaBackend) b, engine, c, pred, target, total, readPred + readTarget,
+                    Row vendor = cublasRow((CudaBackend) b, engine, c, pred, target, total, readPred + readT,
                             predBytes + targetBytes);
                     if (vendor != null) {
                         rows.add(vendor);
@@ -416,34 +417,17 @@ final class BenchCommand implements Callable<Integer> {
         return rows;
     }
 
-    /** The compute floor of each {@link CpuBackend.Work} on the cpu backend (ms), zeros elsewhere. */
-    private double[] computeFloors(Backend b, DeviceBuffer pred, long samples, long classes) {
-        double[] out = new double[CpuBackend.Work.values().length];
-        if (b instanceof CpuBackend) {
-            for (CpuBackend.Work w : CpuBackend.Work.values()) {
-                if (w != CpuBackend.Work.SOFTMAX || classes >= 2) {
-                    out[w.ordinal()] = median(() -> ((CpuBackend) b).computeFloor(w, pred, samples, classes));
-                }
-            }
+    /** The compute floor of {@code work} on the cpu backend (ms); 0 elsewhere, or without work. */
+    private double computeFloor(Backend b, CpuBackend.Work work, DeviceBuffer pred, long samples, long classes) {
+        if (!(b instanceof CpuBackend) || work == null || (work == CpuBackend.Work.SOFTMAX && classes < 2)) {
+            return 0;
         }
-        return out;
+        return median(() -> ((CpuBackend) b).computeFloor(work, pred, samples, classes));
     }
 
-    /** The transcendental work a case cannot avoid: softmax (multiclass), bce (a pixel term) or sigmoid. */
+    /** The transcendental work a case cannot avoid ({@link CpuBackend.Work#of}); null: none. */
     static CpuBackend.Work family(Case c) {
-        if (c.mode == Mode.MULTICLASS) {
-            return CpuBackend.Work.SOFTMAX;
-        }
-        switch (c.loss) {
-            case BCE:
-            case BCE_LOGDICE:
-            case FOCAL:
-            case DICE_CE:
-            case DICE_FOCAL:
-                return CpuBackend.Work.BCE;
-            default:
-                return CpuBackend.Work.SIGMOID;
-        }
+        return CpuBackend.Work.of(c.loss, c.mode);
     }
 
     /**

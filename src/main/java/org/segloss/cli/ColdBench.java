@@ -26,7 +26,8 @@ import org.segloss.backend.cpu.CpuBackend;
  * the child times, in a loop of forwardBackward calls on the same buffers: the engine's creation, the
  * first call, the first 10 calls together, the next 50 together, and the fastest of the last 10.
  * {@code bench --threads N} and the properties {@code segloss.cpu.threads} and {@code segloss.cpu.scalarCalls}
- * of this JVM are passed on to the children.
+ * of this JVM are passed on to the children. A child run by hand with {@code -Dsegloss.cold.calls=true} also prints
+ * every call's time (a {@code CALLS} line), and with {@code -Dsegloss.cpu.warmupLog=true} how its warm-up ended.
  */
 final class ColdBench {
     /** Calls of the loop in each child. */
@@ -187,6 +188,13 @@ final class ColdBench {
             if (i >= STEPS - 10) {
                 hot = Math.min(hot, ms[i]);
             }
+        }
+        if (Boolean.getBoolean("segloss.cold.calls")) { // every call's time, for a look at where the time goes
+            StringBuilder calls = new StringBuilder("CALLS");
+            for (double m : ms) {
+                calls.append(String.format(Locale.ROOT, " %.1f", m));
+            }
+            System.out.println(calls);
         }
         System.out.println("RESULT " + create + " " + ms[0] + " " + first10 + " " + next50 + " " + hot);
     }

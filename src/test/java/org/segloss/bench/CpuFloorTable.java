@@ -33,20 +33,29 @@ import org.segloss.backend.cpu.CpuBackend;
  * ({@link CpuBackend#computeFloor}), for binary / multilabel / multiclass, nchw / nhwc, float / uint8 / int32
  * targets, arrays and direct buffers, at 8x4x512x512 and 8x19x256x256.
  *
- * <p>Two steps, so that the code before (another build) is timed by the same tool in the same run:
+ * <p>The ratios must hold on a loaded machine (2 cores shared with other jobs), so nothing is compared across
+ * time: each figure comes from rounds that time every operation once, the floors right next to the losses
+ * (reversed order every other round), and the ratio to the floor is the median over the rounds of each round's
+ * own ratio; a floor is thus measured with every row, never carried over from another row or moment. The
+ * code before (another build, another JVM) is compared the same way: a driver ({@code ci/cpu-table.sh}) keeps
+ * one JVM of each build and alternates them row by row, request by request, and "/ before" is the median of the
+ * ratios of requests that ran one right after the other.
  * <pre>
- * CpuFloorTable measure LABEL [--floors] [--rows a,b] [--seconds S] &gt; LABEL.tsv   (one JVM per label)
- * CpuFloorTable table NOW.tsv... [--before BEFORE.tsv]... [--cpu]                      (the Markdown table)
+ * CpuFloorTable serve LABEL [--floors] [--seconds S] [--rounds K]   row names on stdin, RUN lines + END out
+ * CpuFloorTable measure LABEL [--floors] [--rows a,b] [--seconds S] [--rounds K] &gt; LABEL.tsv   (every row once)
+ * CpuFloorTable table NOW.tsv... [--before BEFORE.tsv]... [--cpu]     (the Markdown table)
+ * CpuFloorTable rows                                                  (the row names)
  * </pre>
- * {@code measure} uses only API that the code before had too (the engine, {@code CpuBackend.vector()},
- * streamRead, computeFloor), so it runs against either build's classes. Threads: the caller's
- * (run the JVM with {@code -Djava.util.concurrent.ForkJoinPool.common.parallelism=0} for one thread,
- * {@code =1} for two: the caller and one worker); the label carries the count (e.g. {@code now-1}).
+ * {@code measure}/{@code serve} use only API that the code before had too (the engine, {@code CpuBackend.vector()},
+ * streamRead, computeFloor; the floors only with {@code --floors}), so they run against either build's classes.
+ * Threads: the caller's (run the JVM with {@code -Djava.util.concurrent.ForkJoinPool.common.parallelism=0} for
+ * one thread, {@code =1} for two: the caller and one worker); the label carries the count (e.g. {@code now-1}).
  *
- * <p>Each figure is the median of 7 runs after a warm-up that ends when 5 runs in a row are within 5% of
- * their median (at most S seconds), both as wall time and as the CPU time of all the JVM's threads ( on a
- * loaded machine {@code --cpu} gives the steadier comparison). A loss faster than its compute floor by more
- * than {@link #NOISE} is flagged: the floor would then do more than the loss, so it is wrong.
+ * <p>A request warms each operation up first (the first request of a row: until 5 runs in a row are within 5% of
+ * their median, at most S seconds; later ones: one untimed run each), then times K rounds (default 7), as wall
+ * time and as the CPU time of all the JVM's threads (on a loaded machine {@code --cpu} gives the steadier
+ * comparison). A loss faster than its compute floor by more than {@link #NOISE} (median of the paired rounds) is
+ * flagged: the floor would then do more than the loss, so it is wrong.
  */
 public final class CpuFloorTable {
     /** A loss below {@code (1 - NOISE)} x its compute floor is flagged. */
@@ -96,27 +105,48 @@ public final class CpuFloorTable {
             new Row("ce-19-nhwc-int32", Loss.CE, Mode.MULTICLASS, Layout.NHWC, "int32", false, B),
             new Row("dice-mc-19-nhwc-direct", Loss.DICE, Mode.MULTICLASS, Layout.NHWC, "uint8", true, B));
 
-    /** Columns of a measured line (tab-separated, after "ROW"). */
-    private static final String[] FIELDS = {"row", "label", "fwd_ms", "fb_ms", "read_fwd_ms", "read_fb_ms",
-        "compute_ms", "fwd_cpu_ms", "fb_cpu_ms", "read_fwd_cpu_ms", "read_fb_cpu_ms", "compute_cpu_ms"};
+    /** Columns of a measured line (tab-separated, after "RUN"): one interleaved round of every timing. */
+    private static final String[] FIELDS = {"row", "label", "request", "round", "fwd_ms", "fb_ms", "read_pred_ms",
+        "read_target_ms", "compute_ms", "fwd_cpu_ms", "fb_cpu_ms", "read_pred_cpu_ms", "read_target_cpu_ms",
+        "compute_cpu_ms"};
+    /** Timings of a round, in the order of {@link #FIELDS} from fwd_ms. */
+    private static final int FWD = 0;
+    private static final int FB = 1;
+    private static final int READ_PRED = 2;
+    private static final int READ_TARGET = 3;
+    private static final int COMPUTE = 4;
+    private static final int TIMINGS = 5;
 
     private static double warmSeconds = 2;
+    /** Interleaved rounds per request. */
+    private static int rounds = 7;
 
     private CpuFloorTable() {
     }
 
     public static void main(String[] args) throws IOException {
         if (args.length >= 2 && args[0].equals("measure")) {
-            measure(args);
+            measure(args, false);
+        } else if (args.length >= 2 && args[0].equals("serve")) {
+            measure(args, true);
         } else if (args.length >= 2 && args[0].equals("table")) {
             table(args);
+        } else if (args.length == 1 && args[0].equals("rows")) {
+            for (Row r : ROWS) {
+                System.out.println(r.name);
+            }
         } else {
-            throw new IllegalArgumentException("usage: measure LABEL [--floors] [--rows a,b] [--seconds S]"
-                    + " | table NOW.tsv... [--before BEFORE.tsv]... [--cpu]");
+            throw new IllegalArgumentException("usage: measure|serve LABEL [--floors] [--rows a,b] [--seconds S] [--rounds K]"
+                    + " | table NOW.tsv... [--before BEFORE.tsv]... [--cpu] | rows");
         }
     }
 
-    private static void measure(String[] args) {
+    /**
+     * {@code measure}: every row (or those of {@code --rows}) once; {@code serve}: the rows named on stdin, one
+     * per line, each answered by its RUN lines and a line {@code END} (the buffers of the last row are kept, so
+     * that a driver can ask for the same row again right after another JVM has measured it).
+     */
+    private static void measure(String[] args, boolean serve) throws IOException {
         String label = args[1];
         List<String> only = null;
         boolean floors = false;
@@ -125,6 +155,8 @@ public final class CpuFloorTable {
                 only = Arrays.asList(args[++i].split(","));
             } else if (args[i].equals("--seconds")) {
                 warmSeconds = Double.parseDouble(args[++i]);
+            } else if (args[i].equals("--rounds")) {
+                rounds = Integer.parseInt(args[++i]);
             } else if (args[i].equals("--floors")) {
                 floors = true;
             } else {
@@ -134,83 +166,164 @@ public final class CpuFloorTable {
         System.out.println("#" + String.join("\t", FIELDS));
         try (LossEngine engine = LossEngine.of(CpuBackend.vector())) {
             System.out.println("# " + label + ": " + engine.device());
-            for (Row r : ROWS) {
-                if (only == null || only.contains(r.name)) {
-                    measureRow(engine, r, label, floors);
+            System.out.flush();
+            if (!serve) {
+                for (Row r : ROWS) {
+                    if (only == null || only.contains(r.name)) {
+                        try (Setup s = new Setup(engine, r, floors)) {
+                            s.measure(label, 0);
+                        }
+                    }
+                }
+                return;
+            }
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+                    StandardCharsets.UTF_8));
+            Setup current = null;
+            int request = 0;
+            try {
+                for (String line; (line = in.readLine()) != null && !line.isBlank(); ) {
+                    String name = line.trim();
+                    if (current == null || !current.row.name.equals(name)) {
+                        if (current != null) {
+                            current.close();
+                        }
+                        current = new Setup(engine, row(name), floors);
+                    }
+                    current.measure(label, request++);
+                    System.out.println("END");
+                    System.out.flush();
+                }
+            } finally {
+                if (current != null) {
+                    current.close();
                 }
             }
         }
     }
 
-    private static void measureRow(LossEngine engine, Row r, String label, boolean floors) {
-        long n = r.shape[0];
-        long c = r.shape[1];
-        long pixels = r.shape[2] * r.shape[3];
-        int total = Math.toIntExact(n * c * pixels);
-        int targets = Math.toIntExact(r.mode == Mode.MULTICLASS ? n * pixels : total);
-        long[] shape = r.layout == Layout.NHWC ? new long[] {n, r.shape[2], r.shape[3], c} : r.shape;
-        SplittableRandom rnd = new SplittableRandom(12345);
-        FloatBuffer logits = floats(total, r.direct);
-        for (int i = 0; i < total; i++) {
-            logits.put(i, (float) (rnd.nextDouble() * 8 - 4));
-        }
-        CpuBackend b = (CpuBackend) engine.backend();
-        DeviceBuffer pred = b.upload(logits);
-        DeviceBuffer target;
-        if (r.target.equals("float")) {
-            FloatBuffer t = floats(targets, r.direct);
-            for (int i = 0; i < targets; i++) {
-                t.put(i, rnd.nextInt(4) == 0 ? 1f : 0f);
+    static Row row(String name) {
+        for (Row r : ROWS) {
+            if (r.name.equals(name)) {
+                return r;
             }
-            target = b.upload(t);
-        } else if (r.target.equals("uint8")) {
-            ByteBuffer t = r.direct ? ByteBuffer.allocateDirect(targets) : ByteBuffer.allocate(targets);
-            for (int i = 0; i < targets; i++) {
-                t.put(i, (byte) rnd.nextInt((int) c));
+        }
+        throw new IllegalArgumentException("no row " + name);
+    }
+
+    /** One row's buffers and timed operations. */
+    private static final class Setup implements AutoCloseable {
+        final Row row;
+        final DoubleSupplier[] ops = new DoubleSupplier[TIMINGS];
+        final DeviceBuffer[] buffers;
+        /** Whether the first request has warmed every operation up. */
+        boolean warm;
+
+        Setup(LossEngine engine, Row r, boolean floors) {
+            row = r;
+            long n = r.shape[0];
+            long c = r.shape[1];
+            long pixels = r.shape[2] * r.shape[3];
+            int total = Math.toIntExact(n * c * pixels);
+            int targets = Math.toIntExact(r.mode == Mode.MULTICLASS ? n * pixels : total);
+            long[] shape = r.layout == Layout.NHWC ? new long[] {n, r.shape[2], r.shape[3], c} : r.shape;
+            SplittableRandom rnd = new SplittableRandom(12345);
+            FloatBuffer logits = floats(total, r.direct);
+            for (int i = 0; i < total; i++) {
+                logits.put(i, (float) (rnd.nextDouble() * 8 - 4));
             }
-            target = b.upload(t);
-        } else {
-            int[] t = new int[targets];
-            for (int i = 0; i < targets; i++) {
-                t[i] = rnd.nextInt((int) c);
+            CpuBackend b = (CpuBackend) engine.backend();
+            DeviceBuffer pred = b.upload(logits);
+            DeviceBuffer target;
+            if (r.target.equals("float")) {
+                FloatBuffer t = floats(targets, r.direct);
+                for (int i = 0; i < targets; i++) {
+                    t.put(i, rnd.nextInt(4) == 0 ? 1f : 0f);
+                }
+                target = b.upload(t);
+            } else if (r.target.equals("uint8")) {
+                ByteBuffer t = r.direct ? ByteBuffer.allocateDirect(targets) : ByteBuffer.allocate(targets);
+                for (int i = 0; i < targets; i++) {
+                    t.put(i, (byte) rnd.nextInt((int) c));
+                }
+                target = b.upload(t);
+            } else {
+                int[] t = new int[targets];
+                for (int i = 0; i < targets; i++) {
+                    t[i] = rnd.nextInt((int) c);
+                }
+                target = b.upload(IntBuffer.wrap(t));
             }
-            target = b.upload(IntBuffer.wrap(t));
+            // streamRead sums floats: a class map is read as a float buffer of the same bytes
+            DeviceBuffer targetBytes = r.target.equals("uint8") ? engine.upload(new float[(targets + 3) / 4]) : target;
+            DeviceBuffer grad = b.allocateFloats(total);
+            buffers = new DeviceBuffer[] {pred, target, targetBytes, grad};
+            LossSpec spec = LossSpec.builder(r.loss, r.mode).fromLogits(true).layout(r.layout).build();
+            ops[FWD] = () -> engine.forward(spec, pred, shape, target).value();
+            ops[FB] = () -> engine.forwardBackward(spec, pred, shape, target, grad).value();
+            if (floors) {
+                ops[READ_PRED] = () -> b.streamRead(pred);
+                ops[READ_TARGET] = () -> b.streamRead(targetBytes);
+                CpuBackend.Work work = work(r);
+                if (work != null) {
+                    ops[COMPUTE] = () -> b.computeFloor(work, pred, n, c);
+                }
+            }
         }
-        // streamRead sums floats: a class map is read as a float buffer of the same bytes
-        DeviceBuffer targetBytes = r.target.equals("uint8") ? engine.upload(new float[(targets + 3) / 4]) : target;
-        DeviceBuffer grad = b.allocateFloats(total);
-        LossSpec spec = LossSpec.builder(r.loss, r.mode).fromLogits(true).layout(r.layout).build();
-        double[] readPred = {0, 0};
-        double[] readTarget = {0, 0};
-        double[] compute = {0, 0};
-        if (floors) {
-            readPred = time(() -> b.streamRead(pred));
-            readTarget = time(() -> b.streamRead(targetBytes));
-            CpuBackend.Work work = work(r);
-            compute = time(() -> b.computeFloor(work, pred, n, c));
+
+        /**
+         * Prints {@link #rounds} RUN lines: each round times every operation once, the floors next to the losses
+         * (one after the other, the order reversed every other round), so that a floor and its loss see the same
+         * load; the first request warms each operation up first (until 5 runs in a row are within 5% of their
+         * median, at most {@link #warmSeconds} s), later ones run each once untimed (the other build's JVM may
+         * have run in between).
+         */
+        void measure(String label, int request) {
+            for (DoubleSupplier op : ops) {
+                if (op != null) {
+                    if (warm) {
+                        sink += op.getAsDouble();
+                    } else {
+                        warmUp(op);
+                    }
+                }
+            }
+            warm = true;
+            for (int round = 0; round < rounds; round++) {
+                double[] ms = new double[TIMINGS];
+                double[] cpu = new double[TIMINGS];
+                for (int j = 0; j < TIMINGS; j++) {
+                    int k = round % 2 == 0 ? j : TIMINGS - 1 - j;
+                    if (ops[k] != null) {
+                        long c0 = cpuNanos();
+                        long t0 = System.nanoTime();
+                        sink += ops[k].getAsDouble();
+                        ms[k] = (System.nanoTime() - t0) / 1e6;
+                        cpu[k] = (cpuNanos() - c0) / 1e6;
+                    }
+                }
+                StringBuilder line = new StringBuilder("RUN\t" + row.name + "\t" + label + "\t" + request + "\t" + round);
+                for (double[] v : new double[][] {ms, cpu}) {
+                    for (double x : v) {
+                        line.append(String.format(Locale.ROOT, "\t%.3f", x));
+                    }
+                }
+                System.out.println(line);
+            }
+            System.out.flush();
         }
-        double[] fwd = time(() -> engine.forward(spec, pred, shape, target).value());
-        double[] fb = time(() -> engine.forwardBackward(spec, pred, shape, target, grad).value());
-        double[] v = {fwd[0], fb[0], readPred[0] + readTarget[0], 3 * readPred[0] + 2 * readTarget[0], compute[0],
-            fwd[1], fb[1], readPred[1] + readTarget[1], 3 * readPred[1] + 2 * readTarget[1], compute[1]};
-        StringBuilder line = new StringBuilder("ROW\t" + r.name + "\t" + label);
-        for (double x : v) {
-            line.append(String.format(Locale.ROOT, "\t%.3f", x));
-        }
-        System.out.println(line);
-        System.out.flush();
-        for (DeviceBuffer d : new DeviceBuffer[] {pred, target, targetBytes, grad}) {
-            d.close();
+
+        @Override
+        public void close() {
+            for (DeviceBuffer d : buffers) {
+                d.close();
+            }
         }
     }
 
-    /** The transcendental work the row's loss cannot avoid. */
+    /** The transcendental work the row's loss cannot avoid (null: none, e.g. the binary Lovasz hinge). */
     static CpuBackend.Work work(Row r) {
-        if (r.mode == Mode.MULTICLASS) {
-            return CpuBackend.Work.SOFTMAX;
-        }
-        return r.loss == Loss.DICE || r.loss == Loss.IOU || r.loss == Loss.TVERSKY || r.loss == Loss.MCC
-                || r.loss == Loss.GENERALIZED_DICE ? CpuBackend.Work.SIGMOID : CpuBackend.Work.BCE;
+        return CpuBackend.Work.of(r.loss, r.mode);
     }
 
     private static FloatBuffer floats(int n, boolean direct) {
@@ -234,11 +347,8 @@ public final class CpuFloorTable {
         return sum;
     }
 
-    /**
-     * Median wall ms and median process CPU ms of 7 runs after a warm-up that ends when 5 runs in a row
-     * are within 5% of their median (at most {@link #warmSeconds}).
-     */
-    private static double[] time(DoubleSupplier work) {
+    /** Runs {@code work} until 5 runs in a row are within 5% of their median (at most {@link #warmSeconds}). */
+    private static void warmUp(DoubleSupplier work) {
         long start = System.nanoTime();
         double[] last = new double[5];
         int k = 0;
@@ -254,40 +364,69 @@ public final class CpuFloorTable {
                 }
             }
         }
-        double[] ms = new double[7];
-        double[] cpu = new double[7];
-        for (int i = 0; i < ms.length; i++) {
-            long c0 = cpuNanos();
-            long t0 = System.nanoTime();
-            sink += work.getAsDouble();
-            ms[i] = (System.nanoTime() - t0) / 1e6;
-            cpu[i] = (cpuNanos() - c0) / 1e6;
-        }
-        Arrays.sort(ms);
-        Arrays.sort(cpu);
-        return new double[] {ms[3], cpu[3]};
     }
 
-    /** Measured lines of a {@code measure} output: label -> row -> values (FIELDS from fwd_ms on). */
-    private static Map<String, Map<String, double[]>> read(Path file) throws IOException {
-        Map<String, Map<String, double[]>> out = new LinkedHashMap<>();
+    /** The rounds of one (row, label): per request, per round, the timings (FIELDS from fwd_ms). */
+    private static final class Runs {
+        final Map<Integer, List<double[]>> byRequest = new java.util.TreeMap<>();
+
+        void add(int request, double[] v) {
+            byRequest.computeIfAbsent(request, x -> new ArrayList<>()).add(v);
+        }
+
+        List<double[]> all() {
+            List<double[]> out = new ArrayList<>();
+            byRequest.values().forEach(out::addAll);
+            return out;
+        }
+    }
+
+    /** RUN lines of {@code measure}/{@code serve} outputs: label -> row -> runs. */
+    private static Map<String, Map<String, Runs>> read(Path file) throws IOException {
+        Map<String, Map<String, Runs>> out = new LinkedHashMap<>();
         for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-            if (!line.startsWith("ROW\t")) {
+            if (!line.startsWith("RUN\t")) {
                 continue;
             }
             String[] f = line.split("\t");
-            double[] v = new double[f.length - 3];
+            double[] v = new double[f.length - 5];
             for (int i = 0; i < v.length; i++) {
-                v[i] = Double.parseDouble(f[i + 3]);
+                v[i] = Double.parseDouble(f[i + 5]);
             }
-            out.computeIfAbsent(f[2], x -> new LinkedHashMap<>()).put(f[1], v);
+            out.computeIfAbsent(f[2], x -> new LinkedHashMap<>()).computeIfAbsent(f[1], x -> new Runs())
+                    .add(Integer.parseInt(f[3]), v);
         }
         return out;
     }
 
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n == 0 ? Double.NaN : n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    /** The median over {@code runs} of {@code f} of a round's timings. */
+    private static double median(List<double[]> runs, java.util.function.ToDoubleFunction<double[]> f) {
+        return median(runs.stream().mapToDouble(f).toArray());
+    }
+
+    /** Forward's read floor of a round: read(pred) + read(target). */
+    static double readFwd(double[] v, int o) {
+        return v[o + READ_PRED] + v[o + READ_TARGET];
+    }
+
+    /** Forward+backward's read floor of a round: 2 (read(pred) + read(target)) + read(pred) (the gradient's write). */
+    static double readFb(double[] v, int o) {
+        return 3 * v[o + READ_PRED] + 2 * v[o + READ_TARGET];
+    }
+
     /**
-     * The Markdown table of the measured files: one line per (row, label of the first files), ratios to the
-     * floor of the same label and to the matching label of the file given with {@code --before}.
+     * The Markdown table of the measured files: one line per (row, label of the first files). Times are medians
+     * over every round; "/ floor" is the median over the rounds of the round's loss over max(read floor, compute
+     * floor) of the same round (timed next to it, so both saw the same load); "/ before" pairs each request of the
+     * now build with the same request of the before build (a driver alternates them) and gives the median of
+     * the ratios of their medians (a single request when the files were measured one after the other).
      */
     private static void table(String[] args) throws IOException {
         boolean cpu = false;
@@ -302,65 +441,93 @@ public final class CpuFloorTable {
                 now.add(Path.of(args[i]));
             }
         }
-        Map<String, Map<String, double[]>> m = new LinkedHashMap<>();
+        Map<String, Map<String, Runs>> m = new LinkedHashMap<>();
         for (Path p : now) {
             m.putAll(read(p));
         }
-        Map<String, Map<String, double[]>> old = new LinkedHashMap<>();
+        Map<String, Map<String, Runs>> old = new LinkedHashMap<>();
         for (Path p : before) {
             old.putAll(read(p));
         }
-        int o = cpu ? 5 : 0; // offset of the CPU-time columns
+        int o = cpu ? TIMINGS : 0; // offset of the CPU-time columns
         System.out.println("| case | mode | layout | target | buffers | shape | threads | read floor fwd / fwd+bwd ms"
                 + " | compute floor ms | forward ms | fwd / floor | fwd / before | fwd+bwd ms | fwd+bwd / floor"
                 + " | fwd+bwd / before |");
         System.out.println("|---|---|---|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|");
         List<String> flagged = new ArrayList<>();
         for (Row r : ROWS) {
-            for (Map.Entry<String, Map<String, double[]>> e : m.entrySet()) {
-                double[] v = e.getValue().get(r.name);
-                if (v == null) {
+            for (Map.Entry<String, Map<String, Runs>> e : m.entrySet()) {
+                Runs runs = e.getValue().get(r.name);
+                if (runs == null) {
                     continue;
                 }
                 String label = e.getKey();
                 String threads = label.contains("-") ? label.substring(label.lastIndexOf('-') + 1) : "?";
-                double[] b = null;
-                for (Map.Entry<String, Map<String, double[]>> q : old.entrySet()) {
+                Runs b = null;
+                for (Map.Entry<String, Map<String, Runs>> q : old.entrySet()) {
                     if (q.getKey().endsWith("-" + threads)) {
                         b = q.getValue().get(r.name);
                     }
                 }
-                double fwd = v[o];
-                double fb = v[o + 1];
-                double readFwd = v[o + 2];
-                double readFb = v[o + 3];
-                double compute = v[o + 4];
-                for (double[] pass : new double[][] {{fwd, 0}, {fb, 1}}) {
-                    if (compute > 0 && pass[0] < (1 - NOISE) * compute) {
-                        flagged.add(r.name + " " + (pass[1] == 0 ? "forward" : "forward+backward") + " (" + threads
-                                + " threads): " + fmt(pass[0]) + " ms < compute floor " + fmt(compute) + " ms");
+                List<double[]> all = runs.all();
+                double fwd = median(all, v -> v[o + FWD]);
+                double fb = median(all, v -> v[o + FB]);
+                double readFwd = median(all, v -> readFwd(v, o));
+                double readFb = median(all, v -> readFb(v, o));
+                double compute = median(all, v -> v[o + COMPUTE]);
+                boolean floors = readFwd > 0;
+                double fwdRatio = median(all, v -> v[o + FWD] / Math.max(readFwd(v, o), v[o + COMPUTE]));
+                double fbRatio = median(all, v -> v[o + FB] / Math.max(readFb(v, o), v[o + COMPUTE]));
+                if (compute > 0) {
+                    String[] pass = {"forward", "forward+backward"};
+                    for (int p = 0; p < 2; p++) {
+                        int k = p == 0 ? FWD : FB;
+                        double underCompute = median(all, v -> v[o + k] / v[o + COMPUTE]);
+                        if (underCompute < 1 - NOISE) {
+                            flagged.add(r.name + " " + pass[p] + " (" + threads + " threads): " + fmt(underCompute)
+                                    + "x its compute floor (median of the paired rounds)");
+                        }
                     }
                 }
                 System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s | %s | %s | %s | %s | %s |%n",
                         r.loss.id(), r.mode.id(), r.layout.name().toLowerCase(Locale.ROOT), r.target,
                         r.direct ? "direct" : "float[]", r.shape[0] + "x" + r.shape[1] + "x" + r.shape[2] + "x" + r.shape[3],
-                        threads, fmt(readFwd), fmt(readFb), fmt(compute), fmt(fwd), ratio(fwd, Math.max(readFwd, compute)),
-                        b == null ? "" : ratio(fwd, b[o]), fmt(fb), ratio(fb, Math.max(readFb, compute)),
-                        b == null ? "" : ratio(fb, b[o + 1]));
+                        threads, fmt(readFwd), fmt(readFb), fmt(compute), fmt(fwd), floors ? times(fwdRatio) : "",
+                        b == null ? "" : times(pairedRatio(runs, b, o + FWD)), fmt(fb), floors ? times(fbRatio) : "",
+                        b == null ? "" : times(pairedRatio(runs, b, o + FB)));
             }
         }
         System.out.println();
-        System.out.println(cpu ? "Times are process CPU times (all threads)." : "Times are wall times.");
+        System.out.println((cpu ? "Times are process CPU times (all threads)" : "Times are wall times")
+                + ": medians of every round; ratios to the floor: medians of the rounds' paired ratios.");
         for (String f : flagged) {
             System.out.println("**Below its floor (the floor is wrong):** " + f);
         }
+    }
+
+    /**
+     * Now over before for timing {@code k}: for each request index both builds answered, the ratio of their
+     * medians; the median of those (requests with the same index ran one right after the other).
+     */
+    private static double pairedRatio(Runs now, Runs before, int k) {
+        List<Double> ratios = new ArrayList<>();
+        for (Map.Entry<Integer, List<double[]>> e : now.byRequest.entrySet()) {
+            List<double[]> b = before.byRequest.get(e.getKey());
+            if (b != null) {
+                ratios.add(median(e.getValue(), v -> v[k]) / median(b, v -> v[k]));
+            }
+        }
+        if (ratios.isEmpty()) { // measured one after the other: the medians of everything
+            return median(now.all(), v -> v[k]) / median(before.all(), v -> v[k]);
+        }
+        return median(ratios.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     private static String fmt(double ms) {
         return String.format(Locale.ROOT, "%.2f", ms);
     }
 
-    private static String ratio(double a, double b) {
-        return b > 0 ? String.format(Locale.ROOT, "%.2fx", a / b) : "";
+    private static String times(double ratio) {
+        return Double.isFinite(ratio) && ratio > 0 ? String.format(Locale.ROOT, "%.2fx", ratio) : "";
     }
 }

@@ -51,7 +51,8 @@ import org.segloss.backend.Problem;
  *
  * <p>A default backend loads the vector kernels (the Vector API's classes, and the compiler directive that
  * {@link VectorKernels} adds through JMX on a daemon thread: about 50 ms of the cores) only when the warm-up
- * starts, at call {@link #warmupCall()} + 1; its first calls before that cost what a scalar backend's cost.
+ * starts, at call {@link #warmupCall()} + 1, and on the warm-up thread, not the caller's; its first calls before
+ * that cost what a scalar backend's cost.
  *
  * <p>Threads: by default the passes are parallel streams that run wherever the caller runs them: in the
  * common fork-join pool (every core: the caller and {@code cores - 1} workers) or in the fork-join pool
@@ -336,8 +337,62 @@ public final class CpuBackend implements Backend {
 
     @Override
     public double[] stats(Problem p, DeviceBuffer pred, DeviceBuffer target) {
+        return stats(p, own(pred, "pred"), own(target, "target"), null);
+    }
+
+    /**
+     * As {@link #stats(Problem, DeviceBuffer, DeviceBuffer)}; when the kernels of this call keep values for their
+     * grad pass ({@link CpuKernels#keeps}), they write them into {@code gradOut}, and the {@link #grad} call that
+     * directly follows on this thread with the same problem and buffers reads them back.
+     */
+    @Override
+    public double[] stats(Problem p, DeviceBuffer pred, DeviceBuffer target, DeviceBuffer gradOut) {
         CpuBuffer x = own(pred, "pred");
         CpuBuffer t = own(target, "target");
+        CpuBuffer g = gradBuffer(p, gradOut);
+        return stats(p, x, t, overlaps(g, x) || overlaps(g, t) ? null : g);
+    }
+
+    /** Whether two buffers may share memory: the same buffer, or views of one array (direct ones: same buffer only). */
+    private static boolean overlaps(CpuBuffer a, CpuBuffer b) {
+        java.nio.Buffer x = a.buffer();
+        java.nio.Buffer y = b.buffer();
+        return x == y || (x.hasArray() && y.hasArray() && x.array() == y.array());
+    }
+
+    private CpuBuffer gradBuffer(Problem p, DeviceBuffer gradOut) {
+        CpuBuffer g = own(gradOut, "grad");
+        if (g.type != ElementType.FLOAT32 || g.length() != p.predLength()) {
+            throw new InvalidInputException("grad must be a float buffer of " + p.predLength() + " elements, was "
+                    + g.type + " of " + g.length());
+        }
+        return g;
+    }
+
+    /** What the grad pass that follows a stats pass on this thread may read back from its gradient buffer. */
+    private static final class Kept {
+        final Problem problem;
+        final CpuBuffer pred;
+        final CpuBuffer target;
+        final CpuBuffer grad;
+
+        Kept(Problem problem, CpuBuffer pred, CpuBuffer target, CpuBuffer grad) {
+            this.problem = problem;
+            this.pred = pred;
+            this.target = target;
+            this.grad = grad;
+        }
+
+        boolean matches(Problem p, CpuBuffer x, CpuBuffer t, CpuBuffer g) {
+            return problem == p && pred == x && target == t && grad == g;
+        }
+    }
+
+    /** This thread's last stats pass's kept values, cleared by the next pass of this backend on this thread. */
+    private final ThreadLocal<Kept> kept = new ThreadLocal<>();
+
+    private double[] stats(Problem p, CpuBuffer x, CpuBuffer t, CpuBuffer keep) {
+        kept.remove();
         int c = Math.toIntExact(p.c);
         int units = units(p);
         long perSample = unitsPerSample(p);
@@ -346,10 +401,10 @@ public final class CpuBackend implements Backend {
         long call = scalarCalls > 0 ? calls.getAndIncrement() : scalarCalls;
         if (call < scalarCalls) {
             kernels = SCALAR;
-            // never on the first call: a single call (a CLI run) warms nothing; the best kernels load here
-            if (call >= warmupCall() && !(kernels() instanceof ScalarKernels)) {
+            // never on the first call: a single call (a CLI run) warms nothing
+            if (call >= warmupCall()) {
                 warming = true;
-                CpuWarmup.stats(kernels(), p, x, t);
+                CpuWarmup.stats(this::kernels, p, x, t); // loads the best kernels on the warm-up thread
             }
         } else {
             kernels = kernels();
@@ -359,11 +414,19 @@ public final class CpuBackend implements Backend {
         }
         callKernels.set(kernels);
         CpuKernels callK = kernels;
+        CpuBuffer keepIn = keep != null && kernels.keeps(p) ? keep : null;
         forEachUnit(p, (u, ni, s0, s1) -> {
             double[] acc = new double[c * Problem.STATS];
-            callK.stats(p, x, t, ni, s0, s1, acc);
+            if (keepIn == null) {
+                callK.stats(p, x, t, ni, s0, s1, acc);
+            } else {
+                callK.stats(p, x, t, ni, s0, s1, acc, keepIn);
+            }
             partial[u] = acc;
         });
+        if (keepIn != null) {
+            kept.set(new Kept(p, x, t, keepIn));
+        }
         double[] out = new double[p.rows() * Problem.STATS];
         for (int u = 0; u < units; u++) {
             int ni = (int) (u / perSample);
@@ -380,16 +443,18 @@ public final class CpuBackend implements Backend {
     public void grad(Problem p, DeviceBuffer pred, DeviceBuffer target, GradCoefficients k, DeviceBuffer gradOut) {
         CpuBuffer x = own(pred, "pred");
         CpuBuffer t = own(target, "target");
-        CpuBuffer g = own(gradOut, "grad");
-        if (g.type != ElementType.FLOAT32 || g.length() != p.predLength()) {
-            throw new InvalidInputException("grad must be a float buffer of " + p.predLength() + " elements, was "
-                    + g.type + " of " + g.length());
-        }
+        CpuBuffer g = gradBuffer(p, gradOut);
         CpuKernels callK = callKernels.get() == null ? kernels() : callKernels.get();
         if (callK == SCALAR && warming) {
             CpuWarmup.grad(p, x, t, k);
         }
-        forEachUnit(p, (u, ni, s0, s1) -> callK.grad(p, x, t, k, g, ni, s0, s1));
+        Kept last = kept.get();
+        kept.remove();
+        if (last != null && last.matches(p, x, t, g)) {
+            forEachUnit(p, (u, ni, s0, s1) -> callK.grad(p, x, t, k, g, ni, s0, s1, true));
+        } else {
+            forEachUnit(p, (u, ni, s0, s1) -> callK.grad(p, x, t, k, g, ni, s0, s1));
+        }
     }
 
     @Override
@@ -426,7 +491,26 @@ public final class CpuBackend implements Backend {
         /** One exp and one log1p per element: binary cross-entropy from logits. */
         BCE,
         /** C exps and one log per pixel: a log-softmax over C classes (pred NCHW). */
-        SOFTMAX
+        SOFTMAX;
+
+        /**
+         * The work {@code loss} in {@code mode} cannot avoid from logits: a softmax (multiclass), exp and log1p
+         * (binary/multilabel with a pixel term: bce, focal), a sigmoid (region losses alone); null for the binary
+         * Lovasz hinge, which needs no transcendental function.
+         *
+         * @param loss the loss
+         * @param mode the mode
+         * @return its family, or null when it has none
+         */
+        public static Work of(org.segloss.Loss loss, org.segloss.Mode mode) {
+            if (mode == org.segloss.Mode.MULTICLASS) {
+                return SOFTMAX;
+            }
+            if (loss == org.segloss.Loss.LOVASZ) {
+                return null;
+            }
+            return loss.hasPixelTerm() ? BCE : SIGMOID;
+        }
     }
 
     /**

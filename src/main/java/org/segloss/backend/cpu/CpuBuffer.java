@@ -46,6 +46,11 @@ final class CpuBuffer extends BackendBuffer {
         return new CpuBuffer(owner, ElementType.INT64, null, null, null, b.slice(), b);
     }
 
+    /** The view that holds this buffer's elements, whatever its type. */
+    Buffer buffer() {
+        return floats != null ? floats : bytes != null ? bytes : ints != null ? ints : longs;
+    }
+
     /** Target value at {@code i} as a double (uint8 read unsigned). */
     double target(int i) {
         switch (type) {

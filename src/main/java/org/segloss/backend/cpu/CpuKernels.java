@@ -12,6 +12,34 @@ abstract class CpuKernels {
     abstract void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad,
                        int n, int s0, int s1);
 
+    /**
+     * Whether {@link #stats(Problem, CpuBuffer, CpuBuffer, int, int, int, double[], CpuBuffer)} keeps values for
+     * {@link #grad(Problem, CpuBuffer, CpuBuffer, GradCoefficients, CpuBuffer, int, int, int, boolean)} in the
+     * gradient buffer for this problem; none by default.
+     */
+    boolean keeps(Problem p) {
+        return false;
+    }
+
+    /**
+     * The stats of a forward+backward unit: as {@link #stats(Problem, CpuBuffer, CpuBuffer, int, int, int, double[])},
+     * and when {@link #keeps} says so, writes into the unit's elements of {@code keep} (the gradient buffer of the
+     * grad pass that follows) what that grad pass reads back instead of computing it again (the activations).
+     * Must give exactly the stats of the plain pass.
+     */
+    void stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc, CpuBuffer keep) {
+        stats(p, pred, target, n, s0, s1, acc);
+    }
+
+    /**
+     * The grad of a unit whose elements of {@code grad} hold what the stats pass kept when {@code kept}
+     * (only ever true when {@link #keeps} is); must write the same gradient as without.
+     */
+    void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad, int n, int s0, int s1,
+              boolean kept) {
+        grad(p, pred, target, k, grad, n, s0, s1);
+    }
+
     /** Sum of every float of the buffer, read as fast as this flavour can. */
     abstract double streamRead(CpuBuffer buffer);
 

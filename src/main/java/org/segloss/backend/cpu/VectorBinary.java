@@ -49,6 +49,7 @@ final class VectorBinary {
     private static final int SLOT_BS = 40;
     private static final int SLOT_AW = 41;
     private static final int SLOT_NW = 42;
+    private static final int SLOT_STAGE3 = 43;
     private static final int P2 = Stat.P2.slot();
     private static final int T2 = Stat.T2.slot();
     private static final int COUNT = Stat.COUNT.slot();
@@ -112,17 +113,39 @@ final class VectorBinary {
     /** Stats of sample n, pixels [s0, s1), every channel, into acc; false when a refused value was seen. */
     static boolean stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc,
                          VectorScratch sc) {
+        return stats(p, pred, target, n, s0, s1, acc, sc, null);
+    }
+
+    /**
+     * Whether a forward+backward keeps e = exp(-|x|) of its stats pass for the grad pass ({@link #stats} with a keep
+     * buffer, {@link #grad} with kept): from logits, where the grad pass would compute that exp again.
+     */
+    static boolean keeps(Problem p) {
+        return p.fromLogits && !p.multiclass;
+    }
+
+    /**
+     * {@link #stats}, and with {@code keep} (the gradient buffer of the grad pass that follows, see {@link #keeps})
+     * e = exp(-|x|) of every element that the lanes compute written at the element's own index of {@code keep}:
+     * the same lanes, so the same bits, as the grad pass would compute. A unit that returns false has written only
+     * part of its elements: see {@link #keepUnit}.
+     */
+    static boolean stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc,
+                         VectorScratch sc, CpuBuffer keep) {
         int c = (int) p.c;
         int len = s1 - s0;
+        boolean arrays = isFloatArray(pred) && isFloatArray(target) && (keep == null || keep.floats.hasArray());
+        float[] ka = keep != null && arrays ? keep.floats.array() : null;
+        int ko = ka != null ? keep.floats.arrayOffset() : 0;
         if (p.layout == Layout.NCHW) {
-            if (isFloatArray(pred) && isFloatArray(target)) {
+            if (arrays) {
                 float[] xa = pred.floats.array();
                 float[] ta = target.floats.array();
                 int xo = pred.floats.arrayOffset();
                 int to = target.floats.arrayOffset();
                 for (int ci = 0; ci < c; ci++) {
                     int idx = CpuBackend.index(p, n, ci, s0);
-                    if (!statsRow(p, xa, xo + idx, ta, to + idx, len, acc, ci * K, 1, sc)) {
+                    if (!statsRow(p, xa, xo + idx, ta, to + idx, len, acc, ci * K, 1, sc, ka, ko + idx)) {
                         return false;
                     }
                 }
@@ -130,14 +153,18 @@ final class VectorBinary {
             }
             float[] xs = sc.floats(SLOT_X, COPY_CHUNK);
             float[] ts = sc.floats(SLOT_T, COPY_CHUNK);
+            float[] ks = keep == null ? null : sc.floats(SLOT_G, COPY_CHUNK);
             for (int ci = 0; ci < c; ci++) {
                 for (int a = 0; a < len; a += COPY_CHUNK) {
                     int m = Math.min(COPY_CHUNK, len - a);
                     int idx = CpuBackend.index(p, n, ci, s0 + a);
                     VectorIo.readFloats(pred, idx, m, xs, 0);
                     VectorIo.readTargets(target, idx, m, ts, 0, sc);
-                    if (!statsRow(p, xs, 0, ts, 0, m, acc, ci * K, 1, sc)) {
+                    if (!statsRow(p, xs, 0, ts, 0, m, acc, ci * K, 1, sc, ks, 0)) {
                         return false;
+                    }
+                    if (ks != null) {
+                        VectorIo.writeFloats(keep, idx, m, ks, 0);
                     }
                 }
             }
@@ -147,18 +174,22 @@ final class VectorBinary {
             // the pixels' C channels in a row: one flat row of len * C elements, lane j in channel j % C
             int flat = len * c;
             int idx = CpuBackend.index(p, n, 0, s0);
-            if (isFloatArray(pred) && isFloatArray(target)) {
+            if (arrays) {
                 return statsRow(p, pred.floats.array(), pred.floats.arrayOffset() + idx, target.floats.array(),
-                        target.floats.arrayOffset() + idx, flat, acc, 0, c, sc);
+                        target.floats.arrayOffset() + idx, flat, acc, 0, c, sc, ka, ko + idx);
             }
             float[] xs = sc.floats(SLOT_X, COPY_CHUNK);
             float[] ts = sc.floats(SLOT_T, COPY_CHUNK);
+            float[] ks = keep == null ? null : sc.floats(SLOT_G, COPY_CHUNK);
             for (int a = 0; a < flat; a += COPY_CHUNK) {
                 int m = Math.min(COPY_CHUNK, flat - a);
                 VectorIo.readFloats(pred, idx + a, m, xs, 0);
                 VectorIo.readTargets(target, idx + a, m, ts, 0, sc);
-                if (!statsRow(p, xs, 0, ts, 0, m, acc, 0, c, sc)) {
+                if (!statsRow(p, xs, 0, ts, 0, m, acc, 0, c, sc, ks, 0)) {
                     return false;
+                }
+                if (ks != null) {
+                    VectorIo.writeFloats(keep, idx + a, m, ks, 0);
                 }
             }
             return true;
@@ -166,6 +197,7 @@ final class VectorBinary {
         int px = Math.max(1, COPY_CHUNK / c);
         float[] xs = sc.floats(SLOT_X, px * c);
         float[] ts = sc.floats(SLOT_T, px * c);
+        float[] ks = keep == null ? null : sc.floats(SLOT_G, px * c);
         float[] linear = sc.floats(SLOT_LINEAR, px * c);
         for (int a = 0; a < len; a += px) {
             int m = Math.min(px, len - a);
@@ -173,12 +205,46 @@ final class VectorBinary {
             VectorIo.transposeIn(pred, base, m, c, xs, linear, sc, false);
             VectorIo.transposeIn(target, base, m, c, ts, linear, sc, true);
             for (int ci = 0; ci < c; ci++) {
-                if (!statsRow(p, xs, ci * m, ts, ci * m, m, acc, ci * K, 1, sc)) {
+                if (!statsRow(p, xs, ci * m, ts, ci * m, m, acc, ci * K, 1, sc, ks, ci * m)) {
                     return false;
                 }
             }
+            if (ks != null) {
+                VectorIo.transposeOut(keep, base, m, c, ks, linear, sc);
+            }
         }
         return true;
+    }
+
+    /**
+     * After a stats pass with {@code keep} that found a refused value in this unit (and so stopped early): e =
+     * exp(-|x|) of every element of the unit written at its index of {@code keep}, with the lanes of
+     * {@link VectorMath#expNegAbs} (element by element, so the same bits whatever the element's place in a vector),
+     * so that a grad pass that reads them back gets what it would compute itself.
+     */
+    static void keepUnit(Problem p, CpuBuffer pred, int n, int s0, int s1, CpuBuffer keep, VectorScratch sc) {
+        int len = s1 - s0;
+        if (p.layout == Layout.NCHW) {
+            for (int ci = 0; ci < (int) p.c; ci++) {
+                keepRange(pred, CpuBackend.index(p, n, ci, s0), len, keep, sc);
+            }
+        } else {
+            keepRange(pred, CpuBackend.index(p, n, 0, s0), len * (int) p.c, keep, sc);
+        }
+    }
+
+    /** keep[index + j] = exp(-|pred[index + j]|) for j < len, chunk by chunk through scratch (padded to whole vectors). */
+    private static void keepRange(CpuBuffer pred, int index, int len, CpuBuffer keep, VectorScratch sc) {
+        float[] xs = sc.floats(SLOT_X, COPY_CHUNK);
+        float[] es = sc.floats(SLOT_G, COPY_CHUNK);
+        for (int a = 0; a < len; a += COPY_CHUNK) {
+            int m = Math.min(COPY_CHUNK, len - a);
+            int whole = (m + L - 1) / L * L;
+            java.util.Arrays.fill(xs, m, whole, 0f);
+            VectorIo.readFloats(pred, index + a, m, xs, 0);
+            VectorMath.expNegAbs(xs, 0, es, 0, whole);
+            VectorIo.writeFloats(keep, index + a, m, es, 0);
+        }
     }
 
     /**
@@ -188,9 +254,9 @@ final class VectorBinary {
      * of {@link #SUM_CHUNK}: the transcendentals of the chunk first (staged in scratch), then the sums.
      */
     static boolean statsRow(Problem p, float[] xa, int xo, float[] ta, int to, int len, double[] acc, int base,
-                            int period, VectorScratch sc) {
+                            int period, VectorScratch sc, float[] ka, int ko) {
         if (hasOptions(p)) {
-            return statsRowOptions(p, xa, xo, ta, to, len, acc, base, period, sc);
+            return statsRowOptions(p, xa, xo, ta, to, len, acc, base, period, sc, ka, ko);
         }
         boolean region = p.region;
         PixelTerm term = p.pixelTerm;
@@ -201,17 +267,21 @@ final class VectorBinary {
         float nw = (float) p.focalNegWeight;
         float[] s1 = sc.floats(SLOT_STAGE1, SUM_CHUNK);
         float[] s2 = sc.floats(SLOT_STAGE2, SUM_CHUNK);
+        float[] s3 = sc.floats(SLOT_STAGE3, SUM_CHUNK);
         int full = len - len % L;
         for (int a = 0; a < full; a += SUM_CHUNK) {
             int m = Math.min(full - a, SUM_CHUNK);
             boolean clean;
             if (p.fromLogits) {
                 VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
+                if (ka != null) {
+                    System.arraycopy(s1, 0, ka, ko + a, m); // kept for the grad pass (see keeps)
+                }
                 if (hasTerm) {
                     VectorMath.log1pPass(s1, s2, m);
                 }
                 // focal lanes sum the term only; with a region part (dice_focal) the region lanes add I, P, T
-                clean = focal ? lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, Float.NaN, acc, base, period)
+                clean = focal ? lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, s3, m, g, aw, nw, Float.NaN, acc, base, period)
                         && (!region || lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, true, false, acc, base, period))
                         : region || !hasTerm ? lanesLogits(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base, period)
                         : lanesLogitsBce(xa, xo + a, ta, to + a, s2, m, acc, base, period);
@@ -219,7 +289,7 @@ final class VectorBinary {
                 if (hasTerm) {
                     VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
                 }
-                clean = focal ? lanesProbFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, Float.NaN, acc, base, period)
+                clean = focal ? lanesProbFocal(xa, xo + a, ta, to + a, s1, s2, s3, m, g, aw, nw, Float.NaN, acc, base, period)
                         && (!region || lanesProb(xa, xo + a, ta, to + a, s1, s2, m, true, false, acc, base, period))
                         : lanesProb(xa, xo + a, ta, to + a, s1, s2, m, region, hasTerm, acc, base, period);
             }
@@ -241,7 +311,7 @@ final class VectorBinary {
      * label-smoothed target. Focal (dice_focal) sums its term in its own lanes as in {@link #statsRow}.
      */
     private static boolean statsRowOptions(Problem p, float[] xa, int xo, float[] ta, int to, int len, double[] acc,
-                                           int base, int period, VectorScratch sc) {
+                                           int base, int period, VectorScratch sc, float[] ka, int ko) {
         boolean region = p.region;
         PixelTerm term = p.pixelTerm;
         boolean focal = term == PixelTerm.FOCAL;
@@ -256,23 +326,27 @@ final class VectorBinary {
         float add = p.labelAdd();
         float[] s1 = sc.floats(SLOT_STAGE1, SUM_CHUNK);
         float[] s2 = sc.floats(SLOT_STAGE2, SUM_CHUNK);
+        float[] s3 = sc.floats(SLOT_STAGE3, SUM_CHUNK);
         int full = len - len % L;
         for (int a = 0; a < full; a += SUM_CHUNK) {
             int m = Math.min(full - a, SUM_CHUNK);
             boolean clean;
             if (p.fromLogits) {
                 VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
+                if (ka != null) {
+                    System.arraycopy(s1, 0, ka, ko + a, m); // kept for the grad pass (see keeps)
+                }
                 if (hasTerm) {
                     VectorMath.log1pPass(s1, s2, m);
                 }
-                clean = (!focal || lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, ign, acc, base, period))
+                clean = (!focal || lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, s3, m, g, aw, nw, ign, acc, base, period))
                         && lanesLogitsOptions(xa, xo + a, ta, to + a, s1, s2, m, ign, w, keep, add, region, bce, acc,
                         base, period);
             } else {
                 if (hasTerm) {
                     VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
                 }
-                clean = (!focal || lanesProbFocal(xa, xo + a, ta, to + a, s1, s2, m, g, aw, nw, ign, acc, base, period))
+                clean = (!focal || lanesProbFocal(xa, xo + a, ta, to + a, s1, s2, s3, m, g, aw, nw, ign, acc, base, period))
                         && lanesProbOptions(xa, xo + a, ta, to + a, s1, s2, m, ign, w, keep, add, region, bce, acc,
                         base, period);
             }
@@ -462,28 +536,76 @@ final class VectorBinary {
     /**
      * From logits, focal: aw t q^g softplus(-x) + nw (1 - t) p^g softplus(x), p and q = 1 - p from the
      * staged e = exp(-|x|), softplus(+-x) = max(+-x, 0) + l with l = log1p(e) staged. Focal has no region term.
+     * The terms are staged in {@code terms} ({@link #lanesFocalLogitsTerms}), then summed
+     * ({@link #lanesFocalSum}): in one loop with its sums, the two powers pass C2's inlining budget and every vector
+     * of the loop is boxed (180 MB per 8x4x512x512 pass, 5x slower).
      */
-    private static boolean lanesLogitsFocal(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la, int m,
-                                            int g, float aw, float nw, float ign, double[] acc, int base, int period) {
-        FloatVector sumTerm = FloatVector.zero(FS);
-        FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
+    private static boolean lanesLogitsFocal(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la,
+                                            float[] terms, int m, int g, float aw, float nw, float ign, double[] acc,
+                                            int base, int period) {
+        lanesFocalLogitsTerms(xa, xo, ta, to, ea, la, terms, m, g, aw, nw, ign);
+        return lanesFocalSum(xa, xo, ta, to, terms, m, ign, -Float.MAX_VALUE, Float.MAX_VALUE, acc, base, period);
+    }
+
+    /**
+     * terms[i] = the focal term of {@link #lanesLogitsFocal} at element i, 0 where t = ign: its two parts in two
+     * loops (with both powers one loop passes C2's inlining node budget), the second adding to the first, which
+     * gives the bits of {@link VectorTerms#focalLogits}.
+     */
+    private static void lanesFocalLogitsTerms(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la,
+                                              float[] terms, int m, int g, float aw, float nw, float ign) {
+        lanesFocalLogitsPos(xa, xo, ta, to, ea, la, terms, m, g, aw, ign);
+        lanesFocalLogitsNegAdd(xa, xo, ta, to, ea, la, terms, m, g, nw, ign);
+    }
+
+    /** terms[i] = aw t q^g softplus(-x) (t = 0 where t = ign). */
+    private static void lanesFocalLogitsPos(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la,
+                                            float[] terms, int m, int g, float aw, float ign) {
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            t = t.blend(ZERO, t.compare(VectorOperators.EQ, ign));
+            VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
+            FloatVector e = FloatVector.fromArray(FS, ea, i);
+            FloatVector q = VectorTerms.sigmoidNeg(e, VectorTerms.sigmoidAbs(e), pos);
+            FloatVector spNeg = VectorTerms.softplusNeg(x, FloatVector.fromArray(FS, la, i), pos);
+            VectorTerms.focalLogitsPos(t, q, spNeg, aw, g).intoArray(terms, i);
+        }
+    }
+
+    /** terms[i] += nw (1 - t) p^g softplus(x), then 0 where t = ign. */
+    private static void lanesFocalLogitsNegAdd(float[] xa, int xo, float[] ta, int to, float[] ea, float[] la,
+                                               float[] terms, int m, int g, float nw, float ign) {
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
             // elements equal to ign (binary ignore_index; NaN when there is none) count nowhere
             VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
-            bad = bad.blend(1f, x.abs().compare(VectorOperators.LE, Float.MAX_VALUE).not()
-                    .or(targetOk(t).or(ignored).not()));
             t = t.blend(ZERO, ignored);
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
             FloatVector e = FloatVector.fromArray(FS, ea, i);
-            FloatVector l = FloatVector.fromArray(FS, la, i);
-            FloatVector r = VectorTerms.sigmoidAbs(e);
-            FloatVector prob = VectorTerms.sigmoid(e, r, pos);
-            FloatVector q = VectorTerms.sigmoidNeg(e, r, pos);
-            FloatVector spPos = VectorTerms.softplus(x, l, pos);
-            FloatVector spNeg = VectorTerms.softplusNeg(x, l, pos);
-            sumTerm = sumTerm.add(VectorTerms.focalLogits(t, prob, q, spPos, spNeg, aw, nw, g).blend(ZERO, ignored));
+            FloatVector prob = VectorTerms.sigmoid(e, VectorTerms.sigmoidAbs(e), pos);
+            FloatVector spPos = VectorTerms.softplus(x, FloatVector.fromArray(FS, la, i), pos);
+            FloatVector.fromArray(FS, terms, i).add(VectorTerms.focalLogitsNeg(t, prob, spPos, nw, g))
+                    .blend(ZERO, ignored).intoArray(terms, i);
+        }
+    }
+
+    /**
+     * The sum of the staged focal terms into TERM, unless a lane saw a refused value: x outside [lo, hi] (NaN
+     * included; logits: +-MAX_VALUE, probabilities: 0, 1) or t outside [0, 1] and not ign.
+     */
+    private static boolean lanesFocalSum(float[] xa, int xo, float[] ta, int to, float[] terms, int m, float ign,
+                                         float lo, float hi, double[] acc, int base, int period) {
+        FloatVector sumTerm = FloatVector.zero(FS);
+        FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
+            VectorMask<Float> xOk = x.compare(VectorOperators.GE, lo).and(x.compare(VectorOperators.LE, hi));
+            bad = bad.blend(1f, xOk.not().or(targetOk(t).or(ignored).not()));
+            sumTerm = sumTerm.add(FloatVector.fromArray(FS, terms, i));
         }
         return flushClean(bad, acc, base, period, false, true, ZERO, ZERO, ZERO, sumTerm);
     }
@@ -517,16 +639,25 @@ final class VectorBinary {
         return flushClean(bad, acc, base, period, region, bce, sumI, sumP, sumT, sumTerm);
     }
 
-    /** From probabilities, focal: -aw t qc^g log pc - nw (1 - t) pc^g log qc, logs staged as {@link #lanesProb}. */
+    /**
+     * From probabilities, focal: -aw t qc^g log pc - nw (1 - t) pc^g log qc, logs staged as {@link #lanesProb};
+     * staged terms, then their sum, as {@link #lanesLogitsFocal}.
+     */
     private static boolean lanesProbFocal(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
-                                          int m, int g, float aw, float nw, float ign, double[] acc, int base, int period) {
-        FloatVector sumTerm = FloatVector.zero(FS);
-        FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
+                                          float[] terms, int m, int g, float aw, float nw, float ign, double[] acc,
+                                          int base, int period) {
+        lanesFocalProbTerms(xa, xo, ta, to, logSmall, logLarge, terms, m, g, aw, nw, ign);
+        return lanesFocalSum(xa, xo, ta, to, terms, m, ign, 0f, 1f, acc, base, period);
+    }
+
+    /** terms[i] = the focal term of {@link #lanesProbFocal} at element i, 0 where t = ign. */
+    private static void lanesFocalProbTerms(float[] xa, int xo, float[] ta, int to, float[] logSmall,
+                                            float[] logLarge, float[] terms, int m, int g, float aw, float nw,
+                                            float ign) {
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
             VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
-            bad = bad.blend(1f, targetOk(x).not().or(targetOk(t).or(ignored).not()));
             t = t.blend(ZERO, ignored);
             VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
             FloatVector small = x.min(ONE.sub(x)).max(EPS);
@@ -537,9 +668,8 @@ final class VectorBinary {
             FloatVector logQ = ls.blend(ll, lo);
             FloatVector pc = large.blend(small, lo);
             FloatVector qc = small.blend(large, lo);
-            sumTerm = sumTerm.add(VectorTerms.focalProb(t, pc, qc, logP, logQ, aw, nw, g).blend(ZERO, ignored));
+            VectorTerms.focalProb(t, pc, qc, logP, logQ, aw, nw, g).blend(ZERO, ignored).intoArray(terms, i);
         }
-        return flushClean(bad, acc, base, period, false, true, ZERO, ZERO, ZERO, sumTerm);
     }
 
     /** One element in double, as {@link ScalarKernels} computes it (the tail of a row segment); w: pos_weight. */
@@ -569,6 +699,15 @@ final class VectorBinary {
     /** Gradient of sample n, pixels [s0, s1), every channel. */
     static void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad, int n,
                      int s0, int s1, VectorScratch sc) {
+        grad(p, pred, target, k, grad, n, s0, s1, sc, false);
+    }
+
+    /**
+     * {@link #grad}; when {@code kept}, the unit's elements of {@code grad} hold e = exp(-|x|) from the stats pass
+     * ({@link #stats} with keep), read back in place of computing it again; then overwritten with the gradient.
+     */
+    static void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad, int n,
+                     int s0, int s1, VectorScratch sc, boolean kept) {
         int c = (int) p.c;
         int len = s1 - s0;
         if (p.layout == Layout.NCHW) {
@@ -581,7 +720,7 @@ final class VectorBinary {
                 int go = grad.floats.arrayOffset();
                 for (int ci = 0; ci < c; ci++) {
                     int idx = CpuBackend.index(p, n, ci, s0);
-                    gradRow(p, k, n * c + ci, ci, xa, xo + idx, ta, to + idx, ga, go + idx, len, 1, sc);
+                    gradRow(p, k, n * c + ci, ci, xa, xo + idx, ta, to + idx, ga, go + idx, len, 1, sc, kept);
                 }
                 return;
             }
@@ -594,7 +733,10 @@ final class VectorBinary {
                     int idx = CpuBackend.index(p, n, ci, s0 + a);
                     VectorIo.readFloats(pred, idx, m, xs, 0);
                     VectorIo.readTargets(target, idx, m, ts, 0, sc);
-                    gradRow(p, k, n * c + ci, ci, xs, 0, ts, 0, gs, 0, m, 1, sc);
+                    if (kept) {
+                        VectorIo.readFloats(grad, idx, m, gs, 0);
+                    }
+                    gradRow(p, k, n * c + ci, ci, xs, 0, ts, 0, gs, 0, m, 1, sc, kept);
                     VectorIo.writeFloats(grad, idx, m, gs, 0);
                 }
             }
@@ -607,7 +749,7 @@ final class VectorBinary {
             if (isFloatArray(pred) && isFloatArray(target) && grad.floats.hasArray()) {
                 gradRow(p, k, n * c, 0, pred.floats.array(), pred.floats.arrayOffset() + idx, target.floats.array(),
                         target.floats.arrayOffset() + idx, grad.floats.array(), grad.floats.arrayOffset() + idx, flat,
-                        c, sc);
+                        c, sc, kept);
                 return;
             }
             float[] xs = sc.floats(SLOT_X, COPY_CHUNK);
@@ -617,7 +759,10 @@ final class VectorBinary {
                 int m = Math.min(COPY_CHUNK, flat - a);
                 VectorIo.readFloats(pred, idx + a, m, xs, 0);
                 VectorIo.readTargets(target, idx + a, m, ts, 0, sc);
-                gradRow(p, k, n * c, 0, xs, 0, ts, 0, gs, 0, m, c, sc);
+                if (kept) {
+                    VectorIo.readFloats(grad, idx + a, m, gs, 0);
+                }
+                gradRow(p, k, n * c, 0, xs, 0, ts, 0, gs, 0, m, c, sc, kept);
                 VectorIo.writeFloats(grad, idx + a, m, gs, 0);
             }
             return;
@@ -632,8 +777,11 @@ final class VectorBinary {
             int base = CpuBackend.index(p, n, 0, s0 + a);
             VectorIo.transposeIn(pred, base, m, c, xs, linear, sc, false);
             VectorIo.transposeIn(target, base, m, c, ts, linear, sc, true);
+            if (kept) {
+                VectorIo.transposeIn(grad, base, m, c, gs, linear, sc, false);
+            }
             for (int ci = 0; ci < c; ci++) {
-                gradRow(p, k, n * c + ci, ci, xs, ci * m, ts, ci * m, gs, ci * m, m, 1, sc);
+                gradRow(p, k, n * c + ci, ci, xs, ci * m, ts, ci * m, gs, ci * m, m, 1, sc, kept);
             }
             VectorIo.transposeOut(grad, base, m, c, gs, linear, sc);
         }
@@ -648,9 +796,9 @@ final class VectorBinary {
      * dfocal/dp = -aw t (-g qc^(g-1) log pc + qc^g / pc) - nw (1 - t) (g pc^(g-1) log qc - pc^g / qc).
      */
     static void gradRow(Problem p, GradCoefficients k, int row, int ci, float[] xa, int xo, float[] ta, int to,
-                        float[] ga, int go, int len, int period, VectorScratch sc) {
+                        float[] ga, int go, int len, int period, VectorScratch sc, boolean kept) {
         if (hasOptions(p)) {
-            gradRowOptions(p, k, row, ci, xa, xo, ta, to, ga, go, len, period, sc);
+            gradRowOptions(p, k, row, ci, xa, xo, ta, to, ga, go, len, period, sc, kept);
             return;
         }
         boolean region = p.region;
@@ -672,7 +820,11 @@ final class VectorBinary {
         for (int a = 0; a < full; a += SUM_CHUNK) {
             int m = Math.min(full - a, SUM_CHUNK);
             if (p.fromLogits) {
-                VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
+                if (kept) {
+                    System.arraycopy(ga, go + a, s1, 0, m); // e of the stats pass (see keeps)
+                } else {
+                    VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
+                }
                 if (focal) {
                     VectorMath.log1pPass(s1, s2, m);
                     gradLogitsFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, awPs, nwPs, Float.NaN);
@@ -702,7 +854,8 @@ final class VectorBinary {
      * region part t A + B dP/dp with dP/dp = 2p under squared_pred.
      */
     private static void gradRowOptions(Problem p, GradCoefficients k, int row, int ci, float[] xa, int xo, float[] ta,
-                                       int to, float[] ga, int go, int len, int period, VectorScratch sc) {
+                                       int to, float[] ga, int go, int len, int period, VectorScratch sc,
+                                       boolean kept) {
         PixelTerm term = p.pixelTerm;
         boolean focal = term == PixelTerm.FOCAL;
         int g = (int) p.gamma;
@@ -725,7 +878,11 @@ final class VectorBinary {
         for (int a = 0; a < full; a += SUM_CHUNK) {
             int m = Math.min(full - a, SUM_CHUNK);
             if (p.fromLogits) {
-                VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
+                if (kept) {
+                    System.arraycopy(ga, go + a, s1, 0, m); // e of the stats pass (see keeps)
+                } else {
+                    VectorMath.expNegAbs(xa, xo + a, s1, 0, m);
+                }
                 if (focal) {
                     VectorMath.log1pPass(s1, s2, m);
                     gradLogitsFocal(xa, xo + a, ta, to + a, s1, s2, ga, go + a, m, g, awPs, nwPs, ign);
@@ -905,13 +1062,59 @@ final class VectorBinary {
 
     /**
      * From probabilities, focal (weights pre-multiplied by ps), logs staged as {@link #lanesProb}:
-     * dL/dp = -aw t (-g qc^(g-1) log pc + qc^g / pc) - nw (1 - t) (g pc^(g-1) log qc - pc^g / qc) + t A + B.
+     * dL/dp = -aw t (-g qc^(g-1) log pc + qc^g / pc) - nw (1 - t) (g pc^(g-1) log qc - pc^g / qc) + t A + B dP/dp,
+     * 0 at ignored elements. Three loops (the four powers in one passed C2's inlining node cutoff and boxed every
+     * vector: 400 MB per 8x4x512x512 pass): the first stores the positive part, the second subtracts the negative
+     * part, the third adds the region part: the bits of {@link VectorTerms#focalProbGrad} plus the region part.
      */
     private static void gradProbFocal(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
                                       float[] ga, int go, int m, int g, float[] awLanes, float[] nwLanes, float ign,
                                       float[] ra, float[] rb, float two, float one) {
+        gradProbFocalPos(xa, xo, ta, to, logSmall, logLarge, ga, go, m, g, awLanes, ign);
+        gradProbFocalNeg(xa, xo, ta, to, logSmall, logLarge, ga, go, m, g, nwLanes, ign);
+        gradProbRegionAdd(xa, xo, ta, to, ga, go, m, ign, ra, rb, two, one);
+    }
+
+    /** ga = -aw t (-g qc^(g-1) log pc + qc^g / pc) (t = 0 where t = ign). */
+    private static void gradProbFocalPos(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
+                                         float[] ga, int go, int m, int g, float[] awLanes, float ign) {
         FloatVector aw = FloatVector.fromArray(FS, awLanes, 0);
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            t = t.blend(ZERO, t.compare(VectorOperators.EQ, ign));
+            VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
+            FloatVector small = x.min(ONE.sub(x)).max(EPS);
+            FloatVector large = ONE.sub(small);
+            FloatVector pc = large.blend(small, lo);
+            FloatVector qc = small.blend(large, lo);
+            FloatVector logP = FloatVector.fromArray(FS, logLarge, i).blend(FloatVector.fromArray(FS, logSmall, i), lo);
+            VectorTerms.focalProbGradPos(t, pc, qc, logP, aw, g).intoArray(ga, go + i);
+        }
+    }
+
+    /** ga = ga - nw (1 - t) (g pc^(g-1) log qc - pc^g / qc) (t = 0 where t = ign). */
+    private static void gradProbFocalNeg(float[] xa, int xo, float[] ta, int to, float[] logSmall, float[] logLarge,
+                                         float[] ga, int go, int m, int g, float[] nwLanes, float ign) {
         FloatVector nw = FloatVector.fromArray(FS, nwLanes, 0);
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            t = t.blend(ZERO, t.compare(VectorOperators.EQ, ign));
+            VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
+            FloatVector small = x.min(ONE.sub(x)).max(EPS);
+            FloatVector large = ONE.sub(small);
+            FloatVector pc = large.blend(small, lo);
+            FloatVector qc = small.blend(large, lo);
+            FloatVector logQ = FloatVector.fromArray(FS, logSmall, i).blend(FloatVector.fromArray(FS, logLarge, i), lo);
+            FloatVector.fromArray(FS, ga, go + i).sub(VectorTerms.focalProbGradNeg(t, pc, qc, logQ, nw, g))
+                    .intoArray(ga, go + i);
+        }
+    }
+
+    /** ga = t A + B dP/dp + ga, then 0 where t = ign (the region part from probabilities: dP/dp = 2p or 1). */
+    private static void gradProbRegionAdd(float[] xa, int xo, float[] ta, int to, float[] ga, int go, int m, float ign,
+                                          float[] ra, float[] rb, float two, float one) {
         FloatVector av = FloatVector.fromArray(FS, ra, 0);
         FloatVector bv = FloatVector.fromArray(FS, rb, 0);
         for (int i = 0; i < m; i += L) {
@@ -919,18 +1122,8 @@ final class VectorBinary {
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
             VectorMask<Float> ignored = t.compare(VectorOperators.EQ, ign);
             t = t.blend(ZERO, ignored);
-            VectorMask<Float> lo = x.compare(VectorOperators.LT, 0.5f);
-            FloatVector small = x.min(ONE.sub(x)).max(EPS);
-            FloatVector large = ONE.sub(small);
-            FloatVector pc = large.blend(small, lo);
-            FloatVector qc = small.blend(large, lo);
-            FloatVector ls = FloatVector.fromArray(FS, logSmall, i);
-            FloatVector ll = FloatVector.fromArray(FS, logLarge, i);
-            FloatVector logP = ll.blend(ls, lo);
-            FloatVector logQ = ls.blend(ll, lo);
-            FloatVector d = VectorTerms.focalProbGrad(t, pc, qc, logP, logQ, aw, nw, g);
-            d = VectorTerms.regionDp(x, t, av, bv, two, one).add(d);
-            d.blend(ZERO, ignored).intoArray(ga, go + i);
+            VectorTerms.regionDp(x, t, av, bv, two, one).add(FloatVector.fromArray(FS, ga, go + i))
+                    .blend(ZERO, ignored).intoArray(ga, go + i);
         }
     }
 

@@ -71,13 +71,30 @@ final class VectorKernels extends CpuKernels {
         "org/segloss/backend/cpu/VectorMulticlass.expArray",
     };
 
+    /** The thread that adds the directive (null: none asked for). */
+    private static final Thread DIRECTIVES;
+
     static {
         CpuKernels.vectorKernelsLoaded = true;
         if (!"false".equals(System.getProperty("segloss.cpu.compilerDirectives"))) {
-            // on a daemon thread: JMX starts in ~0.1 s, long before C2 compiles the loops (thousands of calls later)
-            Thread t = new Thread(VectorKernels::addCompilerDirectives, "segloss-compiler-directives");
-            t.setDaemon(true);
-            t.start();
+            // on a daemon thread: JMX starts in ~0.1 s (several times that on a loaded machine); the warm-up of a
+            // default backend waits for it (awaitCompilerDirectives), a vector backend's first calls do not
+            DIRECTIVES = new Thread(VectorKernels::addCompilerDirectives, "segloss-compiler-directives");
+            DIRECTIVES.setDaemon(true);
+            DIRECTIVES.start();
+        } else {
+            DIRECTIVES = null;
+        }
+    }
+
+    /** Waits at most {@code nanos} for the compiler directive to be added (or refused). */
+    static void awaitCompilerDirectives(long nanos) {
+        if (DIRECTIVES != null) {
+            try {
+                DIRECTIVES.join(Math.max(1, nanos / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -191,6 +208,41 @@ final class VectorKernels extends CpuKernels {
         } else {
             VectorBinary.grad(p, pred, target, k, grad, n, s0, s1, scratch);
         }
+    }
+
+    /** Binary / multilabel from logits keep e = exp(-|x|) for their grad pass ({@link VectorBinary#keeps}). */
+    @Override
+    boolean keeps(Problem p) {
+        return covered(p) && VectorBinary.keeps(p);
+    }
+
+    @Override
+    void stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc, CpuBuffer keep) {
+        if (!keeps(p)) {
+            stats(p, pred, target, n, s0, s1, acc);
+            return;
+        }
+        VectorScratch scratch = SCRATCH.get();
+        double[] unit = scratch.unitAccumulator(acc.length);
+        if (!VectorBinary.stats(p, pred, target, n, s0, s1, unit, scratch, keep)) {
+            SCALAR.stats(p, pred, target, n, s0, s1, acc);
+            // the lanes stopped at the refused value: the unit's kept values are completed for a grad pass
+            VectorBinary.keepUnit(p, pred, n, s0, s1, keep, scratch);
+            return;
+        }
+        for (int i = 0; i < acc.length; i++) {
+            acc[i] += unit[i];
+        }
+    }
+
+    @Override
+    void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad, int n, int s0, int s1,
+              boolean kept) {
+        if (!kept || !keeps(p)) {
+            grad(p, pred, target, k, grad, n, s0, s1);
+            return;
+        }
+        VectorBinary.grad(p, pred, target, k, grad, n, s0, s1, SCRATCH.get(), true);
     }
 
     @Override

@@ -64,7 +64,19 @@ public final class ColdStartProbe {
                     .anyMatch(t -> t.getName().equals("segloss-vector-warmup")));
             boolean next = Arrays.equals(bits(scalar, spec, pred, target), bits(e, spec, pred, target));
             System.out.println("nextCallSameBitsAsScalar=" + next);
-            System.out.println("loadedAfterNextCall=" + CpuKernels.vectorKernelsLoaded);
+            System.out.println("warmupThreadAfterNextCall=" + Thread.getAllStackTraces().keySet().stream()
+                    .anyMatch(t -> t.getName().equals("segloss-vector-warmup")));
+            // the warm-up thread loads the vector kernels, not the caller: wait for it (at most 30 s)
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (!CpuKernels.vectorKernelsLoaded && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            System.out.println("loadedByTheWarmUp=" + CpuKernels.vectorKernelsLoaded);
         }
     }
 

@@ -64,7 +64,8 @@ class CpuColdStartTest {
     }
 
     @Test
-    void theEleventhCallLoadsTheVectorKernelsForItsWarmUp() {
-        assertEquals("true", facts.get("loadedAfterNextCall"), facts.toString());
+    void theEleventhCallStartsTheWarmUpThreadWhichLoadsTheVectorKernels() {
+        assertEquals("true", facts.get("warmupThreadAfterNextCall"), facts.toString());
+        assertEquals("true", facts.get("loadedByTheWarmUp"), facts.toString());
     }
 }
