@@ -190,14 +190,16 @@ final class Surface {
                 int countA = 0;
                 int countB = 0;
                 byte[] eb = b.entryBits(nb);
+                Raster at = new Raster(d3, list[0]);
                 for (int e = 0; e < nb; e++) {
                     int i = list[e];
                     int bits = b.bits(c, i);
                     eb[e] = (byte) bits;
                     countA += bits & 1;
                     countB += bits >> 1;
-                    int y = (i % plane) / d3[2];
-                    int x = i % d3[2];
+                    at.moveTo(i);
+                    int y = at.y;
+                    int x = i - at.rowStart;
                     box[2] = Math.min(box[2], y);
                     box[3] = Math.max(box[3], y);
                     box[4] = Math.min(box[4], x);
@@ -402,6 +404,48 @@ final class Surface {
         }
     }
 
+    /**
+     * The row, y and z of a voxel index without an integer division per voxel: the quotients come from
+     * a multiplication by the divisor's reciprocal, within one of the exact ones, and are then corrected.
+     */
+    static final class Raster {
+        private final int nx;
+        private final int ny;
+        private final double perRow;
+        private final double perPlane;
+        /** Index of the first voxel of the current row. */
+        int rowStart;
+        int y;
+        int z;
+
+        /** Dims (z, y, x); positioned at voxel {@code first}. */
+        Raster(int[] d3, int first) {
+            nx = d3[2];
+            ny = d3[1];
+            perRow = 1.0 / nx;
+            perPlane = 1.0 / ny;
+            moveTo(first);
+        }
+
+        /** Moves to the row of voxel {@code i} (>= 0). */
+        void moveTo(int i) {
+            int row = quotient(i, nx, perRow);
+            rowStart = row * nx;
+            z = quotient(row, ny, perPlane);
+            y = row - z * ny;
+        }
+
+        /**
+         * floor(a / d) for a >= 0 and d >= 1, {@code reciprocal} = 1.0 / d: a * reciprocal is within a
+         * relative 2^-52 of a / d < 2^31, so its integer part is off by at most one.
+         */
+        static int quotient(int a, int d, double reciprocal) {
+            int q = (int) (a * reciprocal);
+            long r = a - (long) q * d;
+            return r < 0 ? q - 1 : r >= d ? q + 1 : q;
+        }
+    }
+
     /** Class {@code c}, both masks non-empty, crop {@code box} (global voxels): two transforms, the three values. */
     private static void one(int c, Boundaries b, int countA, int countB, int[] box, double[] s3, int rank, double tolerance,
                             Transform transform, Values out) {
@@ -461,25 +505,22 @@ final class Surface {
         int[] members = new int[tiles];
         // Per entry of the list: its tile when it is a query voxel off the other boundary, else -1.
         int[] tileOf = new int[nb];
-        boolean whole = false;
+        // First the tiles and their query boxes. Every box grows by at least one step of the finest spacing
+        // (no feature is nearer to a query voxel): when even those smallest boxes are not smaller than the crop,
+        // the whole crop is transformed without the bounds (axis walks).
+        Raster cursor = new Raster(b.d3, list[0]);
         for (int e = 0; e < nb; e++) {
             int i = list[e];
             int bits = eb[e];
             tileOf[e] = -1;
-            if ((bits & from) == 0 || (bits & to) != 0 || whole) {
+            if ((bits & from) == 0 || (bits & to) != 0) {
                 continue;
             }
             // crop coordinates
-            int z = i / gz - box[0];
-            int y = (i % gz) / gy - box[2];
-            int x = i % gy - box[4];
-            double bound = walk(b, c, to, i, x, cx, 1, s3[2], Double.POSITIVE_INFINITY);
-            bound = walk(b, c, to, i, y, cy, gy, s3[1], bound);
-            bound = walk(b, c, to, i, z, cz, gz, s3[0], bound);
-            if (bound == Double.POSITIVE_INFINITY) {
-                whole = true;
-                continue;
-            }
+            cursor.moveTo(i);
+            int z = cursor.z - box[0];
+            int y = cursor.y - box[2];
+            int x = i - cursor.rowStart - box[4];
             int t = ((z / TILE) * ty + y / TILE) * tx + x / TILE;
             tileOf[e] = t;
             int o = t * 6;
@@ -494,25 +535,31 @@ final class Surface {
                 qb[o + 4] = Math.min(qb[o + 4], x);
                 qb[o + 5] = Math.max(qb[o + 5], x);
             }
-            r[t] = Math.max(r[t], bound);
         }
         int n = cz * cy * cx;
-        int[][] boxes = new int[tiles][];
-        long work = 0;
-        for (int t = 0; t < tiles && !whole; t++) {
-            if (members[t] == 0) {
+        double finest = Math.min(s3[0], Math.min(s3[1], s3[2]));
+        boolean whole = boxWork(qb, members, c3, s3, finest, null) >= n;
+        // Then each tile's bound R: the largest over its query voxels of the distance to the nearest feature
+        // along one of the three axis lines through each.
+        cursor = new Raster(b.d3, list[0]);
+        for (int e = 0; e < nb && !whole; e++) {
+            int i = list[e];
+            int t = tileOf[e];
+            if (t < 0) {
                 continue;
             }
-            int[] bx = new int[6];
-            for (int a = 0; a < 3; a++) {
-                // + 1 voxel: R / spacing rounded
-                int m = (int) Math.min(c3[a], Math.floor(r[t] / s3[a]) + 1);
-                bx[2 * a] = Math.max(0, qb[t * 6 + 2 * a] - m);
-                bx[2 * a + 1] = Math.min(c3[a] - 1, qb[t * 6 + 2 * a + 1] + m);
-            }
-            boxes[t] = bx;
-            work += (long) (bx[1] - bx[0] + 1) * (bx[3] - bx[2] + 1) * (bx[5] - bx[4] + 1);
+            cursor.moveTo(i);
+            int z = cursor.z - box[0];
+            int y = cursor.y - box[2];
+            int x = i - cursor.rowStart - box[4];
+            double bound = walk(b, c, to, i, x, cx, 1, s3[2], Double.POSITIVE_INFINITY);
+            bound = walk(b, c, to, i, y, cy, gy, s3[1], bound);
+            bound = walk(b, c, to, i, z, cz, gz, s3[0], bound);
+            whole = bound == Double.POSITIVE_INFINITY;
+            r[t] = Math.max(r[t], bound);
         }
+        int[][] boxes = new int[tiles][];
+        long work = whole ? n : boxWork(qb, members, c3, s3, r, boxes);
         if (whole || work >= n) {
             boxes = new int[][] {{0, cz - 1, 0, cy - 1, 0, cx - 1}};
             tiles = 1;
@@ -603,6 +650,39 @@ final class Surface {
     }
 
     /**
+     * The voxels of the tiles' boxes together: each tile's query box (z0, z1, y0, y1, x0, x1 in
+     * {@code qb}) grown on each axis by R / spacing + 1 voxels (R its bound), within the crop {@code c3}.
+     * Fills {@code boxes} (per tile; null where it has no query voxel) unless that is null.
+     */
+    private static long boxWork(int[] qb, int[] members, int[] c3, double[] s3, double[] r, int[][] boxes) {
+        long work = 0;
+        for (int t = 0; t < members.length; t++) {
+            if (members[t] == 0) {
+                continue;
+            }
+            int[] bx = new int[6];
+            for (int a = 0; a < 3; a++) {
+                // + 1 voxel: R / spacing rounded
+                int m = (int) Math.min(c3[a], Math.floor(r[t] / s3[a]) + 1);
+                bx[2 * a] = Math.max(0, qb[t * 6 + 2 * a] - m);
+                bx[2 * a + 1] = Math.min(c3[a] - 1, qb[t * 6 + 2 * a + 1] + m);
+            }
+            if (boxes != null) {
+                boxes[t] = bx;
+            }
+            work += (long) (bx[1] - bx[0] + 1) * (bx[3] - bx[2] + 1) * (bx[5] - bx[4] + 1);
+        }
+        return work;
+    }
+
+    /** As above with the same bound R for every tile. */
+    private static long boxWork(int[] qb, int[] members, int[] c3, double[] s3, double r, int[][] boxes) {
+        double[] each = new double[members.length];
+        Arrays.fill(each, r);
+        return boxWork(qb, members, c3, s3, each, boxes);
+    }
+
+    /**
      * The distance {@code k * s} to the nearest voxel with bit {@code to} of class c along one axis line
      * through voxel {@code i} (at {@code pos} of the crop's {@code len}, {@code step} apart), if below
      * {@code best}; else best.
@@ -626,8 +706,7 @@ final class Surface {
      * (from the upper end when the fraction is >= 0.5).
      */
     static double percentile95(double[] x) {
-        double[] s = x.clone();
-        Arrays.sort(s);
+        double[] s = sortedZerosFirst(x);
         double h = 0.95 * (s.length - 1);
         int i = (int) Math.floor(h);
         double frac = h - i;
@@ -635,5 +714,35 @@ final class Surface {
         double b = s[Math.min(i + 1, s.length - 1)];
         double diff = b - a;
         return frac >= 0.5 ? b - diff * (1 - frac) : a + diff * frac;
+    }
+
+    /**
+     * {@code x} sorted, as {@link Arrays#sort(double[])} does. Most distances are +0 (voxels on both
+     * boundaries): those are counted and only the others sorted, unless one of them is negative
+     * (-0 included) or NaN, which would sort before or among them.
+     */
+    static double[] sortedZerosFirst(double[] x) {
+        int zeros = 0;
+        for (double v : x) {
+            zeros += v == 0.0 ? 1 : 0;
+        }
+        double[] s = new double[x.length];
+        int k = zeros;
+        for (double v : x) {
+            if (v != 0.0) {
+                if (!(v > 0)) {
+                    s = x.clone();
+                    Arrays.sort(s);
+                    return s;
+                }
+                s[k++] = v;
+            } else if (Double.doubleToRawLongBits(v) != 0) {
+                s = x.clone();
+                Arrays.sort(s);
+                return s;
+            }
+        }
+        Arrays.sort(s, zeros, s.length);
+        return s;
     }
 }

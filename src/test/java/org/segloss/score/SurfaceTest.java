@@ -428,4 +428,63 @@ class SurfaceTest {
         assertEquals(3.8, Surface.percentile95(new double[] {4, 0}), 1e-12);
         assertEquals(7.0, Surface.percentile95(new double[] {7}));
     }
+
+    @Test
+    void sortingWithTheZerosCountedGivesArraysSortsOrder() {
+        Random rnd = new Random(11);
+        double[][] fixed = {
+            {}, {0.0}, {0.0, 0.0}, {3.5, 0.0, 1.25, 0.0}, {2, 1},
+            // -0, negatives and NaN take the full sort: -0 sorts before +0, NaN after everything
+            {0.0, -0.0, 1.0}, {0.0, -2.0, 1.0}, {Double.NaN, 0.0, 1.0}, {Double.POSITIVE_INFINITY, 0.0},
+        };
+        List<double[]> cases = new ArrayList<>(Arrays.asList(fixed));
+        for (int k = 0; k < 200; k++) {
+            double[] x = new double[rnd.nextInt(60)];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = rnd.nextInt(3) == 0 ? 0.0 : Math.sqrt(rnd.nextInt(50) + 1) * 0.8;
+            }
+            cases.add(x);
+        }
+        for (double[] x : cases) {
+            double[] expected = x.clone();
+            Arrays.sort(expected);
+            double[] actual = Surface.sortedZerosFirst(x);
+            assertEquals(expected.length, actual.length);
+            for (int i = 0; i < x.length; i++) {
+                assertEquals(Double.doubleToRawLongBits(expected[i]), Double.doubleToRawLongBits(actual[i]),
+                        Arrays.toString(x) + " at " + i);
+            }
+        }
+    }
+
+    @Test
+    void rasterGivesTheRowAndPlaneOfAnIndexAsIntegerDivisionDoes() {
+        Random rnd = new Random(5);
+        // rows of 49: (int) (a * (1.0 / 49)) falls one short of a / 49 for some a near 7e8 (the correction is needed)
+        int[][] shapes = {{7, 13, 29}, {1, 1, 40}, {3, 50, 1}, {128, 256, 256}, {300000, 49, 49}, {3, 46341, 15000},
+            {1, 1, Integer.MAX_VALUE}};
+        for (int[] d3 : shapes) {
+            long n = (long) d3[0] * d3[1] * d3[2];
+            int plane = d3[1] * d3[2];
+            Surface.Raster at = new Surface.Raster(d3, 0);
+            List<Integer> indices = new ArrayList<>(List.of(0, (int) (n - 1), d3[2], d3[2] - 1, plane, plane - 1));
+            for (int k = 0; k < 5000; k++) {
+                // exact multiples of the row and the plane (where the reciprocal's quotient may fall short), their
+                // neighbours, and anything
+                long m = k % 3 == 0 ? (long) d3[2] * rnd.nextInt((int) Math.min(Integer.MAX_VALUE, n / d3[2]))
+                        : k % 3 == 1 ? (long) plane * rnd.nextInt(d3[0]) : (long) (rnd.nextDouble() * n);
+                for (long i = m - 1; i <= m + 1; i++) {
+                    if (i >= 0 && i < n) {
+                        indices.add((int) i);
+                    }
+                }
+            }
+            for (int i : indices) {
+                at.moveTo(i);
+                assertEquals(i / plane, at.z, Arrays.toString(d3) + " z of " + i);
+                assertEquals(i / d3[2] % d3[1], at.y, Arrays.toString(d3) + " y of " + i);
+                assertEquals(i - i % d3[2], at.rowStart, Arrays.toString(d3) + " row of " + i);
+            }
+        }
+    }
 }

@@ -424,9 +424,6 @@ public final class CpuBackend implements Backend {
             }
             partial[u] = acc;
         });
-        if (keepIn != null) {
-            kept.set(new Kept(p, x, t, keepIn));
-        }
         double[] out = new double[p.rows() * Problem.STATS];
         for (int u = 0; u < units; u++) {
             int ni = (int) (u / perSample);
@@ -435,6 +432,10 @@ public final class CpuBackend implements Backend {
             for (int k = 0; k < acc.length; k++) {
                 out[base + k] += acc[k];
             }
+        }
+        if (keepIn != null && org.segloss.internal.Finalizer.badCounts(p, out) == null) {
+            // a unit with refused values ran the scalar kernels, which keep nothing: its grad must not read keep
+            kept.set(new Kept(p, x, t, keepIn));
         }
         return out;
     }

@@ -1,5 +1,7 @@
 package org.segloss.backend.cpu;
 
+import java.util.Arrays;
+
 /**
  * The exact squared Euclidean distance transform on the CPU (Felzenszwalb and Huttenlocher,
  * "Distance Transforms of Sampled Functions", 2012), the reference the OpenCL ({@code kernels-cl/edt.cl})
@@ -11,7 +13,9 @@ package org.segloss.backend.cpu;
  * the axis independently: with {@code w = spacing^2} of the axis and f the line's values,
  * <pre>  g(p) = min_q ( w (p - q)^2 + f(q) )</pre>
  * by the lower envelope of the parabolas rooted at the finite f(q). Arithmetic in double, without
- * fused multiply-add, each result rounded once to float.
+ * fused multiply-add, each result rounded once to float. The first pass reads the input (0 or +inf), where
+ * the envelope's value is that of the nearest feature: it is found directly, with the same bits
+ * ({@link #binaryLine}).
  */
 public final class DistanceTransform {
     private DistanceTransform() {
@@ -58,6 +62,9 @@ public final class DistanceTransform {
         int[] v = new int[maxLen];
         float[] fv = new float[maxLen];
         double[] z = new double[maxLen];
+        double[] h = new double[maxLen];
+        float[] infinities = new float[maxLen];
+        Arrays.fill(infinities, Float.POSITIVE_INFINITY);
         float[] block = new float[maxLen * BLOCK];
         int stride = 1;
         for (int axis = rank - 1; axis >= 0; axis--) {
@@ -67,8 +74,11 @@ public final class DistanceTransform {
             int from = lo == null ? 0 : lo[axis];
             int to = hi == null ? len - 1 : hi[axis];
             if (stride == 1) {
+                // The first pass reads the input grid, 0 or +inf: its lines take the nearest-feature shortcut.
                 for (int outer = 0; outer < outers; outer++) {
-                    line(grid, outer * len, 1, len, w, v, fv, z, from, to);
+                    if (!binaryLine(grid, outer * len, len, w, v, infinities, from, to)) {
+                        line(grid, outer * len, 1, len, w, v, fv, z, h, from, to);
+                    }
                 }
                 stride *= len;
                 continue;
@@ -94,7 +104,7 @@ public final class DistanceTransform {
                         }
                         for (int j = 0; j < nb; j++) {
                             if (only == null || only[inner + j]) {
-                                line(block, j, nb, len, w, v, fv, z, from, to);
+                                line(block, j, nb, len, w, v, fv, z, h, from, to);
                             }
                         }
                         for (int p = from; p <= to; p++) {
@@ -146,12 +156,58 @@ public final class DistanceTransform {
     static final int BLOCK = 16;
 
     /**
+     * One line of the first pass, {@code n} values from {@code g[base]} on, when each is 0 (a feature) or
+     * +inf: there the envelope's parabola at p is the one rooted at the nearest feature q (the parabolas
+     * are translates, so the envelope's breakpoints are the midpoints between neighbouring features, and
+     * at a midpoint both neighbours are as near), and its value {@code w (p - q)^2 + 0} takes the same
+     * double steps as {@link #line}'s. Writes positions {@code from} to {@code to}; leaves a line without
+     * features as it is. Returns false, having written nothing, when a value is neither 0 nor +inf.
+     *
+     * @param features scratch for the features' positions, at least n long
+     * @param infinities n or more +inf values, to find the features by {@link Arrays#mismatch}
+     */
+    static boolean binaryLine(float[] g, int base, int n, double w, int[] features, float[] infinities, int from, int to) {
+        int count = 0;
+        for (int q = 0; q < n; q++) {
+            int skip = Arrays.mismatch(g, base + q, base + n, infinities, 0, n - q);
+            if (skip < 0) {
+                break;
+            }
+            q += skip;
+            if (g[base + q] != 0f) {
+                return false;
+            }
+            features[count++] = q;
+        }
+        if (count == 0) {
+            return true;
+        }
+        // j: the last feature at or before p (or the first feature, while p is before it)
+        int j = 0;
+        for (int p = from; p <= to; p++) {
+            while (j + 1 < count && features[j + 1] <= p) {
+                j++;
+            }
+            int near = Math.abs(p - features[j]);
+            if (j + 1 < count) {
+                near = Math.min(near, features[j + 1] - p);
+            }
+            double d = near;
+            g[base + p] = (float) (w * d * d + 0.0);
+        }
+        return true;
+    }
+
+    /**
      * One line: {@code n} values at {@code g[base + i * stride]}. The envelope holds parabola k rooted
      * at v[k] with value fv[k], lowest from z[k] on; the parabolas of q and v meet at
      * {@code s = ((f(q) + w q^2) - (f(v) + w v^2)) / (2 w (q - v))}. Only positions {@code from} to
      * {@code to} (inclusive) are written.
      */
-    static void line(float[] g, int base, int stride, int n, double w, int[] v, float[] fv, double[] z, int from, int to) {
+    static void line(float[] g, int base, int stride, int n, double w, int[] v, float[] fv, double[] z, double[] h, int from,
+                     int to) {
+        // h[k] = fv[k] + w v[k]^2, kept from the push: the same double as recomputing it at each pop.
+        double twoW = 2.0 * w;
         int k = -1;
         for (int q = 0; q < n; q++) {
             float fq = g[base + q * stride];
@@ -159,10 +215,10 @@ public final class DistanceTransform {
                 continue;
             }
             double dq = q;
+            double hq = fq + w * dq * dq;
             double s = Double.NEGATIVE_INFINITY;
             while (k >= 0) {
-                double dv = v[k];
-                s = ((fq + w * dq * dq) - (fv[k] + w * dv * dv)) / (2.0 * w * (dq - dv));
+                s = (hq - h[k]) / (twoW * (dq - v[k]));
                 if (s > z[k]) {
                     break;
                 }
@@ -172,18 +228,32 @@ public final class DistanceTransform {
             k++;
             v[k] = q;
             fv[k] = fq;
+            h[k] = hq;
             z[k] = s;
         }
         if (k < 0) {
             return;
         }
-        int j = 0;
-        for (int p = from; p <= to; p++) {
-            while (j < k && z[j + 1] < p) {
-                j++;
+        // Parabola j is the lowest at the positions p with z[j] < p <= z[j + 1] (z strictly increasing, z[0] = -inf,
+        // +inf after the last): one run of positions per parabola.
+        int p = from;
+        for (int j = 0; j <= k && p <= to; j++) {
+            int last = to;
+            if (j < k) {
+                double next = z[j + 1];
+                if (next < p) {
+                    continue;
+                }
+                if (next < to) {
+                    last = (int) Math.floor(next);
+                }
             }
-            double d = p - v[j];
-            g[base + p * stride] = (float) (w * d * d + fv[j]);
+            float fj = fv[j];
+            int vj = v[j];
+            for (; p <= last; p++) {
+                double d = p - vj;
+                g[base + p * stride] = (float) (w * d * d + fj);
+            }
         }
     }
 }

@@ -174,6 +174,50 @@ final class VectorIo {
         }
     }
 
+    /**
+     * NHWC chunk in for the multiclass passes: the {@code m * c} floats from {@code base} (m pixels of c classes)
+     * into class rows {@code stride} apart, {@code dst[ci * stride + j] = src[base + j * c + ci]}. Plain loops,
+     * rows outer: faster here than the gathers of {@link #transposeIn}.
+     */
+    static void pixelsToRows(CpuBuffer b, int base, int m, int c, float[] dst, int stride, float[] linear) {
+        FloatBuffer f = b.floats;
+        if (f.hasArray()) {
+            deinterleave(f.array(), f.arrayOffset() + base, m, c, dst, stride);
+        } else {
+            f.get(base, linear, 0, m * c);
+            deinterleave(linear, 0, m, c, dst, stride);
+        }
+    }
+
+    private static void deinterleave(float[] src, int so, int m, int c, float[] dst, int stride) {
+        for (int ci = 0; ci < c; ci++) {
+            int row = ci * stride;
+            for (int j = 0, at = so + ci; j < m; j++, at += c) {
+                dst[row + j] = src[at];
+            }
+        }
+    }
+
+    /** NHWC chunk out, the inverse of {@link #pixelsToRows}: {@code grad[base + j * c + ci] = src[ci * stride + j]}. */
+    static void rowsToPixels(CpuBuffer b, int base, int m, int c, float[] src, int stride, float[] linear) {
+        FloatBuffer f = b.floats;
+        if (f.hasArray()) {
+            interleave(src, stride, m, c, f.array(), f.arrayOffset() + base);
+        } else {
+            interleave(src, stride, m, c, linear, 0);
+            f.put(base, linear, 0, m * c);
+        }
+    }
+
+    private static void interleave(float[] src, int stride, int m, int c, float[] dst, int dof) {
+        for (int ci = 0; ci < c; ci++) {
+            int row = ci * stride;
+            for (int j = 0, at = dof + ci; j < m; j++, at += c) {
+                dst[at] = src[row + j];
+            }
+        }
+    }
+
     /** NHWC chunk out: {@code grad[base + j * c + ci] = src[ci * m + j]}. */
     static void transposeOut(CpuBuffer b, int base, int m, int c, float[] src, float[] linear, VectorScratch sc) {
         FloatBuffer f = b.floats;
@@ -203,6 +247,43 @@ final class VectorIo {
     }
 
     /**
+     * The markers of {@link #classMarkers} for the whole vectors of len uint8 targets: y (unsigned) widened to int
+     * lanes; returns how many targets were done (a multiple of the lane count).
+     */
+    private static int byteMarkers(byte[] src, int so, int len, int c, boolean hasIgnore, int ignore, float[] dst,
+                                   int off) {
+        int whole = len - len % L;
+        for (int j = 0; j < whole; j += L) {
+            IntVector y = ((IntVector) ByteVector.fromArray(BS, src, so + j).convertShape(VectorOperators.B2I, IS, 0))
+                    .and(0xFF);
+            markers(y, c, hasIgnore, ignore).intoArray(dst, off + j);
+        }
+        return whole;
+    }
+
+    /** {@link #byteMarkers} for int32 targets. */
+    private static int intMarkers(int[] src, int so, int len, int c, boolean hasIgnore, int ignore, float[] dst,
+                                  int off) {
+        int whole = len - len % L;
+        for (int j = 0; j < whole; j += L) {
+            markers(IntVector.fromArray(IS, src, so + j), c, hasIgnore, ignore).intoArray(dst, off + j);
+        }
+        return whole;
+    }
+
+    /**
+     * Marker lanes of class indices y, compared in int lanes (exact): IGNORED where y is the ignore index (tested
+     * first), else y when 0 <= y < c, else REFUSED.
+     */
+    private static FloatVector markers(IntVector y, int c, boolean hasIgnore, int ignore) {
+        IntVector marked = y.blend((int) REFUSED, y.compare(VectorOperators.LT, 0).or(y.compare(VectorOperators.GE, c)));
+        if (hasIgnore) {
+            marked = marked.blend((int) IGNORED, y.compare(VectorOperators.EQ, ignore));
+        }
+        return (FloatVector) marked.convert(VectorOperators.I2F, 0);
+    }
+
+    /**
      * Multiclass targets of sample n, pixels [s, s + len), as float markers: the class index (exact in
      * float, < C), {@link #IGNORED} for the ignore index, {@link #REFUSED} for any other value. The same
      * decision as {@link CpuBuffer#classIndex} and {@link ScalarKernels}: the ignore index is tested first.
@@ -219,7 +300,8 @@ final class VectorIo {
             case UINT8: {
                 byte[] src = byteSource(b.bytes, index, len, sc);
                 int so = sourceOffset(b.bytes, index);
-                for (int j = 0; j < len; j++) {
+                int whole = byteMarkers(src, so, len, c, hasIgnore, p.ignoreIndex, dst, off);
+                for (int j = whole; j < len; j++) {
                     int y = src[so + j] & 0xFF;
                     dst[off + j] = hasIgnore && y == ignore ? IGNORED : y < c ? y : REFUSED;
                 }
@@ -228,7 +310,8 @@ final class VectorIo {
             case INT32: {
                 int[] src = intSource(b.ints, index, len, sc);
                 int so = sourceOffset(b.ints, index);
-                for (int j = 0; j < len; j++) {
+                int whole = intMarkers(src, so, len, c, hasIgnore, p.ignoreIndex, dst, off);
+                for (int j = whole; j < len; j++) {
                     int y = src[so + j];
                     dst[off + j] = hasIgnore && y == ignore ? IGNORED : y >= 0 && y < c ? y : REFUSED;
                 }
@@ -251,8 +334,12 @@ final class VectorIo {
             }
         }
         boolean clean = true;
-        for (int j = off; j < off + len; j++) {
-            clean &= dst[j] != REFUSED;
+        int at = off;
+        for (; at + L <= off + len; at += L) {
+            clean &= !FloatVector.fromArray(FS, dst, at).compare(VectorOperators.EQ, REFUSED).anyTrue();
+        }
+        for (; at < off + len; at++) {
+            clean &= dst[at] != REFUSED;
         }
         for (int j = off + len; j < padTo; j++) {
             dst[j] = IGNORED;

@@ -66,9 +66,8 @@ final class VectorKernels extends CpuKernels {
         "org/segloss/backend/cpu/VectorMath.clampedLogs",
         "org/segloss/backend/cpu/VectorBinary.lanes*",
         "org/segloss/backend/cpu/VectorBinary.grad*",
-        // the multiclass passes carry no vector across an iteration (per-pixel partials live in scratch rows)
+        // the multiclass passes, one staged loop each (per-pixel partials between passes live in scratch rows)
         "org/segloss/backend/cpu/VectorMulticlass.*Pass",
-        "org/segloss/backend/cpu/VectorMulticlass.expArray",
     };
 
     /** The thread that adds the directive (null: none asked for). */
@@ -183,7 +182,7 @@ final class VectorKernels extends CpuKernels {
         VectorScratch scratch = SCRATCH.get();
         double[] unit = scratch.unitAccumulator(acc.length);
         boolean clean = p.multiclass
-                ? VectorMulticlass.stats(p, pred, target, n, s0, s1, unit, scratch)
+                ? VectorMulticlass.stats(p, pred, target, n, s0, s1, unit, scratch, null)
                 : VectorBinary.stats(p, pred, target, n, s0, s1, unit, scratch);
         if (!clean) {
             // The unit holds refused values: count them exactly as the reference does.
@@ -204,16 +203,19 @@ final class VectorKernels extends CpuKernels {
         }
         VectorScratch scratch = SCRATCH.get();
         if (p.multiclass) {
-            VectorMulticlass.grad(p, pred, target, k, grad, n, s0, s1, scratch);
+            VectorMulticlass.grad(p, pred, target, k, grad, n, s0, s1, scratch, false);
         } else {
             VectorBinary.grad(p, pred, target, k, grad, n, s0, s1, scratch);
         }
     }
 
-    /** Binary / multilabel from logits keep e = exp(-|x|) for their grad pass ({@link VectorBinary#keeps}). */
+    /**
+     * Binary / multilabel from logits keep e = exp(-|x|) for their grad pass ({@link VectorBinary#keeps}); multiclass
+     * from logits with ce or no pixel term keep the softmax p_c ({@link VectorMulticlass#keeps}).
+     */
     @Override
     boolean keeps(Problem p) {
-        return covered(p) && VectorBinary.keeps(p);
+        return covered(p) && (p.multiclass ? VectorMulticlass.keeps(p) : VectorBinary.keeps(p));
     }
 
     @Override
@@ -224,7 +226,13 @@ final class VectorKernels extends CpuKernels {
         }
         VectorScratch scratch = SCRATCH.get();
         double[] unit = scratch.unitAccumulator(acc.length);
-        if (!VectorBinary.stats(p, pred, target, n, s0, s1, unit, scratch, keep)) {
+        if (p.multiclass) {
+            if (!VectorMulticlass.stats(p, pred, target, n, s0, s1, unit, scratch, keep)) {
+                // refused values, counted by the reference; CpuBackend then drops the keep of the whole pass
+                SCALAR.stats(p, pred, target, n, s0, s1, acc);
+                return;
+            }
+        } else if (!VectorBinary.stats(p, pred, target, n, s0, s1, unit, scratch, keep)) {
             SCALAR.stats(p, pred, target, n, s0, s1, acc);
             // the lanes stopped at the refused value: the unit's kept values are completed for a grad pass
             VectorBinary.keepUnit(p, pred, n, s0, s1, keep, scratch);
@@ -242,7 +250,11 @@ final class VectorKernels extends CpuKernels {
             grad(p, pred, target, k, grad, n, s0, s1);
             return;
         }
-        VectorBinary.grad(p, pred, target, k, grad, n, s0, s1, SCRATCH.get(), true);
+        if (p.multiclass) {
+            VectorMulticlass.grad(p, pred, target, k, grad, n, s0, s1, SCRATCH.get(), true);
+        } else {
+            VectorBinary.grad(p, pred, target, k, grad, n, s0, s1, SCRATCH.get(), true);
+        }
     }
 
     @Override

@@ -26,13 +26,19 @@ import org.segloss.backend.Stat;
  * Multiclass passes with float lanes: one lane per pixel, loops over the C classes (class rows
  * {@code stride} floats apart). A chunk of at most {@link #pixelChunk} pixels goes through small staged
  * passes (max, exp, log, term...), each its own loop writing per-pixel vectors to L1/L2 scratch: a single
- * loop holding several transcendentals exceeds C2's inlining budget and then boxes every vector.
+ * loop holding several transcendentals exceeds C2's inlining budget and then boxes every vector. Within a
+ * pass, the per-pixel sums over the classes (max, sum of exps) stay in registers: pixels outer, classes
+ * inner. A vector carried around a loop must start from a vector made in that method
+ * ({@code FloatVector.zero(FS)}): starting from a static constant, C2 (JDK 17) boxes it at every iteration.
  *
  * <p>NCHW pred is read in place when the chunk is a whole number of vectors; otherwise (lane tail, NHWC,
  * buffers without an array) the chunk is copied into per-class rows padded with zeros. Class maps become
  * float markers ({@link VectorIo#classMarkers}); ignored pixels and padding lanes carry
- * {@link VectorIo#IGNORED} and count nowhere. Per-pixel results (term, p_y) are added to the row of their
- * class in double by a scalar loop.
+ * {@link VectorIo#IGNORED} and count nowhere. The per-class sums (T, TERM, I, P) of a chunk are masked
+ * float lane sums ({@link #classSumsPass}) added to the double accumulator once per chunk.
+ *
+ * <p>From logits with ce or no pixel term ({@link #keeps}), a forward+backward keeps p_c: the stats pass
+ * writes it into the gradient buffer and the grad pass reads it back instead of computing it again.
  */
 final class VectorMulticlass {
     private VectorMulticlass() {
@@ -41,7 +47,6 @@ final class VectorMulticlass {
     private static final int SLOT_X = 6;
     private static final int SLOT_Y = 7;
     private static final int SLOT_E = 8;
-    private static final int SLOT_G = 9;
     private static final int SLOT_LINEAR = 10;
     private static final int SLOT_ACC_P = 11;
     private static final int SLOT_MAX = 12;
@@ -68,6 +73,7 @@ final class VectorMulticlass {
     private static final int SLOT_R = 33;
     private static final int SLOT_CLASS_LOG_SMALL = 34;
     private static final int SLOT_CLASS_LOG_LARGE = 35;
+    private static final int SLOT_KEEP = 36;
 
     /** The per-class sums of the general passes, in this order in their float lane accumulator. */
     private static final int[] GENERAL_SUMS = {P, Stat.P2.slot(), I, T, Stat.T2.slot(), TERM};
@@ -93,44 +99,69 @@ final class VectorMulticlass {
     }
 
     /**
+     * Most classes whose rows are read in place. The passes read a chunk pixels outer, classes inner; NCHW rows are
+     * H*W floats apart (a power of two, often), so every row of a pixel falls in the same L1 set, and more rows than
+     * the cache's ways (8) evict each other: such chunks are copied into rows {@link #ROW_PAD} floats further
+     * apart than the chunk.
+     */
+    private static final int IN_PLACE_MAX_CLASSES = 8;
+    /** Floats between the end of a copied class row and the start of the next (one cache line). */
+    private static final int ROW_PAD = 16;
+
+    /** Floats between the starts of two class rows of a chunk of cnt pixels in scratch. */
+    private static int rowStride(int cnt) {
+        return cnt + ROW_PAD;
+    }
+
+    /**
      * The chunk of m pixels from sa of a float buffer of pred's shape (pred, or soft targets) as class rows; in
-     * place when possible, else copied into the scratch slot {@code slot} and zero-padded to cnt.
+     * place when possible, else copied into the scratch slot {@code slot} (rows cnt + ROW_PAD apart), zero-padded
+     * to cnt.
      */
     private static void view(Problem p, CpuBuffer pred, int n, int sa, int m, int cnt, VectorScratch sc, View v,
                              int slot) {
         int c = (int) p.c;
-        if (p.layout == Layout.NCHW && isFloatArray(pred) && m == cnt) {
+        if (p.layout == Layout.NCHW && isFloatArray(pred) && m == cnt && c <= IN_PLACE_MAX_CLASSES) {
             v.a = pred.floats.array();
             v.o = pred.floats.arrayOffset() + CpuBackend.index(p, n, 0, sa);
             v.stride = (int) p.s;
             return;
         }
-        float[] xs = sc.floats(slot, c * cnt);
+        int stride = rowStride(cnt);
+        float[] xs = sc.floats(slot, c * stride);
         if (p.layout == Layout.NCHW) {
             for (int ci = 0; ci < c; ci++) {
-                VectorIo.readFloats(pred, CpuBackend.index(p, n, ci, sa), m, xs, ci * cnt);
+                VectorIo.readFloats(pred, CpuBackend.index(p, n, ci, sa), m, xs, ci * stride);
             }
         } else {
-            float[] linear = sc.floats(SLOT_LINEAR, c * m);
-            float[] rows = sc.floats(SLOT_G, c * m);
-            VectorIo.transposeIn(pred, CpuBackend.index(p, n, 0, sa), m, c, rows, linear, sc, false);
-            for (int ci = 0; ci < c; ci++) {
-                System.arraycopy(rows, ci * m, xs, ci * cnt, m);
-            }
+            VectorIo.pixelsToRows(pred, CpuBackend.index(p, n, 0, sa), m, c, xs, stride, sc.floats(SLOT_LINEAR, c * m));
         }
         if (m < cnt) {
             for (int ci = 0; ci < c; ci++) {
-                Arrays.fill(xs, ci * cnt + m, ci * cnt + cnt, 0f);
+                Arrays.fill(xs, ci * stride + m, ci * stride + cnt, 0f);
             }
         }
         v.a = xs;
         v.o = 0;
-        v.stride = cnt;
+        v.stride = stride;
     }
 
-    /** Stats of sample n, pixels [s0, s1); false when a refused value was seen. */
+    /**
+     * Multiclass problems whose stats pass keeps the softmax probabilities p_c for the grad pass (in the gradient
+     * buffer, see {@link CpuKernels#keeps}): from logits, class maps, ce or no pixel term. The grad pass reads p_c
+     * back instead of computing max, C exps and the sums again; both paths compute p_c with the same passes
+     * ({@link #softmaxProbs}), so the gradient is the same bits with or without the keep.
+     */
+    static boolean keeps(Problem p) {
+        return p.fromLogits && !general(p) && p.pixelTerm != PixelTerm.FOCAL;
+    }
+
+    /**
+     * Stats of sample n, pixels [s0, s1); false when a refused value was seen. With {@code keep} (only when
+     * {@link #keeps}), p_c of every pixel is also written into keep (the gradient buffer, pred's layout).
+     */
     static boolean stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc,
-                         VectorScratch sc) {
+                         VectorScratch sc, CpuBuffer keep) {
         if (general(p)) {
             return statsGeneral(p, pred, target, n, s0, s1, acc, sc);
         }
@@ -140,20 +171,17 @@ final class VectorMulticlass {
         boolean region = p.region;
         boolean hasTerm = p.pixelTerm != PixelTerm.NONE;
         int g = p.pixelTerm == PixelTerm.FOCAL ? (int) p.gamma : 0;
+        boolean probs = region || keep != null;
         float[] ys = sc.floats(SLOT_Y, px + L);
-        float[] accP = sc.floats(SLOT_ACC_P, c * L);
-        float[] es = sc.floats(SLOT_E, c * (px + L));
-        float[] maxS = sc.floats(SLOT_MAX, px + L);
-        float[] argS = sc.floats(SLOT_ARG, px + L);
-        float[] othersS = sc.floats(SLOT_OTHERS, px + L);
-        float[] xyS = sc.floats(SLOT_XY, px + L);
+        float[] sums = sc.floats(SLOT_ACC_GENERAL, CLASS_SUMS.length * c * L);
+        SoftmaxRows sm = new SoftmaxRows(sc, c, px);
         float[] logPyS = sc.floats(SLOT_LOG_PY, px + L);
-        float[] pyS = sc.floats(SLOT_PY, px + L);
         float[] termS = sc.floats(SLOT_TERM, px + L);
         float[] lsS = sc.floats(SLOT_LOG_SMALL, px + L);
         float[] llS = sc.floats(SLOT_LOG_LARGE, px + L);
-        Arrays.fill(accP, 0, c * L, 0f);
+        float[] keepRows = sc.floats(SLOT_KEEP, c * rowStride(px + L));
         View v = new View();
+        View pv = new View();
         for (int a = 0; a < len; a += px) {
             int m = Math.min(px, len - a);
             int sa = s0 + a;
@@ -162,103 +190,141 @@ final class VectorMulticlass {
                 return false;
             }
             view(p, pred, n, sa, m, cnt, sc, v, SLOT_X);
-            float[] pys;
+            float[] terms = termS;
+            boolean negate = false;
             if (p.fromLogits) {
                 // p_c = exp(x_c - max) / (1 + others), log p_y = x_y - max - log1p(others)
-                if (!maxPass(v.a, v.o, v.stride, c, cnt, maxS, argS)) {
+                if (!maxPass(v.a, v.o, v.stride, c, cnt, sm.maxS, sm.argS)) {
                     return false;
                 }
-                expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS);
-                logPyPass(othersS, xyS, maxS, logPyS, cnt);
-                termPass(logPyS, g, termS, cnt);
-                if (region) {
-                    expArray(logPyS, pyS, cnt);
-                    regionPass(es, c, cnt, ys, othersS, accP);
+                expPass(v.a, v.o, v.stride, c, cnt, ys, sm.maxS, sm.argS, sm.es, sm.othersS, sm.xyS, probs);
+                if (!hasTerm) {
+                    inversePass(sm.othersS, sm.invS, cnt); // no log p_y without a pixel term
+                } else if (g == 0) {
+                    logPyPass(sm.othersS, sm.xyS, sm.maxS, logPyS, sm.invS, cnt);
+                    terms = logPyS; // ce: term = -log p_y
+                    negate = true;
+                } else {
+                    logPyPass(sm.othersS, sm.xyS, sm.maxS, logPyS, sm.invS, cnt);
+                    termPass(logPyS, g, termS, cnt);
                 }
-                pys = pyS;
+                if (probs) {
+                    boolean direct = keep != null && outView(p, keep, n, sa, m, cnt, keepRows, pv);
+                    if (keep == null) {
+                        pv.a = sm.es; // p over e, in place
+                        pv.o = 0;
+                        pv.stride = cnt;
+                    }
+                    probPass(sm.es, c, cnt, sm.invS, pv.a, pv.o, pv.stride);
+                    if (keep != null && !direct) {
+                        writeBack(p, keep, n, sa, m, cnt, keepRows, sc);
+                    }
+                }
             } else {
                 // p_c = x_c, log p_y = log(clamp(p_y))
-                if (!probClassPass(v.a, v.o, v.stride, c, cnt, ys, xyS, accP, region)) {
+                if (!probClassPass(v.a, v.o, v.stride, c, cnt, ys, sm.xyS)) {
                     return false;
                 }
-                VectorMath.clampedLogs(xyS, 0, EPS, lsS, llS, cnt);
-                probTermPass(xyS, lsS, llS, g, termS, cnt);
-                pys = xyS;
+                VectorMath.clampedLogs(sm.xyS, 0, EPS, lsS, llS, cnt);
+                probTermPass(sm.xyS, lsS, llS, g, termS, cnt);
+                pv.a = v.a;
+                pv.o = v.o;
+                pv.stride = v.stride;
             }
-            for (int j = 0; j < m; j++) {
-                float y = ys[j];
-                if (y >= 0) {
-                    int b = (int) y * K;
-                    acc[b + T] += 1;
-                    if (hasTerm) {
-                        acc[b + TERM] += termS[j];
-                    }
-                    if (region) {
-                        acc[b + I] += pys[j];
-                    }
-                }
-            }
-            if (region) {
+            classSumsPass(ys, c, cnt, terms, negate, hasTerm, pv.a, pv.o, pv.stride, region, sums);
+            for (int k = 0; k < CLASS_SUMS.length; k++) {
                 for (int ci = 0; ci < c; ci++) {
-                    acc[ci * K + P] += VectorMath.sumLanes(accP, ci * L);
+                    acc[ci * K + CLASS_SUMS[k]] += VectorMath.sumLanes(sums, (k * c + ci) * L);
                 }
-                Arrays.fill(accP, 0, c * L, 0f);
-            }
-        }
-        return true;
-    }
-
-    /** max_c x_c and the first class reaching it, per pixel; false when some x is not finite. */
-    private static boolean maxPass(float[] xa, int xo, int stride, int c, int cnt, float[] maxS, float[] argS) {
-        Arrays.fill(maxS, 0, cnt, Float.NEGATIVE_INFINITY);
-        Arrays.fill(argS, 0, cnt, 0f);
-        for (int ci = 0; ci < c; ci++) {
-            for (int i = 0; i < cnt; i += L) {
-                FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
-                if (!x.abs().compare(VectorOperators.LE, Float.MAX_VALUE).allTrue()) {
-                    return false;
-                }
-                FloatVector max = FloatVector.fromArray(FS, maxS, i);
-                VectorMask<Float> above = x.compare(VectorOperators.GT, max);
-                max.blend(x, above).intoArray(maxS, i);
-                FloatVector.fromArray(FS, argS, i).blend(ci, above).intoArray(argS, i);
             }
         }
         return true;
     }
 
     /**
-     * e_c = exp(x_c - max) into es (rows of cnt), others = sum of e_c over every class but the first
-     * maximum (whose e is exactly 1), x_y.
+     * max_c x_c and the first class reaching it, per pixel (pixels outer, classes inner, in registers); false when
+     * some x is not finite (the whole chunk is still done: the grad pass, which does not check, reads no stale max).
+     */
+    private static boolean maxPass(float[] xa, int xo, int stride, int c, int cnt, float[] maxS, float[] argS) {
+        boolean finite = true;
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector max = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector arg = FloatVector.zero(FS);
+            FloatVector largest = max.abs(); // NaN propagates through max
+            for (int ci = 1; ci < c; ci++) {
+                FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
+                largest = largest.max(x.abs());
+                VectorMask<Float> above = x.compare(VectorOperators.GT, max);
+                max = max.blend(x, above);
+                arg = arg.blend(ci, above);
+            }
+            finite &= largest.compare(VectorOperators.LE, Float.MAX_VALUE).allTrue();
+            max.intoArray(maxS, i);
+            arg.intoArray(argS, i);
+        }
+        return finite;
+    }
+
+    /**
+     * e_c = exp(x_c - max) into es (rows of cnt, when {@code store}), others = sum of e_c over every class but the
+     * first maximum (whose e is exactly 1), x_y; pixels outer, classes inner (sums in registers).
      */
     private static void expPass(float[] xa, int xo, int stride, int c, int cnt, float[] ys, float[] maxS,
-                                float[] argS, float[] es, float[] othersS, float[] xyS) {
-        Arrays.fill(othersS, 0, cnt, 0f);
-        Arrays.fill(xyS, 0, cnt, 0f);
-        for (int ci = 0; ci < c; ci++) {
-            for (int i = 0; i < cnt; i += L) {
+                                float[] argS, float[] es, float[] othersS, float[] xyS, boolean store) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector max = FloatVector.fromArray(FS, maxS, i);
+            FloatVector arg = FloatVector.fromArray(FS, argS, i);
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            FloatVector others = FloatVector.zero(FS);
+            FloatVector xy = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
                 FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
-                FloatVector e = VectorMath.exp(x.sub(FloatVector.fromArray(FS, maxS, i)));
-                e.intoArray(es, ci * cnt + i);
-                VectorMask<Float> isArg = FloatVector.fromArray(FS, argS, i).compare(VectorOperators.EQ, (float) ci);
-                FloatVector.fromArray(FS, othersS, i).add(e.blend(ZERO, isArg)).intoArray(othersS, i);
-                VectorMask<Float> isY = FloatVector.fromArray(FS, ys, i).compare(VectorOperators.EQ, (float) ci);
-                FloatVector.fromArray(FS, xyS, i).blend(x, isY).intoArray(xyS, i);
+                FloatVector e = VectorMath.exp(x.sub(max));
+                if (store) {
+                    e.intoArray(es, ci * cnt + i);
+                }
+                others = others.add(e.blend(ZERO, arg.compare(VectorOperators.EQ, (float) ci)));
+                xy = xy.blend(x, yf.compare(VectorOperators.EQ, (float) ci));
             }
+            others.intoArray(othersS, i);
+            xy.intoArray(xyS, i);
         }
     }
 
-    /** log p_y = x_y - max - log1p(others): exact where p_y is close to 1. */
-    private static void logPyPass(float[] othersS, float[] xyS, float[] maxS, float[] logPyS, int cnt) {
+    /** 1 / (1 + others): the softmax's 1 / sum_c e_c. */
+    private static FloatVector inverseSum(FloatVector others) {
+        return ONE.div(others.add(ONE));
+    }
+
+    /** log p_y = x_y - max - log1p(others) (exact where p_y is close to 1), inv = 1 / (1 + others). */
+    private static void logPyPass(float[] othersS, float[] xyS, float[] maxS, float[] logPyS, float[] invS, int cnt) {
         for (int i = 0; i < cnt; i += L) {
             FloatVector others = FloatVector.fromArray(FS, othersS, i);
             FloatVector xy = FloatVector.fromArray(FS, xyS, i);
             FloatVector max = FloatVector.fromArray(FS, maxS, i);
             xy.sub(max).sub(VectorMath.log1p(others)).intoArray(logPyS, i);
+            inverseSum(others).intoArray(invS, i);
         }
     }
 
-    /** Term -(1 - p_y)^g log p_y with 1 - p_y = -expm1(log p_y); g = 0 gives ce = -log p_y. */
+    /** inv = 1 / (1 + others) alone (no pixel term, and the grad pass of {@link #keeps} problems). */
+    private static void inversePass(float[] othersS, float[] invS, int cnt) {
+        for (int i = 0; i < cnt; i += L) {
+            inverseSum(FloatVector.fromArray(FS, othersS, i)).intoArray(invS, i);
+        }
+    }
+
+    /** p_c = e_c inv into rows {@code pa[po + ci * pstride + j]} (may be es itself). */
+    private static void probPass(float[] es, int c, int cnt, float[] invS, float[] pa, int po, int pstride) {
+        for (int ci = 0; ci < c; ci++) {
+            for (int i = 0; i < cnt; i += L) {
+                FloatVector.fromArray(FS, es, ci * cnt + i).mul(FloatVector.fromArray(FS, invS, i))
+                        .intoArray(pa, po + ci * pstride + i);
+            }
+        }
+    }
+
+    /** Term -(1 - p_y)^g log p_y with 1 - p_y = -expm1(log p_y) (focal; ce's g = 0 is -log p_y, no pass). */
     private static void termPass(float[] logPyS, int g, float[] termS, int cnt) {
         for (int i = 0; i < cnt; i += L) {
             FloatVector logPy = FloatVector.fromArray(FS, logPyS, i);
@@ -267,29 +333,44 @@ final class VectorMulticlass {
         }
     }
 
-    /** out = exp(in). */
-    private static void expArray(float[] in, float[] out, int cnt) {
-        for (int i = 0; i < cnt; i += L) {
-            VectorMath.exp(FloatVector.fromArray(FS, in, i)).intoArray(out, i);
-        }
-    }
+    /** The per-class sums of {@link #classSumsPass}, in this order in its float lane accumulator. */
+    private static final int[] CLASS_SUMS = {T, TERM, I, P};
 
-    /** P_c += e_c / (1 + others) over valid pixels, in float lanes accP[c * L ..]. */
-    private static void regionPass(float[] es, int c, int cnt, float[] ys, float[] othersS, float[] accP) {
-        for (int i = 0; i < cnt; i += L) {
-            FloatVector yf = FloatVector.fromArray(FS, ys, i);
-            FloatVector inv = ONE.div(FloatVector.fromArray(FS, othersS, i).add(ONE))
-                    .blend(ZERO, yf.compare(VectorOperators.LT, 0f));
-            for (int ci = 0; ci < c; ci++) {
-                FloatVector accV = FloatVector.fromArray(FS, accP, ci * L);
-                FloatVector.fromArray(FS, es, ci * cnt + i).fma(inv, accV).intoArray(accP, ci * L);
+    /**
+     * Per class c, float lanes over the chunk: T_c += 1, TERM_c += term (negated when {@code negate}) and
+     * I_c += p_c over the pixels of class c; P_c += p_c over every counted pixel (region). Classes outer, pixels
+     * inner, sums in registers; p rows {@code pa[po + c * pstride + j]}.
+     */
+    private static void classSumsPass(float[] ys, int c, int cnt, float[] termS, boolean negate, boolean hasTerm,
+                                      float[] pa, int po, int pstride, boolean region, float[] sums) {
+        for (int ci = 0; ci < c; ci++) {
+            FloatVector count = FloatVector.zero(FS);
+            FloatVector term = FloatVector.zero(FS);
+            FloatVector inter = FloatVector.zero(FS);
+            FloatVector total = FloatVector.zero(FS);
+            for (int i = 0; i < cnt; i += L) {
+                FloatVector yf = FloatVector.fromArray(FS, ys, i);
+                VectorMask<Float> isC = yf.compare(VectorOperators.EQ, (float) ci);
+                count = count.add(ONE, isC);
+                if (hasTerm) {
+                    FloatVector t = FloatVector.fromArray(FS, termS, i);
+                    term = negate ? term.sub(t, isC) : term.add(t, isC);
+                }
+                if (region) {
+                    FloatVector prob = FloatVector.fromArray(FS, pa, po + ci * pstride + i);
+                    inter = inter.add(prob, isC);
+                    total = total.add(prob, yf.compare(VectorOperators.GE, 0f));
+                }
             }
+            count.intoArray(sums, ci * L);
+            term.intoArray(sums, (c + ci) * L);
+            inter.intoArray(sums, (2 * c + ci) * L);
+            total.intoArray(sums, (3 * c + ci) * L);
         }
     }
 
-    /** From probabilities: x_y, P_c += x_c over valid pixels (region); false when some x is outside [0, 1]. */
-    private static boolean probClassPass(float[] xa, int xo, int stride, int c, int cnt, float[] ys, float[] xyS,
-                                         float[] accP, boolean region) {
+    /** From probabilities: x_y; false when some x is outside [0, 1]. */
+    private static boolean probClassPass(float[] xa, int xo, int stride, int c, int cnt, float[] ys, float[] xyS) {
         Arrays.fill(xyS, 0, cnt, 0f);
         for (int ci = 0; ci < c; ci++) {
             for (int i = 0; i < cnt; i += L) {
@@ -299,10 +380,6 @@ final class VectorMulticlass {
                 }
                 FloatVector yf = FloatVector.fromArray(FS, ys, i);
                 FloatVector.fromArray(FS, xyS, i).blend(x, yf.compare(VectorOperators.EQ, (float) ci)).intoArray(xyS, i);
-                if (region) {
-                    FloatVector accV = FloatVector.fromArray(FS, accP, ci * L);
-                    accV.add(x, yf.compare(VectorOperators.GE, 0f)).intoArray(accP, ci * L);
-                }
             }
         }
         return true;
@@ -322,11 +399,18 @@ final class VectorMulticlass {
         }
     }
 
-    /** Gradient of sample n, pixels [s0, s1). */
+    /**
+     * Gradient of sample n, pixels [s0, s1). With {@code kept} (only for {@link #keeps} problems whose stats pass
+     * wrote p_c into grad), p_c is read back from grad, then overwritten by the gradient.
+     */
     static void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad, int n,
-                     int s0, int s1, VectorScratch sc) {
+                     int s0, int s1, VectorScratch sc, boolean kept) {
         if (general(p)) {
             gradGeneral(p, pred, target, k, grad, n, s0, s1, sc);
+            return;
+        }
+        if (keeps(p)) {
+            gradSoftmax(p, pred, target, k, grad, n, s0, s1, sc, kept);
             return;
         }
         int c = (int) p.c;
@@ -354,7 +438,7 @@ final class VectorMulticlass {
         float[] invS = sc.floats(SLOT_INV, px + L);
         float[] pixS = sc.floats(SLOT_PIX, px + L);
         float[] devS = sc.floats(SLOT_DEV, px + L);
-        float[] gs = sc.floats(SLOT_ACC_P, c * (px + L));
+        float[] gs = sc.floats(SLOT_ACC_P, c * rowStride(px + L));
         View v = new View();
         View out = new View();
         for (int a = 0; a < len; a += px) {
@@ -370,9 +454,9 @@ final class VectorMulticlass {
             coefPass(ys, c, cnt, k.pixelScale, k.regionA, k.regionB, rowBase, psS, ayS, byS);
             if (p.fromLogits) {
                 maxPass(v.a, v.o, v.stride, c, cnt, maxS, argS);
-                expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS);
+                expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS, true);
                 sumEDPass(es, c, cnt, byS, k.regionB, rowBase, sumEDS);
-                logPyPass(othersS, xyS, maxS, logPyS, cnt);
+                logPyPass(othersS, xyS, maxS, logPyS, invS, cnt);
                 pixelCoefPass(logPyS, othersS, psS, ayS, sumEDS, g, ceWeight, focalWeight, pyMinus1S, invS, pixS,
                         devS, cnt);
                 gradLogitsPass(es, c, cnt, ys, invS, pyMinus1S, pixS, devS, ayS, byS, k.regionB, rowBase, ga, go,
@@ -390,11 +474,149 @@ final class VectorMulticlass {
     }
 
     /**
-     * Where the gradient of a chunk goes: the NCHW array in place (whole vectors), returning true; else the scratch
-     * rows gs (cnt apart), which {@link #writeBack} copies out.
+     * The grad of {@link #keeps} problems (ce or no pixel term, from logits): p_c from {@link #softmaxProbs}, or
+     * read back from grad when the stats pass kept it, then {@link #gradSoftmaxPass}.
+     */
+    private static void gradSoftmax(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad,
+                                    int n, int s0, int s1, VectorScratch sc, boolean kept) {
+        int c = (int) p.c;
+        int len = s1 - s0;
+        int px = pixelChunk(c);
+        int rowBase = n * c;
+        float ceWeight = p.pixelTerm == PixelTerm.CE ? 1f : 0f;
+        float[] ys = sc.floats(SLOT_Y, px + L);
+        SoftmaxRows sm = new SoftmaxRows(sc, c, px);
+        float[] gs = sc.floats(SLOT_ACC_P, c * rowStride(px + L));
+        float[] minusQS = sc.floats(SLOT_PY, px + L);
+        float[] devS = sc.floats(SLOT_DEV, px + L);
+        float[] coefS = sc.floats(SLOT_PIX, px + L);
+        float[] ryS = sc.floats(SLOT_AY, px + L);
+        View v = new View();
+        View pv = new View();
+        View out = new View();
+        for (int a = 0; a < len; a += px) {
+            int m = Math.min(px, len - a);
+            int sa = s0 + a;
+            int cnt = m % L == 0 ? m : m + L - m % L;
+            VectorIo.classMarkers(p, target, n, sa, m, ys, 0, cnt, sc);
+            if (kept) {
+                view(p, grad, n, sa, m, cnt, sc, pv, SLOT_KEEP);
+            } else {
+                view(p, pred, n, sa, m, cnt, sc, v, SLOT_X);
+                softmaxProbs(v, c, cnt, ys, sm);
+                pv.a = sm.es;
+                pv.o = 0;
+                pv.stride = cnt;
+            }
+            boolean directOut = outView(p, grad, n, sa, m, cnt, gs, out);
+            gradSoftmaxPass(pv.a, pv.o, pv.stride, c, cnt, ys, k.pixelScale, ceWeight, k.regionA, k.regionB, rowBase,
+                    out.a, out.o, out.stride, minusQS, devS, coefS, ryS);
+            if (!directOut) {
+                writeBack(p, grad, n, sa, m, cnt, gs, sc);
+            }
+        }
+    }
+
+    /**
+     * p_c = e_c / (1 + others) of a chunk into es (rows of cnt), by the passes of the stats: the grad pass without a
+     * keep computes exactly the p_c that the stats pass keeps.
+     */
+    private static void softmaxProbs(View v, int c, int cnt, float[] ys, SoftmaxRows sm) {
+        maxPass(v.a, v.o, v.stride, c, cnt, sm.maxS, sm.argS);
+        expPass(v.a, v.o, v.stride, c, cnt, ys, sm.maxS, sm.argS, sm.es, sm.othersS, sm.xyS, true);
+        inversePass(sm.othersS, sm.invS, cnt);
+        probPass(sm.es, c, cnt, sm.invS, sm.es, 0, cnt);
+    }
+
+    /** The scratch rows of the softmax passes of one chunk: e_c (c rows), max, arg, others, x_y, 1 / sum. */
+    private static final class SoftmaxRows {
+        final float[] es;
+        final float[] maxS;
+        final float[] argS;
+        final float[] othersS;
+        final float[] xyS;
+        final float[] invS;
+
+        SoftmaxRows(VectorScratch sc, int c, int px) {
+            es = sc.floats(SLOT_E, c * (px + L));
+            maxS = sc.floats(SLOT_MAX, px + L);
+            argS = sc.floats(SLOT_ARG, px + L);
+            othersS = sc.floats(SLOT_OTHERS, px + L);
+            xyS = sc.floats(SLOT_XY, px + L);
+            invS = sc.floats(SLOT_INV, px + L);
+        }
+    }
+
+    /**
+     * From the probabilities p_c (rows {@code pa[po + c * pstride + j]}; ga may be the same array, each pixel is
+     * read whole before it is written): with q = sum_{k != y} p_k = 1 - p_y (no cancellation), coef = ps_y ceWeight,
+     * r_c = t_c A_c + B_c and dev = sum_k p_k (r_k - r_y) = sum_{k != y} p_k B_k - (A_y + B_y) q,
+     * dL/dx_c = coef (p_c - t_c) + p_c ((r_c - r_y) - dev) with p_y - t_y = -q and r_c - r_y = B_c - A_y - B_y for
+     * c != y, 0 for c = y; ignored pixels 0.
+     */
+    private static void gradSoftmaxPass(float[] pa, int po, int pstride, int c, int cnt, float[] ys,
+                                        float[] pixelScale, float ceWeight, float[] regionA, float[] regionB,
+                                        int rowBase, float[] ga, int go, int gstride, float[] minusQS, float[] devS,
+                                        float[] coefS, float[] ryS) {
+        softmaxSumsPass(pa, po, pstride, c, cnt, ys, pixelScale, ceWeight, regionA, regionB, rowBase, minusQS, devS,
+                coefS, ryS);
+        softmaxGradPass(pa, po, pstride, c, cnt, ys, regionB, rowBase, ga, go, gstride, minusQS, devS, coefS, ryS);
+    }
+
+    /** The per-pixel parts of {@link #gradSoftmaxPass}: -q, dev, coef and r_y (its own loop: C2's inlining budget). */
+    private static void softmaxSumsPass(float[] pa, int po, int pstride, int c, int cnt, float[] ys,
+                                        float[] pixelScale, float ceWeight, float[] regionA, float[] regionB,
+                                        int rowBase, float[] minusQS, float[] devS, float[] coefS, float[] ryS) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            FloatVector q = FloatVector.zero(FS);
+            FloatVector pb = FloatVector.zero(FS);
+            FloatVector ps = FloatVector.zero(FS);
+            FloatVector ry = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector prob = FloatVector.fromArray(FS, pa, po + ci * pstride + i);
+                VectorMask<Float> notY = yf.compare(VectorOperators.NE, (float) ci);
+                q = q.add(prob, notY);
+                pb = pb.add(prob.mul(regionB[rowBase + ci]), notY);
+                ps = ps.blend(pixelScale[ci], notY.not());
+                ry = ry.blend(regionA[rowBase + ci] + regionB[rowBase + ci], notY.not());
+            }
+            pb.sub(ry.mul(q)).intoArray(devS, i);
+            ps.mul(ceWeight).intoArray(coefS, i);
+            q.neg().intoArray(minusQS, i);
+            ry.intoArray(ryS, i);
+        }
+    }
+
+    /** The gradient of {@link #gradSoftmaxPass} from its per-pixel parts. */
+    private static void softmaxGradPass(float[] pa, int po, int pstride, int c, int cnt, float[] ys, float[] regionB,
+                                        int rowBase, float[] ga, int go, int gstride, float[] minusQS, float[] devS,
+                                        float[] coefS, float[] ryS) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            FloatVector minusQ = FloatVector.fromArray(FS, minusQS, i);
+            FloatVector dev = FloatVector.fromArray(FS, devS, i);
+            FloatVector coef = FloatVector.fromArray(FS, coefS, i);
+            FloatVector minusRy = FloatVector.fromArray(FS, ryS, i).neg();
+            VectorMask<Float> ignored = yf.compare(VectorOperators.LT, 0f);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector prob = FloatVector.fromArray(FS, pa, po + ci * pstride + i);
+                VectorMask<Float> isY = yf.compare(VectorOperators.EQ, (float) ci);
+                FloatVector pMinusT = prob.blend(minusQ, isY);
+                FloatVector rMinusRy = minusRy.add(regionB[rowBase + ci]).blend(ZERO, isY);
+                FloatVector d = rMinusRy.sub(dev).mul(prob).add(pMinusT.mul(coef));
+                d.blend(ZERO, ignored).intoArray(ga, go + ci * gstride + i);
+            }
+        }
+    }
+
+    /**
+     * Where the gradient of a chunk goes: the NCHW array in place (whole vectors, at most
+     * {@link #IN_PLACE_MAX_CLASSES} classes), returning true; else the scratch rows gs ({@link #rowStride} apart),
+     * which {@link #writeBack} copies out.
      */
     private static boolean outView(Problem p, CpuBuffer grad, int n, int sa, int m, int cnt, float[] gs, View out) {
-        if (p.layout == Layout.NCHW && grad.floats.hasArray() && m == cnt) {
+        if (p.layout == Layout.NCHW && grad.floats.hasArray() && m == cnt && p.c <= IN_PLACE_MAX_CLASSES) {
             out.a = grad.floats.array();
             out.o = grad.floats.arrayOffset() + CpuBackend.index(p, n, 0, sa);
             out.stride = (int) p.s;
@@ -402,7 +624,7 @@ final class VectorMulticlass {
         }
         out.a = gs;
         out.o = 0;
-        out.stride = cnt;
+        out.stride = rowStride(cnt);
         return false;
     }
 
@@ -410,16 +632,13 @@ final class VectorMulticlass {
     private static void writeBack(Problem p, CpuBuffer grad, int n, int sa, int m, int cnt, float[] gs,
                                   VectorScratch sc) {
         int c = (int) p.c;
+        int stride = rowStride(cnt);
         if (p.layout == Layout.NCHW) {
             for (int ci = 0; ci < c; ci++) {
-                VectorIo.writeFloats(grad, CpuBackend.index(p, n, ci, sa), m, gs, ci * cnt);
+                VectorIo.writeFloats(grad, CpuBackend.index(p, n, ci, sa), m, gs, ci * stride);
             }
         } else {
-            float[] rows = sc.floats(SLOT_G, c * m);
-            for (int ci = 0; ci < c; ci++) {
-                System.arraycopy(gs, ci * cnt, rows, ci * m, m);
-            }
-            VectorIo.transposeOut(grad, CpuBackend.index(p, n, 0, sa), m, c, rows, sc.floats(SLOT_LINEAR, c * m), sc);
+            VectorIo.rowsToPixels(grad, CpuBackend.index(p, n, 0, sa), m, c, gs, stride, sc.floats(SLOT_LINEAR, c * m));
         }
     }
 
@@ -530,7 +749,7 @@ final class VectorMulticlass {
                 if (!maxPass(v.a, v.o, v.stride, c, cnt, maxS, argS)) {
                     return false;
                 }
-                expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS);
+                expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS, true);
                 lsePass(othersS, maxS, lseS, invS, cnt);
                 generalLogitsStatsPass(v.a, v.o, v.stride, es, c, cnt, tv.a, tv.o, tv.stride, valid, lseS, invS, g,
                         keep, add, sums);
@@ -662,7 +881,7 @@ final class VectorMulticlass {
         float[] rS = sc.floats(SLOT_R, c * (px + L));
         float[] lsS = sc.floats(SLOT_CLASS_LOG_SMALL, c * (px + L));
         float[] llS = sc.floats(SLOT_CLASS_LOG_LARGE, c * (px + L));
-        float[] gs = sc.floats(SLOT_ACC_P, c * (px + L));
+        float[] gs = sc.floats(SLOT_ACC_P, c * rowStride(px + L));
         View v = new View();
         View tv = new View();
         View out = new View();
@@ -675,7 +894,7 @@ final class VectorMulticlass {
             boolean directOut = outView(p, grad, n, sa, m, cnt, gs, out);
             if (p.fromLogits) {
                 maxPass(v.a, v.o, v.stride, c, cnt, maxS, argS);
-                expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS);
+                expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS, true);
                 lsePass(othersS, maxS, lseS, invS, cnt);
                 generalSlopePass(v.a, v.o, v.stride, es, c, cnt, tv.a, tv.o, tv.stride, lseS, invS, g, keep, add,
                         two, one, k.pixelScale, k.regionA, k.regionB, rowBase, hS, rS, sumHS, sumPrS);
@@ -815,19 +1034,6 @@ final class VectorMulticlass {
         // budget) and every vector passed to it is boxed
         for (int i = 0; i < cnt; i += L) {
             VectorMath.expm1(FloatVector.fromArray(FS, logPyS, i)).intoArray(pyMinus1S, i);
-        }
-        if (focalWeight == 0) {
-            // ce (and no pixel term): the slope is -1 exactly, so coef = ps ceWeight; no focal slope in the loop
-            for (int i = 0; i < cnt; i += L) {
-                FloatVector pyMinus1 = FloatVector.fromArray(FS, pyMinus1S, i);
-                FloatVector inv = ONE.div(FloatVector.fromArray(FS, othersS, i).add(ONE));
-                FloatVector.fromArray(FS, psS, i).mul(ceWeight).intoArray(pixS, i);
-                FloatVector dev = FloatVector.fromArray(FS, sumEDS, i).mul(inv)
-                        .add(FloatVector.fromArray(FS, ayS, i).mul(pyMinus1));
-                inv.intoArray(invS, i);
-                dev.intoArray(devS, i);
-            }
-            return;
         }
         for (int i = 0; i < cnt; i += L) {
             FloatVector logPy = FloatVector.fromArray(FS, logPyS, i);
