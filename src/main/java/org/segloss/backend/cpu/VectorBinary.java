@@ -129,7 +129,7 @@ final class VectorBinary {
      * {@link #stats}, and with {@code keep} (the gradient buffer of the grad pass that follows, see {@link #keeps})
      * e = exp(-|x|) of every element that the lanes compute written at the element's own index of {@code keep}:
      * the same lanes, so the same bits, as the grad pass would compute. A unit that returns false has written only
-     * part of its elements: see {@link #keepUnit}.
+     * part of its elements: {@link CpuBackend} then drops the keep of the whole pass.
      */
     static boolean stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc,
                          VectorScratch sc, CpuBuffer keep) {
@@ -215,37 +215,6 @@ final class VectorBinary {
             }
         }
         return true;
-    }
-
-    /**
-     * After a stats pass with {@code keep} that found a refused value in this unit (and so stopped early): e =
-     * exp(-|x|) of every element of the unit written at its index of {@code keep}, with the lanes of
-     * {@link VectorMath#expNegAbs} (element by element, so the same bits whatever the element's place in a vector),
-     * so that a grad pass that reads them back gets what it would compute itself.
-     */
-    static void keepUnit(Problem p, CpuBuffer pred, int n, int s0, int s1, CpuBuffer keep, VectorScratch sc) {
-        int len = s1 - s0;
-        if (p.layout == Layout.NCHW) {
-            for (int ci = 0; ci < (int) p.c; ci++) {
-                keepRange(pred, CpuBackend.index(p, n, ci, s0), len, keep, sc);
-            }
-        } else {
-            keepRange(pred, CpuBackend.index(p, n, 0, s0), len * (int) p.c, keep, sc);
-        }
-    }
-
-    /** keep[index + j] = exp(-|pred[index + j]|) for j < len, chunk by chunk through scratch (padded to whole vectors). */
-    private static void keepRange(CpuBuffer pred, int index, int len, CpuBuffer keep, VectorScratch sc) {
-        float[] xs = sc.floats(SLOT_X, COPY_CHUNK);
-        float[] es = sc.floats(SLOT_G, COPY_CHUNK);
-        for (int a = 0; a < len; a += COPY_CHUNK) {
-            int m = Math.min(COPY_CHUNK, len - a);
-            int whole = (m + L - 1) / L * L;
-            java.util.Arrays.fill(xs, m, whole, 0f);
-            VectorIo.readFloats(pred, index + a, m, xs, 0);
-            VectorMath.expNegAbs(xs, 0, es, 0, whole);
-            VectorIo.writeFloats(keep, index + a, m, es, 0);
-        }
     }
 
     /**

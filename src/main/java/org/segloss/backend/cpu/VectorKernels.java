@@ -233,9 +233,8 @@ final class VectorKernels extends CpuKernels {
                 return;
             }
         } else if (!VectorBinary.stats(p, pred, target, n, s0, s1, unit, scratch, keep)) {
+            // refused values, counted by the reference; CpuBackend then drops the keep of the whole pass
             SCALAR.stats(p, pred, target, n, s0, s1, acc);
-            // the lanes stopped at the refused value: the unit's kept values are completed for a grad pass
-            VectorBinary.keepUnit(p, pred, n, s0, s1, keep, scratch);
             return;
         }
         for (int i = 0; i < acc.length; i++) {
