@@ -337,12 +337,44 @@ final class VectorMulticlass {
     private static final int[] CLASS_SUMS = {T, TERM, I, P};
 
     /**
-     * Per class c, float lanes over the chunk: T_c += 1, TERM_c += term (negated when {@code negate}) and
-     * I_c += p_c over the pixels of class c; P_c += p_c over every counted pixel (region). Classes outer, pixels
-     * inner, sums in registers; p rows {@code pa[po + c * pstride + j]}.
+     * Per class c, float lanes over the chunk: T_c += 1, TERM_c += term (negated when {@code negate}; 0 without a
+     * pixel term) and, for region losses, I_c += p_c over the pixels of class c and P_c += p_c over every counted
+     * pixel. Classes outer, pixels inner, sums in registers; p rows {@code pa[po + c * pstride + j]}. The loops
+     * take no flag: a JVM that runs ce and dice would otherwise compile one loop for the profile of the first and
+     * run the second on it (twice as slow); t * -1 and t * 1 are exact, so the sums are those of add and sub.
      */
     private static void classSumsPass(float[] ys, int c, int cnt, float[] termS, boolean negate, boolean hasTerm,
                                       float[] pa, int po, int pstride, boolean region, float[] sums) {
+        if (!hasTerm) {
+            Arrays.fill(termS, 0, cnt, 0f);
+        }
+        float sign = negate ? -1f : 1f;
+        if (region) {
+            classSumsRegionPass(ys, c, cnt, termS, sign, pa, po, pstride, sums);
+        } else {
+            classSumsPixelPass(ys, c, cnt, termS, sign, sums);
+        }
+    }
+
+    private static void classSumsPixelPass(float[] ys, int c, int cnt, float[] termS, float sign, float[] sums) {
+        for (int ci = 0; ci < c; ci++) {
+            FloatVector count = FloatVector.zero(FS);
+            FloatVector term = FloatVector.zero(FS);
+            for (int i = 0; i < cnt; i += L) {
+                FloatVector yf = FloatVector.fromArray(FS, ys, i);
+                VectorMask<Float> isC = yf.compare(VectorOperators.EQ, (float) ci);
+                count = count.add(ONE, isC);
+                term = term.add(FloatVector.fromArray(FS, termS, i).mul(sign), isC);
+            }
+            count.intoArray(sums, ci * L);
+            term.intoArray(sums, (c + ci) * L);
+            FloatVector.zero(FS).intoArray(sums, (2 * c + ci) * L);
+            FloatVector.zero(FS).intoArray(sums, (3 * c + ci) * L);
+        }
+    }
+
+    private static void classSumsRegionPass(float[] ys, int c, int cnt, float[] termS, float sign, float[] pa, int po,
+                                            int pstride, float[] sums) {
         for (int ci = 0; ci < c; ci++) {
             FloatVector count = FloatVector.zero(FS);
             FloatVector term = FloatVector.zero(FS);
@@ -352,15 +384,10 @@ final class VectorMulticlass {
                 FloatVector yf = FloatVector.fromArray(FS, ys, i);
                 VectorMask<Float> isC = yf.compare(VectorOperators.EQ, (float) ci);
                 count = count.add(ONE, isC);
-                if (hasTerm) {
-                    FloatVector t = FloatVector.fromArray(FS, termS, i);
-                    term = negate ? term.sub(t, isC) : term.add(t, isC);
-                }
-                if (region) {
-                    FloatVector prob = FloatVector.fromArray(FS, pa, po + ci * pstride + i);
-                    inter = inter.add(prob, isC);
-                    total = total.add(prob, yf.compare(VectorOperators.GE, 0f));
-                }
+                term = term.add(FloatVector.fromArray(FS, termS, i).mul(sign), isC);
+                FloatVector prob = FloatVector.fromArray(FS, pa, po + ci * pstride + i);
+                inter = inter.add(prob, isC);
+                total = total.add(prob, yf.compare(VectorOperators.GE, 0f));
             }
             count.intoArray(sums, ci * L);
             term.intoArray(sums, (c + ci) * L);
