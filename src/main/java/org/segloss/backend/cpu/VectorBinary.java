@@ -110,13 +110,6 @@ final class VectorBinary {
         return p.layout == Layout.NHWC && L % p.c == 0;
     }
 
-
-    /** Stats of sample n, pixels [s0, s1), every channel, into acc; false when a refused value was seen. */
-    static boolean stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc,
-                         VectorScratch sc) {
-        return stats(p, pred, target, n, s0, s1, acc, sc, null);
-    }
-
     /**
      * Whether a forward+backward keeps e = exp(-|x|) of its stats pass for the grad pass ({@link #stats} with a keep
      * buffer, {@link #grad} with kept): from logits, where the grad pass would compute that exp again.
@@ -126,7 +119,8 @@ final class VectorBinary {
     }
 
     /**
-     * {@link #stats}, and with {@code keep} (the gradient buffer of the grad pass that follows, see {@link #keeps})
+     * Stats of sample n, pixels [s0, s1), every channel, into acc; false when a refused value was seen. With
+     * {@code keep} (the gradient buffer of the grad pass that follows, see {@link #keeps}, else null) also
      * e = exp(-|x|) of every element that the lanes compute written at the element's own index of {@code keep}:
      * the same lanes, so the same bits, as the grad pass would compute. A unit that returns false has written only
      * part of its elements: {@link CpuBackend} then drops the keep of the whole pass.
@@ -758,14 +752,8 @@ final class VectorBinary {
         return true;
     }
 
-    /** Gradient of sample n, pixels [s0, s1), every channel. */
-    static void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad, int n,
-                     int s0, int s1, VectorScratch sc) {
-        grad(p, pred, target, k, grad, n, s0, s1, sc, false);
-    }
-
     /**
-     * {@link #grad}; when {@code kept}, the unit's elements of {@code grad} hold e = exp(-|x|) from the stats pass
+     * Gradient of sample n, pixels [s0, s1), every channel; when {@code kept}, the unit's elements of {@code grad} hold e = exp(-|x|) from the stats pass
      * ({@link #stats} with keep), read back in place of computing it again; then overwritten with the gradient.
      */
     static void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad, int n,

@@ -175,38 +175,13 @@ final class VectorKernels extends CpuKernels {
 
     @Override
     void stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc) {
-        if (!covered(p)) {
-            SCALAR.stats(p, pred, target, n, s0, s1, acc);
-            return;
-        }
-        VectorScratch scratch = SCRATCH.get();
-        double[] unit = scratch.unitAccumulator(acc.length);
-        boolean clean = p.multiclass
-                ? VectorMulticlass.stats(p, pred, target, n, s0, s1, unit, scratch, null)
-                : VectorBinary.stats(p, pred, target, n, s0, s1, unit, scratch);
-        if (!clean) {
-            // The unit holds refused values: count them exactly as the reference does.
-            SCALAR.stats(p, pred, target, n, s0, s1, acc);
-            return;
-        }
-        for (int i = 0; i < acc.length; i++) {
-            acc[i] += unit[i];
-        }
+        stats(p, pred, target, n, s0, s1, acc, null);
     }
 
     @Override
     void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad, int n, int s0,
               int s1) {
-        if (!covered(p)) {
-            SCALAR.grad(p, pred, target, k, grad, n, s0, s1);
-            return;
-        }
-        VectorScratch scratch = SCRATCH.get();
-        if (p.multiclass) {
-            VectorMulticlass.grad(p, pred, target, k, grad, n, s0, s1, scratch, false);
-        } else {
-            VectorBinary.grad(p, pred, target, k, grad, n, s0, s1, scratch);
-        }
+        grad(p, pred, target, k, grad, n, s0, s1, false);
     }
 
     /**
@@ -220,20 +195,19 @@ final class VectorKernels extends CpuKernels {
 
     @Override
     void stats(Problem p, CpuBuffer pred, CpuBuffer target, int n, int s0, int s1, double[] acc, CpuBuffer keep) {
-        if (!keeps(p)) {
-            stats(p, pred, target, n, s0, s1, acc);
+        if (!covered(p)) {
+            SCALAR.stats(p, pred, target, n, s0, s1, acc);
             return;
         }
+        CpuBuffer keepIn = keep != null && keeps(p) ? keep : null;
         VectorScratch scratch = SCRATCH.get();
         double[] unit = scratch.unitAccumulator(acc.length);
-        if (p.multiclass) {
-            if (!VectorMulticlass.stats(p, pred, target, n, s0, s1, unit, scratch, keep)) {
-                // refused values, counted by the reference; CpuBackend then drops the keep of the whole pass
-                SCALAR.stats(p, pred, target, n, s0, s1, acc);
-                return;
-            }
-        } else if (!VectorBinary.stats(p, pred, target, n, s0, s1, unit, scratch, keep)) {
-            // refused values, counted by the reference; CpuBackend then drops the keep of the whole pass
+        boolean clean = p.multiclass
+                ? VectorMulticlass.stats(p, pred, target, n, s0, s1, unit, scratch, keepIn)
+                : VectorBinary.stats(p, pred, target, n, s0, s1, unit, scratch, keepIn);
+        if (!clean) {
+            // The unit holds refused values: count them exactly as the reference does (CpuBackend then drops the
+            // keep of the whole pass).
             SCALAR.stats(p, pred, target, n, s0, s1, acc);
             return;
         }
@@ -245,14 +219,15 @@ final class VectorKernels extends CpuKernels {
     @Override
     void grad(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad, int n, int s0, int s1,
               boolean kept) {
-        if (!kept || !keeps(p)) {
-            grad(p, pred, target, k, grad, n, s0, s1);
+        if (!covered(p)) {
+            SCALAR.grad(p, pred, target, k, grad, n, s0, s1);
             return;
         }
+        boolean keptIn = kept && keeps(p);
         if (p.multiclass) {
-            VectorMulticlass.grad(p, pred, target, k, grad, n, s0, s1, SCRATCH.get(), true);
+            VectorMulticlass.grad(p, pred, target, k, grad, n, s0, s1, SCRATCH.get(), keptIn);
         } else {
-            VectorBinary.grad(p, pred, target, k, grad, n, s0, s1, SCRATCH.get(), true);
+            VectorBinary.grad(p, pred, target, k, grad, n, s0, s1, SCRATCH.get(), keptIn);
         }
     }
 
