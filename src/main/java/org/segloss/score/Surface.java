@@ -29,6 +29,19 @@ final class Surface {
         default void squared(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, boolean[] lastLines) {
             squared(grid, dims, spacing, lo, hi);
         }
+
+        /** Whether the transform takes a grid with its first pass done ({@link #afterFirstPass}). */
+        default boolean takesFirstPass() {
+            return false;
+        }
+
+        /**
+         * As the box-and-lines call above on a grid whose first pass is done already, as
+         * {@link DistanceTransform#afterFirstPass} describes; only where {@link #takesFirstPass()}.
+         */
+        default void afterFirstPass(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, boolean[] lastLines) {
+            throw new UnsupportedOperationException("this transform does not take a grid with its first pass done");
+        }
     }
 
     /** The Java transform (the CPU backend's), computing only the values asked for. */
@@ -46,6 +59,16 @@ final class Surface {
         @Override
         public void squared(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, boolean[] lastLines) {
             DistanceTransform.squared(grid, dims, spacing, lo, hi, lastLines);
+        }
+
+        @Override
+        public boolean takesFirstPass() {
+            return true;
+        }
+
+        @Override
+        public void afterFirstPass(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, boolean[] lastLines) {
+            DistanceTransform.afterFirstPass(grid, dims, spacing, lo, hi, lastLines);
         }
     };
 
@@ -231,6 +254,13 @@ final class Surface {
         int[][] lists = new int[0][];
         int[] sizes = new int[0];
         byte[] entryBits = new byte[0];
+        /** Per row of the array: whether it holds one predicted label, one target label. */
+        boolean[] constantP = new boolean[0];
+        boolean[] constantT = new boolean[0];
+        /** A transform's grid, when the transform takes it with its first pass done (every value is written). */
+        float[] grid = new float[0];
+        /** One row's feature positions. */
+        int[] rowFeatures = new int[0];
         int[] p;
         int[] t;
         int[] d3;
@@ -263,6 +293,21 @@ final class Surface {
             // Neighbour offsets; an axis the array lacks reads the voxel itself (never a difference).
             int sy = rank >= 2 ? nx : 0;
             int sz = rank >= 3 ? nx * ny : 0;
+            // Per row, whether it holds one label in the prediction and in the target: a row off the faces is
+            // uniform when it and its four face-neighbour rows hold one label, the same (rows, not voxels, apart).
+            int rows = nz * ny;
+            if (b.constantP.length < rows) {
+                b.constantP = new boolean[rows];
+                b.constantT = new boolean[rows];
+            }
+            boolean[] constantP = b.constantP;
+            boolean[] constantT = b.constantT;
+            for (int r = 0, row = 0; r < rows; r++, row += nx) {
+                constantP[r] = Arrays.mismatch(p, row, row + nx - 1, p, row + 1, row + nx) < 0;
+                constantT[r] = Arrays.mismatch(t, row, row + nx - 1, t, row + 1, row + nx) < 0;
+            }
+            int ry = rank >= 2 ? 1 : 0;
+            int rz = rank >= 3 ? ny : 0;
             for (int z = 0; z < nz; z++) {
                 for (int y = 0; y < ny; y++) {
                     int row = (z * ny + y) * nx;
@@ -274,7 +319,8 @@ final class Surface {
                     } else {
                         code[row] = 3;
                         code[row + nx - 1] = 3;
-                        uniform = uniform(p, row, nx, sy, sz) && uniform(t, row, nx, sy, sz);
+                        int r = z * ny + y;
+                        uniform = uniform(p, constantP, r, row, ry, rz, sy, sz) && uniform(t, constantT, r, row, ry, rz, sy, sz);
                         if (uniform) {
                             Arrays.fill(code, row + 1, row + nx - 1, (byte) 0);
                         } else {
@@ -305,16 +351,14 @@ final class Surface {
         }
 
         /**
-         * Whether a row off the array's faces holds one label, as do its four face-neighbour rows (then
-         * only its two ends are on a boundary). Arrays.mismatch compares many voxels per instruction.
+         * Whether row {@code r} (first voxel {@code row}) off the array's faces holds one label, as do its four
+         * face-neighbour rows ({@code ry}, {@code rz} rows and {@code sy}, {@code sz} voxels apart): then only its
+         * two ends are on a boundary. {@code constant} says per row whether it holds one label.
          */
-        private static boolean uniform(int[] l, int row, int nx, int sy, int sz) {
-            int end = row + nx;
-            return Arrays.mismatch(l, row, end - 1, l, row + 1, end) < 0
-                    && Arrays.mismatch(l, row, end, l, row - sy, end - sy) < 0
-                    && Arrays.mismatch(l, row, end, l, row + sy, end + sy) < 0
-                    && Arrays.mismatch(l, row, end, l, row - sz, end - sz) < 0
-                    && Arrays.mismatch(l, row, end, l, row + sz, end + sz) < 0;
+        private static boolean uniform(int[] l, boolean[] constant, int r, int row, int ry, int rz, int sy, int sz) {
+            int v = l[row];
+            return constant[r] && constant[r - ry] && constant[r + ry] && constant[r - rz] && constant[r + rz]
+                    && l[row - sy] == v && l[row + sy] == v && l[row - sz] == v && l[row + sz] == v;
         }
 
         /**
@@ -358,6 +402,22 @@ final class Surface {
             return entryBits;
         }
 
+        /** This thread's grid, at least n long (its values are left from the last use). */
+        float[] grid(int n) {
+            if (grid.length < n) {
+                grid = new float[Math.max(n, Math.min(2 * grid.length, Integer.MAX_VALUE - 8))];
+            }
+            return grid;
+        }
+
+        /** Scratch for one row's feature positions, at least n long. */
+        int[] rowFeatures(int n) {
+            if (rowFeatures.length < n) {
+                rowFeatures = new int[n];
+            }
+            return rowFeatures;
+        }
+
         /** Buffers above 64 MiB are not kept for the next image. */
         static final int KEEP = 1 << 26;
 
@@ -370,6 +430,13 @@ final class Surface {
             }
             if (entryBits.length > KEEP) {
                 entryBits = new byte[0];
+            }
+            if (constantP.length > KEEP) {
+                constantP = new boolean[0];
+                constantT = new boolean[0];
+            }
+            if (grid.length > KEEP / 4) {
+                grid = new float[0];
             }
             for (int c = 0; c < lists.length; c++) {
                 if (lists[c].length > KEEP / 4) {
@@ -592,31 +659,10 @@ final class Surface {
             int bz = bx[1] - bx[0] + 1;
             int by = bx[3] - bx[2] + 1;
             int bw = bx[5] - bx[4] + 1;
-            float[] grid = new float[bz * by * bw];
-            Arrays.fill(grid, Float.POSITIVE_INFINITY);
-            // The features: the class's boundary voxels with bit `to` in each row of the box, found in
-            // the raster-ordered list (rows ascend, so each search starts where the last one ended).
-            int f = 0;
-            for (int z = 0, j = 0; z < bz; z++) {
-                for (int y = 0; y < by; y++, j += bw) {
-                    int row = (box[0] + bx[0] + z) * gz + (box[2] + bx[2] + y) * gy + box[4] + bx[4];
-                    f = Arrays.binarySearch(list, f, nb, row);
-                    if (f < 0) {
-                        f = -f - 1;
-                    }
-                    for (; f < nb && list[f] < row + bw; f++) {
-                        if ((eb[f] & to) != 0) {
-                            grid[j + list[f] - row] = 0f;
-                        }
-                    }
-                }
-            }
             // The box of its query voxels, relative to the grid, and the lines of the last pass (along the
             // slowest axis of the image) that hold them: the only values read back.
             int[] lo = {Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE};
             int[] hi = {-1, -1, -1};
-            int lineCount = rank == 3 ? by * bw : rank == 2 ? bw : 1;
-            boolean[] lastLines = new boolean[lineCount];
             for (int k = start[t]; k < start[t + 1]; k++) {
                 int i = list[order[k]];
                 int[] at = {i / gz - box[0] - bx[0], (i % gz) / gy - box[2] - bx[2], i % gy - box[4] - bx[4]};
@@ -624,18 +670,72 @@ final class Surface {
                     lo[a] = Math.min(lo[a], at[a]);
                     hi[a] = Math.max(hi[a], at[a]);
                 }
-                lastLines[((at[0] * by + at[1]) * bw + at[2]) % lineCount] = true;
             }
-            int[] bd = {bz, by, bw};
-            transform.squared(grid, Arrays.copyOfRange(bd, 3 - rank, 3), sp, Arrays.copyOfRange(lo, 3 - rank, 3),
-                    Arrays.copyOfRange(hi, 3 - rank, 3), lastLines);
+            // A transform that takes its first pass done gets it from each row's features, at the query box's x
+            // only: the grid keeps those (x from lo[2] on); else the grid holds the whole box, 0 at features.
+            boolean direct = transform.takesFirstPass();
+            int shift = direct ? lo[2] : 0;
+            int gw = direct ? hi[2] - lo[2] + 1 : bw;
+            int lineCount = rank == 3 ? by * gw : rank == 2 ? gw : 1;
+            boolean[] lastLines = new boolean[lineCount];
+            for (int k = start[t]; k < start[t + 1]; k++) {
+                int i = list[order[k]];
+                int z = i / gz - box[0] - bx[0];
+                int y = (i % gz) / gy - box[2] - bx[2];
+                int x = i % gy - box[4] - bx[4] - shift;
+                lastLines[((z * by + y) * gw + x) % lineCount] = true;
+            }
+            float[] grid;
+            if (direct) {
+                grid = b.grid(bz * by * gw);
+            } else {
+                grid = new float[bz * by * bw];
+                Arrays.fill(grid, Float.POSITIVE_INFINITY);
+            }
+            int[] rowFeatures = b.rowFeatures(bw);
+            double wx = s3[2] * s3[2];
+            // The features: the class's boundary voxels with bit `to` in each row of the box, found in
+            // the raster-ordered list (rows ascend, so each search starts where the last one ended).
+            int f = 0;
+            for (int z = 0, j = 0; z < bz; z++) {
+                for (int y = 0; y < by; y++, j += gw) {
+                    int row = (box[0] + bx[0] + z) * gz + (box[2] + bx[2] + y) * gy + box[4] + bx[4];
+                    f = Arrays.binarySearch(list, f, nb, row);
+                    if (f < 0) {
+                        f = -f - 1;
+                    }
+                    int features = 0;
+                    for (; f < nb && list[f] < row + bw; f++) {
+                        if ((eb[f] & to) != 0) {
+                            if (direct) {
+                                rowFeatures[features++] = list[f] - row;
+                            } else {
+                                grid[j + list[f] - row] = 0f;
+                            }
+                        }
+                    }
+                    if (direct) {
+                        DistanceTransform.nearestFeature(grid, j, rowFeatures, features, wx, lo[2], hi[2]);
+                    }
+                }
+            }
+            int[] gd = {bz, by, gw};
+            int[] glo = {lo[0], lo[1], lo[2] - shift};
+            int[] ghi = {hi[0], hi[1], hi[2] - shift};
+            if (direct) {
+                transform.afterFirstPass(grid, Arrays.copyOfRange(gd, 3 - rank, 3), sp, Arrays.copyOfRange(glo, 3 - rank, 3),
+                        Arrays.copyOfRange(ghi, 3 - rank, 3), lastLines);
+            } else {
+                transform.squared(grid, Arrays.copyOfRange(gd, 3 - rank, 3), sp, Arrays.copyOfRange(glo, 3 - rank, 3),
+                        Arrays.copyOfRange(ghi, 3 - rank, 3), lastLines);
+            }
             for (int k = start[t]; k < start[t + 1]; k++) {
                 int e = order[k];
                 int i = list[e];
                 int z = i / gz - box[0];
                 int y = (i % gz) / gy - box[2];
                 int x = i % gy - box[4];
-                val[e] = grid[((z - bx[0]) * by + y - bx[2]) * bw + x - bx[4]];
+                val[e] = grid[((z - bx[0]) * by + y - bx[2]) * gw + x - bx[4] - shift];
             }
         }
         double[] out = new double[count];

@@ -52,6 +52,23 @@ public final class DistanceTransform {
      * @param lastLines per line of the last pass, whether it is wanted; null for every line in the box
      */
     public static void squared(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, boolean[] lastLines) {
+        passes(grid, dims, spacing, lo, hi, lastLines, true);
+    }
+
+    /**
+     * As {@link #squared(float[], int[], double[], int[], int[], boolean[])} on a grid whose first pass (along
+     * the fastest axis) is done already: each line along that axis holds, at the box's positions on that
+     * axis, what the first pass writes there ({@link #nearestFeature}: +inf on a line without features);
+     * the other positions are not read. A caller that knows each line's features writes those values
+     * directly and can leave the positions outside the box out of the grid (the box then spans the
+     * whole fastest axis), the same bits as the whole transform inside the box.
+     */
+    public static void afterFirstPass(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, boolean[] lastLines) {
+        passes(grid, dims, spacing, lo, hi, lastLines, false);
+    }
+
+    private static void passes(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, boolean[] lastLines,
+                               boolean firstPass) {
         int rank = dims.length;
         int total = 1;
         int maxLen = 0;
@@ -73,9 +90,9 @@ public final class DistanceTransform {
             int outers = total / (len * stride);
             int from = lo == null ? 0 : lo[axis];
             int to = hi == null ? len - 1 : hi[axis];
-            if (stride == 1) {
+            if (axis == rank - 1) {
                 // The first pass reads the input grid, 0 or +inf: its lines take the nearest-feature shortcut.
-                for (int outer = 0; outer < outers; outer++) {
+                for (int outer = 0; outer < outers && firstPass; outer++) {
                     if (!binaryLine(grid, outer * len, len, w, v, infinities, from, to)) {
                         line(grid, outer * len, 1, len, w, v, fv, z, h, from, to);
                     }
@@ -182,6 +199,21 @@ public final class DistanceTransform {
         if (count == 0) {
             return true;
         }
+        nearestFeature(g, base + from, features, count, w, from, to);
+        return true;
+    }
+
+    /**
+     * The first pass's values on a line of 0 (features, at the ascending positions {@code features[0..count)})
+     * and +inf: at each position p from {@code from} to {@code to}, {@code w d^2 + 0} with d the distance to the
+     * nearest feature (see {@link #binaryLine}), or +inf when the line has none; written to
+     * {@code out[at + p - from]}.
+     */
+    public static void nearestFeature(float[] out, int at, int[] features, int count, double w, int from, int to) {
+        if (count == 0) {
+            Arrays.fill(out, at, at + to - from + 1, Float.POSITIVE_INFINITY);
+            return;
+        }
         // j: the last feature at or before p (or the first feature, while p is before it)
         int j = 0;
         for (int p = from; p <= to; p++) {
@@ -193,9 +225,8 @@ public final class DistanceTransform {
                 near = Math.min(near, features[j + 1] - p);
             }
             double d = near;
-            g[base + p] = (float) (w * d * d + 0.0);
+            out[at + p - from] = (float) (w * d * d + 0.0);
         }
-        return true;
     }
 
     /**
