@@ -212,12 +212,11 @@ final class Surface {
                 int[] box = {list[0] / plane, list[nb - 1] / plane, Integer.MAX_VALUE, -1, Integer.MAX_VALUE, -1};
                 int countA = 0;
                 int countB = 0;
-                byte[] eb = b.entryBits(nb);
+                byte[] eb = b.bitLists[c];
                 Raster at = new Raster(d3, list[0]);
                 for (int e = 0; e < nb; e++) {
                     int i = list[e];
-                    int bits = b.bits(c, i);
-                    eb[e] = (byte) bits;
+                    int bits = eb[e];
                     countA += bits & 1;
                     countB += bits >> 1;
                     at.moveTo(i);
@@ -245,7 +244,8 @@ final class Surface {
      * The boundary voxels of every class at once, from one pass over the whole array: per voxel, bit 1
      * when it is on the boundary of its predicted class's mask, bit 2 when on its target class's (a
      * voxel belongs to one class in each, so two bits say it for every class); per class, its boundary
-     * voxels in raster order. Buffers are kept per thread and reused from one image to the next.
+     * voxels in raster order, each with its bits for that class. Buffers are kept per thread and reused from one
+     * image to the next.
      */
     static final class Boundaries {
         private static final ThreadLocal<Boundaries> PER_THREAD = ThreadLocal.withInitial(Boundaries::new);
@@ -253,7 +253,8 @@ final class Surface {
         byte[] code = new byte[0];
         int[][] lists = new int[0][];
         int[] sizes = new int[0];
-        byte[] entryBits = new byte[0];
+        /** Per class, parallel to its list: bit 1 when the voxel is on its predicted mask's boundary, bit 2 the target's. */
+        byte[][] bitLists = new byte[0][];
         /** Per row of the array: whether it holds one predicted label, one target label. */
         boolean[] constantP = new boolean[0];
         boolean[] constantT = new boolean[0];
@@ -281,6 +282,11 @@ final class Surface {
                     lists[c] = new int[1024];
                 }
                 b.lists = lists;
+                byte[][] bitLists = Arrays.copyOf(b.bitLists, classes);
+                for (int c = b.bitLists.length; c < classes; c++) {
+                    bitLists[c] = new byte[1024];
+                }
+                b.bitLists = bitLists;
                 b.sizes = new int[classes];
             }
             Arrays.fill(b.sizes, 0);
@@ -338,11 +344,12 @@ final class Surface {
                         int pv = p[i];
                         int tv = t[i];
                         boolean inP = (bits & 1) != 0 && pv >= fromClass && pv < classes;
+                        boolean inT = (bits & 2) != 0 && tv >= fromClass && tv < classes;
                         if (inP) {
-                            b.add(pv, i);
+                            b.add(pv, i, inT && pv == tv ? 3 : 1);
                         }
-                        if ((bits & 2) != 0 && tv >= fromClass && tv < classes && !(inP && pv == tv)) {
-                            b.add(tv, i);
+                        if (inT && !(inP && pv == tv)) {
+                            b.add(tv, i, 2);
                         }
                     }
                 }
@@ -394,14 +401,6 @@ final class Surface {
             }
         }
 
-        /** The bits of the current class's list entries (filled by the caller), at least n long. */
-        byte[] entryBits(int n) {
-            if (entryBits.length < n) {
-                entryBits = new byte[Math.max(n, 2 * entryBits.length)];
-            }
-            return entryBits;
-        }
-
         /** This thread's grid, at least n long (its values are left from the last use). */
         float[] grid(int n) {
             if (grid.length < n) {
@@ -428,9 +427,6 @@ final class Surface {
             if (code.length > KEEP) {
                 code = new byte[0];
             }
-            if (entryBits.length > KEEP) {
-                entryBits = new byte[0];
-            }
             if (constantP.length > KEEP) {
                 constantP = new boolean[0];
                 constantT = new boolean[0];
@@ -441,27 +437,21 @@ final class Surface {
             for (int c = 0; c < lists.length; c++) {
                 if (lists[c].length > KEEP / 4) {
                     lists[c] = new int[1024];
+                    bitLists[c] = new byte[1024];
                 }
             }
         }
 
-        private void add(int c, int i) {
+        private void add(int c, int i, int bits) {
             int[] l = lists[c];
             int s = sizes[c];
             if (s == l.length) {
                 lists[c] = l = Arrays.copyOf(l, 2 * s);
+                bitLists[c] = Arrays.copyOf(bitLists[c], 2 * s);
             }
             l[s] = i;
+            bitLists[c][s] = (byte) bits;
             sizes[c] = s + 1;
-        }
-
-        /** Voxel i for class c: bit 1 on the predicted mask's boundary, bit 2 on the target's. */
-        int bits(int c, int i) {
-            int k = code[i];
-            if (k == 0) {
-                return 0;
-            }
-            return ((k & 1) != 0 && p[i] == c ? 1 : 0) | ((k & 2) != 0 && t[i] == c ? 2 : 0);
         }
 
         /** Whether voxel i is on the boundary {@code bit} (1 prediction, 2 target) of class c. */
@@ -496,6 +486,9 @@ final class Surface {
 
         /** Moves to the row of voxel {@code i} (>= 0). */
         void moveTo(int i) {
+            if (i >= rowStart && i - rowStart < nx) {
+                return;
+            }
             int row = quotient(i, nx, perRow);
             rowStart = row * nx;
             z = quotient(row, ny, perPlane);
@@ -521,10 +514,14 @@ final class Surface {
         // directions: those sets are disjoint), by position in the list of boundary voxels; a voxel on both
         // boundaries is at distance 0.
         float[] val = new float[nb];
-        double[] dA = distances(b, c, 1, 2, countA, box, s3, rank, transform, val);
-        double[] dB = distances(b, c, 2, 1, countB, box, s3, rank, transform, val);
+        double[] dA = distances(b, c, 1, 2, box, s3, rank, transform, val);
+        double[] dB = distances(b, c, 2, 1, box, s3, rank, transform, val);
+        // The other countA - dA.length and countB - dB.length voxels are at +0: they add nothing to the
+        // sum (it starts at +0 and only grows), and each is within the tolerance when 0 is.
+        int zerosA = countA - dA.length;
+        int zerosB = countB - dB.length;
         double sum = 0;
-        long within = 0;
+        long within = 0.0 <= tolerance ? (long) zerosA + zerosB : 0;
         for (double x : dA) {
             sum += x;
             within += x <= tolerance ? 1 : 0;
@@ -533,29 +530,32 @@ final class Surface {
             sum += x;
             within += x <= tolerance ? 1 : 0;
         }
-        long both = (long) dA.length + dB.length;
-        out.hd95[c] = Math.max(percentile95(dA), percentile95(dB));
+        long both = (long) countA + countB;
+        out.hd95[c] = Math.max(percentile95(zerosA, dA), percentile95(zerosB, dB));
         out.assd[c] = sum / both;
         out.nsd[c] = (double) within / both;
     }
 
     /** Tile edge (voxels) of the query voxels that share one distance transform. */
-    static final int TILE = 32;
+    static final boolean DEBUG = Boolean.getBoolean("surf.debug");
+    public static final long[] WORK = new long[2];
+    static final int TILE = Integer.getInteger("surf.tile", 32);
 
     /**
-     * Distances from the boundary voxels of class {@code c} with bit {@code from} to the nearest with
-     * bit {@code to}, in raster order. A query voxel that is a feature itself is at 0. The others are
+     * Distances from the boundary voxels of class {@code c} with bit {@code from} and without bit {@code to}
+     * (the query voxels) to the nearest with bit {@code to}, in raster order; those with both bits are at 0
+     * and left out. The query voxels are
      * grouped by tile of the crop; each tile's query voxels get their distances from a transform over
      * their bounding box grown by an upper bound R of their distances (the nearest feature along one
      * of the three axis lines through each): every feature within R of a query voxel lies in that box,
      * so the box holds each query voxel's nearest feature and the transform is exact there. When the
      * boxes together are not smaller than the crop, one transform over the whole crop.
      */
-    private static double[] distances(Boundaries b, int c, int from, int to, int count, int[] box, double[] s3, int rank,
+    private static double[] distances(Boundaries b, int c, int from, int to, int[] box, double[] s3, int rank,
                                       Transform transform, float[] val) {
         int[] list = b.lists[c];
         int nb = b.sizes[c];
-        byte[] eb = b.entryBits;
+        byte[] eb = b.bitLists[c];
         int gy = b.d3[2];
         int gz = b.d3[1] * b.d3[2];
         int cz = box[1] - box[0] + 1;
@@ -627,6 +627,9 @@ final class Surface {
         }
         int[][] boxes = new int[tiles][];
         long work = whole ? n : boxWork(qb, members, c3, s3, r, boxes);
+        if (DEBUG) {
+            WORK[c == 0 ? 0 : 1] += whole ? n : Math.min(n, work);
+        }
         if (whole || work >= n) {
             boxes = new int[][] {{0, cz - 1, 0, cy - 1, 0, cx - 1}};
             tiles = 1;
@@ -738,12 +741,12 @@ final class Surface {
                 val[e] = grid[((z - bx[0]) * by + y - bx[2]) * gw + x - bx[4] - shift];
             }
         }
-        double[] out = new double[count];
+        double[] out = new double[order.length];
         int k = 0;
         for (int e = 0; e < nb; e++) {
             int bits = eb[e];
-            if ((bits & from) != 0) {
-                out[k++] = (bits & to) != 0 ? 0.0 : Math.sqrt(val[e]);
+            if ((bits & from) != 0 && (bits & to) == 0) {
+                out[k++] = Math.sqrt(val[e]);
             }
         }
         return out;
@@ -806,43 +809,37 @@ final class Surface {
      * (from the upper end when the fraction is >= 0.5).
      */
     static double percentile95(double[] x) {
-        double[] s = sortedZerosFirst(x);
-        double h = 0.95 * (s.length - 1);
-        int i = (int) Math.floor(h);
-        double frac = h - i;
-        double a = s[i];
-        double b = s[Math.min(i + 1, s.length - 1)];
-        double diff = b - a;
-        return frac >= 0.5 ? b - diff * (1 - frac) : a + diff * frac;
+        return percentile95(0, x);
     }
 
     /**
-     * {@code x} sorted, as {@link Arrays#sort(double[])} does. Most distances are +0 (voxels on both
-     * boundaries): those are counted and only the others sorted, unless one of them is negative
-     * (-0 included) or NaN, which would sort before or among them.
+     * As {@link #percentile95(double[])} of {@code zeros} values +0 and the values {@code others}. Sorted as
+     * {@link Arrays#sort(double[])} sorts them all: the zeros first, then the others sorted, when every other
+     * is > 0 (most distances are +0, voxels on both boundaries, and need no sorting); else all sorted
+     * together (-0 and negatives sort before +0, NaN after everything).
      */
-    static double[] sortedZerosFirst(double[] x) {
-        int zeros = 0;
-        for (double v : x) {
-            zeros += v == 0.0 ? 1 : 0;
+    static double percentile95(int zeros, double[] others) {
+        int n = zeros + others.length;
+        boolean positive = true;
+        for (double v : others) {
+            positive &= v > 0;
         }
-        double[] s = new double[x.length];
-        int k = zeros;
-        for (double v : x) {
-            if (v != 0.0) {
-                if (!(v > 0)) {
-                    s = x.clone();
-                    Arrays.sort(s);
-                    return s;
-                }
-                s[k++] = v;
-            } else if (Double.doubleToRawLongBits(v) != 0) {
-                s = x.clone();
-                Arrays.sort(s);
-                return s;
-            }
+        double[] s;
+        if (positive) {
+            s = others.clone();
+        } else {
+            s = new double[n];
+            System.arraycopy(others, 0, s, zeros, others.length);
+            zeros = 0;
         }
-        Arrays.sort(s, zeros, s.length);
-        return s;
+        Arrays.sort(s);
+        double h = 0.95 * (n - 1);
+        int i = (int) Math.floor(h);
+        double frac = h - i;
+        double a = i < zeros ? 0.0 : s[i - zeros];
+        int i1 = Math.min(i + 1, n - 1);
+        double b = i1 < zeros ? 0.0 : s[i1 - zeros];
+        double diff = b - a;
+        return frac >= 0.5 ? b - diff * (1 - frac) : a + diff * frac;
     }
 }
