@@ -537,9 +537,7 @@ final class Surface {
     }
 
     /** Tile edge (voxels) of the query voxels that share one distance transform. */
-    static final boolean DEBUG = Boolean.getBoolean("surf.debug");
-    public static final long[] WORK = new long[2];
-    static final int TILE = Integer.getInteger("surf.tile", 32);
+    static final int TILE = 32;
 
     /**
      * Distances from the boundary voxels of class {@code c} with bit {@code from} and without bit {@code to}
@@ -627,9 +625,6 @@ final class Surface {
         }
         int[][] boxes = new int[tiles][];
         long work = whole ? n : boxWork(qb, members, c3, s3, r, boxes);
-        if (DEBUG) {
-            WORK[c == 0 ? 0 : 1] += whole ? n : Math.min(n, work);
-        }
         if (whole || work >= n) {
             boxes = new int[][] {{0, cz - 1, 0, cy - 1, 0, cx - 1}};
             tiles = 1;
