@@ -36,10 +36,11 @@ final class Surface {
         }
 
         /**
-         * As the box-and-lines call above on a grid whose first pass is done already, as
-         * {@link DistanceTransform#afterFirstPass} describes; only where {@link #takesFirstPass()}.
+         * As the box call above on a grid whose first pass is done already, where only the values at the grid
+         * indices {@code wanted} are read afterwards, as {@link DistanceTransform#afterFirstPass(float[], int[],
+         * double[], int[], int[], int[])} describes; only where {@link #takesFirstPass()}.
          */
-        default void afterFirstPass(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, boolean[] lastLines) {
+        default void afterFirstPass(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, int[] wanted) {
             throw new UnsupportedOperationException("this transform does not take a grid with its first pass done");
         }
     }
@@ -67,8 +68,8 @@ final class Surface {
         }
 
         @Override
-        public void afterFirstPass(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, boolean[] lastLines) {
-            DistanceTransform.afterFirstPass(grid, dims, spacing, lo, hi, lastLines);
+        public void afterFirstPass(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, int[] wanted) {
+            DistanceTransform.afterFirstPass(grid, dims, spacing, lo, hi, wanted);
         }
     };
 
@@ -675,13 +676,19 @@ final class Surface {
             int shift = direct ? lo[2] : 0;
             int gw = direct ? hi[2] - lo[2] + 1 : bw;
             int lineCount = rank == 3 ? by * gw : rank == 2 ? gw : 1;
-            boolean[] lastLines = new boolean[lineCount];
+            boolean[] lastLines = direct ? null : new boolean[lineCount];
+            int[] wanted = direct ? new int[start[t + 1] - start[t]] : null;
             for (int k = start[t]; k < start[t + 1]; k++) {
                 int i = list[order[k]];
                 int z = i / gz - box[0] - bx[0];
                 int y = (i % gz) / gy - box[2] - bx[2];
                 int x = i % gy - box[4] - bx[4] - shift;
-                lastLines[((z * by + y) * gw + x) % lineCount] = true;
+                int at = (z * by + y) * gw + x;
+                if (direct) {
+                    wanted[k - start[t]] = at;
+                } else {
+                    lastLines[at % lineCount] = true;
+                }
             }
             float[] grid;
             if (direct) {
@@ -722,7 +729,7 @@ final class Surface {
             int[] ghi = {hi[0], hi[1], hi[2] - shift};
             if (direct) {
                 transform.afterFirstPass(grid, Arrays.copyOfRange(gd, 3 - rank, 3), sp, Arrays.copyOfRange(glo, 3 - rank, 3),
-                        Arrays.copyOfRange(ghi, 3 - rank, 3), lastLines);
+                        Arrays.copyOfRange(ghi, 3 - rank, 3), wanted);
             } else {
                 transform.squared(grid, Arrays.copyOfRange(gd, 3 - rank, 3), sp, Arrays.copyOfRange(glo, 3 - rank, 3),
                         Arrays.copyOfRange(ghi, 3 - rank, 3), lastLines);

@@ -52,7 +52,7 @@ public final class DistanceTransform {
      * @param lastLines per line of the last pass, whether it is wanted; null for every line in the box
      */
     public static void squared(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, boolean[] lastLines) {
-        passes(grid, dims, spacing, lo, hi, lastLines, true);
+        passes(grid, dims, spacing, lo, hi, lastLines, null, true);
     }
 
     /**
@@ -64,11 +64,20 @@ public final class DistanceTransform {
      * whole fastest axis), the same bits as the whole transform inside the box.
      */
     public static void afterFirstPass(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, boolean[] lastLines) {
-        passes(grid, dims, spacing, lo, hi, lastLines, false);
+        passes(grid, dims, spacing, lo, hi, lastLines, null, false);
+    }
+
+    /**
+     * As {@link #afterFirstPass(float[], int[], double[], int[], int[], boolean[])} where only the values at the
+     * grid indices {@code wanted} (inside the box) are wanted: the last pass evaluates its lines' envelopes
+     * there only; the same bits at those indices, the others are left partly transformed.
+     */
+    public static void afterFirstPass(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, int[] wanted) {
+        passes(grid, dims, spacing, lo, hi, null, wanted, false);
     }
 
     private static void passes(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, boolean[] lastLines,
-                               boolean firstPass) {
+                               int[] wanted, boolean firstPass) {
         int rank = dims.length;
         int total = 1;
         int maxLen = 0;
@@ -99,6 +108,10 @@ public final class DistanceTransform {
                 }
                 stride *= len;
                 continue;
+            }
+            if (axis == 0 && wanted != null) {
+                wantedOnly(grid, len, stride, w, wanted, v, fv, z, h);
+                break;
             }
             // The lines along this axis that later passes read: inside the box on the axes after it,
             // as runs of neighbouring lines along the last axis.
@@ -131,6 +144,41 @@ public final class DistanceTransform {
                 }
             }
             stride *= len;
+        }
+    }
+
+    /**
+     * The last pass (along the slowest axis, lines {@code stride} apart) at the grid indices {@code wanted}
+     * only: per line holding some, its envelope as {@link #line} builds it, evaluated at those positions (the
+     * parabola of position p is the first j with z[j + 1] >= p, as in line's runs).
+     */
+    private static void wantedOnly(float[] grid, int len, int stride, double w, int[] wanted, int[] v, float[] fv, double[] z,
+                                   double[] h) {
+        // (line, position) of each, sorted: the lines one after the other, positions ascending within one
+        long[] keys = new long[wanted.length];
+        for (int k = 0; k < wanted.length; k++) {
+            int i = wanted[k];
+            keys[k] = (long) (i % stride) << 32 | i / stride;
+        }
+        Arrays.sort(keys);
+        float[] values = new float[len];
+        for (int k = 0; k < keys.length; ) {
+            int line = (int) (keys[k] >>> 32);
+            for (int p = 0; p < len; p++) {
+                values[p] = grid[line + p * stride];
+            }
+            int top = envelope(values, 0, 1, len, w, v, fv, z, h);
+            for (int j = 0; k < keys.length && (int) (keys[k] >>> 32) == line; k++) {
+                if (top < 0) {
+                    continue;
+                }
+                int p = (int) keys[k];
+                while (j < top && z[j + 1] < p) {
+                    j++;
+                }
+                double d = p - v[j];
+                grid[line + p * stride] = (float) (w * d * d + fv[j]);
+            }
         }
     }
 
@@ -237,6 +285,38 @@ public final class DistanceTransform {
      */
     static void line(float[] g, int base, int stride, int n, double w, int[] v, float[] fv, double[] z, double[] h, int from,
                      int to) {
+        int k = envelope(g, base, stride, n, w, v, fv, z, h);
+        if (k < 0) {
+            return;
+        }
+        // Parabola j is the lowest at the positions p with z[j] < p <= z[j + 1] (z strictly increasing, z[0] = -inf,
+        // +inf after the last): one run of positions per parabola.
+        int p = from;
+        for (int j = 0; j <= k && p <= to; j++) {
+            int last = to;
+            if (j < k) {
+                double next = z[j + 1];
+                if (next < p) {
+                    continue;
+                }
+                if (next < to) {
+                    last = (int) Math.floor(next);
+                }
+            }
+            float fj = fv[j];
+            int vj = v[j];
+            for (; p <= last; p++) {
+                double d = p - vj;
+                g[base + p * stride] = (float) (w * d * d + fj);
+            }
+        }
+    }
+
+    /**
+     * The lower envelope of one line's parabolas (see {@link #line}): fills v, fv, z and h from 0 to the
+     * returned index of the last parabola, -1 when every value is +inf.
+     */
+    static int envelope(float[] g, int base, int stride, int n, double w, int[] v, float[] fv, double[] z, double[] h) {
         // h[k] = fv[k] + w v[k]^2, kept from the push: the same double as recomputing it at each pop.
         double twoW = 2.0 * w;
         int k = -1;
@@ -262,29 +342,6 @@ public final class DistanceTransform {
             h[k] = hq;
             z[k] = s;
         }
-        if (k < 0) {
-            return;
-        }
-        // Parabola j is the lowest at the positions p with z[j] < p <= z[j + 1] (z strictly increasing, z[0] = -inf,
-        // +inf after the last): one run of positions per parabola.
-        int p = from;
-        for (int j = 0; j <= k && p <= to; j++) {
-            int last = to;
-            if (j < k) {
-                double next = z[j + 1];
-                if (next < p) {
-                    continue;
-                }
-                if (next < to) {
-                    last = (int) Math.floor(next);
-                }
-            }
-            float fj = fv[j];
-            int vj = v[j];
-            for (; p <= last; p++) {
-                double d = p - vj;
-                g[base + p * stride] = (float) (w * d * d + fj);
-            }
-        }
+        return k;
     }
 }

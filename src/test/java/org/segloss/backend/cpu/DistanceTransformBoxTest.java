@@ -135,8 +135,36 @@ class DistanceTransformBoxTest {
             for (int i = 0; i < lineCount; i++) {
                 lastLines[i] = i % 2 == 0;
             }
+            // Every fifth voxel of the box (as grid indices, in no particular order), some twice.
+            List<Integer> wantedList = new ArrayList<>();
+            for (int j = narrow.length - 8; j >= 0; j--) {
+                int rest = j;
+                boolean inside = true;
+                for (int a = rank - 1; a >= 0; a--) {
+                    int x = rest % narrowDims[a];
+                    rest /= narrowDims[a];
+                    inside &= x >= narrowLo[a] && x <= narrowHi[a];
+                }
+                if (inside && (j % 5 == 0 || j % 17 == 0)) {
+                    wantedList.add(j);
+                    if (j % 3 == 0) {
+                        wantedList.add(j);
+                    }
+                }
+            }
+            int[] wanted = wantedList.stream().mapToInt(Integer::intValue).toArray();
+            float[] atWanted = narrow.clone();
             DistanceTransform.squared(whole, dims, spacing);
             DistanceTransform.afterFirstPass(narrow, narrowDims, spacing, narrowLo, narrowHi, lastLines);
+            DistanceTransform.afterFirstPass(atWanted, narrowDims, spacing, narrowLo, narrowHi, wanted);
+            int checkedWanted = 0;
+            for (int j : wanted) {
+                int i = (j / width) * len + j % width + lo[rank - 1];
+                assertEquals(Float.floatToRawIntBits(whole[i]), Float.floatToRawIntBits(atWanted[j]),
+                        name + ", density " + density + ", wanted voxel " + i + ": " + whole[i] + " vs " + atWanted[j]);
+                checkedWanted++;
+            }
+            assertTrue(checkedWanted > 0, name + ": no wanted voxel checked");
             int checked = 0;
             for (int i = 0; i < n; i++) {
                 int rest = i;
