@@ -252,6 +252,8 @@ final class Surface {
         private static final ThreadLocal<Boundaries> PER_THREAD = ThreadLocal.withInitial(Boundaries::new);
 
         byte[] code = new byte[0];
+        /** At least one row of zero codes. */
+        byte[] zeros = new byte[0];
         int[][] lists = new int[0][];
         int[] sizes = new int[0];
         /** Per class, parallel to its list: bit 1 when the voxel is on its predicted mask's boundary, bit 2 the target's. */
@@ -276,6 +278,9 @@ final class Surface {
             int n = nz * ny * nx;
             if (b.code.length < n) {
                 b.code = new byte[n];
+            }
+            if (b.zeros.length < nx) {
+                b.zeros = new byte[nx];
             }
             if (b.lists.length < classes) {
                 int[][] lists = Arrays.copyOf(b.lists, classes);
@@ -320,15 +325,13 @@ final class Surface {
                     int row = (z * ny + y) * nx;
                     // A row on a y or z face of the array: every voxel of a mask is on its boundary; so are both ends of a row.
                     boolean face = rank >= 2 && (y == 0 || y == ny - 1) || rank >= 3 && (z == 0 || z == nz - 1);
-                    boolean uniform = false;
                     if (face || nx <= 2) {
                         Arrays.fill(code, row, row + nx, (byte) 3);
                     } else {
                         code[row] = 3;
                         code[row + nx - 1] = 3;
                         int r = z * ny + y;
-                        uniform = uniform(p, constantP, r, row, ry, rz, sy, sz) && uniform(t, constantT, r, row, ry, rz, sy, sz);
-                        if (uniform) {
+                        if (uniform(p, constantP, r, row, ry, rz, sy, sz) && uniform(t, constantT, r, row, ry, rz, sy, sz)) {
                             Arrays.fill(code, row + 1, row + nx - 1, (byte) 0);
                         } else {
                             interior(p, t, code, row + 1, row + nx - 1, sy, sz);
@@ -337,10 +340,17 @@ final class Surface {
                     if (hasIgnore) {
                         ignored(p, t, code, row, row + nx, ig, face, sy, sz);
                     }
-                    for (int i = row; i < row + nx; i += uniform && i == row ? nx - 1 : 1) {
+                    int end = row + nx;
+                    for (int i = row; i < end; i++) {
                         int bits = code[i];
                         if (bits == 0) {
-                            continue;
+                            // the next voxel on a boundary: Arrays.mismatch compares many voxels per instruction
+                            int skip = Arrays.mismatch(code, i, end, b.zeros, 0, end - i);
+                            if (skip < 0) {
+                                break;
+                            }
+                            i += skip;
+                            bits = code[i];
                         }
                         int pv = p[i];
                         int tv = t[i];
@@ -427,6 +437,9 @@ final class Surface {
             t = null;
             if (code.length > KEEP) {
                 code = new byte[0];
+            }
+            if (zeros.length > KEEP) {
+                zeros = new byte[0];
             }
             if (constantP.length > KEEP) {
                 constantP = new boolean[0];
@@ -618,9 +631,7 @@ final class Surface {
             int z = cursor.z - box[0];
             int y = cursor.y - box[2];
             int x = i - cursor.rowStart - box[4];
-            double bound = walk(b, c, to, i, x, cx, 1, s3[2], Double.POSITIVE_INFINITY);
-            bound = walk(b, c, to, i, y, cy, gy, s3[1], bound);
-            bound = walk(b, c, to, i, z, cz, gz, s3[0], bound);
+            double bound = walks(b, c, to, i, x, y, z, cx, cy, cz, gy, gz, s3);
             whole = bound == Double.POSITIVE_INFINITY;
             r[t] = Math.max(r[t], bound);
         }
@@ -788,23 +799,55 @@ final class Surface {
     }
 
     /**
-     * The distance {@code k * s} to the nearest voxel with bit {@code to} of class c along one axis line
-     * through voxel {@code i} (at {@code pos} of the crop's {@code len}, {@code step} apart), if below
-     * {@code best}; else best.
+     * The distance to the nearest voxel with bit {@code to} of class c along the three axis lines through
+     * voxel {@code i} (crop position x, y, z of the crop's cx, cy, cz; neighbours 1, gy and gz apart): on each,
+     * {@code k * spacing} to the first such voxel k steps away either way; the smallest, +inf when none has one.
+     * The three lines are walked together, one step at a time, each until its distance reaches the best found.
      */
-    private static double walk(Boundaries b, int c, int to, int i, int pos, int len, int step, double s, double best) {
-        for (int k = 1; ; k++) {
-            double d = k * s;
-            boolean lo = pos - k >= 0;
-            boolean hi = pos + k < len;
-            if (d >= best || !lo && !hi) {
-                return best;
+    private static double walks(Boundaries b, int c, int to, int i, int x, int y, int z, int cx, int cy, int cz, int gy,
+                                int gz, double[] s3) {
+        double best = Double.POSITIVE_INFINITY;
+        boolean openX = true;
+        boolean openY = true;
+        boolean openZ = true;
+        for (int k = 1; openX || openY || openZ; k++) {
+            if (openX) {
+                double d = k * s3[2];
+                boolean lo = x - k >= 0;
+                boolean hi = x + k < cx;
+                if (d >= best || !lo && !hi) {
+                    openX = false;
+                } else if (lo && b.on(c, to, i - k) || hi && b.on(c, to, i + k)) {
+                    best = d;
+                    openX = false;
+                }
             }
-            if (lo && b.on(c, to, i - k * step) || hi && b.on(c, to, i + k * step)) {
-                return d;
+            if (openY) {
+                double d = k * s3[1];
+                boolean lo = y - k >= 0;
+                boolean hi = y + k < cy;
+                if (d >= best || !lo && !hi) {
+                    openY = false;
+                } else if (lo && b.on(c, to, i - k * gy) || hi && b.on(c, to, i + k * gy)) {
+                    best = d;
+                    openY = false;
+                }
+            }
+            if (openZ) {
+                double d = k * s3[0];
+                boolean lo = z - k >= 0;
+                boolean hi = z + k < cz;
+                if (d >= best || !lo && !hi) {
+                    openZ = false;
+                } else if (lo && b.on(c, to, i - k * gz) || hi && b.on(c, to, i + k * gz)) {
+                    best = d;
+                    openZ = false;
+                }
             }
         }
+        return best;
     }
+
     /**
      * numpy's default percentile (method 'linear') at 95: sorted x, position h = 0.95 (n - 1),
      * {@code x[floor h] + (x[floor h + 1] - x[floor h]) (h - floor h)}, evaluated as numpy's lerp does
