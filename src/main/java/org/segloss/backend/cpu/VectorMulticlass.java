@@ -14,8 +14,10 @@ import static org.segloss.backend.cpu.VectorKernels.isFloatArray;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import org.segloss.Layout;
 import org.segloss.backend.GradCoefficients;
 import org.segloss.backend.PixelTerm;
@@ -157,6 +159,15 @@ final class VectorMulticlass {
     }
 
     /**
+     * {@link #keeps} problems with ce alone (no region term): the gradient is ps_y (p_c - t_c), so the stats pass
+     * keeps the residual p_c - t_c ({@link #residualPass}) and the grad pass only scales it by ps_y
+     * ({@link #scaleResidualPass}); without a keep the grad pass computes the same residual with the same passes.
+     */
+    static boolean residualKeep(Problem p) {
+        return keeps(p) && !p.region && p.pixelTerm == PixelTerm.CE;
+    }
+
+    /**
      * Stats of sample n, pixels [s0, s1); false when a refused value was seen. With {@code keep} (only when
      * {@link #keeps}), p_c of every pixel is also written into keep (the gradient buffer, pred's layout).
      */
@@ -172,6 +183,7 @@ final class VectorMulticlass {
         boolean hasTerm = p.pixelTerm != PixelTerm.NONE;
         int g = p.pixelTerm == PixelTerm.FOCAL ? (int) p.gamma : 0;
         boolean probs = region || keep != null;
+        boolean residual = residualKeep(p);
         float[] ys = sc.floats(SLOT_Y, px + L);
         float[] sums = sc.floats(SLOT_ACC_GENERAL, CLASS_SUMS.length * c * L);
         SoftmaxRows sm = new SoftmaxRows(sc, c, px);
@@ -194,10 +206,12 @@ final class VectorMulticlass {
             boolean negate = false;
             if (p.fromLogits) {
                 // p_c = exp(x_c - max) / (1 + others), log p_y = x_y - max - log1p(others)
-                if (!maxPass(v.a, v.o, v.stride, c, cnt, sm.maxS, sm.argS)) {
+                boolean finite = probs
+                        ? maxExpStorePass(v.a, v.o, v.stride, c, cnt, ys, sm.maxS, sm.othersS, sm.xyS, sm.es)
+                        : maxExpPass(v.a, v.o, v.stride, c, cnt, ys, sm.maxS, sm.othersS, sm.xyS);
+                if (!finite) {
                     return false;
                 }
-                expPass(v.a, v.o, v.stride, c, cnt, ys, sm.maxS, sm.argS, sm.es, sm.othersS, sm.xyS, probs);
                 if (!hasTerm) {
                     inversePass(sm.othersS, sm.invS, cnt); // no log p_y without a pixel term
                 } else if (g == 0) {
@@ -215,7 +229,11 @@ final class VectorMulticlass {
                         pv.o = 0;
                         pv.stride = cnt;
                     }
-                    probPass(sm.es, c, cnt, sm.invS, pv.a, pv.o, pv.stride);
+                    if (keep != null && residual) {
+                        residualPass(sm.es, c, cnt, sm.invS, ys, pv.a, pv.o, pv.stride);
+                    } else {
+                        probPass(sm.es, c, cnt, sm.invS, pv.a, pv.o, pv.stride);
+                    }
                     if (keep != null && !direct) {
                         writeBack(p, keep, n, sa, m, cnt, keepRows, sc);
                     }
@@ -291,19 +309,106 @@ final class VectorMulticlass {
         }
     }
 
+    /**
+     * {@link #maxPass} and {@link #expPass} in one pass (the same operations, so the same bits): per pixel vector, a
+     * loop over the classes for max, the first class reaching it and x_y, then one for e_c = exp(x_c - max) and
+     * others = sum of e_c over every class but that first maximum. The loads of the first loop come from memory, the
+     * second's from L1; the next pixels' loads overlap this pixel's exps (two passes waited for memory in one and
+     * computed in the other: the max pass took as long as the exp pass). No e rows stored ({@link #maxExpStorePass}
+     * stores them: two flag-free loops). False when some x is not finite (the whole chunk is still done).
+     */
+    private static boolean maxExpPass(float[] xa, int xo, int stride, int c, int cnt, float[] ys, float[] maxS,
+                                      float[] othersS, float[] xyS) {
+        IntVector largest = IntVector.zero(IS);
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            FloatVector max = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector arg = FloatVector.zero(FS);
+            largest = largest.max(max.reinterpretAsInts().and(MAGNITUDE));
+            FloatVector xy = max.blend(ZERO, yf.compare(VectorOperators.NE, 0f));
+            for (int ci = 1; ci < c; ci++) {
+                FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
+                largest = largest.max(x.reinterpretAsInts().and(MAGNITUDE));
+                VectorMask<Float> above = x.compare(VectorOperators.GT, max);
+                max = max.blend(x, above);
+                arg = arg.blend(ci, above);
+                xy = xy.blend(x, yf.compare(VectorOperators.EQ, (float) ci));
+            }
+            FloatVector others = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector e = VectorMath.expNonPositive(FloatVector.fromArray(FS, xa, xo + ci * stride + i).sub(max));
+                others = others.add(e.blend(ZERO, arg.compare(VectorOperators.EQ, (float) ci)));
+            }
+            max.intoArray(maxS, i);
+            others.intoArray(othersS, i);
+            xy.intoArray(xyS, i);
+        }
+        return largest.compare(VectorOperators.LE, MAX_FINITE_BITS).allTrue();
+    }
+
+    /** {@link #maxExpPass} that also stores e_c into es (rows of cnt). */
+    private static boolean maxExpStorePass(float[] xa, int xo, int stride, int c, int cnt, float[] ys, float[] maxS,
+                                           float[] othersS, float[] xyS, float[] es) {
+        IntVector largest = IntVector.zero(IS);
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            FloatVector max = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector arg = FloatVector.zero(FS);
+            largest = largest.max(max.reinterpretAsInts().and(MAGNITUDE));
+            FloatVector xy = max.blend(ZERO, yf.compare(VectorOperators.NE, 0f));
+            for (int ci = 1; ci < c; ci++) {
+                FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
+                largest = largest.max(x.reinterpretAsInts().and(MAGNITUDE));
+                VectorMask<Float> above = x.compare(VectorOperators.GT, max);
+                max = max.blend(x, above);
+                arg = arg.blend(ci, above);
+                xy = xy.blend(x, yf.compare(VectorOperators.EQ, (float) ci));
+            }
+            FloatVector others = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector e = VectorMath.expNonPositive(FloatVector.fromArray(FS, xa, xo + ci * stride + i).sub(max));
+                e.intoArray(es, ci * cnt + i);
+                others = others.add(e.blend(ZERO, arg.compare(VectorOperators.EQ, (float) ci)));
+            }
+            max.intoArray(maxS, i);
+            others.intoArray(othersS, i);
+            xy.intoArray(xyS, i);
+        }
+        return largest.compare(VectorOperators.LE, MAX_FINITE_BITS).allTrue();
+    }
+
+    /** Int lanes of the float lanes' shape. */
+    private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
+    /** The bits of |x| (sign cleared). */
+    private static final int MAGNITUDE = 0x7FFFFFFF;
+    /**
+     * The bits of Float.MAX_VALUE: |x| is finite iff its bits, as an int, are at most these (infinity and NaN are
+     * above): an int max over the chunk checks every x in one instruction per class (a float max with Java's NaN
+     * rules takes several).
+     */
+    private static final int MAX_FINITE_BITS = 0x7F7FFFFF;
+
     /** 1 / (1 + others): the softmax's 1 / sum_c e_c. */
     private static FloatVector inverseSum(FloatVector others) {
         return ONE.div(others.add(ONE));
     }
 
-    /** log p_y = x_y - max - log1p(others) (exact where p_y is close to 1), inv = 1 / (1 + others). */
+    /**
+     * log p_y = x_y - max - log1p(others) (exact where p_y is close to 1), inv = 1 / (1 + others). log1p(u) as
+     * {@link VectorMath#log1p} (log y + (u - (y - 1)) / y, y = 1 + u rounded) with the correction multiplied by inv
+     * instead of divided by y: one division less per pixel (the correction is below half an ulp of y; its own
+     * rounding does not show).
+     */
     private static void logPyPass(float[] othersS, float[] xyS, float[] maxS, float[] logPyS, float[] invS, int cnt) {
         for (int i = 0; i < cnt; i += L) {
             FloatVector others = FloatVector.fromArray(FS, othersS, i);
             FloatVector xy = FloatVector.fromArray(FS, xyS, i);
             FloatVector max = FloatVector.fromArray(FS, maxS, i);
-            xy.sub(max).sub(VectorMath.log1p(others)).intoArray(logPyS, i);
-            inverseSum(others).intoArray(invS, i);
+            FloatVector y = others.add(ONE);
+            FloatVector inv = ONE.div(y);
+            FloatVector log1p = VectorMath.log(y).add(others.sub(y.sub(1f)).mul(inv));
+            xy.sub(max).sub(log1p).intoArray(logPyS, i);
+            inv.intoArray(invS, i);
         }
     }
 
@@ -320,6 +425,47 @@ final class VectorMulticlass {
             for (int i = 0; i < cnt; i += L) {
                 FloatVector.fromArray(FS, es, ci * cnt + i).mul(FloatVector.fromArray(FS, invS, i))
                         .intoArray(pa, po + ci * pstride + i);
+            }
+        }
+    }
+
+    /**
+     * The residual p_c - t_c into rows {@code ra[ro + ci * rstride + j]} (may be es itself), with p_c = e_c inv and,
+     * for c = y, p_y - 1 = -q = 0 - sum_{k != y} p_k (no 1 - p_y cancellation); ignored pixels hold p_c (the grad
+     * pass writes 0 there).
+     */
+    private static void residualPass(float[] es, int c, int cnt, float[] invS, float[] ys, float[] ra, int ro,
+                                     int rstride) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector inv = FloatVector.fromArray(FS, invS, i);
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            // -q by subtractions, not q.neg(): the bits of a NaN lane must not depend on how the JIT negates
+            FloatVector minusQ = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector prob = FloatVector.fromArray(FS, es, ci * cnt + i).mul(inv);
+                minusQ = minusQ.sub(prob, yf.compare(VectorOperators.NE, (float) ci));
+            }
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector prob = FloatVector.fromArray(FS, es, ci * cnt + i).mul(inv);
+                prob.blend(minusQ, yf.compare(VectorOperators.EQ, (float) ci)).intoArray(ra, ro + ci * rstride + i);
+            }
+        }
+    }
+
+    /**
+     * dL/dx_c = ps_y (p_c - t_c) from the residual rows of {@link #residualPass} ({@code ga} may be the same rows:
+     * each element is read before it is written); ignored pixels 0.
+     */
+    private static void scaleResidualPass(float[] ua, int uo, int ustride, int c, int cnt, float[] ys,
+                                          float[] pixelScale, float[] ga, int go, int gstride) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            FloatVector coef = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                coef = coef.blend(pixelScale[ci], yf.compare(VectorOperators.EQ, (float) ci));
+            }
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector.fromArray(FS, ua, uo + ci * ustride + i).mul(coef).intoArray(ga, go + ci * gstride + i);
             }
         }
     }
@@ -480,8 +626,7 @@ final class VectorMulticlass {
             int gstride = out.stride;
             coefPass(ys, c, cnt, k.pixelScale, k.regionA, k.regionB, rowBase, psS, ayS, byS);
             if (p.fromLogits) {
-                maxPass(v.a, v.o, v.stride, c, cnt, maxS, argS);
-                expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS, true);
+                maxExpStorePass(v.a, v.o, v.stride, c, cnt, ys, maxS, othersS, xyS, es);
                 sumEDPass(es, c, cnt, byS, k.regionB, rowBase, sumEDS);
                 logPyPass(othersS, xyS, maxS, logPyS, invS, cnt);
                 pixelCoefPass(logPyS, othersS, psS, ayS, sumEDS, g, ceWeight, focalWeight, pyMinus1S, invS, pixS,
@@ -511,6 +656,7 @@ final class VectorMulticlass {
         int px = pixelChunk(c);
         int rowBase = n * c;
         float ceWeight = p.pixelTerm == PixelTerm.CE ? 1f : 0f;
+        boolean residual = residualKeep(p);
         float[] ys = sc.floats(SLOT_Y, px + L);
         SoftmaxRows sm = new SoftmaxRows(sc, c, px);
         float[] gs = sc.floats(SLOT_ACC_P, c * rowStride(px + L));
@@ -530,14 +676,28 @@ final class VectorMulticlass {
                 view(p, grad, n, sa, m, cnt, sc, pv, SLOT_KEEP);
             } else {
                 view(p, pred, n, sa, m, cnt, sc, v, SLOT_X);
-                softmaxProbs(v, c, cnt, ys, sm);
+                if (residual) {
+                    softmaxExps(v, c, cnt, ys, sm);
+                } else {
+                    softmaxProbs(v, c, cnt, ys, sm);
+                }
                 pv.a = sm.es;
                 pv.o = 0;
                 pv.stride = cnt;
             }
             boolean directOut = outView(p, grad, n, sa, m, cnt, gs, out);
-            gradSoftmaxPass(pv.a, pv.o, pv.stride, c, cnt, ys, k.pixelScale, ceWeight, k.regionA, k.regionB, rowBase,
-                    out.a, out.o, out.stride, minusQS, devS, coefS, ryS);
+            if (residual) {
+                if (!kept) {
+                    residualPass(sm.es, c, cnt, sm.invS, ys, out.a, out.o, out.stride);
+                    pv.a = out.a;
+                    pv.o = out.o;
+                    pv.stride = out.stride;
+                }
+                scaleResidualPass(pv.a, pv.o, pv.stride, c, cnt, ys, k.pixelScale, out.a, out.o, out.stride);
+            } else {
+                gradSoftmaxPass(pv.a, pv.o, pv.stride, c, cnt, ys, k.pixelScale, ceWeight, k.regionA, k.regionB, rowBase,
+                        out.a, out.o, out.stride, minusQS, devS, coefS, ryS);
+            }
             if (!directOut) {
                 writeBack(p, grad, n, sa, m, cnt, gs, sc);
             }
@@ -549,10 +709,14 @@ final class VectorMulticlass {
      * keep computes exactly the p_c that the stats pass keeps.
      */
     private static void softmaxProbs(View v, int c, int cnt, float[] ys, SoftmaxRows sm) {
-        maxPass(v.a, v.o, v.stride, c, cnt, sm.maxS, sm.argS);
-        expPass(v.a, v.o, v.stride, c, cnt, ys, sm.maxS, sm.argS, sm.es, sm.othersS, sm.xyS, true);
-        inversePass(sm.othersS, sm.invS, cnt);
+        softmaxExps(v, c, cnt, ys, sm);
         probPass(sm.es, c, cnt, sm.invS, sm.es, 0, cnt);
+    }
+
+    /** e_c (rows of cnt, in es) and inv = 1 / (1 + others) of a chunk, as the stats pass computes them. */
+    private static void softmaxExps(View v, int c, int cnt, float[] ys, SoftmaxRows sm) {
+        maxExpStorePass(v.a, v.o, v.stride, c, cnt, ys, sm.maxS, sm.othersS, sm.xyS, sm.es);
+        inversePass(sm.othersS, sm.invS, cnt);
     }
 
     /** The scratch rows of the softmax passes of one chunk: e_c (c rows), max, arg, others, x_y, 1 / sum. */
