@@ -160,8 +160,8 @@ final class VectorMulticlass {
 
     /**
      * {@link #keeps} problems with ce alone (no region term): the gradient is ps_y (p_c - t_c), so the stats pass
-     * keeps the residual p_c - t_c ({@link #residualPass}) and the grad pass only scales it by ps_y
-     * ({@link #scaleResidualPass}); without a keep the grad pass computes the same residual with the same passes.
+     * keeps the residual p_c - t_c ({@link #residualRowsPass}) and the grad pass only scales it by ps_y
+     * ({@link #gradResidual}); without a keep the grad pass computes the same residual with the same passes.
      */
     static boolean residualKeep(Problem p) {
         return keeps(p) && !p.region && p.pixelTerm == PixelTerm.CE;
@@ -192,6 +192,7 @@ final class VectorMulticlass {
         float[] lsS = sc.floats(SLOT_LOG_SMALL, px + L);
         float[] llS = sc.floats(SLOT_LOG_LARGE, px + L);
         float[] keepRows = sc.floats(SLOT_KEEP, c * rowStride(px + L));
+        float[] minusQS = sc.floats(SLOT_PY, px + L);
         View v = new View();
         View pv = new View();
         for (int a = 0; a < len; a += px) {
@@ -202,8 +203,6 @@ final class VectorMulticlass {
                 return false;
             }
             view(p, pred, n, sa, m, cnt, sc, v, SLOT_X);
-            float[] terms = termS;
-            boolean negate = false;
             if (p.fromLogits) {
                 // p_c = exp(x_c - max) / (1 + others), log p_y = x_y - max - log1p(others)
                 boolean finite = probs
@@ -215,25 +214,25 @@ final class VectorMulticlass {
                 if (!hasTerm) {
                     inversePass(sm.othersS, sm.invS, cnt); // no log p_y without a pixel term
                 } else if (g == 0) {
-                    logPyPass(sm.othersS, sm.xyS, sm.maxS, logPyS, sm.invS, cnt);
-                    terms = logPyS; // ce: term = -log p_y
-                    negate = true;
+                    ceTermPass(sm.othersS, sm.xyS, sm.maxS, termS, sm.invS, cnt);
                 } else {
                     logPyPass(sm.othersS, sm.xyS, sm.maxS, logPyS, sm.invS, cnt);
                     termPass(logPyS, g, termS, cnt);
                 }
-                if (probs) {
+                if (keep != null && residual) {
+                    boolean direct = outRows(p, keep, n, sa, m, cnt, keepRows, pv);
+                    residual(sm, c, cnt, ys, minusQS, pv);
+                    if (!direct) {
+                        writeBack(p, keep, n, sa, m, cnt, keepRows, sc);
+                    }
+                } else if (probs) {
                     boolean direct = keep != null && outView(p, keep, n, sa, m, cnt, keepRows, pv);
                     if (keep == null) {
                         pv.a = sm.es; // p over e, in place
                         pv.o = 0;
                         pv.stride = cnt;
                     }
-                    if (keep != null && residual) {
-                        residualPass(sm.es, c, cnt, sm.invS, ys, pv.a, pv.o, pv.stride);
-                    } else {
-                        probPass(sm.es, c, cnt, sm.invS, pv.a, pv.o, pv.stride);
-                    }
+                    probPass(sm.es, c, cnt, sm.invS, pv.a, pv.o, pv.stride);
                     if (keep != null && !direct) {
                         writeBack(p, keep, n, sa, m, cnt, keepRows, sc);
                     }
@@ -249,8 +248,8 @@ final class VectorMulticlass {
                 pv.o = v.o;
                 pv.stride = v.stride;
             }
-            classSumsPass(ys, c, cnt, terms, negate, hasTerm, pv.a, pv.o, pv.stride, region, sums);
-            for (int k = 0; k < CLASS_SUMS.length; k++) {
+            int[] summed = classSumsPass(ys, c, cnt, termS, hasTerm, pv.a, pv.o, pv.stride, region, sums);
+            for (int k : summed) {
                 for (int ci = 0; ci < c; ci++) {
                     acc[ci * K + CLASS_SUMS[k]] += VectorMath.sumLanes(sums, (k * c + ci) * L);
                 }
@@ -406,8 +405,30 @@ final class VectorMulticlass {
             FloatVector max = FloatVector.fromArray(FS, maxS, i);
             FloatVector y = others.add(ONE);
             FloatVector inv = ONE.div(y);
-            FloatVector log1p = VectorMath.log(y).add(others.sub(y.sub(1f)).mul(inv));
+            FloatVector log1p = log1pTimesInv(others, y, inv);
             xy.sub(max).sub(log1p).intoArray(logPyS, i);
+            inv.intoArray(invS, i);
+        }
+    }
+
+    /** log1p(u) from y = 1 + u (rounded) and inv = 1 / y: log y + (u - (y - 1)) inv. */
+    private static FloatVector log1pTimesInv(FloatVector u, FloatVector y, FloatVector inv) {
+        return VectorMath.log(y).add(u.sub(y.sub(1f)).mul(inv));
+    }
+
+    /**
+     * The ce term -log p_y = (max - x_y) + log1p(others): exactly the negation of {@link #logPyPass}'s log p_y
+     * (IEEE rounding is symmetric), and inv as there.
+     */
+    private static void ceTermPass(float[] othersS, float[] xyS, float[] maxS, float[] termS, float[] invS, int cnt) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector others = FloatVector.fromArray(FS, othersS, i);
+            FloatVector xy = FloatVector.fromArray(FS, xyS, i);
+            FloatVector max = FloatVector.fromArray(FS, maxS, i);
+            FloatVector y = others.add(ONE);
+            FloatVector inv = ONE.div(y);
+            FloatVector log1p = log1pTimesInv(others, y, inv);
+            max.sub(xy).add(log1p).intoArray(termS, i);
             inv.intoArray(invS, i);
         }
     }
@@ -430,16 +451,48 @@ final class VectorMulticlass {
     }
 
     /**
-     * The residual p_c - t_c into rows {@code ra[ro + ci * rstride + j]} (may be es itself), with p_c = e_c inv and,
-     * for c = y, p_y - 1 = -q = 0 - sum_{k != y} p_k (no 1 - p_y cancellation); ignored pixels hold p_c (the grad
-     * pass writes 0 there).
+     * -q = 0 - sum_{k != y} p_k per pixel, p_k = e_k inv: p_y - 1 without the 1 - p_y cancellation. By subtractions,
+     * not q.neg(): the bits of a NaN lane must not depend on how the JIT negates.
      */
-    private static void residualPass(float[] es, int c, int cnt, float[] invS, float[] ys, float[] ra, int ro,
-                                     int rstride) {
+    private static void minusQPass(float[] es, int c, int cnt, float[] invS, float[] ys, float[] minusQS) {
         for (int i = 0; i < cnt; i += L) {
             FloatVector inv = FloatVector.fromArray(FS, invS, i);
             FloatVector yf = FloatVector.fromArray(FS, ys, i);
-            // -q by subtractions, not q.neg(): the bits of a NaN lane must not depend on how the JIT negates
+            FloatVector minusQ = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector prob = FloatVector.fromArray(FS, es, ci * cnt + i).mul(inv);
+                minusQ = minusQ.sub(prob, yf.compare(VectorOperators.NE, (float) ci));
+            }
+            minusQ.intoArray(minusQS, i);
+        }
+    }
+
+    /**
+     * The residual p_c - t_c into rows {@code ra[ro + ci * rstride + j]}: p_c = e_c inv, and -q for c = y; ignored
+     * pixels hold p_c (the grad pass writes 0 there). Classes outer: one row written after the other (the rows of a
+     * pixel in NCHW may share an L1 set).
+     */
+    private static void residualRowsPass(float[] es, int c, int cnt, float[] invS, float[] ys, float[] minusQS,
+                                         float[] ra, int ro, int rstride) {
+        for (int ci = 0; ci < c; ci++) {
+            for (int i = 0; i < cnt; i += L) {
+                FloatVector prob = FloatVector.fromArray(FS, es, ci * cnt + i).mul(FloatVector.fromArray(FS, invS, i));
+                VectorMask<Float> isY = FloatVector.fromArray(FS, ys, i).compare(VectorOperators.EQ, (float) ci);
+                prob.blend(FloatVector.fromArray(FS, minusQS, i), isY).intoArray(ra, ro + ci * rstride + i);
+            }
+        }
+    }
+
+    /**
+     * {@link #minusQPass} and {@link #residualRowsPass} pixels outer (the same operations, so the same bits): for at
+     * most {@link #IN_PLACE_MAX_CLASSES} classes, where a pixel's rows fit the L1 ways and the per-pixel -q stays in a
+     * register.
+     */
+    private static void residualPixelsPass(float[] es, int c, int cnt, float[] invS, float[] ys, float[] ra, int ro,
+                                           int rstride) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector inv = FloatVector.fromArray(FS, invS, i);
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
             FloatVector minusQ = FloatVector.zero(FS);
             for (int ci = 0; ci < c; ci++) {
                 FloatVector prob = FloatVector.fromArray(FS, es, ci * cnt + i).mul(inv);
@@ -452,12 +505,9 @@ final class VectorMulticlass {
         }
     }
 
-    /**
-     * dL/dx_c = ps_y (p_c - t_c) from the residual rows of {@link #residualPass} ({@code ga} may be the same rows:
-     * each element is read before it is written); ignored pixels 0.
-     */
-    private static void scaleResidualPass(float[] ua, int uo, int ustride, int c, int cnt, float[] ys,
-                                          float[] pixelScale, float[] ga, int go, int gstride) {
+    /** {@link #pixelScalePass} and {@link #scaleRowsPass} pixels outer, as {@link #residualPixelsPass}. */
+    private static void scalePixelsPass(float[] ua, int uo, int ustride, int c, int cnt, float[] ys,
+                                        float[] pixelScale, float[] ga, int go, int gstride) {
         for (int i = 0; i < cnt; i += L) {
             FloatVector yf = FloatVector.fromArray(FS, ys, i);
             FloatVector coef = FloatVector.zero(FS);
@@ -466,6 +516,93 @@ final class VectorMulticlass {
             }
             for (int ci = 0; ci < c; ci++) {
                 FloatVector.fromArray(FS, ua, uo + ci * ustride + i).mul(coef).intoArray(ga, go + ci * gstride + i);
+            }
+        }
+    }
+
+    /** ps_y per pixel (0 for ignored pixels and padding). */
+    private static void pixelScalePass(float[] ys, int c, int cnt, float[] pixelScale, float[] coefS) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            FloatVector coef = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                coef = coef.blend(pixelScale[ci], yf.compare(VectorOperators.EQ, (float) ci));
+            }
+            coef.intoArray(coefS, i);
+        }
+    }
+
+    /**
+     * dL/dx_c = ps_y (p_c - t_c) from the residual rows ({@code ga} may be the same rows: each element is read before
+     * it is written); 0 at ignored pixels (ps_y = 0 there, the residual finite). Classes outer, as
+     * {@link #residualRowsPass}.
+     */
+    private static void scaleRowsPass(float[] ua, int uo, int ustride, int c, int cnt, float[] coefS, float[] ga,
+                                      int go, int gstride) {
+        for (int ci = 0; ci < c; ci++) {
+            for (int i = 0; i < cnt; i += L) {
+                FloatVector.fromArray(FS, ua, uo + ci * ustride + i).mul(FloatVector.fromArray(FS, coefS, i))
+                        .intoArray(ga, go + ci * gstride + i);
+            }
+        }
+    }
+
+    /** The residual rows of a chunk into out: pixels outer up to {@link #IN_PLACE_MAX_CLASSES} classes, else rows. */
+    private static void residual(SoftmaxRows sm, int c, int cnt, float[] ys, float[] minusQS, View out) {
+        if (c <= IN_PLACE_MAX_CLASSES) {
+            residualPixelsPass(sm.es, c, cnt, sm.invS, ys, out.a, out.o, out.stride);
+        } else {
+            minusQPass(sm.es, c, cnt, sm.invS, ys, minusQS);
+            residualRowsPass(sm.es, c, cnt, sm.invS, ys, minusQS, out.a, out.o, out.stride);
+        }
+    }
+
+    /**
+     * The gradient of {@link #residualKeep} problems: dL/dx_c = ps_y (p_c - t_c), the residual read back from grad
+     * (kept) or computed by the passes of the stats ({@link #softmaxExps}, {@link #minusQPass},
+     * {@link #residualRowsPass}), then {@link #scaleRowsPass}, in place in an NCHW array.
+     */
+    private static void gradResidual(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad,
+                                     int n, int s0, int s1, VectorScratch sc, boolean kept) {
+        int c = (int) p.c;
+        int len = s1 - s0;
+        int px = pixelChunk(c);
+        float[] ys = sc.floats(SLOT_Y, px + L);
+        SoftmaxRows sm = new SoftmaxRows(sc, c, px);
+        float[] gs = sc.floats(SLOT_ACC_P, c * rowStride(px + L));
+        float[] minusQS = sc.floats(SLOT_PY, px + L);
+        float[] coefS = sc.floats(SLOT_PIX, px + L);
+        View v = new View();
+        View uv = new View();
+        View out = new View();
+        for (int a = 0; a < len; a += px) {
+            int m = Math.min(px, len - a);
+            int sa = s0 + a;
+            int cnt = m % L == 0 ? m : m + L - m % L;
+            VectorIo.classMarkers(p, target, n, sa, m, ys, 0, cnt, sc);
+            boolean directOut = outRows(p, grad, n, sa, m, cnt, gs, out);
+            if (!kept) {
+                view(p, pred, n, sa, m, cnt, sc, v, SLOT_X);
+                softmaxExps(v, c, cnt, ys, sm);
+                residual(sm, c, cnt, ys, minusQS, out);
+                uv.a = out.a;
+                uv.o = out.o;
+                uv.stride = out.stride;
+            } else if (directOut) {
+                uv.a = out.a;
+                uv.o = out.o;
+                uv.stride = out.stride;
+            } else {
+                view(p, grad, n, sa, m, cnt, sc, uv, SLOT_KEEP);
+            }
+            if (c <= IN_PLACE_MAX_CLASSES) {
+                scalePixelsPass(uv.a, uv.o, uv.stride, c, cnt, ys, k.pixelScale, out.a, out.o, out.stride);
+            } else {
+                pixelScalePass(ys, c, cnt, k.pixelScale, coefS);
+                scaleRowsPass(uv.a, uv.o, uv.stride, c, cnt, coefS, out.a, out.o, out.stride);
+            }
+            if (!directOut) {
+                writeBack(p, grad, n, sa, m, cnt, gs, sc);
             }
         }
     }
@@ -482,27 +619,33 @@ final class VectorMulticlass {
     /** The per-class sums of {@link #classSumsPass}, in this order in its float lane accumulator. */
     private static final int[] CLASS_SUMS = {T, TERM, I, P};
 
+    /** The sums {@link #classSumsPass} fills (indices into {@link #CLASS_SUMS}): pixel term; region and term; region. */
+    private static final int[] PIXEL_SUMS = {0, 1};
+    private static final int[] ALL_SUMS = {0, 1, 2, 3};
+    private static final int[] REGION_SUMS = {0, 2, 3};
+
     /**
-     * Per class c, float lanes over the chunk: T_c += 1, TERM_c += term (negated when {@code negate}; 0 without a
-     * pixel term) and, for region losses, I_c += p_c over the pixels of class c and P_c += p_c over every counted
-     * pixel. Classes outer, pixels inner, sums in registers; p rows {@code pa[po + c * pstride + j]}. The loops
-     * take no flag: a JVM that runs ce and dice would otherwise compile one loop for the profile of the first and
-     * run the second on it (twice as slow); t * -1 and t * 1 are exact, so the sums are those of add and sub.
+     * Per class c, float lanes over the chunk: T_c += 1, TERM_c += term (with a pixel term) and, for region losses,
+     * I_c += p_c over the pixels of class c and P_c += p_c over every counted pixel. Classes outer, pixels inner, sums
+     * in registers; p rows {@code pa[po + c * pstride + j]}. The loops take no flag (one per combination): a JVM that
+     * runs ce and dice would otherwise compile one loop for the profile of the first and run the second on it (twice
+     * as slow). Returns which of {@link #CLASS_SUMS} it filled (the others are 0 and need no adding).
      */
-    private static void classSumsPass(float[] ys, int c, int cnt, float[] termS, boolean negate, boolean hasTerm,
-                                      float[] pa, int po, int pstride, boolean region, float[] sums) {
-        if (!hasTerm) {
-            Arrays.fill(termS, 0, cnt, 0f);
+    private static int[] classSumsPass(float[] ys, int c, int cnt, float[] termS, boolean hasTerm, float[] pa, int po,
+                                       int pstride, boolean region, float[] sums) {
+        if (!region) {
+            classSumsPixelPass(ys, c, cnt, termS, sums);
+            return PIXEL_SUMS;
         }
-        float sign = negate ? -1f : 1f;
-        if (region) {
-            classSumsRegionPass(ys, c, cnt, termS, sign, pa, po, pstride, sums);
-        } else {
-            classSumsPixelPass(ys, c, cnt, termS, sign, sums);
+        if (hasTerm) {
+            classSumsRegionPass(ys, c, cnt, termS, pa, po, pstride, sums);
+            return ALL_SUMS;
         }
+        classSumsRegionOnlyPass(ys, c, cnt, pa, po, pstride, sums);
+        return REGION_SUMS;
     }
 
-    private static void classSumsPixelPass(float[] ys, int c, int cnt, float[] termS, float sign, float[] sums) {
+    private static void classSumsPixelPass(float[] ys, int c, int cnt, float[] termS, float[] sums) {
         for (int ci = 0; ci < c; ci++) {
             FloatVector count = FloatVector.zero(FS);
             FloatVector term = FloatVector.zero(FS);
@@ -510,17 +653,15 @@ final class VectorMulticlass {
                 FloatVector yf = FloatVector.fromArray(FS, ys, i);
                 VectorMask<Float> isC = yf.compare(VectorOperators.EQ, (float) ci);
                 count = count.add(ONE, isC);
-                term = term.add(FloatVector.fromArray(FS, termS, i).mul(sign), isC);
+                term = term.add(FloatVector.fromArray(FS, termS, i), isC);
             }
             count.intoArray(sums, ci * L);
             term.intoArray(sums, (c + ci) * L);
-            FloatVector.zero(FS).intoArray(sums, (2 * c + ci) * L);
-            FloatVector.zero(FS).intoArray(sums, (3 * c + ci) * L);
         }
     }
 
-    private static void classSumsRegionPass(float[] ys, int c, int cnt, float[] termS, float sign, float[] pa, int po,
-                                            int pstride, float[] sums) {
+    private static void classSumsRegionPass(float[] ys, int c, int cnt, float[] termS, float[] pa, int po, int pstride,
+                                            float[] sums) {
         for (int ci = 0; ci < c; ci++) {
             FloatVector count = FloatVector.zero(FS);
             FloatVector term = FloatVector.zero(FS);
@@ -530,13 +671,33 @@ final class VectorMulticlass {
                 FloatVector yf = FloatVector.fromArray(FS, ys, i);
                 VectorMask<Float> isC = yf.compare(VectorOperators.EQ, (float) ci);
                 count = count.add(ONE, isC);
-                term = term.add(FloatVector.fromArray(FS, termS, i).mul(sign), isC);
+                term = term.add(FloatVector.fromArray(FS, termS, i), isC);
                 FloatVector prob = FloatVector.fromArray(FS, pa, po + ci * pstride + i);
                 inter = inter.add(prob, isC);
                 total = total.add(prob, yf.compare(VectorOperators.GE, 0f));
             }
             count.intoArray(sums, ci * L);
             term.intoArray(sums, (c + ci) * L);
+            inter.intoArray(sums, (2 * c + ci) * L);
+            total.intoArray(sums, (3 * c + ci) * L);
+        }
+    }
+
+    private static void classSumsRegionOnlyPass(float[] ys, int c, int cnt, float[] pa, int po, int pstride,
+                                                float[] sums) {
+        for (int ci = 0; ci < c; ci++) {
+            FloatVector count = FloatVector.zero(FS);
+            FloatVector inter = FloatVector.zero(FS);
+            FloatVector total = FloatVector.zero(FS);
+            for (int i = 0; i < cnt; i += L) {
+                FloatVector yf = FloatVector.fromArray(FS, ys, i);
+                VectorMask<Float> isC = yf.compare(VectorOperators.EQ, (float) ci);
+                count = count.add(ONE, isC);
+                FloatVector prob = FloatVector.fromArray(FS, pa, po + ci * pstride + i);
+                inter = inter.add(prob, isC);
+                total = total.add(prob, yf.compare(VectorOperators.GE, 0f));
+            }
+            count.intoArray(sums, ci * L);
             inter.intoArray(sums, (2 * c + ci) * L);
             total.intoArray(sums, (3 * c + ci) * L);
         }
@@ -580,6 +741,10 @@ final class VectorMulticlass {
                      int s0, int s1, VectorScratch sc, boolean kept) {
         if (general(p)) {
             gradGeneral(p, pred, target, k, grad, n, s0, s1, sc);
+            return;
+        }
+        if (residualKeep(p)) {
+            gradResidual(p, pred, target, k, grad, n, s0, s1, sc, kept);
             return;
         }
         if (keeps(p)) {
@@ -656,7 +821,6 @@ final class VectorMulticlass {
         int px = pixelChunk(c);
         int rowBase = n * c;
         float ceWeight = p.pixelTerm == PixelTerm.CE ? 1f : 0f;
-        boolean residual = residualKeep(p);
         float[] ys = sc.floats(SLOT_Y, px + L);
         SoftmaxRows sm = new SoftmaxRows(sc, c, px);
         float[] gs = sc.floats(SLOT_ACC_P, c * rowStride(px + L));
@@ -676,28 +840,14 @@ final class VectorMulticlass {
                 view(p, grad, n, sa, m, cnt, sc, pv, SLOT_KEEP);
             } else {
                 view(p, pred, n, sa, m, cnt, sc, v, SLOT_X);
-                if (residual) {
-                    softmaxExps(v, c, cnt, ys, sm);
-                } else {
-                    softmaxProbs(v, c, cnt, ys, sm);
-                }
+                softmaxProbs(v, c, cnt, ys, sm);
                 pv.a = sm.es;
                 pv.o = 0;
                 pv.stride = cnt;
             }
             boolean directOut = outView(p, grad, n, sa, m, cnt, gs, out);
-            if (residual) {
-                if (!kept) {
-                    residualPass(sm.es, c, cnt, sm.invS, ys, out.a, out.o, out.stride);
-                    pv.a = out.a;
-                    pv.o = out.o;
-                    pv.stride = out.stride;
-                }
-                scaleResidualPass(pv.a, pv.o, pv.stride, c, cnt, ys, k.pixelScale, out.a, out.o, out.stride);
-            } else {
-                gradSoftmaxPass(pv.a, pv.o, pv.stride, c, cnt, ys, k.pixelScale, ceWeight, k.regionA, k.regionB, rowBase,
-                        out.a, out.o, out.stride, minusQS, devS, coefS, ryS);
-            }
+            gradSoftmaxPass(pv.a, pv.o, pv.stride, c, cnt, ys, k.pixelScale, ceWeight, k.regionA, k.regionB, rowBase,
+                    out.a, out.o, out.stride, minusQS, devS, coefS, ryS);
             if (!directOut) {
                 writeBack(p, grad, n, sa, m, cnt, gs, sc);
             }
@@ -808,6 +958,23 @@ final class VectorMulticlass {
      */
     private static boolean outView(Problem p, CpuBuffer grad, int n, int sa, int m, int cnt, float[] gs, View out) {
         if (p.layout == Layout.NCHW && grad.floats.hasArray() && m == cnt && p.c <= IN_PLACE_MAX_CLASSES) {
+            out.a = grad.floats.array();
+            out.o = grad.floats.arrayOffset() + CpuBackend.index(p, n, 0, sa);
+            out.stride = (int) p.s;
+            return true;
+        }
+        out.a = gs;
+        out.o = 0;
+        out.stride = rowStride(cnt);
+        return false;
+    }
+
+    /**
+     * {@link #outView} for the passes that write whole rows one after the other (classes outer): the NCHW array in
+     * place whatever the class count.
+     */
+    private static boolean outRows(Problem p, CpuBuffer grad, int n, int sa, int m, int cnt, float[] gs, View out) {
+        if (p.layout == Layout.NCHW && grad.floats.hasArray() && m == cnt) {
             out.a = grad.floats.array();
             out.o = grad.floats.arrayOffset() + CpuBackend.index(p, n, 0, sa);
             out.stride = (int) p.s;
