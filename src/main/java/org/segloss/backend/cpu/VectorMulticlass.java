@@ -899,9 +899,52 @@ final class VectorMulticlass {
                                         float[] pixelScale, float ceWeight, float[] regionA, float[] regionB,
                                         int rowBase, float[] ga, int go, int gstride, float[] minusQS, float[] devS,
                                         float[] coefS, float[] ryS) {
+        if (c <= IN_PLACE_MAX_CLASSES) {
+            softmaxSumsGradPass(pa, po, pstride, c, cnt, ys, pixelScale, ceWeight, regionA, regionB, rowBase, ga, go,
+                    gstride);
+            return;
+        }
         softmaxSumsPass(pa, po, pstride, c, cnt, ys, pixelScale, ceWeight, regionA, regionB, rowBase, minusQS, devS,
                 coefS, ryS);
         softmaxGradPass(pa, po, pstride, c, cnt, ys, regionB, rowBase, ga, go, gstride, minusQS, devS, coefS, ryS);
+    }
+
+    /**
+     * {@link #softmaxSumsPass} and {@link #softmaxGradPass} in one pass, pixels outer (the same operations, so the same
+     * bits): the per-pixel parts stay in registers, and a pixel's p_c rows, read from memory by the first class loop,
+     * are in L1 for the second. For at most {@link #IN_PLACE_MAX_CLASSES} classes (a pixel's rows fit the L1 ways).
+     */
+    private static void softmaxSumsGradPass(float[] pa, int po, int pstride, int c, int cnt, float[] ys,
+                                            float[] pixelScale, float ceWeight, float[] regionA, float[] regionB,
+                                            int rowBase, float[] ga, int go, int gstride) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            FloatVector q = FloatVector.zero(FS);
+            FloatVector pb = FloatVector.zero(FS);
+            FloatVector ps = FloatVector.zero(FS);
+            FloatVector ry = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector prob = FloatVector.fromArray(FS, pa, po + ci * pstride + i);
+                VectorMask<Float> notY = yf.compare(VectorOperators.NE, (float) ci);
+                q = q.add(prob, notY);
+                pb = pb.add(prob.mul(regionB[rowBase + ci]), notY);
+                ps = ps.blend(pixelScale[ci], notY.not());
+                ry = ry.blend(regionA[rowBase + ci] + regionB[rowBase + ci], notY.not());
+            }
+            FloatVector dev = pb.sub(ry.mul(q));
+            FloatVector coef = ps.mul(ceWeight);
+            FloatVector minusQ = q.neg();
+            FloatVector minusRy = ry.neg();
+            VectorMask<Float> ignored = yf.compare(VectorOperators.LT, 0f);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector prob = FloatVector.fromArray(FS, pa, po + ci * pstride + i);
+                VectorMask<Float> isY = yf.compare(VectorOperators.EQ, (float) ci);
+                FloatVector pMinusT = prob.blend(minusQ, isY);
+                FloatVector rMinusRy = minusRy.add(regionB[rowBase + ci]).blend(ZERO, isY);
+                FloatVector d = rMinusRy.sub(dev).mul(prob).add(pMinusT.mul(coef));
+                d.blend(ZERO, ignored).intoArray(ga, go + ci * gstride + i);
+            }
+        }
     }
 
     /** The per-pixel parts of {@link #gradSoftmaxPass}: -q, dev, coef and r_y (its own loop: C2's inlining budget). */
