@@ -225,17 +225,21 @@ final class VectorMulticlass {
                     if (!direct) {
                         writeBack(p, keep, n, sa, m, cnt, keepRows, sc);
                     }
-                } else if (probs) {
-                    boolean direct = keep != null && outView(p, keep, n, sa, m, cnt, keepRows, pv);
-                    if (keep == null) {
-                        pv.a = sm.es; // p over e, in place
-                        pv.o = 0;
-                        pv.stride = cnt;
+                } else if (probs) { // a region term (dice, ce_logdice): p_c and the sums in one pass
+                    if (!hasTerm) {
+                        Arrays.fill(termS, 0, cnt, 0f);
                     }
-                    probPass(sm.es, c, cnt, sm.invS, pv.a, pv.o, pv.stride);
-                    if (keep != null && !direct) {
-                        writeBack(p, keep, n, sa, m, cnt, keepRows, sc);
+                    if (keep != null) {
+                        boolean direct = outView(p, keep, n, sa, m, cnt, keepRows, pv);
+                        classSumsProbsPass(ys, c, cnt, termS, sm.es, sm.invS, pv.a, pv.o, pv.stride, sums);
+                        if (!direct) {
+                            writeBack(p, keep, n, sa, m, cnt, keepRows, sc);
+                        }
+                    } else {
+                        classSumsProbsUnstoredPass(ys, c, cnt, termS, sm.es, sm.invS, sums);
                     }
+                    addSums(sums, c, hasTerm ? ALL_SUMS : REGION_SUMS, acc);
+                    continue;
                 }
             } else {
                 // p_c = x_c, log p_y = log(clamp(p_y))
@@ -248,14 +252,70 @@ final class VectorMulticlass {
                 pv.o = v.o;
                 pv.stride = v.stride;
             }
-            int[] summed = classSumsPass(ys, c, cnt, termS, hasTerm, pv.a, pv.o, pv.stride, region, sums);
-            for (int k : summed) {
-                for (int ci = 0; ci < c; ci++) {
-                    acc[ci * K + CLASS_SUMS[k]] += VectorMath.sumLanes(sums, (k * c + ci) * L);
-                }
-            }
+            addSums(sums, c, classSumsPass(ys, c, cnt, termS, hasTerm, pv.a, pv.o, pv.stride, region, sums), acc);
         }
         return true;
+    }
+
+    /** Adds the float lane sums {@code summed} (indices into {@link #CLASS_SUMS}) of a chunk to the accumulator. */
+    private static void addSums(float[] sums, int c, int[] summed, double[] acc) {
+        for (int k : summed) {
+            for (int ci = 0; ci < c; ci++) {
+                acc[ci * K + CLASS_SUMS[k]] += VectorMath.sumLanes(sums, (k * c + ci) * L);
+            }
+        }
+    }
+
+    /**
+     * {@link #probPass} into rows {@code pa[po + c * pstride + j]} and {@link #classSumsRegionPass} on those p_c in one
+     * pass (the same operations, so the same bits): p_c is summed as it is written, not read back.
+     */
+    private static void classSumsProbsPass(float[] ys, int c, int cnt, float[] termS, float[] es, float[] invS,
+                                           float[] pa, int po, int pstride, float[] sums) {
+        for (int ci = 0; ci < c; ci++) {
+            FloatVector count = FloatVector.zero(FS);
+            FloatVector term = FloatVector.zero(FS);
+            FloatVector inter = FloatVector.zero(FS);
+            FloatVector total = FloatVector.zero(FS);
+            for (int i = 0; i < cnt; i += L) {
+                FloatVector yf = FloatVector.fromArray(FS, ys, i);
+                VectorMask<Float> isC = yf.compare(VectorOperators.EQ, (float) ci);
+                count = count.add(ONE, isC);
+                term = term.add(FloatVector.fromArray(FS, termS, i), isC);
+                FloatVector prob = FloatVector.fromArray(FS, es, ci * cnt + i).mul(FloatVector.fromArray(FS, invS, i));
+                prob.intoArray(pa, po + ci * pstride + i);
+                inter = inter.add(prob, isC);
+                total = total.add(prob, yf.compare(VectorOperators.GE, 0f));
+            }
+            count.intoArray(sums, ci * L);
+            term.intoArray(sums, (c + ci) * L);
+            inter.intoArray(sums, (2 * c + ci) * L);
+            total.intoArray(sums, (3 * c + ci) * L);
+        }
+    }
+
+    /** {@link #classSumsProbsPass} without storing p_c (a forward: nothing reads it). */
+    private static void classSumsProbsUnstoredPass(float[] ys, int c, int cnt, float[] termS, float[] es,
+                                                   float[] invS, float[] sums) {
+        for (int ci = 0; ci < c; ci++) {
+            FloatVector count = FloatVector.zero(FS);
+            FloatVector term = FloatVector.zero(FS);
+            FloatVector inter = FloatVector.zero(FS);
+            FloatVector total = FloatVector.zero(FS);
+            for (int i = 0; i < cnt; i += L) {
+                FloatVector yf = FloatVector.fromArray(FS, ys, i);
+                VectorMask<Float> isC = yf.compare(VectorOperators.EQ, (float) ci);
+                count = count.add(ONE, isC);
+                term = term.add(FloatVector.fromArray(FS, termS, i), isC);
+                FloatVector prob = FloatVector.fromArray(FS, es, ci * cnt + i).mul(FloatVector.fromArray(FS, invS, i));
+                inter = inter.add(prob, isC);
+                total = total.add(prob, yf.compare(VectorOperators.GE, 0f));
+            }
+            count.intoArray(sums, ci * L);
+            term.intoArray(sums, (c + ci) * L);
+            inter.intoArray(sums, (2 * c + ci) * L);
+            total.intoArray(sums, (3 * c + ci) * L);
+        }
     }
 
     /**
@@ -452,7 +512,7 @@ final class VectorMulticlass {
 
     /**
      * -q = 0 - sum_{k != y} p_k per pixel, p_k = e_k inv: p_y - 1 without the 1 - p_y cancellation. By subtractions,
-     * not q.neg(): the bits of a NaN lane must not depend on how the JIT negates.
+     * not q.neg(): a NaN keeps its sign (see {@link #softmaxSumsGradPass}).
      */
     private static void minusQPass(float[] es, int c, int cnt, float[] invS, float[] ys, float[] minusQS) {
         for (int i = 0; i < cnt; i += L) {
@@ -978,7 +1038,9 @@ final class VectorMulticlass {
             }
             FloatVector dev = pb.sub(ry.mul(q));
             FloatVector coef = ps.mul(ceWeight);
-            FloatVector minusQ = q.neg();
+            // 0 - q, not q.neg(): at a NaN pixel every NaN keeps the input's sign, so that the final sum of two NaNs
+            // gives the same bits whichever operand order the JIT picks (a negated NaN made them differ by tier)
+            FloatVector minusQ = FloatVector.zero(FS).sub(q);
             FloatVector minusRy = ry.neg();
             VectorMask<Float> ignored = yf.compare(VectorOperators.LT, 0f);
             for (int ci = 0; ci < c; ci++) {
@@ -1012,7 +1074,7 @@ final class VectorMulticlass {
             }
             pb.sub(ry.mul(q)).intoArray(devS, i);
             ps.mul(ceWeight).intoArray(coefS, i);
-            q.neg().intoArray(minusQS, i);
+            FloatVector.zero(FS).sub(q).intoArray(minusQS, i); // as in softmaxSumsGradPass
             ry.intoArray(ryS, i);
         }
     }
