@@ -40,7 +40,12 @@ import org.segloss.backend.Stat;
  * float lane sums ({@link #classSumsPass}) added to the double accumulator once per chunk.
  *
  * <p>From logits with ce or no pixel term ({@link #keeps}), a forward+backward keeps p_c: the stats pass
- * writes it into the gradient buffer and the grad pass reads it back instead of computing it again.
+ * writes it into the gradient buffer and the grad pass reads it back instead of computing it again; with ce alone
+ * ({@link #residualKeep}) it keeps the residual p_c - t_c, which the grad pass only scales by ps_y.
+ *
+ * <p>The max and exp of a pixel share one pass ({@link #maxExpPass}: the max loop's loads come from memory, the exp
+ * loop's from L1); a pass that reads a pixel's rows more than once runs pixels outer up to
+ * {@link #IN_PLACE_MAX_CLASSES} classes and classes outer above.
  */
 final class VectorMulticlass {
     private VectorMulticlass() {
