@@ -13,8 +13,10 @@ import static org.segloss.backend.cpu.VectorKernels.ZERO;
 import static org.segloss.backend.cpu.VectorKernels.isFloatArray;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import org.segloss.Layout;
 import org.segloss.backend.GradCoefficients;
 import org.segloss.backend.PixelTerm;
@@ -51,6 +53,8 @@ final class VectorBinary {
     private static final int SLOT_NW = 42;
     private static final int SLOT_STAGE3 = 43;
     private static final int SLOT_SUMS = 44;
+    /** Ints of the float lanes' shape (the targets' bits in the cheap check, see mayBeRefused). */
+    private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
     private static final int P2 = Stat.P2.slot();
     private static final int T2 = Stat.T2.slot();
     private static final int COUNT = Stat.COUNT.slot();
@@ -247,16 +251,16 @@ final class VectorBinary {
                 if (ka != null && !keepInPlace) {
                     System.arraycopy(s1, 0, ka, ko + a, m); // kept for the grad pass (see keeps)
                 }
-                if (hasTerm) {
-                    log1pFrom(ea, eo, s2, m);
+                if (focal) {
+                    log1pFrom(ea, eo, s2, m); // bce computes its log1p(e) in its sum loop
                 }
                 // focal lanes sum the term only; with a region part (dice_focal) the region lanes add I, P, T
                 clean = focal ? lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, s3, m, g, aw, nw, Float.NaN, acc, base, period)
                         && (!region || lanesLogits(xa, xo + a, ta, to + a, s1, 0, m, true, acc, base, period, sums))
                         // each lanes method computes only what it sums
                         : region && hasTerm
-                        ? lanesLogitsBceRegion(xa, xo + a, ta, to + a, ea, eo, s2, m, acc, base, period, sums)
-                        : hasTerm ? lanesLogitsBce(xa, xo + a, ta, to + a, s2, m, acc, base, period, sums)
+                        ? lanesLogitsBceRegion(xa, xo + a, ta, to + a, ea, eo, m, acc, base, period, sums)
+                        : hasTerm ? lanesLogitsBce(xa, xo + a, ta, to + a, ea, eo, m, acc, base, period, sums)
                         : lanesLogits(xa, xo + a, ta, to + a, ea, eo, m, region, acc, base, period, sums);
             } else {
                 if (hasTerm) {
@@ -487,27 +491,59 @@ final class VectorBinary {
     }
 
     /**
-     * From logits, bce alone (no region part, so no sigmoid and no division): bce = max(x, 0) - x t + l with
-     * l = log1p(exp(-|x|)) staged. Refused: x not finite, t outside [0, 1]. The same lanes as the bce of
-     * {@link #lanesLogits}, so the sums are the same bits.
+     * From logits, bce alone (no region part, so no sigmoid): bce = max(x, 0) - x t + l with l = log1p(e) of the
+     * staged e = exp(-|x|) at ea[eo ..], computed here (a staged l cost a store and a load of every element). Refused:
+     * x not finite, t outside [0, 1], checked as {@link #mayBeRefused} (x not finite makes the term's sum NaN or
+     * infinite). The same lanes as the bce of {@link #lanesLogitsBceRegion}, so the sums are the same bits.
      */
-    private static boolean lanesLogitsBce(float[] xa, int xo, float[] ta, int to, float[] la, int m, double[] acc, int base,
-                                          int period, float[] sums) {
+    private static boolean lanesLogitsBce(float[] xa, int xo, float[] ta, int to, float[] ea, int eo, int m,
+                                          double[] acc, int base, int period, float[] sums) {
         FloatVector sumTerm = FloatVector.zero(FS);
-        FloatVector bad = FloatVector.zero(FS);
+        IntVector tLow = IntVector.zero(IS);
+        IntVector tHigh = IntVector.zero(IS);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
-            bad = ONE.blend(bad, targetOk(t).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE))); // 1 where not ok
+            IntVector tBits = t.reinterpretAsInts();
+            tLow = tLow.min(tBits);
+            tHigh = tHigh.max(tBits);
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
-            sumTerm = sumTerm.add(VectorTerms.bceLogits(x, t, FloatVector.fromArray(FS, la, i), pos));
-        }
-        if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
-            return false;
+            FloatVector l = VectorMath.log1pUnit(FloatVector.fromArray(FS, ea, eo + i));
+            sumTerm = sumTerm.add(VectorTerms.bceLogits(x, t, l, pos));
         }
         sumTerm.intoArray(sums, 0);
+        if (mayBeRefused(tLow, tHigh, sumTerm) && refusedLogits(xa, xo, ta, to, m)) {
+            return false;
+        }
         flushStored(sums, 1, TERM_STATS, acc, base, period);
         return true;
+    }
+
+    /** Bits of 1f: a target t in [+0, 1] has its bits, as an int, in [0, ONE_BITS] (NaN, t < 0, -0 and t > 1 not). */
+    private static final int ONE_BITS = Float.floatToRawIntBits(1f);
+
+    /**
+     * The cheap check of the logits loops, done once per chunk on what the loop carried: the lowest and highest
+     * bits (as ints) of the targets, and a sum that x not finite makes NaN or infinite. True when the chunk may
+     * hold a refused value: a target outside [+0, 1] (NaN included), or a sum that is not finite (x not finite,
+     * t NaN, or a float overflow of huge finite values). A chunk that may be refused is then checked element by
+     * element ({@link #refusedLogits}), so that exactly the chunks with a refused value are refused (-0 targets and
+     * overflowing sums pass that check).
+     */
+    private static boolean mayBeRefused(IntVector tLow, IntVector tHigh, FloatVector sum) {
+        return tLow.compare(VectorOperators.LT, 0).anyTrue() || tHigh.compare(VectorOperators.GT, ONE_BITS).anyTrue()
+                || !sum.abs().compare(VectorOperators.LE, Float.MAX_VALUE).allTrue();
+    }
+
+    /** Whether the chunk holds a refused element: x not finite, t outside [0, 1] (NaN included). */
+    private static boolean refusedLogits(float[] xa, int xo, float[] ta, int to, int m) {
+        for (int i = 0; i < m; i++) {
+            float t = ta[to + i];
+            if (!Float.isFinite(xa[xo + i]) || !(t >= 0 && t <= 1)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** l[j] = log1p(e[eo + j]) for j < n (VectorMath.log1pPass of e staged anywhere). */
@@ -518,35 +554,38 @@ final class VectorBinary {
     }
 
     /**
-     * From logits, bce and region (bce_logdice), with e = exp(-|x|) at ea[eo ..] and l = log1p(e) staged: the sums of
-     * {@link #lanesLogits} and of {@link #lanesLogitsBce} in one loop (two loops would load and check every
-     * element twice), the same lanes so the same bits.
+     * From logits, bce and region (bce_logdice), with e = exp(-|x|) at ea[eo ..] and l = log1p(e) computed here: the
+     * sums of {@link #lanesLogits} and of {@link #lanesLogitsBce} in one loop (two loops would load every element
+     * twice), the same lanes so the same bits; the check of {@link #mayBeRefused} on the targets and the term's sum.
      */
-    private static boolean lanesLogitsBceRegion(float[] xa, int xo, float[] ta, int to, float[] ea, int eo, float[] la,
-                                                int m, double[] acc, int base, int period, float[] sums) {
+    private static boolean lanesLogitsBceRegion(float[] xa, int xo, float[] ta, int to, float[] ea, int eo, int m,
+                                                double[] acc, int base, int period, float[] sums) {
         FloatVector sumI = FloatVector.zero(FS);
         FloatVector sumP = FloatVector.zero(FS);
         FloatVector sumT = FloatVector.zero(FS);
         FloatVector sumTerm = FloatVector.zero(FS);
-        FloatVector bad = FloatVector.zero(FS); // as in lanesLogits
+        IntVector tLow = IntVector.zero(IS);
+        IntVector tHigh = IntVector.zero(IS);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
-            bad = ONE.blend(bad, targetOk(t).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE)));
+            IntVector tBits = t.reinterpretAsInts();
+            tLow = tLow.min(tBits);
+            tHigh = tHigh.max(tBits);
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
             FloatVector e = FloatVector.fromArray(FS, ea, eo + i);
             FloatVector prob = VectorTerms.sigmoid(e, VectorTerms.sigmoidAbs(e), pos);
             sumI = sumI.add(prob.mul(t));
             sumP = sumP.add(prob);
             sumT = sumT.add(t);
-            sumTerm = sumTerm.add(VectorTerms.bceLogits(x, t, FloatVector.fromArray(FS, la, i), pos));
-        }
-        if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
-            return false;
+            sumTerm = sumTerm.add(VectorTerms.bceLogits(x, t, VectorMath.log1pUnit(e), pos));
         }
         sumI.intoArray(sums, 0);
         sumP.intoArray(sums, L);
         sumT.intoArray(sums, 2 * L);
+        if (mayBeRefused(tLow, tHigh, sumTerm) && refusedLogits(xa, xo, ta, to, m)) {
+            return false;
+        }
         flushStored(sums, 3, REGION_STATS, acc, base, period);
         sumTerm.intoArray(sums, 0);
         flushStored(sums, 1, TERM_STATS, acc, base, period);
@@ -557,27 +596,31 @@ final class VectorBinary {
      * From logits, the region sums (region) or only the check (no region, no term), with e = exp(-|x|) staged
      * at ea[eo ..]:
      * p = 1 / (1 + e) (x >= 0) or e / (1 + e) (x < 0); I += p t, P += p, T += t. Refused: x not finite,
-     * t outside [0, 1]. With a bce term: {@link #lanesLogitsBce}, {@link #lanesLogitsBceRegion}.
+     * t outside [0, 1], checked as {@link #mayBeRefused} (T summed as x 0 + t). With a bce term:
+     * {@link #lanesLogitsBce}, {@link #lanesLogitsBceRegion}.
      */
     private static boolean lanesLogits(float[] xa, int xo, float[] ta, int to, float[] ea, int eo, int m, boolean region,
                                        double[] acc, int base, int period, float[] sums) {
         FloatVector sumI = FloatVector.zero(FS);
         FloatVector sumP = FloatVector.zero(FS);
         FloatVector sumT = FloatVector.zero(FS);
-        FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
+        IntVector tLow = IntVector.zero(IS);
+        IntVector tHigh = IntVector.zero(IS);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
-            // |x| <= MAX_VALUE is false for NaN and +-inf
-            bad = ONE.blend(bad, targetOk(t).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE))); // 1 where not ok
+            IntVector tBits = t.reinterpretAsInts();
+            tLow = tLow.min(tBits);
+            tHigh = tHigh.max(tBits);
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
             FloatVector e = FloatVector.fromArray(FS, ea, eo + i);
             FloatVector prob = VectorTerms.sigmoid(e, VectorTerms.sigmoidAbs(e), pos);
             sumI = sumI.add(prob.mul(t));
             sumP = sumP.add(prob);
-            sumT = sumT.add(t);
+            // x 0 + t: t itself for a finite x (the same sum), NaN for x infinite or NaN (see mayBeRefused)
+            sumT = sumT.add(x.fma(ZERO, t));
         }
-        if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
+        if (mayBeRefused(tLow, tHigh, sumT) && refusedLogits(xa, xo, ta, to, m)) {
             return false;
         }
         if (region) {
