@@ -244,6 +244,12 @@ final class VectorBinary {
             if (p.fromLogits) {
                 // e goes straight into the kept buffer and is read from there (a copy from scratch cost the pass
                 // as much again as the write itself); focal reads its e staged at 0, so it copies
+                if (ka == null && !hasTerm) { // region sums alone, nothing kept: e in the sum loop, not staged
+                    if (!lanesLogitsExp(xa, xo + a, ta, to + a, m, region, acc, base, period, sums)) {
+                        return false;
+                    }
+                    continue;
+                }
                 boolean keepInPlace = ka != null && !focal;
                 float[] ea = keepInPlace ? ka : s1;
                 int eo = keepInPlace ? ko + a : 0;
@@ -574,8 +580,8 @@ final class VectorBinary {
             tHigh = tHigh.max(tBits);
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
             FloatVector e = FloatVector.fromArray(FS, ea, eo + i);
-            FloatVector prob = VectorTerms.sigmoid(e, VectorTerms.sigmoidAbs(e), pos);
-            sumI = sumI.add(prob.mul(t));
+            FloatVector prob = VectorTerms.sigmoidDiv(e, pos);
+            sumI = prob.fma(t, sumI);
             sumP = sumP.add(prob);
             sumT = sumT.add(t);
             sumTerm = sumTerm.add(VectorTerms.bceLogits(x, t, VectorMath.log1pUnit(e), pos));
@@ -614,11 +620,46 @@ final class VectorBinary {
             tHigh = tHigh.max(tBits);
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
             FloatVector e = FloatVector.fromArray(FS, ea, eo + i);
-            FloatVector prob = VectorTerms.sigmoid(e, VectorTerms.sigmoidAbs(e), pos);
-            sumI = sumI.add(prob.mul(t));
+            FloatVector prob = VectorTerms.sigmoidDiv(e, pos);
+            sumI = prob.fma(t, sumI);
             sumP = sumP.add(prob);
             // x 0 + t: t itself for a finite x (the same sum), NaN for x infinite or NaN (see mayBeRefused)
             sumT = sumT.add(x.fma(ZERO, t));
+        }
+        if (mayBeRefused(tLow, tHigh, sumT) && refusedLogits(xa, xo, ta, to, m)) {
+            return false;
+        }
+        if (region) {
+            sumI.intoArray(sums, 0);
+            sumP.intoArray(sums, L);
+            sumT.intoArray(sums, 2 * L);
+            flushStored(sums, 3, REGION_STATS, acc, base, period);
+        }
+        return true;
+    }
+
+    /**
+     * {@link #lanesLogits} with e = exp(-|x|) computed in the loop rather than staged (when nothing keeps e: a staged
+     * e cost a store and a load of every element and a second loop): the same e, so the same sums.
+     */
+    private static boolean lanesLogitsExp(float[] xa, int xo, float[] ta, int to, int m, boolean region, double[] acc,
+                                          int base, int period, float[] sums) {
+        FloatVector sumI = FloatVector.zero(FS);
+        FloatVector sumP = FloatVector.zero(FS);
+        FloatVector sumT = FloatVector.zero(FS);
+        IntVector tLow = IntVector.zero(IS);
+        IntVector tHigh = IntVector.zero(IS);
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            IntVector tBits = t.reinterpretAsInts();
+            tLow = tLow.min(tBits);
+            tHigh = tHigh.max(tBits);
+            VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
+            FloatVector prob = VectorTerms.sigmoidDiv(VectorMath.exp(x.abs().neg()), pos);
+            sumI = prob.fma(t, sumI);
+            sumP = sumP.add(prob);
+            sumT = sumT.add(x.fma(ZERO, t)); // as in lanesLogits
         }
         if (mayBeRefused(tLow, tHigh, sumT) && refusedLogits(xa, xo, ta, to, m)) {
             return false;
