@@ -12,10 +12,12 @@ import static org.segloss.backend.cpu.VectorKernels.TERM;
 import static org.segloss.backend.cpu.VectorKernels.ZERO;
 import static org.segloss.backend.cpu.VectorKernels.isFloatArray;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import org.segloss.Layout;
 import org.segloss.backend.GradCoefficients;
@@ -55,6 +57,12 @@ final class VectorBinary {
     private static final int SLOT_SUMS = 44;
     /** Ints of the float lanes' shape (the targets' bits in the cheap check, see mayBeRefused). */
     private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
+    /** Half a float vector: the float lanes that widen to one vector of doubles ({@link #DS}). */
+    private static final VectorSpecies<Float> HS = VectorSpecies.of(float.class,
+            VectorShape.forBitSize(FS.vectorBitSize() / 2));
+    private static final int HALF = HS.length();
+    /** Doubles of the float lanes' shape (the chunk sums per lane, see flushStored). */
+    private static final VectorSpecies<Double> DS = VectorSpecies.of(double.class, FS.vectorShape());
     private static final int P2 = Stat.P2.slot();
     private static final int T2 = Stat.T2.slot();
     private static final int COUNT = Stat.COUNT.slot();
@@ -237,6 +245,7 @@ final class VectorBinary {
         float[] s2 = sc.floats(SLOT_STAGE2, SUM_CHUNK);
         float[] s3 = sc.floats(SLOT_STAGE3, SUM_CHUNK);
         float[] sums = sc.floats(SLOT_SUMS, 3 * L); // the lanes' sums, flushed from here (flushStored)
+        double[] laneSums = sc.laneSums(K * L); // the logits lanes' chunk sums, per stat and lane, in double
         int full = len - len % L;
         for (int a = 0; a < full; a += SUM_CHUNK) {
             int m = Math.min(full - a, SUM_CHUNK);
@@ -245,7 +254,7 @@ final class VectorBinary {
                 // e goes straight into the kept buffer and is read from there (a copy from scratch cost the pass
                 // as much again as the write itself); focal reads its e staged at 0, so it copies
                 if (ka == null && !hasTerm) { // region sums alone, nothing kept: e in the sum loop, not staged
-                    if (!lanesLogitsExp(xa, xo + a, ta, to + a, m, region, acc, base, period, sums)) {
+                    if (!lanesLogitsExp(xa, xo + a, ta, to + a, m, region, laneSums, sums)) {
                         return false;
                     }
                     continue;
@@ -262,12 +271,12 @@ final class VectorBinary {
                 }
                 // focal lanes sum the term only; with a region part (dice_focal) the region lanes add I, P, T
                 clean = focal ? lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, s3, m, g, aw, nw, Float.NaN, acc, base, period)
-                        && (!region || lanesLogits(xa, xo + a, ta, to + a, s1, 0, m, true, acc, base, period, sums))
+                        && (!region || lanesLogits(xa, xo + a, ta, to + a, s1, 0, m, true, laneSums, sums))
                         // each lanes method computes only what it sums
                         : region && hasTerm
-                        ? lanesLogitsBceRegion(xa, xo + a, ta, to + a, ea, eo, m, acc, base, period, sums)
-                        : hasTerm ? lanesLogitsBce(xa, xo + a, ta, to + a, ea, eo, m, acc, base, period, sums)
-                        : lanesLogits(xa, xo + a, ta, to + a, ea, eo, m, region, acc, base, period, sums);
+                        ? lanesLogitsBceRegion(xa, xo + a, ta, to + a, ea, eo, m, laneSums, sums)
+                        : hasTerm ? lanesLogitsBce(xa, xo + a, ta, to + a, ea, eo, m, laneSums, sums)
+                        : lanesLogits(xa, xo + a, ta, to + a, ea, eo, m, region, laneSums, sums);
             } else {
                 if (hasTerm) {
                     VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
@@ -280,6 +289,7 @@ final class VectorBinary {
                 return false;
             }
         }
+        addLaneSums(laneSums, acc, base, period);
         for (int i = full; i < len; i++) {
             if (!statsElement(p, xa[xo + i], ta[to + i], 1, acc, base + (i % period) * K)) {
                 return false;
@@ -465,23 +475,34 @@ final class VectorBinary {
     }
 
     /**
-     * {@link #flushClean} of vectors already stored in {@code sums} (vector k at k L), stat k = {@code stats[k]}:
-     * the lanes method stores its sums itself, so that no vector crosses a call (C2 boxes vector arguments of a
-     * call it does not inline). The same sums as {@link #addLanes}.
+     * Adds vectors already stored in {@code sums} (vector k at k L, stat {@code stats[k]}) to the double lanes of
+     * their stat, {@code laneSums[stat * L + j] += sums[k L + j]}, half a vector at a time widened to double lanes: the
+     * lanes method stores its sums itself, so that no vector crosses a call (C2 boxes vector arguments of a call
+     * it does not inline). {@link #addLaneSums} adds the lanes to the stats at the end of the row segment.
      */
-    private static void flushStored(float[] sums, int count, int[] stats, double[] acc, int base, int period) {
+    private static void flushStored(float[] sums, int count, int[] stats, double[] laneSums) {
         for (int k = 0; k < count; k++) {
-            int off = k * L;
-            if (period == 1) {
-                acc[base + stats[k]] += VectorMath.sumLanes(sums, off);
-                continue;
+            int to = stats[k] * L;
+            for (int h = 0; h < L; h += HALF) {
+                DoubleVector wide = (DoubleVector) FloatVector.fromArray(HS, sums, k * L + h)
+                        .convertShape(VectorOperators.F2D, DS, 0);
+                wide.add(DoubleVector.fromArray(DS, laneSums, to + h)).intoArray(laneSums, to + h);
             }
+        }
+    }
+
+    /**
+     * Adds the double lanes of {@link #flushStored} to the stats of the rows from {@code base}: lane j of a stat to
+     * row j % period (each row's lanes in lane order).
+     */
+    private static void addLaneSums(double[] laneSums, double[] acc, int base, int period) {
+        for (int stat = 0; stat < K; stat++) {
             for (int r = 0; r < period; r++) {
                 double sum = 0;
                 for (int j = r; j < L; j += period) {
-                    sum += sums[off + j];
+                    sum += laneSums[stat * L + j];
                 }
-                acc[base + r * K + stats[k]] += sum;
+                acc[base + r * K + stat] += sum;
             }
         }
     }
@@ -503,7 +524,7 @@ final class VectorBinary {
      * infinite). The same lanes as the bce of {@link #lanesLogitsBceRegion}, so the sums are the same bits.
      */
     private static boolean lanesLogitsBce(float[] xa, int xo, float[] ta, int to, float[] ea, int eo, int m,
-                                          double[] acc, int base, int period, float[] sums) {
+                                          double[] laneSums, float[] sums) {
         FloatVector sumTerm = FloatVector.zero(FS);
         IntVector tLow = IntVector.zero(IS);
         IntVector tHigh = IntVector.zero(IS);
@@ -521,7 +542,7 @@ final class VectorBinary {
         if (mayBeRefused(tLow, tHigh, sumTerm) && refusedLogits(xa, xo, ta, to, m)) {
             return false;
         }
-        flushStored(sums, 1, TERM_STATS, acc, base, period);
+        flushStored(sums, 1, TERM_STATS, laneSums);
         return true;
     }
 
@@ -565,7 +586,7 @@ final class VectorBinary {
      * twice), the same lanes so the same bits; the check of {@link #mayBeRefused} on the targets and the term's sum.
      */
     private static boolean lanesLogitsBceRegion(float[] xa, int xo, float[] ta, int to, float[] ea, int eo, int m,
-                                                double[] acc, int base, int period, float[] sums) {
+                                                double[] laneSums, float[] sums) {
         FloatVector sumI = FloatVector.zero(FS);
         FloatVector sumP = FloatVector.zero(FS);
         FloatVector sumT = FloatVector.zero(FS);
@@ -592,9 +613,9 @@ final class VectorBinary {
         if (mayBeRefused(tLow, tHigh, sumTerm) && refusedLogits(xa, xo, ta, to, m)) {
             return false;
         }
-        flushStored(sums, 3, REGION_STATS, acc, base, period);
+        flushStored(sums, 3, REGION_STATS, laneSums);
         sumTerm.intoArray(sums, 0);
-        flushStored(sums, 1, TERM_STATS, acc, base, period);
+        flushStored(sums, 1, TERM_STATS, laneSums);
         return true;
     }
 
@@ -606,7 +627,7 @@ final class VectorBinary {
      * {@link #lanesLogitsBce}, {@link #lanesLogitsBceRegion}.
      */
     private static boolean lanesLogits(float[] xa, int xo, float[] ta, int to, float[] ea, int eo, int m, boolean region,
-                                       double[] acc, int base, int period, float[] sums) {
+                                       double[] laneSums, float[] sums) {
         FloatVector sumI = FloatVector.zero(FS);
         FloatVector sumP = FloatVector.zero(FS);
         FloatVector sumT = FloatVector.zero(FS);
@@ -633,7 +654,7 @@ final class VectorBinary {
             sumI.intoArray(sums, 0);
             sumP.intoArray(sums, L);
             sumT.intoArray(sums, 2 * L);
-            flushStored(sums, 3, REGION_STATS, acc, base, period);
+            flushStored(sums, 3, REGION_STATS, laneSums);
         }
         return true;
     }
@@ -642,8 +663,8 @@ final class VectorBinary {
      * {@link #lanesLogits} with e = exp(-|x|) computed in the loop rather than staged (when nothing keeps e: a staged
      * e cost a store and a load of every element and a second loop): the same e, so the same sums.
      */
-    private static boolean lanesLogitsExp(float[] xa, int xo, float[] ta, int to, int m, boolean region, double[] acc,
-                                          int base, int period, float[] sums) {
+    private static boolean lanesLogitsExp(float[] xa, int xo, float[] ta, int to, int m, boolean region,
+                                          double[] laneSums, float[] sums) {
         FloatVector sumI = FloatVector.zero(FS);
         FloatVector sumP = FloatVector.zero(FS);
         FloatVector sumT = FloatVector.zero(FS);
@@ -668,7 +689,7 @@ final class VectorBinary {
             sumI.intoArray(sums, 0);
             sumP.intoArray(sums, L);
             sumT.intoArray(sums, 2 * L);
-            flushStored(sums, 3, REGION_STATS, acc, base, period);
+            flushStored(sums, 3, REGION_STATS, laneSums);
         }
         return true;
     }
