@@ -227,7 +227,9 @@ final class VectorBinary {
      * Stats of one row segment into acc[base + stat]: per element, p = sigmoid(x) (from logits) or x;
      * I += p t, P += p, T += t (region); TERM += bce or focal term. Returns false on a refused value:
      * x not finite (logits) or outside [0, 1] (probabilities), t outside [0, 1]. Lanes go chunk by chunk
-     * of {@link #SUM_CHUNK}: the transcendentals of the chunk first (staged in scratch), then the sums.
+     * of {@link #SUM_CHUNK}: the transcendentals of the chunk first (staged in scratch or in the keep), then the
+     * sums (from logits without a keep or a pixel term, e in the sum loop itself); from logits, each chunk's float
+     * sums go to double lanes (flushStored), added to acc at the end of the segment.
      */
     static boolean statsRow(Problem p, float[] xa, int xo, float[] ta, int to, int len, double[] acc, int base,
                             int period, VectorScratch sc, float[] ka, int ko) {
