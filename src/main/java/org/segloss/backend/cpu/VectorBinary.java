@@ -489,7 +489,7 @@ final class VectorBinary {
      * row j % period (each row's lanes in lane order).
      */
     private static void addLaneSums(double[] laneSums, double[] acc, int base, int period) {
-        for (int stat = 0; stat < K; stat++) {
+        for (int stat : LANE_STATS) {
             for (int r = 0; r < period; r++) {
                 double sum = 0;
                 for (int j = r; j < L; j += period) {
@@ -500,6 +500,8 @@ final class VectorBinary {
         }
     }
 
+    /** Every stat that {@link #flushStored} adds to (the others' lanes stay 0). */
+    private static final int[] LANE_STATS = {I, P, T, TERM};
     /** Stats of {@link #flushStored} for the region sums I, P, T. */
     private static final int[] REGION_STATS = {I, P, T};
     /** Stats of {@link #flushStored} for the term sum. */
