@@ -171,6 +171,20 @@ class VectorKernelsTest {
         }
         cases.add(new Case(LossSpec.builder(Loss.CE_LOGDICE, Mode.MULTICLASS).fromLogits(true)
                 .classWeights(1, 2, 0.5, 3).includeBackground(false).build(), MULTICLASS_SHAPES[0], "uint8", seed++));
+        // ce alone keeps the residual p_c - t_c and scales it by ps_y in its grad pass: class weights make ps_y differ
+        // per class (NCHW in place, NHWC interleaved with its lane tail, 19 classes in rows), with ignored pixels
+        double[] weights19 = new double[19];
+        for (int i = 0; i < weights19.length; i++) {
+            weights19[i] = 0.25 + 0.1 * i;
+        }
+        for (Layout layout : Layout.values()) {
+            cases.add(new Case(LossSpec.builder(Loss.CE, Mode.MULTICLASS).fromLogits(true).layout(layout)
+                    .classWeights(1, 2, 0.5, 3).ignoreIndex(255).build(), withLayout(MULTICLASS_SHAPES[0], layout),
+                    "uint8", seed++));
+            cases.add(new Case(LossSpec.builder(Loss.CE, Mode.MULTICLASS).fromLogits(true).layout(layout)
+                    .classWeights(weights19).ignoreIndex(-100).build(), withLayout(MULTICLASS_SHAPES[1], layout),
+                    "int32", seed++));
+        }
         // int64 class maps (as DJL and PyTorch make them), ignore -100, every loss and layout; binary int64 masks
         seed = 500;
         for (Loss loss : losses) {

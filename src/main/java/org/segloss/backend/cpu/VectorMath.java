@@ -35,7 +35,20 @@ final class VectorMath {
      * r^7 / 7! (truncation below 5e-9 relative). x is clamped to [EXP_MIN, EXP_MAX]; NaN propagates.
      */
     static FloatVector exp(FloatVector x) {
-        FloatVector xc = x.max(EXP_MIN).min(EXP_MAX);
+        return expClamped(x.max(EXP_MIN).min(EXP_MAX));
+    }
+
+    /**
+     * {@link #exp} of x <= 0 (or NaN): the same bits, with the low clamp as a compare and a blend (NaN and -0 stay as
+     * they are, as with max) and no high clamp. Java's lanewise max and min (NaN and -0 rules) take several
+     * instructions each on x86; a softmax's exp(x_c - max) needs neither.
+     */
+    static FloatVector expNonPositive(FloatVector x) {
+        return expClamped(x.blend(EXP_MIN, x.compare(VectorOperators.LT, EXP_MIN)));
+    }
+
+    /** {@link #exp} of xc already in [EXP_MIN, EXP_MAX] (or NaN). */
+    private static FloatVector expClamped(FloatVector xc) {
         FloatVector shifted = xc.fma(FloatVector.broadcast(FS, LOG2E), FloatVector.broadcast(FS, ROUNDER));
         FloatVector n = shifted.sub(ROUNDER);
         FloatVector r = n.fma(FloatVector.broadcast(FS, -LN2_HI), xc);

@@ -14,8 +14,10 @@ import static org.segloss.backend.cpu.VectorKernels.isFloatArray;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import org.segloss.Layout;
 import org.segloss.backend.GradCoefficients;
 import org.segloss.backend.PixelTerm;
@@ -38,7 +40,12 @@ import org.segloss.backend.Stat;
  * float lane sums ({@link #classSumsPass}) added to the double accumulator once per chunk.
  *
  * <p>From logits with ce or no pixel term ({@link #keeps}), a forward+backward keeps p_c: the stats pass
- * writes it into the gradient buffer and the grad pass reads it back instead of computing it again.
+ * writes it into the gradient buffer and the grad pass reads it back instead of computing it again; with ce alone
+ * ({@link #residualKeep}) it keeps the residual p_c - t_c, which the grad pass only scales by ps_y.
+ *
+ * <p>The max and exp of a pixel share one pass ({@link #maxExpPass}: the max loop's loads come from memory, the exp
+ * loop's from L1); a pass that reads a pixel's rows more than once runs pixels outer up to
+ * {@link #IN_PLACE_MAX_CLASSES} classes and classes outer above.
  */
 final class VectorMulticlass {
     private VectorMulticlass() {
@@ -157,6 +164,15 @@ final class VectorMulticlass {
     }
 
     /**
+     * {@link #keeps} problems with ce alone (no region term): the gradient is ps_y (p_c - t_c), so the stats pass
+     * keeps the residual p_c - t_c ({@link #residualRowsPass}) and the grad pass only scales it by ps_y
+     * ({@link #gradResidual}); without a keep the grad pass computes the same residual with the same passes.
+     */
+    static boolean residualKeep(Problem p) {
+        return keeps(p) && !p.region && p.pixelTerm == PixelTerm.CE;
+    }
+
+    /**
      * Stats of sample n, pixels [s0, s1); false when a refused value was seen. With {@code keep} (only when
      * {@link #keeps}), p_c of every pixel is also written into keep (the gradient buffer, pred's layout).
      */
@@ -172,6 +188,7 @@ final class VectorMulticlass {
         boolean hasTerm = p.pixelTerm != PixelTerm.NONE;
         int g = p.pixelTerm == PixelTerm.FOCAL ? (int) p.gamma : 0;
         boolean probs = region || keep != null;
+        boolean residual = residualKeep(p);
         float[] ys = sc.floats(SLOT_Y, px + L);
         float[] sums = sc.floats(SLOT_ACC_GENERAL, CLASS_SUMS.length * c * L);
         SoftmaxRows sm = new SoftmaxRows(sc, c, px);
@@ -180,6 +197,7 @@ final class VectorMulticlass {
         float[] lsS = sc.floats(SLOT_LOG_SMALL, px + L);
         float[] llS = sc.floats(SLOT_LOG_LARGE, px + L);
         float[] keepRows = sc.floats(SLOT_KEEP, c * rowStride(px + L));
+        float[] minusQS = sc.floats(SLOT_PY, px + L);
         View v = new View();
         View pv = new View();
         for (int a = 0; a < len; a += px) {
@@ -190,35 +208,43 @@ final class VectorMulticlass {
                 return false;
             }
             view(p, pred, n, sa, m, cnt, sc, v, SLOT_X);
-            float[] terms = termS;
-            boolean negate = false;
             if (p.fromLogits) {
                 // p_c = exp(x_c - max) / (1 + others), log p_y = x_y - max - log1p(others)
-                if (!maxPass(v.a, v.o, v.stride, c, cnt, sm.maxS, sm.argS)) {
+                boolean finite = probs
+                        ? maxExpStorePass(v.a, v.o, v.stride, c, cnt, ys, sm.maxS, sm.othersS, sm.xyS, sm.es)
+                        : maxExpPass(v.a, v.o, v.stride, c, cnt, ys, sm.maxS, sm.othersS, sm.xyS);
+                if (!finite) {
                     return false;
                 }
-                expPass(v.a, v.o, v.stride, c, cnt, ys, sm.maxS, sm.argS, sm.es, sm.othersS, sm.xyS, probs);
                 if (!hasTerm) {
                     inversePass(sm.othersS, sm.invS, cnt); // no log p_y without a pixel term
                 } else if (g == 0) {
-                    logPyPass(sm.othersS, sm.xyS, sm.maxS, logPyS, sm.invS, cnt);
-                    terms = logPyS; // ce: term = -log p_y
-                    negate = true;
+                    ceTermPass(sm.othersS, sm.xyS, sm.maxS, termS, sm.invS, cnt);
                 } else {
                     logPyPass(sm.othersS, sm.xyS, sm.maxS, logPyS, sm.invS, cnt);
                     termPass(logPyS, g, termS, cnt);
                 }
-                if (probs) {
-                    boolean direct = keep != null && outView(p, keep, n, sa, m, cnt, keepRows, pv);
-                    if (keep == null) {
-                        pv.a = sm.es; // p over e, in place
-                        pv.o = 0;
-                        pv.stride = cnt;
-                    }
-                    probPass(sm.es, c, cnt, sm.invS, pv.a, pv.o, pv.stride);
-                    if (keep != null && !direct) {
+                if (keep != null && residual) {
+                    boolean direct = outRows(p, keep, n, sa, m, cnt, keepRows, pv);
+                    residual(sm, c, cnt, ys, minusQS, pv);
+                    if (!direct) {
                         writeBack(p, keep, n, sa, m, cnt, keepRows, sc);
                     }
+                } else if (probs) { // a region term (dice, ce_logdice): p_c and the sums in one pass
+                    if (!hasTerm) {
+                        Arrays.fill(termS, 0, cnt, 0f);
+                    }
+                    if (keep != null) {
+                        boolean direct = outView(p, keep, n, sa, m, cnt, keepRows, pv);
+                        classSumsProbsPass(ys, c, cnt, termS, sm.es, sm.invS, pv.a, pv.o, pv.stride, sums);
+                        if (!direct) {
+                            writeBack(p, keep, n, sa, m, cnt, keepRows, sc);
+                        }
+                    } else {
+                        classSumsProbsUnstoredPass(ys, c, cnt, termS, sm.es, sm.invS, sums);
+                    }
+                    addSums(sums, c, hasTerm ? ALL_SUMS : REGION_SUMS, acc);
+                    continue;
                 }
             } else {
                 // p_c = x_c, log p_y = log(clamp(p_y))
@@ -231,14 +257,70 @@ final class VectorMulticlass {
                 pv.o = v.o;
                 pv.stride = v.stride;
             }
-            classSumsPass(ys, c, cnt, terms, negate, hasTerm, pv.a, pv.o, pv.stride, region, sums);
-            for (int k = 0; k < CLASS_SUMS.length; k++) {
-                for (int ci = 0; ci < c; ci++) {
-                    acc[ci * K + CLASS_SUMS[k]] += VectorMath.sumLanes(sums, (k * c + ci) * L);
-                }
-            }
+            addSums(sums, c, classSumsPass(ys, c, cnt, termS, hasTerm, pv.a, pv.o, pv.stride, region, sums), acc);
         }
         return true;
+    }
+
+    /** Adds the float lane sums {@code summed} (indices into {@link #CLASS_SUMS}) of a chunk to the accumulator. */
+    private static void addSums(float[] sums, int c, int[] summed, double[] acc) {
+        for (int k : summed) {
+            for (int ci = 0; ci < c; ci++) {
+                acc[ci * K + CLASS_SUMS[k]] += VectorMath.sumLanes(sums, (k * c + ci) * L);
+            }
+        }
+    }
+
+    /**
+     * {@link #probPass} into rows {@code pa[po + c * pstride + j]} and {@link #classSumsRegionPass} on those p_c in one
+     * pass (the same operations, so the same bits): p_c is summed as it is written, not read back.
+     */
+    private static void classSumsProbsPass(float[] ys, int c, int cnt, float[] termS, float[] es, float[] invS,
+                                           float[] pa, int po, int pstride, float[] sums) {
+        for (int ci = 0; ci < c; ci++) {
+            FloatVector count = FloatVector.zero(FS);
+            FloatVector term = FloatVector.zero(FS);
+            FloatVector inter = FloatVector.zero(FS);
+            FloatVector total = FloatVector.zero(FS);
+            for (int i = 0; i < cnt; i += L) {
+                FloatVector yf = FloatVector.fromArray(FS, ys, i);
+                VectorMask<Float> isC = yf.compare(VectorOperators.EQ, (float) ci);
+                count = count.add(ONE, isC);
+                term = term.add(FloatVector.fromArray(FS, termS, i), isC);
+                FloatVector prob = FloatVector.fromArray(FS, es, ci * cnt + i).mul(FloatVector.fromArray(FS, invS, i));
+                prob.intoArray(pa, po + ci * pstride + i);
+                inter = inter.add(prob, isC);
+                total = total.add(prob, yf.compare(VectorOperators.GE, 0f));
+            }
+            count.intoArray(sums, ci * L);
+            term.intoArray(sums, (c + ci) * L);
+            inter.intoArray(sums, (2 * c + ci) * L);
+            total.intoArray(sums, (3 * c + ci) * L);
+        }
+    }
+
+    /** {@link #classSumsProbsPass} without storing p_c (a forward: nothing reads it). */
+    private static void classSumsProbsUnstoredPass(float[] ys, int c, int cnt, float[] termS, float[] es,
+                                                   float[] invS, float[] sums) {
+        for (int ci = 0; ci < c; ci++) {
+            FloatVector count = FloatVector.zero(FS);
+            FloatVector term = FloatVector.zero(FS);
+            FloatVector inter = FloatVector.zero(FS);
+            FloatVector total = FloatVector.zero(FS);
+            for (int i = 0; i < cnt; i += L) {
+                FloatVector yf = FloatVector.fromArray(FS, ys, i);
+                VectorMask<Float> isC = yf.compare(VectorOperators.EQ, (float) ci);
+                count = count.add(ONE, isC);
+                term = term.add(FloatVector.fromArray(FS, termS, i), isC);
+                FloatVector prob = FloatVector.fromArray(FS, es, ci * cnt + i).mul(FloatVector.fromArray(FS, invS, i));
+                inter = inter.add(prob, isC);
+                total = total.add(prob, yf.compare(VectorOperators.GE, 0f));
+            }
+            count.intoArray(sums, ci * L);
+            term.intoArray(sums, (c + ci) * L);
+            inter.intoArray(sums, (2 * c + ci) * L);
+            total.intoArray(sums, (3 * c + ci) * L);
+        }
     }
 
     /**
@@ -291,19 +373,128 @@ final class VectorMulticlass {
         }
     }
 
+    /**
+     * {@link #maxPass} and {@link #expPass} in one pass (the same operations, so the same bits): per pixel vector, a
+     * loop over the classes for max, the first class reaching it and x_y, then one for e_c = exp(x_c - max) and
+     * others = sum of e_c over every class but that first maximum. The loads of the first loop come from memory, the
+     * second's from L1; the next pixels' loads overlap this pixel's exps (two passes waited for memory in one and
+     * computed in the other: the max pass took as long as the exp pass). No e rows stored ({@link #maxExpStorePass}
+     * stores them: two flag-free loops). False when some x is not finite (the whole chunk is still done).
+     */
+    private static boolean maxExpPass(float[] xa, int xo, int stride, int c, int cnt, float[] ys, float[] maxS,
+                                      float[] othersS, float[] xyS) {
+        IntVector largest = IntVector.zero(IS);
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            FloatVector max = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector arg = FloatVector.zero(FS);
+            largest = largest.max(max.reinterpretAsInts().and(MAGNITUDE));
+            FloatVector xy = max.blend(ZERO, yf.compare(VectorOperators.NE, 0f));
+            for (int ci = 1; ci < c; ci++) {
+                FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
+                largest = largest.max(x.reinterpretAsInts().and(MAGNITUDE));
+                VectorMask<Float> above = x.compare(VectorOperators.GT, max);
+                max = max.blend(x, above);
+                arg = arg.blend(ci, above);
+                xy = xy.blend(x, yf.compare(VectorOperators.EQ, (float) ci));
+            }
+            FloatVector others = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector e = VectorMath.expNonPositive(FloatVector.fromArray(FS, xa, xo + ci * stride + i).sub(max));
+                others = others.add(e.blend(ZERO, arg.compare(VectorOperators.EQ, (float) ci)));
+            }
+            max.intoArray(maxS, i);
+            others.intoArray(othersS, i);
+            xy.intoArray(xyS, i);
+        }
+        return largest.compare(VectorOperators.LE, MAX_FINITE_BITS).allTrue();
+    }
+
+    /** {@link #maxExpPass} that also stores e_c into es (rows of cnt). */
+    private static boolean maxExpStorePass(float[] xa, int xo, int stride, int c, int cnt, float[] ys, float[] maxS,
+                                           float[] othersS, float[] xyS, float[] es) {
+        IntVector largest = IntVector.zero(IS);
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            FloatVector max = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector arg = FloatVector.zero(FS);
+            largest = largest.max(max.reinterpretAsInts().and(MAGNITUDE));
+            FloatVector xy = max.blend(ZERO, yf.compare(VectorOperators.NE, 0f));
+            for (int ci = 1; ci < c; ci++) {
+                FloatVector x = FloatVector.fromArray(FS, xa, xo + ci * stride + i);
+                largest = largest.max(x.reinterpretAsInts().and(MAGNITUDE));
+                VectorMask<Float> above = x.compare(VectorOperators.GT, max);
+                max = max.blend(x, above);
+                arg = arg.blend(ci, above);
+                xy = xy.blend(x, yf.compare(VectorOperators.EQ, (float) ci));
+            }
+            FloatVector others = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector e = VectorMath.expNonPositive(FloatVector.fromArray(FS, xa, xo + ci * stride + i).sub(max));
+                e.intoArray(es, ci * cnt + i);
+                others = others.add(e.blend(ZERO, arg.compare(VectorOperators.EQ, (float) ci)));
+            }
+            max.intoArray(maxS, i);
+            others.intoArray(othersS, i);
+            xy.intoArray(xyS, i);
+        }
+        return largest.compare(VectorOperators.LE, MAX_FINITE_BITS).allTrue();
+    }
+
+    /** Int lanes of the float lanes' shape. */
+    private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
+    /** The bits of |x| (sign cleared). */
+    private static final int MAGNITUDE = 0x7FFFFFFF;
+    /**
+     * The bits of Float.MAX_VALUE: |x| is finite iff its bits, as an int, are at most these (infinity and NaN are
+     * above): an int max over the chunk checks every x in one instruction per class (a float max with Java's NaN
+     * rules takes several).
+     */
+    private static final int MAX_FINITE_BITS = 0x7F7FFFFF;
+
     /** 1 / (1 + others): the softmax's 1 / sum_c e_c. */
     private static FloatVector inverseSum(FloatVector others) {
         return ONE.div(others.add(ONE));
     }
 
-    /** log p_y = x_y - max - log1p(others) (exact where p_y is close to 1), inv = 1 / (1 + others). */
+    /**
+     * log p_y = x_y - max - log1p(others) (exact where p_y is close to 1), inv = 1 / (1 + others). log1p(u) as
+     * {@link VectorMath#log1p} (log y + (u - (y - 1)) / y, y = 1 + u rounded) with the correction multiplied by inv
+     * instead of divided by y: one division less per pixel (the correction is below half an ulp of y; its own
+     * rounding does not show).
+     */
     private static void logPyPass(float[] othersS, float[] xyS, float[] maxS, float[] logPyS, float[] invS, int cnt) {
         for (int i = 0; i < cnt; i += L) {
             FloatVector others = FloatVector.fromArray(FS, othersS, i);
             FloatVector xy = FloatVector.fromArray(FS, xyS, i);
             FloatVector max = FloatVector.fromArray(FS, maxS, i);
-            xy.sub(max).sub(VectorMath.log1p(others)).intoArray(logPyS, i);
-            inverseSum(others).intoArray(invS, i);
+            FloatVector y = others.add(ONE);
+            FloatVector inv = ONE.div(y);
+            FloatVector log1p = log1pTimesInv(others, y, inv);
+            xy.sub(max).sub(log1p).intoArray(logPyS, i);
+            inv.intoArray(invS, i);
+        }
+    }
+
+    /** log1p(u) from y = 1 + u (rounded) and inv = 1 / y: log y + (u - (y - 1)) inv. */
+    private static FloatVector log1pTimesInv(FloatVector u, FloatVector y, FloatVector inv) {
+        return VectorMath.log(y).add(u.sub(y.sub(1f)).mul(inv));
+    }
+
+    /**
+     * The ce term -log p_y = (max - x_y) + log1p(others): exactly the negation of {@link #logPyPass}'s log p_y
+     * (IEEE rounding is symmetric), and inv as there.
+     */
+    private static void ceTermPass(float[] othersS, float[] xyS, float[] maxS, float[] termS, float[] invS, int cnt) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector others = FloatVector.fromArray(FS, othersS, i);
+            FloatVector xy = FloatVector.fromArray(FS, xyS, i);
+            FloatVector max = FloatVector.fromArray(FS, maxS, i);
+            FloatVector y = others.add(ONE);
+            FloatVector inv = ONE.div(y);
+            FloatVector log1p = log1pTimesInv(others, y, inv);
+            max.sub(xy).add(log1p).intoArray(termS, i);
+            inv.intoArray(invS, i);
         }
     }
 
@@ -324,6 +515,208 @@ final class VectorMulticlass {
         }
     }
 
+    /**
+     * -q = 0 - sum_{k != y} p_k per pixel, p_k = e_k inv: p_y - 1 without the 1 - p_y cancellation. By subtractions,
+     * not q.neg(): a NaN keeps its sign (see {@link #softmaxSumsGradPass}).
+     */
+    private static void minusQPass(float[] es, int c, int cnt, float[] invS, float[] ys, float[] minusQS) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector inv = FloatVector.fromArray(FS, invS, i);
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            FloatVector minusQ = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector prob = FloatVector.fromArray(FS, es, ci * cnt + i).mul(inv);
+                minusQ = minusQ.sub(prob, yf.compare(VectorOperators.NE, (float) ci));
+            }
+            minusQ.intoArray(minusQS, i);
+        }
+    }
+
+    /**
+     * The residual p_c - t_c into rows {@code ra[ro + ci * rstride + j]}: p_c = e_c inv, and -q for c = y; ignored
+     * pixels hold p_c (the grad pass writes 0 there). Classes outer: one row written after the other (the rows of a
+     * pixel in NCHW may share an L1 set).
+     */
+    private static void residualRowsPass(float[] es, int c, int cnt, float[] invS, float[] ys, float[] minusQS,
+                                         float[] ra, int ro, int rstride) {
+        for (int ci = 0; ci < c; ci++) {
+            for (int i = 0; i < cnt; i += L) {
+                FloatVector prob = FloatVector.fromArray(FS, es, ci * cnt + i).mul(FloatVector.fromArray(FS, invS, i));
+                VectorMask<Float> isY = FloatVector.fromArray(FS, ys, i).compare(VectorOperators.EQ, (float) ci);
+                prob.blend(FloatVector.fromArray(FS, minusQS, i), isY).intoArray(ra, ro + ci * rstride + i);
+            }
+        }
+    }
+
+    /**
+     * {@link #minusQPass} and {@link #residualRowsPass} pixels outer (the same operations, so the same bits): for at
+     * most {@link #IN_PLACE_MAX_CLASSES} classes, where a pixel's rows fit the L1 ways and the per-pixel -q stays in a
+     * register.
+     */
+    private static void residualPixelsPass(float[] es, int c, int cnt, float[] invS, float[] ys, float[] ra, int ro,
+                                           int rstride) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector inv = FloatVector.fromArray(FS, invS, i);
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            FloatVector minusQ = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector prob = FloatVector.fromArray(FS, es, ci * cnt + i).mul(inv);
+                minusQ = minusQ.sub(prob, yf.compare(VectorOperators.NE, (float) ci));
+            }
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector prob = FloatVector.fromArray(FS, es, ci * cnt + i).mul(inv);
+                prob.blend(minusQ, yf.compare(VectorOperators.EQ, (float) ci)).intoArray(ra, ro + ci * rstride + i);
+            }
+        }
+    }
+
+    /** {@link #pixelScalePass} and {@link #scaleRowsPass} pixels outer, as {@link #residualPixelsPass}. */
+    private static void scalePixelsPass(float[] ua, int uo, int ustride, int c, int cnt, float[] ys,
+                                        float[] pixelScale, float[] ga, int go, int gstride) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            FloatVector coef = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                coef = coef.blend(pixelScale[ci], yf.compare(VectorOperators.EQ, (float) ci));
+            }
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector.fromArray(FS, ua, uo + ci * ustride + i).mul(coef).intoArray(ga, go + ci * gstride + i);
+            }
+        }
+    }
+
+    /**
+     * For {@link #scaleInterleavedPass}: lane l of the k-th vector of a block of L interleaved pixels (c vectors) holds
+     * an element of pixel {@code (k L + l) / c} of the block: those indices (a gather map), k = 0 .. c-1.
+     */
+    private static int[] lanePixels(int c) {
+        int[] map = new int[c * L];
+        for (int i = 0; i < map.length; i++) {
+            map[i] = i / c;
+        }
+        return map;
+    }
+
+    /**
+     * NHWC in place: {@code g[go + j c + ci] *= coef[j]} for the m pixels from go (the kept residual times ps_y, the
+     * same multiplications as {@link #scalePixelsPass}). Whole blocks of L pixels are c vectors, each multiplied by
+     * the block's coefficients gathered to its lanes ({@link #lanePixels}); the last pixels one by one. (Measured at
+     * 8x4x512x512: half the time of rows copied out, scaled and copied back; a rearrange of the coefficients instead
+     * of the gather was slower than that copy, a plain scalar loop in between.)
+     */
+    private static void scaleInterleavedPass(float[] ga, int go, int m, int c, float[] coefS, int[] lanePixel) {
+        int whole = m - m % L;
+        for (int j = 0; j < whole; j += L) {
+            int e0 = go + j * c;
+            for (int k = 0; k < c; k++) {
+                FloatVector coef = FloatVector.fromArray(FS, coefS, j, lanePixel, k * L);
+                FloatVector.fromArray(FS, ga, e0 + k * L).mul(coef).intoArray(ga, e0 + k * L);
+            }
+        }
+        for (int j = whole; j < m; j++) {
+            float coef = coefS[j];
+            for (int ci = 0; ci < c; ci++) {
+                ga[go + j * c + ci] *= coef;
+            }
+        }
+    }
+
+    /** ps_y per pixel (0 for ignored pixels and padding). */
+    private static void pixelScalePass(float[] ys, int c, int cnt, float[] pixelScale, float[] coefS) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            FloatVector coef = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                coef = coef.blend(pixelScale[ci], yf.compare(VectorOperators.EQ, (float) ci));
+            }
+            coef.intoArray(coefS, i);
+        }
+    }
+
+    /**
+     * dL/dx_c = ps_y (p_c - t_c) from the residual rows ({@code ga} may be the same rows: each element is read before
+     * it is written); 0 at ignored pixels (ps_y = 0 there, the residual finite). Classes outer, as
+     * {@link #residualRowsPass}.
+     */
+    private static void scaleRowsPass(float[] ua, int uo, int ustride, int c, int cnt, float[] coefS, float[] ga,
+                                      int go, int gstride) {
+        for (int ci = 0; ci < c; ci++) {
+            for (int i = 0; i < cnt; i += L) {
+                FloatVector.fromArray(FS, ua, uo + ci * ustride + i).mul(FloatVector.fromArray(FS, coefS, i))
+                        .intoArray(ga, go + ci * gstride + i);
+            }
+        }
+    }
+
+    /** The residual rows of a chunk into out: pixels outer up to {@link #IN_PLACE_MAX_CLASSES} classes, else rows. */
+    private static void residual(SoftmaxRows sm, int c, int cnt, float[] ys, float[] minusQS, View out) {
+        if (c <= IN_PLACE_MAX_CLASSES) {
+            residualPixelsPass(sm.es, c, cnt, sm.invS, ys, out.a, out.o, out.stride);
+        } else {
+            minusQPass(sm.es, c, cnt, sm.invS, ys, minusQS);
+            residualRowsPass(sm.es, c, cnt, sm.invS, ys, minusQS, out.a, out.o, out.stride);
+        }
+    }
+
+    /**
+     * The gradient of {@link #residualKeep} problems: dL/dx_c = ps_y (p_c - t_c), the residual read back from grad
+     * (kept) or computed by the passes of the stats ({@link #softmaxExps}, {@link #minusQPass},
+     * {@link #residualRowsPass}), then {@link #scaleRowsPass}, in place in an NCHW array.
+     */
+    private static void gradResidual(Problem p, CpuBuffer pred, CpuBuffer target, GradCoefficients k, CpuBuffer grad,
+                                     int n, int s0, int s1, VectorScratch sc, boolean kept) {
+        int c = (int) p.c;
+        int len = s1 - s0;
+        int px = pixelChunk(c);
+        float[] ys = sc.floats(SLOT_Y, px + L);
+        SoftmaxRows sm = new SoftmaxRows(sc, c, px);
+        float[] gs = sc.floats(SLOT_ACC_P, c * rowStride(px + L));
+        float[] minusQS = sc.floats(SLOT_PY, px + L);
+        float[] coefS = sc.floats(SLOT_PIX, px + L);
+        boolean interleaved = kept && p.layout == Layout.NHWC && grad.floats.hasArray();
+        int[] lanePixel = interleaved ? lanePixels(c) : null;
+        View v = new View();
+        View uv = new View();
+        View out = new View();
+        for (int a = 0; a < len; a += px) {
+            int m = Math.min(px, len - a);
+            int sa = s0 + a;
+            int cnt = m % L == 0 ? m : m + L - m % L;
+            VectorIo.classMarkers(p, target, n, sa, m, ys, 0, cnt, sc);
+            if (interleaved) {
+                // NHWC array with the residual kept: scaled in place, pixels interleaved (no transposes)
+                pixelScalePass(ys, c, cnt, k.pixelScale, coefS);
+                scaleInterleavedPass(grad.floats.array(), grad.floats.arrayOffset() + CpuBackend.index(p, n, 0, sa), m,
+                        c, coefS, lanePixel);
+                continue;
+            }
+            boolean directOut = outRows(p, grad, n, sa, m, cnt, gs, out);
+            if (!kept) {
+                view(p, pred, n, sa, m, cnt, sc, v, SLOT_X);
+                softmaxExps(v, c, cnt, ys, sm);
+                residual(sm, c, cnt, ys, minusQS, out);
+                uv.a = out.a;
+                uv.o = out.o;
+                uv.stride = out.stride;
+            } else if (directOut) {
+                uv.a = out.a;
+                uv.o = out.o;
+                uv.stride = out.stride;
+            } else {
+                view(p, grad, n, sa, m, cnt, sc, uv, SLOT_KEEP);
+            }
+            if (c <= IN_PLACE_MAX_CLASSES) {
+                scalePixelsPass(uv.a, uv.o, uv.stride, c, cnt, ys, k.pixelScale, out.a, out.o, out.stride);
+            } else {
+                pixelScalePass(ys, c, cnt, k.pixelScale, coefS);
+                scaleRowsPass(uv.a, uv.o, uv.stride, c, cnt, coefS, out.a, out.o, out.stride);
+            }
+            if (!directOut) {
+                writeBack(p, grad, n, sa, m, cnt, gs, sc);
+            }
+        }
+    }
+
     /** Term -(1 - p_y)^g log p_y with 1 - p_y = -expm1(log p_y) (focal; ce's g = 0 is -log p_y, no pass). */
     private static void termPass(float[] logPyS, int g, float[] termS, int cnt) {
         for (int i = 0; i < cnt; i += L) {
@@ -336,27 +729,33 @@ final class VectorMulticlass {
     /** The per-class sums of {@link #classSumsPass}, in this order in its float lane accumulator. */
     private static final int[] CLASS_SUMS = {T, TERM, I, P};
 
+    /** The sums {@link #classSumsPass} fills (indices into {@link #CLASS_SUMS}): pixel term; region and term; region. */
+    private static final int[] PIXEL_SUMS = {0, 1};
+    private static final int[] ALL_SUMS = {0, 1, 2, 3};
+    private static final int[] REGION_SUMS = {0, 2, 3};
+
     /**
-     * Per class c, float lanes over the chunk: T_c += 1, TERM_c += term (negated when {@code negate}; 0 without a
-     * pixel term) and, for region losses, I_c += p_c over the pixels of class c and P_c += p_c over every counted
-     * pixel. Classes outer, pixels inner, sums in registers; p rows {@code pa[po + c * pstride + j]}. The loops
-     * take no flag: a JVM that runs ce and dice would otherwise compile one loop for the profile of the first and
-     * run the second on it (twice as slow); t * -1 and t * 1 are exact, so the sums are those of add and sub.
+     * Per class c, float lanes over the chunk: T_c += 1, TERM_c += term (with a pixel term) and, for region losses,
+     * I_c += p_c over the pixels of class c and P_c += p_c over every counted pixel. Classes outer, pixels inner, sums
+     * in registers; p rows {@code pa[po + c * pstride + j]}. The loops take no flag (one per combination): a JVM that
+     * runs ce and dice would otherwise compile one loop for the profile of the first and run the second on it (twice
+     * as slow). Returns which of {@link #CLASS_SUMS} it filled (the others are 0 and need no adding).
      */
-    private static void classSumsPass(float[] ys, int c, int cnt, float[] termS, boolean negate, boolean hasTerm,
-                                      float[] pa, int po, int pstride, boolean region, float[] sums) {
-        if (!hasTerm) {
-            Arrays.fill(termS, 0, cnt, 0f);
+    private static int[] classSumsPass(float[] ys, int c, int cnt, float[] termS, boolean hasTerm, float[] pa, int po,
+                                       int pstride, boolean region, float[] sums) {
+        if (!region) {
+            classSumsPixelPass(ys, c, cnt, termS, sums);
+            return PIXEL_SUMS;
         }
-        float sign = negate ? -1f : 1f;
-        if (region) {
-            classSumsRegionPass(ys, c, cnt, termS, sign, pa, po, pstride, sums);
-        } else {
-            classSumsPixelPass(ys, c, cnt, termS, sign, sums);
+        if (hasTerm) {
+            classSumsRegionPass(ys, c, cnt, termS, pa, po, pstride, sums);
+            return ALL_SUMS;
         }
+        classSumsRegionOnlyPass(ys, c, cnt, pa, po, pstride, sums);
+        return REGION_SUMS;
     }
 
-    private static void classSumsPixelPass(float[] ys, int c, int cnt, float[] termS, float sign, float[] sums) {
+    private static void classSumsPixelPass(float[] ys, int c, int cnt, float[] termS, float[] sums) {
         for (int ci = 0; ci < c; ci++) {
             FloatVector count = FloatVector.zero(FS);
             FloatVector term = FloatVector.zero(FS);
@@ -364,17 +763,15 @@ final class VectorMulticlass {
                 FloatVector yf = FloatVector.fromArray(FS, ys, i);
                 VectorMask<Float> isC = yf.compare(VectorOperators.EQ, (float) ci);
                 count = count.add(ONE, isC);
-                term = term.add(FloatVector.fromArray(FS, termS, i).mul(sign), isC);
+                term = term.add(FloatVector.fromArray(FS, termS, i), isC);
             }
             count.intoArray(sums, ci * L);
             term.intoArray(sums, (c + ci) * L);
-            FloatVector.zero(FS).intoArray(sums, (2 * c + ci) * L);
-            FloatVector.zero(FS).intoArray(sums, (3 * c + ci) * L);
         }
     }
 
-    private static void classSumsRegionPass(float[] ys, int c, int cnt, float[] termS, float sign, float[] pa, int po,
-                                            int pstride, float[] sums) {
+    private static void classSumsRegionPass(float[] ys, int c, int cnt, float[] termS, float[] pa, int po, int pstride,
+                                            float[] sums) {
         for (int ci = 0; ci < c; ci++) {
             FloatVector count = FloatVector.zero(FS);
             FloatVector term = FloatVector.zero(FS);
@@ -384,13 +781,33 @@ final class VectorMulticlass {
                 FloatVector yf = FloatVector.fromArray(FS, ys, i);
                 VectorMask<Float> isC = yf.compare(VectorOperators.EQ, (float) ci);
                 count = count.add(ONE, isC);
-                term = term.add(FloatVector.fromArray(FS, termS, i).mul(sign), isC);
+                term = term.add(FloatVector.fromArray(FS, termS, i), isC);
                 FloatVector prob = FloatVector.fromArray(FS, pa, po + ci * pstride + i);
                 inter = inter.add(prob, isC);
                 total = total.add(prob, yf.compare(VectorOperators.GE, 0f));
             }
             count.intoArray(sums, ci * L);
             term.intoArray(sums, (c + ci) * L);
+            inter.intoArray(sums, (2 * c + ci) * L);
+            total.intoArray(sums, (3 * c + ci) * L);
+        }
+    }
+
+    private static void classSumsRegionOnlyPass(float[] ys, int c, int cnt, float[] pa, int po, int pstride,
+                                                float[] sums) {
+        for (int ci = 0; ci < c; ci++) {
+            FloatVector count = FloatVector.zero(FS);
+            FloatVector inter = FloatVector.zero(FS);
+            FloatVector total = FloatVector.zero(FS);
+            for (int i = 0; i < cnt; i += L) {
+                FloatVector yf = FloatVector.fromArray(FS, ys, i);
+                VectorMask<Float> isC = yf.compare(VectorOperators.EQ, (float) ci);
+                count = count.add(ONE, isC);
+                FloatVector prob = FloatVector.fromArray(FS, pa, po + ci * pstride + i);
+                inter = inter.add(prob, isC);
+                total = total.add(prob, yf.compare(VectorOperators.GE, 0f));
+            }
+            count.intoArray(sums, ci * L);
             inter.intoArray(sums, (2 * c + ci) * L);
             total.intoArray(sums, (3 * c + ci) * L);
         }
@@ -434,6 +851,10 @@ final class VectorMulticlass {
                      int s0, int s1, VectorScratch sc, boolean kept) {
         if (general(p)) {
             gradGeneral(p, pred, target, k, grad, n, s0, s1, sc);
+            return;
+        }
+        if (residualKeep(p)) {
+            gradResidual(p, pred, target, k, grad, n, s0, s1, sc, kept);
             return;
         }
         if (keeps(p)) {
@@ -480,8 +901,7 @@ final class VectorMulticlass {
             int gstride = out.stride;
             coefPass(ys, c, cnt, k.pixelScale, k.regionA, k.regionB, rowBase, psS, ayS, byS);
             if (p.fromLogits) {
-                maxPass(v.a, v.o, v.stride, c, cnt, maxS, argS);
-                expPass(v.a, v.o, v.stride, c, cnt, ys, maxS, argS, es, othersS, xyS, true);
+                maxExpStorePass(v.a, v.o, v.stride, c, cnt, ys, maxS, othersS, xyS, es);
                 sumEDPass(es, c, cnt, byS, k.regionB, rowBase, sumEDS);
                 logPyPass(othersS, xyS, maxS, logPyS, invS, cnt);
                 pixelCoefPass(logPyS, othersS, psS, ayS, sumEDS, g, ceWeight, focalWeight, pyMinus1S, invS, pixS,
@@ -549,10 +969,14 @@ final class VectorMulticlass {
      * keep computes exactly the p_c that the stats pass keeps.
      */
     private static void softmaxProbs(View v, int c, int cnt, float[] ys, SoftmaxRows sm) {
-        maxPass(v.a, v.o, v.stride, c, cnt, sm.maxS, sm.argS);
-        expPass(v.a, v.o, v.stride, c, cnt, ys, sm.maxS, sm.argS, sm.es, sm.othersS, sm.xyS, true);
-        inversePass(sm.othersS, sm.invS, cnt);
+        softmaxExps(v, c, cnt, ys, sm);
         probPass(sm.es, c, cnt, sm.invS, sm.es, 0, cnt);
+    }
+
+    /** e_c (rows of cnt, in es) and inv = 1 / (1 + others) of a chunk, as the stats pass computes them. */
+    private static void softmaxExps(View v, int c, int cnt, float[] ys, SoftmaxRows sm) {
+        maxExpStorePass(v.a, v.o, v.stride, c, cnt, ys, sm.maxS, sm.othersS, sm.xyS, sm.es);
+        inversePass(sm.othersS, sm.invS, cnt);
     }
 
     /** The scratch rows of the softmax passes of one chunk: e_c (c rows), max, arg, others, x_y, 1 / sum. */
@@ -585,9 +1009,54 @@ final class VectorMulticlass {
                                         float[] pixelScale, float ceWeight, float[] regionA, float[] regionB,
                                         int rowBase, float[] ga, int go, int gstride, float[] minusQS, float[] devS,
                                         float[] coefS, float[] ryS) {
+        if (c <= IN_PLACE_MAX_CLASSES) {
+            softmaxSumsGradPass(pa, po, pstride, c, cnt, ys, pixelScale, ceWeight, regionA, regionB, rowBase, ga, go,
+                    gstride);
+            return;
+        }
         softmaxSumsPass(pa, po, pstride, c, cnt, ys, pixelScale, ceWeight, regionA, regionB, rowBase, minusQS, devS,
                 coefS, ryS);
         softmaxGradPass(pa, po, pstride, c, cnt, ys, regionB, rowBase, ga, go, gstride, minusQS, devS, coefS, ryS);
+    }
+
+    /**
+     * {@link #softmaxSumsPass} and {@link #softmaxGradPass} in one pass, pixels outer (the same operations, so the same
+     * bits): the per-pixel parts stay in registers, and a pixel's p_c rows, read from memory by the first class loop,
+     * are in L1 for the second. For at most {@link #IN_PLACE_MAX_CLASSES} classes (a pixel's rows fit the L1 ways).
+     */
+    private static void softmaxSumsGradPass(float[] pa, int po, int pstride, int c, int cnt, float[] ys,
+                                            float[] pixelScale, float ceWeight, float[] regionA, float[] regionB,
+                                            int rowBase, float[] ga, int go, int gstride) {
+        for (int i = 0; i < cnt; i += L) {
+            FloatVector yf = FloatVector.fromArray(FS, ys, i);
+            FloatVector q = FloatVector.zero(FS);
+            FloatVector pb = FloatVector.zero(FS);
+            FloatVector ps = FloatVector.zero(FS);
+            FloatVector ry = FloatVector.zero(FS);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector prob = FloatVector.fromArray(FS, pa, po + ci * pstride + i);
+                VectorMask<Float> notY = yf.compare(VectorOperators.NE, (float) ci);
+                q = q.add(prob, notY);
+                pb = pb.add(prob.mul(regionB[rowBase + ci]), notY);
+                ps = ps.blend(pixelScale[ci], notY.not());
+                ry = ry.blend(regionA[rowBase + ci] + regionB[rowBase + ci], notY.not());
+            }
+            FloatVector dev = pb.sub(ry.mul(q));
+            FloatVector coef = ps.mul(ceWeight);
+            // 0 - q, not q.neg(): at a NaN pixel every NaN keeps the input's sign, so that the final sum of two NaNs
+            // gives the same bits whichever operand order the JIT picks (a negated NaN made them differ by tier)
+            FloatVector minusQ = FloatVector.zero(FS).sub(q);
+            FloatVector minusRy = ry.neg();
+            VectorMask<Float> ignored = yf.compare(VectorOperators.LT, 0f);
+            for (int ci = 0; ci < c; ci++) {
+                FloatVector prob = FloatVector.fromArray(FS, pa, po + ci * pstride + i);
+                VectorMask<Float> isY = yf.compare(VectorOperators.EQ, (float) ci);
+                FloatVector pMinusT = prob.blend(minusQ, isY);
+                FloatVector rMinusRy = minusRy.add(regionB[rowBase + ci]).blend(ZERO, isY);
+                FloatVector d = rMinusRy.sub(dev).mul(prob).add(pMinusT.mul(coef));
+                d.blend(ZERO, ignored).intoArray(ga, go + ci * gstride + i);
+            }
+        }
     }
 
     /** The per-pixel parts of {@link #gradSoftmaxPass}: -q, dev, coef and r_y (its own loop: C2's inlining budget). */
@@ -610,7 +1079,7 @@ final class VectorMulticlass {
             }
             pb.sub(ry.mul(q)).intoArray(devS, i);
             ps.mul(ceWeight).intoArray(coefS, i);
-            q.neg().intoArray(minusQS, i);
+            FloatVector.zero(FS).sub(q).intoArray(minusQS, i); // as in softmaxSumsGradPass
             ry.intoArray(ryS, i);
         }
     }
@@ -644,6 +1113,23 @@ final class VectorMulticlass {
      */
     private static boolean outView(Problem p, CpuBuffer grad, int n, int sa, int m, int cnt, float[] gs, View out) {
         if (p.layout == Layout.NCHW && grad.floats.hasArray() && m == cnt && p.c <= IN_PLACE_MAX_CLASSES) {
+            out.a = grad.floats.array();
+            out.o = grad.floats.arrayOffset() + CpuBackend.index(p, n, 0, sa);
+            out.stride = (int) p.s;
+            return true;
+        }
+        out.a = gs;
+        out.o = 0;
+        out.stride = rowStride(cnt);
+        return false;
+    }
+
+    /**
+     * {@link #outView} for the passes that write whole rows one after the other (classes outer): the NCHW array in
+     * place whatever the class count.
+     */
+    private static boolean outRows(Problem p, CpuBuffer grad, int n, int sa, int m, int cnt, float[] gs, View out) {
+        if (p.layout == Layout.NCHW && grad.floats.hasArray() && m == cnt) {
             out.a = grad.floats.array();
             out.o = grad.floats.arrayOffset() + CpuBackend.index(p, n, 0, sa);
             out.stride = (int) p.s;

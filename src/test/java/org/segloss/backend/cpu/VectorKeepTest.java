@@ -172,8 +172,11 @@ class VectorKeepTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void keptGradIsTheRecomputedGrad(Case k) {
-        for (PixelTerm term : new PixelTerm[] {PixelTerm.CE, PixelTerm.NONE}) {
-            Problem p = problem(k, term, term == PixelTerm.NONE || k.c == 4);
+        // ce with a region term (4 classes) or alone (19: the residual keep), no pixel term, and ce alone at every C
+        Problem[] problems = {problem(k, PixelTerm.CE, k.c == 4), problem(k, PixelTerm.NONE, true),
+            problem(k, PixelTerm.CE, false)};
+        for (Problem p : problems) {
+            PixelTerm term = p.pixelTerm;
             Problem another = problem(k, PixelTerm.CE, false);
             assertTrue(new VectorKernels().keeps(p), "keeps " + k);
             Input in = new Input(k, 7);
@@ -185,7 +188,7 @@ class VectorKeepTest {
             GradCoefficients coef = coefficients(k, 11);
 
             double[] statsKept = backend.stats(p, pred, target, kept);
-            assertSoftmax(k, in.pred, download(backend, kept, length));
+            assertKept(k, in, VectorMulticlass.residualKeep(p), download(backend, kept, length));
             backend.grad(p, pred, target, coef, kept);
 
             double[] statsPlain = backend.stats(p, pred, target, recomputed);
@@ -198,8 +201,12 @@ class VectorKeepTest {
         }
     }
 
-    /** The kept probabilities: softmax of the logits (in double here), pixel by pixel, in pred's layout. */
-    private static void assertSoftmax(Case k, FloatBuffer pred, float[] kept) {
+    /**
+     * What the stats pass kept, in pred's layout: the softmax of the logits (in double here) or, with {@code residual}
+     * (ce alone), the residual p_c - t_c at counted pixels (t one-hot of the class map) and p_c at ignored ones.
+     */
+    private static void assertKept(Case k, Input in, boolean residual, float[] kept) {
+        FloatBuffer pred = in.pred;
         for (int n = 0; n < k.n; n++) {
             for (int j = 0; j < k.s; j += 97) {
                 double[] x = new double[k.c];
@@ -212,10 +219,13 @@ class VectorKeepTest {
                 for (int c = 0; c < k.c; c++) {
                     sum += Math.exp(x[c] - max);
                 }
+                long y = in.target instanceof ByteBuffer ? ((ByteBuffer) in.target).get(n * k.s + j) & 0xFF
+                        : ((IntBuffer) in.target).get(n * k.s + j);
                 for (int c = 0; c < k.c; c++) {
-                    double expected = Math.exp(x[c] - max) / sum;
-                    assertEquals(expected, kept[index(k, n, c, j)], 1e-6 + 1e-5 * expected, k + " p at " + n + "," + c
-                            + "," + j);
+                    double prob = Math.exp(x[c] - max) / sum;
+                    double expected = residual && c == y ? prob - 1 : prob;
+                    assertEquals(expected, kept[index(k, n, c, j)], 1e-6 + 1e-5 * Math.abs(expected),
+                            k + (residual ? " p - t" : " p") + " at " + n + "," + c + "," + j);
                 }
             }
         }
