@@ -672,7 +672,7 @@ final class VectorBinary {
             tLow = tLow.min(tBits);
             tHigh = tHigh.max(tBits);
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
-            FloatVector prob = VectorTerms.sigmoidDiv(VectorMath.exp(x.abs().neg()), pos);
+            FloatVector prob = VectorTerms.sigmoidDiv(VectorMath.expNonPositive(x.abs().neg()), pos);
             sumI = prob.fma(t, sumI);
             sumP = sumP.add(prob);
             sumT = sumT.add(x.fma(ZERO, t)); // as in lanesLogits
