@@ -725,8 +725,6 @@ final class Surface {
     private static void tile(Boundaries b, int c, int to, int[] box, int[] bx, int[] order, int first, int last,
                              double[] s3, double[] sp, int rank, Transform transform, float[] val) {
         int[] list = b.lists[c];
-        int nb = b.sizes[c];
-        byte[] eb = b.bitLists[c];
         int gy = b.d3[2];
         int gz = b.d3[1] * b.d3[2];
         int bz = bx[1] - bx[0] + 1;
@@ -771,8 +769,40 @@ final class Surface {
             grid = new float[bz * by * bw];
             Arrays.fill(grid, Float.POSITIVE_INFINITY);
         }
+        features(b, c, to, box, bx, by, bz, bw, gw, direct, grid, s3[2] * s3[2], lo[2], hi[2]);
+        int[] gd = {bz, by, gw};
+        int[] glo = {lo[0], lo[1], lo[2] - shift};
+        int[] ghi = {hi[0], hi[1], hi[2] - shift};
+        if (direct) {
+            transform.afterFirstPass(grid, Arrays.copyOfRange(gd, 3 - rank, 3), sp, Arrays.copyOfRange(glo, 3 - rank, 3),
+                    Arrays.copyOfRange(ghi, 3 - rank, 3), wanted);
+        } else {
+            transform.squared(grid, Arrays.copyOfRange(gd, 3 - rank, 3), sp, Arrays.copyOfRange(glo, 3 - rank, 3),
+                    Arrays.copyOfRange(ghi, 3 - rank, 3), lastLines);
+        }
+        for (int k = first; k < last; k++) {
+            int e = order[k];
+            int i = list[e];
+            int z = i / gz - box[0];
+            int y = (i % gz) / gy - box[2];
+            int x = i % gy - box[4];
+            val[e] = grid[((z - bx[0]) * by + y - bx[2]) * gw + x - bx[4] - shift];
+        }
+    }
+
+    /**
+     * The features of a tile's grid (box {@code bx} of {@code bz} by {@code by} rows, {@code bw} wide, grid rows
+     * {@code gw} apart): class c's boundary voxels with bit {@code to}; with {@code direct}, each row's first
+     * pass from them at x in {@code [xlo, xhi]} ({@code wx} the squared x spacing), else 0 at each in the grid.
+     */
+    private static void features(Boundaries b, int c, int to, int[] box, int[] bx, int by, int bz, int bw, int gw,
+                                 boolean direct, float[] grid, double wx, int xlo, int xhi) {
+        int[] list = b.lists[c];
+        int nb = b.sizes[c];
+        byte[] eb = b.bitLists[c];
+        int gy = b.d3[2];
+        int gz = b.d3[1] * b.d3[2];
         int[] rowFeatures = b.rowFeatures(bw);
-        double wx = s3[2] * s3[2];
         // The features: the class's boundary voxels with bit `to` in each row of the box, found in
         // the raster-ordered list (rows ascend, so each search starts where the last one ended).
         int f = 0;
@@ -794,27 +824,9 @@ final class Surface {
                     }
                 }
                 if (direct) {
-                    DistanceTransform.nearestFeature(grid, j, rowFeatures, features, wx, lo[2], hi[2]);
+                    DistanceTransform.nearestFeature(grid, j, rowFeatures, features, wx, xlo, xhi);
                 }
             }
-        }
-        int[] gd = {bz, by, gw};
-        int[] glo = {lo[0], lo[1], lo[2] - shift};
-        int[] ghi = {hi[0], hi[1], hi[2] - shift};
-        if (direct) {
-            transform.afterFirstPass(grid, Arrays.copyOfRange(gd, 3 - rank, 3), sp, Arrays.copyOfRange(glo, 3 - rank, 3),
-                    Arrays.copyOfRange(ghi, 3 - rank, 3), wanted);
-        } else {
-            transform.squared(grid, Arrays.copyOfRange(gd, 3 - rank, 3), sp, Arrays.copyOfRange(glo, 3 - rank, 3),
-                    Arrays.copyOfRange(ghi, 3 - rank, 3), lastLines);
-        }
-        for (int k = first; k < last; k++) {
-            int e = order[k];
-            int i = list[e];
-            int z = i / gz - box[0];
-            int y = (i % gz) / gy - box[2];
-            int x = i % gy - box[4];
-            val[e] = grid[((z - bx[0]) * by + y - bx[2]) * gw + x - bx[4] - shift];
         }
     }
 
