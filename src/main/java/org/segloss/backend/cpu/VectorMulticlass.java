@@ -235,7 +235,9 @@ final class VectorMulticlass {
                         Arrays.fill(termS, 0, cnt, 0f);
                     }
                     if (keep != null) {
-                        boolean direct = outView(p, keep, n, sa, m, cnt, keepRows, pv);
+                        // classes outer: p_c straight into the kept rows (NCHW in place, NHWC planar) when it can
+                        boolean direct = planarKeep(p, keep, m, cnt) ? keptRows(p, keep, n, sa, cnt, pv)
+                                : outRows(p, keep, n, sa, m, cnt, keepRows, pv);
                         classSumsProbsPass(ys, c, cnt, termS, sm.es, sm.invS, pv.a, pv.o, pv.stride, sums);
                         if (!direct) {
                             writeBack(p, keep, n, sa, m, cnt, keepRows, sc);
@@ -946,7 +948,9 @@ final class VectorMulticlass {
             int sa = s0 + a;
             int cnt = m % L == 0 ? m : m + L - m % L;
             VectorIo.classMarkers(p, target, n, sa, m, ys, 0, cnt, sc);
-            if (kept) {
+            if (kept && planarKeep(p, grad, m, cnt)) {
+                keptRowsIn(p, grad, n, sa, cnt, sc, pv);
+            } else if (kept) {
                 view(p, grad, n, sa, m, cnt, sc, pv, SLOT_KEEP);
             } else {
                 view(p, pred, n, sa, m, cnt, sc, v, SLOT_X);
@@ -1139,6 +1143,48 @@ final class VectorMulticlass {
         out.o = 0;
         out.stride = rowStride(cnt);
         return false;
+    }
+
+    /**
+     * Whether the stats pass keeps p_c of this NHWC chunk planar ({@link #keptRows}) for {@link #gradSoftmax}: an
+     * array and whole vectors (m == cnt); other chunks keep p_c in pred's layout. Both passes decide from the same
+     * chunk, so the grad pass reads back what the stats pass wrote.
+     */
+    private static boolean planarKeep(Problem p, CpuBuffer grad, int m, int cnt) {
+        return p.layout == Layout.NHWC && grad.floats.hasArray() && m == cnt;
+    }
+
+    /**
+     * The kept rows of a {@link #planarKeep} chunk: its own c * cnt floats of the gradient array as class rows cnt
+     * apart, {@code g[base + ci * cnt + j]} = p_c of pixel j (no interleave in the stats pass, none out of it in the
+     * grad pass, which interleaves only the gradient over them). Returns true (in place).
+     */
+    private static boolean keptRows(Problem p, CpuBuffer grad, int n, int sa, int cnt, View out) {
+        out.a = grad.floats.array();
+        out.o = grad.floats.arrayOffset() + CpuBackend.index(p, n, 0, sa);
+        out.stride = cnt;
+        return true;
+    }
+
+    /**
+     * The kept rows of a {@link #planarKeep} chunk for the grad pass to read: in place up to
+     * {@link #IN_PLACE_MAX_CLASSES} classes; above, rows cnt apart alias in L1 (pixels outer), so they are copied
+     * {@link #ROW_PAD} further apart (measured at 8x19x256x256: 0.89x the grad pass of rows read in place).
+     */
+    private static void keptRowsIn(Problem p, CpuBuffer grad, int n, int sa, int cnt, VectorScratch sc, View v) {
+        keptRows(p, grad, n, sa, cnt, v);
+        int c = (int) p.c;
+        if (c <= IN_PLACE_MAX_CLASSES) {
+            return;
+        }
+        int stride = rowStride(cnt);
+        float[] rows = sc.floats(SLOT_KEEP, c * stride);
+        for (int ci = 0; ci < c; ci++) {
+            System.arraycopy(v.a, v.o + ci * cnt, rows, ci * stride, cnt);
+        }
+        v.a = rows;
+        v.o = 0;
+        v.stride = stride;
     }
 
     /** Copies the scratch rows of {@link #outView} into the gradient buffer (NCHW rows, or NHWC transposed). */
