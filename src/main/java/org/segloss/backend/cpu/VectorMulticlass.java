@@ -235,9 +235,7 @@ final class VectorMulticlass {
                         Arrays.fill(termS, 0, cnt, 0f);
                     }
                     if (keep != null) {
-                        // classes outer: p_c straight into the kept rows (NCHW in place, NHWC planar) when it can
-                        boolean direct = planarKeep(p, keep, m, cnt) ? keptRows(p, keep, n, sa, cnt, pv)
-                                : outRows(p, keep, n, sa, m, cnt, keepRows, pv);
+                        boolean direct = keepRowsOut(p, keep, n, sa, m, cnt, keepRows, pv);
                         classSumsProbsPass(ys, c, cnt, termS, sm.es, sm.invS, pv.a, pv.o, pv.stride, sums);
                         if (!direct) {
                             writeBack(p, keep, n, sa, m, cnt, keepRows, sc);
@@ -1196,6 +1194,16 @@ final class VectorMulticlass {
         out.o = grad.floats.arrayOffset() + CpuBackend.index(p, n, 0, sa);
         out.stride = cnt;
         return true;
+    }
+
+    /**
+     * Where the stats pass writes p_c (classes outer) for {@link #gradSoftmax}: NCHW rows in place, the planar rows of
+     * a {@link #planarKeep} chunk, else scratch rows for {@link #writeBack} (false).
+     */
+    private static boolean keepRowsOut(Problem p, CpuBuffer keep, int n, int sa, int m, int cnt, float[] keepRows,
+                                       View out) {
+        return planarKeep(p, keep, m, cnt) ? keptRows(p, keep, n, sa, cnt, out)
+                : outRows(p, keep, n, sa, m, cnt, keepRows, out);
     }
 
     /**
