@@ -8,7 +8,8 @@
 # rate: files over the scoring time, JVM start excluded), the ratio to the run without --surface of the same
 # backend (issue 13's target: >= 0.5 on the CPU), the decode and surface milliseconds per volume (per decode
 # thread; the surface time of a device backend is on the calling thread), peak RSS, wall time with the JVM,
-# and the load around it; then whether the CPU and OpenCL JSON are byte-identical.
+# the CPU utilisation and the CPU seconds (user + system, JVM start included: steadier than the rate on a
+# loaded machine), and the load around it; then whether the CPU and OpenCL JSON are byte-identical.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count="${1:-100}"; nx="${2:-256}"; ny="${3:-256}"; nz="${4:-128}"; backends="${5:-cpu opencl}"; extra="${6:-}"
@@ -38,18 +39,20 @@ for backend in $backends; do
     wall="$(grep 'Elapsed (wall clock)' "$log" | grep -o '[0-9:.]*$' || true)"
     decode="$(grep -o 'decode [0-9.]* ms' "$log" | grep -o '[0-9.]*' | head -1 || true)"
     surface="$(grep -o 'surface distances [0-9.]* ms' "$log" | grep -o '[0-9.]*' | head -1 || true)"
+    cpu="$(grep 'Percent of CPU' "$log" | grep -o '[0-9]*%' || true)"
+    cpus="$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.1f", s }' "$log")"
     if [ -z "$rate" ]; then
-      rows+=("$(printf '%-8s %-32s %9s %6s %9s %10s %8s %8s' "$backend" "${variant:-(no --surface)}" "failed" "-" "-" "-" "-" "$wall") (exit $status, see $log)")
+      rows+=("$(printf '%-8s %-32s %9s %6s %9s %10s %8s %8s %5s %6s' "$backend" "${variant:-(no --surface)}" "failed" "-" "-" "-" "-" "$wall" "-" "-") (exit $status, see $log)")
       continue
     fi
     [ -z "$variant" ] && base="$rate"
     ratio="$(awk -v r="$rate" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", r / b; else print "-" }')"
-    rows+=("$(printf '%-8s %-32s %9s %6s %9s %10s %8s %8s' "$backend" "${variant:-(no --surface)}" "$rate" "$ratio" \
-      "${decode:--}" "${surface:--}" "$((rss / 1024))" "$wall")")
+    rows+=("$(printf '%-8s %-32s %9s %6s %9s %10s %8s %8s %5s %6s' "$backend" "${variant:-(no --surface)}" "$rate" "$ratio" \
+      "${decode:--}" "${surface:--}" "$((rss / 1024))" "$wall" "${cpu:--}" "$cpus")")
   done
 done
 echo "data: $data ($(du -sh "$data" | cut -f1)), $(nproc) cores, load before $load_before, after $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-8s %-32s %9s %6s %9s %10s %8s %8s\n' backend run volumes/s ratio "decode ms" "surface ms" "RSS MiB" wall
+printf '%-8s %-32s %9s %6s %9s %10s %8s %8s %5s %6s\n' backend run volumes/s ratio "decode ms" "surface ms" "RSS MiB" wall CPU "CPU s"
 for r in "${rows[@]}"; do
   echo "$r"
 done

@@ -24,7 +24,9 @@ import org.segloss.backend.cpu.CpuBackend;
  * {@link CpuBackend#DEFAULT_SCALAR_CALLS} calls, the vector kernels compiling in the background during the
  * second half of them, see {@link CpuBackend}),
  * the child times, in a loop of forwardBackward calls on the same buffers: the engine's creation, the
- * first call, the first 10 calls together, the next 50 together, and the fastest of the last 10.
+ * first call, the first 10 calls together, the next 50 together, and the fastest of the last 10; and the CPU
+ * time of the whole process (every thread) over the first call and over the first 10, which a loaded machine
+ * distorts far less than wall time.
  * {@code bench --threads N} and the properties {@code segloss.cpu.threads} and {@code segloss.cpu.scalarCalls}
  * of this JVM are passed on to the children. A child run by hand with {@code -Dsegloss.cold.calls=true} also prints
  * every call's time (a {@code CALLS} line), and with {@code -Dsegloss.cpu.warmupLog=true} how its warm-up ended.
@@ -57,8 +59,9 @@ final class ColdBench {
         }
         out.println("cold start (cpu), shape " + java.util.Arrays.toString(s) + ", forwardBackward from logits, each row a fresh JVM;"
                 + " ratios against the scalar row of the same loss");
-        out.printf(Locale.ROOT, "%-16s %-10s %-8s %10s %10s %11s %13s %9s %9s %9s%n", "loss", "mode", "kernels", "create_ms",
-                "first_ms", "first10_ms", "next50/step", "hot_ms", "first/sc", "10/sc");
+        out.printf(Locale.ROOT, "%-16s %-10s %-8s %10s %10s %11s %13s %9s %9s %9s %13s %15s %12s %10s%n", "loss", "mode",
+                "kernels", "create_ms", "first_ms", "first10_ms", "next50/step", "hot_ms", "first/sc", "10/sc", "first_cpu_ms",
+                "first10_cpu_ms", "first_cpu/sc", "10_cpu/sc");
         out.flush();
         for (BenchCommand.Case c : cases) {
             double[] scalar = null;
@@ -67,8 +70,9 @@ final class ColdBench {
                 if (kernels.equals("scalar")) {
                     scalar = r;
                 }
-                out.printf(Locale.ROOT, "%-16s %-10s %-8s %10.1f %10.1f %11.1f %13.2f %9.2f %9.2f %9.2f%n", c.loss.id(),
-                        c.mode.id(), kernels, r[0], r[1], r[2], r[3] / 50, r[4], r[1] / scalar[1], r[2] / scalar[2]);
+                out.printf(Locale.ROOT, "%-16s %-10s %-8s %10.1f %10.1f %11.1f %13.2f %9.2f %9.2f %9.2f %13.1f %15.1f %12.2f %10.2f%n",
+                        c.loss.id(), c.mode.id(), kernels, r[0], r[1], r[2], r[3] / 50, r[4], r[1] / scalar[1], r[2] / scalar[2],
+                        r[5], r[6], r[5] / scalar[5], r[6] / scalar[6]);
                 out.flush();
             }
         }
@@ -134,8 +138,9 @@ final class ColdBench {
     }
 
     /**
-     * The child: {@code kernels loss mode N,C,H,W}; prints {@code RESULT create first first10 next50 hot}
-     * in ms.
+     * The child: {@code kernels loss mode N,C,H,W}; prints {@code RESULT create first first10 next50 hot firstCpu
+     * first10Cpu} in ms (the last two: the process's CPU time over the first call and the first 10 calls, every
+     * thread, see {@link #processCpuNanos}).
      */
     public static void main(String[] args) {
         String kernels = args[0];
@@ -166,7 +171,15 @@ final class ColdBench {
                 : kernels.equals("vector") ? LossEngine.of(CpuBackend.vector()) : LossEngine.create("cpu");
         double create = (System.nanoTime() - t0) / 1e6;
         double[] ms = new double[STEPS];
+        long cpu0 = processCpuNanos();
+        long cpuFirst = 0;
+        long cpuFirst10 = 0;
         for (int i = 0; i < STEPS; i++) {
+            if (i == 1) {
+                cpuFirst = processCpuNanos() - cpu0;
+            } else if (i == 10) {
+                cpuFirst10 = processCpuNanos() - cpu0;
+            }
             long a = System.nanoTime();
             if (mode == Mode.MULTICLASS) {
                 engine.forwardBackward(spec, logits, shape, classMap, grad);
@@ -196,6 +209,30 @@ final class ColdBench {
             }
             System.out.println(calls);
         }
-        System.out.println("RESULT " + create + " " + ms[0] + " " + first10 + " " + next50 + " " + hot);
+        System.out.println("RESULT " + create + " " + ms[0] + " " + first10 + " " + next50 + " " + hot + " "
+                + cpuFirst / 1e6 + " " + cpuFirst10 / 1e6);
+    }
+
+    /**
+     * CPU time of every thread of this process so far (the caller, the pool's workers, the JIT's compiler threads,
+     * the warm-up, GC), in ns, from /proc (Linux; 0 elsewhere): a count that a loaded machine distorts far
+     * less than wall time. Read from /proc rather than through JMX, which would load a few hundred classes into the
+     * fresh JVM before its first call.
+     */
+    static long processCpuNanos() {
+        long sum = 0;
+        java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+        if (tasks == null) {
+            return 0;
+        }
+        for (java.io.File task : tasks) {
+            try {
+                String stat = java.nio.file.Files.readString(task.toPath().resolve("schedstat"));
+                sum += Long.parseLong(stat.substring(0, stat.indexOf(' ')));
+            } catch (IOException | RuntimeException gone) {
+                // a thread that ended between the listing and the read: its time is no longer counted anywhere
+            }
+        }
+        return sum;
     }
 }

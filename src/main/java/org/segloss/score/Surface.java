@@ -29,6 +29,20 @@ final class Surface {
         default void squared(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, boolean[] lastLines) {
             squared(grid, dims, spacing, lo, hi);
         }
+
+        /** Whether the transform takes a grid with its first pass done ({@link #afterFirstPass}). */
+        default boolean takesFirstPass() {
+            return false;
+        }
+
+        /**
+         * As the box call above on a grid whose first pass is done already, where only the values at the grid
+         * indices {@code wanted} are read afterwards, as {@link DistanceTransform#afterFirstPass(float[], int[],
+         * double[], int[], int[], int[])} describes; only where {@link #takesFirstPass()}.
+         */
+        default void afterFirstPass(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, int[] wanted) {
+            throw new UnsupportedOperationException("this transform does not take a grid with its first pass done");
+        }
     }
 
     /** The Java transform (the CPU backend's), computing only the values asked for. */
@@ -46,6 +60,16 @@ final class Surface {
         @Override
         public void squared(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, boolean[] lastLines) {
             DistanceTransform.squared(grid, dims, spacing, lo, hi, lastLines);
+        }
+
+        @Override
+        public boolean takesFirstPass() {
+            return true;
+        }
+
+        @Override
+        public void afterFirstPass(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, int[] wanted) {
+            DistanceTransform.afterFirstPass(grid, dims, spacing, lo, hi, wanted);
         }
     };
 
@@ -189,12 +213,11 @@ final class Surface {
                 int[] box = {list[0] / plane, list[nb - 1] / plane, Integer.MAX_VALUE, -1, Integer.MAX_VALUE, -1};
                 int countA = 0;
                 int countB = 0;
-                byte[] eb = b.entryBits(nb);
+                byte[] eb = b.bitLists[c];
                 Raster at = new Raster(d3, list[0]);
                 for (int e = 0; e < nb; e++) {
                     int i = list[e];
-                    int bits = b.bits(c, i);
-                    eb[e] = (byte) bits;
+                    int bits = eb[e];
                     countA += bits & 1;
                     countB += bits >> 1;
                     at.moveTo(i);
@@ -222,15 +245,26 @@ final class Surface {
      * The boundary voxels of every class at once, from one pass over the whole array: per voxel, bit 1
      * when it is on the boundary of its predicted class's mask, bit 2 when on its target class's (a
      * voxel belongs to one class in each, so two bits say it for every class); per class, its boundary
-     * voxels in raster order. Buffers are kept per thread and reused from one image to the next.
+     * voxels in raster order, each with its bits for that class. Buffers are kept per thread and reused from one
+     * image to the next.
      */
     static final class Boundaries {
         private static final ThreadLocal<Boundaries> PER_THREAD = ThreadLocal.withInitial(Boundaries::new);
 
         byte[] code = new byte[0];
+        /** At least one row of zero codes. */
+        byte[] zeros = new byte[0];
         int[][] lists = new int[0][];
         int[] sizes = new int[0];
-        byte[] entryBits = new byte[0];
+        /** Per class, parallel to its list: bit 1 when the voxel is on its predicted mask's boundary, bit 2 the target's. */
+        byte[][] bitLists = new byte[0][];
+        /** Per row of the array: whether it holds one predicted label, one target label. */
+        boolean[] constantP = new boolean[0];
+        boolean[] constantT = new boolean[0];
+        /** A transform's grid, when the transform takes it with its first pass done (every value is written). */
+        float[] grid = new float[0];
+        /** One row's feature positions. */
+        int[] rowFeatures = new int[0];
         int[] p;
         int[] t;
         int[] d3;
@@ -245,12 +279,20 @@ final class Surface {
             if (b.code.length < n) {
                 b.code = new byte[n];
             }
+            if (b.zeros.length < nx) {
+                b.zeros = new byte[nx];
+            }
             if (b.lists.length < classes) {
                 int[][] lists = Arrays.copyOf(b.lists, classes);
                 for (int c = b.lists.length; c < classes; c++) {
                     lists[c] = new int[1024];
                 }
                 b.lists = lists;
+                byte[][] bitLists = Arrays.copyOf(b.bitLists, classes);
+                for (int c = b.bitLists.length; c < classes; c++) {
+                    bitLists[c] = new byte[1024];
+                }
+                b.bitLists = bitLists;
                 b.sizes = new int[classes];
             }
             Arrays.fill(b.sizes, 0);
@@ -263,19 +305,33 @@ final class Surface {
             // Neighbour offsets; an axis the array lacks reads the voxel itself (never a difference).
             int sy = rank >= 2 ? nx : 0;
             int sz = rank >= 3 ? nx * ny : 0;
+            // Per row, whether it holds one label in the prediction and in the target: a row off the faces is
+            // uniform when it and its four face-neighbour rows hold one label, the same (rows, not voxels, apart).
+            int rows = nz * ny;
+            if (b.constantP.length < rows) {
+                b.constantP = new boolean[rows];
+                b.constantT = new boolean[rows];
+            }
+            boolean[] constantP = b.constantP;
+            boolean[] constantT = b.constantT;
+            for (int r = 0, row = 0; r < rows; r++, row += nx) {
+                constantP[r] = Arrays.mismatch(p, row, row + nx - 1, p, row + 1, row + nx) < 0;
+                constantT[r] = Arrays.mismatch(t, row, row + nx - 1, t, row + 1, row + nx) < 0;
+            }
+            int ry = rank >= 2 ? 1 : 0;
+            int rz = rank >= 3 ? ny : 0;
             for (int z = 0; z < nz; z++) {
                 for (int y = 0; y < ny; y++) {
                     int row = (z * ny + y) * nx;
                     // A row on a y or z face of the array: every voxel of a mask is on its boundary; so are both ends of a row.
                     boolean face = rank >= 2 && (y == 0 || y == ny - 1) || rank >= 3 && (z == 0 || z == nz - 1);
-                    boolean uniform = false;
                     if (face || nx <= 2) {
                         Arrays.fill(code, row, row + nx, (byte) 3);
                     } else {
                         code[row] = 3;
                         code[row + nx - 1] = 3;
-                        uniform = uniform(p, row, nx, sy, sz) && uniform(t, row, nx, sy, sz);
-                        if (uniform) {
+                        int r = z * ny + y;
+                        if (uniform(p, constantP, r, row, ry, rz, sy, sz) && uniform(t, constantT, r, row, ry, rz, sy, sz)) {
                             Arrays.fill(code, row + 1, row + nx - 1, (byte) 0);
                         } else {
                             interior(p, t, code, row + 1, row + nx - 1, sy, sz);
@@ -284,19 +340,27 @@ final class Surface {
                     if (hasIgnore) {
                         ignored(p, t, code, row, row + nx, ig, face, sy, sz);
                     }
-                    for (int i = row; i < row + nx; i += uniform && i == row ? nx - 1 : 1) {
+                    int end = row + nx;
+                    for (int i = row; i < end; i++) {
                         int bits = code[i];
                         if (bits == 0) {
-                            continue;
+                            // the next voxel on a boundary: Arrays.mismatch compares many voxels per instruction
+                            int skip = Arrays.mismatch(code, i, end, b.zeros, 0, end - i);
+                            if (skip < 0) {
+                                break;
+                            }
+                            i += skip;
+                            bits = code[i];
                         }
                         int pv = p[i];
                         int tv = t[i];
                         boolean inP = (bits & 1) != 0 && pv >= fromClass && pv < classes;
+                        boolean inT = (bits & 2) != 0 && tv >= fromClass && tv < classes;
                         if (inP) {
-                            b.add(pv, i);
+                            b.add(pv, i, inT && pv == tv ? 3 : 1);
                         }
-                        if ((bits & 2) != 0 && tv >= fromClass && tv < classes && !(inP && pv == tv)) {
-                            b.add(tv, i);
+                        if (inT && !(inP && pv == tv)) {
+                            b.add(tv, i, 2);
                         }
                     }
                 }
@@ -305,16 +369,14 @@ final class Surface {
         }
 
         /**
-         * Whether a row off the array's faces holds one label, as do its four face-neighbour rows (then
-         * only its two ends are on a boundary). Arrays.mismatch compares many voxels per instruction.
+         * Whether row {@code r} (first voxel {@code row}) off the array's faces holds one label, as do its four
+         * face-neighbour rows ({@code ry}, {@code rz} rows and {@code sy}, {@code sz} voxels apart): then only its
+         * two ends are on a boundary. {@code constant} says per row whether it holds one label.
          */
-        private static boolean uniform(int[] l, int row, int nx, int sy, int sz) {
-            int end = row + nx;
-            return Arrays.mismatch(l, row, end - 1, l, row + 1, end) < 0
-                    && Arrays.mismatch(l, row, end, l, row - sy, end - sy) < 0
-                    && Arrays.mismatch(l, row, end, l, row + sy, end + sy) < 0
-                    && Arrays.mismatch(l, row, end, l, row - sz, end - sz) < 0
-                    && Arrays.mismatch(l, row, end, l, row + sz, end + sz) < 0;
+        private static boolean uniform(int[] l, boolean[] constant, int r, int row, int ry, int rz, int sy, int sz) {
+            int v = l[row];
+            return constant[r] && constant[r - ry] && constant[r + ry] && constant[r - rz] && constant[r + rz]
+                    && l[row - sy] == v && l[row + sy] == v && l[row - sz] == v && l[row + sz] == v;
         }
 
         /**
@@ -350,12 +412,20 @@ final class Surface {
             }
         }
 
-        /** The bits of the current class's list entries (filled by the caller), at least n long. */
-        byte[] entryBits(int n) {
-            if (entryBits.length < n) {
-                entryBits = new byte[Math.max(n, 2 * entryBits.length)];
+        /** This thread's grid, at least n long (its values are left from the last use). */
+        float[] grid(int n) {
+            if (grid.length < n) {
+                grid = new float[Math.max(n, Math.min(2 * grid.length, Integer.MAX_VALUE - 8))];
             }
-            return entryBits;
+            return grid;
+        }
+
+        /** Scratch for one row's feature positions, at least n long. */
+        int[] rowFeatures(int n) {
+            if (rowFeatures.length < n) {
+                rowFeatures = new int[n];
+            }
+            return rowFeatures;
         }
 
         /** Buffers above 64 MiB are not kept for the next image. */
@@ -368,33 +438,34 @@ final class Surface {
             if (code.length > KEEP) {
                 code = new byte[0];
             }
-            if (entryBits.length > KEEP) {
-                entryBits = new byte[0];
+            if (zeros.length > KEEP) {
+                zeros = new byte[0];
+            }
+            if (constantP.length > KEEP) {
+                constantP = new boolean[0];
+                constantT = new boolean[0];
+            }
+            if (grid.length > KEEP / 4) {
+                grid = new float[0];
             }
             for (int c = 0; c < lists.length; c++) {
                 if (lists[c].length > KEEP / 4) {
                     lists[c] = new int[1024];
+                    bitLists[c] = new byte[1024];
                 }
             }
         }
 
-        private void add(int c, int i) {
+        private void add(int c, int i, int bits) {
             int[] l = lists[c];
             int s = sizes[c];
             if (s == l.length) {
                 lists[c] = l = Arrays.copyOf(l, 2 * s);
+                bitLists[c] = Arrays.copyOf(bitLists[c], 2 * s);
             }
             l[s] = i;
+            bitLists[c][s] = (byte) bits;
             sizes[c] = s + 1;
-        }
-
-        /** Voxel i for class c: bit 1 on the predicted mask's boundary, bit 2 on the target's. */
-        int bits(int c, int i) {
-            int k = code[i];
-            if (k == 0) {
-                return 0;
-            }
-            return ((k & 1) != 0 && p[i] == c ? 1 : 0) | ((k & 2) != 0 && t[i] == c ? 2 : 0);
         }
 
         /** Whether voxel i is on the boundary {@code bit} (1 prediction, 2 target) of class c. */
@@ -429,6 +500,9 @@ final class Surface {
 
         /** Moves to the row of voxel {@code i} (>= 0). */
         void moveTo(int i) {
+            if (i >= rowStart && i - rowStart < nx) {
+                return;
+            }
             int row = quotient(i, nx, perRow);
             rowStart = row * nx;
             z = quotient(row, ny, perPlane);
@@ -454,10 +528,14 @@ final class Surface {
         // directions: those sets are disjoint), by position in the list of boundary voxels; a voxel on both
         // boundaries is at distance 0.
         float[] val = new float[nb];
-        double[] dA = distances(b, c, 1, 2, countA, box, s3, rank, transform, val);
-        double[] dB = distances(b, c, 2, 1, countB, box, s3, rank, transform, val);
+        double[] dA = distances(b, c, 1, 2, box, s3, rank, transform, val);
+        double[] dB = distances(b, c, 2, 1, box, s3, rank, transform, val);
+        // The other countA - dA.length and countB - dB.length voxels are at +0: they add nothing to the
+        // sum (it starts at +0 and only grows), and each is within the tolerance when 0 is.
+        int zerosA = countA - dA.length;
+        int zerosB = countB - dB.length;
         double sum = 0;
-        long within = 0;
+        long within = 0.0 <= tolerance ? (long) zerosA + zerosB : 0;
         for (double x : dA) {
             sum += x;
             within += x <= tolerance ? 1 : 0;
@@ -466,8 +544,8 @@ final class Surface {
             sum += x;
             within += x <= tolerance ? 1 : 0;
         }
-        long both = (long) dA.length + dB.length;
-        out.hd95[c] = Math.max(percentile95(dA), percentile95(dB));
+        long both = (long) countA + countB;
+        out.hd95[c] = Math.max(percentile95(zerosA, dA), percentile95(zerosB, dB));
         out.assd[c] = sum / both;
         out.nsd[c] = (double) within / both;
     }
@@ -476,19 +554,20 @@ final class Surface {
     static final int TILE = 32;
 
     /**
-     * Distances from the boundary voxels of class {@code c} with bit {@code from} to the nearest with
-     * bit {@code to}, in raster order. A query voxel that is a feature itself is at 0. The others are
+     * Distances from the boundary voxels of class {@code c} with bit {@code from} and without bit {@code to}
+     * (the query voxels) to the nearest with bit {@code to}, in raster order; those with both bits are at 0
+     * and left out. The query voxels are
      * grouped by tile of the crop; each tile's query voxels get their distances from a transform over
      * their bounding box grown by an upper bound R of their distances (the nearest feature along one
      * of the three axis lines through each): every feature within R of a query voxel lies in that box,
      * so the box holds each query voxel's nearest feature and the transform is exact there. When the
      * boxes together are not smaller than the crop, one transform over the whole crop.
      */
-    private static double[] distances(Boundaries b, int c, int from, int to, int count, int[] box, double[] s3, int rank,
+    private static double[] distances(Boundaries b, int c, int from, int to, int[] box, double[] s3, int rank,
                                       Transform transform, float[] val) {
         int[] list = b.lists[c];
         int nb = b.sizes[c];
-        byte[] eb = b.entryBits;
+        byte[] eb = b.bitLists[c];
         int gy = b.d3[2];
         int gz = b.d3[1] * b.d3[2];
         int cz = box[1] - box[0] + 1;
@@ -552,9 +631,7 @@ final class Surface {
             int z = cursor.z - box[0];
             int y = cursor.y - box[2];
             int x = i - cursor.rowStart - box[4];
-            double bound = walk(b, c, to, i, x, cx, 1, s3[2], Double.POSITIVE_INFINITY);
-            bound = walk(b, c, to, i, y, cy, gy, s3[1], bound);
-            bound = walk(b, c, to, i, z, cz, gz, s3[0], bound);
+            double bound = walks(b, c, to, i, x, y, z, cx, cy, cz, gy, gz, s3);
             whole = bound == Double.POSITIVE_INFINITY;
             r[t] = Math.max(r[t], bound);
         }
@@ -592,31 +669,10 @@ final class Surface {
             int bz = bx[1] - bx[0] + 1;
             int by = bx[3] - bx[2] + 1;
             int bw = bx[5] - bx[4] + 1;
-            float[] grid = new float[bz * by * bw];
-            Arrays.fill(grid, Float.POSITIVE_INFINITY);
-            // The features: the class's boundary voxels with bit `to` in each row of the box, found in
-            // the raster-ordered list (rows ascend, so each search starts where the last one ended).
-            int f = 0;
-            for (int z = 0, j = 0; z < bz; z++) {
-                for (int y = 0; y < by; y++, j += bw) {
-                    int row = (box[0] + bx[0] + z) * gz + (box[2] + bx[2] + y) * gy + box[4] + bx[4];
-                    f = Arrays.binarySearch(list, f, nb, row);
-                    if (f < 0) {
-                        f = -f - 1;
-                    }
-                    for (; f < nb && list[f] < row + bw; f++) {
-                        if ((eb[f] & to) != 0) {
-                            grid[j + list[f] - row] = 0f;
-                        }
-                    }
-                }
-            }
             // The box of its query voxels, relative to the grid, and the lines of the last pass (along the
             // slowest axis of the image) that hold them: the only values read back.
             int[] lo = {Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE};
             int[] hi = {-1, -1, -1};
-            int lineCount = rank == 3 ? by * bw : rank == 2 ? bw : 1;
-            boolean[] lastLines = new boolean[lineCount];
             for (int k = start[t]; k < start[t + 1]; k++) {
                 int i = list[order[k]];
                 int[] at = {i / gz - box[0] - bx[0], (i % gz) / gy - box[2] - bx[2], i % gy - box[4] - bx[4]};
@@ -624,26 +680,86 @@ final class Surface {
                     lo[a] = Math.min(lo[a], at[a]);
                     hi[a] = Math.max(hi[a], at[a]);
                 }
-                lastLines[((at[0] * by + at[1]) * bw + at[2]) % lineCount] = true;
             }
-            int[] bd = {bz, by, bw};
-            transform.squared(grid, Arrays.copyOfRange(bd, 3 - rank, 3), sp, Arrays.copyOfRange(lo, 3 - rank, 3),
-                    Arrays.copyOfRange(hi, 3 - rank, 3), lastLines);
+            // A transform that takes its first pass done gets it from each row's features, at the query box's x
+            // only: the grid keeps those (x from lo[2] on); else the grid holds the whole box, 0 at features.
+            boolean direct = transform.takesFirstPass();
+            int shift = direct ? lo[2] : 0;
+            int gw = direct ? hi[2] - lo[2] + 1 : bw;
+            int lineCount = rank == 3 ? by * gw : rank == 2 ? gw : 1;
+            boolean[] lastLines = direct ? null : new boolean[lineCount];
+            int[] wanted = direct ? new int[start[t + 1] - start[t]] : null;
+            for (int k = start[t]; k < start[t + 1]; k++) {
+                int i = list[order[k]];
+                int z = i / gz - box[0] - bx[0];
+                int y = (i % gz) / gy - box[2] - bx[2];
+                int x = i % gy - box[4] - bx[4] - shift;
+                int at = (z * by + y) * gw + x;
+                if (direct) {
+                    wanted[k - start[t]] = at;
+                } else {
+                    lastLines[at % lineCount] = true;
+                }
+            }
+            float[] grid;
+            if (direct) {
+                grid = b.grid(bz * by * gw);
+            } else {
+                grid = new float[bz * by * bw];
+                Arrays.fill(grid, Float.POSITIVE_INFINITY);
+            }
+            int[] rowFeatures = b.rowFeatures(bw);
+            double wx = s3[2] * s3[2];
+            // The features: the class's boundary voxels with bit `to` in each row of the box, found in
+            // the raster-ordered list (rows ascend, so each search starts where the last one ended).
+            int f = 0;
+            for (int z = 0, j = 0; z < bz; z++) {
+                for (int y = 0; y < by; y++, j += gw) {
+                    int row = (box[0] + bx[0] + z) * gz + (box[2] + bx[2] + y) * gy + box[4] + bx[4];
+                    f = Arrays.binarySearch(list, f, nb, row);
+                    if (f < 0) {
+                        f = -f - 1;
+                    }
+                    int features = 0;
+                    for (; f < nb && list[f] < row + bw; f++) {
+                        if ((eb[f] & to) != 0) {
+                            if (direct) {
+                                rowFeatures[features++] = list[f] - row;
+                            } else {
+                                grid[j + list[f] - row] = 0f;
+                            }
+                        }
+                    }
+                    if (direct) {
+                        DistanceTransform.nearestFeature(grid, j, rowFeatures, features, wx, lo[2], hi[2]);
+                    }
+                }
+            }
+            int[] gd = {bz, by, gw};
+            int[] glo = {lo[0], lo[1], lo[2] - shift};
+            int[] ghi = {hi[0], hi[1], hi[2] - shift};
+            if (direct) {
+                transform.afterFirstPass(grid, Arrays.copyOfRange(gd, 3 - rank, 3), sp, Arrays.copyOfRange(glo, 3 - rank, 3),
+                        Arrays.copyOfRange(ghi, 3 - rank, 3), wanted);
+            } else {
+                transform.squared(grid, Arrays.copyOfRange(gd, 3 - rank, 3), sp, Arrays.copyOfRange(glo, 3 - rank, 3),
+                        Arrays.copyOfRange(ghi, 3 - rank, 3), lastLines);
+            }
             for (int k = start[t]; k < start[t + 1]; k++) {
                 int e = order[k];
                 int i = list[e];
                 int z = i / gz - box[0];
                 int y = (i % gz) / gy - box[2];
                 int x = i % gy - box[4];
-                val[e] = grid[((z - bx[0]) * by + y - bx[2]) * bw + x - bx[4]];
+                val[e] = grid[((z - bx[0]) * by + y - bx[2]) * gw + x - bx[4] - shift];
             }
         }
-        double[] out = new double[count];
+        double[] out = new double[order.length];
         int k = 0;
         for (int e = 0; e < nb; e++) {
             int bits = eb[e];
-            if ((bits & from) != 0) {
-                out[k++] = (bits & to) != 0 ? 0.0 : Math.sqrt(val[e]);
+            if ((bits & from) != 0 && (bits & to) == 0) {
+                out[k++] = Math.sqrt(val[e]);
             }
         }
         return out;
@@ -683,66 +799,92 @@ final class Surface {
     }
 
     /**
-     * The distance {@code k * s} to the nearest voxel with bit {@code to} of class c along one axis line
-     * through voxel {@code i} (at {@code pos} of the crop's {@code len}, {@code step} apart), if below
-     * {@code best}; else best.
+     * The distance to the nearest voxel with bit {@code to} of class c along the three axis lines through
+     * voxel {@code i} (crop position x, y, z of the crop's cx, cy, cz; neighbours 1, gy and gz apart): on each,
+     * {@code k * spacing} to the first such voxel k steps away either way; the smallest, +inf when none has one.
+     * The three lines are walked together, one step at a time, each until its distance reaches the best found.
      */
-    private static double walk(Boundaries b, int c, int to, int i, int pos, int len, int step, double s, double best) {
-        for (int k = 1; ; k++) {
-            double d = k * s;
-            boolean lo = pos - k >= 0;
-            boolean hi = pos + k < len;
-            if (d >= best || !lo && !hi) {
-                return best;
+    private static double walks(Boundaries b, int c, int to, int i, int x, int y, int z, int cx, int cy, int cz, int gy,
+                                int gz, double[] s3) {
+        double best = Double.POSITIVE_INFINITY;
+        boolean openX = true;
+        boolean openY = true;
+        boolean openZ = true;
+        for (int k = 1; openX || openY || openZ; k++) {
+            if (openX) {
+                double d = k * s3[2];
+                boolean lo = x - k >= 0;
+                boolean hi = x + k < cx;
+                if (d >= best || !lo && !hi) {
+                    openX = false;
+                } else if (lo && b.on(c, to, i - k) || hi && b.on(c, to, i + k)) {
+                    best = d;
+                    openX = false;
+                }
             }
-            if (lo && b.on(c, to, i - k * step) || hi && b.on(c, to, i + k * step)) {
-                return d;
+            if (openY) {
+                double d = k * s3[1];
+                boolean lo = y - k >= 0;
+                boolean hi = y + k < cy;
+                if (d >= best || !lo && !hi) {
+                    openY = false;
+                } else if (lo && b.on(c, to, i - k * gy) || hi && b.on(c, to, i + k * gy)) {
+                    best = d;
+                    openY = false;
+                }
+            }
+            if (openZ) {
+                double d = k * s3[0];
+                boolean lo = z - k >= 0;
+                boolean hi = z + k < cz;
+                if (d >= best || !lo && !hi) {
+                    openZ = false;
+                } else if (lo && b.on(c, to, i - k * gz) || hi && b.on(c, to, i + k * gz)) {
+                    best = d;
+                    openZ = false;
+                }
             }
         }
+        return best;
     }
+
     /**
      * numpy's default percentile (method 'linear') at 95: sorted x, position h = 0.95 (n - 1),
      * {@code x[floor h] + (x[floor h + 1] - x[floor h]) (h - floor h)}, evaluated as numpy's lerp does
      * (from the upper end when the fraction is >= 0.5).
      */
     static double percentile95(double[] x) {
-        double[] s = sortedZerosFirst(x);
-        double h = 0.95 * (s.length - 1);
-        int i = (int) Math.floor(h);
-        double frac = h - i;
-        double a = s[i];
-        double b = s[Math.min(i + 1, s.length - 1)];
-        double diff = b - a;
-        return frac >= 0.5 ? b - diff * (1 - frac) : a + diff * frac;
+        return percentile95(0, x);
     }
 
     /**
-     * {@code x} sorted, as {@link Arrays#sort(double[])} does. Most distances are +0 (voxels on both
-     * boundaries): those are counted and only the others sorted, unless one of them is negative
-     * (-0 included) or NaN, which would sort before or among them.
+     * As {@link #percentile95(double[])} of {@code zeros} values +0 and the values {@code others}. Sorted as
+     * {@link Arrays#sort(double[])} sorts them all: the zeros first, then the others sorted, when every other
+     * is > 0 (most distances are +0, voxels on both boundaries, and need no sorting); else all sorted
+     * together (-0 and negatives sort before +0, NaN after everything).
      */
-    static double[] sortedZerosFirst(double[] x) {
-        int zeros = 0;
-        for (double v : x) {
-            zeros += v == 0.0 ? 1 : 0;
+    static double percentile95(int zeros, double[] others) {
+        int n = zeros + others.length;
+        boolean positive = true;
+        for (double v : others) {
+            positive &= v > 0;
         }
-        double[] s = new double[x.length];
-        int k = zeros;
-        for (double v : x) {
-            if (v != 0.0) {
-                if (!(v > 0)) {
-                    s = x.clone();
-                    Arrays.sort(s);
-                    return s;
-                }
-                s[k++] = v;
-            } else if (Double.doubleToRawLongBits(v) != 0) {
-                s = x.clone();
-                Arrays.sort(s);
-                return s;
-            }
+        double[] s;
+        if (positive) {
+            s = others.clone();
+        } else {
+            s = new double[n];
+            System.arraycopy(others, 0, s, zeros, others.length);
+            zeros = 0;
         }
-        Arrays.sort(s, zeros, s.length);
-        return s;
+        Arrays.sort(s);
+        double h = 0.95 * (n - 1);
+        int i = (int) Math.floor(h);
+        double frac = h - i;
+        double a = i < zeros ? 0.0 : s[i - zeros];
+        int i1 = Math.min(i + 1, n - 1);
+        double b = i1 < zeros ? 0.0 : s[i1 - zeros];
+        double diff = b - a;
+        return frac >= 0.5 ? b - diff * (1 - frac) : a + diff * frac;
     }
 }

@@ -430,30 +430,48 @@ class SurfaceTest {
     }
 
     @Test
-    void sortingWithTheZerosCountedGivesArraysSortsOrder() {
+    void percentileOfCountedZerosAndOthersIsThatOfAllValuesSorted() {
         Random rnd = new Random(11);
         double[][] fixed = {
-            {}, {0.0}, {0.0, 0.0}, {3.5, 0.0, 1.25, 0.0}, {2, 1},
-            // -0, negatives and NaN take the full sort: -0 sorts before +0, NaN after everything
+            {0.0}, {0.0, 0.0}, {3.5, 0.0, 1.25, 0.0}, {2, 1}, {5.0},
+            // -0, negatives and NaN sort before or among the zeros: -0 before +0, NaN after everything
             {0.0, -0.0, 1.0}, {0.0, -2.0, 1.0}, {Double.NaN, 0.0, 1.0}, {Double.POSITIVE_INFINITY, 0.0},
+            {-1.0, -3.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0},
         };
         List<double[]> cases = new ArrayList<>(Arrays.asList(fixed));
-        for (int k = 0; k < 200; k++) {
-            double[] x = new double[rnd.nextInt(60)];
+        for (int k = 0; k < 300; k++) {
+            double[] x = new double[1 + rnd.nextInt(80)];
             for (int i = 0; i < x.length; i++) {
-                x[i] = rnd.nextInt(3) == 0 ? 0.0 : Math.sqrt(rnd.nextInt(50) + 1) * 0.8;
+                x[i] = rnd.nextInt(k % 2 == 0 ? 3 : 30) != 0 ? 0.0 : Math.sqrt(rnd.nextInt(50) + 1) * 0.8;
             }
             cases.add(x);
         }
         for (double[] x : cases) {
-            double[] expected = x.clone();
-            Arrays.sort(expected);
-            double[] actual = Surface.sortedZerosFirst(x);
-            assertEquals(expected.length, actual.length);
-            for (int i = 0; i < x.length; i++) {
-                assertEquals(Double.doubleToRawLongBits(expected[i]), Double.doubleToRawLongBits(actual[i]),
-                        Arrays.toString(x) + " at " + i);
+            // Expected: every value sorted by Arrays.sort, numpy's linear interpolation at 95 (from the upper
+            // end when the fraction is >= 0.5).
+            double[] sorted = x.clone();
+            Arrays.sort(sorted);
+            double h = 0.95 * (sorted.length - 1);
+            int i = (int) Math.floor(h);
+            double frac = h - i;
+            double lower = sorted[i];
+            double upper = sorted[Math.min(i + 1, sorted.length - 1)];
+            double expected = frac >= 0.5 ? upper - (upper - lower) * (1 - frac) : lower + (upper - lower) * frac;
+            // Actual: the +0 values counted, the others given in their order.
+            int zeros = 0;
+            List<Double> others = new ArrayList<>();
+            for (double v : x) {
+                if (Double.doubleToRawLongBits(v) == 0) {
+                    zeros++;
+                } else {
+                    others.add(v);
+                }
             }
+            double actual = Surface.percentile95(zeros, others.stream().mapToDouble(Double::doubleValue).toArray());
+            assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(actual),
+                    Arrays.toString(x) + ": " + expected + " vs " + actual);
+            assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(Surface.percentile95(x)),
+                    Arrays.toString(x) + " given whole");
         }
     }
 

@@ -52,6 +52,32 @@ public final class DistanceTransform {
      * @param lastLines per line of the last pass, whether it is wanted; null for every line in the box
      */
     public static void squared(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, boolean[] lastLines) {
+        passes(grid, dims, spacing, lo, hi, lastLines, null, true);
+    }
+
+    /**
+     * As {@link #squared(float[], int[], double[], int[], int[], boolean[])} on a grid whose first pass (along
+     * the fastest axis) is done already: each line along that axis holds, at the box's positions on that
+     * axis, what the first pass writes there ({@link #nearestFeature}: +inf on a line without features);
+     * the other positions are not read. A caller that knows each line's features writes those values
+     * directly and can leave the positions outside the box out of the grid (the box then spans the
+     * whole fastest axis), the same bits as the whole transform inside the box.
+     */
+    public static void afterFirstPass(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, boolean[] lastLines) {
+        passes(grid, dims, spacing, lo, hi, lastLines, null, false);
+    }
+
+    /**
+     * As {@link #afterFirstPass(float[], int[], double[], int[], int[], boolean[])} where only the values at the
+     * grid indices {@code wanted} (inside the box) are wanted: the last pass evaluates its lines' envelopes
+     * there only; the same bits at those indices, the others are left partly transformed.
+     */
+    public static void afterFirstPass(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, int[] wanted) {
+        passes(grid, dims, spacing, lo, hi, null, wanted, false);
+    }
+
+    private static void passes(float[] grid, int[] dims, double[] spacing, int[] lo, int[] hi, boolean[] lastLines,
+                               int[] wanted, boolean firstPass) {
         int rank = dims.length;
         int total = 1;
         int maxLen = 0;
@@ -73,15 +99,19 @@ public final class DistanceTransform {
             int outers = total / (len * stride);
             int from = lo == null ? 0 : lo[axis];
             int to = hi == null ? len - 1 : hi[axis];
-            if (stride == 1) {
+            if (axis == rank - 1) {
                 // The first pass reads the input grid, 0 or +inf: its lines take the nearest-feature shortcut.
-                for (int outer = 0; outer < outers; outer++) {
+                for (int outer = 0; outer < outers && firstPass; outer++) {
                     if (!binaryLine(grid, outer * len, len, w, v, infinities, from, to)) {
                         line(grid, outer * len, 1, len, w, v, fv, z, h, from, to);
                     }
                 }
                 stride *= len;
                 continue;
+            }
+            if (axis == 0 && wanted != null) {
+                wantedOnly(grid, len, stride, w, wanted, v, fv, z, h);
+                break;
             }
             // The lines along this axis that later passes read: inside the box on the axes after it,
             // as runs of neighbouring lines along the last axis.
@@ -114,6 +144,41 @@ public final class DistanceTransform {
                 }
             }
             stride *= len;
+        }
+    }
+
+    /**
+     * The last pass (along the slowest axis, lines {@code stride} apart) at the grid indices {@code wanted}
+     * only: per line holding some, its envelope as {@link #line} builds it, evaluated at those positions (the
+     * parabola of position p is the first j with z[j + 1] >= p, as in line's runs).
+     */
+    private static void wantedOnly(float[] grid, int len, int stride, double w, int[] wanted, int[] v, float[] fv, double[] z,
+                                   double[] h) {
+        // (line, position) of each, sorted: the lines one after the other, positions ascending within one
+        long[] keys = new long[wanted.length];
+        for (int k = 0; k < wanted.length; k++) {
+            int i = wanted[k];
+            keys[k] = (long) (i % stride) << 32 | i / stride;
+        }
+        Arrays.sort(keys);
+        float[] values = new float[len];
+        for (int k = 0; k < keys.length; ) {
+            int line = (int) (keys[k] >>> 32);
+            for (int p = 0; p < len; p++) {
+                values[p] = grid[line + p * stride];
+            }
+            int top = envelope(values, 0, 1, len, w, v, fv, z, h);
+            for (int j = 0; k < keys.length && (int) (keys[k] >>> 32) == line; k++) {
+                if (top < 0) {
+                    continue;
+                }
+                int p = (int) keys[k];
+                while (j < top && z[j + 1] < p) {
+                    j++;
+                }
+                double d = p - v[j];
+                grid[line + p * stride] = (float) (w * d * d + fv[j]);
+            }
         }
     }
 
@@ -182,6 +247,21 @@ public final class DistanceTransform {
         if (count == 0) {
             return true;
         }
+        nearestFeature(g, base + from, features, count, w, from, to);
+        return true;
+    }
+
+    /**
+     * The first pass's values on a line of 0 (features, at the ascending positions {@code features[0..count)})
+     * and +inf: at each position p from {@code from} to {@code to}, {@code w d^2 + 0} with d the distance to the
+     * nearest feature (see {@link #binaryLine}), or +inf when the line has none; written to
+     * {@code out[at + p - from]}.
+     */
+    public static void nearestFeature(float[] out, int at, int[] features, int count, double w, int from, int to) {
+        if (count == 0) {
+            Arrays.fill(out, at, at + to - from + 1, Float.POSITIVE_INFINITY);
+            return;
+        }
         // j: the last feature at or before p (or the first feature, while p is before it)
         int j = 0;
         for (int p = from; p <= to; p++) {
@@ -193,9 +273,8 @@ public final class DistanceTransform {
                 near = Math.min(near, features[j + 1] - p);
             }
             double d = near;
-            g[base + p] = (float) (w * d * d + 0.0);
+            out[at + p - from] = (float) (w * d * d + 0.0);
         }
-        return true;
     }
 
     /**
@@ -206,6 +285,38 @@ public final class DistanceTransform {
      */
     static void line(float[] g, int base, int stride, int n, double w, int[] v, float[] fv, double[] z, double[] h, int from,
                      int to) {
+        int k = envelope(g, base, stride, n, w, v, fv, z, h);
+        if (k < 0) {
+            return;
+        }
+        // Parabola j is the lowest at the positions p with z[j] < p <= z[j + 1] (z strictly increasing, z[0] = -inf,
+        // +inf after the last): one run of positions per parabola.
+        int p = from;
+        for (int j = 0; j <= k && p <= to; j++) {
+            int last = to;
+            if (j < k) {
+                double next = z[j + 1];
+                if (next < p) {
+                    continue;
+                }
+                if (next < to) {
+                    last = (int) Math.floor(next);
+                }
+            }
+            float fj = fv[j];
+            int vj = v[j];
+            for (; p <= last; p++) {
+                double d = p - vj;
+                g[base + p * stride] = (float) (w * d * d + fj);
+            }
+        }
+    }
+
+    /**
+     * The lower envelope of one line's parabolas (see {@link #line}): fills v, fv, z and h from 0 to the
+     * returned index of the last parabola, -1 when every value is +inf.
+     */
+    static int envelope(float[] g, int base, int stride, int n, double w, int[] v, float[] fv, double[] z, double[] h) {
         // h[k] = fv[k] + w v[k]^2, kept from the push: the same double as recomputing it at each pop.
         double twoW = 2.0 * w;
         int k = -1;
@@ -231,29 +342,6 @@ public final class DistanceTransform {
             h[k] = hq;
             z[k] = s;
         }
-        if (k < 0) {
-            return;
-        }
-        // Parabola j is the lowest at the positions p with z[j] < p <= z[j + 1] (z strictly increasing, z[0] = -inf,
-        // +inf after the last): one run of positions per parabola.
-        int p = from;
-        for (int j = 0; j <= k && p <= to; j++) {
-            int last = to;
-            if (j < k) {
-                double next = z[j + 1];
-                if (next < p) {
-                    continue;
-                }
-                if (next < to) {
-                    last = (int) Math.floor(next);
-                }
-            }
-            float fj = fv[j];
-            int vj = v[j];
-            for (; p <= last; p++) {
-                double d = p - vj;
-                g[base + p * stride] = (float) (w * d * d + fj);
-            }
-        }
+        return k;
     }
 }

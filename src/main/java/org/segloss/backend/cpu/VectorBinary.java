@@ -13,8 +13,10 @@ import static org.segloss.backend.cpu.VectorKernels.ZERO;
 import static org.segloss.backend.cpu.VectorKernels.isFloatArray;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import org.segloss.Layout;
 import org.segloss.backend.GradCoefficients;
 import org.segloss.backend.PixelTerm;
@@ -51,6 +53,8 @@ final class VectorBinary {
     private static final int SLOT_NW = 42;
     private static final int SLOT_STAGE3 = 43;
     private static final int SLOT_SUMS = 44;
+    /** Ints of the float lanes' shape (the targets' bits in the cheap check, see mayBeRefused). */
+    private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
     private static final int P2 = Stat.P2.slot();
     private static final int T2 = Stat.T2.slot();
     private static final int COUNT = Stat.COUNT.slot();
@@ -215,7 +219,9 @@ final class VectorBinary {
      * Stats of one row segment into acc[base + stat]: per element, p = sigmoid(x) (from logits) or x;
      * I += p t, P += p, T += t (region); TERM += bce or focal term. Returns false on a refused value:
      * x not finite (logits) or outside [0, 1] (probabilities), t outside [0, 1]. Lanes go chunk by chunk
-     * of {@link #SUM_CHUNK}: the transcendentals of the chunk first (staged in scratch), then the sums.
+     * of {@link #SUM_CHUNK}: the transcendentals of the chunk first (staged in scratch or in the keep), then the
+     * sums (from logits without a keep or a pixel term, e in the sum loop itself); from logits, each chunk's float
+     * sums go to double lanes (flushStored), added to acc at the end of the segment.
      */
     static boolean statsRow(Problem p, float[] xa, int xo, float[] ta, int to, int len, double[] acc, int base,
                             int period, VectorScratch sc, float[] ka, int ko) {
@@ -233,6 +239,7 @@ final class VectorBinary {
         float[] s2 = sc.floats(SLOT_STAGE2, SUM_CHUNK);
         float[] s3 = sc.floats(SLOT_STAGE3, SUM_CHUNK);
         float[] sums = sc.floats(SLOT_SUMS, 3 * L); // the lanes' sums, flushed from here (flushStored)
+        double[] laneSums = sc.laneSums(K * L); // the logits lanes' chunk sums, per stat and lane, in double
         int full = len - len % L;
         for (int a = 0; a < full; a += SUM_CHUNK) {
             int m = Math.min(full - a, SUM_CHUNK);
@@ -240,6 +247,12 @@ final class VectorBinary {
             if (p.fromLogits) {
                 // e goes straight into the kept buffer and is read from there (a copy from scratch cost the pass
                 // as much again as the write itself); focal reads its e staged at 0, so it copies
+                if (ka == null && !hasTerm) { // region sums alone, nothing kept: e in the sum loop, not staged
+                    if (!lanesLogitsExp(xa, xo + a, ta, to + a, m, region, laneSums, sums)) {
+                        return false;
+                    }
+                    continue;
+                }
                 boolean keepInPlace = ka != null && !focal;
                 float[] ea = keepInPlace ? ka : s1;
                 int eo = keepInPlace ? ko + a : 0;
@@ -247,17 +260,17 @@ final class VectorBinary {
                 if (ka != null && !keepInPlace) {
                     System.arraycopy(s1, 0, ka, ko + a, m); // kept for the grad pass (see keeps)
                 }
-                if (hasTerm) {
-                    log1pFrom(ea, eo, s2, m);
+                if (focal) {
+                    log1pFrom(ea, eo, s2, m); // bce computes its log1p(e) in its sum loop
                 }
                 // focal lanes sum the term only; with a region part (dice_focal) the region lanes add I, P, T
                 clean = focal ? lanesLogitsFocal(xa, xo + a, ta, to + a, s1, s2, s3, m, g, aw, nw, Float.NaN, acc, base, period)
-                        && (!region || lanesLogits(xa, xo + a, ta, to + a, s1, 0, m, true, acc, base, period, sums))
+                        && (!region || lanesLogits(xa, xo + a, ta, to + a, s1, 0, m, true, laneSums, sums))
                         // each lanes method computes only what it sums
                         : region && hasTerm
-                        ? lanesLogitsBceRegion(xa, xo + a, ta, to + a, ea, eo, s2, m, acc, base, period, sums)
-                        : hasTerm ? lanesLogitsBce(xa, xo + a, ta, to + a, s2, m, acc, base, period, sums)
-                        : lanesLogits(xa, xo + a, ta, to + a, ea, eo, m, region, acc, base, period, sums);
+                        ? lanesLogitsBceRegion(xa, xo + a, ta, to + a, ea, eo, m, laneSums, sums)
+                        : hasTerm ? lanesLogitsBce(xa, xo + a, ta, to + a, ea, eo, m, laneSums, sums)
+                        : lanesLogits(xa, xo + a, ta, to + a, ea, eo, m, region, laneSums, sums);
             } else {
                 if (hasTerm) {
                     VectorMath.clampedLogs(xa, xo + a, EPS, s1, s2, m);
@@ -270,6 +283,7 @@ final class VectorBinary {
                 return false;
             }
         }
+        addLaneSums(laneSums, acc, base, period);
         for (int i = full; i < len; i++) {
             if (!statsElement(p, xa[xo + i], ta[to + i], 1, acc, base + (i % period) * K)) {
                 return false;
@@ -455,27 +469,39 @@ final class VectorBinary {
     }
 
     /**
-     * {@link #flushClean} of vectors already stored in {@code sums} (vector k at k L), stat k = {@code stats[k]}:
-     * the lanes method stores its sums itself, so that no vector crosses a call (C2 boxes vector arguments of a
-     * call it does not inline). The same sums as {@link #addLanes}.
+     * Adds vectors already stored in {@code sums} (vector k at k L, stat {@code stats[k]}) to the double lanes of
+     * their stat, {@code laneSums[stat * L + j] += sums[k L + j]}, lane by lane (independent adds): the
+     * lanes method stores its sums itself, so that no vector crosses a call (C2 boxes vector arguments of a call
+     * it does not inline). {@link #addLaneSums} adds the lanes to the stats at the end of the row segment.
      */
-    private static void flushStored(float[] sums, int count, int[] stats, double[] acc, int base, int period) {
+    private static void flushStored(float[] sums, int count, int[] stats, double[] laneSums) {
         for (int k = 0; k < count; k++) {
-            int off = k * L;
-            if (period == 1) {
-                acc[base + stats[k]] += VectorMath.sumLanes(sums, off);
-                continue;
-            }
-            for (int r = 0; r < period; r++) {
-                double sum = 0;
-                for (int j = r; j < L; j += period) {
-                    sum += sums[off + j];
-                }
-                acc[base + r * K + stats[k]] += sum;
+            int to = stats[k] * L;
+            int from = k * L;
+            for (int j = 0; j < L; j++) { // independent adds, no chain (a widening convertShape here ran 3x slower)
+                laneSums[to + j] += sums[from + j];
             }
         }
     }
 
+    /**
+     * Adds the double lanes of {@link #flushStored} to the stats of the rows from {@code base}: lane j of a stat to
+     * row j % period (each row's lanes in lane order).
+     */
+    private static void addLaneSums(double[] laneSums, double[] acc, int base, int period) {
+        for (int stat : LANE_STATS) {
+            for (int r = 0; r < period; r++) {
+                double sum = 0;
+                for (int j = r; j < L; j += period) {
+                    sum += laneSums[stat * L + j];
+                }
+                acc[base + r * K + stat] += sum;
+            }
+        }
+    }
+
+    /** Every stat that {@link #flushStored} adds to (the others' lanes stay 0). */
+    private static final int[] LANE_STATS = {I, P, T, TERM};
     /** Stats of {@link #flushStored} for the region sums I, P, T. */
     private static final int[] REGION_STATS = {I, P, T};
     /** Stats of {@link #flushStored} for the term sum. */
@@ -487,27 +513,59 @@ final class VectorBinary {
     }
 
     /**
-     * From logits, bce alone (no region part, so no sigmoid and no division): bce = max(x, 0) - x t + l with
-     * l = log1p(exp(-|x|)) staged. Refused: x not finite, t outside [0, 1]. The same lanes as the bce of
-     * {@link #lanesLogits}, so the sums are the same bits.
+     * From logits, bce alone (no region part, so no sigmoid): bce = max(x, 0) - x t + l with l = log1p(e) of the
+     * staged e = exp(-|x|) at ea[eo ..], computed here (a staged l cost a store and a load of every element). Refused:
+     * x not finite, t outside [0, 1], checked as {@link #mayBeRefused} (x not finite makes the term's sum NaN or
+     * infinite). The same lanes as the bce of {@link #lanesLogitsBceRegion}, so the sums are the same bits.
      */
-    private static boolean lanesLogitsBce(float[] xa, int xo, float[] ta, int to, float[] la, int m, double[] acc, int base,
-                                          int period, float[] sums) {
+    private static boolean lanesLogitsBce(float[] xa, int xo, float[] ta, int to, float[] ea, int eo, int m,
+                                          double[] laneSums, float[] sums) {
         FloatVector sumTerm = FloatVector.zero(FS);
-        FloatVector bad = FloatVector.zero(FS);
+        IntVector tLow = IntVector.zero(IS);
+        IntVector tHigh = IntVector.zero(IS);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
-            bad = ONE.blend(bad, targetOk(t).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE))); // 1 where not ok
+            IntVector tBits = t.reinterpretAsInts();
+            tLow = tLow.min(tBits);
+            tHigh = tHigh.max(tBits);
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
-            sumTerm = sumTerm.add(VectorTerms.bceLogits(x, t, FloatVector.fromArray(FS, la, i), pos));
-        }
-        if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
-            return false;
+            FloatVector l = VectorMath.log1pUnit(FloatVector.fromArray(FS, ea, eo + i));
+            sumTerm = sumTerm.add(VectorTerms.bceLogits(x, t, l, pos));
         }
         sumTerm.intoArray(sums, 0);
-        flushStored(sums, 1, TERM_STATS, acc, base, period);
+        if (mayBeRefused(tLow, tHigh, sumTerm) && refusedLogits(xa, xo, ta, to, m)) {
+            return false;
+        }
+        flushStored(sums, 1, TERM_STATS, laneSums);
         return true;
+    }
+
+    /** Bits of 1f: a target t in [+0, 1] has its bits, as an int, in [0, ONE_BITS] (NaN, t < 0, -0 and t > 1 not). */
+    private static final int ONE_BITS = Float.floatToRawIntBits(1f);
+
+    /**
+     * The cheap check of the logits loops, done once per chunk on what the loop carried: the lowest and highest
+     * bits (as ints) of the targets, and a sum that x not finite makes NaN or infinite. True when the chunk may
+     * hold a refused value: a target outside [+0, 1] (NaN included), or a sum that is not finite (x not finite,
+     * t NaN, or a float overflow of huge finite values). A chunk that may be refused is then checked element by
+     * element ({@link #refusedLogits}), so that exactly the chunks with a refused value are refused (-0 targets and
+     * overflowing sums pass that check).
+     */
+    private static boolean mayBeRefused(IntVector tLow, IntVector tHigh, FloatVector sum) {
+        return tLow.compare(VectorOperators.LT, 0).anyTrue() || tHigh.compare(VectorOperators.GT, ONE_BITS).anyTrue()
+                || !sum.abs().compare(VectorOperators.LE, Float.MAX_VALUE).allTrue();
+    }
+
+    /** Whether the chunk holds a refused element: x not finite, t outside [0, 1] (NaN included). */
+    private static boolean refusedLogits(float[] xa, int xo, float[] ta, int to, int m) {
+        for (int i = 0; i < m; i++) {
+            float t = ta[to + i];
+            if (!Float.isFinite(xa[xo + i]) || !(t >= 0 && t <= 1)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** l[j] = log1p(e[eo + j]) for j < n (VectorMath.log1pPass of e staged anywhere). */
@@ -518,38 +576,41 @@ final class VectorBinary {
     }
 
     /**
-     * From logits, bce and region (bce_logdice), with e = exp(-|x|) at ea[eo ..] and l = log1p(e) staged: the sums of
-     * {@link #lanesLogits} and of {@link #lanesLogitsBce} in one loop (two loops would load and check every
-     * element twice), the same lanes so the same bits.
+     * From logits, bce and region (bce_logdice), with e = exp(-|x|) at ea[eo ..] and l = log1p(e) computed here: the
+     * sums of {@link #lanesLogits} and of {@link #lanesLogitsBce} in one loop (two loops would load every element
+     * twice), the same lanes so the same bits; the check of {@link #mayBeRefused} on the targets and the term's sum.
      */
-    private static boolean lanesLogitsBceRegion(float[] xa, int xo, float[] ta, int to, float[] ea, int eo, float[] la,
-                                                int m, double[] acc, int base, int period, float[] sums) {
+    private static boolean lanesLogitsBceRegion(float[] xa, int xo, float[] ta, int to, float[] ea, int eo, int m,
+                                                double[] laneSums, float[] sums) {
         FloatVector sumI = FloatVector.zero(FS);
         FloatVector sumP = FloatVector.zero(FS);
         FloatVector sumT = FloatVector.zero(FS);
         FloatVector sumTerm = FloatVector.zero(FS);
-        FloatVector bad = FloatVector.zero(FS); // as in lanesLogits
+        IntVector tLow = IntVector.zero(IS);
+        IntVector tHigh = IntVector.zero(IS);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
-            bad = ONE.blend(bad, targetOk(t).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE)));
+            IntVector tBits = t.reinterpretAsInts();
+            tLow = tLow.min(tBits);
+            tHigh = tHigh.max(tBits);
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
             FloatVector e = FloatVector.fromArray(FS, ea, eo + i);
-            FloatVector prob = VectorTerms.sigmoid(e, VectorTerms.sigmoidAbs(e), pos);
-            sumI = sumI.add(prob.mul(t));
+            FloatVector prob = VectorTerms.sigmoidDiv(e, pos);
+            sumI = prob.fma(t, sumI);
             sumP = sumP.add(prob);
             sumT = sumT.add(t);
-            sumTerm = sumTerm.add(VectorTerms.bceLogits(x, t, FloatVector.fromArray(FS, la, i), pos));
-        }
-        if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
-            return false;
+            sumTerm = sumTerm.add(VectorTerms.bceLogits(x, t, VectorMath.log1pUnit(e), pos));
         }
         sumI.intoArray(sums, 0);
         sumP.intoArray(sums, L);
         sumT.intoArray(sums, 2 * L);
-        flushStored(sums, 3, REGION_STATS, acc, base, period);
+        if (mayBeRefused(tLow, tHigh, sumTerm) && refusedLogits(xa, xo, ta, to, m)) {
+            return false;
+        }
+        flushStored(sums, 3, REGION_STATS, laneSums);
         sumTerm.intoArray(sums, 0);
-        flushStored(sums, 1, TERM_STATS, acc, base, period);
+        flushStored(sums, 1, TERM_STATS, laneSums);
         return true;
     }
 
@@ -557,34 +618,73 @@ final class VectorBinary {
      * From logits, the region sums (region) or only the check (no region, no term), with e = exp(-|x|) staged
      * at ea[eo ..]:
      * p = 1 / (1 + e) (x >= 0) or e / (1 + e) (x < 0); I += p t, P += p, T += t. Refused: x not finite,
-     * t outside [0, 1]. With a bce term: {@link #lanesLogitsBce}, {@link #lanesLogitsBceRegion}.
+     * t outside [0, 1], checked as {@link #mayBeRefused} (T summed as x 0 + t). With a bce term:
+     * {@link #lanesLogitsBce}, {@link #lanesLogitsBceRegion}.
      */
     private static boolean lanesLogits(float[] xa, int xo, float[] ta, int to, float[] ea, int eo, int m, boolean region,
-                                       double[] acc, int base, int period, float[] sums) {
+                                       double[] laneSums, float[] sums) {
         FloatVector sumI = FloatVector.zero(FS);
         FloatVector sumP = FloatVector.zero(FS);
         FloatVector sumT = FloatVector.zero(FS);
-        FloatVector bad = FloatVector.zero(FS); // 1 in lanes that saw a refused value (a vector: a mask phi starting at the constant maskAll(true) is boxed by C2)
+        IntVector tLow = IntVector.zero(IS);
+        IntVector tHigh = IntVector.zero(IS);
         for (int i = 0; i < m; i += L) {
             FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
             FloatVector t = FloatVector.fromArray(FS, ta, to + i);
-            // |x| <= MAX_VALUE is false for NaN and +-inf
-            bad = ONE.blend(bad, targetOk(t).and(x.abs().compare(VectorOperators.LE, Float.MAX_VALUE))); // 1 where not ok
+            IntVector tBits = t.reinterpretAsInts();
+            tLow = tLow.min(tBits);
+            tHigh = tHigh.max(tBits);
             VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
             FloatVector e = FloatVector.fromArray(FS, ea, eo + i);
-            FloatVector prob = VectorTerms.sigmoid(e, VectorTerms.sigmoidAbs(e), pos);
-            sumI = sumI.add(prob.mul(t));
+            FloatVector prob = VectorTerms.sigmoidDiv(e, pos);
+            sumI = prob.fma(t, sumI);
             sumP = sumP.add(prob);
-            sumT = sumT.add(t);
+            // x 0 + t: t itself for a finite x (the same sum), NaN for x infinite or NaN (see mayBeRefused)
+            sumT = sumT.add(x.fma(ZERO, t));
         }
-        if (bad.compare(VectorOperators.NE, 0f).anyTrue()) {
+        if (mayBeRefused(tLow, tHigh, sumT) && refusedLogits(xa, xo, ta, to, m)) {
             return false;
         }
         if (region) {
             sumI.intoArray(sums, 0);
             sumP.intoArray(sums, L);
             sumT.intoArray(sums, 2 * L);
-            flushStored(sums, 3, REGION_STATS, acc, base, period);
+            flushStored(sums, 3, REGION_STATS, laneSums);
+        }
+        return true;
+    }
+
+    /**
+     * {@link #lanesLogits} with e = exp(-|x|) computed in the loop rather than staged (when nothing keeps e: a staged
+     * e cost a store and a load of every element and a second loop): the same e, so the same sums.
+     */
+    private static boolean lanesLogitsExp(float[] xa, int xo, float[] ta, int to, int m, boolean region,
+                                          double[] laneSums, float[] sums) {
+        FloatVector sumI = FloatVector.zero(FS);
+        FloatVector sumP = FloatVector.zero(FS);
+        FloatVector sumT = FloatVector.zero(FS);
+        IntVector tLow = IntVector.zero(IS);
+        IntVector tHigh = IntVector.zero(IS);
+        for (int i = 0; i < m; i += L) {
+            FloatVector x = FloatVector.fromArray(FS, xa, xo + i);
+            FloatVector t = FloatVector.fromArray(FS, ta, to + i);
+            IntVector tBits = t.reinterpretAsInts();
+            tLow = tLow.min(tBits);
+            tHigh = tHigh.max(tBits);
+            VectorMask<Float> pos = x.compare(VectorOperators.GE, 0f);
+            FloatVector prob = VectorTerms.sigmoidDiv(VectorMath.expNonPositive(x.abs().neg()), pos);
+            sumI = prob.fma(t, sumI);
+            sumP = sumP.add(prob);
+            sumT = sumT.add(x.fma(ZERO, t)); // as in lanesLogits
+        }
+        if (mayBeRefused(tLow, tHigh, sumT) && refusedLogits(xa, xo, ta, to, m)) {
+            return false;
+        }
+        if (region) {
+            sumI.intoArray(sums, 0);
+            sumP.intoArray(sums, L);
+            sumT.intoArray(sums, 2 * L);
+            flushStored(sums, 3, REGION_STATS, laneSums);
         }
         return true;
     }

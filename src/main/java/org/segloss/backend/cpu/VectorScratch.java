@@ -15,6 +15,7 @@ final class VectorScratch {
     private int[] ints = new int[0];
     private long[] longs = new long[0];
     private double[] unit = new double[0];
+    private double[] laneSums = new double[0];
     private int[] laneMap = new int[0];
     private int laneMapStride = -1;
 
@@ -59,6 +60,16 @@ final class VectorScratch {
             laneMapStride = stride;
         }
         return laneMap;
+    }
+
+    /** Zeroed double lanes of {@code size} elements (the binary passes' sums per stat and lane, VectorBinary.statsRow). */
+    double[] laneSums(int size) {
+        if (laneSums.length != size) {
+            laneSums = new double[size];
+        } else {
+            Arrays.fill(laneSums, 0);
+        }
+        return laneSums;
     }
 
     /** A zeroed double accumulator of {@code size} elements. */

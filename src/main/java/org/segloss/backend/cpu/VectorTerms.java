@@ -31,6 +31,14 @@ final class VectorTerms {
         return e.mul(r).blend(r, pos);
     }
 
+    /**
+     * p = sigmoid(x) in one division: 1 / (1 + e) where x >= 0, e / (1 + e) elsewhere (one rounding; the stats
+     * passes that need p alone, not r).
+     */
+    static FloatVector sigmoidDiv(FloatVector e, VectorMask<Float> pos) {
+        return e.blend(ONE, pos).div(e.add(ONE));
+    }
+
     /** q = sigmoid(-x) = 1 - p without cancellation. */
     static FloatVector sigmoidNeg(FloatVector e, FloatVector r, VectorMask<Float> pos) {
         return r.blend(e.mul(r), pos);

@@ -51,6 +51,13 @@ class CpuColdStartTest {
     }
 
     @Test
+    void aDefaultEngineDescribesItsJavaThreadsKernelsAndScalarFirstCalls() {
+        String expected = "Java " + Runtime.version().feature() + ", \\d+ threads, Vector API kernels \\(loaded at call 11\\), "
+                + "scalar kernels for the first " + CpuBackend.DEFAULT_SCALAR_CALLS + " calls";
+        assertTrue(facts.get("device").matches(expected), facts.get("device") + " must match " + expected);
+    }
+
+    @Test
     void theFirstTenCallsLoadNoVectorKernelsAndStartNoDirectiveOrWarmUpThread() {
         assertEquals("false", facts.get("loadedAfterAloneCalls"), facts.toString());
         assertEquals("false", facts.get("directivesThreadAfterAloneCalls"), facts.toString());

@@ -86,4 +86,102 @@ class DistanceTransformBoxTest {
             assertEquals(want, checked, name + ": voxels checked");
         }
     }
+
+    /**
+     * {@link DistanceTransform#afterFirstPass} on a grid that keeps only the box's positions along the fastest
+     * axis, each row written by {@link DistanceTransform#nearestFeature} from its features (as the surface
+     * code builds it): inside the box, the whole transform's bits.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void aGridNarrowedToTheBoxWithItsFirstPassGivenHasTheWholeTransformsBits(String name, int[] dims, double[] spacing,
+                                                                             int[] lo, int[] hi) {
+        int rank = dims.length;
+        int n = 1;
+        for (int d : dims) {
+            n *= d;
+        }
+        int len = dims[rank - 1];
+        int rows = n / len;
+        int width = hi[rank - 1] - lo[rank - 1] + 1;
+        int[] narrowDims = dims.clone();
+        narrowDims[rank - 1] = width;
+        int[] narrowLo = lo.clone();
+        int[] narrowHi = hi.clone();
+        narrowLo[rank - 1] = 0;
+        narrowHi[rank - 1] = width - 1;
+        double w = spacing[rank - 1] * spacing[rank - 1];
+        for (double density : new double[] {0.002, 0.03, 0.3}) {
+            Random rnd = new Random(3 * n + (long) (density * 1000));
+            float[] whole = new float[n];
+            for (int i = 0; i < n; i++) {
+                whole[i] = rnd.nextDouble() < density ? 0f : Float.POSITIVE_INFINITY;
+            }
+            // Left over from an earlier use: every value read must be written first.
+            float[] narrow = new float[rows * width + 7];
+            java.util.Arrays.fill(narrow, Float.NaN);
+            int[] features = new int[len];
+            for (int r = 0; r < rows; r++) {
+                int count = 0;
+                for (int x = 0; x < len; x++) {
+                    if (whole[r * len + x] == 0f) {
+                        features[count++] = x;
+                    }
+                }
+                DistanceTransform.nearestFeature(narrow, r * width, features, count, w, lo[rank - 1], hi[rank - 1]);
+            }
+            int lineCount = rows * width / narrowDims[0];
+            boolean[] lastLines = new boolean[lineCount];
+            for (int i = 0; i < lineCount; i++) {
+                lastLines[i] = i % 2 == 0;
+            }
+            // Every fifth voxel of the box (as grid indices, in no particular order), some twice.
+            List<Integer> wantedList = new ArrayList<>();
+            for (int j = narrow.length - 8; j >= 0; j--) {
+                int rest = j;
+                boolean inside = true;
+                for (int a = rank - 1; a >= 0; a--) {
+                    int x = rest % narrowDims[a];
+                    rest /= narrowDims[a];
+                    inside &= x >= narrowLo[a] && x <= narrowHi[a];
+                }
+                if (inside && (j % 5 == 0 || j % 17 == 0)) {
+                    wantedList.add(j);
+                    if (j % 3 == 0) {
+                        wantedList.add(j);
+                    }
+                }
+            }
+            int[] wanted = wantedList.stream().mapToInt(Integer::intValue).toArray();
+            float[] atWanted = narrow.clone();
+            DistanceTransform.squared(whole, dims, spacing);
+            DistanceTransform.afterFirstPass(narrow, narrowDims, spacing, narrowLo, narrowHi, lastLines);
+            DistanceTransform.afterFirstPass(atWanted, narrowDims, spacing, narrowLo, narrowHi, wanted);
+            int checkedWanted = 0;
+            for (int j : wanted) {
+                int i = (j / width) * len + j % width + lo[rank - 1];
+                assertEquals(Float.floatToRawIntBits(whole[i]), Float.floatToRawIntBits(atWanted[j]),
+                        name + ", density " + density + ", wanted voxel " + i + ": " + whole[i] + " vs " + atWanted[j]);
+                checkedWanted++;
+            }
+            assertTrue(checkedWanted > 0, name + ": no wanted voxel checked");
+            int checked = 0;
+            for (int i = 0; i < n; i++) {
+                int rest = i;
+                boolean inside = true;
+                for (int a = rank - 1; a >= 0; a--) {
+                    int x = rest % dims[a];
+                    rest /= dims[a];
+                    inside &= x >= lo[a] && x <= hi[a];
+                }
+                int j = (i / len) * width + i % len - lo[rank - 1];
+                if (inside && lastLines[j % lineCount]) {
+                    assertEquals(Float.floatToRawIntBits(whole[i]), Float.floatToRawIntBits(narrow[j]),
+                            name + ", density " + density + ", voxel " + i + ": " + whole[i] + " vs " + narrow[j]);
+                    checked++;
+                }
+            }
+            assertTrue(checked > 0, name + ": nothing checked");
+        }
+    }
 }
