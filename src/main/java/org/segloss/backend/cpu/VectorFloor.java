@@ -17,7 +17,8 @@ import jdk.incubator.vector.FloatVector;
  *       sigmoid);</li>
  *   <li>bce: sum of log1p(e), e = exp(-|x|) (one exp and one log1p per element, with the division-free
  *       {@link VectorMath#log1pUnit} the kernels use for e in [0, 1]);</li>
- *   <li>softmax: per pixel of an NCHW tensor, log(sum_c exp(x_c)) (C exps and one log per pixel).</li>
+ *   <li>softmax: per pixel of an NCHW tensor, log(sum_c exp(x_c)) (C exps and one log per pixel; the exp clamps by
+ *       compare and blend, {@link VectorMath#expBlendClamped}, as cheap as the kernels' exp of x_c - max).</li>
  * </ul>
  *
  * <p>Why it is cut the way it is (each point made the earlier floor slower than the losses): every
@@ -179,7 +180,7 @@ final class VectorFloor {
         for (int j = 0; j < n; j += L) {
             FloatVector e = FloatVector.zero(FS);
             for (int c = 0; c < classes; c++) {
-                e = e.add(VectorMath.exp(FloatVector.fromArray(FS, x, xo + c * stride + j)));
+                e = e.add(VectorMath.expBlendClamped(FloatVector.fromArray(FS, x, xo + c * stride + j)));
             }
             e.intoArray(sums, j);
         }

@@ -47,6 +47,15 @@ final class VectorMath {
         return expClamped(x.blend(EXP_MIN, x.compare(VectorOperators.LT, EXP_MIN)));
     }
 
+    /**
+     * {@link #exp} with both clamps as a compare and a blend: the same bits for every x (NaN stays NaN).
+     * For the compute floor, whose exp of a raw logit must be no dearer than the kernels' {@link #expNonPositive}.
+     */
+    static FloatVector expBlendClamped(FloatVector x) {
+        FloatVector low = x.blend(EXP_MIN, x.compare(VectorOperators.LT, EXP_MIN));
+        return expClamped(low.blend(EXP_MAX, low.compare(VectorOperators.GT, EXP_MAX)));
+    }
+
     /** {@link #exp} of xc already in [EXP_MIN, EXP_MAX] (or NaN). */
     private static FloatVector expClamped(FloatVector xc) {
         FloatVector shifted = xc.fma(FloatVector.broadcast(FS, LOG2E), FloatVector.broadcast(FS, ROUNDER));
@@ -142,7 +151,7 @@ final class VectorMath {
     /** e[eo + j] = exp(-|x[xo + j]|) for j < n (n a multiple of the lane count). */
     static void expNegAbs(float[] x, int xo, float[] e, int eo, int n) {
         for (int j = 0; j < n; j += FS.length()) {
-            exp(FloatVector.fromArray(FS, x, xo + j).abs().neg()).intoArray(e, eo + j);
+            expNonPositive(FloatVector.fromArray(FS, x, xo + j).abs().neg()).intoArray(e, eo + j);
         }
     }
 

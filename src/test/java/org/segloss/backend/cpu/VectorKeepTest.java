@@ -224,11 +224,32 @@ class VectorKeepTest {
                 for (int c = 0; c < k.c; c++) {
                     double prob = Math.exp(x[c] - max) / sum;
                     double expected = residual && c == y ? prob - 1 : prob;
-                    assertEquals(expected, kept[index(k, n, c, j)], 1e-6 + 1e-5 * Math.abs(expected),
+                    int at = residual ? index(k, n, c, j) : keptIndex(k, n, c, j);
+                    assertEquals(expected, kept[at], 1e-6 + 1e-5 * Math.abs(expected),
                             k + (residual ? " p - t" : " p") + " at " + n + "," + c + "," + j);
                 }
             }
         }
+    }
+
+    /**
+     * Where the region keep (not the residual) holds p_c: pred's layout, except NHWC arrays, whose chunks of whole
+     * vectors hold it planar: the chunk's m * C floats as class rows m apart (a chunk: pixelChunk(C) pixels of a unit
+     * of PIXELS_PER_UNIT pixels, the last ones shorter).
+     */
+    private static int keptIndex(Case k, int n, int c, int j) {
+        if (k.layout == Layout.NCHW || k.direct) {
+            return index(k, n, c, j);
+        }
+        int unit0 = j - j % CpuBackend.PIXELS_PER_UNIT;
+        int unit1 = Math.min(k.s, unit0 + CpuBackend.PIXELS_PER_UNIT);
+        int px = VectorMulticlass.pixelChunk(k.c);
+        int chunk0 = unit0 + (j - unit0) / px * px;
+        int m = Math.min(px, unit1 - chunk0);
+        if (m % VectorKernels.L != 0) {
+            return index(k, n, c, j);
+        }
+        return index(k, n, 0, chunk0) + c * m + (j - chunk0);
     }
 
     private static int index(Case k, int n, int c, int j) {
