@@ -2,6 +2,8 @@
 # Benchmark of `segloss score` on 3-D NIfTI volumes with and without --surface (not a test).
 # Usage: ci/bench-volumes.sh [COUNT] [NX NY NZ] [BACKENDS] [EXTRA]   (default: 100 volumes of 256x256x128, "cpu opencl")
 # EXTRA: more score options for every run, e.g. --classes 4
+# SEGLOSS_JAVA_OPTS: more JVM options for every run, e.g. -Xlog:gc:file=target/bench-volumes/gc-%p.log (the runs'
+# stdout is dropped: write such evidence to files, one per process with %p)
 # Generates the volumes once under target/bench-volumes (uint8 .nii.gz, 4 classes, spacing 0.8x0.8x2), then
 # per backend runs score three ways under /usr/bin/time -v: without --surface, with --surface (class 0
 # included) and with --surface --exclude-background. Prints one table: volumes/s (the score command's own
@@ -22,7 +24,7 @@ cp="target/bench-volumes/classes/classes:target/bench-volumes/classes/test-class
 if [ ! -d "$data/target" ]; then
   nice java -cp "$cp" org.segloss.score.SyntheticVolumes "$data" "$count" "$nx" "$ny" "$nz" 4
 fi
-java_opts="--add-modules jdk.incubator.vector -Xmx4g"
+java_opts="--add-modules jdk.incubator.vector -Xmx4g ${SEGLOSS_JAVA_OPTS:-}"
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 rows=()
 for backend in $backends; do

@@ -340,32 +340,43 @@ final class Surface {
                     if (hasIgnore) {
                         ignored(p, t, code, row, row + nx, ig, face, sy, sz);
                     }
-                    int end = row + nx;
-                    for (int i = row; i < end; i++) {
-                        int bits = code[i];
-                        if (bits == 0) {
-                            // the next voxel on a boundary: Arrays.mismatch compares many voxels per instruction
-                            int skip = Arrays.mismatch(code, i, end, b.zeros, 0, end - i);
-                            if (skip < 0) {
-                                break;
-                            }
-                            i += skip;
-                            bits = code[i];
-                        }
-                        int pv = p[i];
-                        int tv = t[i];
-                        boolean inP = (bits & 1) != 0 && pv >= fromClass && pv < classes;
-                        boolean inT = (bits & 2) != 0 && tv >= fromClass && tv < classes;
-                        if (inP) {
-                            b.add(pv, i, inT && pv == tv ? 3 : 1);
-                        }
-                        if (inT && !(inP && pv == tv)) {
-                            b.add(tv, i, 2);
-                        }
-                    }
+                    b.collect(row, row + nx, fromClass, classes);
                 }
             }
             return b;
+        }
+
+        /**
+         * Adds the boundary voxels of voxels {@code [row, end)} (one row, its codes written) to the lists of
+         * the classes in {@code [fromClass, classes)}. A method of its own, called per row: the JIT compiles it
+         * early and once, instead of the whole of {@link #of} again at each of its loops (on-stack replacement).
+         */
+        private void collect(int row, int end, int fromClass, int classes) {
+            byte[] code = this.code;
+            int[] p = this.p;
+            int[] t = this.t;
+            for (int i = row; i < end; i++) {
+                int bits = code[i];
+                if (bits == 0) {
+                    // the next voxel on a boundary: Arrays.mismatch compares many voxels per instruction
+                    int skip = Arrays.mismatch(code, i, end, zeros, 0, end - i);
+                    if (skip < 0) {
+                        break;
+                    }
+                    i += skip;
+                    bits = code[i];
+                }
+                int pv = p[i];
+                int tv = t[i];
+                boolean inP = (bits & 1) != 0 && pv >= fromClass && pv < classes;
+                boolean inT = (bits & 2) != 0 && tv >= fromClass && tv < classes;
+                if (inP) {
+                    add(pv, i, inT && pv == tv ? 3 : 1);
+                }
+                if (inT && !(inP && pv == tv)) {
+                    add(tv, i, 2);
+                }
+            }
         }
 
         /**
@@ -565,11 +576,8 @@ final class Surface {
      */
     private static double[] distances(Boundaries b, int c, int from, int to, int[] box, double[] s3, int rank,
                                       Transform transform, float[] val) {
-        int[] list = b.lists[c];
         int nb = b.sizes[c];
         byte[] eb = b.bitLists[c];
-        int gy = b.d3[2];
-        int gz = b.d3[1] * b.d3[2];
         int cz = box[1] - box[0] + 1;
         int cy = box[3] - box[2] + 1;
         int cx = box[5] - box[4] + 1;
@@ -587,54 +595,13 @@ final class Surface {
         // First the tiles and their query boxes. Every box grows by at least one step of the finest spacing
         // (no feature is nearer to a query voxel): when even those smallest boxes are not smaller than the crop,
         // the whole crop is transformed without the bounds (axis walks).
-        Raster cursor = new Raster(b.d3, list[0]);
-        for (int e = 0; e < nb; e++) {
-            int i = list[e];
-            int bits = eb[e];
-            tileOf[e] = -1;
-            if ((bits & from) == 0 || (bits & to) != 0) {
-                continue;
-            }
-            // crop coordinates
-            cursor.moveTo(i);
-            int z = cursor.z - box[0];
-            int y = cursor.y - box[2];
-            int x = i - cursor.rowStart - box[4];
-            int t = ((z / TILE) * ty + y / TILE) * tx + x / TILE;
-            tileOf[e] = t;
-            int o = t * 6;
-            if (members[t]++ == 0) {
-                qb[o] = qb[o + 1] = z;
-                qb[o + 2] = qb[o + 3] = y;
-                qb[o + 4] = qb[o + 5] = x;
-            } else {
-                qb[o + 1] = z;
-                qb[o + 2] = Math.min(qb[o + 2], y);
-                qb[o + 3] = Math.max(qb[o + 3], y);
-                qb[o + 4] = Math.min(qb[o + 4], x);
-                qb[o + 5] = Math.max(qb[o + 5], x);
-            }
-        }
+        queryTiles(b, c, from, to, box, ty, tx, tileOf, members, qb);
         int n = cz * cy * cx;
         double finest = Math.min(s3[0], Math.min(s3[1], s3[2]));
         boolean whole = boxWork(qb, members, c3, s3, finest, null) >= n;
         // Then each tile's bound R: the largest over its query voxels of the distance to the nearest feature
         // along one of the three axis lines through each.
-        cursor = new Raster(b.d3, list[0]);
-        for (int e = 0; e < nb && !whole; e++) {
-            int i = list[e];
-            int t = tileOf[e];
-            if (t < 0) {
-                continue;
-            }
-            cursor.moveTo(i);
-            int z = cursor.z - box[0];
-            int y = cursor.y - box[2];
-            int x = i - cursor.rowStart - box[4];
-            double bound = walks(b, c, to, i, x, y, z, cx, cy, cz, gy, gz, s3);
-            whole = bound == Double.POSITIVE_INFINITY;
-            r[t] = Math.max(r[t], bound);
-        }
+        whole = whole || bounds(b, c, to, box, c3, s3, tileOf, r);
         int[][] boxes = new int[tiles][];
         long work = whole ? n : boxWork(qb, members, c3, s3, r, boxes);
         if (whole || work >= n) {
@@ -666,93 +633,7 @@ final class Surface {
             if (bx == null || start[t] == start[t + 1]) {
                 continue;
             }
-            int bz = bx[1] - bx[0] + 1;
-            int by = bx[3] - bx[2] + 1;
-            int bw = bx[5] - bx[4] + 1;
-            // The box of its query voxels, relative to the grid, and the lines of the last pass (along the
-            // slowest axis of the image) that hold them: the only values read back.
-            int[] lo = {Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE};
-            int[] hi = {-1, -1, -1};
-            for (int k = start[t]; k < start[t + 1]; k++) {
-                int i = list[order[k]];
-                int[] at = {i / gz - box[0] - bx[0], (i % gz) / gy - box[2] - bx[2], i % gy - box[4] - bx[4]};
-                for (int a = 0; a < 3; a++) {
-                    lo[a] = Math.min(lo[a], at[a]);
-                    hi[a] = Math.max(hi[a], at[a]);
-                }
-            }
-            // A transform that takes its first pass done gets it from each row's features, at the query box's x
-            // only: the grid keeps those (x from lo[2] on); else the grid holds the whole box, 0 at features.
-            boolean direct = transform.takesFirstPass();
-            int shift = direct ? lo[2] : 0;
-            int gw = direct ? hi[2] - lo[2] + 1 : bw;
-            int lineCount = rank == 3 ? by * gw : rank == 2 ? gw : 1;
-            boolean[] lastLines = direct ? null : new boolean[lineCount];
-            int[] wanted = direct ? new int[start[t + 1] - start[t]] : null;
-            for (int k = start[t]; k < start[t + 1]; k++) {
-                int i = list[order[k]];
-                int z = i / gz - box[0] - bx[0];
-                int y = (i % gz) / gy - box[2] - bx[2];
-                int x = i % gy - box[4] - bx[4] - shift;
-                int at = (z * by + y) * gw + x;
-                if (direct) {
-                    wanted[k - start[t]] = at;
-                } else {
-                    lastLines[at % lineCount] = true;
-                }
-            }
-            float[] grid;
-            if (direct) {
-                grid = b.grid(bz * by * gw);
-            } else {
-                grid = new float[bz * by * bw];
-                Arrays.fill(grid, Float.POSITIVE_INFINITY);
-            }
-            int[] rowFeatures = b.rowFeatures(bw);
-            double wx = s3[2] * s3[2];
-            // The features: the class's boundary voxels with bit `to` in each row of the box, found in
-            // the raster-ordered list (rows ascend, so each search starts where the last one ended).
-            int f = 0;
-            for (int z = 0, j = 0; z < bz; z++) {
-                for (int y = 0; y < by; y++, j += gw) {
-                    int row = (box[0] + bx[0] + z) * gz + (box[2] + bx[2] + y) * gy + box[4] + bx[4];
-                    f = Arrays.binarySearch(list, f, nb, row);
-                    if (f < 0) {
-                        f = -f - 1;
-                    }
-                    int features = 0;
-                    for (; f < nb && list[f] < row + bw; f++) {
-                        if ((eb[f] & to) != 0) {
-                            if (direct) {
-                                rowFeatures[features++] = list[f] - row;
-                            } else {
-                                grid[j + list[f] - row] = 0f;
-                            }
-                        }
-                    }
-                    if (direct) {
-                        DistanceTransform.nearestFeature(grid, j, rowFeatures, features, wx, lo[2], hi[2]);
-                    }
-                }
-            }
-            int[] gd = {bz, by, gw};
-            int[] glo = {lo[0], lo[1], lo[2] - shift};
-            int[] ghi = {hi[0], hi[1], hi[2] - shift};
-            if (direct) {
-                transform.afterFirstPass(grid, Arrays.copyOfRange(gd, 3 - rank, 3), sp, Arrays.copyOfRange(glo, 3 - rank, 3),
-                        Arrays.copyOfRange(ghi, 3 - rank, 3), wanted);
-            } else {
-                transform.squared(grid, Arrays.copyOfRange(gd, 3 - rank, 3), sp, Arrays.copyOfRange(glo, 3 - rank, 3),
-                        Arrays.copyOfRange(ghi, 3 - rank, 3), lastLines);
-            }
-            for (int k = start[t]; k < start[t + 1]; k++) {
-                int e = order[k];
-                int i = list[e];
-                int z = i / gz - box[0];
-                int y = (i % gz) / gy - box[2];
-                int x = i % gy - box[4];
-                val[e] = grid[((z - bx[0]) * by + y - bx[2]) * gw + x - bx[4] - shift];
-            }
+            tile(b, c, to, box, bx, order, start[t], start[t + 1], s3, sp, rank, transform, val);
         }
         double[] out = new double[order.length];
         int k = 0;
@@ -763,6 +644,190 @@ final class Surface {
             }
         }
         return out;
+    }
+
+    /**
+     * The first loop of {@link #distances}: per entry of class c's list, its tile ({@code tileOf}, -1 when
+     * not a query voxel), and per tile its query voxels' count ({@code members}) and bounding box ({@code qb}).
+     * Each loop of distances is a method of its own: the JIT compiles the small methods early and once,
+     * instead of the whole of distances again at each of its loops (on-stack replacement).
+     */
+    private static void queryTiles(Boundaries b, int c, int from, int to, int[] box, int ty, int tx, int[] tileOf,
+                                   int[] members, int[] qb) {
+        int[] list = b.lists[c];
+        int nb = b.sizes[c];
+        byte[] eb = b.bitLists[c];
+        Raster cursor = new Raster(b.d3, list[0]);
+        for (int e = 0; e < nb; e++) {
+            int i = list[e];
+            int bits = eb[e];
+            tileOf[e] = -1;
+            if ((bits & from) == 0 || (bits & to) != 0) {
+                continue;
+            }
+            // crop coordinates
+            cursor.moveTo(i);
+            int z = cursor.z - box[0];
+            int y = cursor.y - box[2];
+            int x = i - cursor.rowStart - box[4];
+            int t = ((z / TILE) * ty + y / TILE) * tx + x / TILE;
+            tileOf[e] = t;
+            int o = t * 6;
+            if (members[t]++ == 0) {
+                qb[o] = qb[o + 1] = z;
+                qb[o + 2] = qb[o + 3] = y;
+                qb[o + 4] = qb[o + 5] = x;
+            } else {
+                qb[o + 1] = z;
+                qb[o + 2] = Math.min(qb[o + 2], y);
+                qb[o + 3] = Math.max(qb[o + 3], y);
+                qb[o + 4] = Math.min(qb[o + 4], x);
+                qb[o + 5] = Math.max(qb[o + 5], x);
+            }
+        }
+    }
+
+    /**
+     * The second loop of {@link #distances}: per tile, its bound R ({@code r}); true when some query voxel
+     * has no feature on its three axis lines (+inf: the whole crop is transformed).
+     */
+    private static boolean bounds(Boundaries b, int c, int to, int[] box, int[] c3, double[] s3, int[] tileOf, double[] r) {
+        int[] list = b.lists[c];
+        int nb = b.sizes[c];
+        int gy = b.d3[2];
+        int gz = b.d3[1] * b.d3[2];
+        int cz = c3[0];
+        int cy = c3[1];
+        int cx = c3[2];
+        boolean whole = false;
+        Raster cursor = new Raster(b.d3, list[0]);
+        for (int e = 0; e < nb && !whole; e++) {
+            int i = list[e];
+            int t = tileOf[e];
+            if (t < 0) {
+                continue;
+            }
+            cursor.moveTo(i);
+            int z = cursor.z - box[0];
+            int y = cursor.y - box[2];
+            int x = i - cursor.rowStart - box[4];
+            double bound = walks(b, c, to, i, x, y, z, cx, cy, cz, gy, gz, s3);
+            whole = bound == Double.POSITIVE_INFINITY;
+            r[t] = Math.max(r[t], bound);
+        }
+        return whole;
+    }
+
+    /**
+     * One tile of {@link #distances}: the transform over its box {@code bx} (crop coordinates) and the squared
+     * distances of its query voxels (the entries {@code order[first..last)}) into {@code val}.
+     */
+    private static void tile(Boundaries b, int c, int to, int[] box, int[] bx, int[] order, int first, int last,
+                             double[] s3, double[] sp, int rank, Transform transform, float[] val) {
+        int[] list = b.lists[c];
+        int gy = b.d3[2];
+        int gz = b.d3[1] * b.d3[2];
+        int bz = bx[1] - bx[0] + 1;
+        int by = bx[3] - bx[2] + 1;
+        int bw = bx[5] - bx[4] + 1;
+        // The box of its query voxels, relative to the grid, and the lines of the last pass (along the
+        // slowest axis of the image) that hold them: the only values read back.
+        int[] lo = {Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE};
+        int[] hi = {-1, -1, -1};
+        for (int k = first; k < last; k++) {
+            int i = list[order[k]];
+            int[] at = {i / gz - box[0] - bx[0], (i % gz) / gy - box[2] - bx[2], i % gy - box[4] - bx[4]};
+            for (int a = 0; a < 3; a++) {
+                lo[a] = Math.min(lo[a], at[a]);
+                hi[a] = Math.max(hi[a], at[a]);
+            }
+        }
+        // A transform that takes its first pass done gets it from each row's features, at the query box's x
+        // only: the grid keeps those (x from lo[2] on); else the grid holds the whole box, 0 at features.
+        boolean direct = transform.takesFirstPass();
+        int shift = direct ? lo[2] : 0;
+        int gw = direct ? hi[2] - lo[2] + 1 : bw;
+        int lineCount = rank == 3 ? by * gw : rank == 2 ? gw : 1;
+        boolean[] lastLines = direct ? null : new boolean[lineCount];
+        int[] wanted = direct ? new int[last - first] : null;
+        for (int k = first; k < last; k++) {
+            int i = list[order[k]];
+            int z = i / gz - box[0] - bx[0];
+            int y = (i % gz) / gy - box[2] - bx[2];
+            int x = i % gy - box[4] - bx[4] - shift;
+            int at = (z * by + y) * gw + x;
+            if (direct) {
+                wanted[k - first] = at;
+            } else {
+                lastLines[at % lineCount] = true;
+            }
+        }
+        float[] grid;
+        if (direct) {
+            grid = b.grid(bz * by * gw);
+        } else {
+            grid = new float[bz * by * bw];
+            Arrays.fill(grid, Float.POSITIVE_INFINITY);
+        }
+        features(b, c, to, box, bx, by, bz, bw, gw, direct, grid, s3[2] * s3[2], lo[2], hi[2]);
+        int[] gd = {bz, by, gw};
+        int[] glo = {lo[0], lo[1], lo[2] - shift};
+        int[] ghi = {hi[0], hi[1], hi[2] - shift};
+        if (direct) {
+            transform.afterFirstPass(grid, Arrays.copyOfRange(gd, 3 - rank, 3), sp, Arrays.copyOfRange(glo, 3 - rank, 3),
+                    Arrays.copyOfRange(ghi, 3 - rank, 3), wanted);
+        } else {
+            transform.squared(grid, Arrays.copyOfRange(gd, 3 - rank, 3), sp, Arrays.copyOfRange(glo, 3 - rank, 3),
+                    Arrays.copyOfRange(ghi, 3 - rank, 3), lastLines);
+        }
+        for (int k = first; k < last; k++) {
+            int e = order[k];
+            int i = list[e];
+            int z = i / gz - box[0];
+            int y = (i % gz) / gy - box[2];
+            int x = i % gy - box[4];
+            val[e] = grid[((z - bx[0]) * by + y - bx[2]) * gw + x - bx[4] - shift];
+        }
+    }
+
+    /**
+     * The features of a tile's grid (box {@code bx} of {@code bz} by {@code by} rows, {@code bw} wide, grid rows
+     * {@code gw} apart): class c's boundary voxels with bit {@code to}; with {@code direct}, each row's first
+     * pass from them at x in {@code [xlo, xhi]} ({@code wx} the squared x spacing), else 0 at each in the grid.
+     */
+    private static void features(Boundaries b, int c, int to, int[] box, int[] bx, int by, int bz, int bw, int gw,
+                                 boolean direct, float[] grid, double wx, int xlo, int xhi) {
+        int[] list = b.lists[c];
+        int nb = b.sizes[c];
+        byte[] eb = b.bitLists[c];
+        int gy = b.d3[2];
+        int gz = b.d3[1] * b.d3[2];
+        int[] rowFeatures = b.rowFeatures(bw);
+        // The features: the class's boundary voxels with bit `to` in each row of the box, found in
+        // the raster-ordered list (rows ascend, so each search starts where the last one ended).
+        int f = 0;
+        for (int z = 0, j = 0; z < bz; z++) {
+            for (int y = 0; y < by; y++, j += gw) {
+                int row = (box[0] + bx[0] + z) * gz + (box[2] + bx[2] + y) * gy + box[4] + bx[4];
+                f = Arrays.binarySearch(list, f, nb, row);
+                if (f < 0) {
+                    f = -f - 1;
+                }
+                int features = 0;
+                for (; f < nb && list[f] < row + bw; f++) {
+                    if ((eb[f] & to) != 0) {
+                        if (direct) {
+                            rowFeatures[features++] = list[f] - row;
+                        } else {
+                            grid[j + list[f] - row] = 0f;
+                        }
+                    }
+                }
+                if (direct) {
+                    DistanceTransform.nearestFeature(grid, j, rowFeatures, features, wx, xlo, xhi);
+                }
+            }
+        }
     }
 
     /**

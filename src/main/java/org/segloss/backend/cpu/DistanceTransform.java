@@ -120,30 +120,39 @@ public final class DistanceTransform {
             for (int outer = 0; outer < outers; outer++) {
                 int base = outer * len * stride;
                 for (int run : runs) {
-                    // Lines along a strided axis, BLOCK neighbours at a time: copied row by row into a small
-                    // contiguous block (cache lines instead of one float per line), transformed there, copied back.
+                    // Lines along a strided axis, BLOCK neighbours at a time (see block).
                     for (int inner = run; inner < run + runLength; inner += BLOCK) {
                         int nb = Math.min(BLOCK, run + runLength - inner);
                         boolean[] only = axis == 0 ? lastLines : null;
                         if (only != null && !any(only, inner, inner + nb)) {
                             continue;
                         }
-                        int b0 = base + inner;
-                        for (int p = 0; p < len; p++) {
-                            System.arraycopy(grid, b0 + p * stride, block, p * nb, nb);
-                        }
-                        for (int j = 0; j < nb; j++) {
-                            if (only == null || only[inner + j]) {
-                                line(block, j, nb, len, w, v, fv, z, h, from, to);
-                            }
-                        }
-                        for (int p = from; p <= to; p++) {
-                            System.arraycopy(block, p * nb, grid, b0 + p * stride, nb);
-                        }
+                        block(grid, base + inner, stride, len, nb, only, inner, w, v, fv, z, h, block, from, to);
                     }
                 }
             }
             stride *= len;
+        }
+    }
+
+    /**
+     * Lines {@code b0 + j} (j below {@code nb}; where {@code only} is null or marks line {@code inner + j}) along
+     * a strided axis ({@code len} values {@code stride} apart): copied row by row into {@code block} (cache lines
+     * instead of one float per line), transformed there, copied back at {@code from..to}. A method of its own,
+     * called per block: the JIT compiles it early and once, instead of all of {@link #passes} at each loop.
+     */
+    private static void block(float[] grid, int b0, int stride, int len, int nb, boolean[] only, int inner, double w,
+                              int[] v, float[] fv, double[] z, double[] h, float[] block, int from, int to) {
+        for (int p = 0; p < len; p++) {
+            System.arraycopy(grid, b0 + p * stride, block, p * nb, nb);
+        }
+        for (int j = 0; j < nb; j++) {
+            if (only == null || only[inner + j]) {
+                line(block, j, nb, len, w, v, fv, z, h, from, to);
+            }
+        }
+        for (int p = from; p <= to; p++) {
+            System.arraycopy(block, p * nb, grid, b0 + p * stride, nb);
         }
     }
 
