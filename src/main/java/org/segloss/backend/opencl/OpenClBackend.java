@@ -417,21 +417,42 @@ public final class OpenClBackend implements Backend {
         return min;
     }
 
+    /** Builds of one program tried when the build log shows a file-system failure of the compiler's cache. */
+    static final int BUILD_ATTEMPTS = 3;
+
     /**
-     * Builds {@code source} with {@code options} and creates its kernels; a build failure throws
+     * Whether a failed build's log shows the compiler's temporary file vanishing under it rather than an error in the
+     * source: PoCL's kernel cache (~/.cache/pocl/kcache) sometimes loses clang's temporary output on a cold cache
+     * ("unable to rename temporary ... 'No such file or directory'"); the same build then succeeds.
+     */
+    static boolean transientBuildFailure(String log) {
+        return log != null && log.contains("unable to rename temporary");
+    }
+
+    /**
+     * Builds {@code source} with {@code options} and creates its kernels, again (at most {@link #BUILD_ATTEMPTS}
+     * builds) when a failure is {@link #transientBuildFailure}; any other build failure throws
      * {@link BackendException} carrying the build log.
      */
     private Program buildProgram(String file, String source, String options, int workGroup) {
-        int[] err = new int[1];
-        cl_program program = CL.clCreateProgramWithSource(context, 1, new String[] {source}, null, err);
-        Cl.check(err[0], "clCreateProgramWithSource(" + file + ")");
-        int status = CL.clBuildProgram(program, 1, new cl_device_id[] {device}, options, null, null);
-        programBuilds++;
-        if (status != CL_SUCCESS) {
-            String log = buildLog(program);
-            CL.clReleaseProgram(program);
-            throw new BackendException("OpenCL clBuildProgram(" + file + ") failed: " + CL.stringFor_errorCode(status)
-                    + " (" + status + "), options [" + options + "], build log:\n" + log);
+        cl_program program = null;
+        for (int attempt = 1; program == null; attempt++) {
+            int[] err = new int[1];
+            cl_program built = CL.clCreateProgramWithSource(context, 1, new String[] {source}, null, err);
+            Cl.check(err[0], "clCreateProgramWithSource(" + file + ")");
+            int status = CL.clBuildProgram(built, 1, new cl_device_id[] {device}, options, null, null);
+            programBuilds++;
+            if (status == CL_SUCCESS) {
+                program = built;
+            } else {
+                String log = buildLog(built);
+                CL.clReleaseProgram(built);
+                if (attempt < BUILD_ATTEMPTS && transientBuildFailure(log)) {
+                    continue;
+                }
+                throw new BackendException("OpenCL clBuildProgram(" + file + ") failed: " + CL.stringFor_errorCode(status)
+                        + " (" + status + "), options [" + options + "], build log:\n" + log);
+            }
         }
         Program p = new Program(program, workGroup);
         int[] count = new int[1];
