@@ -192,7 +192,7 @@ final class VectorIo {
     }
 
     private static void deinterleave(float[] src, int so, int m, int c, float[] dst, int stride) {
-        if (c == 4 && L == 8) {
+        if (c == 4 && L >= 4) {
             int whole = m - m % L;
             deinterleave4(src, so, whole, dst, stride);
             for (int ci = 0; ci < c; ci++) {
@@ -203,6 +203,11 @@ final class VectorIo {
             }
             return;
         }
+        deinterleavePlain(src, so, m, c, dst, stride);
+    }
+
+    /** {@link #deinterleave} by plain loops (its own method: compiled apart from the 4-class shuffles' path). */
+    private static void deinterleavePlain(float[] src, int so, int m, int c, float[] dst, int stride) {
         for (int ci = 0; ci < c; ci++) {
             int row = ci * stride;
             for (int j = 0, at = so + ci; j < m; j++, at += c) {
@@ -223,7 +228,7 @@ final class VectorIo {
     }
 
     private static void interleave(float[] src, int stride, int m, int c, float[] dst, int dof) {
-        if (c == 4 && L == 8) {
+        if (c == 4 && L >= 4) {
             int whole = m - m % L;
             interleave4(src, stride, whole, dst, dof);
             for (int ci = 0; ci < c; ci++) {
@@ -234,6 +239,11 @@ final class VectorIo {
             }
             return;
         }
+        interleavePlain(src, stride, m, c, dst, dof);
+    }
+
+    /** {@link #interleave} by plain loops (its own method: compiled apart from the 4-class shuffles' path). */
+    private static void interleavePlain(float[] src, int stride, int m, int c, float[] dst, int dof) {
         for (int ci = 0; ci < c; ci++) {
             int row = ci * stride;
             for (int j = 0, at = dof + ci; j < m; j++, at += c) {
@@ -243,32 +253,37 @@ final class VectorIo {
     }
 
     /**
-     * One-vector shuffles and blend masks of 8 float lanes for {@link #interleave4} (null when the lanes are not 8):
-     * lanes 0-3 (4-7) doubled, lane pairs 0-1 and 2-3 (4-5 and 6-7) doubled; odd lanes, odd lane pairs.
+     * One-vector shuffles and blend masks for {@link #interleave4}, for any power-of-two lane count L >= 4 (with 8
+     * lanes: 0 0 1 1 2 2 3 3, 4 4 5 5 6 6 7 7, 0 1 0 1 2 3 2 3, 4 5 4 5 6 7 6 7): the lower (upper) half of the lanes
+     * each doubled; the lane pairs of the lower (upper) half each doubled; odd lanes; odd lane pairs.
      */
-    private static final VectorShuffle<Float> DOUBLE_LO = shuffle8(0, 0, 1, 1, 2, 2, 3, 3);
-    private static final VectorShuffle<Float> DOUBLE_HI = shuffle8(4, 4, 5, 5, 6, 6, 7, 7);
-    private static final VectorShuffle<Float> PAIRS_LO = shuffle8(0, 1, 0, 1, 2, 3, 2, 3);
-    private static final VectorShuffle<Float> PAIRS_HI = shuffle8(4, 5, 4, 5, 6, 7, 6, 7);
-    private static final VectorMask<Float> ODD_LANES = mask8(false, true, false, true, false, true, false, true);
-    private static final VectorMask<Float> ODD_PAIRS = mask8(false, false, true, true, false, false, true, true);
+    private static final VectorShuffle<Float> DOUBLE_LO = shuffle(i -> i / 2);
+    private static final VectorShuffle<Float> DOUBLE_HI = shuffle(i -> L / 2 + i / 2);
+    private static final VectorShuffle<Float> PAIRS_LO = shuffle(i -> 2 * (i / 4) + i % 2);
+    private static final VectorShuffle<Float> PAIRS_HI = shuffle(i -> L / 2 + 2 * (i / 4) + i % 2);
+    private static final VectorMask<Float> ODD_LANES = mask(i -> i % 2 == 1);
+    private static final VectorMask<Float> ODD_PAIRS = mask(i -> (i / 2) % 2 == 1);
 
-    private static VectorShuffle<Float> shuffle8(int... lanes) {
-        return L == 8 ? VectorShuffle.fromValues(FS, lanes) : null;
+    private static VectorShuffle<Float> shuffle(java.util.function.IntUnaryOperator lane) {
+        return L >= 4 ? VectorShuffle.fromOp(FS, lane) : null;
     }
 
-    private static VectorMask<Float> mask8(boolean... lanes) {
-        return L == 8 ? VectorMask.fromValues(FS, lanes) : null;
+    private static VectorMask<Float> mask(java.util.function.IntPredicate lane) {
+        boolean[] bits = new boolean[L];
+        for (int i = 0; i < L; i++) {
+            bits[i] = lane.test(i);
+        }
+        return L >= 4 ? VectorMask.fromArray(FS, bits, 0) : null;
     }
 
     /**
-     * {@link #interleave} of 4 rows with 8 float lanes, m a multiple of 8: per 8 pixels, rows r0..r3 become 4 vectors
-     * of 2 pixels x 4 classes: r0 and r1 (r2 and r3) alternated lane by lane, then those alternated by lane pairs,
-     * each alternation two one-vector shuffles and a blend (a two-vector rearrange was 10x slower than plain loops on
-     * JDK 17; this, 0.5x).
+     * {@link #interleave} of 4 rows, m a multiple of L: per L pixels, rows r0..r3 become 4 vectors of L/4 pixels x 4
+     * classes: r0 and r1 (r2 and r3) alternated lane by lane, then those alternated by lane pairs, each alternation
+     * two one-vector shuffles and a blend (a two-vector rearrange was 10x slower than plain loops on JDK 17; this,
+     * 0.5x at 8 lanes).
      */
     private static void interleave4(float[] src, int stride, int m, float[] dst, int dof) {
-        for (int j = 0, at = dof; j < m; j += 8, at += 32) {
+        for (int j = 0, at = dof; j < m; j += L, at += 4 * L) {
             FloatVector r0 = FloatVector.fromArray(FS, src, j);
             FloatVector r1 = FloatVector.fromArray(FS, src, stride + j);
             FloatVector r2 = FloatVector.fromArray(FS, src, 2 * stride + j);
@@ -278,33 +293,34 @@ final class VectorIo {
             FloatVector lo23 = r2.rearrange(DOUBLE_LO).blend(r3.rearrange(DOUBLE_LO), ODD_LANES);
             FloatVector hi23 = r2.rearrange(DOUBLE_HI).blend(r3.rearrange(DOUBLE_HI), ODD_LANES);
             lo01.rearrange(PAIRS_LO).blend(lo23.rearrange(PAIRS_LO), ODD_PAIRS).intoArray(dst, at);
-            lo01.rearrange(PAIRS_HI).blend(lo23.rearrange(PAIRS_HI), ODD_PAIRS).intoArray(dst, at + 8);
-            hi01.rearrange(PAIRS_LO).blend(hi23.rearrange(PAIRS_LO), ODD_PAIRS).intoArray(dst, at + 16);
-            hi01.rearrange(PAIRS_HI).blend(hi23.rearrange(PAIRS_HI), ODD_PAIRS).intoArray(dst, at + 24);
+            lo01.rearrange(PAIRS_HI).blend(lo23.rearrange(PAIRS_HI), ODD_PAIRS).intoArray(dst, at + L);
+            hi01.rearrange(PAIRS_LO).blend(hi23.rearrange(PAIRS_LO), ODD_PAIRS).intoArray(dst, at + 2 * L);
+            hi01.rearrange(PAIRS_HI).blend(hi23.rearrange(PAIRS_HI), ODD_PAIRS).intoArray(dst, at + 3 * L);
         }
     }
 
     /**
-     * Shuffles and masks of {@link #deinterleave4} (null when the float lanes are not 8): lanes 0 1 4 5 (2 3 6 7) twice,
-     * even (odd) lanes twice; the upper half.
+     * Shuffles and masks of {@link #deinterleave4}, for any power-of-two lane count L >= 4 (with 8 lanes:
+     * 0 1 4 5 0 1 4 5, 2 3 6 7 2 3 6 7, 0 2 4 6 0 2 4 6, 1 3 5 7 1 3 5 7): classes 0 1 (2 3) of the vector's L/4
+     * pixels, twice; even (odd) lanes, twice; the upper half.
      */
-    private static final VectorShuffle<Float> PAIRS_0145 = shuffle8(0, 1, 4, 5, 0, 1, 4, 5);
-    private static final VectorShuffle<Float> PAIRS_2367 = shuffle8(2, 3, 6, 7, 2, 3, 6, 7);
-    private static final VectorShuffle<Float> EVEN_LANES = shuffle8(0, 2, 4, 6, 0, 2, 4, 6);
-    private static final VectorShuffle<Float> ODD_LANES_TWICE = shuffle8(1, 3, 5, 7, 1, 3, 5, 7);
-    private static final VectorMask<Float> UPPER_HALF = mask8(false, false, false, false, true, true, true, true);
+    private static final VectorShuffle<Float> PAIRS_0145 = shuffle(i -> 4 * ((i % (L / 2)) / 2) + i % 2);
+    private static final VectorShuffle<Float> PAIRS_2367 = shuffle(i -> 4 * ((i % (L / 2)) / 2) + i % 2 + 2);
+    private static final VectorShuffle<Float> EVEN_LANES = shuffle(i -> 2 * (i % (L / 2)));
+    private static final VectorShuffle<Float> ODD_LANES_TWICE = shuffle(i -> 2 * (i % (L / 2)) + 1);
+    private static final VectorMask<Float> UPPER_HALF = mask(i -> i >= L / 2);
 
     /**
-     * {@link #deinterleave} of 4 classes with 8 float lanes, m a multiple of 8, the inverse of {@link #interleave4}:
-     * per 8 pixels, the 4 vectors of 2 pixels x 4 classes become lane pairs of classes 0 1 (2 3) over 4 pixels, then
-     * the even and odd lanes of those the 4 rows.
+     * {@link #deinterleave} of 4 classes, m a multiple of L, the inverse of {@link #interleave4}: per L pixels, the 4
+     * vectors of L/4 pixels x 4 classes become lane pairs of classes 0 1 (2 3) over L/2 pixels, then the even and odd
+     * lanes of those the 4 rows.
      */
     private static void deinterleave4(float[] src, int so, int m, float[] dst, int stride) {
-        for (int j = 0, at = so; j < m; j += 8, at += 32) {
+        for (int j = 0, at = so; j < m; j += L, at += 4 * L) {
             FloatVector v0 = FloatVector.fromArray(FS, src, at);
-            FloatVector v1 = FloatVector.fromArray(FS, src, at + 8);
-            FloatVector v2 = FloatVector.fromArray(FS, src, at + 16);
-            FloatVector v3 = FloatVector.fromArray(FS, src, at + 24);
+            FloatVector v1 = FloatVector.fromArray(FS, src, at + L);
+            FloatVector v2 = FloatVector.fromArray(FS, src, at + 2 * L);
+            FloatVector v3 = FloatVector.fromArray(FS, src, at + 3 * L);
             FloatVector lo01 = v0.rearrange(PAIRS_0145).blend(v1.rearrange(PAIRS_0145), UPPER_HALF);
             FloatVector lo23 = v0.rearrange(PAIRS_2367).blend(v1.rearrange(PAIRS_2367), UPPER_HALF);
             FloatVector hi01 = v2.rearrange(PAIRS_0145).blend(v3.rearrange(PAIRS_0145), UPPER_HALF);
