@@ -33,24 +33,27 @@ fi
 status=0
 mvn -B -ntp test "$@" || status=$?
 
-# The CPU vector kernels again at 8 float lanes (AVX2's width) when this machine's preferred species is wider
-# (AVX-512: 16 lanes): some passes have code for 8 lanes only (VectorIo's 4-class shuffles) and the lane tails
-# differ with the width, so both widths are tested wherever CI runs. -XX:MaxVectorSize=32 caps the species.
+# The CPU vector kernels again at narrower widths than this machine's preferred float species: 8 lanes (AVX2) and
+# 4 lanes (128-bit vectors, as NEON's on ARM laptops), each where the machine's own width is larger. Some passes
+# have code for particular widths (the uint8 widening needs 64-bit byte vectors) and the lane tails differ with
+# the width, so every width is tested wherever CI runs. -XX:MaxVectorSize caps the species (bytes per vector).
 lanes_class="$(mktemp -d)/Lanes.java"
 printf 'public class Lanes { public static void main(String[] a) { System.out.println(jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length()); } }\n' > "$lanes_class"
 lanes="$(java --add-modules jdk.incubator.vector "$lanes_class" 2>/dev/null || echo 0)"
-if [ "$status" = 0 ] && [ "$lanes" -gt 8 ] 2>/dev/null; then
-    echo "ci/test.sh: the preferred float species has $lanes lanes; the CPU vector tests again at 8 lanes"
-    # Surefire writes its reports to target/surefire-reports: the first run's are set aside meanwhile
-    rm -rf target/surefire-reports-8lanes target/surefire-reports-all
-    mv target/surefire-reports target/surefire-reports-all
-    mvn -B -ntp test -Dvector.args="--add-modules jdk.incubator.vector -XX:MaxVectorSize=32" \
-        -Dsurefire.failIfNoSpecifiedTests=false \
-        -Dtest='VectorIoRowsTest,VectorKeepTest,VectorKernelsTest,CpuKeepTest,VectorBinaryCheckTest,VectorMathTest,CpuDeterminismTest,CpuThreadsTest,CpuLossContractTest,CpuVectorCatalogueTest,VectorBadValueTest' \
-        || status=$?
-    mv target/surefire-reports target/surefire-reports-8lanes 2>/dev/null || true
-    mv target/surefire-reports-all target/surefire-reports
-fi
+for narrow in 8 4; do
+    if [ "$status" = 0 ] && [ "$lanes" -gt "$narrow" ] 2>/dev/null; then
+        echo "ci/test.sh: the preferred float species has $lanes lanes; the CPU vector tests again at $narrow lanes"
+        # Surefire writes its reports to target/surefire-reports: the first run's are set aside meanwhile
+        rm -rf "target/surefire-reports-${narrow}lanes" target/surefire-reports-all
+        mv target/surefire-reports target/surefire-reports-all
+        mvn -B -ntp test -Dvector.args="--add-modules jdk.incubator.vector -XX:MaxVectorSize=$((narrow * 4))" \
+            -Dsurefire.failIfNoSpecifiedTests=false \
+            -Dtest='VectorIoRowsTest,VectorKeepTest,VectorKernelsTest,CpuKeepTest,VectorBinaryCheckTest,VectorMathTest,CpuDeterminismTest,CpuThreadsTest,CpuLossContractTest,CpuVectorCatalogueTest,VectorBadValueTest' \
+            || status=$?
+        mv target/surefire-reports "target/surefire-reports-${narrow}lanes" 2>/dev/null || true
+        mv target/surefire-reports-all target/surefire-reports
+    fi
+done
 
 # Per-backend summary from the Surefire reports.
 python3 - <<'PY' || true
@@ -63,9 +66,9 @@ for f in glob.glob("target/surefire-reports/TEST-*.xml"):
     key = "opencl" if "opencl" in low else "cuda" if "cuda" in low else "djl" if ".djl." in low else "cli" if ".cli." in low else "score" if ".score." in low else "spark" if ".spark." in low else "cpu/core"
     g = groups.setdefault(key, [0, 0, 0, 0])
     g[0] += int(r.get("tests", 0)); g[1] += int(r.get("failures", 0)); g[2] += int(r.get("errors", 0)); g[3] += int(r.get("skipped", 0))
-for f in glob.glob("target/surefire-reports-8lanes/TEST-*.xml"):
+for f in glob.glob("target/surefire-reports-*lanes/TEST-*.xml"):
     r = ET.parse(f).getroot()
-    g = groups.setdefault("cpu vector at 8 lanes", [0, 0, 0, 0])
+    g = groups.setdefault("cpu vector at " + re.search(r"reports-(\d+)lanes", f).group(1) + " lanes", [0, 0, 0, 0])
     g[0] += int(r.get("tests", 0)); g[1] += int(r.get("failures", 0)); g[2] += int(r.get("errors", 0)); g[3] += int(r.get("skipped", 0))
 for k, (t, f, e, s) in sorted(groups.items()):
     print(f"segloss tests [{k}]: {t} run, {f} failed, {e} errors, {s} skipped")

@@ -34,9 +34,12 @@ final class VectorIo {
     private static final int L = VectorKernels.L;
     /** Ints of the float lanes' shape (int32 targets widen to float lane by lane). */
     private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
-    /** Bytes that widen to one float vector (uint8 targets). */
-    private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class,
-            VectorShape.forBitSize(FS.vectorBitSize() / 4));
+    /**
+     * Bytes that widen to one float vector (uint8 targets); null where that would be under 64 bits (128-bit float
+     * vectors, as NEON's: no 32-bit byte vector exists), and then uint8 targets widen by plain loops.
+     */
+    private static final VectorSpecies<Byte> BS = FS.vectorBitSize() / 4 >= 64
+            ? VectorSpecies.of(byte.class, VectorShape.forBitSize(FS.vectorBitSize() / 4)) : null;
 
     /** dst[off + j] = pred[index + j] for j < len. */
     static void readFloats(CpuBuffer b, int index, int len, float[] dst, int off) {
@@ -106,7 +109,7 @@ final class VectorIo {
                 byte[] src = byteSource(b.bytes, index, len, sc);
                 int so = sourceOffset(b.bytes, index);
                 int j = 0;
-                for (; j + L <= len; j += L) {
+                for (; BS != null && j + L <= len; j += L) {
                     // unsigned: widen to int lanes, keep the low byte, then to float (exact below 2^24)
                     ((IntVector) ByteVector.fromArray(BS, src, so + j).convertShape(VectorOperators.B2I, IS, 0))
                             .and(0xFF).convert(VectorOperators.I2F, 0).reinterpretAsFloats().intoArray(dst, off + j);
@@ -368,6 +371,9 @@ final class VectorIo {
      */
     private static int byteMarkers(byte[] src, int so, int len, int c, boolean hasIgnore, int ignore, float[] dst,
                                    int off) {
+        if (BS == null) {
+            return 0; // the caller's plain loop does them all
+        }
         int whole = len - len % L;
         for (int j = 0; j < whole; j += L) {
             IntVector y = ((IntVector) ByteVector.fromArray(BS, src, so + j).convertShape(VectorOperators.B2I, IS, 0))

@@ -336,13 +336,20 @@ final class VectorKernels extends CpuKernels {
     }
 
     private static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
-    /** Bytes that widen to one int vector. */
-    static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(IS.vectorBitSize() / 4));
+    /** Bytes that widen to one int vector; null where that would be under 64 bits (128-bit vectors, as NEON's). */
+    static final VectorSpecies<Byte> BS = IS.vectorBitSize() / 4 >= 64
+            ? VectorSpecies.of(byte.class, VectorShape.forBitSize(IS.vectorBitSize() / 4)) : null;
 
     /** Unsigned sum of bytes: byte vectors widened to 32-bit lanes (B2I, then & 0xFF). */
     static double sumBytes(byte[] a, int off, int len) {
         long sum = 0;
         int i = 0;
+        if (BS == null) {
+            for (; i < len; i++) {
+                sum += a[off + i] & 0xFF;
+            }
+            return sum;
+        }
         int step = BS.length();
         // Lanes are reduced every 2^20 vectors so that they cannot overflow (255 * 2^20 < 2^31).
         IntVector acc = IntVector.zero(IS);
