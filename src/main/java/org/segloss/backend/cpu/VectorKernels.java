@@ -344,26 +344,22 @@ final class VectorKernels extends CpuKernels {
     static double sumBytes(byte[] a, int off, int len) {
         long sum = 0;
         int i = 0;
-        if (BS == null) {
-            for (; i < len; i++) {
-                sum += a[off + i] & 0xFF;
+        if (BS != null) { // else every byte by the plain loop below
+            int step = BS.length();
+            // Lanes are reduced every 2^20 vectors so that they cannot overflow (255 * 2^20 < 2^31).
+            IntVector acc = IntVector.zero(IS);
+            int count = 0;
+            for (; i + step <= len; i += step) {
+                ByteVector v = ByteVector.fromArray(BS, a, off + i);
+                acc = acc.add(((IntVector) v.convertShape(VectorOperators.B2I, IS, 0)).and(0xFF));
+                if (++count == 1 << 20) {
+                    sum += acc.reduceLanesToLong(VectorOperators.ADD);
+                    acc = IntVector.zero(IS);
+                    count = 0;
+                }
             }
-            return sum;
+            sum += acc.reduceLanesToLong(VectorOperators.ADD);
         }
-        int step = BS.length();
-        // Lanes are reduced every 2^20 vectors so that they cannot overflow (255 * 2^20 < 2^31).
-        IntVector acc = IntVector.zero(IS);
-        int count = 0;
-        for (; i + step <= len; i += step) {
-            ByteVector v = ByteVector.fromArray(BS, a, off + i);
-            acc = acc.add(((IntVector) v.convertShape(VectorOperators.B2I, IS, 0)).and(0xFF));
-            if (++count == 1 << 20) {
-                sum += acc.reduceLanesToLong(VectorOperators.ADD);
-                acc = IntVector.zero(IS);
-                count = 0;
-            }
-        }
-        sum += acc.reduceLanesToLong(VectorOperators.ADD);
         for (; i < len; i++) {
             sum += a[off + i] & 0xFF;
         }
