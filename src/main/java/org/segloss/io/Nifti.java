@@ -48,6 +48,9 @@ public final class Nifti {
     static final int DT_INT64 = 1024;
     static final int DT_UINT64 = 1280;
 
+    /** Voxels converted per chunk of the data stream (at most 64 KiB of bytes). */
+    static final int CHUNK_VOXELS = 8192;
+
     private Nifti() {
     }
 
@@ -112,12 +115,28 @@ public final class Nifti {
      * @throws IOException when the file cannot be read
      */
     public static Volume read(Path file) throws IOException {
+        return read(file, null);
+    }
+
+    /**
+     * Reads a file into a caller's array when it has the volume's voxel count, as a loop reading many
+     * volumes of one size does (no fresh array per volume, so the heap does not grow with the count read).
+     *
+     * @param file a NIfTI-1 or NIfTI-2 file, {@code .nii} or {@code .nii.gz}; not null
+     * @param reuse an array the labels are written into when its length is the volume's voxel count (the
+     *     returned {@link Volume#labels} is then this array); otherwise, or when null, a new array is used
+     * @return the volume's dims, spacing and labels
+     * @throws java.nio.file.NoSuchFileException when the file does not exist
+     * @throws NiftiFormatException as {@link #read(Path)}; {@code reuse} may then hold part of the data
+     * @throws IOException when the file cannot be read
+     */
+    public static Volume read(Path file, int[] reuse) throws IOException {
         if (!Files.exists(file)) {
             throw new NoSuchFileException(file.toString());
         }
         long size = Files.size(file);
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
-            return read(in, file.getFileName().toString(), size);
+            return read(in, file.getFileName().toString(), size, reuse);
         }
     }
 
@@ -132,10 +151,10 @@ public final class Nifti {
      * @throws IOException when decompressing fails
      */
     public static Volume read(String name, byte[] bytes) throws IOException {
-        return read(new ByteArrayInputStream(bytes), name, bytes.length);
+        return read(new ByteArrayInputStream(bytes), name, bytes.length, null);
     }
 
-    private static Volume read(InputStream raw, String name, long fileSize) throws IOException {
+    private static Volume read(InputStream raw, String name, long fileSize, int[] reuse) throws IOException {
         boolean gz = gzipped(name);
         InputStream in;
         try {
@@ -154,26 +173,39 @@ public final class Nifti {
                         + " declare " + dataBytes + " data bytes from offset " + h.voxOffset + ", the file holds "
                         + Math.max(0, fileSize - h.voxOffset));
             }
-            try {
-                // the file's bytes and the int labels made from them
-                InputLimits.requireHeap("NIfTI volume of dims " + Arrays.toString(spatial(h)) + " (" + typeName(h.datatype) + ")",
-                        dataBytes + 4 * voxels);
-            } catch (InvalidInputException e) {
-                throw new NiftiFormatException("too large: " + e.getMessage());
+            int[] out = reuse != null && reuse.length == voxels ? reuse : null;
+            if (out == null) {
+                try {
+                    // the int labels (the data itself streams through a chunk of CHUNK_VOXELS voxels)
+                    InputLimits.requireHeap("NIfTI volume of dims " + Arrays.toString(spatial(h)) + " (" + typeName(h.datatype)
+                            + ")", 4 * voxels);
+                } catch (InvalidInputException e) {
+                    throw new NiftiFormatException("too large: " + e.getMessage());
+                }
             }
             skipFully(in, h.voxOffset - headerBytes, dataBytes);
-            byte[] data = new byte[(int) dataBytes];
-            int got = in.readNBytes(data, 0, data.length);
-            if (got < data.length) {
-                throw new NiftiFormatException("truncated: header dims " + Arrays.toString(spatial(h)) + " of "
-                        + typeName(h.datatype) + " declare " + dataBytes + " data bytes, the " + (gz ? "gzip stream" : "file")
-                        + " holds " + got);
+            if (out == null) {
+                out = new int[(int) voxels];
+            }
+            byte[] chunk = new byte[(int) Math.min(dataBytes, (long) CHUNK_VOXELS * bytesPerVoxel)];
+            long got = 0;
+            for (int first = 0; first < voxels; ) {
+                int count = (int) Math.min(CHUNK_VOXELS, voxels - first);
+                int read = in.readNBytes(chunk, 0, count * bytesPerVoxel);
+                got += read;
+                if (read < count * bytesPerVoxel) {
+                    throw new NiftiFormatException("truncated: header dims " + Arrays.toString(spatial(h)) + " of "
+                            + typeName(h.datatype) + " declare " + dataBytes + " data bytes, the " + (gz ? "gzip stream" : "file")
+                            + " holds " + got);
+                }
+                labels(h, chunk, first, count, out);
+                first += count;
             }
             if (gz && in.read() >= 0) {
                 throw new NiftiFormatException("header dims " + Arrays.toString(spatial(h)) + " of " + typeName(h.datatype)
                         + " declare " + dataBytes + " data bytes, the gzip stream holds more");
             }
-            return new Volume(dimsSlowestFirst(h), spacing(h), labels(h, data, voxels));
+            return new Volume(dimsSlowestFirst(h), spacing(h), out);
         } catch (ZipException | EOFException e) {
             throw new NiftiFormatException((gz ? "truncated or corrupt gzip: " : "truncated: ") + message(e));
         }
@@ -401,47 +433,47 @@ public final class Nifti {
         return sb.append(')').toString();
     }
 
-    private static int[] labels(Header h, byte[] data, long voxels) throws NiftiFormatException {
-        int n = (int) voxels;
-        int[] out = new int[n];
-        ByteBuffer b = ByteBuffer.wrap(data).order(h.order);
+    /** Converts {@code count} voxels of {@code data} (the chunk from voxel {@code first}) into {@code out[first..]}. */
+    private static void labels(Header h, byte[] data, int first, int count, int[] out) throws NiftiFormatException {
+        ByteBuffer b = ByteBuffer.wrap(data, 0, count * (h.bitpix / 8)).order(h.order);
         boolean scaled = h.slope != 0 && Double.isFinite(h.slope) && (h.slope != 1 || h.inter != 0);
         if (!scaled) {
             switch (h.datatype) {
                 case DT_UINT8:
-                    for (int i = 0; i < n; i++) {
-                        out[i] = data[i] & 0xFF;
+                    for (int i = 0; i < count; i++) {
+                        out[first + i] = data[i] & 0xFF;
                     }
-                    return out;
+                    return;
                 case DT_INT8:
-                    for (int i = 0; i < n; i++) {
-                        out[i] = data[i];
+                    for (int i = 0; i < count; i++) {
+                        out[first + i] = data[i];
                     }
-                    return out;
+                    return;
                 case DT_INT16:
-                    shortsTo(out, b, n, false);
-                    return out;
+                    shortsTo(out, first, b, count, false);
+                    return;
                 case DT_UINT16:
-                    shortsTo(out, b, n, true);
-                    return out;
+                    shortsTo(out, first, b, count, true);
+                    return;
                 case DT_INT32:
-                    b.asIntBuffer().get(out);
-                    return out;
+                    b.asIntBuffer().get(out, first, count);
+                    return;
                 default:
                     break;
             }
         }
-        for (int i = 0; i < n; i++) {
+        for (int k = 0; k < count; k++) {
+            int i = first + k;
             double v;
             switch (h.datatype) {
-                case DT_UINT8: v = data[i] & 0xFF; break;
-                case DT_INT8: v = data[i]; break;
-                case DT_INT16: v = b.getShort(2 * i); break;
-                case DT_UINT16: v = b.getShort(2 * i) & 0xFFFF; break;
-                case DT_INT32: v = b.getInt(4 * i); break;
-                case DT_UINT32: v = b.getInt(4 * i) & 0xFFFFFFFFL; break;
+                case DT_UINT8: v = data[k] & 0xFF; break;
+                case DT_INT8: v = data[k]; break;
+                case DT_INT16: v = b.getShort(2 * k); break;
+                case DT_UINT16: v = b.getShort(2 * k) & 0xFFFF; break;
+                case DT_INT32: v = b.getInt(4 * k); break;
+                case DT_UINT32: v = b.getInt(4 * k) & 0xFFFFFFFFL; break;
                 case DT_INT64: {
-                    long l = b.getLong(8 * i);
+                    long l = b.getLong(8 * k);
                     if (l != (int) l) {
                         throw outOfRange(h, i, Long.toString(l));
                     }
@@ -449,15 +481,15 @@ public final class Nifti {
                     break;
                 }
                 case DT_UINT64: {
-                    long l = b.getLong(8 * i);
+                    long l = b.getLong(8 * k);
                     if (l < 0 || l != (int) l) {
                         throw outOfRange(h, i, Long.toUnsignedString(l));
                     }
                     v = l;
                     break;
                 }
-                case DT_FLOAT32: v = b.getFloat(4 * i); break;
-                default: v = b.getDouble(8 * i); break;
+                case DT_FLOAT32: v = b.getFloat(4 * k); break;
+                default: v = b.getDouble(8 * k); break;
             }
             if (scaled) {
                 v = v * h.slope + h.inter;
@@ -472,15 +504,14 @@ public final class Nifti {
             }
             out[i] = (int) v;
         }
-        return out;
     }
 
     /** Fills {@code out} from 16-bit values (unsigned when asked). */
-    private static void shortsTo(int[] out, ByteBuffer b, int n, boolean unsigned) {
+    private static void shortsTo(int[] out, int first, ByteBuffer b, int n, boolean unsigned) {
         java.nio.ShortBuffer s = b.asShortBuffer();
         for (int i = 0; i < n; i++) {
             short v = s.get(i);
-            out[i] = unsigned ? v & 0xFFFF : v;
+            out[first + i] = unsigned ? v & 0xFFFF : v;
         }
     }
 

@@ -99,6 +99,11 @@ final class Decoder {
         return target(read(file, maxPixels));
     }
 
+    /** A target, as {@link #readTarget(Path, long)}, into {@code reuse} as {@link #read(Path, long, int[])}. */
+    static LabelMap readTarget(Path file, long maxPixels, int[] reuse) throws BadFileException {
+        return target(read(file, maxPixels, reuse));
+    }
+
     /** A target from its bytes, as {@link #readTarget(Path)}. */
     static LabelMap readTarget(String name, byte[] bytes) throws BadFileException {
         return readTarget(name, bytes, DEFAULT_MAX_PIXELS);
@@ -124,12 +129,20 @@ final class Decoder {
 
     /** A prediction, as {@link #read(Path)}; a PNG declaring more than {@code maxPixels} pixels is refused. */
     static Object read(Path file, long maxPixels) throws BadFileException {
+        return read(file, maxPixels, null);
+    }
+
+    /**
+     * As {@link #read(Path, long)}; a NIfTI volume's labels go into {@code reuse} when its length is the
+     * voxel count (see {@link Nifti#read(Path, int[])}), so a loop over volumes of one size keeps its arrays.
+     */
+    static Object read(Path file, long maxPixels, int[] reuse) throws BadFileException {
         return decode(() -> {
             if (Files.exists(file) && !Files.isRegularFile(file)) { // a FIFO would block the reader
                 throw new BadFileException("unreadable: not a regular file (a directory, FIFO or device)");
             }
             return isNpy(file) ? npy(Npy.open(file, null, Npy.Accept.LENIENT))
-                    : Nifti.isNifti(file.getFileName().toString()) ? nifti(Nifti.read(file)) : readPng(file, maxPixels);
+                    : Nifti.isNifti(file.getFileName().toString()) ? nifti(Nifti.read(file, reuse)) : readPng(file, maxPixels);
         });
     }
 

@@ -120,6 +120,14 @@ final class Scorer {
     private final LongAdder decodeNanos = new LongAdder();
     private final LongAdder hostCountNanos = new LongAdder();
     private final LongAdder surfaceNanos = new LongAdder();
+    /**
+     * Per decode thread: the label arrays of its last pair (prediction, target), read into again by the
+     * next pair of the same voxel count. Only while the label maps do not outlive {@link #decode} (they stay
+     * on the thread unless the surface distances run on a device). Without it every volume allocated two
+     * fresh arrays (humongous objects), and G1 grew the heap to 2-2.5 GB and spent the decode time in
+     * page faults in about a third of the runs.
+     */
+    private final ThreadLocal<int[][]> labelArrays = ThreadLocal.withInitial(() -> new int[2][]);
 
     Scorer(Options options) {
         this.options = options;
@@ -247,9 +255,15 @@ final class Scorer {
             reading = null;
             Decoder.checkPair(ph, th, options.layout);
             reading = pair.pred.toString();
-            Object pred = Decoder.read(pair.pred, options.maxPixels);
+            boolean stayOnThread = hostSurface != null || !options.surface;
+            int[][] arrays = stayOnThread ? labelArrays.get() : new int[2][];
+            Object pred = Decoder.read(pair.pred, options.maxPixels, arrays[0]);
+            if (pred instanceof Decoder.LabelMap) {
+                arrays[0] = ((Decoder.LabelMap) pred).labels;
+            }
             reading = pair.target.toString();
-            Decoder.LabelMap target = Decoder.readTarget(pair.target, options.maxPixels);
+            Decoder.LabelMap target = Decoder.readTarget(pair.target, options.maxPixels, arrays[1]);
+            arrays[1] = target.labels;
             reading = null;
             long t1 = System.nanoTime();
             decodeNanos.add(t1 - t0);
@@ -272,6 +286,7 @@ final class Scorer {
             if (options.surface) {
                 throw new BadFileException(Surface.NEEDS_CLASS_MAP);
             }
+            arrays[1] = null; // the engine job holds the target until the calling thread counts it
             Counting.EngineJob job = Counting.prepare((Decoder.Scores) pred, target, options.classes, options.ignoreIndex,
                     options.threshold, options.fromLogits, options.layout);
             decodeNanos.add(System.nanoTime() - t1);

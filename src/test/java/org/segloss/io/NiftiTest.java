@@ -94,6 +94,55 @@ class NiftiTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("datatypes")
+    void aVolumeOfSeveralDataChunksReadsBackExactlyAndReportsAFaultInALaterChunkAtItsVoxel(String name, int datatype, int bitpix,
+            int[] values, ByteOrder order, int version, @TempDir Path dir) throws IOException {
+        // 2.5 chunks of the reader's stream: x = 101, y = 81, z = 5 (40,905 voxels), labels cycling through the case's values
+        int nx = 101;
+        int ny = 81;
+        int nz = 5;
+        int n = nx * ny * nz;
+        assertTrue(n > 4 * Nifti.CHUNK_VOXELS, "the volume spans several chunks");
+        int[] want = new int[n];
+        for (int i = 0; i < n; i++) {
+            want[i] = values[(int) ((i * 7L + i / 13) % values.length)];
+        }
+        NiftiFixtures.Spec s = new NiftiFixtures.Spec(nx, ny, nz).type(datatype, bitpix);
+        s.order = order;
+        s.version = version;
+        for (String ext : new String[] {".nii", ".nii.gz"}) {
+            Path f = NiftiFixtures.write(dir.resolve("v" + ext), s, NiftiFixtures.of(want));
+            assertArrayEquals(want, Nifti.read(f).labels, name + ext);
+            // into a caller's array of the voxel count: that array, overwritten; of another length: a new one
+            int[] reuse = new int[n];
+            Arrays.fill(reuse, -5);
+            Nifti.Volume v = Nifti.read(f, reuse);
+            assertTrue(v.labels == reuse, "the caller's array is used");
+            assertArrayEquals(want, reuse, name + ext);
+            int[] other = new int[n - 1];
+            Nifti.Volume w = Nifti.read(f, other);
+            assertTrue(w.labels != other, "an array of another length is not used");
+            assertArrayEquals(want, w.labels, name + ext);
+        }
+        if (datatype == 16 || datatype == 64) {
+            // a fraction in the third chunk: its own voxel, not the chunk's
+            double[] frac = NiftiFixtures.of(want);
+            int at = 2 * Nifti.CHUNK_VOXELS + 1234;
+            frac[at] = 2.5;
+            String where = "(x=" + at % nx + ", y=" + at / nx % ny + ", z=" + at / (nx * ny) + ")";
+            refused(NiftiFixtures.write(dir.resolve("frac.nii.gz"), s, frac), "non-integral label 2.5 at " + where);
+        }
+        // a stream that ends inside the third chunk
+        NiftiFixtures.Spec cut = new NiftiFixtures.Spec(nx, ny, nz).type(datatype, bitpix);
+        cut.order = order;
+        cut.version = version;
+        cut.truncate = (n - 2 * Nifti.CHUNK_VOXELS - 100) * (bitpix / 8);
+        long held = (long) (2 * Nifti.CHUNK_VOXELS + 100) * (bitpix / 8);
+        refused(NiftiFixtures.write(dir.resolve("cut.nii.gz"), cut, NiftiFixtures.of(want)), "truncated",
+                "declare " + (long) n * (bitpix / 8) + " data bytes", "holds " + held);
+    }
+
     @Test
     void twoDimensionalImagesAndTrailingUnitDimsAreAccepted(@TempDir Path dir) throws IOException {
         int[] labels = {0, 1, 2, 3, 4, 5};
@@ -125,15 +174,16 @@ class NiftiTest {
 
     @Test
     void aVolumeThatFitsAJavaArrayButNotTheHeapIsRefusedFromItsHeaderAsNpyAndPngAre(@TempDir Path dir) throws IOException {
-        // 1290^3 uint8 voxels: 2,146,689,000 (under 2^31 - 8), needing the bytes and the int labels: 10.7 GB
+        // 1290^3 uint8 voxels: 2,146,689,000 (under 2^31 - 8), needing the int labels (the bytes stream through a
+        // small chunk): 4 * 2,146,689,000 bytes = 8.0 GiB
         long voxels = 1290L * 1290 * 1290;
-        long need = voxels + 4 * voxels;
+        long need = 4 * voxels;
         assumeTrue(Runtime.getRuntime().maxMemory() < need, "this JVM's -Xmx holds " + need + " bytes");
         NiftiFixtures.Spec big = new NiftiFixtures.Spec(1290, 1290, 1290);
         Path f = dir.resolve("big.nii.gz");
         // the header alone: reading the data would fail as truncated after allocating it
         Files.write(f, NiftiFixtures.bytes(big, new double[0], true));
-        refused(f, "too large: NIfTI volume of dims [1290, 1290, 1290] (uint8) needs 10.00 GiB of Java heap",
+        refused(f, "too large: NIfTI volume of dims [1290, 1290, 1290] (uint8) needs 8.00 GiB of Java heap",
                 "; raise -Xmx with SEGLOSS_JAVA_OPTS");
     }
 
