@@ -66,64 +66,77 @@ final class Counting {
         int[] t = target.labels;
         boolean hasIgnore = ignore != null;
         int ig = hasIgnore ? ignore : 0;
+        // Rows along the fastest axis where the prediction and the target each hold one label are counted at once
+        // (most rows of a volume, by far); the others voxel by voxel. The same counts and the same first bad voxel.
+        int n = t.length;
+        int row = pred.dims.length == 0 ? Math.max(1, n) : (int) Math.max(1, pred.dims[pred.dims.length - 1]);
         int k;
         if (classes != null) {
             k = classes;
         } else {
             int max = -1;
-            for (int i = 0; i < t.length; i++) {
+            for (int from = 0; from < n; from += row) {
+                int to = Math.min(n, from + row);
+                int last = constantRow(p, t, from, to) ? from + 1 : to;
+                for (int i = from; i < last; i++) {
+                    int ti = t[i];
+                    if (hasIgnore && ti == ig) {
+                        continue;
+                    }
+                    int pi = p[i];
+                    if (ti < 0 || pi < 0 || ti >= MAX_INFERRED_CLASSES || pi >= MAX_INFERRED_CLASSES) {
+                        String which = ti < 0 || ti >= MAX_INFERRED_CLASSES ? "target" : "prediction";
+                        int v = which.equals("target") ? ti : pi;
+                        throw new BadFileException("class index out of range: " + which + " label " + v + " at "
+                                + where(target.dims, i) + " is outside [0, " + MAX_INFERRED_CLASSES + ") (set --classes)");
+                    }
+                    max = Math.max(max, Math.max(ti, pi));
+                }
+            }
+            k = Math.max(1, max + 1);
+        }
+        long[] tp = new long[k];
+        long[] fp = new long[k];
+        long[] fn = new long[k];
+        long valid = 0;
+        for (int from = 0; from < n; from += row) {
+            int to = Math.min(n, from + row);
+            boolean constant = constantRow(p, t, from, to);
+            int last = constant ? from + 1 : to;
+            long weight = constant ? to - from : 1;
+            for (int i = from; i < last; i++) {
                 int ti = t[i];
                 if (hasIgnore && ti == ig) {
                     continue;
                 }
                 int pi = p[i];
-                if (ti < 0 || pi < 0 || ti >= MAX_INFERRED_CLASSES || pi >= MAX_INFERRED_CLASSES) {
-                    String which = ti < 0 || ti >= MAX_INFERRED_CLASSES ? "target" : "prediction";
-                    int v = which.equals("target") ? ti : pi;
-                    throw new BadFileException("class index out of range: " + which + " label " + v + " at "
-                            + where(target.dims, i) + " is outside [0, " + MAX_INFERRED_CLASSES + ") (set --classes)");
+                if (ti < 0 || ti >= k) {
+                    throw new BadFileException("class index out of range: target label " + ti + " at " + where(target.dims, i)
+                            + " is outside " + allowed(k, ignore));
                 }
-                max = Math.max(max, Math.max(ti, pi));
-            }
-            k = Math.max(1, max + 1);
-        }
-        int[] tp = new int[k];
-        int[] fp = new int[k];
-        int[] fn = new int[k];
-        int valid = 0;
-        for (int i = 0; i < t.length; i++) {
-            int ti = t[i];
-            if (hasIgnore && ti == ig) {
-                continue;
-            }
-            int pi = p[i];
-            if (ti < 0 || ti >= k) {
-                throw new BadFileException("class index out of range: target label " + ti + " at " + where(target.dims, i)
-                        + " is outside " + allowed(k, ignore));
-            }
-            if (pi < 0 || pi >= k) {
-                throw new BadFileException("class index out of range: prediction label " + pi + " at "
-                        + where(pred.dims, i) + " is outside [0, " + k + ")");
-            }
-            valid++;
-            if (pi == ti) {
-                tp[ti]++;
-            } else {
-                fp[pi]++;
-                fn[ti]++;
+                if (pi < 0 || pi >= k) {
+                    throw new BadFileException("class index out of range: prediction label " + pi + " at "
+                            + where(pred.dims, i) + " is outside [0, " + k + ")");
+                }
+                valid += weight;
+                if (pi == ti) {
+                    tp[ti] += weight;
+                } else {
+                    fp[pi] += weight;
+                    fn[ti] += weight;
+                }
             }
         }
-        long[] ltp = new long[k];
-        long[] lfp = new long[k];
-        long[] lfn = new long[k];
-        long[] ltn = new long[k];
+        long[] tn = new long[k];
         for (int c = 0; c < k; c++) {
-            ltp[c] = tp[c];
-            lfp[c] = fp[c];
-            lfn[c] = fn[c];
-            ltn[c] = (long) valid - tp[c] - fp[c] - fn[c];
+            tn[c] = valid - tp[c] - fp[c] - fn[c];
         }
-        return new ConfusionCounts(ltp, lfp, lfn, ltn);
+        return new ConfusionCounts(tp, fp, fn, tn);
+    }
+
+    /** Whether voxels {@code [from, to)} hold one label in {@code p} and one in {@code t}. */
+    private static boolean constantRow(int[] p, int[] t, int from, int to) {
+        return Arrays.mismatch(p, from, to - 1, p, from + 1, to) < 0 && Arrays.mismatch(t, from, to - 1, t, from + 1, to) < 0;
     }
 
     /** Per-class scores prepared on a decode thread for {@link #countOnEngine} (the engine's input, checked). */
