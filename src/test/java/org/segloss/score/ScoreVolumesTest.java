@@ -192,6 +192,45 @@ class ScoreVolumesTest {
     }
 
     @Test
+    void scoreArraysAndLabelVolumesMixedOnOneDecodeThreadCountAsTheDefinitionSays() throws Exception {
+        // One decode thread reads every target, each into the array of its last pair when that pair's label maps
+        // are done with; a score array's target stays with its engine job, so it must not be read into again (the
+        // job keeps the int labels themselves when they do not fit a byte: here the ignore index 300).
+        int n = DIMS[0] * DIMS[1] * DIMS[2];
+        Random rnd = new Random(11);
+        long[][] want = new long[3][K];
+        for (int i = 0; i < 6; i++) {
+            int[] t = Fixtures.randomLabels(rnd, n, K);
+            int[] hard = Fixtures.noisy(rnd, t, K, 0.5);
+            for (int j = i; j < n; j += 7) {
+                t[j] = 300;
+            }
+            write(dir.resolve("target/v" + i + ".nii.gz"), 4, 16, t);
+            if (i % 3 == 0) {
+                write(dir.resolve("pred/v" + i + ".nii"), 2, 8, hard);
+            } else {
+                // per-class scores (K, z, y, x) whose argmax is `hard`
+                float[] v = new float[K * n];
+                for (int j = 0; j < n; j++) {
+                    for (int c = 0; c < K; c++) {
+                        v[c * n + j] = c == hard[j] ? 0.7f : 0.1f;
+                    }
+                }
+                Fixtures.npy(dir.resolve("pred/v" + i + ".npy"), "<f4", new long[] {K, DIMS[0], DIMS[1], DIMS[2]}, Fixtures.boxed(v));
+            }
+            Fixtures.add(want, Fixtures.expected(K, hard, t, 300));
+        }
+        JsonNode j = score("--threads", "1", "--backend", "cpu", "--classes", String.valueOf(K), "--ignore-index", "300").json();
+        assertEquals(6, j.get("images").asInt(), j::toString);
+        for (int c = 0; c < K; c++) {
+            JsonNode o = j.get("per_class").get(c);
+            assertEquals(want[0][c], o.get("tp").asLong(), "tp " + c);
+            assertEquals(want[1][c], o.get("fp").asLong(), "fp " + c);
+            assertEquals(want[2][c], o.get("fn").asLong(), "fn " + c);
+        }
+    }
+
+    @Test
     void shardsMergedEqualOneRunWithSurfaceSums() throws Exception {
         volumes(3, 4);
         Path all = dir.resolve("all.json");
