@@ -18,6 +18,9 @@ final class VectorScratch {
     private double[] laneSums = new double[0];
     private int[] laneMap = new int[0];
     private int laneMapStride = -1;
+    private int[] pixelsMap = new int[0];
+    private int pixelsMapClasses = -1;
+    private int pixelsMapStride = -1;
 
     /** Float array of slot {@code slot} with at least {@code size} elements (contents unspecified). */
     float[] floats(int slot, int size) {
@@ -60,6 +63,23 @@ final class VectorScratch {
             laneMapStride = stride;
         }
         return laneMap;
+    }
+
+    /**
+     * Gather map of {@code c} float vectors that interleave class rows {@code stride} floats apart into L pixels of c
+     * classes (VectorIo.rowsToPixels): element e = k L + lane of the block, pixel e / c, class e % c, is read from
+     * row e % c at pixel e / c: {@code map[e] = (e % c) * stride + e / c}.
+     */
+    int[] pixelsMap(int c, int stride) {
+        if (pixelsMapClasses != c || pixelsMapStride != stride) {
+            pixelsMap = new int[c * VectorKernels.L];
+            for (int e = 0; e < pixelsMap.length; e++) {
+                pixelsMap[e] = (e % c) * stride + e / c;
+            }
+            pixelsMapClasses = c;
+            pixelsMapStride = stride;
+        }
+        return pixelsMap;
     }
 
     /** Zeroed double lanes of {@code size} elements (the binary passes' sums per stat and lane, VectorBinary.statsRow). */

@@ -13,8 +13,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The NHWC transposes of the multiclass passes ({@link VectorIo#pixelsToRows}, {@link VectorIo#rowsToPixels}) against
- * plain index arithmetic: every class count (4 has its own shuffles), whole vectors and lane tails, arrays with an
- * offset and direct buffers; rowsToPixels writes the chunk's floats and nothing around them.
+ * plain index arithmetic: every class count (4 has its own shuffles; 5 and more go out by gathers), whole vectors and lane
+ * tails, arrays with an offset and direct buffers, one scratch whose gather maps change from case to case;
+ * rowsToPixels writes the chunk's floats and nothing around them.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class VectorIoRowsTest {
@@ -47,12 +48,16 @@ class VectorIoRowsTest {
         return 0.25f * i - 7f;
     }
 
+    /** One scratch for every case: its gather maps of a class count and stride must follow the next case's. */
+    private final VectorScratch scratch = new VectorScratch();
+
     @ParameterizedTest(name = "c {0}, m {1}, direct {2}")
     @CsvSource({"4,512,false", "4,512,true", "4,517,false", "4,7,false", "4,8,true", "4,0,false", "1,37,false",
-        "2,64,false", "3,41,true", "5,96,false", "8,33,false", "19,512,false", "19,77,true"})
+        "2,64,false", "3,41,true", "5,96,false", "8,33,false", "19,512,false", "19,77,true", "19,512,true",
+        "19,531,false", "19,5,false", "5,3,true", "16,64,false", "17,200,false", "33,48,true", "6,1,false"})
     void pixelsToRowsAndBack(int c, int m, boolean direct) {
         int length = BASE + m * c + AROUND;
-        int stride = m + 16 + 3;
+        int stride = m + 16 + 3 + c % 3;
         CpuBuffer in = CpuBuffer.of(backend, buffer(length, direct));
         float[] rows = new float[c * stride + 8];
         java.util.Arrays.fill(rows, Float.NaN);
@@ -74,7 +79,8 @@ class VectorIoRowsTest {
                 src[ci * stride + j] = 1000f * ci + j;
             }
         }
-        VectorIo.rowsToPixels(CpuBuffer.of(backend, outFloats), BASE, m, c, src, stride, new float[m * c + 8]);
+        VectorIo.rowsToPixels(CpuBuffer.of(backend, outFloats), BASE, m, c, src, stride, new float[m * c + 8],
+                scratch);
         for (int i = 0; i < length; i++) {
             int e = i - BASE;
             float expected = e >= 0 && e < m * c ? 1000f * (e % c) + e / c : -1f;

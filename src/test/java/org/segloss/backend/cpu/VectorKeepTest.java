@@ -109,6 +109,11 @@ class VectorKeepTest {
         final Buffer target;
 
         Input(Case k, long seed) {
+            this(k, seed, Integer.MAX_VALUE);
+        }
+
+        /** Ignored pixels (about 10%) only among the first {@code ignoredBelow} pixels of each sample. */
+        Input(Case k, long seed, int ignoredBelow) {
             SplittableRandom rnd = new SplittableRandom(seed);
             int length = k.n * k.c * k.s;
             pred = floats(length, k.direct);
@@ -119,14 +124,16 @@ class VectorKeepTest {
             if (k.targetType == ElementType.UINT8) {
                 ByteBuffer t = k.direct ? ByteBuffer.allocateDirect(pixels) : ByteBuffer.allocate(pixels);
                 for (int i = 0; i < pixels; i++) {
-                    t.put(i, (byte) (rnd.nextInt(10) == 0 ? k.ignoreIndex() : rnd.nextInt(k.c)));
+                    boolean ignored = rnd.nextInt(10) == 0 && i % k.s < ignoredBelow;
+                    t.put(i, (byte) (ignored ? k.ignoreIndex() : rnd.nextInt(k.c)));
                 }
                 target = t;
             } else {
                 IntBuffer t = k.direct ? ByteBuffer.allocateDirect(4 * pixels).order(ByteOrder.nativeOrder()).asIntBuffer()
                         : IntBuffer.allocate(pixels);
                 for (int i = 0; i < pixels; i++) {
-                    t.put(i, rnd.nextInt(10) == 0 ? k.ignoreIndex() : rnd.nextInt(k.c));
+                    boolean ignored = rnd.nextInt(10) == 0 && i % k.s < ignoredBelow;
+                    t.put(i, ignored ? k.ignoreIndex() : rnd.nextInt(k.c));
                 }
                 target = t;
             }
@@ -198,6 +205,61 @@ class VectorKeepTest {
             assertArrayEquals(statsPlain, statsKept, k + " " + term + ": stats");
             assertArrayEquals(download(backend, recomputed, length), download(backend, kept, length),
                     k + " " + term + ": gradient");
+        }
+    }
+
+    /**
+     * ce alone with one pixel scale for every class (no class weights) and chunks without ignored pixels (the second
+     * half of each sample): the NHWC grad pass then scales the kept residual by that one value
+     * ({@code VectorMulticlass.scaleAllPass}), other chunks pixel by pixel. Same gradient bits as without the keep
+     * (where every chunk takes the per-pixel coefficients); and, at sampled pixels, ps (p_c - t_c) from a softmax in
+     * double, 0 at ignored pixels.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void uniformScaleKeptGradIsTheRecomputedGrad(Case k) {
+        Problem p = problem(k, PixelTerm.CE, false);
+        assertTrue(VectorMulticlass.residualKeep(p), "residual keep " + k);
+        Input in = new Input(k, 17, k.s / 2);
+        int length = k.n * k.c * k.s;
+        DeviceBuffer pred = backend.upload(in.pred);
+        DeviceBuffer target = in.target(backend);
+        DeviceBuffer kept = backend.upload(floats(length, k.direct));
+        DeviceBuffer recomputed = backend.upload(floats(length, k.direct));
+        float scale = 0.7f;
+        float[] scales = new float[k.c];
+        java.util.Arrays.fill(scales, scale);
+        GradCoefficients coef = new GradCoefficients(scales, new float[k.n * k.c], new float[k.n * k.c]);
+
+        backend.stats(p, pred, target, kept);
+        backend.grad(p, pred, target, coef, kept);
+        backend.stats(p, pred, target, recomputed);
+        backend.stats(problem(k, PixelTerm.CE, true), pred, target);
+        backend.grad(p, pred, target, coef, recomputed);
+
+        float[] g = download(backend, kept, length);
+        assertArrayEquals(download(backend, recomputed, length), g, k + ": gradient");
+        for (int n = 0; n < k.n; n++) {
+            for (int j = 0; j < k.s; j += 89) {
+                long y = in.target instanceof ByteBuffer ? ((ByteBuffer) in.target).get(n * k.s + j) & 0xFF
+                        : ((IntBuffer) in.target).get(n * k.s + j);
+                double[] x = new double[k.c];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int c = 0; c < k.c; c++) {
+                    x[c] = in.pred.get(index(k, n, c, j));
+                    max = Math.max(max, x[c]);
+                }
+                double sum = 0;
+                for (int c = 0; c < k.c; c++) {
+                    sum += Math.exp(x[c] - max);
+                }
+                for (int c = 0; c < k.c; c++) {
+                    double expected = y == k.ignoreIndex() ? 0
+                            : scale * (Math.exp(x[c] - max) / sum - (c == y ? 1 : 0));
+                    assertEquals(expected, g[index(k, n, c, j)], 1e-6 + 1e-5 * Math.abs(expected),
+                            k + " gradient at " + n + "," + c + "," + j);
+                }
+            }
         }
     }
 
