@@ -35,6 +35,8 @@ final class VectorFloor {
     private static final int BLOCK = 1 << 16;
     private static final int SLOT_X = 0;
     private static final int SLOT_E = 1;
+    /** The lanes of a chunk's sum, stored by the loop that summed them. */
+    private static final int SLOT_LANES = 2;
     private static final ThreadLocal<VectorScratch> SCRATCH = ThreadLocal.withInitial(VectorScratch::new);
 
     private VectorFloor() {
@@ -77,14 +79,15 @@ final class VectorFloor {
      */
     private static double chunk(CpuBackend.Work work, CpuBuffer pred, int i, int len, VectorScratch sc) {
         float[] e = sc.floats(SLOT_E, CHUNK);
+        float[] lanes = sc.floats(SLOT_LANES, L);
         if (pred.floats.hasArray()) {
             float[] x = pred.floats.array();
             int xo = pred.floats.arrayOffset() + i;
-            return work == CpuBackend.Work.SIGMOID ? sigmoidChunk(x, xo, len, e) : bceChunk(x, xo, len, e);
+            return work == CpuBackend.Work.SIGMOID ? sigmoidChunk(x, xo, len, e, lanes) : bceChunk(x, xo, len, e, lanes);
         }
         float[] tmp = sc.floats(SLOT_X, CHUNK);
         pred.floats.get(i, tmp, 0, len);
-        return work == CpuBackend.Work.SIGMOID ? sigmoidChunk(tmp, 0, len, e) : bceChunk(tmp, 0, len, e);
+        return work == CpuBackend.Work.SIGMOID ? sigmoidChunk(tmp, 0, len, e, lanes) : bceChunk(tmp, 0, len, e, lanes);
     }
 
     private static double elementBlock(CpuBackend.Work work, CpuBuffer pred, int from, int to, VectorScratch sc) {
@@ -96,48 +99,51 @@ final class VectorFloor {
     }
 
     /** Sum of 1 / (1 + exp(-|x|)) over x[xo, xo + len). */
-    private static double sigmoidChunk(float[] x, int xo, int len, float[] e) {
+    private static double sigmoidChunk(float[] x, int xo, int len, float[] e, float[] lanes) {
         int vec = len - len % L;
         VectorMath.expNegAbs(x, xo, e, 0, vec);
-        double sum = sumSigmoid(e, vec);
+        double sum = sumSigmoid(e, vec, lanes);
         for (int j = vec; j < len; j++) {
             sum += 1 / (1 + Math.exp(-Math.abs(x[xo + j])));
         }
         return sum;
     }
 
-    /** Sum of 1 / (1 + e[j]), j < n (a multiple of the lane count). */
-    private static double sumSigmoid(float[] e, int n) {
+    /** Sum of 1 / (1 + e[j]), j < n (a multiple of the lane count); {@code lanes} holds the lanes' sums. */
+    private static double sumSigmoid(float[] e, int n, float[] lanes) {
         FloatVector acc = FloatVector.zero(FS);
         for (int j = 0; j < n; j += L) {
             acc = acc.add(VectorKernels.ONE.div(FloatVector.fromArray(FS, e, j).add(1f)));
         }
-        return VectorMath.sumLanes(acc);
+        acc.intoArray(lanes, 0);
+        return VectorMath.sumLanes(lanes, 0);
     }
 
     /** Sum of log1p(exp(-|x|)) over x[xo, xo + len). */
-    private static double bceChunk(float[] x, int xo, int len, float[] e) {
+    private static double bceChunk(float[] x, int xo, int len, float[] e, float[] lanes) {
         int vec = len - len % L;
         VectorMath.expNegAbs(x, xo, e, 0, vec);
-        double sum = sumLog1p(e, vec);
+        double sum = sumLog1p(e, vec, lanes);
         for (int j = vec; j < len; j++) {
             sum += Math.log1p(Math.exp(-Math.abs(x[xo + j])));
         }
         return sum;
     }
 
-    /** Sum of log1p(e[j]), j < n (a multiple of the lane count), e[j] in [0, 1]. */
-    private static double sumLog1p(float[] e, int n) {
+    /** Sum of log1p(e[j]), j < n (a multiple of the lane count), e[j] in [0, 1]; {@code lanes} holds the lanes' sums. */
+    private static double sumLog1p(float[] e, int n, float[] lanes) {
         FloatVector acc = FloatVector.zero(FS);
         for (int j = 0; j < n; j += L) {
             acc = acc.add(VectorMath.log1pUnit(FloatVector.fromArray(FS, e, j)));
         }
-        return VectorMath.sumLanes(acc);
+        acc.intoArray(lanes, 0);
+        return VectorMath.sumLanes(lanes, 0);
     }
 
     private static double softmaxBlock(CpuBuffer pred, int base, int classes, int s, int from, int to,
                                        VectorScratch sc) {
         float[] sums = sc.floats(SLOT_E, CHUNK);
+        float[] lanes = sc.floats(SLOT_LANES, L);
         boolean array = pred.floats.hasArray();
         float[] rows = array ? null : sc.floats(SLOT_X, classes * CHUNK);
         double sum = 0;
@@ -160,7 +166,7 @@ final class VectorFloor {
                 stride = CHUNK;
             }
             sumExp(x, xo, stride, classes, sums, vec);
-            sum += sumLog(sums, vec);
+            sum += sumLog(sums, vec, lanes);
             for (int j = vec; j < len; j++) {
                 double e = 0;
                 for (int c = 0; c < classes; c++) {
@@ -186,12 +192,13 @@ final class VectorFloor {
         }
     }
 
-    /** Sum of log(sums[j]), j < n (a multiple of the lane count). */
-    private static double sumLog(float[] sums, int n) {
+    /** Sum of log(sums[j]), j < n (a multiple of the lane count); {@code lanes} holds the lanes' sums. */
+    private static double sumLog(float[] sums, int n, float[] lanes) {
         FloatVector acc = FloatVector.zero(FS);
         for (int j = 0; j < n; j += L) {
             acc = acc.add(VectorMath.log(FloatVector.fromArray(FS, sums, j)));
         }
-        return VectorMath.sumLanes(acc);
+        acc.intoArray(lanes, 0);
+        return VectorMath.sumLanes(lanes, 0);
     }
 }
