@@ -13,20 +13,24 @@ import jdk.incubator.vector.FloatVector;
  * checks). It must be a lower bound of every loss of its family: a loss faster than its floor means
  * the floor does too much ({@code bench} flags it).
  * <ul>
- *   <li>sigmoid: sum of 1 / (1 + e), e = exp(-|x|) (one exp and one division per element, as the kernels'
- *       sigmoid);</li>
+ *   <li>sigmoid: sum of 1 / (1 + e), e = exp(-|x|) (one exp and one division per element, in one loop as the
+ *       kernels' sigmoid);</li>
  *   <li>bce: sum of log1p(e), e = exp(-|x|) (one exp and one log1p per element, with the division-free
  *       {@link VectorMath#log1pUnit} the kernels use for e in [0, 1]);</li>
  *   <li>softmax: per pixel of an NCHW tensor, log(sum_c exp(x_c)) (C exps and one log per pixel; the exp clamps by
  *       compare and blend, {@link VectorMath#expBlendClamped}, as cheap as the kernels' exp of x_c - max).</li>
  * </ul>
  *
- * <p>Why it is cut the way it is (each point made the earlier floor slower than the losses): every
- * transcendental runs in its own small staged loop over an L1 chunk, each family in its own method, so C2
+ * <p>Why it is cut the way it is (each point made the earlier floor slower than the losses): each family's
+ * pass is the cheaper of one loop and staged loops over an L1 chunk, each family in its own method, so C2
  * inlines each loop whole and never boxes the vectors (one method holding every family's inlined exp and
- * log1p overran the inlining budget and ran boxed); the work is cut into fixed blocks of the size of the
- * kernels' units, run by the caller's parallel stream, that is on the backend's threads
- * ({@link CpuBackend#computeFloor} runs it where the loss passes run); each thread reuses its scratch.
+ * log1p overran the inlining budget and ran boxed): the sigmoid in one loop (exp and division, as the
+ * kernels' region lanes; staged, it was slower than the dice forward), bce staged (exp, then log1p in the sum
+ * loop: one loop with both ran 1.4-2x slower); a loop's sum leaves through a scratch array, never as a vector
+ * ({@code FloatVector.toArray} boxes it, and with it the 1-thread bce floor sat at 10-17 ms in some JVMs,
+ * above the bce forward); the work is cut into fixed blocks of the size of the kernels' units, run by the
+ * caller's parallel stream, that is on the backend's threads ({@link CpuBackend#computeFloor} runs it where
+ * the loss passes run); each thread reuses its scratch.
  */
 final class VectorFloor {
     /** Elements (sigmoid, bce) or pixels (softmax) per staged chunk, in L1 (the kernels' chunk). */
@@ -35,6 +39,8 @@ final class VectorFloor {
     private static final int BLOCK = 1 << 16;
     private static final int SLOT_X = 0;
     private static final int SLOT_E = 1;
+    /** The lanes of a chunk's sum, stored by the loop that summed them. */
+    private static final int SLOT_LANES = 2;
     private static final ThreadLocal<VectorScratch> SCRATCH = ThreadLocal.withInitial(VectorScratch::new);
 
     private VectorFloor() {
@@ -77,14 +83,15 @@ final class VectorFloor {
      */
     private static double chunk(CpuBackend.Work work, CpuBuffer pred, int i, int len, VectorScratch sc) {
         float[] e = sc.floats(SLOT_E, CHUNK);
+        float[] lanes = sc.floats(SLOT_LANES, L);
         if (pred.floats.hasArray()) {
             float[] x = pred.floats.array();
             int xo = pred.floats.arrayOffset() + i;
-            return work == CpuBackend.Work.SIGMOID ? sigmoidChunk(x, xo, len, e) : bceChunk(x, xo, len, e);
+            return work == CpuBackend.Work.SIGMOID ? sigmoidChunk(x, xo, len, lanes) : bceChunk(x, xo, len, e, lanes);
         }
         float[] tmp = sc.floats(SLOT_X, CHUNK);
         pred.floats.get(i, tmp, 0, len);
-        return work == CpuBackend.Work.SIGMOID ? sigmoidChunk(tmp, 0, len, e) : bceChunk(tmp, 0, len, e);
+        return work == CpuBackend.Work.SIGMOID ? sigmoidChunk(tmp, 0, len, lanes) : bceChunk(tmp, 0, len, e, lanes);
     }
 
     private static double elementBlock(CpuBackend.Work work, CpuBuffer pred, int from, int to, VectorScratch sc) {
@@ -95,49 +102,56 @@ final class VectorFloor {
         return sum;
     }
 
-    /** Sum of 1 / (1 + exp(-|x|)) over x[xo, xo + len). */
-    private static double sigmoidChunk(float[] x, int xo, int len, float[] e) {
+    /**
+     * Sum of 1 / (1 + exp(-|x|)) over x[xo, xo + len): e in the sum loop itself, not staged, as the kernels' sigmoid
+     * ({@code VectorBinary.lanesLogitsExp}); a staged e cost a store and a load of every element, and the staged floor
+     * was slower than the dice forward (flagged below its floor).
+     */
+    private static double sigmoidChunk(float[] x, int xo, int len, float[] lanes) {
         int vec = len - len % L;
-        VectorMath.expNegAbs(x, xo, e, 0, vec);
-        double sum = sumSigmoid(e, vec);
+        double sum = sumSigmoid(x, xo, vec, lanes);
         for (int j = vec; j < len; j++) {
             sum += 1 / (1 + Math.exp(-Math.abs(x[xo + j])));
         }
         return sum;
     }
 
-    /** Sum of 1 / (1 + e[j]), j < n (a multiple of the lane count). */
-    private static double sumSigmoid(float[] e, int n) {
+    /** Sum of 1 / (1 + exp(-|x[xo + j]|)), j < n (a multiple of the lane count); {@code lanes} holds the lanes' sums. */
+    private static double sumSigmoid(float[] x, int xo, int n, float[] lanes) {
         FloatVector acc = FloatVector.zero(FS);
         for (int j = 0; j < n; j += L) {
-            acc = acc.add(VectorKernels.ONE.div(FloatVector.fromArray(FS, e, j).add(1f)));
+            FloatVector e = VectorMath.expNonPositive(FloatVector.fromArray(FS, x, xo + j).abs().neg());
+            acc = acc.add(VectorKernels.ONE.div(e.add(1f)));
         }
-        return VectorMath.sumLanes(acc);
+        acc.intoArray(lanes, 0);
+        return VectorMath.sumLanes(lanes, 0);
     }
 
     /** Sum of log1p(exp(-|x|)) over x[xo, xo + len). */
-    private static double bceChunk(float[] x, int xo, int len, float[] e) {
+    private static double bceChunk(float[] x, int xo, int len, float[] e, float[] lanes) {
         int vec = len - len % L;
         VectorMath.expNegAbs(x, xo, e, 0, vec);
-        double sum = sumLog1p(e, vec);
+        double sum = sumLog1p(e, vec, lanes);
         for (int j = vec; j < len; j++) {
             sum += Math.log1p(Math.exp(-Math.abs(x[xo + j])));
         }
         return sum;
     }
 
-    /** Sum of log1p(e[j]), j < n (a multiple of the lane count), e[j] in [0, 1]. */
-    private static double sumLog1p(float[] e, int n) {
+    /** Sum of log1p(e[j]), j < n (a multiple of the lane count), e[j] in [0, 1]; {@code lanes} holds the lanes' sums. */
+    private static double sumLog1p(float[] e, int n, float[] lanes) {
         FloatVector acc = FloatVector.zero(FS);
         for (int j = 0; j < n; j += L) {
             acc = acc.add(VectorMath.log1pUnit(FloatVector.fromArray(FS, e, j)));
         }
-        return VectorMath.sumLanes(acc);
+        acc.intoArray(lanes, 0);
+        return VectorMath.sumLanes(lanes, 0);
     }
 
     private static double softmaxBlock(CpuBuffer pred, int base, int classes, int s, int from, int to,
                                        VectorScratch sc) {
         float[] sums = sc.floats(SLOT_E, CHUNK);
+        float[] lanes = sc.floats(SLOT_LANES, L);
         boolean array = pred.floats.hasArray();
         float[] rows = array ? null : sc.floats(SLOT_X, classes * CHUNK);
         double sum = 0;
@@ -160,7 +174,7 @@ final class VectorFloor {
                 stride = CHUNK;
             }
             sumExp(x, xo, stride, classes, sums, vec);
-            sum += sumLog(sums, vec);
+            sum += sumLog(sums, vec, lanes);
             for (int j = vec; j < len; j++) {
                 double e = 0;
                 for (int c = 0; c < classes; c++) {
@@ -186,12 +200,13 @@ final class VectorFloor {
         }
     }
 
-    /** Sum of log(sums[j]), j < n (a multiple of the lane count). */
-    private static double sumLog(float[] sums, int n) {
+    /** Sum of log(sums[j]), j < n (a multiple of the lane count); {@code lanes} holds the lanes' sums. */
+    private static double sumLog(float[] sums, int n, float[] lanes) {
         FloatVector acc = FloatVector.zero(FS);
         for (int j = 0; j < n; j += L) {
             acc = acc.add(VectorMath.log(FloatVector.fromArray(FS, sums, j)));
         }
-        return VectorMath.sumLanes(acc);
+        acc.intoArray(lanes, 0);
+        return VectorMath.sumLanes(lanes, 0);
     }
 }

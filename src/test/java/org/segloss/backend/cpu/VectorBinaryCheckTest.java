@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,6 +74,20 @@ class VectorBinaryCheckTest {
         return VectorBinary.stats(p, x, t, 0, 0, S, acc, new VectorScratch(), k);
     }
 
+    /** As {@link #stats}, every buffer direct (no accessible array: the rows are copied, 512 elements at a time). */
+    private boolean statsDirect(Problem p, float[] pred, float[] target, boolean keep, double[] acc) {
+        CpuBuffer x = CpuBuffer.of(owner, direct(pred));
+        CpuBuffer t = CpuBuffer.of(owner, direct(target));
+        CpuBuffer k = keep ? CpuBuffer.of(owner, direct(new float[pred.length])) : null;
+        return VectorBinary.stats(p, x, t, 0, 0, S, acc, new VectorScratch(), k);
+    }
+
+    private static FloatBuffer direct(float[] a) {
+        FloatBuffer b = ByteBuffer.allocateDirect(4 * a.length).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        b.put(a).flip();
+        return b;
+    }
+
     private static float[][] input(long seed) {
         Random r = new Random(seed);
         float[] pred = new float[C * S];
@@ -138,5 +154,25 @@ class VectorBinaryCheckTest {
         }
         double[] acc = new double[C * Problem.STATS];
         assertTrue(stats(p, in[0], in[1], keep, acc), "finite logits must not be refused");
+    }
+
+    /**
+     * A row copied from a direct buffer is summed in the order of the same row in an array (one set of double lanes
+     * per row, added once, then the tail), so the stats are the same bits; NHWC with C = 4 is read flat. Logits of
+     * 3e9 to 2.1e10 in the first chunk make the bce sums round in double, so a row flushed copy by copy gives other bits.
+     */
+    @ParameterizedTest(name = "{0} {1} region={2} keep={3}")
+    @MethodSource("cases")
+    void directBuffersGiveTheStatsBitsOfArrays(Layout layout, PixelTerm term, boolean region, boolean keep) {
+        Problem p = problem(layout, term, region);
+        float[][] in = input(11);
+        for (int i = 0; i < VectorBinary.SUM_CHUNK; i++) {
+            in[0][i] = 3e9f * (1 + i % 7);
+        }
+        double[] expected = new double[C * Problem.STATS];
+        double[] actual = new double[C * Problem.STATS];
+        assertTrue(stats(p, in[0], in[1], keep, expected));
+        assertTrue(statsDirect(p, in[0], in[1], keep, actual));
+        assertArrayEquals(expected, actual, "stats of direct buffers against arrays");
     }
 }
