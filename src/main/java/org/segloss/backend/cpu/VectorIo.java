@@ -203,12 +203,27 @@ final class VectorIo {
      * the forward of plain loops), though faster in a loop of transposes alone.
      */
     private static void deinterleave(float[] src, int so, int m, int c, float[] dst, int stride) {
-        int whole = 0;
         if (c == 4 && L >= 4) {
-            whole = m - m % L;
+            int whole = m - m % L;
             deinterleave4(src, so, whole, dst, stride);
+            deinterleaveTail(src, so, whole, m, c, dst, stride);
+            return;
         }
-        deinterleavePlain(src, so, whole, m, c, dst, stride);
+        deinterleavePlain(src, so, 0, m, c, dst, stride);
+    }
+
+    /**
+     * The pixels [from, m) after the shuffles: a method of its own, apart from {@link #deinterleavePlain}, whose
+     * compiled loops must keep the profile of whole chunks (with this tail's short loops in it, C2 compiled the
+     * 19-class chunks 2-3x slower at one thread in a JVM that had run 4 classes first).
+     */
+    private static void deinterleaveTail(float[] src, int so, int from, int m, int c, float[] dst, int stride) {
+        for (int ci = 0; ci < c; ci++) {
+            int row = ci * stride;
+            for (int j = from, at = so + from * c + ci; j < m; j++, at += c) {
+                dst[row + j] = src[at];
+            }
+        }
     }
 
     /**
@@ -243,12 +258,23 @@ final class VectorIo {
         int whole = m - m % L;
         if (c == 4 && L >= 4) {
             interleave4(src, stride, whole, dst, dof);
+            interleaveTail(src, stride, whole, m, c, dst, dof);
         } else if (c >= GATHER_MIN_CLASSES) {
             interleaveGathers(src, stride, whole, c, dst, dof, sc.pixelsMap(c, stride));
+            interleaveTail(src, stride, whole, m, c, dst, dof);
         } else {
-            whole = 0;
+            interleavePlain(src, stride, 0, m, c, dst, dof);
         }
-        interleavePlain(src, stride, whole, m, c, dst, dof);
+    }
+
+    /** The pixels [from, m) after the shuffles or gathers (its own method, as {@link #deinterleaveTail}). */
+    private static void interleaveTail(float[] src, int stride, int from, int m, int c, float[] dst, int dof) {
+        for (int ci = 0; ci < c; ci++) {
+            int row = ci * stride;
+            for (int j = from, at = dof + from * c + ci; j < m; j++, at += c) {
+                dst[at] = src[row + j];
+            }
+        }
     }
 
     /** {@link #interleave} of pixels [from, m) by plain loops (its own method, as {@link #deinterleavePlain}). */
