@@ -70,14 +70,19 @@ final class Counting {
         // (most rows of a volume, by far); the others voxel by voxel. The same counts and the same first bad voxel.
         int n = t.length;
         int row = pred.dims.length == 0 ? Math.max(1, n) : (int) Math.max(1, pred.dims[pred.dims.length - 1]);
+        // per row, whether it holds one label in each map (found once, read by both passes)
+        boolean[] constant = new boolean[(n + row - 1) / row];
+        for (int r = 0, from = 0; from < n; r++, from += row) {
+            constant[r] = constantRow(p, t, from, Math.min(n, from + row));
+        }
         int k;
         if (classes != null) {
             k = classes;
         } else {
             int max = -1;
-            for (int from = 0; from < n; from += row) {
+            for (int r = 0, from = 0; from < n; r++, from += row) {
                 int to = Math.min(n, from + row);
-                int last = constantRow(p, t, from, to) ? from + 1 : to;
+                int last = constant[r] ? from + 1 : to;
                 for (int i = from; i < last; i++) {
                     int ti = t[i];
                     if (hasIgnore && ti == ig) {
@@ -99,11 +104,10 @@ final class Counting {
         long[] fp = new long[k];
         long[] fn = new long[k];
         long valid = 0;
-        for (int from = 0; from < n; from += row) {
+        for (int r = 0, from = 0; from < n; r++, from += row) {
             int to = Math.min(n, from + row);
-            boolean constant = constantRow(p, t, from, to);
-            int last = constant ? from + 1 : to;
-            long weight = constant ? to - from : 1;
+            int last = constant[r] ? from + 1 : to;
+            long weight = constant[r] ? to - from : 1;
             for (int i = from; i < last; i++) {
                 int ti = t[i];
                 if (hasIgnore && ti == ig) {
